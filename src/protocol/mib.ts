@@ -1,0 +1,97 @@
+// SAFEFLASH-MIB, read from mib/SAFEFLASH-MIB.txt at start: every OID and enumeration number in the code
+// comes from that one file. Names of objects and enumeration labels appear in code; numbers never do.
+import { fileURLToPath } from 'node:url';
+import snmp from 'net-snmp';
+
+const mibDirectory = fileURLToPath(new URL('../../mib/', import.meta.url));
+
+/** Where the MIB and the IETF modules it imports live, for Net-SNMP's tools and smilint. */
+export const mibPaths = {
+  module: `${mibDirectory}SAFEFLASH-MIB.txt`,
+  directories: [mibDirectory, `${mibDirectory}ietf/`],
+} as const;
+
+export const moduleName = 'SAFEFLASH-MIB';
+
+interface MibDefinition {
+  ObjectName: string;
+  MACRO?: string;
+  OID?: string;
+  SYNTAX?: string | { INTEGER?: Record<string, string> } | Record<string, unknown>;
+  OBJECTS?: string[];
+  'MAX-ACCESS'?: string;
+}
+
+/** An INTEGER enumeration: label to number and back. */
+export class Enumeration<Label extends string = string> {
+  readonly #byLabel = new Map<Label, number>();
+  readonly #byNumber = new Map<number, Label>();
+
+  constructor(readonly name: string, values: Record<string, string>) {
+    for (const [number, label] of Object.entries(values)) {
+      this.#byLabel.set(label as Label, Number(number));
+      this.#byNumber.set(Number(number), label as Label);
+    }
+  }
+
+  get labels(): Label[] {
+    return [...this.#byLabel.keys()];
+  }
+
+  /** The number of a label; throws on a label the MIB does not have (a bug, not bad input). */
+  number(label: Label): number {
+    const n = this.#byLabel.get(label);
+    if (n === undefined) throw new Error(`${this.name} has no value ${label}`);
+    return n;
+  }
+
+  /** The label of a number, or undefined for a number the MIB does not define (bad input). */
+  label(n: number): Label | undefined {
+    return this.#byNumber.get(n);
+  }
+}
+
+function load(): Record<string, MibDefinition> {
+  const store = snmp.createModuleStore();
+  store.loadFromFile(`${mibDirectory}ietf/INET-ADDRESS-MIB.txt`);
+  store.loadFromFile(mibPaths.module);
+  return store.getModule(moduleName) as Record<string, MibDefinition>;
+}
+
+const definitions = load();
+
+function definition(name: string): MibDefinition {
+  const d = definitions[name];
+  if (!d) throw new Error(`${moduleName} has no ${name}`);
+  return d;
+}
+
+/** The OID of a named object, notification or node, as a dotted string without a leading dot. */
+export function oid(name: string): string {
+  const o = definition(name).OID;
+  if (!o) throw new Error(`${moduleName}::${name} has no OID`);
+  return o;
+}
+
+/** The objects a notification carries, in order. */
+export function notificationObjects(name: string): string[] {
+  return definition(name).OBJECTS ?? [];
+}
+
+/** The enumeration of an object's INTEGER syntax, following a textual convention when there is one. */
+export function enumeration<Label extends string = string>(name: string): Enumeration<Label> {
+  let syntax = definition(name).SYNTAX;
+  // A textual convention defined in this module (SfBank, SfFailCause) holds the values itself.
+  if (typeof syntax === 'string') syntax = definition(syntax).SYNTAX;
+  const values = typeof syntax === 'object' && syntax !== null ? (syntax as { INTEGER?: Record<string, string> }).INTEGER : undefined;
+  if (!values) throw new Error(`${moduleName}::${name} is not an enumeration`);
+  return new Enumeration<Label>(name, values);
+}
+
+/** net-snmp's providers for the module (scalars and tables), for an agent to register. */
+export function providers(): unknown[] {
+  const store = snmp.createModuleStore();
+  store.loadFromFile(`${mibDirectory}ietf/INET-ADDRESS-MIB.txt`);
+  store.loadFromFile(mibPaths.module);
+  return store.getProvidersForModule(moduleName);
+}
