@@ -1,0 +1,2 @@
+// Types for the parts of the untyped net-snmp package that Safeflash uses (being written).
+declare module 'net-snmp';
