@@ -1,0 +1,96 @@
+// Where the bytes of an outgoing transfer come from: a buffer in memory or a file read in large chunks.
+// Blocks are always asked for in order, so a file is read ahead one chunk while the previous one is sent.
+import { createHash, type Hash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+
+export interface BlockSource {
+  /** Total size when known before sending (announced as tsize). */
+  readonly size: number | undefined;
+  /** Copies the next `length` bytes (fewer only at the end) into target at offset; returns how many. */
+  readNext(target: Buffer, offset: number, length: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class BufferBlockSource implements BlockSource {
+  private position = 0;
+  constructor(private readonly data: Buffer) {}
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  async readNext(target: Buffer, offset: number, length: number): Promise<number> {
+    const copied = this.data.copy(target, offset, this.position, Math.min(this.position + length, this.data.length));
+    this.position += copied;
+    return copied;
+  }
+
+  async close(): Promise<void> {}
+}
+
+const CHUNK_BYTES = 1024 * 1024;
+
+/** Reads a file through one handle in 1 MiB chunks, double-buffered, and hashes what it read. */
+export class FileBlockSource implements BlockSource {
+  private current = Buffer.allocUnsafe(CHUNK_BYTES);
+  private spare = Buffer.allocUnsafe(CHUNK_BYTES);
+  private currentLength = 0;
+  private consumed = 0;
+  private filePosition = 0;
+  private ahead: Promise<number>;
+  private readonly hash: Hash = createHash('sha256');
+
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly size: number,
+  ) {
+    this.ahead = this.readChunk(this.spare);
+  }
+
+  static async open(path: string): Promise<FileBlockSource> {
+    const handle = await open(path, 'r');
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
+      return new FileBlockSource(handle, stat.size);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  private async readChunk(into: Buffer): Promise<number> {
+    const { bytesRead } = await this.handle.read(into, 0, into.length, this.filePosition);
+    this.filePosition += bytesRead;
+    this.hash.update(into.subarray(0, bytesRead));
+    return bytesRead;
+  }
+
+  async readNext(target: Buffer, offset: number, length: number): Promise<number> {
+    let copied = 0;
+    while (copied < length) {
+      if (this.consumed === this.currentLength) {
+        const length = await this.ahead;
+        if (length === 0) break;
+        [this.current, this.spare] = [this.spare, this.current];
+        this.currentLength = length;
+        this.consumed = 0;
+        this.ahead = this.readChunk(this.spare);
+      }
+      const n = this.current.copy(target, offset + copied, this.consumed, Math.min(this.currentLength, this.consumed + length - copied));
+      this.consumed += n;
+      copied += n;
+    }
+    return copied;
+  }
+
+  /** SHA-256 of everything read so far; complete once readNext returned a short block. */
+  digest(): string {
+    return this.hash.copy().digest('hex');
+  }
+
+  async close(): Promise<void> {
+    await this.ahead.catch(() => 0);
+    await this.handle.close();
+  }
+}
