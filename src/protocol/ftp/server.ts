@@ -1,0 +1,216 @@
+// The manager's FTP file service: ftp-srv bound to one address, where every login is a set of
+// single-use credentials issued for exactly one file in one direction.
+import { EventEmitter } from 'node:events';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { isIPv4, type AddressInfo, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { FtpSrv, type FileSystem, type FtpConnection, type FtpServerOptions } from 'ftp-srv';
+import { pino, type Logger } from 'pino';
+import { IssuedTransfers, type IssuedCredentials, type TransferMode, type TransferRequest } from './issued-transfers.ts';
+import { IssuedFileSystem } from './issued-file-system.ts';
+import { isPlainFileName } from './file-names.ts';
+
+export type { IssuedCredentials, TransferMode, TransferRequest } from './issued-transfers.ts';
+
+export interface FtpFileServerOptions {
+  /** Directory whose plain files are served; issued uploads land here. */
+  root: string;
+  /** The one IPv4 address the control and data ports listen on. */
+  address: string;
+  /** Control port; 0 (default) picks a free one. */
+  port?: number;
+  /** Ports for passive data connections; any free port when absent. */
+  passivePorts?: { min: number; max: number };
+  /** Largest upload accepted, whatever a transfer asks for. Default 1 GiB. */
+  maxUploadBytes?: number;
+  /** How long issued credentials stay usable. Default 15 minutes. */
+  credentialTtlMs?: number;
+  /** Most issued credentials waiting to be used at once. Default 10 000. */
+  maxOutstandingTransfers?: number;
+  /** A control connection silent this long is closed. Default 60 s. */
+  idleTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface CompletedTransfer {
+  file: string;
+  direction: TransferMode;
+  bytes: number;
+  sha256: string;
+  username: string;
+  /** Remote address of the control connection. */
+  peerAddress: string | undefined;
+  /** Remote address of the data connection that carried the bytes. */
+  dataPeerAddress: string | undefined;
+}
+
+// The only commands a session needs to log in, open a passive data connection and move its one
+// file; everything else (listing, DELE, RNFR/RNTO, MKD, SITE, PORT/EPRT, REST, APPE, STOU, ...)
+// is answered 502 before any handler runs.
+const allowedCommands = [
+  'USER', 'PASS', 'QUIT', 'NOOP', 'SYST', 'FEAT', 'OPTS', 'TYPE', 'STRU', 'MODE',
+  'PWD', 'XPWD', 'CWD', 'PASV', 'EPSV', 'SIZE', 'RETR', 'STOR',
+];
+
+const defaults = {
+  maxUploadBytes: 1024 ** 3,
+  credentialTtlMs: 15 * 60_000,
+  maxOutstandingTransfers: 10_000,
+  idleTimeoutMs: 60_000,
+};
+
+export class FtpFileServer extends EventEmitter<{ transfer: [CompletedTransfer] }> {
+  private readonly transfers: IssuedTransfers;
+  private readonly sessions = new Map<string, IssuedFileSystem>();
+
+  private constructor(
+    private readonly ftp: FtpSrv,
+    private readonly root: string,
+    readonly address: string,
+    readonly port: number,
+    private readonly maxUploadBytes: number,
+    options: Required<Pick<FtpFileServerOptions, 'credentialTtlMs' | 'maxOutstandingTransfers'>>,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.transfers = new IssuedTransfers(options.credentialTtlMs, options.maxOutstandingTransfers);
+    ftp.on('login', ({ connection, username, password }, resolve, reject) => {
+      const session = this.openSession(connection, username, password);
+      if (typeof session === 'string') reject(new Error(session));
+      else resolve({ fs: session as unknown as FileSystem, cwd: '/' });
+    });
+    ftp.on('disconnect', ({ id }) => {
+      this.sessions.get(id)?.abandon();
+      this.sessions.delete(id);
+    });
+    ftp.on('client-error', ({ context, error }) => this.log.debug({ context, err: error }, 'FTP client connection error'));
+  }
+
+  static async start(options: FtpFileServerOptions): Promise<FtpFileServer> {
+    const settings = { ...defaults, ...options };
+    const problems = checkOptions(settings);
+    if (problems.length > 0) throw new RangeError(`bad FTP file server options: ${problems.join('; ')}`);
+    const root = realpathSync(settings.root);
+    const log = settings.logger ?? pino({ level: 'silent' });
+    const passive = settings.passivePorts ?? { min: 0, max: 0 };
+    const ftpOptions: FtpServerOptions = {
+      url: `ftp://${settings.address}:${settings.port ?? 0}`,
+      pasv_min: passive.min,
+      pasv_max: passive.max,
+      // A function, because given a string ftp-srv answers PASV with the client's own address
+      // whenever the client is local, which is wrong when client and server are distinct loopbacks.
+      pasv_url: (() => settings.address) as unknown as string,
+      anonymous: false,
+      whitelist: allowedCommands,
+      timeout: settings.idleTimeoutMs,
+      log,
+    };
+    const ftp = withoutSignalTakeover(() => new FtpSrv(ftpOptions));
+    await ftp.listen();
+    const port = (listeningSocketOf(ftp).address() as AddressInfo).port;
+    log.info({ address: settings.address, port, root }, 'FTP file server listening');
+    return new FtpFileServer(ftp, root, settings.address, port, settings.maxUploadBytes, settings, log);
+  }
+
+  /**
+   * Single-use credentials for one transfer of `file`: a read of a regular file already in the
+   * root, or a write of that exact new name (capped at maxBytes). Throws on anything else and
+   * then issues nothing.
+   */
+  issueTransfer(request: TransferRequest): IssuedCredentials {
+    const { mode, file, maxBytes, peerAddress } = request;
+    if (mode !== 'read' && mode !== 'write') throw new RangeError(`transfer mode must be read or write, not ${JSON.stringify(mode)}`);
+    if (!isPlainFileName(file)) throw new RangeError(`${JSON.stringify(file)} is not a plain file name (letters, digits, . _ -, not starting with a dot)`);
+    if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) throw new RangeError(`maxBytes ${maxBytes} is not a non-negative integer`);
+    if (peerAddress !== undefined && !isIPv4(peerAddress)) throw new RangeError(`peer address ${JSON.stringify(peerAddress)} is not IPv4`);
+    const path = join(this.root, file);
+    if (mode === 'read' && !lstatSync(path, { throwIfNoEntry: false })?.isFile()) throw new RangeError(`${file} is not a regular file in the FTP root`);
+    if (mode === 'write' && existsSync(path)) throw new RangeError(`${file} already exists in the FTP root`);
+    return this.transfers.issue({
+      mode,
+      file,
+      maxBytes: Math.min(maxBytes ?? this.maxUploadBytes, this.maxUploadBytes),
+      peerAddress,
+    });
+  }
+
+  /** Withdraws credentials not used yet; true when there were such credentials. */
+  revokeTransfer(username: string): boolean {
+    return this.transfers.revoke(username);
+  }
+
+  async close(): Promise<void> {
+    for (const session of this.sessions.values()) session.abandon();
+    this.sessions.clear();
+    await this.ftp.close();
+  }
+
+  private openSession(connection: FtpConnection, username: string, password: string): IssuedFileSystem | string {
+    const redemption = this.transfers.redeem(username, password, connection.ip);
+    if ('refusal' in redemption) {
+      this.log.info({ username, peer: connection.ip, reason: redemption.refusal }, 'FTP login refused');
+      return redemption.refusal;
+    }
+    const session = new IssuedFileSystem(this.root, redemption.grant, () => dataSocketOf(connection)?.remoteAddress);
+    this.sessions.set(connection.id, session);
+    const finish = (error: unknown) => {
+      session.markSpent();
+      const done = session.finished();
+      if (error || done === undefined) return;
+      this.emit('transfer', {
+        file: done.grant.file,
+        direction: done.grant.mode,
+        bytes: done.result.bytes,
+        sha256: done.result.sha256,
+        username: done.grant.username,
+        peerAddress: connection.ip,
+        dataPeerAddress: done.dataPeerAddress,
+      });
+    };
+    connection.on('RETR', finish);
+    connection.on('STOR', finish);
+    return session;
+  }
+}
+
+function checkOptions(options: FtpFileServerOptions & typeof defaults): string[] {
+  const problems: string[] = [];
+  if (!isIPv4(options.address) || options.address === '0.0.0.0') problems.push(`address ${JSON.stringify(options.address)} is not one IPv4 address`);
+  if (options.port !== undefined && !isPort(options.port, 0)) problems.push(`port ${options.port} is not 0-65535`);
+  const passive = options.passivePorts;
+  if (passive !== undefined && !(isPort(passive.min, 1024) && isPort(passive.max, 1024) && passive.min <= passive.max)) {
+    problems.push(`passive ports ${passive.min}-${passive.max} are not a range within 1024-65535`);
+  }
+  if (!statSync(options.root, { throwIfNoEntry: false })?.isDirectory()) problems.push(`root ${options.root} is not a directory`);
+  for (const key of ['maxUploadBytes', 'credentialTtlMs', 'maxOutstandingTransfers', 'idleTimeoutMs'] as const) {
+    if (!(Number.isSafeInteger(options[key]) && options[key] > 0)) problems.push(`${key} ${options[key]} is not a positive integer`);
+  }
+  return problems;
+}
+
+const isPort = (port: number, lowest: number) => Number.isInteger(port) && port >= lowest && port <= 65535;
+
+/**
+ * ftp-srv's constructor installs SIGTERM/SIGINT/SIGQUIT handlers that close it and call
+ * process.exit(0). The manager owns its shutdown, so those handlers are taken off again.
+ */
+function withoutSignalTakeover(create: () => FtpSrv): FtpSrv {
+  const signals = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const ftp = create();
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return ftp;
+}
+
+// ftp-srv keeps these on its objects without declaring them in its types.
+function listeningSocketOf(ftp: FtpSrv): Server {
+  return (ftp as unknown as { server: Server }).server;
+}
+
+function dataSocketOf(connection: FtpConnection): Socket | null | undefined {
+  return (connection as unknown as { connector?: { socket?: Socket | null } }).connector?.socket;
+}
