@@ -1,0 +1,17 @@
+// The part of a VirtualDevice the SNMP layer uses: what it reports, what it can be asked, what it announces.
+import type { DeviceEvents, DeviceStatus, Endpoint, Operation, OperationRequest } from '../types.ts';
+
+export interface ManagedDevice {
+  /** false while rebooting or powered off: the agent then answers nothing at all. */
+  readonly answering: boolean;
+  status(): DeviceStatus;
+  operations(): Operation[];
+  operation(index: number): Operation | undefined;
+  /** Throws OperationRejected (busy, invalid, exists, notAnswering); same request on the same index returns the row. */
+  createOperation(index: number, request: OperationRequest): Operation;
+  /** Throws when the operation is still running. */
+  destroyOperation(index: number): void;
+  setNotifyTarget(target: Endpoint | undefined): void;
+  on<E extends keyof DeviceEvents>(event: E, listener: (...args: DeviceEvents[E]) => void): unknown;
+  off<E extends keyof DeviceEvents>(event: E, listener: (...args: DeviceEvents[E]) => void): unknown;
+}

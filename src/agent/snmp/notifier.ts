@@ -1,0 +1,123 @@
+// Sends a device's notifications: progress and completion of operations, boot completed. Each goes
+// to the operation's notify target or the device's, from the device's own address, as an INFORM
+// (retransmitted until acknowledged) and, when no acknowledgement comes, once more as a TRAP so that a
+// receiver that cannot answer informs still hears it. Notifications go out one at a time, in order.
+import { EventEmitter } from 'node:events';
+import { SnmpSession } from '../../protocol/snmp/session.ts';
+import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
+import type { DeviceStatus, Endpoint, Operation } from '../types.ts';
+import type { ManagedDevice } from './managed-device.ts';
+import { bootCompletedNotification, operationNotification, type SfNotification } from './notifications.ts';
+
+export interface NotifierOptions {
+  device: ManagedDevice;
+  /** The device's address: notifications leave from it. */
+  sourceAddress: string;
+  engineId: Buffer;
+  security: SnmpSecurity;
+  /** Share (0..1) of notifications dropped on purpose (fault injection). */
+  dropShare?: number;
+  informTimeoutMs?: number;
+  informRetries?: number;
+  random?: () => number;
+}
+
+export type Delivery = 'inform' | 'trap' | 'dropped' | 'failed' | 'noTarget';
+
+export interface NotificationOutcome {
+  name: SfNotification['name'];
+  target: Endpoint | undefined;
+  delivery: Delivery;
+  error?: string;
+}
+
+/** Progress notifications beyond this many waiting are dropped (completion and boot never are). */
+const maxQueuedProgress = 50;
+
+export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome] }> {
+  readonly #options: NotifierOptions;
+  readonly #sessions = new Set<SnmpSession>();
+  #queue: Promise<void> = Promise.resolve();
+  #queuedProgress = 0;
+  #stopped = false;
+
+  readonly #onProgress = (op: Operation) => this.#enqueueOperation('sfOpProgressNotification', op);
+  readonly #onCompleted = (op: Operation) => this.#enqueueOperation('sfOpCompletionNotification', op);
+  readonly #onBoot = (status: DeviceStatus) => this.#enqueue(bootCompletedNotification(status), status.notifyTarget, status);
+
+  constructor(options: NotifierOptions) {
+    super();
+    this.#options = options;
+    options.device.on('operationProgress', this.#onProgress);
+    options.device.on('operationCompleted', this.#onCompleted);
+    options.device.on('bootCompleted', this.#onBoot);
+  }
+
+  /** Stops listening; what is queued is abandoned and sessions in flight are closed. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const { device } = this.#options;
+    device.off('operationProgress', this.#onProgress);
+    device.off('operationCompleted', this.#onCompleted);
+    device.off('bootCompleted', this.#onBoot);
+    for (const session of this.#sessions) session.close();
+    await this.#queue;
+  }
+
+  /** Resolves when everything queued so far has been sent (or given up). */
+  idle(): Promise<void> {
+    return this.#queue;
+  }
+
+  #enqueueOperation(name: 'sfOpProgressNotification' | 'sfOpCompletionNotification', op: Operation): void {
+    const status = this.#options.device.status();
+    const progress = name === 'sfOpProgressNotification';
+    if (progress && this.#queuedProgress >= maxQueuedProgress) {
+      this.emit('sent', { name, target: undefined, delivery: 'dropped', error: 'too many progress notifications waiting' });
+      return;
+    }
+    this.#enqueue(operationNotification(name, op), op.request.notifyTarget ?? status.notifyTarget, status, progress);
+  }
+
+  #enqueue(notification: SfNotification, target: Endpoint | undefined, status: DeviceStatus, progress = false): void {
+    if (this.#stopped) return;
+    if (progress) this.#queuedProgress += 1;
+    const upTime = Math.max(0, Math.floor((Date.now() - status.bootTime.getTime()) / 10));
+    this.#queue = this.#queue.then(async () => {
+      if (progress) this.#queuedProgress -= 1;
+      if (this.#stopped) return;
+      this.emit('sent', await this.#deliver(notification, target, upTime));
+    });
+  }
+
+  async #deliver(notification: SfNotification, target: Endpoint | undefined, upTime: number): Promise<NotificationOutcome> {
+    const { name } = notification;
+    if (!target) return { name, target, delivery: 'noTarget' };
+    const random = this.#options.random ?? Math.random;
+    if (random() < (this.#options.dropShare ?? 0)) return { name, target, delivery: 'dropped' };
+    const session = new SnmpSession({
+      peer: target,
+      security: this.#options.security,
+      sourceAddress: this.#options.sourceAddress,
+      engineId: this.#options.engineId,
+      timeoutMs: this.#options.informTimeoutMs ?? 1000,
+      retries: this.#options.informRetries ?? 2,
+    });
+    this.#sessions.add(session);
+    try {
+      await session.inform(notification.oid, notification.varbinds, upTime);
+      return { name, target, delivery: 'inform' };
+    } catch (informError) {
+      if (this.#stopped) return { name, target, delivery: 'failed', error: 'stopped' };
+      try {
+        await session.trap(notification.oid, notification.varbinds, upTime);
+        return { name, target, delivery: 'trap', error: `inform: ${(informError as Error).message}` };
+      } catch (trapError) {
+        return { name, target, delivery: 'failed', error: (trapError as Error).message };
+      }
+    } finally {
+      this.#sessions.delete(session);
+      session.close();
+    }
+  }
+}

@@ -1,0 +1,126 @@
+// The command and notification generator side: one session to one peer, promises instead of callbacks.
+// Every packet leaves from sourceAddress when it is given, so that a virtual device's notifications come
+// from the device's own address.
+import snmp from 'net-snmp';
+import type { Session, SessionOptions as NetSnmpSessionOptions } from 'net-snmp';
+import type { Endpoint } from '../../agent/types.ts';
+import { netSnmpUser, type SnmpSecurity } from './security.ts';
+import { SnmpError, toSnmpError } from './errors.ts';
+import { isUnder, type Varbind } from './varbind.ts';
+
+export interface SnmpSessionOptions {
+  /** The agent (for requests) or the notification receiver (for informs and traps). */
+  peer: Endpoint;
+  security: SnmpSecurity;
+  /** Local address to send from; the OS picks one when absent. */
+  sourceAddress?: string;
+  /** Our own engine ID: the authoritative one in v3 traps we send. */
+  engineId?: Buffer;
+  timeoutMs?: number;
+  /** Retransmissions after the first attempt. */
+  retries?: number;
+}
+
+/** A walk stops here even if the agent keeps answering: a runaway agent cannot make us loop forever. */
+const walkLimit = 100_000;
+
+export class SnmpSession {
+  readonly #session: Session;
+  #lastError: Error | undefined;
+
+  constructor(options: SnmpSessionOptions) {
+    const common: NetSnmpSessionOptions = {
+      port: options.peer.port,
+      trapPort: options.peer.port,
+      timeout: options.timeoutMs ?? 2000,
+      retries: options.retries ?? 1,
+      ...(options.sourceAddress ? { sourceAddress: options.sourceAddress } : {}),
+      ...(options.engineId ? { engineID: options.engineId } : {}),
+    };
+    this.#session =
+      options.security.version === 'v3'
+        ? snmp.createV3Session(options.peer.address, netSnmpUser(options.security.user), common)
+        : snmp.createSession(options.peer.address, options.security.community, { ...common, version: snmp.Version2c });
+    // Without a listener, a malformed datagram arriving at our socket would throw out of net-snmp.
+    this.#session.on('error', (error: Error) => {
+      this.#lastError = error;
+    });
+  }
+
+  get(oids: string[]): Promise<Varbind[]> {
+    return this.#call((cb) => this.#session.get(oids, cb));
+  }
+
+  getNext(oids: string[]): Promise<Varbind[]> {
+    return this.#call((cb) => this.#session.getNext(oids, cb));
+  }
+
+  set(varbinds: Varbind[]): Promise<Varbind[]> {
+    return this.#call((cb) => this.#session.set(varbinds, cb));
+  }
+
+  /** Every instance below `oid`, in order. */
+  walk(oid: string, maxRepetitions = 20): Promise<Varbind[]> {
+    return new Promise((resolve, reject) => {
+      const found: Varbind[] = [];
+      this.#session.walk(
+        oid,
+        maxRepetitions,
+        (varbinds) => {
+          for (const v of varbinds) {
+            // net-snmp's walk of a v2c/v3 agent ends on the first OID outside the subtree.
+            if (!isUnder(v.oid, oid)) return true;
+            found.push(v);
+            if (found.length >= walkLimit) return true;
+          }
+          return false;
+        },
+        (error) => (error ? reject(toSnmpError(error)) : resolve(found)),
+      );
+    });
+  }
+
+  /** An acknowledged notification; rejects when no acknowledgement arrives after the retries. */
+  async inform(notification: string, varbinds: Varbind[], upTimeCentiseconds?: number): Promise<void> {
+    await this.#call((cb) => this.#session.inform(notification, varbinds, upTime(upTimeCentiseconds), cb));
+  }
+
+  /** An unacknowledged notification (SNMPv2-Trap-PDU); resolves once the datagram is sent. */
+  trap(notification: string, varbinds: Varbind[], upTimeCentiseconds?: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#session.trap(notification, varbinds, upTime(upTimeCentiseconds), (error) =>
+        error ? reject(toSnmpError(error)) : resolve(),
+      );
+    });
+  }
+
+  close(): void {
+    try {
+      this.#session.close();
+    } catch {
+      // Already closed: closing twice is harmless.
+    }
+  }
+
+  #call(start: (callback: (error: Error | null, varbinds?: Varbind[]) => void) => void): Promise<Varbind[]> {
+    return new Promise((resolve, reject) => {
+      try {
+        start((error, varbinds) => {
+          if (error) reject(toSnmpError(error));
+          else resolve(varbinds ?? []);
+        });
+      } catch (error) {
+        reject(toSnmpError(error instanceof Error ? error : new Error(String(error))));
+      }
+    }).catch((error: unknown) => {
+      if (error instanceof SnmpError && error.failure === 'socket' && this.#lastError) {
+        throw new SnmpError('socket', `${error.message} (${this.#lastError.message})`);
+      }
+      throw error;
+    }) as Promise<Varbind[]>;
+  }
+}
+
+function upTime(centiseconds: number | undefined) {
+  return centiseconds === undefined ? {} : { upTime: centiseconds };
+}
