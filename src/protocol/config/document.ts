@@ -126,6 +126,8 @@ function defaultedProblems(defaulted: unknown, keyValues: Map<string, { spec: Ke
 export function buildConfig(schema: AnyFormatSchema, lexed: LexedConfig): Entry & ConfigHeader & { defaulted: string[] } {
   const problems: string[] = [];
   const lines = new Map<string, number>();
+  /** Keys whose value could not be read: already reported, so not reported again as missing. */
+  const unreadable = new Set<string>();
   const config: Entry & ConfigHeader & { defaulted: string[] } = { ...lexed.header, defaulted: [] };
   const fields = Object.entries(schema.sections);
 
@@ -159,7 +161,7 @@ export function buildConfig(schema: AnyFormatSchema, lexed: LexedConfig): Entry 
       list.push(entry);
       config[field] = list;
     }
-    readEntries(name, lexedSection, spec.keys, entry, config.defaulted, lines, problems);
+    readEntries(name, lexedSection, spec.keys, entry, { defaulted: config.defaulted, lines, unreadable, problems });
   }
 
   // A repeated section that does not appear at all is an empty list, not a missing part.
@@ -167,28 +169,33 @@ export function buildConfig(schema: AnyFormatSchema, lexed: LexedConfig): Entry 
     if (spec.kind === 'repeated') config[field] = sortedEntries(spec, (config[field] as Entry[] | undefined) ?? []);
   }
   config.defaulted.sort();
-  if (problems.length > 0) throw new ConfigError('invalid', problems);
 
-  const invalid = validateAgainst(schema, config);
-  if (invalid.length > 0) {
-    throw new ConfigError('invalid', invalid.map((problem) => {
-      const line = (problem.section !== undefined && problem.key !== undefined ? lines.get(keyPath(problem.section, problem.key)) : undefined)
-        ?? (problem.section !== undefined ? lines.get(problem.section) : undefined);
-      return line === undefined ? describeProblem(problem) : `line ${line}: ${describeProblem(problem)}`;
-    }));
+  // Checked even when some lines were unreadable, so that one run lists every problem of the file.
+  for (const problem of validateAgainst(schema, config)) {
+    const path = problem.section !== undefined && problem.key !== undefined ? keyPath(problem.section, problem.key) : undefined;
+    if (path !== undefined && unreadable.has(path)) continue;
+    const line = (path === undefined ? undefined : lines.get(path)) ?? (problem.section === undefined ? undefined : lines.get(problem.section));
+    problems.push(line === undefined ? describeProblem(problem) : `line ${line}: ${describeProblem(problem)}`);
   }
+  if (problems.length > 0) throw new ConfigError('invalid', byLine(problems));
   return config;
 }
 
-function readEntries(
-  name: string,
-  section: LexedSection,
-  keys: Record<string, KeySpec<unknown>>,
-  entry: Entry,
-  defaulted: string[],
-  lines: Map<string, number>,
-  problems: string[],
-): void {
+/** Problems in file order; those without a line (a missing section) last. */
+function byLine(problems: string[]): string[] {
+  const lineOf = (problem: string): number => Number(/^line (\d+):/.exec(problem)?.[1] ?? Infinity);
+  return [...problems].sort((a, b) => lineOf(a) - lineOf(b));
+}
+
+interface ReadState {
+  defaulted: string[];
+  lines: Map<string, number>;
+  unreadable: Set<string>;
+  problems: string[];
+}
+
+function readEntries(name: string, section: LexedSection, keys: Record<string, KeySpec<unknown>>, entry: Entry, state: ReadState): void {
+  const { defaulted, lines, unreadable, problems } = state;
   for (const { key, value, isDefault, line } of section.entries) {
     const at = `line ${line}: [${name}] ${key}`;
     const spec = keys[key];
@@ -204,6 +211,7 @@ function readEntries(
     lines.set(path, line);
     const parsed = spec.type.parse(value);
     if (parsed === undefined) {
+      unreadable.add(path);
       problems.push(`${at}: must be ${spec.type.describe}${spec.secret ? '' : `, got "${value}"`}`);
       continue;
     }
