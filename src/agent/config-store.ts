@@ -1,0 +1,53 @@
+// The running configuration on disk (config/running.cfg), always in its canonical rendered text so that
+// its digest is the one a manager computes from the same configuration.
+import { rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { configDigest, parseConfig, renderConfig, type DeviceConfig } from '../protocol/config.ts';
+import { readFileIfExists, syncDirectory, writeFileAtomic } from './atomic-file.ts';
+
+export interface RunningConfig {
+  config: DeviceConfig;
+  /** The canonical text, header included: what backupConfig uploads. */
+  text: Buffer;
+  format: number;
+  digest: Buffer;
+}
+
+export function runningConfig(config: DeviceConfig): RunningConfig {
+  const text = renderConfig(config);
+  return { config, text, format: config.format, digest: Buffer.from(configDigest(config), 'hex') };
+}
+
+export type LoadedConfig = { kind: 'missing' } | { kind: 'loaded'; running: RunningConfig } | { kind: 'unreadable'; problem: string };
+
+export class ConfigStore {
+  readonly path: string;
+
+  constructor(readonly directory: string) {
+    this.path = join(directory, 'running.cfg');
+  }
+
+  async load(): Promise<LoadedConfig> {
+    const text = await readFileIfExists(this.path);
+    if (text === undefined) return { kind: 'missing' };
+    try {
+      return { kind: 'loaded', running: runningConfig(parseConfig(text)) };
+    } catch (error) {
+      return { kind: 'unreadable', problem: (error as Error).message };
+    }
+  }
+
+  async write(config: DeviceConfig): Promise<RunningConfig> {
+    const running = runningConfig(config);
+    await writeFileAtomic(this.path, running.text);
+    return running;
+  }
+
+  /** Moves an unreadable configuration aside (kept for the operator) so that the factory one can take its place. */
+  async setAside(): Promise<string> {
+    const aside = `${this.path}.unreadable-${Date.now()}`;
+    await rename(this.path, aside);
+    await syncDirectory(this.directory);
+    return aside;
+  }
+}

@@ -1,0 +1,75 @@
+// What an operation sees of its device while it runs. The device hands each running operation one
+// context; the operation reports progress through it and reaches banks, configuration and boot logic
+// only through it, so that a power cut (which ends the context) stops every later step.
+import type { ImageHeader } from '../../protocol/image.ts';
+import type { DeviceConfig } from '../../protocol/config.ts';
+import type { download, upload } from '../../protocol/transfer.ts';
+import type { BootResult } from '../boot.ts';
+import type { RunningConfig } from '../config-store.ts';
+import type { DeviceState } from '../device-state.ts';
+import type { FaultInjector } from '../fault-injector.ts';
+import type { Bank, BankStatus, BootCause, FailCause, OperationRequest } from '../types.ts';
+
+export interface DeviceTransfer {
+  download: typeof download;
+  upload: typeof upload;
+}
+
+/** An operation ends failed with this cause and message. */
+export class OperationFailure extends Error {
+  override name = 'OperationFailure';
+  constructor(
+    readonly failCause: FailCause,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The power went while the operation ran: nothing more may happen on its behalf. */
+export class PowerLost extends Error {
+  override name = 'PowerLost';
+  constructor() {
+    super('the device lost power');
+  }
+}
+
+export interface OperationContext {
+  /** The request, password included. */
+  readonly request: OperationRequest;
+  readonly model: string;
+  /** The device's own address: transfers leave from it. */
+  readonly address: string;
+  readonly rebootRequired: boolean;
+  readonly maxImageBytes: number;
+  readonly maxConfigBytes: number;
+  readonly transfer: DeviceTransfer;
+  readonly faults: FaultInjector;
+  /** Aborted when the power goes. */
+  readonly signal: AbortSignal;
+
+  /** Raises the row's progress (notifying when it moved) and throws PowerLost if the power went. */
+  step(percent: number): void;
+  /** Throws PowerLost if the power went since the operation started. */
+  checkPower(): void;
+  /** Waits, ending early with PowerLost if the power goes. */
+  sleep(ms: number): Promise<void>;
+
+  state(): DeviceState;
+  bank(bank: Bank): BankStatus;
+  running(): RunningConfig;
+  /** Verifies an image for this device (trusted signature, this model); throws ImageError. */
+  verifyImage(image: Buffer): ImageHeader;
+  /** Changes the device state and saves it; resolves once on disk. */
+  updateState(change: (state: DeviceState) => void): Promise<void>;
+  writeBank(bank: Bank, image: Buffer): Promise<void>;
+  writeConfig(config: DeviceConfig): Promise<void>;
+  /**
+   * Boots nextBootBank like a reboot: not answering for `downtimeMs` (0: software applied in place),
+   * falling back to the other bank if the marked one does not start. Emits bootCompleted.
+   */
+  boot(cause: BootCause, downtimeMs: number): Promise<BootResult>;
+}
+
+/** An operation: resolves when it succeeded, throws OperationFailure (or PowerLost) when not. */
+export type OperationRunner = (context: OperationContext) => Promise<void>;
