@@ -27,7 +27,10 @@ export interface FtpFileServerOptions {
   credentialTtlMs?: number;
   /** Most issued credentials waiting to be used at once. Default 10 000. */
   maxOutstandingTransfers?: number;
-  /** A control connection silent this long is closed. Default 60 s. */
+  /**
+   * A control connection silent this long is closed. The control connection is silent during a
+   * transfer too, so this must exceed the longest transfer. Default 10 minutes.
+   */
   idleTimeoutMs?: number;
   logger?: Logger;
 }
@@ -56,7 +59,7 @@ const defaults = {
   maxUploadBytes: 1024 ** 3,
   credentialTtlMs: 15 * 60_000,
   maxOutstandingTransfers: 10_000,
-  idleTimeoutMs: 60_000,
+  idleTimeoutMs: 10 * 60_000,
 };
 
 export class FtpFileServer extends EventEmitter<{ transfer: [CompletedTransfer] }> {
@@ -102,13 +105,19 @@ export class FtpFileServer extends EventEmitter<{ transfer: [CompletedTransfer] 
       pasv_url: (() => settings.address) as unknown as string,
       anonymous: false,
       whitelist: allowedCommands,
-      timeout: settings.idleTimeoutMs,
+      // ftp-srv's own timeout option also starts a timer of that length on every disconnect, which
+      // holds the process open that long; the idle limit is set on each socket below instead.
+      timeout: 0,
       log,
     };
     const ftp = withoutSignalTakeover(() => new FtpSrv(ftpOptions));
     await ftp.listen();
     const port = (listeningSocketOf(ftp).address() as AddressInfo).port;
     log.info({ address: settings.address, port, root }, 'FTP file server listening');
+    // 'connect' is emitted by ftp-srv but missing from its type declarations.
+    (ftp as EventEmitter).on('connect', ({ connection }: { connection: FtpConnection }) => {
+      commandSocketOf(connection).setTimeout(settings.idleTimeoutMs);
+    });
     return new FtpFileServer(ftp, root, settings.address, port, settings.maxUploadBytes, settings, log);
   }
 
@@ -209,6 +218,10 @@ function withoutSignalTakeover(create: () => FtpSrv): FtpSrv {
 // ftp-srv keeps these on its objects without declaring them in its types.
 function listeningSocketOf(ftp: FtpSrv): Server {
   return (ftp as unknown as { server: Server }).server;
+}
+
+function commandSocketOf(connection: FtpConnection): Socket {
+  return (connection as unknown as { commandSocket: Socket }).commandSocket;
 }
 
 function dataSocketOf(connection: FtpConnection): Socket | null | undefined {

@@ -1,6 +1,9 @@
 // Where an FTP upload lands: a hidden temporary file beside the final name, counted and hashed as
 // bytes arrive. Only a complete upload within its cap is linked to the issued name (never over an
 // existing file); anything else removes the temporary file, so a failed upload leaves nothing.
+//
+// Bytes past the cap are read and dropped, up to a bound, before the upload is refused: cutting the
+// data connection at once makes the client see a reset instead of the server's refusal.
 import { createHash, randomBytes } from 'node:crypto';
 import { open, link, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +13,9 @@ export interface StoredFile {
   bytes: number;
   sha256: string;
 }
+
+/** How far past its cap an upload is drained before the data connection is cut instead. */
+const drainBeyondCapBytes = 8 * 1024 * 1024;
 
 export class UploadFile extends Writable {
   private readonly tempPath: string;
@@ -44,7 +50,7 @@ export class UploadFile extends Writable {
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
     this.bytes += chunk.length;
     if (this.bytes > this.maxBytes) {
-      done(new Error(`Upload of ${this.file} exceeds its limit of ${this.maxBytes} bytes`));
+      done(this.bytes > this.maxBytes + drainBeyondCapBytes ? this.overCap() : null);
       return;
     }
     this.hash.update(chunk);
@@ -52,6 +58,10 @@ export class UploadFile extends Writable {
   }
 
   override _final(done: (error?: Error | null) => void): void {
+    if (this.bytes > this.maxBytes) {
+      done(this.overCap());
+      return;
+    }
     this.commit().then(() => done(), (error: Error) => done(error));
   }
 
@@ -61,6 +71,10 @@ export class UploadFile extends Writable {
       return;
     }
     this.discard().finally(() => done(error));
+  }
+
+  private overCap(): Error {
+    return new Error(`Upload of ${this.file} exceeds its limit of ${this.maxBytes} bytes`);
   }
 
   private async commit(): Promise<void> {
