@@ -16,11 +16,11 @@
 // structure, payload digest, signer, signature, model, all before touching its inactive bank.
 import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 import { ImageError } from './image/error.ts';
-import { decodeHeader, encodeHeader, headerProblems, maxPayloadLength, type ImageDescription, type ImageHeader } from './image/header.ts';
+import { decodeHeader, encodeHeader, headerProblems, type ImageDescription, type ImageHeader } from './image/header.ts';
 import { keyIdLength, keyIdOf } from './keys.ts';
 
 export { ImageError, type ImageFailure } from './image/error.ts';
-export { isBootable, requiresReboot, type ImageDescription, type ImageHeader } from './image/header.ts';
+export { isBootable, maxPayloadLength, requiresReboot, type ImageDescription, type ImageHeader } from './image/header.ts';
 
 export const imageMagic = Buffer.from('SFIMG', 'ascii');
 export const imageLayoutVersion = 1;
@@ -150,5 +150,3 @@ function signedMessage(signed: Buffer, payloadDigest: Buffer): Buffer {
 function sha256(data: Buffer): Buffer {
   return createHash('sha256').update(data).digest();
 }
-
-export { maxPayloadLength };
