@@ -19,8 +19,8 @@ export interface DeviceAgentOptions {
   communities: string[];
   /** How notifications are sent (a v3 user or a v2c community). */
   notifySecurity: SnmpSecurity;
-  /** Share (0..1) of notifications dropped on purpose. */
-  dropNotifications?: number;
+  /** Share (0..1) of notifications dropped on purpose, read at each notification. */
+  dropNotifications?: () => number;
   informTimeoutMs?: number;
   informRetries?: number;
   onNotification?: (outcome: NotificationOutcome) => void;
@@ -53,7 +53,7 @@ export class DeviceAgent {
       sourceAddress: options.address,
       engineId,
       security: options.notifySecurity,
-      dropShare: options.dropNotifications ?? 0,
+      ...(options.dropNotifications ? { dropShare: options.dropNotifications } : {}),
       ...(options.informTimeoutMs !== undefined ? { informTimeoutMs: options.informTimeoutMs } : {}),
       ...(options.informRetries !== undefined ? { informRetries: options.informRetries } : {}),
     });

@@ -10,8 +10,9 @@ export interface ManagedDevice {
   /** Throws OperationRejected (busy, invalid, exists, notAnswering); same request on the same index returns the row. */
   createOperation(index: number, request: OperationRequest): Operation;
   /** Throws when the operation is still running. */
-  destroyOperation(index: number): void;
-  setNotifyTarget(target: Endpoint | undefined): void;
+  destroyOperation(index: number): unknown;
+  /** Takes effect at once; the promise (if any) settles when it is saved. */
+  setNotifyTarget(target: Endpoint | undefined): void | Promise<void>;
   on<E extends keyof DeviceEvents>(event: E, listener: (...args: DeviceEvents[E]) => void): unknown;
   off<E extends keyof DeviceEvents>(event: E, listener: (...args: DeviceEvents[E]) => void): unknown;
 }

@@ -15,8 +15,8 @@ export interface NotifierOptions {
   sourceAddress: string;
   engineId: Buffer;
   security: SnmpSecurity;
-  /** Share (0..1) of notifications dropped on purpose (fault injection). */
-  dropShare?: number;
+  /** Share (0..1) of notifications dropped on purpose (fault injection), read at each notification. */
+  dropShare?: () => number;
   informTimeoutMs?: number;
   informRetries?: number;
   random?: () => number;
@@ -70,8 +70,15 @@ export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome
   }
 
   #enqueueOperation(name: 'sfOpProgressNotification' | 'sfOpCompletionNotification', op: Operation): void {
-    const status = this.#options.device.status();
     const progress = name === 'sfOpProgressNotification';
+    let status: DeviceStatus;
+    try {
+      status = this.#options.device.status();
+    } catch {
+      // The device lost power as the operation ended: nobody is there to send anything.
+      this.emit('sent', { name, target: op.request.notifyTarget, delivery: 'dropped', error: 'device is off' });
+      return;
+    }
     if (progress && this.#queuedProgress >= maxQueuedProgress) {
       this.emit('sent', { name, target: undefined, delivery: 'dropped', error: 'too many progress notifications waiting' });
       return;
@@ -94,7 +101,7 @@ export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome
     const { name } = notification;
     if (!target) return { name, target, delivery: 'noTarget' };
     const random = this.#options.random ?? Math.random;
-    if (random() < (this.#options.dropShare ?? 0)) return { name, target, delivery: 'dropped' };
+    if (random() < (this.#options.dropShare?.() ?? 0)) return { name, target, delivery: 'dropped' };
     const session = new SnmpSession({
       peer: target,
       security: this.#options.security,

@@ -9,9 +9,9 @@ import { endpointProblems, maxOperationIndex } from '../operation-request.ts';
 import { OperationRejected, type Endpoint, type OperationRequest, type OperationType } from '../types.ts';
 import { cellsEndpoint, endpointCells, inetIpv4, type InetEndpointCells } from './inet-address.ts';
 import type { ManagedDevice } from './managed-device.ts';
-import { sfProviders, tableOfColumn } from './providers.ts';
+import { importedEnumeration, sfProviders, tableOfColumn } from './providers.ts';
 
-const rowStatus = enumeration('sfOpRowStatus');
+const rowStatus = importedEnumeration('sfOpRowStatus');
 const opType = enumeration<OperationType>('sfOpType');
 const protocol = enumeration<'tftp' | 'ftp'>('sfOpProtocol');
 const opTable = tableOfColumn('sfOpRowStatus');
@@ -110,7 +110,10 @@ function executePlan(device: ManagedDevice, plan: SetPlan): SetResult {
     }
   }
   for (const index of plan.destroy) device.destroyOperation(index);
-  if (plan.notifyTarget) device.setNotifyTarget(plan.notifyTarget.target);
+  if (plan.notifyTarget) {
+    // The new target is in force when the call returns; a failure to save it only loses it at a restart.
+    Promise.resolve(device.setNotifyTarget(plan.notifyTarget.target)).catch(() => undefined);
+  }
   return { status: 'noError' };
 }
 
