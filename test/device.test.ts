@@ -5,6 +5,7 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { configDigest, factoryConfig, parseConfig, renderConfig } from '../src/protocol/config.ts';
+import { FtpFileServer } from '../src/protocol/ftp/server.ts';
 import { generateKeyPair } from '../src/protocol/keys.ts';
 import { VirtualDevice } from '../src/agent/device.ts';
 import { OperationRejected, type DeviceStatus, type Operation } from '../src/agent/types.ts';
@@ -235,6 +236,30 @@ describe('operations', () => {
     assert.equal(status.previousVersion, '1.0.0');
     assert.equal(status.activeBank, 'bankB');
     assert.equal(boots.length, 1);
+  });
+});
+
+describe('over FTP', () => {
+  test('backup and download with per-transfer credentials, from the device\'s own address', async () => {
+    const ftp = await FtpFileServer.start({ root: bench.root, address: '127.0.0.1', port: 0 });
+    try {
+      const device = await bench.startDevice({ stateDir: freshStateDir() });
+      const ftpRequest = (type: 'backupConfig' | 'downloadSoftware', file: string, mode: 'read' | 'write') => {
+        const credentials = ftp.issueTransfer({ mode, file, peerAddress: device.address });
+        return bench.request(type, file, { protocol: 'ftp', server: { address: '127.0.0.1', port: ftp.port }, ...credentials });
+      };
+      const backup = await runOperation(device, 1, ftpRequest('backupConfig', 'ftp-backup.cfg', 'write'));
+      assert.equal(backup.state, 'successful', backup.failMessage);
+      assert.equal(configDigest(await bench.served('ftp-backup.cfg')), device.status().configDigest.toString('hex'));
+      await bench.serve('ftp-v2.img', makeImage(bench.keys, { version: '2.0.0' }));
+      const downloaded = await runOperation(device, 2, ftpRequest('downloadSoftware', 'ftp-v2.img', 'read'));
+      assert.equal(downloaded.state, 'successful', downloaded.failMessage);
+      assert.equal(device.status().previousVersion, '2.0.0');
+      const refused = await runOperation(device, 3, bench.request('downloadSoftware', 'ftp-v2.img', { protocol: 'ftp', server: { address: '127.0.0.1', port: ftp.port }, username: 'nobody', password: 'wrong' }));
+      assert.equal(refused.failCause, 'accessDenied', refused.failMessage);
+    } finally {
+      await ftp.close();
+    }
   });
 });
 
