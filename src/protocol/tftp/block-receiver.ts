@@ -105,6 +105,7 @@ export class BlockReceiver {
     } else if (last || this.blocksSinceAck >= windowsize) {
       this.acknowledge(block);
       this.params.onProgress?.(this.bytes);
+      if (this.finished) return; // the progress callback aborted the transfer
     }
     if (last) {
       this.finished = true;

@@ -82,6 +82,7 @@ export class BlockSender {
     this.base = acked + 1;
     this.restartedOnDuplicate = false;
     this.params.onProgress?.(acked === this.lastBlock ? this.totalBytes() : acked * this.params.blksize);
+    if (this.finished) return; // the progress callback aborted the transfer
     if (acked === this.lastBlock) {
       this.finish();
       return;
