@@ -2,6 +2,7 @@
 // comes from that one file. Names of objects and enumeration labels appear in code; numbers never do.
 import { fileURLToPath } from 'node:url';
 import snmp from 'net-snmp';
+import type { Provider } from 'net-snmp';
 
 const mibDirectory = fileURLToPath(new URL('../../mib/', import.meta.url));
 
@@ -51,14 +52,22 @@ export class Enumeration<Label extends string = string> {
   }
 }
 
-function load(): Record<string, MibDefinition> {
+interface LoadedModule {
+  definitions: Record<string, MibDefinition>;
+  providers: Provider[];
+}
+
+function load(): LoadedModule {
   const store = snmp.createModuleStore();
   store.loadFromFile(`${mibDirectory}ietf/INET-ADDRESS-MIB.txt`);
   store.loadFromFile(mibPaths.module);
-  return store.getModule(moduleName) as Record<string, MibDefinition>;
+  return {
+    definitions: store.getModule(moduleName) as Record<string, MibDefinition>,
+    providers: store.getProvidersForModule(moduleName),
+  };
 }
 
-const definitions = load();
+const { definitions, providers: moduleProviders } = load();
 
 function definition(name: string): MibDefinition {
   const d = definitions[name];
@@ -78,20 +87,34 @@ export function notificationObjects(name: string): string[] {
   return definition(name).OBJECTS ?? [];
 }
 
-/** The enumeration of an object's INTEGER syntax, following a textual convention when there is one. */
+/**
+ * The enumeration of an object's INTEGER syntax. It follows a textual convention of this module
+ * (SfBank, SfFailCause) and, through net-snmp's providers, one imported from another module
+ * (TruthValue, RowStatus, InetAddressType).
+ */
 export function enumeration<Label extends string = string>(name: string): Enumeration<Label> {
   let syntax = definition(name).SYNTAX;
-  // A textual convention defined in this module (SfBank, SfFailCause) holds the values itself.
-  if (typeof syntax === 'string') syntax = definition(syntax).SYNTAX;
-  const values = typeof syntax === 'object' && syntax !== null ? (syntax as { INTEGER?: Record<string, string> }).INTEGER : undefined;
+  if (typeof syntax === 'string' && definitions[syntax]) syntax = definition(syntax).SYNTAX;
+  const values =
+    typeof syntax === 'object' && syntax !== null
+      ? (syntax as { INTEGER?: Record<string, string> }).INTEGER
+      : importedEnumerationValues(name);
   if (!values) throw new Error(`${moduleName}::${name} is not an enumeration`);
   return new Enumeration<Label>(name, values);
 }
 
+function importedEnumerationValues(name: string): Record<string, string> | undefined {
+  for (const p of moduleProviders) {
+    if (p.type === snmp.MibProviderType.Scalar && p.name === name) return p.constraints?.enumeration;
+    if (p.type === snmp.MibProviderType.Table) {
+      const column = p.tableColumns.find((c) => c.name === name);
+      if (column) return column.constraints?.enumeration;
+    }
+  }
+  return undefined;
+}
+
 /** net-snmp's providers for the module (scalars and tables), for an agent to register. */
-export function providers(): unknown[] {
-  const store = snmp.createModuleStore();
-  store.loadFromFile(`${mibDirectory}ietf/INET-ADDRESS-MIB.txt`);
-  store.loadFromFile(mibPaths.module);
-  return store.getProvidersForModule(moduleName);
+export function providers(): Provider[] {
+  return moduleProviders;
 }

@@ -1,9 +1,9 @@
 // INET-ADDRESS-MIB (RFC 4001) as the device uses it: a type, octets and a port. Only ipv4 is supported.
 import { isIPv4 } from 'node:net';
+import { enumeration } from '../../protocol/mib.ts';
 import type { Endpoint } from '../types.ts';
-import { importedEnumeration } from './providers.ts';
 
-const addressType = importedEnumeration('sfNotifyAddressType');
+const addressType = enumeration('sfNotifyAddressType');
 export const inetUnknown = addressType.number('unknown');
 export const inetIpv4 = addressType.number('ipv4');
 

@@ -1,8 +1,8 @@
 // SAFEFLASH-MIB's net-snmp providers (from the MIB file, via src/protocol/mib.ts) and lookups into them.
 import type { Provider, ProviderColumn, ScalarProvider, TableProvider, VarbindValue } from 'net-snmp';
-import { Enumeration, providers as mibProviders } from '../../protocol/mib.ts';
+import { providers as mibProviders } from '../../protocol/mib.ts';
 
-export const sfProviders = mibProviders() as Provider[];
+export const sfProviders = mibProviders();
 
 export function scalarProvider(name: string): ScalarProvider {
   const p = sfProviders.find((x) => x.name === name);
@@ -35,15 +35,4 @@ export function rowInColumnOrder(table: TableProvider, cells: Record<string, Var
     if (v === undefined) throw new Error(`no value for ${c.name}`);
     return v;
   });
-}
-
-/**
- * The enumeration of an object whose syntax is a textual convention imported from another module
- * (InetAddressType): net-snmp's providers carry the values where mib.ts's enumeration() does not look.
- */
-export function importedEnumeration(name: string): Enumeration {
-  const p = sfProviders.find((x) => x.name === name);
-  const values = p?.type === 1 ? p.constraints?.enumeration : column(name).constraints?.enumeration;
-  if (!values) throw new Error(`SAFEFLASH-MIB::${name} is not an enumeration`);
-  return new Enumeration(name, values);
 }

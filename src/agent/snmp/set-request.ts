@@ -9,9 +9,9 @@ import { endpointProblems, maxOperationIndex } from '../operation-request.ts';
 import { OperationRejected, type Endpoint, type OperationRequest, type OperationType } from '../types.ts';
 import { cellsEndpoint, endpointCells, inetIpv4, type InetEndpointCells } from './inet-address.ts';
 import type { ManagedDevice } from './managed-device.ts';
-import { importedEnumeration, sfProviders, tableOfColumn } from './providers.ts';
+import { sfProviders, tableOfColumn } from './providers.ts';
 
-const rowStatus = importedEnumeration('sfOpRowStatus');
+const rowStatus = enumeration('sfOpRowStatus');
 const opType = enumeration<OperationType>('sfOpType');
 const protocol = enumeration<'tftp' | 'ftp'>('sfOpProtocol');
 const opTable = tableOfColumn('sfOpRowStatus');

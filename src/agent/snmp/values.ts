@@ -5,18 +5,17 @@ import { enumeration } from '../../protocol/mib.ts';
 import { encodeDateAndTime, unsetDateAndTime } from '../../protocol/snmp/date-and-time.ts';
 import type { BankStatus, DeviceStatus, Operation } from '../types.ts';
 import { endpointCells } from './inet-address.ts';
-import { importedEnumeration } from './providers.ts';
 
 const enums = {
   bank: enumeration('sfActiveBank'),
   bankState: enumeration('sfBankState'),
-  truth: importedEnumeration('sfRebootRequired'),
+  truth: enumeration('sfRebootRequired'),
   bootCause: enumeration('sfLastBootCause'),
   opType: enumeration('sfOpType'),
   protocol: enumeration('sfOpProtocol'),
   opState: enumeration('sfOpState'),
   failCause: enumeration('sfOpFailCause'),
-  rowStatus: importedEnumeration('sfOpRowStatus'),
+  rowStatus: enumeration('sfOpRowStatus'),
 };
 
 /** DisplayString (SIZE (0..n)): the device's text cut to what the MIB allows. */
