@@ -1,10 +1,6 @@
 // `safeflash-agent`: a fleet of virtual devices (IADs), each on its own loopback address with its own
 // SNMP agent for SAFEFLASH-MIB, until SIGINT or SIGTERM.
-//
-// Defaults that work out of the box: port 16100 (161 needs root; every device has its own address, so
-// they all share one port), state in ./data/agent, SNMPv3 user "safeflash" with authPriv
-// SHA-256/AES and the keys "safeflash-auth" / "safeflash-priv" (printed at start: change them with
-// --auth-key/--priv-key anywhere that is not a laboratory). --community adds SNMPv2c.
+// Defaults (src/agent/defaults.ts) work out of the box; --community adds SNMPv2c.
 import { isIPv4 } from 'node:net';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -16,18 +12,8 @@ import { ensureVendorSoftware, readFactorySoftware, type FactorySoftware } from 
 import { mibPaths, moduleName } from '../../protocol/mib.ts';
 import { minimumKeyLength, netSnmpToolArguments, type SnmpSecurity, type UsmUser } from '../../protocol/snmp/security.ts';
 import { CommandFailure, createProgram, integerOption, runProgram } from './program.ts';
+import { agentDefaults } from '../../agent/defaults.ts';
 
-export const agentDefaults = {
-  devices: 1,
-  baseAddress: '127.0.1.1',
-  port: 16100,
-  stateDir: './data/agent',
-  model: 'IAD-2400',
-  user: 'safeflash',
-  authKey: 'safeflash-auth',
-  privKey: 'safeflash-priv',
-  rebootMs: 2000,
-} as const;
 
 /** Above this many devices, the start-up report is a summary instead of a line per device. */
 const maxListedDevices = 20;

@@ -1,0 +1,202 @@
+// The manager's side of SAFEFLASH-MIB for one device: read what it is, order an operation with one SET,
+// read an operation row back. Numbers come from the MIB; callers see the device's own vocabulary.
+import { enumeration, oid } from '../protocol/mib.ts';
+import { SnmpSession } from '../protocol/snmp/session.ts';
+import type { SnmpSecurity } from '../protocol/snmp/security.ts';
+import { bufferValue, integer, isException, numberValue, octets, unsigned, type Varbind } from '../protocol/snmp/varbind.ts';
+import type { TransferProtocol } from '../protocol/transfer.ts';
+import type { Bank, BankState, BootCause, Endpoint, FailCause, OperationState, OperationType } from '../agent/types.ts';
+
+export interface DeviceTarget {
+  /** Where the device's SNMP agent listens. */
+  endpoint: Endpoint;
+  security: SnmpSecurity;
+  /** The manager's own address to send from (loopback in tests and demos). */
+  sourceAddress?: string;
+}
+
+export interface DeviceReading {
+  model: string;
+  serial: string;
+  runningVersion: string;
+  previousVersion: string;
+  activeBank: Bank;
+  nextBootBank: Bank;
+  configFormat: number;
+  configDigest: string;
+  rebootRequired: boolean;
+  lastBootCause: BootCause;
+  banks: { bank: Bank; state: BankState; version: string; configFormat: number }[];
+}
+
+export interface OperationOrder {
+  type: OperationType;
+  protocol?: TransferProtocol;
+  server?: Endpoint;
+  fileName?: string;
+  username?: string;
+  password?: string;
+  notifyTarget?: Endpoint;
+}
+
+export interface OperationReading {
+  index: number;
+  type: OperationType;
+  state: OperationState;
+  progress: number;
+  failCause: FailCause;
+  failMessage: string;
+}
+
+const enums = {
+  bank: enumeration<Bank>('sfActiveBank'),
+  bankState: enumeration<BankState>('sfBankState'),
+  truth: enumeration('sfRebootRequired'),
+  bootCause: enumeration<BootCause>('sfLastBootCause'),
+  opType: enumeration<OperationType>('sfOpType'),
+  protocol: enumeration<TransferProtocol>('sfOpProtocol'),
+  opState: enumeration<OperationState>('sfOpState'),
+  failCause: enumeration<FailCause>('sfOpFailCause'),
+  addressType: enumeration('sfOpServerAddressType'),
+  rowStatus: enumeration('sfOpRowStatus'),
+};
+
+const deviceScalars = [
+  'sfDeviceModel',
+  'sfDeviceSerial',
+  'sfRunningVersion',
+  'sfPreviousVersion',
+  'sfActiveBank',
+  'sfNextBootBank',
+  'sfConfigFormat',
+  'sfConfigDigest',
+  'sfRebootRequired',
+  'sfLastBootCause',
+] as const;
+
+const bankColumns = ['sfBankState', 'sfBankVersion', 'sfBankConfigFormat'] as const;
+const operationColumns = ['sfOpType', 'sfOpState', 'sfOpProgress', 'sfOpFailCause', 'sfOpFailMessage'] as const;
+
+/** Reading a value the MIB does not define is the device's fault, not ours: say which object. */
+export class DeviceAnswerError extends Error {
+  override name = 'DeviceAnswerError';
+}
+
+function label<L extends string>(e: { label(n: number): L | undefined; name: string }, v: Varbind): L {
+  const found = e.label(numberValue(v));
+  if (found === undefined) throw new DeviceAnswerError(`${e.name} has no value ${String(v.value)}`);
+  return found;
+}
+
+function text(v: Varbind): string {
+  return bufferValue(v).toString('utf8');
+}
+
+function byName<const Names extends readonly string[]>(names: Names, varbinds: Varbind[]): Record<Names[number], Varbind> {
+  const values = {} as Record<Names[number], Varbind>;
+  names.forEach((name, i) => {
+    const v = varbinds[i];
+    if (!v || isException(v)) throw new DeviceAnswerError(`the device does not have ${name}`);
+    values[name as Names[number]] = v;
+  });
+  return values;
+}
+
+function inetAddress(address: string): Buffer {
+  return Buffer.from(address.split('.').map(Number));
+}
+
+export class DeviceDriver {
+  readonly #session: SnmpSession;
+
+  constructor(readonly target: DeviceTarget, options: { timeoutMs?: number; retries?: number } = {}) {
+    this.#session = new SnmpSession({
+      peer: target.endpoint,
+      security: target.security,
+      ...(target.sourceAddress ? { sourceAddress: target.sourceAddress } : {}),
+      timeoutMs: options.timeoutMs ?? 2000,
+      retries: options.retries ?? 1,
+    });
+  }
+
+  async read(): Promise<DeviceReading> {
+    const bankNumbers = enums.bank.labels.map((b) => enums.bank.number(b));
+    const varbinds = await this.#session.get([
+      ...deviceScalars.map((name) => `${oid(name)}.0`),
+      ...bankNumbers.flatMap((n) => bankColumns.map((name) => `${oid(name)}.${n}`)),
+    ]);
+    const d = byName(deviceScalars, varbinds);
+    const banks = bankNumbers.map((n, i) => {
+      const cells = byName(bankColumns, varbinds.slice(deviceScalars.length + i * bankColumns.length));
+      return {
+        bank: enums.bank.label(n)!,
+        state: label(enums.bankState, cells.sfBankState),
+        version: text(cells.sfBankVersion),
+        configFormat: numberValue(cells.sfBankConfigFormat),
+      };
+    });
+    return {
+      model: text(d.sfDeviceModel),
+      serial: text(d.sfDeviceSerial),
+      runningVersion: text(d.sfRunningVersion),
+      previousVersion: text(d.sfPreviousVersion),
+      activeBank: label(enums.bank, d.sfActiveBank),
+      nextBootBank: label(enums.bank, d.sfNextBootBank),
+      configFormat: numberValue(d.sfConfigFormat),
+      configDigest: bufferValue(d.sfConfigDigest).toString('hex'),
+      rebootRequired: enums.truth.label(numberValue(d.sfRebootRequired)) === 'true',
+      lastBootCause: label(enums.bootCause, d.sfLastBootCause),
+      banks,
+    };
+  }
+
+  /**
+   * Orders an operation: one SET creating row `index` with createAndGo and every parameter. Repeating
+   * the same order is harmless: the device answers it without starting a second operation.
+   */
+  async startOperation(index: number, order: OperationOrder): Promise<void> {
+    const cell = (name: string) => `${oid(name)}.${index}`;
+    const varbinds: Varbind[] = [
+      integer(cell('sfOpType'), enums.opType.number(order.type)),
+      integer(cell('sfOpProtocol'), enums.protocol.number(order.protocol ?? 'tftp')),
+    ];
+    if (order.server) {
+      varbinds.push(
+        integer(cell('sfOpServerAddressType'), enums.addressType.number('ipv4')),
+        octets(cell('sfOpServerAddress'), inetAddress(order.server.address)),
+        unsigned(cell('sfOpServerPort'), order.server.port),
+      );
+    }
+    if (order.fileName !== undefined) varbinds.push(octets(cell('sfOpFileName'), order.fileName));
+    if (order.username !== undefined) varbinds.push(octets(cell('sfOpUserName'), order.username));
+    if (order.password !== undefined) varbinds.push(octets(cell('sfOpPassword'), order.password));
+    if (order.notifyTarget) {
+      varbinds.push(
+        integer(cell('sfOpNotifyAddressType'), enums.addressType.number('ipv4')),
+        octets(cell('sfOpNotifyAddress'), inetAddress(order.notifyTarget.address)),
+        unsigned(cell('sfOpNotifyPort'), order.notifyTarget.port),
+      );
+    }
+    varbinds.push(integer(cell('sfOpRowStatus'), enums.rowStatus.number('createAndGo')));
+    await this.#session.set(varbinds);
+  }
+
+  /** The operation row, or undefined when the device has no such row (e.g. it lost power meanwhile). */
+  async readOperation(index: number): Promise<OperationReading | undefined> {
+    const varbinds = await this.#session.get(operationColumns.map((name) => `${oid(name)}.${index}`));
+    if (varbinds.some(isException)) return undefined;
+    const cells = byName(operationColumns, varbinds);
+    return {
+      index,
+      type: label(enums.opType, cells.sfOpType),
+      state: label(enums.opState, cells.sfOpState),
+      progress: numberValue(cells.sfOpProgress),
+      failCause: label(enums.failCause, cells.sfOpFailCause),
+      failMessage: text(cells.sfOpFailMessage),
+    };
+  }
+
+  close(): void {
+    this.#session.close();
+  }
+}
