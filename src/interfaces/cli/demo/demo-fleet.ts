@@ -31,6 +31,8 @@ export interface DemoFleetOptions {
   model: string;
   user: UsmUser;
   rebootMs: number;
+  /** The fault plan of device number n (1-based); the demo's own faults when absent. */
+  faults?: (device: number) => FaultPlan;
 }
 
 export interface DemoFleet {
@@ -75,7 +77,7 @@ export async function startDemoFleet(options: DemoFleetOptions): Promise<DemoFle
       notifyTarget: receiver.endpoint,
       rebootMs: options.rebootMs,
       rebootRequired: true,
-      faults: (n): FaultPlan => parseFaultFlags(demoFaults[n]?.flags ?? []),
+      faults: options.faults ?? ((n): FaultPlan => parseFaultFlags(demoFaults[n]?.flags ?? [])),
     });
   } catch (error) {
     await Promise.allSettled([tftp.close(), receiver.close()]);
@@ -88,7 +90,7 @@ export async function startDemoFleet(options: DemoFleetOptions): Promise<DemoFle
     notifications,
     receiver,
     security,
-    vendorKey: vendorKey,
+    vendorKey,
     stop: async () => {
       await fleet.stop();
       await Promise.allSettled([tftp.close(), receiver.close()]);
