@@ -283,4 +283,20 @@ test('each step on its own is the same pure function the registry runs', () => {
   assert.deepEqual(format1To2(v1), migrateConfig(v1, unit.model, 2).config);
   assert.deepEqual(format2To1(format1To2(v1)), v1);
   assert.equal(renderConfig(format2To1(format1To2(v1))).toString('utf8'), renderConfig(v1).toString('utf8'));
+  // A step's result shares nothing with its (frozen) input: writing to every part of it must not throw.
+  const v2 = deepFreeze(format1To2(v1));
+  for (const result of [structuredClone(v2), format1To2(v1), format2To1(v2)] as DeviceConfig[]) writeEverywhere(result);
 });
+
+/** Writes to every object and array reachable from the value; throws on a frozen one. */
+function writeEverywhere(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    value.push(undefined);
+    value.pop();
+  } else {
+    (value as Record<string, unknown>)['written'] = true;
+    delete (value as Record<string, unknown>)['written'];
+  }
+  for (const inner of Object.values(value)) writeEverywhere(inner);
+}

@@ -8,7 +8,7 @@
 // Account numbers are not kept: format 1 has none, and going forward again numbers each account like its
 // port. Which account a port uses is kept, which is what the number stood for.
 import { codecNameFromV1, configSchema, dtmfModeFromV1 } from '../../protocol/config.ts';
-import type { CodecNameV2, CodecV1, CodecV2, DeviceConfigV1, DeviceConfigV2, FxsPortV1, FxsPortV2, SipAccountV2, SipV1, SipV2 } from '../../protocol/config.ts';
+import type { CodecV1, DeviceConfigV1, DeviceConfigV2, FxsPortV1, FxsPortV2, SipAccountV2, SipV1, SipV2 } from '../../protocol/config.ts';
 import { format1PtimeMs } from './format1-to-2.ts';
 import { MigrationError } from './migration-error.ts';
 import { DefaultedMarks, withoutUndefined } from './provenance.ts';
@@ -78,7 +78,7 @@ function sipV1(sip: SipV2, marks: DefaultedMarks): SipV1 {
 function portV1(port: FxsPortV2, account: SipAccountV2 | undefined, marks: DefaultedMarks): FxsPortV1 {
   const from = `fxs ${port.port}`;
   const to = `port ${port.port}`;
-  const codecs: CodecV1[] = port.codecs.map((codec: CodecV2) => codecNameToV1[codec.codec as CodecNameV2]);
+  const codecs: CodecV1[] = port.codecs.map((codec) => codecNameToV1[codec.codec]);
   return withoutUndefined<FxsPortV1>({
     port: port.port,
     enabled: marks.carry(`${from}.enabled`, `${to}.enabled`, port.enabled),
