@@ -1,0 +1,200 @@
+// TFTP download throughput on loopback: our server, tftpd-hpa and atftpd, each fetched by the same
+// clients (atftp, curl, our `safeflash tftp get`) with the same files and options. Prints MiB/s per
+// run with the exact command that produced it. Every output is checked against the source SHA-256.
+//
+//   node --import tsx bench/tftp.ts            # full matrix (bounded: stops after 10 minutes)
+//   TFTP_BENCH_QUICK=1 node --import tsx bench/tftp.ts   # 32 MiB, a few settings (a few minutes at most)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import dgram from 'node:dgram';
+import { findProgram } from '../test/helpers/tools.ts';
+
+const quick = process.env.TFTP_BENCH_QUICK === '1' || process.argv.includes('--quick');
+const RUN_LIMIT_MS = 20_000;
+/** Loopback round trips on 2 cores vary a lot with where the scheduler puts the two processes: repeat. */
+const REPEATS = quick ? 2 : 3;
+const MiB = 1024 * 1024;
+const TFTPD_HPA = '/opt/tftpd-hpa/usr/sbin/in.tftpd';
+const SAFEFLASH = resolve(import.meta.dirname, '..', 'bin', 'safeflash.js');
+
+interface Setting {
+  file: string;
+  size: number;
+  blksize: number;
+  windowsize: number;
+}
+
+interface Client {
+  name: string;
+  /** Whether the client can ask for a window size (else only windowsize 1 runs). */
+  windows: boolean;
+  command: (port: number, setting: Setting, out: string) => string[];
+  /** Seconds of the transfer itself when the client reports it (ours: excludes Node.js start-up). */
+  reportedSeconds?: (stdout: string) => number | undefined;
+}
+
+const clients: Client[] = [
+  {
+    name: 'atftp',
+    windows: true,
+    command: (port, s, out) => [
+      'atftp', '--option', `blksize ${s.blksize}`, ...(s.windowsize > 1 ? ['--option', `windowsize ${s.windowsize}`] : []),
+      '-g', '-r', s.file, '-l', out, '127.0.0.1', String(port),
+    ],
+  },
+  {
+    name: 'curl',
+    windows: false,
+    command: (port, s, out) => ['curl', '-sS', '--tftp-blksize', String(s.blksize), '-o', out, `tftp://127.0.0.1:${port}/${s.file}`],
+  },
+  {
+    name: 'safeflash',
+    windows: true,
+    command: (port, s, out) => [
+      'node', SAFEFLASH, 'tftp', 'get', '--server', '127.0.0.1', '--port', String(port),
+      '--blksize', String(s.blksize), '--windowsize', String(s.windowsize), s.file, '--out', out,
+    ],
+    reportedSeconds: (stdout) => {
+      const line = stdout.trim().split('\n').pop();
+      const seconds = line === undefined ? undefined : (JSON.parse(line) as { seconds?: number }).seconds;
+      return typeof seconds === 'number' ? seconds : undefined;
+    },
+  },
+];
+
+interface ServerKind {
+  name: string;
+  available: boolean;
+  launch: (root: string, port: number) => string[];
+}
+
+const servers: ServerKind[] = [
+  { name: 'safeflash', available: true, launch: (root, port) => ['node', SAFEFLASH, 'tftp', 'serve', '--root', root, '--address', '127.0.0.1', '--port', String(port)] },
+  { name: 'tftpd-hpa', available: findProgram(TFTPD_HPA) !== undefined, launch: (root, port) => [TFTPD_HPA, '-L', '-a', `127.0.0.1:${port}`, '-s', root, '-u', 'root'] },
+  {
+    name: 'atftpd',
+    available: findProgram('atftpd') !== undefined,
+    launch: (root, port) => ['atftpd', '--daemon', '--no-fork', '--port', String(port), '--bind-address', '127.0.0.1', '--user', 'root.root', '--logfile', '/dev/null', root],
+  },
+];
+
+function settings(): Setting[] {
+  const list: Setting[] = [];
+  const blksizes = quick ? [1468, 8192] : [512, 1468, 8192];
+  const windowsizes = quick ? [1, 16] : [1, 16, 64];
+  for (const blksize of blksizes) for (const windowsize of windowsizes) list.push({ file: 'f32.bin', size: 32 * MiB, blksize, windowsize });
+  if (!quick) {
+    // 256 MiB only where a run stays within seconds; small blocks without windows would take minutes each.
+    for (const [blksize, windowsize] of [[1468, 64], [8192, 16], [8192, 64]] as const) list.push({ file: 'f256.bin', size: 256 * MiB, blksize, windowsize });
+  }
+  return list;
+}
+
+async function freePort(): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((done) => socket.bind(0, '127.0.0.1', done));
+  const { port } = socket.address();
+  socket.close();
+  return port;
+}
+
+async function fileDigest(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function runToEnd(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string; seconds: number }> {
+  const started = performance.now();
+  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_LIMIT_MS);
+  const code = await new Promise<number | null>((done) => child.on('close', done));
+  clearTimeout(timer);
+  return { code, stdout, stderr, seconds: (performance.now() - started) / 1000 };
+}
+
+async function startServer(kind: ServerKind, root: string): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  const argv = kind.launch(root, port);
+  const child = spawn(argv[0] as string, argv.slice(1), { stdio: 'ignore' });
+  await sleep(kind.name === 'safeflash' ? 1500 : 300);
+  return { port, child };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((done) => child.once('exit', done));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+const quote = (argv: string[]): string => argv.map((arg) => (/^[\w./:=@-]+$/.test(arg) ? arg : `'${arg}'`)).join(' ');
+
+async function main(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'safeflash-bench-tftp-'));
+  const outDir = mkdtempSync(join(tmpdir(), 'safeflash-bench-out-'));
+  const deadline = Date.now() + (quick ? 3 : 10) * 60_000;
+  try {
+    const digests = new Map<string, string>();
+    for (const s of settings()) {
+      if (digests.has(s.file)) continue;
+      const data = randomBytes(s.size);
+      writeFileSync(join(root, s.file), data);
+      digests.set(s.file, createHash('sha256').update(data).digest('hex'));
+    }
+    console.log(`TFTP download throughput on 127.0.0.1 (${quick ? 'quick subset' : 'full matrix'}); MiB/s over ${REPEATS} runs each`);
+    console.log('safeflash client: time reported by the CLI (transfer only, without Node.js start-up); others: wall time of the command\n');
+    for (const server of servers) {
+      if (!server.available) {
+        console.log(`# server ${server.name}: not installed, skipped`);
+        continue;
+      }
+      const { port, child } = await startServer(server, root);
+      console.log(`# server ${server.name}: ${quote(server.launch(root, port))}`);
+      try {
+        for (const s of settings()) {
+          for (const client of clients) {
+            if (s.windowsize > 1 && !client.windows) continue;
+            if (findProgram(client.command(port, s, '')[0] as string) === undefined) continue;
+            if (Date.now() > deadline) {
+              console.log('time budget spent: stopping here');
+              return;
+            }
+            const out = join(outDir, `${server.name}-${client.name}-${s.blksize}-${s.windowsize}-${s.file}`);
+            const argv = client.command(port, s, out);
+            const rates: number[] = [];
+            let failed: string | undefined;
+            for (let attempt = 0; attempt < REPEATS && failed === undefined; attempt += 1) {
+              const result = await runToEnd(argv);
+              const seconds = client.reportedSeconds?.(result.stdout) ?? result.seconds;
+              if (result.code !== 0) failed = `FAILED (exit ${result.code ?? 'killed after ' + RUN_LIMIT_MS / 1000 + ' s'}: ${result.stderr.trim().split('\n').pop() ?? ''})`;
+              else if ((await fileDigest(out)) !== digests.get(s.file)) failed = 'WRONG CONTENT';
+              else rates.push(s.size / MiB / seconds);
+              rmSync(out, { force: true });
+            }
+            rates.sort((a, b) => a - b);
+            const figure =
+              failed ??
+              `best ${(rates[rates.length - 1] as number).toFixed(1).padStart(6)} MiB/s, median ${(rates[Math.floor(rates.length / 2)] as number).toFixed(1).padStart(6)}`;
+            console.log(`${server.name.padEnd(9)} ${client.name.padEnd(9)} ${String(s.size / MiB).padStart(3)} MiB blksize ${String(s.blksize).padStart(4)} windowsize ${String(s.windowsize).padStart(2)}: ${figure}   $ ${quote(argv)}`);
+          }
+        }
+      } finally {
+        await stopServer(child);
+      }
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+await main();
