@@ -1,0 +1,68 @@
+// The manager's connection to PostgreSQL: its own (embedded, under the data directory) unless a URL
+// names a shared one, which several managers can use at once. Same code path either way.
+import { join } from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../database/embedded-postgres.ts';
+import { schemaStatements } from './schema.ts';
+
+export interface Database {
+  /** URL of the database that holds the manager's tables and the durable workflows. */
+  url: string;
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+export const databaseName = 'safeflash';
+
+export async function openDatabase(options: { dataDir: string; databaseUrl?: string; onLog?: (line: string) => void }): Promise<Database> {
+  const embedded = options.databaseUrl
+    ? undefined
+    : await startEmbeddedPostgres({ directory: join(options.dataDir, 'postgres'), ...(options.onLog ? { onLog: options.onLog } : {}) });
+  try {
+    const serverUrl = options.databaseUrl ?? embedded!.url;
+    const url = options.databaseUrl ?? (await ensureDatabase(serverUrl, databaseName));
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    pool.on('error', () => {
+      // An idle client lost its connection; the next query opens a new one.
+    });
+    await applySchema(pool);
+    return {
+      url,
+      pool,
+      close: async () => {
+        await pool.end();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}
+
+/** The URL of database `name` on the server, created if it does not exist yet. */
+async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
+  const client = new pg.Client(serverUrl);
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function applySchema(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    // Two managers starting on one shared database must not race through the DDL.
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', ['safeflash schema']);
+    for (const statement of schemaStatements) await client.query(statement);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['safeflash schema']).catch(() => {});
+    client.release();
+  }
+}

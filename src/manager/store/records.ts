@@ -1,0 +1,158 @@
+// What the manager keeps in PostgreSQL, as TypeScript sees it. One record type per table; the SQL is
+// in schema.ts. Credentials live in device rows and never leave the manager (see publicDevice).
+import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
+import type { Bank, FailCause, OperationType } from '../../agent/types.ts';
+
+export interface DeviceRecord {
+  id: number;
+  /** Operator's name for the unit; unique. Defaults to its address. */
+  name: string;
+  address: string;
+  port: number;
+  security: SnmpSecurity;
+  tags: string[];
+  /** What the device said last time it was read (discover, preflight, verify). */
+  model: string | null;
+  serial: string | null;
+  runningVersion: string | null;
+  configFormat: number | null;
+  activeBank: Bank | null;
+  addedAt: Date;
+  lastSeenAt: Date | null;
+}
+
+/** A device as shown to operators and API clients: everything but the credentials. */
+export type PublicDevice = Omit<DeviceRecord, 'security'> & { securityModel: 'v3' | 'v2c' };
+
+export function publicDevice(device: DeviceRecord): PublicDevice {
+  const { security, ...rest } = device;
+  return { ...rest, securityModel: security.version };
+}
+
+/** A signed software image the manager serves; identified by the SHA-256 of the whole file. */
+export interface ImageRecord {
+  sha256: string;
+  model: string;
+  version: string;
+  configFormat: number;
+  size: number;
+  addedAt: Date;
+}
+
+export type BackupKind = 'backup' | 'migrated' | 'operator';
+
+/**
+ * A configuration file the manager holds: a device's backup as it arrived, a migration of one, or a
+ * configuration an operator supplied. Files are content-addressed; a row never changes once written.
+ */
+export interface BackupRecord {
+  sha256: string;
+  deviceId: number;
+  runId: string | null;
+  kind: BackupKind;
+  /** The backup this one was converted or edited from. */
+  derivedFrom: string | null;
+  configFormat: number;
+  configDigest: string;
+  size: number;
+  takenAt: Date;
+}
+
+export type Phase = 'preflight' | 'backup' | 'upgrade' | 'migrate' | 'restore' | 'verify' | 'rollback';
+
+/** Where a run stands. `waiting` means it asks an operator; the last four are final. */
+export type RunState = 'running' | 'waiting' | 'verified' | 'failed' | 'rolledBack' | 'aborted';
+
+export type FailureAction = 'retry' | 'ask' | 'abort';
+
+/** What a run does when a phase fails: retry `retries` times with backoff, then `then`. */
+export interface PhasePolicy {
+  retries: number;
+  backoffSeconds: number;
+  then: Exclude<FailureAction, 'retry'>;
+}
+
+export type RunPolicy = Record<Exclude<Phase, 'verify' | 'rollback'>, PhasePolicy>;
+
+export const defaultPhasePolicy: PhasePolicy = { retries: 2, backoffSeconds: 5, then: 'ask' };
+
+export interface RunRecord {
+  /** Also the durable workflow's ID. */
+  id: string;
+  deviceId: number;
+  imageSha256: string;
+  policy: RunPolicy;
+  state: RunState;
+  phase: Phase;
+  /** Operator or campaign that started the run. */
+  startedBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+  /** The final report, once the run has ended. */
+  outcome: RunOutcome | null;
+}
+
+export interface RunOutcome {
+  state: Extract<RunState, 'verified' | 'failed' | 'rolledBack' | 'aborted'>;
+  /** Software the device runs at the end, and whether it is the new one. */
+  runningVersion: string | null;
+  keptNewSoftware: boolean;
+  /** The configuration the device runs at the end and where it came from. */
+  configDigest: string | null;
+  summary: string;
+}
+
+/** Who caused a state change: an operator (by name), the policy, the device, or the manager itself. */
+export type Actor = `operator:${string}` | 'policy' | 'device' | 'manager';
+
+export type RunEventKind =
+  | 'phaseStarted'
+  | 'phaseSucceeded'
+  | 'phaseFailed'
+  | 'operationStarted'
+  | 'operationFinished'
+  | 'notification'
+  | 'pollingFallback'
+  | 'retryScheduled'
+  | 'askedOperator'
+  | 'decision'
+  | 'revert'
+  | 'migration'
+  | 'runEnded';
+
+/** One line of a run's timeline. Every state change is one, with time, cause and actor. */
+export interface RunEvent {
+  id: number;
+  runId: string;
+  at: Date;
+  phase: Phase;
+  kind: RunEventKind;
+  actor: Actor;
+  /** Machine-readable cause, e.g. a FailCause or 'silent'. */
+  cause: FailCause | string | null;
+  message: string;
+  detail: Record<string, unknown>;
+}
+
+export type DecisionAnswer = 'retry' | 'abort' | 'keepNewSoftware';
+
+export interface DecisionRecord {
+  id: number;
+  runId: string;
+  at: Date;
+  actor: Actor;
+  answer: DecisionAnswer;
+  /** A corrected image (upgrade phase) or configuration (migrate, restore) the operator supplied. */
+  imageSha256: string | null;
+  backupSha256: string | null;
+}
+
+/** Which run ordered operation `index` on a device: routes notifications to the waiting run. */
+export interface OperationRoute {
+  deviceId: number;
+  index: number;
+  runId: string;
+  phase: Phase;
+  type: OperationType;
+  startedAt: Date;
+}

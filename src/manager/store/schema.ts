@@ -1,0 +1,85 @@
+// The manager's tables. Applied at start, idempotently; the durable workflows' own tables are DBOS's
+// and live in the same database under its own schema.
+export const schemaStatements = [
+  `CREATE SCHEMA IF NOT EXISTS safeflash`,
+  `CREATE TABLE IF NOT EXISTS safeflash.devices (
+     id              serial PRIMARY KEY,
+     name            text NOT NULL UNIQUE,
+     address         inet NOT NULL,
+     port            integer NOT NULL CHECK (port BETWEEN 1 AND 65535),
+     security        jsonb NOT NULL,
+     tags            text[] NOT NULL DEFAULT '{}',
+     model           text,
+     serial          text,
+     running_version text,
+     config_format   integer,
+     active_bank     text,
+     added_at        timestamptz NOT NULL DEFAULT now(),
+     last_seen_at    timestamptz,
+     UNIQUE (address, port)
+   )`,
+  `CREATE TABLE IF NOT EXISTS safeflash.images (
+     sha256        text PRIMARY KEY,
+     model         text NOT NULL,
+     version       text NOT NULL,
+     config_format integer NOT NULL,
+     size          bigint NOT NULL,
+     added_at      timestamptz NOT NULL DEFAULT now()
+   )`,
+  `CREATE TABLE IF NOT EXISTS safeflash.backups (
+     sha256        text PRIMARY KEY,
+     device_id     integer NOT NULL REFERENCES safeflash.devices(id),
+     run_id        text,
+     kind          text NOT NULL CHECK (kind IN ('backup', 'migrated', 'operator')),
+     derived_from  text REFERENCES safeflash.backups(sha256),
+     config_format integer NOT NULL,
+     config_digest text NOT NULL,
+     size          bigint NOT NULL,
+     taken_at      timestamptz NOT NULL DEFAULT now()
+   )`,
+  `CREATE TABLE IF NOT EXISTS safeflash.runs (
+     id            text PRIMARY KEY,
+     device_id     integer NOT NULL REFERENCES safeflash.devices(id),
+     image_sha256  text NOT NULL REFERENCES safeflash.images(sha256),
+     policy        jsonb NOT NULL,
+     state         text NOT NULL,
+     phase         text NOT NULL,
+     started_by    text NOT NULL,
+     created_at    timestamptz NOT NULL DEFAULT now(),
+     updated_at    timestamptz NOT NULL DEFAULT now(),
+     outcome       jsonb
+   )`,
+  `CREATE INDEX IF NOT EXISTS runs_device ON safeflash.runs (device_id, created_at)`,
+  `CREATE TABLE IF NOT EXISTS safeflash.run_events (
+     id        bigserial PRIMARY KEY,
+     run_id    text NOT NULL REFERENCES safeflash.runs(id),
+     at        timestamptz NOT NULL DEFAULT now(),
+     phase     text NOT NULL,
+     kind      text NOT NULL,
+     actor     text NOT NULL,
+     cause     text,
+     message   text NOT NULL,
+     detail    jsonb NOT NULL DEFAULT '{}',
+     -- A step that is replayed after a crash writes its event again; the key makes that harmless.
+     step_key  text,
+     UNIQUE (run_id, step_key)
+   )`,
+  `CREATE TABLE IF NOT EXISTS safeflash.decisions (
+     id            bigserial PRIMARY KEY,
+     run_id        text NOT NULL REFERENCES safeflash.runs(id),
+     at            timestamptz NOT NULL DEFAULT now(),
+     actor         text NOT NULL,
+     answer        text NOT NULL CHECK (answer IN ('retry', 'abort', 'keepNewSoftware')),
+     image_sha256  text REFERENCES safeflash.images(sha256),
+     backup_sha256 text REFERENCES safeflash.backups(sha256)
+   )`,
+  `CREATE TABLE IF NOT EXISTS safeflash.operation_routes (
+     device_id  integer NOT NULL REFERENCES safeflash.devices(id),
+     op_index   bigint NOT NULL,
+     run_id     text NOT NULL REFERENCES safeflash.runs(id),
+     phase      text NOT NULL,
+     type       text NOT NULL,
+     started_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (device_id, op_index)
+   )`,
+] as const;
