@@ -1,0 +1,53 @@
+// Discovery: ask every address of a block what it is, a bounded number at a time, each with its own
+// short timeout. An address that does not answer is skipped; one that answers but refuses the
+// credentials, or is not a SAFEFLASH-MIB device, is reported as such.
+import { DeviceDriver, type DeviceReading } from '../device-driver.ts';
+import { SnmpError } from '../../protocol/snmp/errors.ts';
+import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
+import type { AddressBlock } from './cidr.ts';
+
+export interface DiscoverOptions {
+  port: number;
+  security: SnmpSecurity;
+  sourceAddress?: string;
+  /** Addresses asked at the same time. */
+  concurrency?: number;
+  /** How long one address has to answer. */
+  timeoutMs?: number;
+}
+
+export type Probe =
+  | { address: string; answered: true; reading: DeviceReading }
+  | { address: string; answered: false }
+  | { address: string; answered: true; error: string };
+
+export const discoveryDefaults = { concurrency: 64, timeoutMs: 1000 } as const;
+
+export async function discover(block: AddressBlock, options: DiscoverOptions): Promise<Probe[]> {
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? discoveryDefaults.concurrency, 256));
+  const probes: Probe[] = new Array(block.hosts.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < block.hosts.length) {
+      const i = next++;
+      probes[i] = await probe(block.hosts[i]!, options);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, block.hosts.length) }, worker));
+  return probes;
+}
+
+async function probe(address: string, options: DiscoverOptions): Promise<Probe> {
+  const driver = new DeviceDriver(
+    { endpoint: { address, port: options.port }, security: options.security, ...(options.sourceAddress ? { sourceAddress: options.sourceAddress } : {}) },
+    { timeoutMs: options.timeoutMs ?? discoveryDefaults.timeoutMs, retries: 0 },
+  );
+  try {
+    return { address, answered: true, reading: await driver.read() };
+  } catch (error) {
+    if (error instanceof SnmpError && error.failure === 'timeout') return { address, answered: false };
+    return { address, answered: true, error: (error as Error).message };
+  } finally {
+    driver.close();
+  }
+}

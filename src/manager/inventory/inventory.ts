@@ -1,0 +1,88 @@
+// The inventory as operators use it: add a device they describe, discover the devices of an address
+// block, import a file of them, remove one. Input is checked here; the store only keeps rows.
+import type { DeviceRecord } from '../store/records.ts';
+import type { DeviceStore } from '../store/devices.ts';
+import { checkDeviceSpec, type DeviceSpec } from './device-spec.ts';
+import { parseCidr } from './cidr.ts';
+import { discover, type DiscoverOptions } from './discover.ts';
+import { parseImport, type ImportFormat } from './import-file.ts';
+
+/** What the operator gave cannot describe a device; nothing was changed. */
+export class DeviceSpecError extends Error {
+  override name = 'DeviceSpecError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
+
+export interface DiscoverRequest {
+  cidr: string;
+  /** Port and credentials the devices of the block answer with. */
+  credentials: Omit<DeviceSpec, 'address' | 'name'>;
+  concurrency?: number;
+  timeoutMs?: number;
+}
+
+export interface DiscoveryReport {
+  cidr: string;
+  scanned: number;
+  /** Devices that answered: added to the inventory, or already in it (their readings refreshed). */
+  found: Array<{ device: DeviceRecord; added: boolean }>;
+  /** Addresses that answered but could not be read (wrong credentials, not a SAFEFLASH-MIB device). */
+  unreadable: Array<{ address: string; error: string }>;
+}
+
+export class Inventory {
+  constructor(
+    readonly devices: DeviceStore,
+    private readonly snmp: { sourceAddress?: string } = {},
+  ) {}
+
+  async add(spec: DeviceSpec): Promise<DeviceRecord> {
+    const checked = checkDeviceSpec(spec);
+    if (!checked.ok) throw new DeviceSpecError(checked.problems);
+    return this.devices.add(checked.device);
+  }
+
+  async import(text: string, format: ImportFormat): Promise<DeviceRecord[]> {
+    return this.devices.addAll(parseImport(text, format));
+  }
+
+  /** Throws CidrError for a block it may not scan, DeviceSpecError for bad credentials: nothing is sent then. */
+  async discover(request: DiscoverRequest): Promise<DiscoveryReport> {
+    const block = parseCidr(request.cidr);
+    const checked = checkDeviceSpec({ ...request.credentials, address: block.hosts[0] });
+    if (!checked.ok) throw new DeviceSpecError(checked.problems);
+    const { port, security, tags } = checked.device;
+    const options: DiscoverOptions = {
+      port,
+      security,
+      ...(this.snmp.sourceAddress ? { sourceAddress: this.snmp.sourceAddress } : {}),
+      ...(request.concurrency ? { concurrency: request.concurrency } : {}),
+      ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
+    };
+    const probes = await discover(block, options);
+    const report: DiscoveryReport = { cidr: block.cidr, scanned: block.hosts.length, found: [], unreadable: [] };
+    for (const probe of probes) {
+      if (!probe.answered) continue;
+      if ('error' in probe) {
+        report.unreadable.push({ address: probe.address, error: probe.error });
+        continue;
+      }
+      const known = await this.devices.findByEndpoint(probe.address, port);
+      if (known) {
+        report.found.push({ device: (await this.devices.recordReading(known.id, probe.reading)) ?? known, added: false });
+        continue;
+      }
+      const spec = checkDeviceSpec({ ...request.credentials, address: probe.address });
+      if (!spec.ok) throw new DeviceSpecError(spec.problems);
+      try {
+        const added = await this.devices.add({ ...spec.device, tags });
+        report.found.push({ device: (await this.devices.recordReading(added.id, probe.reading)) ?? added, added: true });
+      } catch (error) {
+        report.unreadable.push({ address: probe.address, error: (error as Error).message });
+      }
+    }
+    return report;
+  }
+}

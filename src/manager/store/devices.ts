@@ -1,0 +1,172 @@
+// The inventory table: devices the manager may upgrade, with the credentials to reach them. Rows are
+// added one at a time or all-or-nothing (imports), found by id, name or address, and updated with what
+// the device said the last time it was read.
+import type pg from 'pg';
+import type { DeviceReading } from '../device-driver.ts';
+import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
+import type { Bank } from '../../agent/types.ts';
+import type { DeviceRecord } from './records.ts';
+
+/** A device as an operator describes it; the manager fills in the rest when it reads the device. */
+export interface NewDevice {
+  name: string;
+  address: string;
+  port: number;
+  security: SnmpSecurity;
+  tags: string[];
+}
+
+/** The device already exists (same name, or same address and port). */
+export class DeviceConflictError extends Error {
+  override name = 'DeviceConflictError';
+}
+
+/** The device still has runs or backups on record; its history is kept, so it cannot be removed. */
+export class DeviceInUseError extends Error {
+  override name = 'DeviceInUseError';
+}
+
+interface DeviceRow {
+  id: number;
+  name: string;
+  address: string;
+  port: number;
+  security: SnmpSecurity;
+  tags: string[];
+  model: string | null;
+  serial: string | null;
+  running_version: string | null;
+  config_format: number | null;
+  active_bank: string | null;
+  added_at: Date;
+  last_seen_at: Date | null;
+}
+
+const columns = `id, name, host(address) AS address, port, security, tags, model, serial, running_version, config_format,
+  active_bank, added_at, last_seen_at`;
+
+function toRecord(row: DeviceRow): DeviceRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    address: row.address,
+    port: row.port,
+    security: row.security,
+    tags: row.tags,
+    model: row.model,
+    serial: row.serial,
+    runningVersion: row.running_version,
+    configFormat: row.config_format,
+    activeBank: row.active_bank as Bank | null,
+    addedAt: row.added_at,
+    lastSeenAt: row.last_seen_at,
+  };
+}
+
+const uniqueViolation = '23505';
+const foreignKeyViolation = '23503';
+
+type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+export class DeviceStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async add(device: NewDevice): Promise<DeviceRecord> {
+    return insert(this.pool, device);
+  }
+
+  /** Adds every device or none: the first conflict rolls the whole batch back. */
+  async addAll(devices: NewDevice[]): Promise<DeviceRecord[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const added: DeviceRecord[] = [];
+      for (const device of devices) added.push(await insert(client, device));
+      await client.query('COMMIT');
+      return added;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async list(): Promise<DeviceRecord[]> {
+    const result = await this.pool.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices ORDER BY id`);
+    return result.rows.map(toRecord);
+  }
+
+  async get(id: number): Promise<DeviceRecord | undefined> {
+    if (!Number.isSafeInteger(id) || id < 1 || id > 2 ** 31 - 1) return undefined;
+    const result = await this.pool.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices WHERE id = $1`, [id]);
+    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+  }
+
+  /** The device an operator means by `reference`: its id, its name, or its address (when only one device has it). */
+  async find(reference: string): Promise<DeviceRecord | undefined> {
+    if (/^[0-9]+$/.test(reference)) {
+      const byId = await this.get(Number(reference));
+      if (byId) return byId;
+    }
+    const byName = await this.pool.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices WHERE name = $1`, [reference]);
+    if (byName.rows[0]) return toRecord(byName.rows[0]);
+    const byAddress = await this.pool.query<DeviceRow>(
+      `SELECT ${columns} FROM safeflash.devices WHERE host(address) = $1 ORDER BY id LIMIT 2`,
+      [reference],
+    );
+    return byAddress.rows.length === 1 ? toRecord(byAddress.rows[0]!) : undefined;
+  }
+
+  async findByEndpoint(address: string, port: number): Promise<DeviceRecord | undefined> {
+    const result = await this.pool.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices WHERE address = $1 AND port = $2`, [address, port]);
+    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+  }
+
+  /** Removes the device; false when there was none. */
+  async remove(id: number): Promise<boolean> {
+    try {
+      const result = await this.pool.query('DELETE FROM safeflash.devices WHERE id = $1', [id]);
+      return (result.rowCount ?? 0) > 0;
+    } catch (error) {
+      if ((error as { code?: string }).code === foreignKeyViolation) {
+        throw new DeviceInUseError(`device ${id} has runs or backups on record; they are kept, so the device stays in the inventory`);
+      }
+      throw error;
+    }
+  }
+
+  /** Records what the device reported when it was last read. */
+  async recordReading(id: number, reading: DeviceReading): Promise<DeviceRecord | undefined> {
+    const result = await this.pool.query<DeviceRow>(
+      `UPDATE safeflash.devices
+          SET model = $2, serial = $3, running_version = $4, config_format = $5, active_bank = $6, last_seen_at = now()
+        WHERE id = $1
+    RETURNING ${columns}`,
+      [id, reading.model, reading.serial, reading.runningVersion, reading.configFormat, reading.activeBank],
+    );
+    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+  }
+}
+
+async function insert(db: Queryable, device: NewDevice): Promise<DeviceRecord> {
+  try {
+    const result = await db.query<DeviceRow>(
+      `INSERT INTO safeflash.devices (name, address, port, security, tags)
+       VALUES ($1, $2, $3, $4, $5)
+    RETURNING ${columns}`,
+      [device.name, device.address, device.port, JSON.stringify(device.security), device.tags],
+    );
+    return toRecord(result.rows[0]!);
+  } catch (error) {
+    if ((error as { code?: string }).code === uniqueViolation) {
+      const constraint = (error as { constraint?: string }).constraint ?? '';
+      throw new DeviceConflictError(
+        constraint.includes('name')
+          ? `a device named "${device.name}" is already in the inventory`
+          : `a device at ${device.address}:${device.port} is already in the inventory`,
+      );
+    }
+    throw error;
+  }
+}
