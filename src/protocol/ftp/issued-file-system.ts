@@ -81,9 +81,12 @@ export class IssuedFileSystem {
     return result === undefined ? undefined : { grant: this.grant, result, dataPeerAddress: this.dataPeerAddress };
   }
 
-  /** After the command finished, successfully or not: the credentials allowed one attempt. */
+  /**
+   * After a RETR or STOR finished, successfully or not. A transfer that started spends the
+   * credentials; a command refused before starting (wrong name, wrong direction) does not.
+   */
   markSpent(): void {
-    this.state = 'spent';
+    if (this.state === 'busy') this.state = 'spent';
   }
 
   /** The session ended: an upload still open is dropped together with its temporary file. */

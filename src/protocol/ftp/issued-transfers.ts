@@ -50,16 +50,25 @@ export class IssuedTransfers {
   ) {}
 
   issue(grant: Omit<Grant, 'username'>): IssuedCredentials {
+    const username = `sf-${randomBytes(9).toString('base64url')}`;
+    const password = randomBytes(24).toString('base64url');
+    return this.restore({ username, password }, grant, this.now() + this.ttlMs);
+  }
+
+  /**
+   * Takes back credentials issued before a restart, which their owner kept: a device already holds
+   * them. Valid until `expiresAt` (epoch milliseconds).
+   */
+  restore(credentials: Omit<IssuedCredentials, 'file'>, grant: Omit<Grant, 'username'>, expiresAt: number): IssuedCredentials {
     this.dropExpired();
     if (this.outstanding.size >= this.maxOutstanding) {
       throw new RangeError(`too many unused FTP transfers outstanding (${this.maxOutstanding}); revoke or let some expire`);
     }
-    const username = `sf-${randomBytes(9).toString('base64url')}`;
-    const password = randomBytes(24).toString('base64url');
+    const { username, password } = credentials;
     this.outstanding.set(username, {
       grant: { ...grant, username },
       passwordDigest: digest(password),
-      expiresAt: this.now() + this.ttlMs,
+      expiresAt,
     });
     return { username, password, file: grant.file };
   }

@@ -6,7 +6,7 @@ import { isIPv4, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { FtpSrv, type FileSystem, type FtpConnection, type FtpServerOptions } from 'ftp-srv';
 import { pino, type Logger } from 'pino';
-import { IssuedTransfers, type IssuedCredentials, type TransferMode, type TransferRequest } from './issued-transfers.ts';
+import { IssuedTransfers, type Grant, type IssuedCredentials, type TransferMode, type TransferRequest } from './issued-transfers.ts';
 import { IssuedFileSystem } from './issued-file-system.ts';
 import { isPlainFileName } from './file-names.ts';
 
@@ -117,6 +117,7 @@ export class FtpFileServer extends EventEmitter<{ transfer: [CompletedTransfer] 
     // 'connect' is emitted by ftp-srv but missing from its type declarations.
     (ftp as EventEmitter).on('connect', ({ connection }: { connection: FtpConnection }) => {
       commandSocketOf(connection).setTimeout(settings.idleTimeoutMs);
+      guardDataConnector(connection);
     });
     return new FtpFileServer(ftp, root, settings.address, port, settings.maxUploadBytes, settings, log);
   }
@@ -127,6 +128,20 @@ export class FtpFileServer extends EventEmitter<{ transfer: [CompletedTransfer] 
    * then issues nothing.
    */
   issueTransfer(request: TransferRequest): IssuedCredentials {
+    return this.transfers.issue(this.grantFor(request));
+  }
+
+  /**
+   * Takes back credentials issued before a restart (by this server, as their owner recorded them),
+   * valid until `expiresAt` (epoch milliseconds); the same checks as issueTransfer.
+   */
+  restoreTransfer(request: TransferRequest & Omit<IssuedCredentials, 'file'> & { expiresAt: number }): IssuedCredentials {
+    const { username, password, expiresAt } = request;
+    if (!/^[\x21-\x7e]{1,128}$/.test(username) || !/^[\x21-\x7e]{1,128}$/.test(password)) throw new RangeError('restored FTP credentials must be 1-128 printable characters');
+    return this.transfers.restore({ username, password }, this.grantFor(request), expiresAt);
+  }
+
+  private grantFor(request: TransferRequest): Omit<Grant, 'username'> {
     const { mode, file, maxBytes, peerAddress } = request;
     if (mode !== 'read' && mode !== 'write') throw new RangeError(`transfer mode must be read or write, not ${JSON.stringify(mode)}`);
     if (!isPlainFileName(file)) throw new RangeError(`${JSON.stringify(file)} is not a plain file name (letters, digits, . _ -, not starting with a dot)`);
@@ -135,12 +150,7 @@ export class FtpFileServer extends EventEmitter<{ transfer: [CompletedTransfer] 
     const path = join(this.root, file);
     if (mode === 'read' && !lstatSync(path, { throwIfNoEntry: false })?.isFile()) throw new RangeError(`${file} is not a regular file in the FTP root`);
     if (mode === 'write' && existsSync(path)) throw new RangeError(`${file} already exists in the FTP root`);
-    return this.transfers.issue({
-      mode,
-      file,
-      maxBytes: Math.min(maxBytes ?? this.maxUploadBytes, this.maxUploadBytes),
-      peerAddress,
-    });
+    return { mode, file, maxBytes: Math.min(maxBytes ?? this.maxUploadBytes, this.maxUploadBytes), peerAddress };
   }
 
   /** Withdraws credentials not used yet; true when there were such credentials. */
@@ -213,6 +223,43 @@ function withoutSignalTakeover(create: () => FtpSrv): FtpSrv {
     }
   }
   return ftp;
+}
+
+interface DataConnector {
+  /** The FTP connection, or, for the idle connector that Connector.end() installs, the connector that ended. */
+  connection?: unknown;
+  dataSocket?: Socket | null;
+  dataServer?: Server | null;
+}
+
+/**
+ * Guards ftp-srv's per-connection data connector against two flaws of 4.6.3 seen when a client
+ * sends PASV/EPSV again before using the first one:
+ * - the replaced connector is forgotten, not closed: its listening port, and a data socket it
+ *   accepted (paused, so it never notices its peer leaving), stay open for good;
+ * - when that old connector later ends, its end() installs `new Connector(this)` on the
+ *   connection and so drops the newer, current connector in the middle of its use.
+ * The connection's `connector` property is made to close what a replaced connector held and to
+ * ignore the reset coming from a connector that is no longer current.
+ */
+function guardDataConnector(connection: FtpConnection): void {
+  const holder = connection as unknown as { connector: DataConnector };
+  let current = holder.connector;
+  Object.defineProperty(holder, 'connector', {
+    configurable: true,
+    enumerable: true,
+    get: () => current,
+    set: (next: DataConnector) => {
+      const replaced = current;
+      const installedByEnd = next.connection !== holder;
+      if (installedByEnd && next.connection !== replaced) return;
+      current = next;
+      if (!installedByEnd && replaced !== next) {
+        replaced.dataSocket?.destroy();
+        replaced.dataServer?.close();
+      }
+    },
+  });
 }
 
 // ftp-srv keeps these on its objects without declaring them in its types.
