@@ -2,7 +2,7 @@
 // client, and a throwaway vsftpd instance for interop.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,8 @@ export async function waitForListener(address: string, port: number, attempts = 
 export interface RunningVsftpd {
   port: number;
   root: string;
+  /** vsftpd's transfer log so far. */
+  log: () => string;
   stop: () => Promise<void>;
 }
 
@@ -107,6 +109,7 @@ export async function startVsftpd(program: string): Promise<RunningVsftpd> {
   const port = await freePort();
   const passiveBase = 40_000 + Math.floor(Math.random() * 20_000);
   const configPath = join(config.path, 'vsftpd.conf');
+  const logPath = join(config.path, 'vsftpd.log');
   writeFileSync(
     configPath,
     [
@@ -129,9 +132,12 @@ export async function startVsftpd(program: string): Promise<RunningVsftpd> {
       'anon_umask=022',
       'seccomp_sandbox=NO',
       'run_as_launching_user=YES',
-      'xferlog_enable=NO',
+      // Transfers are logged with the client address, so a test can see where connections came from.
+      'xferlog_enable=YES',
+      'xferlog_std_format=NO',
+      'log_ftp_protocol=NO',
       'syslog_enable=NO',
-      `vsftpd_log_file=${join(config.path, 'vsftpd.log')}`,
+      `vsftpd_log_file=${logPath}`,
       '',
     ].join('\n'),
   );
@@ -153,6 +159,7 @@ export async function startVsftpd(program: string): Promise<RunningVsftpd> {
   return {
     port,
     root: root.path,
+    log: () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : ''),
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
