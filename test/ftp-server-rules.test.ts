@@ -273,3 +273,26 @@ test('bad server options are refused, and starting leaves process signal handlin
     dir.remove();
   }
 });
+
+test('restored credentials work once until they expire; bad restorations are refused', async () => {
+  const files = await startFileServer();
+  try {
+    const image = putFile(files.root, 'image.bin', 100);
+    const kept = { mode: 'read', file: 'image.bin', username: 'sf-kept', password: 'p4ss-kept' } as const;
+    assert.throws(() => files.server.restoreTransfer({ ...kept, expiresAt: Number.NaN }), /epoch milliseconds/);
+    assert.throws(() => files.server.restoreTransfer({ ...kept, password: 'has space', expiresAt: Date.now() + 60_000 }), /printable/);
+    files.server.restoreTransfer({ ...kept, expiresAt: Date.now() + 60_000 });
+    assert.throws(() => files.server.restoreTransfer({ ...kept, expiresAt: Date.now() + 60_000 }), /already issued/);
+    const client = await loggedIn(files, kept);
+    try {
+      assert.deepEqual(await download(client, 'image.bin'), image);
+    } finally {
+      client.close();
+    }
+    assert.equal(await replyCodeOf(loggedIn(files, kept)), 530);
+    files.server.restoreTransfer({ ...kept, username: 'sf-late', expiresAt: Date.now() - 1 });
+    assert.equal(await replyCodeOf(loggedIn(files, { ...kept, username: 'sf-late' })), 530);
+  } finally {
+    await files.stop();
+  }
+});

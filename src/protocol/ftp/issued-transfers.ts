@@ -60,6 +60,9 @@ export class IssuedTransfers {
    * them. Valid until `expiresAt` (epoch milliseconds).
    */
   restore(credentials: Omit<IssuedCredentials, 'file'>, grant: Omit<Grant, 'username'>, expiresAt: number): IssuedCredentials {
+    // NaN would compare as never expired and never be dropped.
+    if (!Number.isSafeInteger(expiresAt)) throw new RangeError(`expiresAt ${expiresAt} is not a time in epoch milliseconds`);
+    if (this.outstanding.has(credentials.username)) throw new RangeError(`FTP user ${credentials.username} is already issued`);
     this.dropExpired();
     if (this.outstanding.size >= this.maxOutstanding) {
       throw new RangeError(`too many unused FTP transfers outstanding (${this.maxOutstanding}); revoke or let some expire`);
