@@ -82,4 +82,27 @@ export const schemaStatements = [
      started_at timestamptz NOT NULL DEFAULT now(),
      PRIMARY KEY (device_id, op_index)
    )`,
+  // Files offered to devices (read offers of images and configurations, upload names for backups),
+  // kept so that a run resumed after a restart still finds the name and credentials it handed out.
+  `CREATE TABLE IF NOT EXISTS safeflash.file_offers (
+     protocol       text NOT NULL CHECK (protocol IN ('tftp', 'ftp')),
+     file_name      text NOT NULL,
+     direction      text NOT NULL CHECK (direction IN ('read', 'write')),
+     server_address text NOT NULL,
+     server_port    integer NOT NULL CHECK (server_port BETWEEN 1 AND 65535),
+     content_kind   text CHECK (content_kind IN ('image', 'config')),
+     content_sha256 text,
+     username       text UNIQUE,
+     password       text,
+     max_bytes      bigint,
+     state          text NOT NULL CHECK (state IN ('open', 'used', 'expired', 'collected', 'rejected')),
+     expires_at     timestamptz NOT NULL,
+     bytes          bigint,
+     backup_sha256  text REFERENCES safeflash.backups(sha256),
+     rejection      text,
+     created_at     timestamptz NOT NULL DEFAULT now(),
+     finished_at    timestamptz,
+     PRIMARY KEY (protocol, file_name)
+   )`,
+  `CREATE INDEX IF NOT EXISTS file_offers_open ON safeflash.file_offers (server_address, server_port) WHERE state = 'open'`,
 ] as const;

@@ -93,6 +93,11 @@ export class TftpServer extends EventEmitter<TftpServerEvents> {
     return this.writeNames.issue(hint, ttlMs ?? this.options.writeNameTtlMs);
   }
 
+  /** Accepts uploads to a name issued before a restart, which its owner kept. */
+  acceptWriteName(name: string, ttlMs?: number): void {
+    this.writeNames.accept(name, ttlMs ?? this.options.writeNameTtlMs);
+  }
+
   revokeWriteName(name: string): void {
     this.writeNames.revoke(name);
   }

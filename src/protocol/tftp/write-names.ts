@@ -16,8 +16,16 @@ export class WriteNameRegistry {
     const safeHint = (hint ?? '').replace(/[^A-Za-z0-9_-]/g, '').slice(0, 64);
     const safeExtension = /^\.[A-Za-z0-9]{1,16}$/.test(extension) ? extension : '.cfg';
     const name = `backup-${safeHint === '' ? '' : `${safeHint}-`}${randomBytes(16).toString('hex')}${safeExtension}`;
-    this.expiries.set(name, ttlMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + ttlMs);
+    this.accept(name, ttlMs);
     return name;
+  }
+
+  /**
+   * Accepts a name issued earlier (by this registry before a restart, as its owner recorded it):
+   * the same rules as an issued name from then on.
+   */
+  accept(name: string, ttlMs: number | undefined = this.defaultTtlMs): void {
+    this.expiries.set(name, ttlMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + ttlMs);
   }
 
   /** Consumes the name: true once per issued, unexpired name. */

@@ -1,0 +1,243 @@
+// The manager's file service: signed images and configuration files kept content-addressed under
+// <dataDir>/files, offered to devices over TFTP and FTP under single-use names, and backups taken
+// in from devices' uploads. Layout:
+//   files/images/<sha256>.sfimg, files/configs/<sha256>.cfg   the store (never served, never deleted)
+//   files/served/tftp/, files/served/ftp/                      the servers' roots: current offers only
+//   files/rejected/                                            uploads that were not usable backups
+import { EventEmitter } from 'node:events';
+import type { KeyObject } from 'node:crypto';
+import { join } from 'node:path';
+import type pg from 'pg';
+import type { Endpoint } from '../../agent/types.ts';
+import { FtpFileServer } from '../../protocol/ftp/server.ts';
+import { inspectImageHeader, readImage, type ImageHeader } from '../../protocol/image.ts';
+import { TftpServer } from '../../protocol/tftp/server.ts';
+import type { TransferProtocol } from '../../protocol/transfer.ts';
+import { BackupStore } from '../store/backups.ts';
+import { ImageStore } from '../store/images.ts';
+import type { BackupKind, BackupRecord, ImageRecord } from '../store/records.ts';
+import { checkConfigFile } from './backup-check.ts';
+import { BackupError } from './backup-error.ts';
+import { ContentStore, isSha256 } from './content-store.ts';
+import type { FileOffer } from './file-offer.ts';
+import { OfferDesk, type FileEvents } from './offer-desk.ts';
+import { OfferStore } from './offer-store.ts';
+import { ServedDirectory } from './served-directory.ts';
+
+export { BackupError, type BackupFailure } from './backup-error.ts';
+export type { FileOffer } from './file-offer.ts';
+export type { FileEvents } from './offer-desk.ts';
+
+export interface ManagerFilesOptions {
+  dataDir: string;
+  tftp: Endpoint;
+  ftp: Endpoint & { passivePorts?: { min: number; max: number } };
+  pool: pg.Pool;
+  /** Keys whose signatures make an image acceptable. */
+  trustedKeys: KeyObject[];
+  /** How long an offer stays usable. Default 30 minutes. */
+  offerTtlMs?: number;
+  /** Largest configuration file taken as a backup (and largest upload accepted). Default 1 MiB. */
+  maxBackupBytes?: number;
+}
+
+export const defaultOfferTtlMs = 30 * 60_000;
+export const defaultMaxBackupBytes = 1024 * 1024;
+
+export class ManagerFiles extends EventEmitter<FileEvents> {
+  private readonly images: ImageStore;
+  private readonly backups: BackupStore;
+  private readonly desk: OfferDesk;
+
+  private constructor(
+    private readonly store: ContentStore,
+    private readonly servers: { tftp: TftpServer; ftp: FtpFileServer },
+    private readonly options: ManagerFilesOptions & { maxBackupBytes: number },
+    served: Record<TransferProtocol, ServedDirectory>,
+    rejectedDir: string,
+  ) {
+    super();
+    this.images = new ImageStore(options.pool);
+    this.backups = new BackupStore(options.pool);
+    this.desk = new OfferDesk({
+      ...servers,
+      served,
+      rejectedDir,
+      offers: new OfferStore(options.pool),
+      contentPath: (kind, sha256) => store.pathOf(kind, sha256),
+      ttlMs: options.offerTtlMs ?? defaultOfferTtlMs,
+      maxUploadBytes: options.maxBackupBytes,
+      events: this,
+    });
+  }
+
+  /** Opens the store, starts the TFTP and FTP servers, and honours again the offers still open. */
+  static async start(options: ManagerFilesOptions): Promise<ManagerFiles> {
+    const settings = { ...options, maxBackupBytes: options.maxBackupBytes ?? defaultMaxBackupBytes };
+    const ttlMs = options.offerTtlMs ?? defaultOfferTtlMs;
+    if (!(Number.isSafeInteger(ttlMs) && ttlMs > 0)) throw new RangeError(`offer TTL ${ttlMs} ms is not a positive integer`);
+    if (!(Number.isSafeInteger(settings.maxBackupBytes) && settings.maxBackupBytes > 0)) {
+      throw new RangeError(`backup size cap ${settings.maxBackupBytes} is not a positive integer`);
+    }
+    const root = join(options.dataDir, 'files');
+    const store = await ContentStore.open(root);
+    const served = {
+      tftp: await ServedDirectory.open(join(root, 'served', 'tftp')),
+      ftp: await ServedDirectory.open(join(root, 'served', 'ftp')),
+    };
+    const tftp = new TftpServer({
+      root: served.tftp.root,
+      address: options.tftp.address,
+      port: options.tftp.port,
+      maxUploadBytes: settings.maxBackupBytes,
+      writeNameTtlMs: ttlMs,
+    });
+    await tftp.start().catch((error: unknown) => {
+      throw new Error(`TFTP server cannot listen on ${options.tftp.address}:${options.tftp.port}: ${(error as Error).message}`, { cause: error });
+    });
+    let ftp: FtpFileServer;
+    try {
+      ftp = await FtpFileServer.start({
+        root: served.ftp.root,
+        address: options.ftp.address,
+        port: options.ftp.port,
+        maxUploadBytes: settings.maxBackupBytes,
+        credentialTtlMs: ttlMs,
+        ...(options.ftp.passivePorts ? { passivePorts: options.ftp.passivePorts } : {}),
+      });
+    } catch (error) {
+      await tftp.close();
+      throw new Error(`FTP server cannot listen on ${options.ftp.address}:${options.ftp.port}: ${(error as Error).message}`, { cause: error });
+    }
+    const files = new ManagerFiles(store, { tftp, ftp }, settings, served, join(root, 'rejected'));
+    try {
+      await files.desk.recover();
+    } catch (error) {
+      await files.close();
+      throw error;
+    }
+    return files;
+  }
+
+  /** Where devices reach each server. */
+  endpoint(protocol: TransferProtocol): Endpoint {
+    return this.desk.endpointOf(protocol);
+  }
+
+  /** Bytes sent to devices by completed downloads since start, per protocol. */
+  get bytesServed(): Readonly<Record<TransferProtocol, number>> {
+    return this.desk.bytesServed;
+  }
+
+  /**
+   * Verifies a signed image (structure, digest, trusted signer) and stores it. Throws ImageError
+   * and stores nothing when it fails; adding the same image again returns its record.
+   */
+  async addImage(bytes: Buffer): Promise<ImageRecord> {
+    const { header } = readImage(bytes, { trustedKeys: this.options.trustedKeys });
+    const sha256 = await this.store.put('image', bytes);
+    return this.images.add({ sha256, model: header.model, version: header.version, configFormat: header.configFormat, size: bytes.length });
+  }
+
+  async listImages(): Promise<ImageRecord[]> {
+    return this.images.list();
+  }
+
+  async image(sha256: string): Promise<ImageRecord | undefined> {
+    return this.images.get(sha256);
+  }
+
+  /** The full header of a stored image (reboot and boot flags included), for the upgrade phase. */
+  async imageHeader(sha256: string): Promise<ImageHeader> {
+    await this.requireImage(sha256);
+    return inspectImageHeader(await this.store.read('image', sha256));
+  }
+
+  /** Serves a stored image for one download under a fresh, unguessable name. */
+  async offerImage(sha256: string, protocol: TransferProtocol): Promise<FileOffer> {
+    await this.requireImage(sha256);
+    return this.desk.offerRead(requireProtocol(protocol), { kind: 'image', sha256 });
+  }
+
+  /** Serves a stored configuration (a backup, a migration, an operator's file) for one download. */
+  async offerConfig(backupSha256: string, protocol: TransferProtocol): Promise<FileOffer> {
+    await this.requireBackup(backupSha256);
+    return this.desk.offerRead(requireProtocol(protocol), { kind: 'config', sha256: backupSha256 });
+  }
+
+  /** An upload name (and for FTP credentials) for one backup. */
+  async expectBackup(protocol: TransferProtocol): Promise<FileOffer> {
+    return this.desk.expectUpload(requireProtocol(protocol));
+  }
+
+  /**
+   * Takes what a device uploaded for `offer` as a backup: checked (arrived, size, valid
+   * configuration), stored and recorded. Called again for the same offer (after a crash), it returns
+   * the same record, or the same refusal.
+   */
+  async collectBackup(offer: FileOffer, owner: { deviceId: number; runId: string | null }): Promise<BackupRecord> {
+    const record = await this.desk.uploadOffer(offer);
+    const what = `the upload ${JSON.stringify(offer.fileName)}`;
+    if (record === undefined) throw new BackupError('missing', `${what} was never offered by this manager`);
+    if (record.state === 'collected' && record.backupSha256 !== null) {
+      const backup = await this.backups.get(record.backupSha256);
+      if (backup) return backup;
+    }
+    if (record.state === 'rejected') throw new BackupError(record.rejection ?? 'unparsable', `${what} was refused before: ${record.rejection ?? 'unusable'}`);
+    const bytes = await this.desk.uploaded(record);
+    if (bytes === undefined) throw new BackupError('missing', `${what} did not arrive`);
+    let checked;
+    try {
+      checked = checkConfigFile(bytes, this.options.maxBackupBytes, what);
+    } catch (error) {
+      if (error instanceof BackupError) await this.desk.reject(record, error.reason);
+      throw error;
+    }
+    await this.store.put('config', bytes);
+    return this.desk.collect(record, (db) =>
+      this.backups.add({ sha256: checked.sha256, deviceId: owner.deviceId, runId: owner.runId, kind: 'backup', derivedFrom: null, configFormat: checked.configFormat, configDigest: checked.configDigest, size: checked.size }, db),
+    );
+  }
+
+  /** Keeps a configuration the manager made (a migration) or an operator supplied; checked like a backup. */
+  async storeConfig(bytes: Buffer, origin: { deviceId: number; runId: string | null; kind: Exclude<BackupKind, 'backup'>; derivedFrom: string | null }): Promise<BackupRecord> {
+    const checked = checkConfigFile(bytes, this.options.maxBackupBytes, `the ${origin.kind} configuration`);
+    if (origin.derivedFrom !== null) await this.requireBackup(origin.derivedFrom);
+    await this.store.put('config', bytes);
+    return this.backups.add({ sha256: checked.sha256, deviceId: origin.deviceId, runId: origin.runId, kind: origin.kind, derivedFrom: origin.derivedFrom, configFormat: checked.configFormat, configDigest: checked.configDigest, size: checked.size });
+  }
+
+  /** The bytes of a stored configuration, checked against their digest. */
+  async readBackup(sha256: string): Promise<Buffer> {
+    await this.requireBackup(sha256);
+    return this.store.read('config', sha256);
+  }
+
+  async backup(sha256: string): Promise<BackupRecord | undefined> {
+    return isSha256(sha256) ? this.backups.get(sha256) : undefined;
+  }
+
+  /** A device's configuration files, newest first. */
+  async listBackups(deviceId: number): Promise<BackupRecord[]> {
+    return this.backups.listForDevice(deviceId);
+  }
+
+  /** Stops both servers (transfers under way are ended) and waits for pending bookkeeping. */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.servers.tftp.close(), this.servers.ftp.close()]);
+    await this.desk.close();
+  }
+
+  private async requireImage(sha256: string): Promise<void> {
+    if (!isSha256(sha256) || (await this.images.get(sha256)) === undefined) throw new RangeError(`no image ${JSON.stringify(sha256)} in the store`);
+  }
+
+  private async requireBackup(sha256: string): Promise<void> {
+    if (!isSha256(sha256) || (await this.backups.get(sha256)) === undefined) throw new RangeError(`no configuration ${JSON.stringify(sha256)} in the store`);
+  }
+}
+
+function requireProtocol(protocol: TransferProtocol): TransferProtocol {
+  if (protocol !== 'tftp' && protocol !== 'ftp') throw new RangeError(`protocol must be tftp or ftp, not ${JSON.stringify(protocol)}`);
+  return protocol;
+}

@@ -1,0 +1,161 @@
+// The file_offers table: every name and set of FTP credentials handed to a device, with what became
+// of it. Kept so that a manager restarted mid-run honours the offers its runs already recorded.
+import type pg from 'pg';
+import type { Endpoint } from '../../agent/types.ts';
+import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { Queryable } from '../store/backups.ts';
+import type { FileOffer, OfferDirection, OfferedContent, OfferState } from './file-offer.ts';
+import { isBackupFailure, type BackupFailure } from './backup-error.ts';
+
+export interface OfferRecord {
+  protocol: TransferProtocol;
+  fileName: string;
+  direction: OfferDirection;
+  server: Endpoint;
+  /** read offers: what is served. */
+  content: { kind: OfferedContent; sha256: string } | null;
+  /** ftp offers. */
+  credentials: { username: string; password: string } | null;
+  /** write offers: the upload cap. */
+  maxBytes: number | null;
+  state: OfferState;
+  expiresAt: Date;
+  /** Bytes moved, once used. */
+  bytes: number | null;
+  /** collected write offers: the backup the upload became. */
+  backupSha256: string | null;
+  rejection: BackupFailure | null;
+}
+
+export type NewOffer = Omit<OfferRecord, 'state' | 'bytes' | 'backupSha256' | 'rejection'>;
+
+interface OfferRow {
+  protocol: TransferProtocol;
+  file_name: string;
+  direction: OfferDirection;
+  server_address: string;
+  server_port: number;
+  content_kind: OfferedContent | null;
+  content_sha256: string | null;
+  username: string | null;
+  password: string | null;
+  max_bytes: string | null;
+  state: OfferState;
+  expires_at: Date;
+  bytes: string | null;
+  backup_sha256: string | null;
+  rejection: string | null;
+}
+
+function toRecord(row: OfferRow): OfferRecord {
+  return {
+    protocol: row.protocol,
+    fileName: row.file_name,
+    direction: row.direction,
+    server: { address: row.server_address, port: row.server_port },
+    content: row.content_kind !== null && row.content_sha256 !== null ? { kind: row.content_kind, sha256: row.content_sha256 } : null,
+    credentials: row.username !== null && row.password !== null ? { username: row.username, password: row.password } : null,
+    maxBytes: row.max_bytes === null ? null : Number(row.max_bytes),
+    state: row.state,
+    expiresAt: row.expires_at,
+    bytes: row.bytes === null ? null : Number(row.bytes),
+    backupSha256: row.backup_sha256,
+    rejection: row.rejection !== null && isBackupFailure(row.rejection) ? row.rejection : null,
+  };
+}
+
+/** The offer as the device (and the run that recorded it) sees it. */
+export function offerOf(record: Pick<OfferRecord, 'protocol' | 'server' | 'fileName' | 'credentials'>): FileOffer {
+  return {
+    protocol: record.protocol,
+    server: { address: record.server.address, port: record.server.port },
+    fileName: record.fileName,
+    ...(record.credentials ? { username: record.credentials.username, password: record.credentials.password } : {}),
+  };
+}
+
+export class OfferStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async add(offer: NewOffer): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO safeflash.file_offers (protocol, file_name, direction, server_address, server_port, content_kind,
+         content_sha256, username, password, max_bytes, state, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11)`,
+      [
+        offer.protocol, offer.fileName, offer.direction, offer.server.address, offer.server.port,
+        offer.content?.kind ?? null, offer.content?.sha256 ?? null,
+        offer.credentials?.username ?? null, offer.credentials?.password ?? null,
+        offer.maxBytes, offer.expiresAt,
+      ],
+    );
+  }
+
+  async get(protocol: TransferProtocol, fileName: string, db: Queryable = this.pool): Promise<OfferRecord | undefined> {
+    const result = await db.query<OfferRow>('SELECT * FROM safeflash.file_offers WHERE protocol = $1 AND file_name = $2', [protocol, fileName]);
+    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+  }
+
+  /** Open offers of the server at `server`: the ones a restarted manager must honour again. */
+  async openAt(protocol: TransferProtocol, server: Endpoint): Promise<OfferRecord[]> {
+    const result = await this.pool.query<OfferRow>(
+      `SELECT * FROM safeflash.file_offers
+       WHERE state = 'open' AND protocol = $1 AND server_address = $2 AND server_port = $3 ORDER BY created_at`,
+      [protocol, server.address, server.port],
+    );
+    return result.rows.map(toRecord);
+  }
+
+  /** A transfer completed: an open offer becomes used. Undefined when it was not open. */
+  async markUsed(protocol: TransferProtocol, fileName: string, direction: OfferDirection, bytes: number): Promise<OfferRecord | undefined> {
+    return this.transition(protocol, fileName, `state = 'used', bytes = $4, finished_at = now()`, `state IN ('open', 'expired') AND direction = $3`, [direction, bytes]);
+  }
+
+  /**
+   * An open offer whose time is up at `now` becomes expired; without `now`, any open offer (withdrawn).
+   * Undefined when it was not open (or not yet due).
+   */
+  async markExpired(protocol: TransferProtocol, fileName: string, now?: Date): Promise<OfferRecord | undefined> {
+    const set = `state = 'expired', finished_at = now()`;
+    return now === undefined
+      ? this.transition(protocol, fileName, set, `state = 'open'`, [])
+      : this.transition(protocol, fileName, set, `state = 'open' AND expires_at <= $3`, [now]);
+  }
+
+  async markRejected(protocol: TransferProtocol, fileName: string, reason: BackupFailure): Promise<void> {
+    await this.transition(protocol, fileName, `state = 'rejected', rejection = $3, finished_at = now()`, `direction = 'write' AND state IN ('open', 'used', 'expired')`, [reason]);
+  }
+
+  /** Within the transaction of `db`: the upload became backup `backupSha256`. */
+  async markCollected(db: Queryable, protocol: TransferProtocol, fileName: string, backupSha256: string): Promise<void> {
+    await db.query(
+      `UPDATE safeflash.file_offers SET state = 'collected', backup_sha256 = $3, finished_at = coalesce(finished_at, now())
+       WHERE protocol = $1 AND file_name = $2 AND direction = 'write'`,
+      [protocol, fileName, backupSha256],
+    );
+  }
+
+  /** Runs `work` in one transaction. */
+  async transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async transition(protocol: TransferProtocol, fileName: string, set: string, when: string, values: unknown[]): Promise<OfferRecord | undefined> {
+    const result = await this.pool.query<OfferRow>(
+      `UPDATE safeflash.file_offers SET ${set} WHERE protocol = $1 AND file_name = $2 AND ${when} RETURNING *`,
+      [protocol, fileName, ...values],
+    );
+    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+  }
+}

@@ -1,0 +1,70 @@
+// The backups table: configuration files the manager holds (device backups, migrations of them,
+// configurations operators supplied). Rows are only ever added: there is no way to delete a backup.
+import type pg from 'pg';
+import type { BackupKind, BackupRecord } from './records.ts';
+
+interface BackupRow {
+  sha256: string;
+  device_id: number;
+  run_id: string | null;
+  kind: BackupKind;
+  derived_from: string | null;
+  config_format: number;
+  config_digest: string;
+  size: string;
+  taken_at: Date;
+}
+
+const columns = 'sha256, device_id, run_id, kind, derived_from, config_format, config_digest, size, taken_at';
+
+function toRecord(row: BackupRow): BackupRecord {
+  return {
+    sha256: row.sha256,
+    deviceId: row.device_id,
+    runId: row.run_id,
+    kind: row.kind,
+    derivedFrom: row.derived_from,
+    configFormat: row.config_format,
+    configDigest: row.config_digest,
+    size: Number(row.size),
+    takenAt: row.taken_at,
+  };
+}
+
+export type NewBackup = Omit<BackupRecord, 'takenAt'>;
+
+/** A pool, or one client inside a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+export class BackupStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Records the file, or returns the row already there for the same SHA-256: identical bytes are one
+   * file, first recorded by whichever device and run brought them.
+   */
+  async add(backup: NewBackup, db: Queryable = this.pool): Promise<BackupRecord> {
+    await db.query(
+      `INSERT INTO safeflash.backups (sha256, device_id, run_id, kind, derived_from, config_format, config_digest, size)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sha256) DO NOTHING`,
+      [backup.sha256, backup.deviceId, backup.runId, backup.kind, backup.derivedFrom, backup.configFormat, backup.configDigest, backup.size],
+    );
+    const stored = await this.get(backup.sha256, db);
+    if (stored === undefined) throw new Error(`backup ${backup.sha256} vanished right after it was recorded`);
+    return stored;
+  }
+
+  async get(sha256: string, db: Queryable = this.pool): Promise<BackupRecord | undefined> {
+    const result = await db.query<BackupRow>(`SELECT ${columns} FROM safeflash.backups WHERE sha256 = $1`, [sha256]);
+    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+  }
+
+  /** A device's configuration files, newest first. */
+  async listForDevice(deviceId: number): Promise<BackupRecord[]> {
+    const result = await this.pool.query<BackupRow>(
+      `SELECT ${columns} FROM safeflash.backups WHERE device_id = $1 ORDER BY taken_at DESC, sha256`,
+      [deviceId],
+    );
+    return result.rows.map(toRecord);
+  }
+}

@@ -1,0 +1,55 @@
+// The images table: signed software images the manager has verified and stored. A row is written
+// once, when the image is added, and never changes; adding the same bytes again finds the same row.
+import type pg from 'pg';
+import type { ImageRecord } from './records.ts';
+
+interface ImageRow {
+  sha256: string;
+  model: string;
+  version: string;
+  config_format: number;
+  size: string;
+  added_at: Date;
+}
+
+const columns = 'sha256, model, version, config_format, size, added_at';
+
+function toRecord(row: ImageRow): ImageRecord {
+  return {
+    sha256: row.sha256,
+    model: row.model,
+    version: row.version,
+    configFormat: row.config_format,
+    size: Number(row.size),
+    addedAt: row.added_at,
+  };
+}
+
+export type NewImage = Omit<ImageRecord, 'addedAt'>;
+
+export class ImageStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Records the image, or returns the row already there for the same SHA-256. */
+  async add(image: NewImage): Promise<ImageRecord> {
+    await this.pool.query(
+      `INSERT INTO safeflash.images (sha256, model, version, config_format, size) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (sha256) DO NOTHING`,
+      [image.sha256, image.model, image.version, image.configFormat, image.size],
+    );
+    const stored = await this.get(image.sha256);
+    if (stored === undefined) throw new Error(`image ${image.sha256} vanished right after it was recorded`);
+    return stored;
+  }
+
+  async get(sha256: string): Promise<ImageRecord | undefined> {
+    const result = await this.pool.query<ImageRow>(`SELECT ${columns} FROM safeflash.images WHERE sha256 = $1`, [sha256]);
+    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+  }
+
+  /** Newest first. */
+  async list(): Promise<ImageRecord[]> {
+    const result = await this.pool.query<ImageRow>(`SELECT ${columns} FROM safeflash.images ORDER BY added_at DESC, sha256`);
+    return result.rows.map(toRecord);
+  }
+}
