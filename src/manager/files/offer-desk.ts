@@ -189,7 +189,13 @@ export class OfferDesk {
       const content = record.content;
       if (content === null) return this.expire(record.protocol, record.fileName, true);
       if (!(await served[record.protocol].has(record.fileName))) {
-        await served[record.protocol].place(this.parts.contentPath(content.kind, content.sha256), record.fileName);
+        try {
+          await served[record.protocol].place(this.parts.contentPath(content.kind, content.sha256), record.fileName);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          // The stored file is gone (the store was damaged by hand): nothing left to serve.
+          return this.expire(record.protocol, record.fileName, true);
+        }
       }
     } else if (record.protocol === 'tftp') {
       tftp.acceptWriteName(record.fileName, remainingMs);

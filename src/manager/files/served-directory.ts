@@ -1,6 +1,7 @@
 // The directory a file server serves: only what is offered right now, each under its single-use
 // name. A read offer is a hard link to the stored file (a copy where links are not possible), so
 // removing it never touches the store.
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,7 +24,14 @@ export class ServedDirectory {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw error;
-      await copyFile(source, target, constants.COPYFILE_EXCL);
+      // Copied under a hidden name first (servers refuse those), so no one ever reads half a file.
+      const temp = join(this.root, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+      try {
+        await copyFile(source, temp, constants.COPYFILE_EXCL);
+        await link(temp, target);
+      } finally {
+        await unlink(temp).catch(() => {});
+      }
     }
   }
 
