@@ -6,12 +6,18 @@ import { configDigest, ConfigError, parseConfig, redactConfig, renderConfig } fr
 import { ImageError, imageKeyId, inspectImageHeader, packImage, readImage, type ImageHeader } from '../../protocol/image.ts';
 import { keyIdOf, readPrivateKey, readPublicKey, writeKeyPair } from '../../protocol/keys.ts';
 import { CommandFailure, integerOption } from './program.ts';
+import { ApiClient, serverOption, withManager } from './api-client.ts';
+import type { ImageJson } from './api-types.ts';
+import { uploadImage } from './image-upload.ts';
+import { formatTable, printJson, when } from './table.ts';
 
 export function registerImageCommands(program: Command): void {
   registerKeygen(program);
   const image = program.command('image').description('pack and check signed software images');
   registerImagePack(image);
   registerImageInspect(image);
+  registerImageAdd(image);
+  registerImageList(image);
   const config = program.command('config').description('read and check device configuration files');
   registerConfigShow(config);
   registerConfigValidate(config);
@@ -136,6 +142,43 @@ function describeImage(file: string, length: number, header: ImageHeader | undef
   rows.push(['verdict', failure ? `NOT VALID (${failure.reason})` : 'valid: digest and signature check out']);
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('');
+}
+
+function registerImageAdd(image: Command): void {
+  image
+    .command('add')
+    .description('give a signed image to the manager, which checks it against its trusted vendor keys and serves it to devices')
+    .argument('<image>', 'the image file')
+    .option('--json', 'print JSON')
+    .addOption(serverOption())
+    .action(async (file: string, options: { json?: boolean; server: string }) => {
+      const api = new ApiClient(options.server);
+      const added = await withManager(() => uploadImage(api, file));
+      if (options.json) printJson(added);
+      else process.stdout.write(`${file}: ${added.model} ${added.version} (config format ${added.configFormat}), ${added.size} bytes, sha256 ${added.sha256}\n`);
+    });
+}
+
+function registerImageList(image: Command): void {
+  image
+    .command('list')
+    .description('list the images the manager holds')
+    .option('--json', 'print JSON')
+    .addOption(serverOption())
+    .action(async (options: { json?: boolean; server: string }) => {
+      const api = new ApiClient(options.server);
+      const images = await withManager(() => api.get<ImageJson[]>('/api/images'));
+      if (options.json) printJson(images);
+      else if (images.length === 0) process.stdout.write('no images; add one with `safeflash image add FILE`\n');
+      else {
+        process.stdout.write(
+          formatTable(
+            ['SHA256', 'MODEL', 'VERSION', 'FORMAT', 'BYTES', 'ADDED'],
+            images.map((i) => [i.sha256, i.model, i.version, String(i.configFormat), String(i.size), when(i.addedAt)]),
+          ),
+        );
+      }
+    });
 }
 
 function registerConfigShow(config: Command): void {

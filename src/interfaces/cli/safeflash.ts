@@ -3,9 +3,21 @@ import { createProgram, runProgram } from './program.ts';
 import { registerTftpCommands } from './tftp-commands.ts';
 import { registerImageCommands } from './image-commands.ts';
 import { registerDemoCommand } from './demo-command.ts';
+import { registerServeCommand } from './serve-command.ts';
+import { registerDeviceCommands } from './device-commands.ts';
+import { registerUpgradeCommand } from './upgrade-command.ts';
+import { registerRunsCommands } from './runs-commands.ts';
+import { registerDecideCommand } from './decide-command.ts';
+import { registerBackupCommands } from './backup-commands.ts';
 
 const program = createProgram('safeflash', 'Safe software upgrades for fleets of SNMP-managed network equipment');
 registerDemoCommand(program);
+registerServeCommand(program);
+registerDeviceCommands(program);
+registerUpgradeCommand(program);
+registerRunsCommands(program);
+registerDecideCommand(program);
+registerBackupCommands(program);
 registerImageCommands(program);
 registerTftpCommands(program);
 

@@ -1,0 +1,22 @@
+// The API's answers as the CLI receives them: the manager's records with times as ISO strings.
+import type { BackupRecord, DecisionRecord, ImageRecord, PublicDevice, RunEvent, RunRecord } from '../../manager/store/records.ts';
+
+/** A record after JSON: every Date became a string. */
+export type Json<T> = T extends Date ? string : T extends Array<infer U> ? Array<Json<U>> : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
+
+export type DeviceJson = Json<PublicDevice>;
+export type ImageJson = Json<ImageRecord>;
+export type BackupJson = Json<BackupRecord>;
+export type RunJson = Json<RunRecord>;
+export type RunEventJson = Json<RunEvent>;
+export type DecisionJson = Json<DecisionRecord>;
+
+export interface RunDetailJson {
+  run: RunJson;
+  device?: DeviceJson;
+  progress: number | null;
+  timeline: RunEventJson[];
+  decisions: DecisionJson[];
+}
+
+export const finalStates: ReadonlyArray<RunRecord['state']> = ['verified', 'failed', 'rolledBack', 'aborted'];

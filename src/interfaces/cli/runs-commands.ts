@@ -1,0 +1,114 @@
+// `safeflash runs list|show`: what every run did, phase by phase, with who decided what and when.
+import { Option, type Command } from 'commander';
+import { ApiClient, serverOption, withManager } from './api-client.ts';
+import type { RunDetailJson, RunEventJson, RunJson } from './api-types.ts';
+import { formatTable, printJson, shortSha, when } from './table.ts';
+
+const runStates = ['running', 'waiting', 'verified', 'failed', 'rolledBack', 'aborted'];
+
+function seconds(ms: number): string {
+  return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+export function runTable(runs: RunJson[], deviceNames: Map<number, string>): string {
+  return formatTable(
+    ['RUN', 'KIND', 'DEVICE', 'IMAGE', 'STATE', 'PHASE', 'STARTED', 'BY', 'TOOK'],
+    runs.map((r) => [
+      r.id,
+      r.kind ?? 'upgrade',
+      deviceNames.get(r.deviceId) ?? String(r.deviceId),
+      shortSha(r.imageSha256),
+      r.state,
+      r.phase,
+      when(r.createdAt),
+      r.startedBy,
+      seconds(Date.parse(r.updatedAt) - Date.parse(r.createdAt)),
+    ]),
+  );
+}
+
+/** How long each phase took: a phaseSucceeded or phaseFailed line says since its phaseStarted. */
+function timings(timeline: RunEventJson[]): Map<number, number> {
+  const took = new Map<number, number>();
+  const started = new Map<string, number>();
+  for (const event of timeline) {
+    const at = Date.parse(event.at);
+    if (event.kind === 'phaseStarted') started.set(event.phase, at);
+    else if ((event.kind === 'phaseSucceeded' || event.kind === 'phaseFailed') && started.has(event.phase)) took.set(event.id, at - started.get(event.phase)!);
+  }
+  return took;
+}
+
+export function describeRun(detail: RunDetailJson): string {
+  const { run, device, timeline, decisions } = detail;
+  const start = Date.parse(run.createdAt);
+  const took = timings(timeline);
+  const lines = [
+    `run ${run.id} (${run.kind ?? 'upgrade'})`,
+    `  device   ${device ? `${device.name} (id ${device.id}) at ${device.address}:${device.port}` : run.deviceId}`,
+    ...(run.imageSha256 ? [`  image    ${run.imageSha256}`] : []),
+    `  state    ${run.state}${run.state === 'running' || run.state === 'waiting' ? ` in ${run.phase}${detail.progress !== null ? ` (${detail.progress}%)` : ''}` : ''}`,
+    `  started  ${when(run.createdAt)} by ${run.startedBy}; last change ${when(run.updatedAt)}`,
+  ];
+  if (run.outcome) {
+    lines.push(
+      `  outcome  ${run.outcome.state}: ${run.outcome.summary}`,
+      `           running ${run.outcome.runningVersion ?? '?'}${run.outcome.keptNewSoftware ? ' (new software kept)' : ''}, config digest ${shortSha(run.outcome.configDigest)}`,
+    );
+  }
+  if (run.state === 'waiting') lines.push(`  waiting  for a decision: safeflash decide ${run.id} retry|abort`);
+  lines.push('', 'timeline:');
+  const rows = timeline.map((e) => [
+    `+${seconds(Date.parse(e.at) - start)}`,
+    e.phase,
+    e.kind,
+    e.actor,
+    `${e.message}${e.cause ? ` [${e.cause}]` : ''}${took.has(e.id) ? ` (took ${seconds(took.get(e.id)!)})` : ''}`,
+  ]);
+  lines.push(rows.length > 0 ? formatTable(['AT', 'PHASE', 'EVENT', 'BY', 'WHAT'], rows).trimEnd().replace(/^/gm, '  ') : '  (nothing yet)');
+  if (decisions.length > 0) {
+    lines.push('', 'decisions:');
+    for (const d of decisions) {
+      const extra = [d.imageSha256 ? `image ${shortSha(d.imageSha256)}` : '', d.backupSha256 ? `configuration ${shortSha(d.backupSha256)}` : ''].filter(Boolean).join(', ');
+      lines.push(`  ${when(d.at)}  ${d.actor}: ${d.answer}${extra ? ` (${extra})` : ''}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerRunsCommands(program: Command): void {
+  const runs = program.command('runs').description('upgrade and backup runs: state and timeline');
+
+  runs
+    .command('list')
+    .description('list runs, newest first')
+    .option('--device <device>', 'only this device (id, name or address)')
+    .addOption(new Option('--state <state>', 'only runs in this state').choices(runStates))
+    .option('--json', 'print JSON')
+    .addOption(serverOption())
+    .action(async (options: { device?: string; state?: string; json?: boolean; server: string }) => {
+      const api = new ApiClient(options.server);
+      const query = new URLSearchParams();
+      if (options.device) query.set('device', options.device);
+      if (options.state) query.set('state', options.state);
+      const [list, devices] = await withManager(() =>
+        Promise.all([api.get<RunJson[]>(`/api/runs${query.size > 0 ? `?${query}` : ''}`), api.get<Array<{ id: number; name: string }>>('/api/devices')]),
+      );
+      if (options.json) printJson(list);
+      else if (list.length === 0) process.stdout.write('no runs\n');
+      else process.stdout.write(runTable(list, new Map(devices.map((d) => [d.id, d.name]))));
+    });
+
+  runs
+    .command('show')
+    .description('a run and its timeline: every phase, notification, retry and decision, with times')
+    .argument('<run>', 'run id')
+    .option('--json', 'print JSON')
+    .addOption(serverOption())
+    .action(async (id: string, options: { json?: boolean; server: string }) => {
+      const api = new ApiClient(options.server);
+      const detail = await withManager(() => api.get<RunDetailJson>(`/api/runs/${encodeURIComponent(id)}`));
+      if (options.json) printJson(detail);
+      else process.stdout.write(describeRun(detail));
+    });
+}

@@ -1,0 +1,117 @@
+// `safeflash serve`: the manager. Runs until SIGINT or SIGTERM, then stops every part in order
+// (HTTP, workflows, receiver, file service, PostgreSQL), so that a restart resumes every run.
+import { InvalidArgumentError, type Command } from 'commander';
+import { isLoopback } from '../../agent/loopback-addresses.ts';
+import { checkUsmUser, type UsmUser } from '../../protocol/snmp/security.ts';
+import { ListenerError } from '../../manager/startup/free-ports.ts';
+import { managerDefaults, startManager, type ManagerOptions } from '../../manager/manager.ts';
+import { CommandFailure, integerOption } from './program.ts';
+
+interface ServeOptions {
+  dataDir: string;
+  databaseUrl?: string;
+  httpAddress: string;
+  httpPort: number;
+  snmpAddress: string;
+  snmpPort: number;
+  snmpUser?: UsmUser[];
+  snmpCommunity?: string[];
+  snmpSource: string;
+  tftpAddress: string;
+  tftpPort: number;
+  ftpAddress: string;
+  ftpPort: number;
+  trustedKey?: string[];
+}
+
+function loopbackAddress(value: string): string {
+  if (!isLoopback(value)) throw new InvalidArgumentError(`expected an IPv4 loopback address (127.0.0.0/8), got "${value}"`);
+  return value;
+}
+
+/** NAME:AUTHKEY:PRIVKEY, the way one SNMPv3 user fits on a command line. */
+function usmUser(value: string, previous: UsmUser[] | undefined): UsmUser[] {
+  const [name, authKey, privKey, ...rest] = value.split(':');
+  if (!name || authKey === undefined || privKey === undefined || rest.length > 0) {
+    throw new InvalidArgumentError(`expected NAME:AUTHKEY:PRIVKEY, got "${value.split(':')[0]}:…"`);
+  }
+  const user = { name, authKey, privKey };
+  try {
+    checkUsmUser(user);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return [...(previous ?? []), user];
+}
+
+function databaseUrl(value: string): string {
+  if (!/^postgres(ql)?:\/\//.test(value)) throw new InvalidArgumentError('expected a postgresql:// URL');
+  return value;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function managerOptions(options: ServeOptions): ManagerOptions {
+  const users = options.snmpUser;
+  const communities = options.snmpCommunity;
+  return {
+    dataDir: options.dataDir,
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    http: { address: options.httpAddress, port: options.httpPort },
+    notifications: {
+      address: options.snmpAddress,
+      port: options.snmpPort,
+      // Naming a community alone means v2c only; naming nothing keeps the laboratory user.
+      ...(users ? { users } : communities ? { users: [] } : {}),
+      ...(communities ? { communities } : {}),
+    },
+    tftp: { address: options.tftpAddress, port: options.tftpPort },
+    ftp: { address: options.ftpAddress, port: options.ftpPort },
+    trustedKeyFiles: options.trustedKey ?? [],
+    snmpSourceAddress: options.snmpSource,
+  };
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  let manager;
+  try {
+    manager = await startManager(managerOptions(options));
+  } catch (error) {
+    if (error instanceof ListenerError || (error as Error).name === 'ManagerStartError') throw new CommandFailure((error as Error).message);
+    throw error;
+  }
+  if ((options.trustedKey ?? []).length === 0) {
+    manager.logger.warn('no trusted vendor key: images cannot be added until the manager is restarted with --trusted-key FILE');
+  }
+  process.stderr.write(`safeflash manager: API ${manager.url}, notifications to ${manager.notifyTarget.address}:${manager.notifyTarget.port}; stop with Ctrl-C\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  manager.logger.info({ signal }, 'stopping');
+  await manager.stop();
+}
+
+export function registerServeCommand(program: Command): void {
+  const d = managerDefaults;
+  program
+    .command('serve')
+    .description('run the manager: HTTP API, SNMP notification receiver, TFTP and FTP file service, durable upgrade runs')
+    .option('--data-dir <dir>', 'database (when embedded), images and backups', d.dataDir)
+    .option('--database-url <url>', 'a shared PostgreSQL instead of the embedded one (postgresql://user:password@host/db)', databaseUrl)
+    .option('--http-address <address>', 'address of the HTTP API', loopbackAddress, d.http.address)
+    .option('--http-port <port>', 'TCP port of the HTTP API', integerOption(0, 65535), d.http.port)
+    .option('--snmp-address <address>', 'address devices send notifications to', loopbackAddress, d.notifications.address)
+    .option('--snmp-port <port>', 'UDP port of the notification receiver', integerOption(0, 65535), d.notifications.port)
+    .option('--snmp-user <name:auth:priv>', 'SNMPv3 user devices notify with (authPriv SHA-256/AES); repeat for several (default: the reference agent\'s laboratory user)', usmUser)
+    .option('--snmp-community <community>', 'SNMPv2c community devices may notify with; repeat for several', collect)
+    .option('--snmp-source <address>', 'address SNMP requests to devices are sent from', loopbackAddress, d.snmpSourceAddress)
+    .option('--tftp-address <address>', 'address of the TFTP server', loopbackAddress, d.tftp.address)
+    .option('--tftp-port <port>', 'UDP port of the TFTP server', integerOption(0, 65535), d.tftp.port)
+    .option('--ftp-address <address>', 'address of the FTP server', loopbackAddress, d.ftp.address)
+    .option('--ftp-port <port>', 'TCP port of the FTP server', integerOption(0, 65535), d.ftp.port)
+    .option('--trusted-key <file>', 'public key images must be signed with (PREFIX.pub); repeat for several', collect)
+    .action(async (options: ServeOptions) => serve(options));
+}

@@ -1,0 +1,34 @@
+// A device's configuration backups: listed with digests, or taken on demand (a small run of its own).
+import type { FastifyInstance } from 'fastify';
+import { errorResponses, operatorBodySchema } from '../schemas.ts';
+import type { ApiServices } from '../services.ts';
+import { deviceNamed, deviceParams } from './devices.ts';
+import { operatorActor } from './runs.ts';
+
+export function registerBackupRoutes(app: FastifyInstance, services: ApiServices): void {
+  app.get<{ Params: { device: string } }>('/api/devices/:device/backups', {
+    schema: {
+      summary: 'The configurations the manager holds for a device: backups, migrations, operator edits',
+      tags: ['backups'],
+      params: deviceParams,
+      response: { 200: { type: 'array', items: { $ref: 'Backup#' } }, ...errorResponses },
+    },
+  }, async (request) => {
+    const device = await deviceNamed(services, request.params.device);
+    return services.files.listBackups(device.id);
+  });
+
+  app.post<{ Params: { device: string }; Body: { operator?: string } | undefined }>('/api/devices/:device/backup', {
+    schema: {
+      summary: 'Take a backup of the device\'s configuration now',
+      tags: ['backups'],
+      params: deviceParams,
+      body: operatorBodySchema,
+      response: { 202: { type: 'object', properties: { runId: { type: 'string' } } }, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const device = await deviceNamed(services, request.params.device);
+    const started = await services.procedure.startBackup({ deviceId: device.id, startedBy: operatorActor(request.body?.operator) });
+    return reply.status(202).send(started);
+  });
+}

@@ -1,0 +1,119 @@
+// /api/runs: one upgrade run per device, its timeline, and the decisions operators send to runs that ask.
+import type { FastifyInstance } from 'fastify';
+import { publicDevice, type Actor, type DecisionAnswer, type RunRecord, type RunState } from '../../../manager/store/records.ts';
+import type { PolicyRequest } from '../../../manager/procedure/policy.ts';
+import { HttpProblem, notFound } from '../errors.ts';
+import { errorResponses, newDecisionSchema, newRunSchema } from '../schemas.ts';
+import type { ApiServices } from '../services.ts';
+import { deviceNamed } from './devices.ts';
+import { imageNamed } from './images.ts';
+
+
+const runParams = { type: 'object', required: ['run'], properties: { run: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
+
+const runDetailSchema = {
+  type: 'object',
+  properties: {
+    run: { $ref: 'Run#' },
+    device: { $ref: 'Device#' },
+    progress: { anyOf: [{ type: 'integer' }, { type: 'null' }], description: 'progress of the operation under way, 0-100, when the device reports one' },
+    timeline: { type: 'array', items: { $ref: 'RunEvent#' } },
+    decisions: { type: 'array', items: { $ref: 'Decision#' } },
+  },
+} as const;
+
+export function operatorActor(name: string | undefined): Actor {
+  return `operator:${name ?? 'api'}`;
+}
+
+export async function runNamed(services: ApiServices, id: string): Promise<RunRecord> {
+  const run = await services.procedure.runs.get(id);
+  if (!run) throw notFound('run', id);
+  return run;
+}
+
+export function registerRunRoutes(app: FastifyInstance, services: ApiServices): void {
+  const { procedure, metrics } = services;
+
+  app.get<{ Querystring: { device?: string; state?: RunState; limit?: number } }>('/api/runs', {
+    schema: {
+      summary: 'List runs, newest first',
+      tags: ['runs'],
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { device: { type: 'string', maxLength: 64 }, limit: { type: 'integer', minimum: 1, maximum: 1000 }, state: { type: 'string', enum: ['running', 'waiting', 'verified', 'failed', 'rolledBack', 'aborted'] } },
+      },
+      response: { 200: { type: 'array', items: { $ref: 'Run#' } }, ...errorResponses },
+    },
+  }, async (request) => {
+    const device = request.query.device ? await deviceNamed(services, request.query.device) : undefined;
+    const { state, limit } = request.query;
+    return procedure.runs.list({ ...(device ? { deviceId: device.id } : {}), ...(state ? { state } : {}), ...(limit ? { limit } : {}) });
+  });
+
+  app.post<{ Body: { device: string; image: string; policy?: PolicyRequest; operator?: string } }>('/api/runs', {
+    schema: {
+      summary: 'Start upgrading one device to an image the manager holds',
+      tags: ['runs'],
+      body: newRunSchema,
+      response: { 201: { $ref: 'Run#' }, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const device = await deviceNamed(services, request.body.device);
+    const image = await imageNamed(services, request.body.image);
+    const policy = request.body.policy;
+    const run = await procedure.startRun({
+      deviceId: device.id,
+      imageSha256: image.sha256,
+      ...(policy ? { policy } : {}),
+      startedBy: operatorActor(request.body.operator),
+    });
+    metrics.runsStarted.inc();
+    return reply.status(201).send(run);
+  });
+
+  app.get<{ Params: { run: string } }>('/api/runs/:run', {
+    schema: {
+      summary: 'A run with its device, timeline (every phase, notification, retry, decision, with times) and progress',
+      tags: ['runs'],
+      params: runParams,
+      response: { 200: runDetailSchema, ...errorResponses },
+    },
+  }, async (request) => {
+    const run = await runNamed(services, request.params.run);
+    const [device, timeline, decisions] = await Promise.all([
+      services.inventory.devices.get(run.deviceId),
+      procedure.runs.timeline(run.id),
+      procedure.runs.decisions(run.id),
+    ]);
+    return { run, device: device && publicDevice(device), progress: procedure.progress(run.id) ?? null, timeline, decisions };
+  });
+
+  app.post<{ Params: { run: string }; Body: { answer: DecisionAnswer; image?: string; config?: string; operator?: string } }>('/api/runs/:run/decision', {
+    schema: {
+      summary: 'Answer a run that waits: retry (optionally with a corrected image or an edited configuration), abort, or keep the new software',
+      tags: ['runs'],
+      params: runParams,
+      body: newDecisionSchema,
+      response: { 201: { $ref: 'Decision#' }, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const run = await runNamed(services, request.params.run);
+    const { answer, image, config, operator } = request.body;
+    // Checked here too, so that an edited configuration is not stored for a run that cannot take it.
+    if (run.state !== 'waiting') throw new HttpProblem(409, `run ${run.id} is not waiting for a decision (it is ${run.state})`);
+    const corrected = image ? await imageNamed(services, image) : undefined;
+    const edited = config
+      ? await services.files.storeConfig(Buffer.from(config, 'utf8'), { deviceId: run.deviceId, runId: run.id, kind: 'operator', derivedFrom: null })
+      : undefined;
+    const decision = await procedure.decide(run.id, {
+      answer,
+      actor: operatorActor(operator),
+      ...(corrected ? { imageSha256: corrected.sha256 } : {}),
+      ...(edited ? { backupSha256: edited.sha256 } : {}),
+    });
+    metrics.decisions.inc({ answer });
+    return reply.status(201).send(decision);
+  });
+}

@@ -1,0 +1,208 @@
+// JSON schemas of what the API accepts and returns. Responses are serialised through them, so a field
+// that is not listed (a device's credentials, say) can never reach a client. The OpenAPI document is
+// generated from these.
+const timestamp = { type: 'string', format: 'date-time' } as const;
+const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] }) as const;
+const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+const operatorName = { type: 'string', pattern: '^[^\\s:][^\\s]{0,63}$', description: 'who asks, recorded as operator:<name>' } as const;
+const phase = { type: 'string', enum: ['preflight', 'backup', 'upgrade', 'migrate', 'restore', 'verify', 'rollback'] } as const;
+const runState = { type: 'string', enum: ['running', 'waiting', 'verified', 'failed', 'rolledBack', 'aborted'] } as const;
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  required: ['error'],
+  properties: { error: { type: 'string' }, problems: { type: 'array', items: { type: 'string' } }, reason: { type: 'string' } },
+} as const;
+
+export const deviceSchema = {
+  $id: 'Device',
+  type: 'object',
+  description: 'A device of the inventory; credentials are never returned',
+  properties: {
+    id: { type: 'integer' },
+    name: { type: 'string' },
+    address: { type: 'string' },
+    port: { type: 'integer' },
+    securityModel: { type: 'string', enum: ['v3', 'v2c'] },
+    tags: { type: 'array', items: { type: 'string' } },
+    model: nullable({ type: 'string' }),
+    serial: nullable({ type: 'string' }),
+    runningVersion: nullable({ type: 'string' }),
+    configFormat: nullable({ type: 'integer' }),
+    activeBank: nullable({ type: 'string' }),
+    addedAt: timestamp,
+    lastSeenAt: nullable(timestamp),
+  },
+} as const;
+
+export const credentialProperties = {
+  port: { type: 'integer', minimum: 1, maximum: 65535 },
+  v3User: { type: 'string', minLength: 1, maxLength: 32 },
+  authKey: { type: 'string', minLength: 8, maxLength: 128 },
+  privKey: { type: 'string', minLength: 8, maxLength: 128 },
+  community: { type: 'string', minLength: 1, maxLength: 64 },
+  tags: { type: 'array', maxItems: 16, items: { type: 'string', maxLength: 32 } },
+} as const;
+
+export const newDeviceSchema = {
+  type: 'object',
+  required: ['address'],
+  additionalProperties: false,
+  properties: { address: { type: 'string', maxLength: 64 }, name: { type: 'string', maxLength: 64 }, ...credentialProperties },
+} as const;
+
+export const discoverSchema = {
+  type: 'object',
+  required: ['cidr'],
+  additionalProperties: false,
+  properties: {
+    cidr: { type: 'string', maxLength: 32, description: 'IPv4 block inside 127.0.0.0/8, /16 or smaller' },
+    concurrency: { type: 'integer', minimum: 1, maximum: 256 },
+    timeoutMs: { type: 'integer', minimum: 50, maximum: 30_000 },
+    ...credentialProperties,
+  },
+} as const;
+
+export const discoveryReportSchema = {
+  type: 'object',
+  properties: {
+    cidr: { type: 'string' },
+    scanned: { type: 'integer' },
+    found: { type: 'array', items: { type: 'object', properties: { device: { $ref: 'Device#' }, added: { type: 'boolean' } } } },
+    unreadable: { type: 'array', items: { type: 'object', properties: { address: { type: 'string' }, error: { type: 'string' } } } },
+  },
+} as const;
+
+export const imageSchema = {
+  $id: 'Image',
+  type: 'object',
+  properties: {
+    sha256: { type: 'string' },
+    model: { type: 'string' },
+    version: { type: 'string' },
+    configFormat: { type: 'integer' },
+    size: { type: 'integer' },
+    addedAt: timestamp,
+  },
+} as const;
+
+export const backupSchema = {
+  $id: 'Backup',
+  type: 'object',
+  properties: {
+    sha256: { type: 'string' },
+    deviceId: { type: 'integer' },
+    runId: nullable({ type: 'string' }),
+    kind: { type: 'string', enum: ['backup', 'migrated', 'operator'] },
+    derivedFrom: nullable({ type: 'string' }),
+    configFormat: { type: 'integer' },
+    configDigest: { type: 'string' },
+    size: { type: 'integer' },
+    takenAt: timestamp,
+  },
+} as const;
+
+const phasePolicySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    retries: { type: 'integer', minimum: 0, maximum: 20 },
+    backoffSeconds: { type: 'number', minimum: 0, maximum: 86_400 },
+    then: { type: 'string', enum: ['ask', 'abort'] },
+  },
+} as const;
+
+export const policySchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'What a run does when a phase fails; phases not named keep the default (retry 2 times with backoff, then ask)',
+  properties: Object.fromEntries(['preflight', 'backup', 'upgrade', 'migrate', 'restore'].map((p) => [p, phasePolicySchema])),
+} as const;
+
+export const runSchema = {
+  $id: 'Run',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string', enum: ['upgrade', 'backup'] },
+    deviceId: { type: 'integer' },
+    imageSha256: nullable({ type: 'string' }),
+    policy: { type: 'object', additionalProperties: true },
+    state: runState,
+    phase,
+    startedBy: { type: 'string' },
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    outcome: nullable({ type: 'object', additionalProperties: true }),
+  },
+} as const;
+
+export const runEventSchema = {
+  $id: 'RunEvent',
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    at: timestamp,
+    phase,
+    kind: { type: 'string' },
+    actor: { type: 'string' },
+    cause: nullable({ type: 'string' }),
+    message: { type: 'string' },
+    detail: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+export const decisionSchema = {
+  $id: 'Decision',
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    runId: { type: 'string' },
+    at: timestamp,
+    actor: { type: 'string' },
+    answer: { type: 'string', enum: ['retry', 'abort', 'keepNewSoftware'] },
+    imageSha256: nullable({ type: 'string' }),
+    backupSha256: nullable({ type: 'string' }),
+  },
+} as const;
+
+export const newRunSchema = {
+  type: 'object',
+  required: ['device', 'image'],
+  additionalProperties: false,
+  properties: {
+    device: { type: 'string', minLength: 1, maxLength: 64, description: 'device id, name or address' },
+    image: { type: 'string', pattern: '^[0-9a-f]{8,64}$', description: 'SHA-256 of the image, or a unique prefix of 8 or more digits' },
+    policy: policySchema,
+    operator: operatorName,
+  },
+} as const;
+
+export const newDecisionSchema = {
+  type: 'object',
+  required: ['answer'],
+  additionalProperties: false,
+  properties: {
+    answer: { type: 'string', enum: ['retry', 'abort', 'keepNewSoftware'] },
+    image: sha256,
+    config: { type: 'string', minLength: 1, maxLength: 1024 * 1024, description: 'an edited configuration file (text) to restore' },
+    operator: operatorName,
+  },
+} as const;
+
+export const operatorBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { operator: operatorName },
+} as const;
+
+export const sharedSchemas = [errorSchema, deviceSchema, imageSchema, backupSchema, runSchema, runEventSchema, decisionSchema];
+
+export const errorResponses = {
+  400: { $ref: 'Error#' },
+  404: { $ref: 'Error#' },
+  409: { $ref: 'Error#' },
+  415: { $ref: 'Error#' },
+  422: { $ref: 'Error#' },
+} as const;

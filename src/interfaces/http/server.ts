@@ -1,0 +1,44 @@
+// The manager's HTTP server: the JSON API under /api/, its OpenAPI document at /openapi.json and
+// Prometheus metrics at /metrics. JSON logs through the pino logger it is given.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { errorHandler } from './errors.ts';
+import { collectOpenApi } from './openapi.ts';
+import { sharedSchemas } from './schemas.ts';
+import type { ApiServices } from './services.ts';
+import { registerDeviceRoutes } from './routes/devices.ts';
+import { registerImageRoutes } from './routes/images.ts';
+import { registerRunRoutes } from './routes/runs.ts';
+import { registerBackupRoutes } from './routes/backups.ts';
+
+export const apiVersion = '1';
+
+export function buildApiServer(services: ApiServices, logger: Logger): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger,
+    // Unknown fields are refused, not silently dropped: a misspelt option must not be ignored.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    disableRequestLogging: false,
+  }) as unknown as FastifyInstance;
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  const openApi = collectOpenApi(app, sharedSchemas, { title: 'Safeflash manager API', version: apiVersion });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    services.metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  });
+
+  registerDeviceRoutes(app, services);
+  registerBackupRoutes(app, services);
+  registerImageRoutes(app, services);
+  registerRunRoutes(app, services);
+
+  app.get('/openapi.json', async () => openApi());
+  app.get('/metrics', async (_request, reply) => {
+    void reply.header('content-type', services.metrics.registry.contentType);
+    return services.metrics.registry.metrics();
+  });
+  return app;
+}

@@ -1,0 +1,176 @@
+// The manager, composed: database -> file service -> notification receiver -> procedure -> durable
+// workflows (which resume every unfinished run) -> HTTP API. Stopped in the reverse order. The
+// procedure must be registered before DBOS.launch, since launch is what resumes runs.
+import type { KeyObject } from 'node:crypto';
+import { resolve } from 'node:path';
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import { pino, type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { agentDefaults } from '../agent/defaults.ts';
+import type { Endpoint } from '../agent/types.ts';
+import { readPublicKey } from '../protocol/keys.ts';
+import { NotificationReceiver } from '../protocol/snmp/receiver.ts';
+import type { UsmUser } from '../protocol/snmp/security.ts';
+import { buildApiServer } from '../interfaces/http/server.ts';
+import { ManagerMetrics } from '../interfaces/http/metrics.ts';
+import { DeviceDriver } from './device-driver.ts';
+import { ManagerFiles } from './files/manager-files.ts';
+import { Inventory } from './inventory/inventory.ts';
+import { readNotification } from './notifications.ts';
+import { registerProcedure, type Procedure } from './procedure/procedure.ts';
+import type { PhaseTimeouts } from './procedure/timeouts.ts';
+import { checkListeners, type Listener } from './startup/free-ports.ts';
+import { openDatabase, type Database } from './store/database.ts';
+import { DeviceStore } from './store/devices.ts';
+
+export interface ManagerOptions {
+  /** Database (when embedded), images and backups. */
+  dataDir?: string;
+  /** A shared PostgreSQL instead of the embedded one. */
+  databaseUrl?: string;
+  http?: Partial<Endpoint>;
+  /** Where devices send notifications, and who may send them. */
+  notifications?: Partial<Endpoint> & { users?: UsmUser[]; communities?: string[] };
+  tftp?: Partial<Endpoint>;
+  ftp?: Partial<Endpoint>;
+  /** Public key files images must be signed with. None: images cannot be added. */
+  trustedKeyFiles?: string[];
+  /** The manager's address when it sends SNMP to devices. */
+  snmpSourceAddress?: string;
+  timeouts?: Partial<PhaseTimeouts>;
+  logger?: Logger;
+}
+
+export const managerDefaults = {
+  dataDir: './data/manager',
+  http: { address: '127.0.0.1', port: 8080 },
+  notifications: { address: '127.0.0.1', port: 16162 },
+  tftp: { address: '127.0.0.1', port: 16969 },
+  ftp: { address: '127.0.0.1', port: 16921 },
+  snmpSourceAddress: '127.0.0.1',
+  /** The reference agent's laboratory user, so that a fleet started with defaults can notify. */
+  notificationUsers: [{ name: agentDefaults.user, authKey: agentDefaults.authKey, privKey: agentDefaults.privKey }] as UsmUser[],
+} as const;
+
+/** Fixed, so that runs recorded by an earlier build of the manager are still resumed by this one. */
+const applicationVersion = 'safeflash-procedure-1';
+
+export interface Manager {
+  /** Base URL of the HTTP API. */
+  url: string;
+  http: Endpoint;
+  notifyTarget: Endpoint;
+  files: ManagerFiles;
+  procedure: Procedure;
+  inventory: Inventory;
+  metrics: ManagerMetrics;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export class ManagerStartError extends Error {
+  override name = 'ManagerStartError';
+}
+
+function endpoint(given: Partial<Endpoint> | undefined, fallback: Endpoint): Endpoint {
+  return { address: given?.address ?? fallback.address, port: given?.port ?? fallback.port };
+}
+
+function readTrustedKeys(files: string[]): KeyObject[] {
+  return files.map((file) => {
+    try {
+      return readPublicKey(file);
+    } catch (error) {
+      throw new ManagerStartError(`trusted key ${file}: ${(error as Error).message}`);
+    }
+  });
+}
+
+export async function startManager(options: ManagerOptions = {}): Promise<Manager> {
+  const logger = options.logger ?? pino({ name: 'safeflash' });
+  const dataDir = resolve(options.dataDir ?? managerDefaults.dataDir);
+  const http = endpoint(options.http, managerDefaults.http);
+  const notify = endpoint(options.notifications, managerDefaults.notifications);
+  const tftp = endpoint(options.tftp, managerDefaults.tftp);
+  const ftp = endpoint(options.ftp, managerDefaults.ftp);
+  const trustedKeys = readTrustedKeys(options.trustedKeyFiles ?? []);
+  const sourceAddress = options.snmpSourceAddress ?? managerDefaults.snmpSourceAddress;
+  const listeners: Listener[] = [
+    { service: 'HTTP API', transport: 'tcp', ...http, option: '--http-address/--http-port' },
+    { service: 'notification receiver', transport: 'udp', ...notify, option: '--snmp-address/--snmp-port' },
+    { service: 'TFTP server', transport: 'udp', ...tftp, option: '--tftp-address/--tftp-port' },
+    { service: 'FTP server', transport: 'tcp', ...ftp, option: '--ftp-address/--ftp-port' },
+  ];
+  await checkListeners(listeners);
+
+  // What has started so far, stopped in reverse if a later part fails or on stop().
+  const stops: Array<{ what: string; stop: () => Promise<void> }> = [];
+  const stopAll = async () => {
+    for (const { what, stop } of stops.reverse()) {
+      await stop().catch((error: Error) => logger.error({ err: error }, `stopping ${what} failed`));
+    }
+    stops.length = 0;
+  };
+
+  try {
+    const database: Database = await openDatabase({ dataDir, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}), onLog: (line) => logger.debug({ postgres: line }) });
+    stops.push({ what: 'database', stop: () => database.close() });
+
+    const files = await ManagerFiles.start({ dataDir, tftp, ftp, pool: database.pool, trustedKeys });
+    stops.push({ what: 'file service', stop: () => files.close() });
+
+    const metrics = new ManagerMetrics();
+    let procedure: Procedure | undefined;
+    const receiver = await NotificationReceiver.start({
+      ...notify,
+      users: options.notifications?.users ?? managerDefaults.notificationUsers,
+      communities: options.notifications?.communities ?? [],
+    });
+    stops.push({ what: 'notification receiver', stop: () => receiver.close() });
+    receiver.on('notification', (received) => {
+      const notification = readNotification(received);
+      metrics.notifications.inc({ kind: notification?.kind ?? 'unknown' });
+      if (!notification || !procedure) return;
+      procedure.deliver(notification).catch((error: Error) => logger.error({ err: error, notification }, 'notification not delivered'));
+    });
+    receiver.on('rejected', (error) => logger.warn({ err: error }, 'notification rejected'));
+
+    const devices = new DeviceStore(database.pool);
+    const inventory = new Inventory(devices, { sourceAddress });
+    procedure = registerProcedure({
+      pool: database.pool,
+      files,
+      driverFor: (device) => new DeviceDriver({ endpoint: { address: device.address, port: device.port }, security: device.security, sourceAddress }),
+      notifyTarget: receiver.endpoint,
+      ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+    });
+
+    DBOS.setConfig({ name: 'safeflash', systemDatabaseUrl: database.url, applicationVersion, logLevel: 'warn' });
+    await DBOS.launch();
+    stops.push({ what: 'workflows', stop: () => DBOS.shutdown() });
+
+    const app: FastifyInstance = buildApiServer({ inventory, files, procedure, metrics, trustedKeyCount: trustedKeys.length }, logger);
+    await app.listen({ host: http.address, port: http.port });
+    stops.push({ what: 'HTTP API', stop: () => app.close() });
+    const bound = app.server.address();
+    const httpEndpoint = typeof bound === 'object' && bound ? { address: http.address, port: bound.port } : http;
+    const url = `http://${httpEndpoint.address}:${httpEndpoint.port}`;
+    logger.info({ url, notifyTarget: receiver.endpoint, tftp, ftp, dataDir, trustedKeys: trustedKeys.length }, 'manager started');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      http: httpEndpoint,
+      notifyTarget: receiver.endpoint,
+      files,
+      procedure,
+      inventory,
+      metrics,
+      logger,
+      stop: () => (stopping ??= stopAll().then(() => logger.info('manager stopped'))),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
