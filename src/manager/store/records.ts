@@ -76,11 +76,16 @@ export type RunPolicy = Record<Exclude<Phase, 'verify' | 'rollback'>, PhasePolic
 
 export const defaultPhasePolicy: PhasePolicy = { retries: 2, backoffSeconds: 5, then: 'ask' };
 
+/** An upgrade run goes through every phase; a backup run (on demand) through preflight and backup only. */
+export type RunKind = 'upgrade' | 'backup';
+
 export interface RunRecord {
   /** Also the durable workflow's ID. */
   id: string;
+  kind: RunKind;
   deviceId: number;
-  imageSha256: string;
+  /** The image an upgrade run installs; null for a backup run. */
+  imageSha256: string | null;
   policy: RunPolicy;
   state: RunState;
   phase: Phase;
@@ -99,6 +104,8 @@ export interface RunOutcome {
   keptNewSoftware: boolean;
   /** The configuration the device runs at the end and where it came from. */
   configDigest: string | null;
+  /** The verified backup the run took (the original configuration), if it got that far. */
+  backupSha256: string | null;
   summary: string;
 }
 

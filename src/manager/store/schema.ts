@@ -73,6 +73,14 @@ export const schemaStatements = [
      image_sha256  text REFERENCES safeflash.images(sha256),
      backup_sha256 text REFERENCES safeflash.backups(sha256)
    )`,
+  // Runs: upgrade runs carry an image, on-demand backup runs do not. The run number gives each run its
+  // own block of operation indexes on a device (see procedure/operation-index.ts).
+  `CREATE SEQUENCE IF NOT EXISTS safeflash.run_numbers`,
+  `ALTER TABLE safeflash.runs ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'upgrade'`,
+  `ALTER TABLE safeflash.runs ADD COLUMN IF NOT EXISTS number bigint`,
+  `ALTER TABLE safeflash.runs ALTER COLUMN image_sha256 DROP NOT NULL`,
+  // One active run per device, whichever manager starts it: the database refuses a second.
+  `CREATE UNIQUE INDEX IF NOT EXISTS runs_one_active_per_device ON safeflash.runs (device_id) WHERE state IN ('running', 'waiting')`,
   `CREATE TABLE IF NOT EXISTS safeflash.operation_routes (
      device_id  integer NOT NULL REFERENCES safeflash.devices(id),
      op_index   bigint NOT NULL,

@@ -1,0 +1,206 @@
+// The procedure's decisions, as pure functions of what the run knows: what to do after a failure, what a
+// failed upgrade leaves to undo, whether a configuration needs migrating, what a rollback does next,
+// and what the final report says. The workflow calls these; their tests need no device and no database.
+import type { Bank } from '../../agent/types.ts';
+import type { Actor, DecisionAnswer, PhasePolicy, Phase, RunOutcome } from '../store/records.ts';
+import { maxBackoffSeconds } from './policy.ts';
+
+/** Why an attempt failed: the device's fail cause, or the manager's judgement ('silent', 'fellBack', ...). */
+export interface Failure {
+  phase: Phase;
+  cause: string;
+  message: string;
+}
+
+/** What the procedure needs to know of a device reading to decide. */
+export interface DeviceFacts {
+  runningVersion: string;
+  activeBank: Bank;
+  configDigest: string;
+}
+
+// ------------------------------------------------------------------ after a failed attempt
+
+/**
+ * Causes that repeating the same attempt cannot get past: the image or configuration itself is wrong,
+ * or the device cannot do it. Retrying them only wastes the retries; the policy's `then` decides at once.
+ */
+const permanentCauses = new Set([
+  'wrongModel',
+  'imageBadSignature',
+  'imageWrongModel',
+  'noPreviousImage',
+  'configInvalid',
+  'migrationFailed',
+  'unparsable',
+  'tooLarge',
+]);
+
+export function isPermanent(cause: string): boolean {
+  return permanentCauses.has(cause);
+}
+
+export type NextStep = { action: 'retry'; backoffSeconds: number } | { action: 'ask' } | { action: 'abort' };
+
+/**
+ * What follows the `failures`-th failed attempt of a phase (counted since the phase began or the
+ * operator last answered retry): retry with a doubling backoff while retries remain, then the policy's
+ * `then`.
+ */
+export function afterFailure(policy: PhasePolicy, failures: number, cause: string): NextStep {
+  if (!Number.isInteger(failures) || failures < 1) throw new RangeError(`failures counts failed attempts from 1, got ${failures}`);
+  if (!isPermanent(cause) && failures <= policy.retries) {
+    return { action: 'retry', backoffSeconds: Math.min(maxBackoffSeconds, policy.backoffSeconds * 2 ** (failures - 1)) };
+  }
+  return { action: policy.then };
+}
+
+/** Phases whose failure an operator may answer with keepNewSoftware: the new software runs by then. */
+export function canKeepNewSoftware(phase: Phase): boolean {
+  return phase === 'migrate' || phase === 'restore' || phase === 'verify';
+}
+
+/** What an operator may hand in with retry: a corrected image for the upgrade, an edited configuration after it. */
+export function acceptsSupplied(phase: Phase, what: 'image' | 'config'): boolean {
+  return what === 'image' ? phase === 'upgrade' : canKeepNewSoftware(phase);
+}
+
+export function isDecisionAnswer(answer: unknown): answer is DecisionAnswer {
+  return answer === 'retry' || answer === 'abort' || answer === 'keepNewSoftware';
+}
+
+// ------------------------------------------------------------------ upgrade
+
+/**
+ * Step 160, after a failed upgrade attempt: revert when the device runs the bank that was inactive
+ * before the upgrade (the new software started but something after it failed); nothing to do when it
+ * still or again runs the original bank (the download failed before touching it, or the device fell
+ * back by itself); unknown while it does not answer.
+ */
+export type UpgradeRecovery = 'revert' | 'nothingToRevert' | 'unknown';
+
+export function afterFailedUpgrade(originalBank: Bank, now: Pick<DeviceFacts, 'activeBank'> | undefined): UpgradeRecovery {
+  if (now === undefined) return 'unknown';
+  return now.activeBank === originalBank ? 'nothingToRevert' : 'revert';
+}
+
+/** The read-back after download and reboot: the new version from the other bank, or the reason it is not. */
+export function judgeUpgrade(before: DeviceFacts, version: string, after: DeviceFacts & { lastBootCause: string }): Failure | undefined {
+  if (after.activeBank === before.activeBank) {
+    const how = after.lastBootCause === 'fallback' ? 'the new software did not start; the device fell back to' : 'the device still runs';
+    return { phase: 'upgrade', cause: 'fellBack', message: `${how} ${after.runningVersion} from ${after.activeBank}` };
+  }
+  if (after.runningVersion !== version) {
+    return { phase: 'upgrade', cause: 'mismatch', message: `the device runs ${after.runningVersion} from ${after.activeBank}, expected ${version}` };
+  }
+  return undefined;
+}
+
+// ------------------------------------------------------------------ configuration
+
+export function needsMigration(backupFormat: number, targetFormat: number): boolean {
+  return backupFormat !== targetFormat;
+}
+
+/** A restore the device refused for its format is retried with the configuration migrated again. */
+export function restoreNeedsRemigration(previous: Failure | undefined): boolean {
+  return previous?.cause === 'configFormatMismatch';
+}
+
+/** Verify: the new version from the new bank, with the configuration that was restored. */
+export function judgeVerify(before: DeviceFacts, version: string, restoredDigest: string, now: DeviceFacts | undefined): Failure | undefined {
+  if (now === undefined) return { phase: 'verify', cause: 'silent', message: 'the device does not answer' };
+  if (now.activeBank === before.activeBank) {
+    return { phase: 'verify', cause: 'fellBack', message: `the device fell back to ${now.runningVersion} from ${now.activeBank}` };
+  }
+  if (now.runningVersion !== version) return { phase: 'verify', cause: 'mismatch', message: `running ${now.runningVersion}, expected ${version}` };
+  if (now.configDigest !== restoredDigest) {
+    return { phase: 'verify', cause: 'mismatch', message: `running configuration ${short(now.configDigest)} differs from the restored ${short(restoredDigest)}` };
+  }
+  return undefined;
+}
+
+// ------------------------------------------------------------------ rollback
+
+export type RollbackStep = 'revert' | 'restoreOriginal' | 'done';
+
+/**
+ * The next step of a full rollback: first back to the original bank (the previous software), then the
+ * original backup, until the device runs what it ran before the run with the configuration it had.
+ */
+export function nextRollbackStep(original: DeviceFacts, now: DeviceFacts): RollbackStep {
+  if (now.activeBank !== original.activeBank) return 'revert';
+  if (now.configDigest !== original.configDigest) return 'restoreOriginal';
+  return 'done';
+}
+
+// ------------------------------------------------------------------ the final report
+
+export type RunEnd =
+  /** Everything the run set out to do is done and read back (newSoftware: an upgrade, not a backup). */
+  | { kind: 'verified'; newSoftware: boolean; device: DeviceFacts; backupSha256: string | null; summary: string }
+  /** The run stopped before it changed anything on the device. */
+  | { kind: 'stopped'; failure: Failure; by: Actor; device: DeviceFacts | undefined; backupSha256: string | null }
+  /** The operator chose to keep the new software: no rollback. */
+  | { kind: 'keptNewSoftware'; failure: Failure; by: Actor; device: DeviceFacts | undefined; backupSha256: string | null }
+  /** A full rollback ran; `restored` says whether the device is back as it was found. */
+  | { kind: 'rolledBack'; failure: Failure; by: Actor; restored: boolean; device: DeviceFacts | undefined; backupSha256: string | null; problem?: string }
+  /** The manager itself failed mid-run: what the device runs is not known. */
+  | { kind: 'internalError'; message: string };
+
+export function runOutcome(end: RunEnd): RunOutcome {
+  if (end.kind === 'internalError') {
+    return {
+      state: 'failed',
+      keptNewSoftware: false,
+      runningVersion: null,
+      configDigest: null,
+      backupSha256: null,
+      summary: `the manager failed (${end.message}); the device's state is unknown and needs an operator`,
+    };
+  }
+  const device = {
+    runningVersion: end.device?.runningVersion ?? null,
+    configDigest: end.device?.configDigest ?? null,
+    backupSha256: end.backupSha256,
+  };
+  if (end.kind === 'verified') return { state: 'verified', keptNewSoftware: end.newSoftware, ...device, summary: end.summary };
+  const why = `${end.failure.phase} failed (${end.failure.cause}: ${end.failure.message}); ${byWhom(end.by)}`;
+  switch (end.kind) {
+    case 'stopped':
+      return {
+        state: end.by.startsWith('operator:') ? 'aborted' : 'failed',
+        keptNewSoftware: false,
+        ...device,
+        summary: `${why}; nothing on the device was changed`,
+      };
+    case 'keptNewSoftware':
+      return { state: 'aborted', keptNewSoftware: true, ...device, summary: `${why}; the new software was kept as the operator decided` };
+    case 'rolledBack':
+      return end.restored
+        ? { state: 'rolledBack', keptNewSoftware: false, ...device, summary: `${why}; rolled back: the device runs its previous software with its original configuration` }
+        : {
+            state: 'failed',
+            keptNewSoftware: false,
+            ...device,
+            summary: `${why}; the rollback did not finish (${end.problem ?? 'unknown'}): the device needs an operator`,
+          };
+  }
+}
+
+function byWhom(actor: Actor): string {
+  return actor === 'policy' ? 'the policy stopped the run' : actor.startsWith('operator:') ? `${actor.slice('operator:'.length)} stopped the run` : `stopped by the ${actor}`;
+}
+
+function short(digest: string): string {
+  return digest.slice(0, 12);
+}
+
+// ------------------------------------------------------------------ who said so
+
+/** Failures the manager judges (silence, a wrong read-back, a bad file) rather than the device reports. */
+const judgedByManager = new Set(['silent', 'operationLost', 'fellBack', 'mismatch', 'migrationFailed', 'missing', 'empty', 'unparsable', 'tooLarge', 'wrongModel', 'unknown']);
+
+export function failureActor(cause: string): Extract<Actor, 'device' | 'manager'> {
+  return judgedByManager.has(cause) ? 'manager' : 'device';
+}

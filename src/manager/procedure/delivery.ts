@@ -1,0 +1,83 @@
+// Device notifications to the runs that wait for them: an operation's end and a boot become durable
+// messages to the run (whichever manager runs it); progress is only kept in memory, for display.
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import type { DeviceNotification } from '../notifications.ts';
+import { operationTopic, type OperationMessage } from './messages.ts';
+import type { OperationRoutes, Route } from './operation-routes.ts';
+
+/** Latest progress per run; forgotten when the run ends. Bounded: a run that never ends cannot fill it. */
+export class ProgressBoard {
+  readonly #progress = new Map<string, number>();
+  constructor(private readonly limit = 100_000) {}
+
+  set(runId: string, progress: number): void {
+    if (!this.#progress.has(runId) && this.#progress.size >= this.limit) this.#progress.clear();
+    this.#progress.set(runId, progress);
+  }
+
+  get(runId: string): number | undefined {
+    return this.#progress.get(runId);
+  }
+
+  forget(runId: string): void {
+    this.#progress.delete(runId);
+  }
+}
+
+/** Remembers routes already looked up: progress notifications come ten to an operation. */
+class RouteCache {
+  readonly #routes = new Map<string, Route>();
+  constructor(private readonly limit = 10_000) {}
+
+  get(address: string, index: number): Route | undefined {
+    return this.#routes.get(`${address}/${index}`);
+  }
+
+  set(address: string, route: Route): void {
+    if (this.#routes.size >= this.limit) this.#routes.clear();
+    this.#routes.set(`${address}/${route.index}`, route);
+  }
+}
+
+export class NotificationRouter {
+  readonly #cache = new RouteCache();
+
+  constructor(
+    private readonly routes: OperationRoutes,
+    private readonly progress: ProgressBoard,
+    private readonly onError: (error: Error) => void = () => {},
+  ) {}
+
+  /** Never throws: a notification that finds no run (or arrives after it ended) is dropped. */
+  async deliver(notification: DeviceNotification): Promise<void> {
+    try {
+      if (notification.kind === 'bootCompleted') {
+        const route = await this.routes.lastBooting(notification.device);
+        if (!route) return;
+        const message: OperationMessage = { kind: 'boot', runningVersion: notification.runningVersion, activeBank: notification.activeBank };
+        await DBOS.send(route.runId, message, operationTopic(route.index));
+        return;
+      }
+      const route = await this.route(notification.device, notification.index);
+      if (!route) return;
+      if (notification.kind === 'operationProgress') {
+        this.progress.set(route.runId, notification.progress);
+        return;
+      }
+      const message: OperationMessage = { kind: 'completed', state: notification.state, failCause: notification.failCause, failMessage: notification.failMessage };
+      this.progress.set(route.runId, 100);
+      // The same completion heard twice (an inform retried) is one message.
+      await DBOS.send(route.runId, message, operationTopic(route.index), `${route.runId}:${operationTopic(route.index)}:${notification.state}`);
+    } catch (error) {
+      this.onError(error as Error);
+    }
+  }
+
+  private async route(address: string, index: number): Promise<Route | undefined> {
+    const cached = this.#cache.get(address, index);
+    if (cached) return cached;
+    const found = await this.routes.find(address, index);
+    if (found) this.#cache.set(address, found);
+    return found;
+  }
+}

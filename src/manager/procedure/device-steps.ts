@@ -1,0 +1,101 @@
+// Durable steps that talk to the device over SNMP: read it, order an operation, look at an operation
+// row. A device that does not answer is an outcome here, not an exception: the workflow judges it.
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import { SnmpError } from '../../protocol/snmp/errors.ts';
+import type { OperationOrder } from '../device-driver.ts';
+import type { DeviceStore } from '../store/devices.ts';
+import type { Phase } from '../store/records.ts';
+import type { RunStore } from '../store/runs.ts';
+import type { OperationRoutes } from './operation-routes.ts';
+import type { DeviceCommands } from './procedure-deps.ts';
+import { stepKey } from './run-steps.ts';
+import type { Outcome, Poll, Reading } from './step-types.ts';
+
+export interface DeviceStepServices {
+  devices: DeviceStore;
+  runs: RunStore;
+  routes: OperationRoutes;
+  driverFor: (device: NonNullable<Awaited<ReturnType<DeviceStore['get']>>>) => DeviceCommands;
+  notifyTarget: { address: string; port: number };
+  /** Progress seen while polling, for display. */
+  onProgress(runId: string, progress: number): void;
+}
+
+/** Why a device command failed, in the procedure's words. */
+export function commandFailure(error: unknown): { cause: string; message: string } {
+  if (error instanceof SnmpError) {
+    if (error.failure === 'timeout') return { cause: 'silent', message: 'the device does not answer' };
+    if (error.failure === 'errorStatus' && error.status === 'resourceUnavailable') return { cause: 'busy', message: `the device refused: ${error.message}` };
+    if (error.failure === 'errorStatus') return { cause: 'refused', message: `the device refused the order: ${error.message}` };
+    return { cause: error.failure, message: error.message };
+  }
+  return { cause: 'unknown', message: (error as Error).message };
+}
+
+export function registerDeviceSteps(services: DeviceStepServices) {
+  async function withDevice<T>(deviceId: number, work: (driver: DeviceCommands) => Promise<T>): Promise<T> {
+    const device = await services.devices.get(deviceId);
+    if (!device) throw new Error(`device ${deviceId} is no longer in the inventory`);
+    const driver = services.driverFor(device);
+    try {
+      return await work(driver);
+    } finally {
+      driver.close();
+    }
+  }
+
+  return {
+    readDevice: DBOS.registerStep(
+      async (deviceId: number): Promise<Reading> => {
+        try {
+          const reading = await withDevice(deviceId, (driver) => driver.read());
+          await services.devices.recordReading(deviceId, reading);
+          return { ok: true, reading };
+        } catch (error) {
+          return { ok: false, ...commandFailure(error) };
+        }
+      },
+      { name: 'safeflash.readDevice' },
+    ),
+
+    /**
+     * Records the route first (its notifications may arrive before the SET's answer), then orders the
+     * operation. Replayed after a crash, it sends the same order to the same index: the device answers
+     * it as a repeat.
+     */
+    startOperation: DBOS.registerStep(
+      async (runId: string, deviceId: number, phase: Phase, index: number, order: OperationOrder): Promise<Outcome> => {
+        await services.routes.record({ deviceId, index, runId, phase, type: order.type });
+        await services.runs.recordEvent(runId, stepKey(), {
+          phase,
+          kind: 'operationStarted',
+          actor: 'manager',
+          message: `${order.type}${order.fileName ? ` ${order.fileName}` : ''} as operation ${index}`,
+          detail: { index, type: order.type, protocol: order.protocol ?? null, server: order.server ?? null },
+        });
+        try {
+          await withDevice(deviceId, (driver) => driver.startOperation(index, { ...order, notifyTarget: services.notifyTarget }));
+          return { ok: true };
+        } catch (error) {
+          return { ok: false, ...commandFailure(error) };
+        }
+      },
+      { name: 'safeflash.startOperation' },
+    ),
+
+    pollOperation: DBOS.registerStep(
+      async (runId: string, deviceId: number, index: number): Promise<Poll> => {
+        try {
+          const reading = await withDevice(deviceId, (driver) => driver.readOperation(index));
+          if (reading) services.onProgress(runId, reading.progress);
+          return { at: Date.now(), answered: true, ...(reading ? { reading } : {}) };
+        } catch (error) {
+          return { at: Date.now(), answered: false, message: commandFailure(error).message };
+        }
+      },
+      { name: 'safeflash.pollOperation' },
+    ),
+  };
+}
+
+export type DeviceSteps = ReturnType<typeof registerDeviceSteps>;

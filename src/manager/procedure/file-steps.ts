@@ -1,0 +1,53 @@
+// Durable steps around the file service: offers the device will use, the backup it uploaded, and the
+// migration of a configuration (stored as a new file; the one it came from is only read).
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import type { TransferProtocol } from '../../protocol/transfer.ts';
+import { migrateConfigFile } from '../migrations/registry.ts';
+import type { FileOffer, ProcedureFiles } from './procedure-deps.ts';
+import { configFile } from './run-steps.ts';
+import type { ConfigFile, Outcome } from './step-types.ts';
+
+export function registerFileSteps(files: ProcedureFiles) {
+  return {
+    expectBackup: DBOS.registerStep(async (protocol: TransferProtocol): Promise<FileOffer> => files.expectBackup(protocol), {
+      name: 'safeflash.expectBackup',
+    }),
+    offerImage: DBOS.registerStep(async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => files.offerImage(sha256, protocol), {
+      name: 'safeflash.offerImage',
+    }),
+    offerConfig: DBOS.registerStep(async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => files.offerConfig(sha256, protocol), {
+      name: 'safeflash.offerConfig',
+    }),
+
+    /** The uploaded backup, checked and stored, or why there is none (BackupError's reason). */
+    collectBackup: DBOS.registerStep(
+      async (offer: FileOffer, deviceId: number, runId: string): Promise<Outcome<{ config: ConfigFile }>> => {
+        try {
+          return { ok: true, config: configFile(await files.collectBackup(offer, { deviceId, runId })) };
+        } catch (error) {
+          const reason = (error as { reason?: unknown }).reason;
+          return { ok: false, cause: typeof reason === 'string' ? reason : 'unknown', message: (error as Error).message };
+        }
+      },
+      { name: 'safeflash.collectBackup' },
+    ),
+
+    /** `source` converted to `toFormat` for `model`, stored as a migrated file derived from it. */
+    migrate: DBOS.registerStep(
+      async (source: ConfigFile, model: string, toFormat: number, deviceId: number, runId: string): Promise<Outcome<{ config: ConfigFile; steps: string[] }>> => {
+        let migrated;
+        try {
+          migrated = migrateConfigFile(await files.readBackup(source.sha256), model, toFormat);
+        } catch (error) {
+          return { ok: false, cause: 'migrationFailed', message: (error as Error).message };
+        }
+        if (migrated.steps.length === 0) return { ok: true, config: source, steps: [] };
+        const stored = await files.storeConfig(migrated.text, { deviceId, runId, kind: 'migrated', derivedFrom: source.sha256 });
+        return { ok: true, config: configFile(stored), steps: migrated.steps };
+      },
+      { name: 'safeflash.migrate' },
+    ),
+  };
+}
+
+export type FileSteps = ReturnType<typeof registerFileSteps>;

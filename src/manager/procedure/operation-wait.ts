@@ -1,0 +1,78 @@
+// One operation on the device, inside a workflow: order it, then wait for its end. A notification
+// (a durable message) is the fast path; when none comes within a poll interval the workflow reads the
+// row itself; past the phase's deadline, silence is a failure. Every wait is a durable recv, so a
+// manager restarted mid-wait carries on waiting where it was.
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import type { OperationOrder, OperationReading } from '../device-driver.ts';
+import type { Phase } from '../store/records.ts';
+import { operationTopic, type OperationMessage } from './messages.ts';
+import type { RunContext } from './run-context.ts';
+import type { Outcome } from './step-types.ts';
+
+export type OperationResult = Outcome<{ via: 'notification' | 'polling' }>;
+
+/** How often the database is asked whether a message arrived, besides its own wake-up. */
+const recvPollingMs = 1000;
+/** A row missing this many times in a row, from a device that answers, has been lost (power cut before it was saved). */
+const missingLimit = 2;
+
+export async function runOperation(ctx: RunContext, phase: Phase, index: number, order: OperationOrder, timeoutSeconds: number): Promise<OperationResult> {
+  const { run, steps } = ctx;
+  const started = await steps.startOperation(run.runId, run.deviceId, phase, index, order);
+  if (!started.ok) return started;
+  const result = await awaitOperation(ctx, index, order.type, timeoutSeconds);
+  await steps.event(run.runId, {
+    phase,
+    kind: 'operationFinished',
+    actor: 'device',
+    cause: result.ok ? null : result.cause,
+    message: result.ok ? `${order.type} ${index} successful` : `${order.type} ${index}: ${result.message}`,
+    detail: { index, type: order.type, ...(result.ok ? { via: result.via } : {}) },
+  });
+  if (result.ok && result.via === 'polling') {
+    await steps.event(run.runId, {
+      phase,
+      kind: 'pollingFallback',
+      actor: 'manager',
+      message: `no notification of operation ${index}'s end: read from its row`,
+      detail: { index },
+    });
+  }
+  return result;
+}
+
+async function awaitOperation(ctx: RunContext, index: number, type: string, timeoutSeconds: number): Promise<OperationResult> {
+  const { run, steps, timeouts } = ctx;
+  const topic = operationTopic(index);
+  const startedAt = await DBOS.now();
+  const deadline = startedAt + timeoutSeconds * 1000;
+  let now = startedAt;
+  let last: OperationReading | undefined;
+  let missing = 0;
+  // Each round waits up to a poll interval; boot hints can shorten rounds, so allow twice as many.
+  const rounds = 2 * Math.ceil(timeoutSeconds / timeouts.pollSeconds) + 2;
+  for (let round = 0; round < rounds && now < deadline; round++) {
+    const waitSeconds = Math.max(0.001, Math.min(timeouts.pollSeconds, (deadline - now) / 1000));
+    const message = await DBOS.recv<OperationMessage>(topic, { timeoutSeconds: waitSeconds, pollingIntervalMs: recvPollingMs });
+    if (message?.kind === 'completed') return ended(message.state, message.failCause, message.failMessage, 'notification');
+    const poll = await steps.pollOperation(run.runId, run.deviceId, index);
+    now = poll.at;
+    if (poll.reading) {
+      missing = 0;
+      last = poll.reading;
+      if (poll.reading.state === 'successful' || poll.reading.state === 'failed') {
+        // A boot notification that sent us to the row counts as the notification path.
+        return ended(poll.reading.state, poll.reading.failCause, poll.reading.failMessage, message?.kind === 'boot' ? 'notification' : 'polling');
+      }
+    } else if (poll.answered && ++missing >= missingLimit) {
+      return { ok: false, cause: 'operationLost', message: `the device has no operation ${index} any more (it lost power or was reset)` };
+    }
+  }
+  const stand = last ? `last seen ${last.state} at ${last.progress}%` : 'never seen running';
+  return { ok: false, cause: 'silent', message: `${type} did not finish within ${timeoutSeconds} s (${stand})` };
+}
+
+function ended(state: string, failCause: string, failMessage: string, via: 'notification' | 'polling'): OperationResult {
+  if (state === 'successful') return { ok: true, via };
+  return { ok: false, cause: failCause === 'none' ? 'unknown' : failCause, message: failMessage || failCause };
+}

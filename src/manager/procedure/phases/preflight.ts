@@ -1,0 +1,31 @@
+// Preflight: read the device and check that the image is for it. Changes nothing; a failure stops the run.
+import type { DeviceReading } from '../../device-driver.ts';
+import type { Failure } from '../decisions.ts';
+import type { AttemptResult } from '../phase-loop.ts';
+import type { RunContext } from '../run-context.ts';
+import type { ImageFacts } from '../step-types.ts';
+
+export async function preflight(ctx: RunContext, image: ImageFacts | null): Promise<AttemptResult<DeviceReading>> {
+  const { run, steps } = ctx;
+  await steps.event(run.runId, { phase: 'preflight', kind: 'phaseStarted', actor: 'manager', message: 'preflight started' });
+  const read = await steps.readDevice(run.deviceId);
+  const failure: Failure | undefined = !read.ok
+    ? { phase: 'preflight', cause: read.cause, message: read.message }
+    : image && read.reading.model !== image.model
+      ? { phase: 'preflight', cause: 'wrongModel', message: `the image is for ${image.model}, the device is a ${read.reading.model}` }
+      : undefined;
+  if (failure || !read.ok) {
+    const stop = failure ?? { phase: 'preflight', cause: 'unknown', message: 'no reading' };
+    await steps.event(run.runId, { phase: 'preflight', kind: 'phaseFailed', actor: 'manager', cause: stop.cause, message: stop.message });
+    return { ok: false, failure: stop };
+  }
+  const r = read.reading;
+  await steps.event(run.runId, {
+    phase: 'preflight',
+    kind: 'phaseSucceeded',
+    actor: 'manager',
+    message: `${r.model} ${r.serial} runs ${r.runningVersion} from ${r.activeBank}, configuration format ${r.configFormat}`,
+    detail: { model: r.model, serial: r.serial, runningVersion: r.runningVersion, activeBank: r.activeBank, configFormat: r.configFormat, configDigest: r.configDigest },
+  });
+  return { ok: true, value: r };
+}

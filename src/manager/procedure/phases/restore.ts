@@ -1,0 +1,48 @@
+// Restore (steps 170-190): the device downloads the configuration and applies it; the configuration
+// it then runs must be the one restored. A device that refuses the format gets the configuration
+// migrated again to the format it says it wants, on the next attempt.
+import type { DeviceReading } from '../../device-driver.ts';
+import { restoreNeedsRemigration } from '../decisions.ts';
+import { operationIndex } from '../operation-index.ts';
+import { runOperation } from '../operation-wait.ts';
+import type { AttemptContext, AttemptResult } from '../phase-loop.ts';
+import type { RunContext } from '../run-context.ts';
+import type { ConfigFile } from '../step-types.ts';
+import { migrateConfig } from './migrate.ts';
+import { transferOrder } from './transfer-order.ts';
+
+export interface RestorePlan {
+  /** The configuration to restore (the backup, or its migration). */
+  config: ConfigFile;
+  /** What a re-migration starts from: the original backup. */
+  original: ConfigFile;
+  model: string;
+}
+
+export async function restoreAttempt(ctx: RunContext, attempt: number, plan: RestorePlan, { supplied, previous }: AttemptContext): Promise<AttemptResult<ConfigFile>> {
+  const { run, steps, timeouts } = ctx;
+  const fail = (cause: string, message: string): AttemptResult<ConfigFile> => ({ ok: false, failure: { phase: 'restore', cause, message } });
+  let config = supplied.config ?? plan.config;
+  if (restoreNeedsRemigration(previous)) {
+    const now = await steps.readDevice(run.deviceId);
+    if (!now.ok) return fail(now.cause, `cannot ask the device which format it wants: ${now.message}`);
+    const remigrated = await migrateConfig(ctx, supplied.config ?? plan.original, plan.model, wantedFormat(now.reading), 're-migrated after the device refused the format');
+    if (!remigrated.ok) return fail(remigrated.failure.cause, remigrated.failure.message);
+    config = remigrated.value;
+  }
+  const offer = await steps.offerConfig(config.sha256, ctx.protocol);
+  const index = operationIndex(run.number, 'restore', attempt, 0);
+  const applied = await runOperation(ctx, 'restore', index, transferOrder('restoreConfig', offer), timeouts.restoreSeconds);
+  if (!applied.ok) return fail(applied.cause, applied.message);
+  const now = await steps.readDevice(run.deviceId);
+  if (!now.ok) return fail(now.cause, `after the restore: ${now.message}`);
+  if (now.reading.configDigest !== config.configDigest) {
+    return fail('mismatch', `the device runs configuration ${now.reading.configDigest.slice(0, 12)}, not the restored ${config.configDigest.slice(0, 12)}`);
+  }
+  return { ok: true, value: config };
+}
+
+/** The configuration format the running software reads, as the device reports it for its active bank. */
+function wantedFormat(reading: DeviceReading): number {
+  return reading.banks.find((bank) => bank.bank === reading.activeBank)?.configFormat ?? reading.configFormat;
+}

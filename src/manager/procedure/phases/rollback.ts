@@ -1,0 +1,60 @@
+// Full rollback: a run that cannot finish leaves the device as it found it. Back to the original bank
+// (the previous software), then the original backup, step by step until a read-back shows the device
+// as it was before the run; a few failures in a row end the rollback and the report says so.
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import type { DeviceReading } from '../../device-driver.ts';
+import { nextRollbackStep, type DeviceFacts } from '../decisions.ts';
+import { operationIndex } from '../operation-index.ts';
+import { runOperation } from '../operation-wait.ts';
+import type { RunContext } from '../run-context.ts';
+import type { ConfigFile } from '../step-types.ts';
+import { transferOrder } from './transfer-order.ts';
+
+export interface RollbackResult {
+  restored: boolean;
+  device: DeviceFacts | undefined;
+  problem?: string;
+}
+
+const maxSteps = 8;
+const maxFailures = 3;
+
+export async function rollBack(ctx: RunContext, before: DeviceReading, original: ConfigFile, backoffSeconds: number): Promise<RollbackResult> {
+  const { run, steps, timeouts } = ctx;
+  const target: DeviceFacts = { runningVersion: before.runningVersion, activeBank: before.activeBank, configDigest: original.configDigest };
+  await steps.event(run.runId, {
+    phase: 'rollback',
+    kind: 'phaseStarted',
+    actor: 'policy',
+    message: `rolling back to ${before.runningVersion} on ${before.activeBank} with configuration ${original.sha256.slice(0, 12)}`,
+  });
+  let failures = 0;
+  let device: DeviceFacts | undefined;
+  let problem = 'too many steps';
+  for (let step = 0; step < maxSteps && failures < maxFailures; step++) {
+    const now = await steps.readDevice(run.deviceId);
+    let result: { ok: true } | { ok: false; message: string };
+    if (!now.ok) {
+      result = now;
+    } else {
+      device = now.reading;
+      const next = nextRollbackStep(target, now.reading);
+      if (next === 'done') {
+        await steps.event(run.runId, { phase: 'rollback', kind: 'phaseSucceeded', actor: 'manager', message: `the device runs ${before.runningVersion} with its original configuration` });
+        return { restored: true, device };
+      }
+      const index = operationIndex(run.number, 'rollback', step, 0);
+      result =
+        next === 'revert'
+          ? await runOperation(ctx, 'rollback', index, { type: 'revertSoftware' }, timeouts.bootSeconds)
+          : await runOperation(ctx, 'rollback', index, transferOrder('restoreConfig', await steps.offerConfig(original.sha256, ctx.protocol)), timeouts.restoreSeconds);
+    }
+    if (!result.ok) {
+      failures += 1;
+      problem = result.message;
+      if (backoffSeconds > 0) await DBOS.sleep(backoffSeconds * 1000);
+    }
+  }
+  await steps.event(run.runId, { phase: 'rollback', kind: 'phaseFailed', actor: 'manager', cause: 'rollbackFailed', message: problem });
+  return { restored: false, device, problem };
+}

@@ -1,0 +1,89 @@
+// Upgrade (steps 130-150): the image goes into the inactive bank, the device reboots into it (unless it
+// applies software live), and must come back running the new version from that bank. A device back on
+// its original bank has fallen back: a failure, never a success. After a failed attempt, step 160
+// puts the device back on its original bank when the new software runs.
+import type { DeviceReading } from '../../device-driver.ts';
+import { afterFailedUpgrade, judgeUpgrade } from '../decisions.ts';
+import { operationIndex } from '../operation-index.ts';
+import { runOperation } from '../operation-wait.ts';
+import type { AttemptResult } from '../phase-loop.ts';
+import type { RunContext } from '../run-context.ts';
+import type { ImageFacts, Outcome } from '../step-types.ts';
+import { transferOrder } from './transfer-order.ts';
+
+export interface Installed {
+  image: ImageFacts;
+  reading: DeviceReading;
+}
+
+const slots = { download: 0, reboot: 1, revertAfterFailure: 2, revertBeforeRetry: 3 };
+
+export async function upgradeAttempt(ctx: RunContext, before: DeviceReading, image: ImageFacts, attempt: number): Promise<AttemptResult<Installed>> {
+  const { run, steps, timeouts } = ctx;
+  const fail = (cause: string, message: string): AttemptResult<Installed> => ({ ok: false, failure: { phase: 'upgrade', cause, message } });
+  const index = (slot: number) => operationIndex(run.number, 'upgrade', attempt, slot);
+  if (attempt > 0) {
+    // Writing the inactive bank while the new software runs would overwrite the previous software.
+    const back = await returnToOriginalBank(ctx, before, index(slots.revertBeforeRetry), false);
+    if (!back.ok) return fail(back.cause, `not retrying before the device is back on ${before.activeBank}: ${back.message}`);
+  }
+  const offer = await steps.offerImage(image.sha256, ctx.protocol);
+  const download = await runOperation(ctx, 'upgrade', index(slots.download), transferOrder('downloadSoftware', offer), timeouts.downloadSeconds);
+  if (!download.ok) return fail(download.cause, `download of ${image.version}: ${download.message}`);
+  if (before.rebootRequired) {
+    const reboot = await runOperation(ctx, 'upgrade', index(slots.reboot), { type: 'reboot' }, timeouts.bootSeconds);
+    if (!reboot.ok) return fail(reboot.cause, `reboot into ${image.version}: ${reboot.message}`);
+  }
+  const after = await steps.readDevice(run.deviceId);
+  if (!after.ok) return fail(after.cause, `after the upgrade: ${after.message}`);
+  const wrong = judgeUpgrade(before, image.version, after.reading);
+  if (wrong) return fail(wrong.cause, wrong.message);
+  return { ok: true, value: { image, reading: after.reading } };
+}
+
+/** Step 160 after a failed attempt. */
+export async function revertAfterFailedUpgrade(ctx: RunContext, before: DeviceReading, attempt: number): Promise<void> {
+  await returnToOriginalBank(ctx, before, operationIndex(ctx.run.number, 'upgrade', attempt, slots.revertAfterFailure), true);
+}
+
+/**
+ * Reverts when the device runs the bank that was inactive before the upgrade. Says so in the
+ * timeline; with `announceNothing`, also when there is nothing to revert.
+ */
+async function returnToOriginalBank(ctx: RunContext, before: DeviceReading, index: number, announceNothing: boolean): Promise<Outcome> {
+  const { run, steps, timeouts } = ctx;
+  const now = await steps.readDevice(run.deviceId);
+  const action = afterFailedUpgrade(before.activeBank, now.ok ? now.reading : undefined);
+  if (action === 'unknown' || !now.ok) {
+    const message = `cannot tell which bank runs: ${now.ok ? 'no reading' : now.message}`;
+    await steps.event(run.runId, { phase: 'upgrade', kind: 'revert', actor: 'policy', cause: 'silent', message });
+    return { ok: false, cause: 'silent', message };
+  }
+  if (action === 'nothingToRevert') {
+    if (announceNothing) {
+      await steps.event(run.runId, {
+        phase: 'upgrade',
+        kind: 'revert',
+        actor: 'policy',
+        cause: 'nothingToRevert',
+        message: `nothing to revert: the device runs ${now.reading.runningVersion} from ${now.reading.activeBank}, as before the upgrade`,
+      });
+    }
+    return { ok: true };
+  }
+  await steps.event(run.runId, {
+    phase: 'upgrade',
+    kind: 'revert',
+    actor: 'policy',
+    cause: 'newSoftwareRunning',
+    message: `reverting: the device runs ${now.reading.runningVersion} from ${now.reading.activeBank}; going back to ${before.runningVersion} on ${before.activeBank}`,
+  });
+  const reverted = await runOperation(ctx, 'upgrade', index, { type: 'revertSoftware' }, timeouts.bootSeconds);
+  if (!reverted.ok) return reverted;
+  const after = await steps.readDevice(run.deviceId);
+  if (!after.ok) return after;
+  if (after.reading.activeBank !== before.activeBank) {
+    return { ok: false, cause: 'mismatch', message: `after the revert the device still runs ${after.reading.runningVersion} from ${after.reading.activeBank}` };
+  }
+  return { ok: true };
+}

@@ -1,0 +1,36 @@
+// What the procedure needs from the rest of the manager: the database, the file service, a way to
+// command a device, and where devices send their notifications.
+import type pg from 'pg';
+import type { Endpoint } from '../../agent/types.ts';
+import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { DeviceDriver } from '../device-driver.ts';
+import type { FileOffer } from '../files/file-offer.ts';
+import type { BackupRecord, DeviceRecord } from '../store/records.ts';
+import type { PhaseTimeouts } from './timeouts.ts';
+
+export type { FileOffer } from '../files/file-offer.ts';
+
+/** The part of ManagerFiles (src/manager/files/manager-files.ts) the procedure uses. */
+export interface ProcedureFiles {
+  offerImage(sha256: string, protocol: TransferProtocol): Promise<FileOffer>;
+  offerConfig(backupSha256: string, protocol: TransferProtocol): Promise<FileOffer>;
+  expectBackup(protocol: TransferProtocol): Promise<FileOffer>;
+  /** Throws BackupError (reason: missing, empty, unparsable, tooLarge) when no usable backup arrived. */
+  collectBackup(offer: FileOffer, owner: { deviceId: number; runId: string }): Promise<BackupRecord>;
+  storeConfig(bytes: Buffer, meta: { deviceId: number; runId: string; kind: 'migrated' | 'operator'; derivedFrom: string | null }): Promise<BackupRecord>;
+  readBackup(sha256: string): Promise<Buffer>;
+}
+
+/** The device commands the procedure gives (DeviceDriver's). */
+export type DeviceCommands = Pick<DeviceDriver, 'read' | 'startOperation' | 'readOperation' | 'close'>;
+
+export interface ProcedureDeps {
+  pool: pg.Pool;
+  files: ProcedureFiles;
+  driverFor(device: DeviceRecord): DeviceCommands;
+  /** The manager's notification receiver, named in every operation the procedure orders. */
+  notifyTarget: Endpoint;
+  timeouts?: Partial<PhaseTimeouts>;
+  /** How devices move files: TFTP unless told otherwise. */
+  protocol?: TransferProtocol;
+}

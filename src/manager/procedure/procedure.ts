@@ -1,0 +1,118 @@
+// The procedure: durable runs (DBOS workflows) of DESIGN.md section 1, and what the rest of the manager
+// asks of them: start a run or a backup, hand an operator's decision or a device's notification to the
+// run that waits for it, show progress and history. registerProcedure comes before DBOS.launch(), once
+// per process (DBOS is a process-wide singleton).
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import type { DeviceNotification } from '../notifications.ts';
+import { BackupStore } from '../store/backups.ts';
+import { DeviceStore } from '../store/devices.ts';
+import { ImageStore } from '../store/images.ts';
+import type { Actor, DecisionRecord, RunOutcome, RunRecord } from '../store/records.ts';
+import { RunStore } from '../store/runs.ts';
+import { backupRun } from './backup-workflow.ts';
+import { decide, type DecisionRequest } from './decide.ts';
+import { NotificationRouter, ProgressBoard } from './delivery.ts';
+import { registerDeviceSteps } from './device-steps.ts';
+import { registerFileSteps } from './file-steps.ts';
+import { OperationRoutes } from './operation-routes.ts';
+import type { ProcedureDeps } from './procedure-deps.ts';
+import { end } from './run-end.ts';
+import type { RunContext, Steps } from './run-context.ts';
+import { registerRunSteps } from './run-steps.ts';
+import { createRun, type StartRunRequest } from './start-run.ts';
+import { resolveTimeouts } from './timeouts.ts';
+import { upgradeRun } from './upgrade-workflow.ts';
+
+export type { ProcedureDeps, ProcedureFiles } from './procedure-deps.ts';
+export type { StartRunRequest } from './start-run.ts';
+export type { DecisionRequest } from './decide.ts';
+export { DecisionError, NotWaitingError, RunRequestError } from './errors.ts';
+
+export interface Procedure {
+  startRun(request: StartRunRequest): Promise<RunRecord>;
+  startBackup(request: { deviceId: number; startedBy: Actor }): Promise<{ runId: string }>;
+  /** Throws NotWaitingError when the run is not waiting, DecisionError when the decision does not fit. */
+  decide(runId: string, decision: DecisionRequest): Promise<DecisionRecord>;
+  deliver(notification: DeviceNotification): Promise<void>;
+  /** The last progress (0-100) of the run's current operation, while it runs in this process's sight. */
+  progress(runId: string): number | undefined;
+  runs: RunStore;
+}
+
+export function registerProcedure(deps: ProcedureDeps): Procedure {
+  const timeouts = resolveTimeouts(deps.timeouts);
+  const protocol = deps.protocol ?? 'tftp';
+  const runs = new RunStore(deps.pool);
+  const devices = new DeviceStore(deps.pool);
+  const images = new ImageStore(deps.pool);
+  const backups = new BackupStore(deps.pool);
+  const routes = new OperationRoutes(deps.pool);
+  const progress = new ProgressBoard();
+  const router = new NotificationRouter(routes, progress, (error) => DBOS.logger.warn(`notification not delivered: ${error.message}`));
+
+  const steps: Steps = {
+    ...registerRunSteps({ runs, images, backups, onEnded: (runId) => progress.forget(runId) }),
+    ...registerDeviceSteps({
+      devices,
+      runs,
+      routes,
+      driverFor: deps.driverFor,
+      notifyTarget: deps.notifyTarget,
+      onProgress: (runId, value) => progress.set(runId, value),
+    }),
+    ...registerFileSteps(deps.files),
+  };
+
+  const workflow = (name: string, body: (ctx: RunContext) => Promise<RunOutcome>) =>
+    DBOS.registerWorkflow(
+      async (runId: string): Promise<RunOutcome> => {
+        const ctx: RunContext = { run: await steps.loadRun(runId), steps, timeouts, protocol };
+        return ending(ctx, body);
+      },
+      { name },
+    );
+  const upgradeWorkflow = workflow('safeflash.upgradeRun', upgradeRun);
+  const backupWorkflow = workflow('safeflash.backupRun', backupRun);
+
+  async function launch(run: RunRecord, start: (runId: string) => Promise<unknown>): Promise<void> {
+    try {
+      await start(run.id);
+    } catch (error) {
+      await runs.discard(run.id);
+      throw error;
+    }
+  }
+
+  return {
+    async startRun(request) {
+      const run = await createRun({ runs, devices, images }, 'upgrade', request);
+      await launch(run, (id) => DBOS.startWorkflow(upgradeWorkflow, { workflowID: id })(id));
+      return run;
+    },
+    async startBackup(request) {
+      const run = await createRun({ runs, devices, images }, 'backup', request);
+      await launch(run, (id) => DBOS.startWorkflow(backupWorkflow, { workflowID: id })(id));
+      return { runId: run.id };
+    },
+    decide: (runId, decision) => decide({ runs, images, backups }, runId, decision),
+    deliver: (notification) => router.deliver(notification),
+    progress: (runId) => progress.get(runId),
+    runs,
+  };
+}
+
+/**
+ * Runs the workflow body; a fault in the manager itself (not a device failure, which the body reports)
+ * still ends the run with a true report rather than leaving it running forever. DBOS's own errors
+ * (shutdown, cancellation) pass through: the run resumes on the next launch.
+ */
+async function ending(ctx: RunContext, body: (ctx: RunContext) => Promise<RunOutcome>): Promise<RunOutcome> {
+  try {
+    return await body(ctx);
+  } catch (error) {
+    if ((error as Error).name?.startsWith('DBOS')) throw error;
+    const message = (error as Error).message;
+    DBOS.logger.error(`run ${ctx.run.runId} failed inside the manager: ${message}`);
+    return end(ctx, null, { kind: 'internalError', message });
+  }
+}

@@ -1,0 +1,16 @@
+// What every part of a running workflow shares: the run's facts, the durable steps, the timeouts.
+import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { DeviceSteps } from './device-steps.ts';
+import type { FileSteps } from './file-steps.ts';
+import type { RunSteps } from './run-steps.ts';
+import type { RunFacts } from './step-types.ts';
+import type { PhaseTimeouts } from './timeouts.ts';
+
+export type Steps = RunSteps & DeviceSteps & FileSteps;
+
+export interface RunContext {
+  run: RunFacts;
+  steps: Steps;
+  timeouts: PhaseTimeouts;
+  protocol: TransferProtocol;
+}

@@ -1,0 +1,94 @@
+// Durable steps that read and write the run's own records: its facts, its timeline, its questions to
+// operators and its end. Each event carries its step's ID as key, so a replayed step writes it once.
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import type { BackupRecord, ImageRecord, Phase, RunOutcome } from '../store/records.ts';
+import type { BackupStore } from '../store/backups.ts';
+import type { ImageStore } from '../store/images.ts';
+import type { NewEvent, RunStore } from '../store/runs.ts';
+import type { ConfigFile, DecisionFacts, ImageFacts, RunFacts } from './step-types.ts';
+
+export interface RunStepServices {
+  runs: RunStore;
+  images: ImageStore;
+  backups: BackupStore;
+  /** Called when a run ends, to forget what was kept in memory for it. */
+  onEnded(runId: string): void;
+}
+
+// Database steps retry on their own: a lost connection must not end a run.
+const databaseStep = { retriesAllowed: true, maxAttempts: 5, intervalSeconds: 1, backoffRate: 2 };
+
+export function stepKey(): string {
+  return `step:${DBOS.stepID ?? 'none'}`;
+}
+
+export function imageFacts(image: ImageRecord): ImageFacts {
+  return { sha256: image.sha256, model: image.model, version: image.version, configFormat: image.configFormat };
+}
+
+export function configFile(backup: BackupRecord): ConfigFile {
+  return { sha256: backup.sha256, kind: backup.kind, derivedFrom: backup.derivedFrom, configFormat: backup.configFormat, configDigest: backup.configDigest };
+}
+
+export function registerRunSteps({ runs, images, backups, onEnded }: RunStepServices) {
+  return {
+    loadRun: DBOS.registerStep(
+      async (runId: string): Promise<RunFacts> => {
+        const run = await runs.get(runId);
+        const number = await runs.number(runId);
+        if (!run || number === undefined) throw new Error(`run ${runId} is not in the database`);
+        const image = run.imageSha256 === null ? undefined : await images.get(run.imageSha256);
+        if (run.imageSha256 !== null && !image) throw new Error(`run ${runId}: image ${run.imageSha256} is not in the database`);
+        return { runId, number, kind: run.kind, deviceId: run.deviceId, policy: run.policy, image: image ? imageFacts(image) : null };
+      },
+      { name: 'safeflash.loadRun', ...databaseStep },
+    ),
+
+    event: DBOS.registerStep(
+      async (runId: string, event: NewEvent): Promise<void> => {
+        await runs.recordEvent(runId, stepKey(), event);
+      },
+      { name: 'safeflash.event', ...databaseStep },
+    ),
+
+    askOperator: DBOS.registerStep(
+      async (runId: string, question: Omit<NewEvent, 'kind' | 'state'>): Promise<number> => runs.recordAsk(runId, stepKey(), question),
+      { name: 'safeflash.askOperator', ...databaseStep },
+    ),
+
+    findDecision: DBOS.registerStep(
+      async (runId: string, afterId: number): Promise<DecisionFacts | null> => {
+        const decision = await runs.decisionAfter(runId, afterId);
+        if (!decision) return null;
+        const image = decision.imageSha256 ? await images.get(decision.imageSha256) : undefined;
+        const config = decision.backupSha256 ? await backups.get(decision.backupSha256) : undefined;
+        return {
+          id: decision.id,
+          answer: decision.answer,
+          actor: decision.actor as DecisionFacts['actor'],
+          image: image ? imageFacts(image) : null,
+          config: config ? configFile(config) : null,
+        };
+      },
+      { name: 'safeflash.findDecision', ...databaseStep },
+    ),
+
+    configFile: DBOS.registerStep(
+      async (sha256: string): Promise<ConfigFile | null> => {
+        const backup = await backups.get(sha256);
+        return backup ? configFile(backup) : null;
+      },
+      { name: 'safeflash.configFile', ...databaseStep },
+    ),
+
+    finish: DBOS.registerStep(
+      async (runId: string, phase: Phase | null, outcome: RunOutcome): Promise<void> => {
+        await runs.finish(runId, stepKey(), phase, outcome);
+        onEnded(runId);
+      },
+      { name: 'safeflash.finish', ...databaseStep },
+    ),
+  };
+}
+
+export type RunSteps = ReturnType<typeof registerRunSteps>;

@@ -1,0 +1,56 @@
+// Starting a run: check the request against the inventory and the images, then create the run row.
+// The database refuses a second active run on a device, whichever manager asks.
+import type { DeviceStore } from '../store/devices.ts';
+import type { ImageStore } from '../store/images.ts';
+import type { Actor, RunKind, RunRecord } from '../store/records.ts';
+import { ActiveRunError, type RunStore } from '../store/runs.ts';
+import { isActor, RunRequestError } from './errors.ts';
+import { PolicyError, resolvePolicy, type PolicyRequest } from './policy.ts';
+
+export interface StartRunRequest {
+  deviceId: number;
+  imageSha256: string;
+  policy?: PolicyRequest;
+  startedBy: Actor;
+}
+
+export interface RunCreation {
+  runs: RunStore;
+  devices: DeviceStore;
+  images: ImageStore;
+}
+
+/** The default policy of an on-demand backup: nobody is waiting to be asked, so it gives up instead. */
+const backupRunPolicy: PolicyRequest = { backup: { then: 'abort' } };
+
+export async function createRun(
+  stores: RunCreation,
+  kind: RunKind,
+  request: { deviceId: number; imageSha256?: string; policy?: PolicyRequest; startedBy: Actor },
+): Promise<RunRecord> {
+  if (!isActor(request.startedBy)) throw new RunRequestError('badActor', `startedBy must be "operator:<name>", "policy", "device" or "manager", got ${JSON.stringify(request.startedBy)}`);
+  let policy;
+  try {
+    policy = resolvePolicy(request.policy ?? (kind === 'backup' ? backupRunPolicy : {}));
+  } catch (error) {
+    if (error instanceof PolicyError) throw new RunRequestError('badPolicy', error.message);
+    throw error;
+  }
+  const device = await stores.devices.get(request.deviceId);
+  if (!device) throw new RunRequestError('unknownDevice', `no device ${String(request.deviceId)} in the inventory`);
+  let imageSha256: string | null = null;
+  if (kind === 'upgrade') {
+    const image = typeof request.imageSha256 === 'string' ? await stores.images.get(request.imageSha256) : undefined;
+    if (!image) throw new RunRequestError('unknownImage', `no image ${String(request.imageSha256)} in the image store`);
+    if (device.model !== null && device.model !== image.model) {
+      throw new RunRequestError('wrongModel', `image ${image.version} is for ${image.model}; device ${device.name} is a ${device.model}`);
+    }
+    imageSha256 = image.sha256;
+  }
+  try {
+    return await stores.runs.create({ kind, deviceId: device.id, imageSha256, policy, startedBy: request.startedBy });
+  } catch (error) {
+    if (error instanceof ActiveRunError) throw new RunRequestError('activeRun', `device ${device.name} ${error.message.replace(/^device \d+ /, '')}`);
+    throw error;
+  }
+}

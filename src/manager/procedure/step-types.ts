@@ -1,0 +1,49 @@
+// What the procedure's durable steps hand back to the workflow: plain JSON (a step's output is
+// recorded and replayed), and expected failures as values, not exceptions.
+import type { DeviceReading, OperationReading } from '../device-driver.ts';
+import type { BackupKind, RunKind, RunPolicy } from '../store/records.ts';
+
+export interface ImageFacts {
+  sha256: string;
+  model: string;
+  version: string;
+  configFormat: number;
+}
+
+/** A configuration file the manager holds (a backup, a migration of one, an operator's). */
+export interface ConfigFile {
+  sha256: string;
+  kind: BackupKind;
+  derivedFrom: string | null;
+  configFormat: number;
+  configDigest: string;
+}
+
+export interface RunFacts {
+  runId: string;
+  number: number;
+  kind: RunKind;
+  deviceId: number;
+  policy: RunPolicy;
+  image: ImageFacts | null;
+}
+
+export type Outcome<T = object> = ({ ok: true } & T) | { ok: false; cause: string; message: string };
+
+export type Reading = Outcome<{ reading: DeviceReading }>;
+
+/** One look at an operation row: `answered` false when the device did not answer at all. */
+export interface Poll {
+  at: number;
+  answered: boolean;
+  reading?: OperationReading;
+  message?: string;
+}
+
+export interface DecisionFacts {
+  id: number;
+  answer: 'retry' | 'abort' | 'keepNewSoftware';
+  actor: `operator:${string}`;
+  image: ImageFacts | null;
+  config: ConfigFile | null;
+}

@@ -1,0 +1,36 @@
+// How long each phase may take before silence counts as failure, and how often a waiting run looks at
+// the device itself when no notification came.
+export interface PhaseTimeouts {
+  /** A configuration upload (backup) from start to completion. */
+  backupSeconds: number;
+  /** An image download into the inactive bank, verification included. */
+  downloadSeconds: number;
+  /** A reboot or revert: from the order to the device running again. */
+  bootSeconds: number;
+  /** A configuration download and apply (restore). */
+  restoreSeconds: number;
+  /** How long a wait listens for a notification before it reads the operation row itself. */
+  pollSeconds: number;
+  /** How often a run waiting for an operator checks for a decision that reached the table but not the run. */
+  decisionRecheckSeconds: number;
+  /** How long a run waits for an operator before it gives up and aborts. */
+  decisionWaitSeconds: number;
+}
+
+export const defaultPhaseTimeouts: PhaseTimeouts = {
+  backupSeconds: 120,
+  downloadSeconds: 900,
+  bootSeconds: 300,
+  restoreSeconds: 120,
+  pollSeconds: 5,
+  decisionRecheckSeconds: 3600,
+  decisionWaitSeconds: 30 * 86_400,
+};
+
+export function resolveTimeouts(overrides: Partial<PhaseTimeouts> = {}): PhaseTimeouts {
+  const timeouts = { ...defaultPhaseTimeouts, ...overrides };
+  for (const [name, value] of Object.entries(timeouts)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`timeout ${name} must be a positive number of seconds`);
+  }
+  return timeouts;
+}

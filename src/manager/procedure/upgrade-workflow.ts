@@ -1,0 +1,86 @@
+// One upgrade run, phase after phase as DESIGN.md section 1 lays them out. Each phase is an attempt
+// under its policy (phase-loop.ts); a run that cannot finish rolls the device back to how it found it,
+// unless an operator chose to keep the new software. Everything a resumed run needs comes from its
+// recorded steps: nothing lives only in this process's memory.
+import type { Phase, RunOutcome } from '../store/records.ts';
+import { needsMigration } from './decisions.ts';
+import { end } from './run-end.ts';
+import { inPhase, type PhaseResult } from './phase-loop.ts';
+import { backupAttempt } from './phases/backup.ts';
+import { migrateConfig } from './phases/migrate.ts';
+import { preflight } from './phases/preflight.ts';
+import { restoreAttempt } from './phases/restore.ts';
+import { rollBack } from './phases/rollback.ts';
+import { revertAfterFailedUpgrade, upgradeAttempt } from './phases/upgrade.ts';
+import { verifyAttempt } from './phases/verify.ts';
+import type { DeviceReading } from '../device-driver.ts';
+import type { RunContext } from './run-context.ts';
+import type { ConfigFile } from './step-types.ts';
+
+export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
+  const { run } = ctx;
+  const policy = run.policy;
+  if (!run.image) throw new Error(`run ${run.runId} has no image`);
+
+  // preflight: read the device, check the image fits it; a failure changes nothing.
+  const checked = await preflight(ctx, run.image);
+  if (!checked.ok) return end(ctx, 'preflight', { kind: 'stopped', failure: checked.failure, by: 'policy', device: undefined, backupSha256: null });
+  const before = checked.value;
+
+  // backup: no verified backup, no upgrade.
+  const backup = await inPhase(ctx, 'backup', policy.backup, (n) => backupAttempt(ctx, n));
+  if (!backup.ok) return end(ctx, 'backup', { kind: 'stopped', failure: backup.failure, by: backup.by, device: before, backupSha256: null });
+  const original = backup.value;
+
+  // upgrade: download into the inactive bank, reboot, read back; step 160 after every failed attempt.
+  const upgrade = await inPhase(ctx, 'upgrade', policy.upgrade, (n, { supplied }) => upgradeAttempt(ctx, before, supplied.image ?? run.image!, n), {
+    afterFailedAttempt: (n) => revertAfterFailedUpgrade(ctx, before, n),
+  });
+  if (!upgrade.ok) return giveUp(ctx, 'upgrade', upgrade, before, original);
+  const { image } = upgrade.value;
+
+  // migrate: when the new software reads another configuration format; the backup stays as it is.
+  let config = original;
+  if (needsMigration(original.configFormat, image.configFormat)) {
+    const migrated = await inPhase(ctx, 'migrate', policy.migrate, (_n, { supplied }) =>
+      migrateConfig(ctx, supplied.config ?? original, before.model, image.configFormat, `for ${image.version}`),
+    );
+    if (!migrated.ok) return giveUp(ctx, 'migrate', migrated, before, original);
+    config = migrated.value;
+  }
+
+  // restore: apply it; the running configuration must read back as the one restored.
+  const restored = await inPhase(ctx, 'restore', policy.restore, (n, attempt) => restoreAttempt(ctx, n, { config, original, model: before.model }, attempt));
+  if (!restored.ok) return giveUp(ctx, 'restore', restored, before, original);
+
+  // verify: version and configuration read back; under the restore policy.
+  const verified = await inPhase(ctx, 'verify', policy.restore, () => verifyAttempt(ctx, before, image, restored.value));
+  if (!verified.ok) return giveUp(ctx, 'verify', verified, before, original);
+
+  const migration = config === original ? '' : `, configuration migrated from format ${original.configFormat} to ${image.configFormat}`;
+  return end(ctx, 'verify', {
+    kind: 'verified',
+    newSoftware: true,
+    device: verified.value,
+    backupSha256: original.sha256,
+    summary: `upgraded from ${before.runningVersion} to ${image.version}${migration}; version and configuration verified`,
+  });
+}
+
+/** After the upgrade started: keep the new software if the operator said so, else roll back fully. */
+async function giveUp(ctx: RunContext, phase: Phase, result: Extract<PhaseResult<unknown>, { ok: false }>, before: DeviceReading, original: ConfigFile): Promise<RunOutcome> {
+  if (result.stop === 'keepNewSoftware') {
+    const now = await ctx.steps.readDevice(ctx.run.deviceId);
+    return end(ctx, phase, { kind: 'keptNewSoftware', failure: result.failure, by: result.by, device: now.ok ? now.reading : undefined, backupSha256: original.sha256 });
+  }
+  const rollback = await rollBack(ctx, before, original, ctx.run.policy.restore.backoffSeconds);
+  return end(ctx, 'rollback', {
+    kind: 'rolledBack',
+    failure: result.failure,
+    by: result.by,
+    restored: rollback.restored,
+    device: rollback.device,
+    backupSha256: original.sha256,
+    ...(rollback.problem !== undefined ? { problem: rollback.problem } : {}),
+  });
+}

@@ -1,0 +1,325 @@
+// The runs, their timelines and the operators' decisions. A run row is created when a run starts and
+// kept current (state, phase) by the run's own steps; events and decisions are only ever added. Events
+// written from a durable step carry the step's key, so a step replayed after a crash adds nothing twice.
+import type pg from 'pg';
+import type {
+  Actor,
+  DecisionAnswer,
+  DecisionRecord,
+  Phase,
+  RunEvent,
+  RunEventKind,
+  RunKind,
+  RunOutcome,
+  RunPolicy,
+  RunRecord,
+  RunState,
+} from './records.ts';
+
+export const activeRunStates: readonly RunState[] = ['running', 'waiting'];
+
+interface RunRow {
+  id: string;
+  kind: RunKind;
+  number: string;
+  device_id: number;
+  image_sha256: string | null;
+  policy: RunPolicy;
+  state: RunState;
+  phase: Phase;
+  started_by: string;
+  created_at: Date;
+  updated_at: Date;
+  outcome: RunOutcome | null;
+}
+
+interface EventRow {
+  id: string;
+  run_id: string;
+  at: Date;
+  phase: Phase;
+  kind: RunEventKind;
+  actor: Actor;
+  cause: string | null;
+  message: string;
+  detail: Record<string, unknown>;
+}
+
+interface DecisionRow {
+  id: string;
+  run_id: string;
+  at: Date;
+  actor: Actor;
+  answer: DecisionAnswer;
+  image_sha256: string | null;
+  backup_sha256: string | null;
+}
+
+const runColumns = 'id, kind, number, device_id, image_sha256, policy, state, phase, started_by, created_at, updated_at, outcome';
+
+function toRun(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    deviceId: row.device_id,
+    imageSha256: row.image_sha256,
+    policy: row.policy,
+    state: row.state,
+    phase: row.phase,
+    startedBy: row.started_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    outcome: row.outcome,
+  };
+}
+
+function toEvent(row: EventRow): RunEvent {
+  return {
+    id: Number(row.id),
+    runId: row.run_id,
+    at: row.at,
+    phase: row.phase,
+    kind: row.kind,
+    actor: row.actor,
+    cause: row.cause,
+    message: row.message,
+    detail: row.detail,
+  };
+}
+
+function toDecision(row: DecisionRow): DecisionRecord {
+  return {
+    id: Number(row.id),
+    runId: row.run_id,
+    at: row.at,
+    actor: row.actor,
+    answer: row.answer,
+    imageSha256: row.image_sha256,
+    backupSha256: row.backup_sha256,
+  };
+}
+
+/** The device already has a run that has not ended. */
+export class ActiveRunError extends Error {
+  override name = 'ActiveRunError';
+  constructor(readonly activeRunId: string | undefined, message: string) {
+    super(message);
+  }
+}
+
+export interface NewRun {
+  kind: RunKind;
+  deviceId: number;
+  imageSha256: string | null;
+  policy: RunPolicy;
+  startedBy: Actor;
+}
+
+export interface NewEvent {
+  phase: Phase;
+  kind: RunEventKind;
+  actor: Actor;
+  cause?: string | null;
+  message: string;
+  detail?: Record<string, unknown>;
+  /** The run's state from this event on, when it changes it. */
+  state?: RunState;
+}
+
+export interface RunFilter {
+  deviceId?: number;
+  state?: RunState;
+  /** Newest first; default 100, at most 1000. */
+  limit?: number;
+}
+
+const uniqueViolation = '23505';
+
+export class RunStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Creates the run (running, in preflight); refuses a second active run on the device. */
+  async create(run: NewRun): Promise<RunRecord & { number: number }> {
+    try {
+      const result = await this.pool.query<RunRow>(
+        `WITH n AS (SELECT nextval('safeflash.run_numbers') AS number)
+         INSERT INTO safeflash.runs (id, kind, number, device_id, image_sha256, policy, state, phase, started_by)
+         SELECT 'run-' || n.number, $1, n.number, $2, $3, $4, 'running', 'preflight', $5 FROM n
+         RETURNING ${runColumns}`,
+        [run.kind, run.deviceId, run.imageSha256, JSON.stringify(run.policy), run.startedBy],
+      );
+      const row = result.rows[0]!;
+      return { ...toRun(row), number: Number(row.number) };
+    } catch (error) {
+      if ((error as { code?: string; constraint?: string }).code === uniqueViolation) {
+        const active = await this.active(run.deviceId);
+        throw new ActiveRunError(active?.id, `device ${run.deviceId} already has an active run${active ? ` (${active.id}, ${active.state} in ${active.phase})` : ''}`);
+      }
+      throw error;
+    }
+  }
+
+  /** Removes a run that never got going (its workflow could not be started); only a run with no events. */
+  async discard(id: string): Promise<void> {
+    await this.pool.query(
+      `DELETE FROM safeflash.runs WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM safeflash.run_events WHERE run_id = $1)`,
+      [id],
+    );
+  }
+
+  async get(id: string): Promise<RunRecord | undefined> {
+    const result = await this.pool.query<RunRow>(`SELECT ${runColumns} FROM safeflash.runs WHERE id = $1`, [id]);
+    return result.rows[0] ? toRun(result.rows[0]) : undefined;
+  }
+
+  /** The run's number, which places its operations on the device (see procedure/operation-index.ts). */
+  async number(id: string): Promise<number | undefined> {
+    const result = await this.pool.query<{ number: string }>(`SELECT number FROM safeflash.runs WHERE id = $1`, [id]);
+    return result.rows[0] ? Number(result.rows[0].number) : undefined;
+  }
+
+  async active(deviceId: number): Promise<RunRecord | undefined> {
+    const result = await this.pool.query<RunRow>(
+      `SELECT ${runColumns} FROM safeflash.runs WHERE device_id = $1 AND state = ANY($2) ORDER BY created_at DESC LIMIT 1`,
+      [deviceId, activeRunStates],
+    );
+    return result.rows[0] ? toRun(result.rows[0]) : undefined;
+  }
+
+  async list(filter: RunFilter = {}): Promise<RunRecord[]> {
+    const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? 100)), 1000);
+    const result = await this.pool.query<RunRow>(
+      `SELECT ${runColumns} FROM safeflash.runs
+        WHERE ($1::integer IS NULL OR device_id = $1) AND ($2::text IS NULL OR state = $2)
+        ORDER BY created_at DESC, number DESC LIMIT $3`,
+      [filter.deviceId ?? null, filter.state ?? null, limit],
+    );
+    return result.rows.map(toRun);
+  }
+
+  /** Every event of the run, oldest first. */
+  async timeline(runId: string): Promise<RunEvent[]> {
+    const result = await this.pool.query<EventRow>(
+      `SELECT id, run_id, at, phase, kind, actor, cause, message, detail FROM safeflash.run_events WHERE run_id = $1 ORDER BY at, id`,
+      [runId],
+    );
+    return result.rows.map(toEvent);
+  }
+
+  async decisions(runId: string): Promise<DecisionRecord[]> {
+    const result = await this.pool.query<DecisionRow>(
+      `SELECT id, run_id, at, actor, answer, image_sha256, backup_sha256 FROM safeflash.decisions WHERE run_id = $1 ORDER BY id`,
+      [runId],
+    );
+    return result.rows.map(toDecision);
+  }
+
+  /** The first decision on the run after decision `afterId` (0: any). */
+  async decisionAfter(runId: string, afterId: number): Promise<DecisionRecord | undefined> {
+    const result = await this.pool.query<DecisionRow>(
+      `SELECT id, run_id, at, actor, answer, image_sha256, backup_sha256 FROM safeflash.decisions
+        WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT 1`,
+      [runId, afterId],
+    );
+    return result.rows[0] ? toDecision(result.rows[0]) : undefined;
+  }
+
+  /**
+   * Adds an event once per (run, stepKey) and moves the run's phase (and state, when the event says)
+   * along with it. Returns false when the step had already written it.
+   */
+  async recordEvent(runId: string, stepKey: string, event: NewEvent): Promise<boolean> {
+    return this.transaction(async (db) => {
+      const inserted = await db.query(
+        `INSERT INTO safeflash.run_events (run_id, phase, kind, actor, cause, message, detail, step_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (run_id, step_key) DO NOTHING`,
+        [runId, event.phase, event.kind, event.actor, event.cause ?? null, event.message, JSON.stringify(event.detail ?? {}), stepKey],
+      );
+      if ((inserted.rowCount ?? 0) === 0) return false;
+      await db.query(
+        `UPDATE safeflash.runs SET phase = $2, state = coalesce($3, state), updated_at = now() WHERE id = $1 AND state = ANY($4)`,
+        [runId, event.phase, event.state ?? null, activeRunStates],
+      );
+      return true;
+    });
+  }
+
+  /**
+   * Parks the run (state waiting) with an askedOperator event, once per step key, and returns the
+   * last decision id before the question: decisions after it answer this question. A replay returns
+   * the mark saved with the event, not a fresh one that could already include the answer.
+   */
+  async recordAsk(runId: string, stepKey: string, event: Omit<NewEvent, 'kind' | 'state'>): Promise<number> {
+    return this.transaction(async (db) => {
+      const asked = await db.query<{ detail: { decisionMark?: number } }>(
+        `SELECT detail FROM safeflash.run_events WHERE run_id = $1 AND step_key = $2`,
+        [runId, stepKey],
+      );
+      if (asked.rows[0]) return Number(asked.rows[0].detail.decisionMark ?? 0);
+      const last = await db.query<{ id: string | null }>(`SELECT max(id) AS id FROM safeflash.decisions WHERE run_id = $1`, [runId]);
+      const decisionMark = Number(last.rows[0]?.id ?? 0);
+      await db.query(
+        `INSERT INTO safeflash.run_events (run_id, phase, kind, actor, cause, message, detail, step_key)
+         VALUES ($1, $2, 'askedOperator', $3, $4, $5, $6, $7)`,
+        [runId, event.phase, event.actor, event.cause ?? null, event.message, JSON.stringify({ ...event.detail, decisionMark }), stepKey],
+      );
+      await db.query(`UPDATE safeflash.runs SET phase = $2, state = 'waiting', updated_at = now() WHERE id = $1 AND state = ANY($3)`, [
+        runId,
+        event.phase,
+        activeRunStates,
+      ]);
+      return decisionMark;
+    });
+  }
+
+  /** Ends the run with its final report (once: a replay finds it ended). */
+  async finish(runId: string, stepKey: string, phase: Phase | null, outcome: RunOutcome): Promise<void> {
+    await this.transaction(async (db) => {
+      await db.query(
+        `INSERT INTO safeflash.run_events (run_id, phase, kind, actor, cause, message, detail, step_key)
+         SELECT $1, coalesce($2, phase), 'runEnded', 'manager', $3, $4, $5, $6 FROM safeflash.runs WHERE id = $1
+         ON CONFLICT (run_id, step_key) DO NOTHING`,
+        [runId, phase, outcome.state, outcome.summary, JSON.stringify(outcome), stepKey],
+      );
+      await db.query(
+        `UPDATE safeflash.runs SET state = $2, outcome = $3, phase = coalesce($5, phase), updated_at = now() WHERE id = $1 AND state = ANY($4)`,
+        [runId, outcome.state, JSON.stringify(outcome), activeRunStates, phase],
+      );
+    });
+  }
+
+  /**
+   * Records an operator's decision, if the run is waiting for one: the run leaves `waiting` in the same
+   * transaction, so two operators answering at once cannot both be heard. Undefined when not waiting.
+   */
+  async addDecision(
+    runId: string,
+    decision: { actor: Actor; answer: DecisionAnswer; imageSha256: string | null; backupSha256: string | null },
+  ): Promise<DecisionRecord | undefined> {
+    return this.transaction(async (db) => {
+      const claimed = await db.query(`UPDATE safeflash.runs SET state = 'running', updated_at = now() WHERE id = $1 AND state = 'waiting'`, [runId]);
+      if ((claimed.rowCount ?? 0) === 0) return undefined;
+      const result = await db.query<DecisionRow>(
+        `INSERT INTO safeflash.decisions (run_id, actor, answer, image_sha256, backup_sha256) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, run_id, at, actor, answer, image_sha256, backup_sha256`,
+        [runId, decision.actor, decision.answer, decision.imageSha256, decision.backupSha256],
+      );
+      return toDecision(result.rows[0]!);
+    });
+  }
+
+  private async transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}

@@ -1,0 +1,165 @@
+// A manager's procedure in this process against a fleet of real virtual devices: embedded PostgreSQL,
+// the real file service (TFTP/FTP on loopback), a notification receiver feeding the procedure, DBOS
+// launched once. One harness per test file (DBOS is a process-wide singleton).
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import { Fleet, type FleetMember } from '../../src/agent/fleet.ts';
+import type { FaultPlan } from '../../src/agent/faults.ts';
+import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
+import { DeviceDriver, type DeviceReading } from '../../src/manager/device-driver.ts';
+import { ManagerFiles } from '../../src/manager/files/manager-files.ts';
+import { readNotification } from '../../src/manager/notifications.ts';
+import { registerProcedure, type Procedure } from '../../src/manager/procedure/procedure.ts';
+import type { PhaseTimeouts } from '../../src/manager/procedure/timeouts.ts';
+import { openDatabase, type Database } from '../../src/manager/store/database.ts';
+import { DeviceStore } from '../../src/manager/store/devices.ts';
+import type { DeviceRecord, ImageRecord, RunRecord, RunState } from '../../src/manager/store/records.ts';
+import { packImage } from '../../src/protocol/image.ts';
+import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
+import { NotificationReceiver } from '../../src/protocol/snmp/receiver.ts';
+import type { SnmpSecurity } from '../../src/protocol/snmp/security.ts';
+import type { KeyObject } from 'node:crypto';
+
+export const model = 'IAD-2400';
+const user = { name: 'manager', authKey: 'manager-auth-key', privKey: 'manager-priv-key' };
+const security: SnmpSecurity = { version: 'v3', user };
+
+/** Short enough for fast tests, long enough for a loaded CI machine. */
+export const testTimeouts: Partial<PhaseTimeouts> = {
+  backupSeconds: 8,
+  downloadSeconds: 10,
+  bootSeconds: 10,
+  restoreSeconds: 8,
+  pollSeconds: 0.5,
+  decisionRecheckSeconds: 30,
+  decisionWaitSeconds: 120,
+};
+
+export interface Harness {
+  procedure: Procedure;
+  database: Database;
+  files: ManagerFiles;
+  fleet: Fleet;
+  devices: Array<{ member: FleetMember; record: DeviceRecord }>;
+  /** A signed image for the fleet's model (or another), added to the file service. */
+  image(version: string, options?: { configFormat?: number; model?: string }): Promise<ImageRecord>;
+  /** Waits until the run is in one of `states`; throws after `seconds`. */
+  waitFor(runId: string, states: RunState[], seconds?: number): Promise<RunRecord>;
+  /** Reads the device over SNMP, as the manager does. */
+  read(member: FleetMember): Promise<DeviceReading>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  devices: number;
+  faults?: (device: number) => FaultPlan;
+  timeouts?: Partial<PhaseTimeouts>;
+  rebootRequired?: boolean;
+}
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'sf-procedure-'));
+  // The embedded PostgreSQL runs as its own user when we are root: it must reach its directory.
+  chmodSync(dir, 0o755);
+  const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {});
+  };
+  try {
+    const database = await openDatabase({ dataDir: join(dir, 'manager') });
+    cleanups.push(() => database.close());
+    const agentDir = join(dir, 'agent');
+    const software = ensureVendorSoftware(agentDir, model);
+    const vendorKey: KeyObject = readPrivateKey(keyPairFiles(vendorKeyPrefix(agentDir)).privateKeyFile);
+    const files = await ManagerFiles.start({
+      dataDir: join(dir, 'manager'),
+      tftp: { address: '127.0.0.1', port: 0 },
+      ftp: { address: '127.0.0.1', port: 0 },
+      pool: database.pool,
+      trustedKeys: [software.trustedKey],
+    });
+    cleanups.push(() => files.close());
+    const receiver = await NotificationReceiver.start({ address: '127.0.0.1', port: 0, users: [user] });
+    cleanups.push(() => receiver.close());
+
+    const procedure = registerProcedure({
+      pool: database.pool,
+      files,
+      driverFor: (device) =>
+        new DeviceDriver({ endpoint: { address: device.address, port: device.port }, security: device.security, sourceAddress: '127.0.0.1' }, { timeoutMs: 400, retries: 1 }),
+      notifyTarget: receiver.endpoint,
+      timeouts: { ...testTimeouts, ...options.timeouts },
+    });
+    receiver.on('notification', (received) => {
+      const notification = readNotification(received);
+      if (notification) void procedure.deliver(notification);
+    });
+    DBOS.setConfig({ name: 'safeflash', systemDatabaseUrl: database.url, applicationVersion: 'procedure-test', logLevel: 'warn' });
+    await DBOS.launch();
+    cleanups.push(() => DBOS.shutdown());
+
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    const fleet = await Fleet.start({
+      devices: options.devices,
+      baseAddress: `127.6.${1 + Math.floor(Math.random() * 250)}.1`,
+      port,
+      stateDir: agentDir,
+      model,
+      software,
+      users: [user],
+      communities: [],
+      notifySecurity: security,
+      notifyTarget: receiver.endpoint,
+      rebootMs: 100,
+      rebootRequired: options.rebootRequired ?? true,
+      faults: options.faults ?? (() => ({})),
+    });
+    cleanups.push(() => fleet.stop());
+
+    const store = new DeviceStore(database.pool);
+    const devices = [];
+    for (const member of fleet.members) {
+      const record = await store.add({ name: `iad-${member.number}`, address: member.address, port, security, tags: [] });
+      devices.push({ member, record });
+    }
+
+    return {
+      procedure,
+      database,
+      files,
+      fleet,
+      devices,
+      image: (version, spec = {}) =>
+        files.addImage(
+          packImage({ model: spec.model ?? model, version, configFormat: spec.configFormat ?? 1 }, Buffer.from(`software ${version}\n`), vendorKey),
+        ),
+      async waitFor(runId, states, seconds = 60) {
+        for (let waited = 0; waited < seconds * 10; waited++) {
+          const run = await procedure.runs.get(runId);
+          if (run && states.includes(run.state)) return run;
+          await sleep(100);
+        }
+        const run = await procedure.runs.get(runId);
+        const timeline = await procedure.runs.timeline(runId);
+        throw new Error(`run ${runId} is ${run?.state} in ${run?.phase}, not ${states.join('/')}, after ${seconds} s:\n${timeline.map((e) => `  ${e.phase} ${e.kind} ${e.cause ?? ''} ${e.message}`).join('\n')}`);
+      },
+      async read(member) {
+        const driver = new DeviceDriver({ endpoint: { address: member.address, port }, security, sourceAddress: '127.0.0.1' }, { timeoutMs: 1000, retries: 2 });
+        try {
+          return await driver.read();
+        } finally {
+          driver.close();
+        }
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export const finalStates: RunState[] = ['verified', 'failed', 'rolledBack', 'aborted'];
