@@ -124,8 +124,13 @@ async function runToEnd(argv: string[]): Promise<{ code: number | null; stdout: 
 async function startServer(kind: ServerKind, root: string): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
   const argv = kind.launch(root, port);
-  const child = spawn(argv[0] as string, argv.slice(1), { stdio: 'ignore' });
-  await sleep(kind.name === 'safeflash' ? 1500 : 300);
+  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+  // Ours says when it listens (Node.js start-up takes a while); the C servers bind at once.
+  let said = '';
+  child.stdout?.on('data', (chunk: Buffer) => (said += chunk.toString()));
+  for (let waited = 0; waited < 10_000 && !(kind.name !== 'safeflash' ? waited >= 300 : said.includes('"listening"')); waited += 50) {
+    await sleep(50);
+  }
   return { port, child };
 }
 

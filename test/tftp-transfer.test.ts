@@ -326,6 +326,39 @@ describe('hostile and broken packets', () => {
     }
   });
 
+  test('duplicate ACKs do not make the server send a block twice (no sorcerer\'s apprentice)', async () => {
+    // A server with a long retransmission delay, so every DATA seen here answers an ACK.
+    const patient = await startTftpServer({ retry: { timeoutMs: 5000, maxTimeoutMs: 5000, retries: 1 } });
+    const client = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', resolve));
+    try {
+      const content = putFile(patient.root, 'three-blocks.bin', 1200);
+      const seen: number[] = [];
+      const received: Buffer[] = [];
+      let tid = 0;
+      const finished = new Promise<void>((resolve) => {
+        client.on('message', (message, rinfo) => {
+          const packet = parsePacket(message);
+          if (packet.type !== 'data') return;
+          tid = rinfo.port;
+          seen.push(packet.block);
+          if (seen.filter((b) => b === packet.block).length > 1) return;
+          received.push(packet.data);
+          // Every ACK goes out three times, as a receiver whose ACKs were delayed would do.
+          for (let i = 0; i < 3; i += 1) client.send(encodeAck(packet.block), tid, '127.0.0.1');
+          if (packet.data.length < 512) setTimeout(resolve, 100);
+        });
+      });
+      client.send(encodeRequest({ type: 'rrq', filename: 'three-blocks.bin', mode: 'octet' }), patient.port, '127.0.0.1');
+      await finished;
+      assert.deepEqual(seen, [1, 2, 3], 'each block exactly once');
+      assert.equal(sha256(Buffer.concat(received)), sha256(content));
+    } finally {
+      client.close();
+      await patient.stop();
+    }
+  });
+
   test('netascii and other modes are refused with a clear error', async () => {
     const answer = nextPacket(probe);
     probe.send(encodeRequest({ type: 'rrq', filename: 'file.bin', mode: 'netascii' }), running.port, '127.0.0.1');
