@@ -43,7 +43,7 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
   let config = original;
   if (needsMigration(original.configFormat, image.configFormat)) {
     const migrated = await inPhase(ctx, 'migrate', policy.migrate, (_n, { supplied }) =>
-      migrateConfig(ctx, supplied.config ?? original, before.model, image.configFormat, `for ${image.version}`),
+      migrateConfig(ctx, 'migrate', supplied.config ?? original, before.model, image.configFormat, `for ${image.version}`),
     );
     if (!migrated.ok) return giveUp(ctx, 'migrate', migrated, before, original);
     config = migrated.value;

@@ -1,15 +1,24 @@
 // Migrate: convert the configuration to the format the new software reads (validated at every step of
 // the chain). The result is stored as its own file derived from the source; the source is only read.
+import type { Phase } from '../../store/records.ts';
 import type { AttemptResult } from '../phase-loop.ts';
 import type { RunContext } from '../run-context.ts';
 import type { ConfigFile } from '../step-types.ts';
 
-export async function migrateConfig(ctx: RunContext, source: ConfigFile, model: string, toFormat: number, why: string): Promise<AttemptResult<ConfigFile>> {
+/** `phase`: migrate, or restore when a restore migrates again. */
+export async function migrateConfig(
+  ctx: RunContext,
+  phase: Extract<Phase, 'migrate' | 'restore'>,
+  source: ConfigFile,
+  model: string,
+  toFormat: number,
+  why: string,
+): Promise<AttemptResult<ConfigFile>> {
   const { run, steps } = ctx;
   const migrated = await steps.migrate(source, model, toFormat, run.deviceId, run.runId);
-  if (!migrated.ok) return { ok: false, failure: { phase: 'migrate', cause: migrated.cause, message: migrated.message } };
+  if (!migrated.ok) return { ok: false, failure: { phase, cause: migrated.cause, message: migrated.message } };
   await steps.event(run.runId, {
-    phase: 'migrate',
+    phase,
     kind: 'migration',
     actor: 'manager',
     message:

@@ -26,7 +26,7 @@ export async function restoreAttempt(ctx: RunContext, attempt: number, plan: Res
   if (restoreNeedsRemigration(previous)) {
     const now = await steps.readDevice(run.deviceId);
     if (!now.ok) return fail(now.cause, `cannot ask the device which format it wants: ${now.message}`);
-    const remigrated = await migrateConfig(ctx, supplied.config ?? plan.original, plan.model, wantedFormat(now.reading), 're-migrated after the device refused the format');
+    const remigrated = await migrateConfig(ctx, 'restore', supplied.config ?? plan.original, plan.model, wantedFormat(now.reading), 're-migrated after the device refused the format');
     if (!remigrated.ok) return fail(remigrated.failure.cause, remigrated.failure.message);
     config = remigrated.value;
   }

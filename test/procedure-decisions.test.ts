@@ -1,0 +1,166 @@
+// The procedure's decisions as pure functions: no device, no database.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  acceptsSupplied,
+  afterFailedUpgrade,
+  afterFailure,
+  canKeepNewSoftware,
+  failureActor,
+  isPermanent,
+  judgeUpgrade,
+  judgeVerify,
+  needsMigration,
+  nextRollbackStep,
+  restoreNeedsRemigration,
+  runOutcome,
+  type DeviceFacts,
+} from '../src/manager/procedure/decisions.ts';
+import { operationIndex } from '../src/manager/procedure/operation-index.ts';
+import { maxBackoffSeconds, PolicyError, resolvePolicy } from '../src/manager/procedure/policy.ts';
+import { defaultPhasePolicy } from '../src/manager/store/records.ts';
+
+const retryTwiceThenAsk = { retries: 2, backoffSeconds: 5, then: 'ask' as const };
+
+test('after a failure: retry with doubling backoff while retries remain, then the policy says', () => {
+  assert.deepEqual(afterFailure(retryTwiceThenAsk, 1, 'transferTimeout'), { action: 'retry', backoffSeconds: 5 });
+  assert.deepEqual(afterFailure(retryTwiceThenAsk, 2, 'transferTimeout'), { action: 'retry', backoffSeconds: 10 });
+  assert.deepEqual(afterFailure(retryTwiceThenAsk, 3, 'transferTimeout'), { action: 'ask' });
+  assert.deepEqual(afterFailure({ ...retryTwiceThenAsk, then: 'abort' }, 3, 'silent'), { action: 'abort' });
+  assert.deepEqual(afterFailure({ retries: 0, backoffSeconds: 1, then: 'abort' }, 1, 'silent'), { action: 'abort' });
+  assert.deepEqual(afterFailure({ retries: 20, backoffSeconds: 3600, then: 'ask' }, 20, 'busy'), { action: 'retry', backoffSeconds: maxBackoffSeconds });
+  assert.throws(() => afterFailure(retryTwiceThenAsk, 0, 'silent'), RangeError);
+});
+
+test('a failure that repeating cannot cure skips the retries', () => {
+  for (const cause of ['imageBadSignature', 'imageWrongModel', 'wrongModel', 'migrationFailed', 'configInvalid']) {
+    assert.ok(isPermanent(cause), cause);
+    assert.deepEqual(afterFailure(retryTwiceThenAsk, 1, cause), { action: 'ask' });
+  }
+  for (const cause of ['silent', 'transferTimeout', 'imageCorrupt', 'bootFailed', 'configFormatMismatch', 'powerLoss']) {
+    assert.ok(!isPermanent(cause), cause);
+  }
+});
+
+test('the default policy is retry twice with backoff, then ask', () => {
+  const policy = resolvePolicy();
+  for (const phase of ['preflight', 'backup', 'upgrade', 'migrate', 'restore'] as const) assert.deepEqual(policy[phase], defaultPhasePolicy);
+  assert.deepEqual(defaultPhasePolicy.retries, 2);
+  assert.equal(defaultPhasePolicy.then, 'ask');
+});
+
+test('a policy request is completed with defaults and checked', () => {
+  const policy = resolvePolicy({ upgrade: { then: 'abort' }, restore: { retries: 0 } });
+  assert.deepEqual(policy.upgrade, { ...defaultPhasePolicy, then: 'abort' });
+  assert.deepEqual(policy.restore, { ...defaultPhasePolicy, retries: 0 });
+  assert.deepEqual(policy.backup, defaultPhasePolicy);
+  for (const bad of [
+    { verify: {} },
+    { upgrade: { retries: 1.5 } },
+    { upgrade: { retries: 99 } },
+    { backup: { backoffSeconds: -1 } },
+    { backup: { then: 'retry' } },
+    { backup: { when: 'never' } },
+  ]) {
+    assert.throws(() => resolvePolicy(bad as never), PolicyError, JSON.stringify(bad));
+  }
+});
+
+test('step 160: revert only when the device runs the bank that was inactive before', () => {
+  assert.equal(afterFailedUpgrade('bankA', { activeBank: 'bankB' }), 'revert');
+  assert.equal(afterFailedUpgrade('bankA', { activeBank: 'bankA' }), 'nothingToRevert');
+  assert.equal(afterFailedUpgrade('bankB', { activeBank: 'bankB' }), 'nothingToRevert');
+  assert.equal(afterFailedUpgrade('bankA', undefined), 'unknown');
+});
+
+const before: DeviceFacts = { runningVersion: '1.0.0', activeBank: 'bankA', configDigest: 'aaaa' };
+
+test('an upgrade is judged by the bank and the version that run afterwards', () => {
+  assert.equal(judgeUpgrade(before, '2.0.0', { runningVersion: '2.0.0', activeBank: 'bankB', configDigest: 'aaaa', lastBootCause: 'commanded' }), undefined);
+  const fellBack = judgeUpgrade(before, '2.0.0', { ...before, lastBootCause: 'fallback' });
+  assert.equal(fellBack?.cause, 'fellBack');
+  assert.match(fellBack!.message, /fell back to 1\.0\.0/);
+  // Reinstalling the running version still has to come from the other bank.
+  assert.equal(judgeUpgrade(before, '1.0.0', { ...before, lastBootCause: 'commanded' })?.cause, 'fellBack');
+  assert.equal(judgeUpgrade(before, '2.0.0', { runningVersion: '1.9.9', activeBank: 'bankB', configDigest: 'aaaa', lastBootCause: 'commanded' })?.cause, 'mismatch');
+});
+
+test('verify: silence and a fall-back are failures, never successes', () => {
+  const good: DeviceFacts = { runningVersion: '2.0.0', activeBank: 'bankB', configDigest: 'bbbb' };
+  assert.equal(judgeVerify(before, '2.0.0', 'bbbb', good), undefined);
+  assert.equal(judgeVerify(before, '2.0.0', 'bbbb', undefined)?.cause, 'silent');
+  assert.equal(judgeVerify(before, '2.0.0', 'bbbb', { ...good, activeBank: 'bankA' })?.cause, 'fellBack');
+  assert.equal(judgeVerify(before, '2.0.0', 'bbbb', { ...good, configDigest: 'cccc' })?.cause, 'mismatch');
+  assert.equal(judgeVerify(before, '2.0.0', 'bbbb', { ...good, runningVersion: '2.0.1' })?.cause, 'mismatch');
+});
+
+test('configuration: migrate when the formats differ; a refused format means migrate again', () => {
+  assert.equal(needsMigration(1, 2), true);
+  assert.equal(needsMigration(2, 2), false);
+  assert.equal(restoreNeedsRemigration({ phase: 'restore', cause: 'configFormatMismatch', message: '' }), true);
+  assert.equal(restoreNeedsRemigration({ phase: 'restore', cause: 'transferTimeout', message: '' }), false);
+  assert.equal(restoreNeedsRemigration(undefined), false);
+});
+
+test('a full rollback reverts first, then restores the original configuration, then is done', () => {
+  const upgraded: DeviceFacts = { runningVersion: '2.0.0', activeBank: 'bankB', configDigest: 'bbbb' };
+  assert.equal(nextRollbackStep(before, upgraded), 'revert');
+  assert.equal(nextRollbackStep(before, { ...upgraded, configDigest: 'aaaa' }), 'revert');
+  assert.equal(nextRollbackStep(before, { ...before, configDigest: 'bbbb' }), 'restoreOriginal');
+  assert.equal(nextRollbackStep(before, before), 'done');
+});
+
+test('what an operator may answer depends on the phase the run waits in', () => {
+  assert.equal(canKeepNewSoftware('backup'), false);
+  assert.equal(canKeepNewSoftware('upgrade'), false);
+  assert.equal(canKeepNewSoftware('restore'), true);
+  assert.equal(acceptsSupplied('upgrade', 'image'), true);
+  assert.equal(acceptsSupplied('restore', 'image'), false);
+  assert.equal(acceptsSupplied('migrate', 'config'), true);
+  assert.equal(acceptsSupplied('backup', 'config'), false);
+});
+
+test('the final report says what the device runs and who stopped the run', () => {
+  const failure = { phase: 'restore' as const, cause: 'configFormatMismatch', message: 'refused' };
+  const rolledBack = runOutcome({ kind: 'rolledBack', failure, by: 'operator:ann', restored: true, device: before, backupSha256: 'b1' });
+  assert.equal(rolledBack.state, 'rolledBack');
+  assert.equal(rolledBack.keptNewSoftware, false);
+  assert.equal(rolledBack.runningVersion, '1.0.0');
+  assert.match(rolledBack.summary, /ann stopped the run/);
+  const stuck = runOutcome({ kind: 'rolledBack', failure, by: 'policy', restored: false, device: undefined, backupSha256: 'b1', problem: 'silent' });
+  assert.equal(stuck.state, 'failed');
+  assert.match(stuck.summary, /needs an operator/);
+  assert.equal(runOutcome({ kind: 'stopped', failure, by: 'policy', device: before, backupSha256: null }).state, 'failed');
+  assert.equal(runOutcome({ kind: 'stopped', failure, by: 'operator:ann', device: before, backupSha256: null }).state, 'aborted');
+  const kept = runOutcome({ kind: 'keptNewSoftware', failure, by: 'operator:ann', device: before, backupSha256: 'b1' });
+  assert.equal(kept.state, 'aborted');
+  assert.equal(kept.keptNewSoftware, true);
+  assert.equal(runOutcome({ kind: 'internalError', message: 'boom' }).state, 'failed');
+});
+
+test('who a failure is attributed to', () => {
+  assert.equal(failureActor('silent'), 'manager');
+  assert.equal(failureActor('fellBack'), 'manager');
+  assert.equal(failureActor('serverUnreachable'), 'device');
+  assert.equal(failureActor('bootFailed'), 'device');
+});
+
+test('operation indexes: fixed by run, phase, attempt and slot; distinct; within sfOpIndex', () => {
+  assert.equal(operationIndex(7, 'upgrade', 1, 2), operationIndex(7, 'upgrade', 1, 2));
+  const seen = new Set<number>();
+  for (const run of [1, 2, 262_142, 262_143 + 5]) {
+    for (const phase of ['backup', 'upgrade', 'restore', 'rollback'] as const) {
+      for (const attempt of [0, 1, 255]) {
+        for (const slot of [0, 3]) {
+          const index = operationIndex(run, phase, attempt, slot);
+          assert.ok(index >= 1 && index <= 2 ** 31 - 1, String(index));
+          seen.add(index);
+        }
+      }
+    }
+  }
+  assert.equal(seen.size, 4 * 4 * 3 * 2);
+  assert.throws(() => operationIndex(0, 'backup', 0, 0), RangeError);
+  assert.throws(() => operationIndex(1, 'backup', 256, 0), RangeError);
+  assert.throws(() => operationIndex(1, 'backup', 0, 4), RangeError);
+});
