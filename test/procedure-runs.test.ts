@@ -20,12 +20,14 @@ const faults: Record<number, FaultPlan> = {
   // 7: a clean device for the migration.
   // The power goes at the start of the backup and stays off far longer than the backup may take.
   8: { powerLoss: { operation: 'backupConfig', percent: 0, powerOffMs: 600_000, count: 1 } },
+  // The power goes as the reboot begins; the device comes back on the new bank, but the reboot failed.
+  9: { powerLoss: { operation: 'reboot', percent: 0, powerOffMs: 200, count: 1 } },
 };
 
 let harness: Harness;
 
 before(async () => {
-  harness = await startHarness({ devices: 8, faults: (n) => faults[n] ?? {}, timeouts: { backupSeconds: 4 } });
+  harness = await startHarness({ devices: 9, faults: (n) => faults[n] ?? {}, timeouts: { backupSeconds: 4 } });
 });
 
 after(async () => {
@@ -167,5 +169,21 @@ test('with every notification lost, polling the operation rows still finishes th
   assert.ok(finished.every((event) => event.detail.via === 'polling'));
   assert.equal(kinds(timeline, 'pollingFallback').length, finished.length);
   assert.equal(now.runningVersion, '2.0.4');
+  assert.equal(now.configDigest, before.configDigest);
+});
+
+test('an upgrade that fails after the new software started is reverted (step 160), then retried', async () => {
+  const { run, timeline, before, now } = await upgrade(9, '2.0.5');
+  assert.equal(run.state, 'verified', run.outcome?.summary);
+  assert.deepEqual(failures(timeline, 'upgrade'), ['powerLoss']);
+  const revert = kinds(timeline, 'revert')[0];
+  assert.equal(revert?.cause, 'newSoftwareRunning');
+  assert.equal(revert?.actor, 'policy');
+  const reverts = kinds(timeline, 'operationStarted').filter((event) => event.phase === 'upgrade' && event.detail.type === 'revertSoftware');
+  assert.equal(reverts.length, 1);
+  const downloads = kinds(timeline, 'operationStarted').filter((event) => event.detail.type === 'downloadSoftware');
+  assert.equal(downloads.length, 2);
+  assert.equal(now.runningVersion, '2.0.5');
+  assert.equal(now.previousVersion, before.runningVersion);
   assert.equal(now.configDigest, before.configDigest);
 });

@@ -69,7 +69,11 @@ export class NotificationRouter {
       // The same completion heard twice (an inform retried) is one message.
       await DBOS.send(route.runId, message, operationTopic(route.index), `${route.runId}:${operationTopic(route.index)}:${notification.state}`);
     } catch (error) {
-      this.onError(error as Error);
+      try {
+        this.onError(error as Error);
+      } catch {
+        // Reporting must not turn a dropped notification into a crash of the receiver.
+      }
     }
   }
 

@@ -139,7 +139,7 @@ export class RunStore {
   constructor(private readonly pool: pg.Pool) {}
 
   /** Creates the run (running, in preflight); refuses a second active run on the device. */
-  async create(run: NewRun): Promise<RunRecord & { number: number }> {
+  async create(run: NewRun): Promise<RunRecord> {
     try {
       const result = await this.pool.query<RunRow>(
         `WITH n AS (SELECT nextval('safeflash.run_numbers') AS number)
@@ -148,8 +148,7 @@ export class RunStore {
          RETURNING ${runColumns}`,
         [run.kind, run.deviceId, run.imageSha256, JSON.stringify(run.policy), run.startedBy],
       );
-      const row = result.rows[0]!;
-      return { ...toRun(row), number: Number(row.number) };
+      return toRun(result.rows[0]!);
     } catch (error) {
       if ((error as { code?: string; constraint?: string }).code === uniqueViolation) {
         const active = await this.active(run.deviceId);
