@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { agentDefaults } from '../agent/defaults.ts';
+import { managerDefaults } from './manager-defaults.ts';
 import type { Endpoint } from '../agent/types.ts';
 import { readPublicKey } from '../protocol/keys.ts';
 import { NotificationReceiver } from '../protocol/snmp/receiver.ts';
@@ -41,16 +41,7 @@ export interface ManagerOptions {
   logger?: Logger;
 }
 
-export const managerDefaults = {
-  dataDir: './data/manager',
-  http: { address: '127.0.0.1', port: 8080 },
-  notifications: { address: '127.0.0.1', port: 16162 },
-  tftp: { address: '127.0.0.1', port: 16969 },
-  ftp: { address: '127.0.0.1', port: 16921 },
-  snmpSourceAddress: '127.0.0.1',
-  /** The reference agent's laboratory user, so that a fleet started with defaults can notify. */
-  notificationUsers: [{ name: agentDefaults.user, authKey: agentDefaults.authKey, privKey: agentDefaults.privKey }] as UsmUser[],
-} as const;
+export { managerDefaults } from './manager-defaults.ts';
 
 /** Fixed, so that runs recorded by an earlier build of the manager are still resumed by this one. */
 const applicationVersion = 'safeflash-procedure-1';
@@ -155,7 +146,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     const bound = app.server.address();
     const httpEndpoint = typeof bound === 'object' && bound ? { address: http.address, port: bound.port } : http;
     const url = `http://${httpEndpoint.address}:${httpEndpoint.port}`;
-    logger.info({ url, notifyTarget: receiver.endpoint, tftp, ftp, dataDir, trustedKeys: trustedKeys.length }, 'manager started');
+    logger.info({ url, notifyTarget: receiver.endpoint, tftp: files.endpoint('tftp'), ftp: files.endpoint('ftp'), dataDir, trustedKeys: trustedKeys.length }, 'manager started');
 
     let stopping: Promise<void> | undefined;
     return {

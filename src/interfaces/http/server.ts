@@ -18,9 +18,10 @@ export function buildApiServer(services: ApiServices, logger: Logger): FastifyIn
     loggerInstance: logger,
     // Unknown fields are refused, not silently dropped: a misspelt option must not be ignored.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
-    disableRequestLogging: false,
   }) as unknown as FastifyInstance;
   for (const schema of sharedSchemas) app.addSchema(schema);
+  // Plain text is no body this API takes: refused as an unsupported media type (415), not parsed.
+  app.removeContentTypeParser('text/plain');
   const openApi = collectOpenApi(app, sharedSchemas, { title: 'Safeflash manager API', version: apiVersion });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
