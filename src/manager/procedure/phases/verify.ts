@@ -8,7 +8,7 @@ import type { ConfigFile, ImageFacts } from '../step-types.ts';
 
 export async function verifyAttempt(ctx: RunContext, before: DeviceReading, image: ImageFacts, restored: ConfigFile): Promise<AttemptResult<DeviceReading>> {
   const now = await ctx.steps.readDevice(ctx.run.deviceId);
-  const wrong = judgeVerify(before, image.version, restored.configDigest, now.ok ? now.reading : undefined);
-  if (wrong) return { ok: false, failure: now.ok ? wrong : { ...wrong, message: `${wrong.message}: ${now.message}` } };
-  return { ok: true, value: (now as { reading: DeviceReading }).reading };
+  if (!now.ok) return { ok: false, failure: { phase: 'verify', cause: 'silent', message: `the device does not answer: ${now.message}` } };
+  const wrong = judgeVerify(before, image.version, restored.configDigest, now.reading);
+  return wrong ? { ok: false, failure: wrong } : { ok: true, value: now.reading };
 }
