@@ -29,7 +29,7 @@ export class LineDisplay implements RunDisplay {
     const shown = this.#seen.get(detail.run.id) ?? 0;
     const fresh: RunEventJson[] = detail.timeline.filter((e) => e.id > shown);
     for (const event of fresh) {
-      this.say(`${label}: ${event.phase} ${event.kind}${event.cause ? ` [${event.cause}]` : ''}: ${event.message}`);
+      process.stdout.write(`${event.at} ${label}: ${event.phase} ${event.kind}${event.cause ? ` [${event.cause}]` : ''}: ${event.message}\n`);
     }
     if (fresh.length > 0) this.#seen.set(detail.run.id, fresh[fresh.length - 1]!.id);
   }
