@@ -293,7 +293,7 @@ describe('documents', () => {
       ['/api/devices', 'get'], ['/api/devices', 'post'], ['/api/devices/{device}', 'delete'], ['/api/devices/discover', 'post'],
       ['/api/devices/import', 'post'], ['/api/images', 'post'], ['/api/runs', 'post'], ['/api/runs/{run}', 'get'],
       ['/api/runs/{run}/decision', 'post'], ['/api/devices/{device}/backups', 'get'], ['/api/devices/{device}/backup', 'post'],
-    ]) {
+    ] as Array<[string, string]>) {
       assert.ok(doc.json.paths[path]?.[method], `${method} ${path}`);
     }
     assert.ok(doc.json.components.schemas.Device);
