@@ -78,6 +78,6 @@ test('--policy: every phase, or one phase', () => {
     preflight: { then: 'ask' }, backup: { then: 'ask' }, upgrade: { retries: 0, then: 'ask' }, migrate: { then: 'ask' }, restore: { then: 'ask' },
   });
   for (const bad of ['retry=two', 'retry=1.5', 'then=later', 'reboot.retry=1', 'colour=red', 'retry']) {
-    assert.throws(() => parsePolicy(bad), undefined, bad);
+    assert.throws(() => parsePolicy(bad), Error, bad);
   }
 });
