@@ -62,6 +62,7 @@ export class BlockSender {
   /** Sends the opening packet or the first window. */
   start(): Promise<number> {
     if (this.params.opening !== undefined) this.base = 0;
+    this.timer.arm();
     this.sendWindowFrom(this.base);
     return this.done;
   }
@@ -75,6 +76,7 @@ export class BlockSender {
     if (acked === previous) {
       if (this.params.windowsize > 1 && !this.restartedOnDuplicate) {
         this.restartedOnDuplicate = true;
+        this.timer.arm();
         this.sendWindowFrom(this.base);
       }
       return;
@@ -87,8 +89,9 @@ export class BlockSender {
       this.finish();
       return;
     }
-    this.timer.progress();
+    // The next block goes out before the timer is touched: at windowsize 1 the peer is waiting for it.
     this.sendWindowFrom(this.base);
+    this.timer.progress();
   }
 
   /** Stops without telling the peer (the caller decides what to send). */
@@ -109,45 +112,69 @@ export class BlockSender {
     this.resolve(this.totalBytes());
   }
 
+  /** (Re)sends from `first` to the end of the window; the caller sees to the retransmission timer. */
   private sendWindowFrom(first: number): void {
-    this.timer.arm();
     if (first === 0 && this.params.opening !== undefined) {
       this.params.send(this.params.opening);
       return;
     }
     this.cursor = first;
-    if (!this.pumping) void this.pump();
+    if (!this.pumping) this.pump();
   }
 
-  /** Sends from the cursor to the end of the window, reading blocks as needed; ACKs may move the cursor meanwhile. */
-  private async pump(): Promise<void> {
+  /**
+   * Sends from the cursor to the end of the window. Blocks in memory go out synchronously (no promise
+   * or microtask per block); when the source must wait for a read, the pump pauses and resumes from
+   * wherever ACKs have moved the cursor meanwhile.
+   */
+  private pump(): void {
     this.pumping = true;
-    try {
-      const { windowsize, blksize, send } = this.params;
-      while (!this.finished && this.cursor < this.base + windowsize && this.cursor <= this.lastBlock) {
-        const block = this.cursor;
-        const slot = block % windowsize;
-        if (block > this.filled) {
-          const buf = this.slots[slot] as Buffer;
-          const length = await this.params.source.readNext(buf, DATA_HEADER_BYTES, blksize);
-          writeDataHeader(buf, block);
-          this.filled = block;
-          if (length < blksize) {
-            this.lastBlock = block;
-            this.lastBlockLength = length;
-            this.packets[slot] = buf.subarray(0, DATA_HEADER_BYTES + length);
-          }
-          if (this.finished) return;
-          if (this.cursor !== block) continue; // an ACK moved the window while reading
+    const { windowsize, blksize, send } = this.params;
+    while (!this.finished && this.cursor < this.base + windowsize && this.cursor <= this.lastBlock) {
+      const block = this.cursor;
+      const slot = block % windowsize;
+      if (block > this.filled) {
+        let length: number | Promise<number>;
+        try {
+          length = this.params.source.readNext(this.slots[slot] as Buffer, DATA_HEADER_BYTES, blksize);
+        } catch (error) {
+          this.readFailed(error);
+          return;
         }
-        send(this.packets[slot] as Buffer);
-        if (block > this.highestSent) this.highestSent = block;
-        this.cursor = block + 1;
+        if (typeof length !== 'number') {
+          length.then(
+            (read) => {
+              this.fill(block, read);
+              this.pump();
+            },
+            (error: unknown) => this.readFailed(error),
+          );
+          return; // still pumping: the read's continuation carries on
+        }
+        this.fill(block, length);
       }
-    } catch (error) {
-      this.fail(new TftpFailure('protocolError', `cannot read the data to send: ${error instanceof Error ? error.message : String(error)}`, 0));
-    } finally {
-      this.pumping = false;
+      send(this.packets[slot] as Buffer);
+      if (block > this.highestSent) this.highestSent = block;
+      this.cursor = block + 1;
     }
+    this.pumping = false;
+  }
+
+  /** Puts the header on a block just read into its slot, and notes the short block that ends the file. */
+  private fill(block: number, length: number): void {
+    const slot = block % this.params.windowsize;
+    const buf = this.slots[slot] as Buffer;
+    writeDataHeader(buf, block);
+    this.filled = block;
+    if (length < this.params.blksize) {
+      this.lastBlock = block;
+      this.lastBlockLength = length;
+      this.packets[slot] = buf.subarray(0, DATA_HEADER_BYTES + length);
+    }
+  }
+
+  private readFailed(error: unknown): void {
+    this.pumping = false;
+    this.fail(new TftpFailure('protocolError', `cannot read the data to send: ${error instanceof Error ? error.message : String(error)}`, 0));
   }
 }

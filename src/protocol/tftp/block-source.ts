@@ -1,13 +1,18 @@
 // Where the bytes of an outgoing transfer come from: a buffer in memory or a file read in large chunks.
 // Blocks are always asked for in order, so a file is read ahead one chunk while the previous one is sent.
+// A block already in memory is handed over synchronously: at windowsize 1 every block costs a round
+// trip, and a promise plus a microtask hop per block would sit on that path.
 import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 
 export interface BlockSource {
   /** Total size when known before sending (announced as tsize). */
   readonly size: number | undefined;
-  /** Copies the next `length` bytes (fewer only at the end) into target at offset; returns how many. */
-  readNext(target: Buffer, offset: number, length: number): Promise<number>;
+  /**
+   * Copies the next `length` bytes (fewer only at the end) into target at offset; returns how many,
+   * at once when they are in memory, else as a promise (one call at a time).
+   */
+  readNext(target: Buffer, offset: number, length: number): number | Promise<number>;
   close(): Promise<void>;
 }
 
@@ -19,7 +24,7 @@ export class BufferBlockSource implements BlockSource {
     return this.data.length;
   }
 
-  async readNext(target: Buffer, offset: number, length: number): Promise<number> {
+  readNext(target: Buffer, offset: number, length: number): number {
     const copied = this.data.copy(target, offset, this.position, Math.min(this.position + length, this.data.length));
     this.position += copied;
     return copied;
@@ -66,22 +71,29 @@ export class FileBlockSource implements BlockSource {
     return bytesRead;
   }
 
-  async readNext(target: Buffer, offset: number, length: number): Promise<number> {
-    let copied = 0;
+  readNext(target: Buffer, offset: number, length: number): number | Promise<number> {
+    const copied = this.copyFromCurrent(target, offset, length);
+    return copied === length ? copied : this.readAcrossChunks(target, offset, length, copied);
+  }
+
+  /** The current chunk ran out before `length` bytes: wait for the read-ahead (once per chunk). */
+  private async readAcrossChunks(target: Buffer, offset: number, length: number, copied: number): Promise<number> {
     while (copied < length) {
-      if (this.consumed === this.currentLength) {
-        const length = await this.ahead;
-        if (length === 0) break;
-        [this.current, this.spare] = [this.spare, this.current];
-        this.currentLength = length;
-        this.consumed = 0;
-        this.ahead = this.readChunk(this.spare);
-      }
-      const n = this.current.copy(target, offset + copied, this.consumed, Math.min(this.currentLength, this.consumed + length - copied));
-      this.consumed += n;
-      copied += n;
+      const chunkLength = await this.ahead;
+      if (chunkLength === 0) break;
+      [this.current, this.spare] = [this.spare, this.current];
+      this.currentLength = chunkLength;
+      this.consumed = 0;
+      this.ahead = this.readChunk(this.spare);
+      copied += this.copyFromCurrent(target, offset + copied, length - copied);
     }
     return copied;
+  }
+
+  private copyFromCurrent(target: Buffer, offset: number, length: number): number {
+    const n = this.current.copy(target, offset, this.consumed, Math.min(this.currentLength, this.consumed + length));
+    this.consumed += n;
+    return n;
   }
 
   /** SHA-256 of everything read so far; complete once readNext returned a short block. */
