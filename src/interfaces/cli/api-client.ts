@@ -1,7 +1,7 @@
 // The operator's commands talk to a running manager (`safeflash serve`) over its HTTP API. Failures
 // come back as one line: the manager's own message, or why it could not be reached.
-import { CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CommandFailure, ExitCode } from './program.ts';
+import { InvalidArgumentError, Option } from 'commander';
+import { CommandFailure, UsageFailure } from './program.ts';
 
 export const defaultServer = 'http://127.0.0.1:8080';
 
@@ -24,15 +24,6 @@ function checkServerUrl(value: string): URL {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`expected an http:// or https:// URL, got "${value}"`);
   return url;
-}
-
-/**
- * The manager said the request was wrong (unknown device, bad value): a usage error, exit 2. The
- * message is printed here because commander's own errors print theirs before they reach runProgram.
- */
-export function usageFailure(message: string): CommanderError {
-  process.stderr.write(`safeflash: ${message}\n`);
-  return new CommanderError(ExitCode.usage, 'safeflash.usage', message);
 }
 
 export class ApiError extends Error {
@@ -60,7 +51,7 @@ export class ApiClient {
     try {
       this.base = checkServerUrl(server);
     } catch (error) {
-      throw usageFailure((error as Error).message);
+      throw new UsageFailure((error as Error).message);
     }
   }
 
@@ -125,7 +116,7 @@ export async function withManager<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     const message = error.problems.length > 1 ? `${error.message.split(':')[0]}:\n  ${error.problems.join('\n  ')}` : error.message;
-    if (error.status === 400 || error.status === 404) throw usageFailure(message);
+    if (error.status === 400 || error.status === 404) throw new UsageFailure(message);
     throw new CommandFailure(message);
   }
 }

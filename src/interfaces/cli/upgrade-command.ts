@@ -5,13 +5,13 @@ import { createInterface } from 'node:readline/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { PolicyRequest } from '../../manager/procedure/policy.ts';
-import { ApiClient, ApiError, serverOption, usageFailure, withManager } from './api-client.ts';
+import { ApiClient, ApiError, serverOption, withManager } from './api-client.ts';
 import { finalStates, type DeviceJson, type RunDetailJson, type RunJson } from './api-types.ts';
 import { sendDecision } from './decide-command.ts';
 import { resolveImage } from './image-upload.ts';
 import { operatorName, operatorOption } from './operator-name.ts';
 import { parsePolicy, policySyntax } from './policy-option.ts';
-import { CommandFailure, integerOption } from './program.ts';
+import { CommandFailure, UsageFailure, integerOption } from './program.ts';
 import { BarDisplay, LineDisplay, type RunDisplay } from './run-display.ts';
 import { formatTable } from './table.ts';
 
@@ -51,7 +51,7 @@ export function registerUpgradeCommand(program: Command): void {
 }
 
 async function upgrade(references: string[], options: UpgradeOptions): Promise<void> {
-  if (new Set(references).size !== references.length) throw usageFailure('a device is named twice');
+  if (new Set(references).size !== references.length) throw new UsageFailure('a device is named twice');
   const api = new ApiClient(options.server);
   const operator = operatorName(options.operator);
   const { image, devices } = await withManager(async () => {
