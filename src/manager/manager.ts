@@ -20,6 +20,7 @@ import { readNotification } from './notifications.ts';
 import { registerProcedure, type Procedure } from './procedure/procedure.ts';
 import type { PhaseTimeouts } from './procedure/timeouts.ts';
 import { checkListeners, type Listener } from './startup/free-ports.ts';
+import { resumeOrphanRuns } from './startup/orphan-runs.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { DeviceStore } from './store/devices.ts';
 
@@ -139,6 +140,9 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     DBOS.setConfig({ name: 'safeflash', systemDatabaseUrl: database.url, applicationVersion, logLevel: 'warn' });
     await DBOS.launch();
     stops.push({ what: 'workflows', stop: () => DBOS.shutdown() });
+    // launch() resumes every run that has a workflow; this starts the runs whose row was created but
+    // whose workflow never started (the manager died in between). See startup/orphan-runs.ts.
+    await resumeOrphanRuns({ pool: database.pool, log: logger });
 
     const app: FastifyInstance = buildApiServer({ inventory, files, procedure, metrics, trustedKeyCount: trustedKeys.length }, logger);
     await app.listen({ host: http.address, port: http.port });

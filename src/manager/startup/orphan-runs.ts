@@ -1,0 +1,76 @@
+// Runs whose row exists but whose workflow never started. Procedure.startRun inserts the run row and
+// then starts the workflow; a manager that dies between the two leaves a row that is active (it keeps
+// the device's one active-run slot) with nothing to move it on, forever. DBOS.launch() resumes only
+// workflows it knows of, so after launch this sweep starts each such run's workflow under the run's
+// ID, as startRun would have, and says so in the run's timeline.
+//
+// Several managers sharing one database may sweep at once, and startRun may be finishing its own
+// start while a sweep looks: both are harmless, because a workflow ID is started at most once (see
+// startRunWorkflow) and the timeline event is written once per run (its step key is fixed).
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import type pg from 'pg';
+import type { Phase, RunEventKind, RunKind } from '../store/records.ts';
+import { activeRunStates, RunStore } from '../store/runs.ts';
+import { startRunWorkflow } from './registered-workflow.ts';
+
+/** The timeline event of a run this sweep started. Not yet one of RunEventKind's names in records.ts. */
+export const runResumedKind = 'runResumed' as RunEventKind;
+/** One such event per run, whichever manager writes it and however often. */
+export const runResumedStepKey = 'manager:resumedOrphan';
+
+export interface OrphanSweepLog {
+  info(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface OrphanSweepOptions {
+  pool: pg.Pool;
+  log: OrphanSweepLog;
+  /** How a run's workflow is started; startRunWorkflow unless a test says otherwise. */
+  start?: (run: { id: string; kind: RunKind }) => Promise<void>;
+}
+
+export interface OrphanSweepResult {
+  /** Active runs looked at. */
+  active: number;
+  /** Runs whose workflow this sweep started. */
+  started: string[];
+  /** Runs whose workflow could not be started, with why (they are tried again at the next start). */
+  failed: Array<{ runId: string; message: string }>;
+}
+
+interface ActiveRunRow {
+  id: string;
+  kind: RunKind;
+  phase: Phase;
+}
+
+export async function resumeOrphanRuns(options: OrphanSweepOptions): Promise<OrphanSweepResult> {
+  const start = options.start ?? startRunWorkflow;
+  const runs = new RunStore(options.pool);
+  // Every active run, oldest first; bounded by the devices (one active run per device).
+  const active = await options.pool.query<ActiveRunRow>(`SELECT id, kind, phase FROM safeflash.runs WHERE state = ANY($1) ORDER BY number`, [activeRunStates]);
+  const result: OrphanSweepResult = { active: active.rowCount ?? 0, started: [], failed: [] };
+  for (const run of active.rows) {
+    if ((await DBOS.getWorkflowStatus(run.id)) !== null) continue;
+    try {
+      // Written before the start: a manager that dies in between leaves the event and the next sweep
+      // starts the run without a second one.
+      await runs.recordEvent(run.id, runResumedStepKey, {
+        phase: run.phase,
+        kind: runResumedKind,
+        actor: 'manager',
+        cause: 'workflowMissing',
+        message: 'the manager stopped after creating this run and before starting it; started now',
+      });
+      await start({ id: run.id, kind: run.kind });
+      result.started.push(run.id);
+      options.log.info({ runId: run.id }, 'run resumed: its workflow had never started');
+    } catch (error) {
+      const message = (error as Error).message;
+      result.failed.push({ runId: run.id, message });
+      options.log.error({ runId: run.id, err: error }, 'run whose workflow never started could not be started');
+    }
+  }
+  return result;
+}

@@ -1,0 +1,94 @@
+// For tests that SIGKILL `safeflash serve`: fixed ports that a restarted manager takes again (devices
+// keep sending to them), the embedded PostgreSQL a killed manager leaves behind (found by its data
+// directory), and a connection to the manager's own database for what only a crash can leave there.
+import { createSocket } from 'node:dgram';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+
+/** A port free now on `address`, for a service that must come back on the same port after a restart. */
+export function freePort(address: string, transport: 'tcp' | 'udp'): Promise<number> {
+  return new Promise((done, reject) => {
+    if (transport === 'udp') {
+      const socket = createSocket('udp4');
+      socket.once('error', reject);
+      socket.bind(0, address, () => {
+        const { port } = socket.address();
+        socket.close(() => done(port));
+      });
+      return;
+    }
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, address, () => {
+      const bound = server.address();
+      server.close(() => (typeof bound === 'object' && bound ? done(bound.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Where `safeflash serve --data-dir D` keeps its PostgreSQL cluster (src/manager/store/database.ts). */
+export function clusterDir(dataDir: string): string {
+  return join(resolve(dataDir), 'postgres', 'cluster');
+}
+
+/** Live postgres processes whose command line serves this data directory's cluster (postmaster and children). */
+export function postgresPids(dataDir: string): number[] {
+  const cluster = clusterDir(dataDir);
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let command: string[];
+    try {
+      command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const d = command.indexOf('-D');
+    if (/postgres/.test(command[0] ?? '') && d >= 0 && resolve(command[d + 1] ?? '') === cluster) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Cleanup after a test: stops whatever PostgreSQL still serves the data directory, waiting a bounded time. */
+export async function killPostgres(dataDir: string): Promise<void> {
+  for (const pid of postgresPids(dataDir)) {
+    try {
+      process.kill(pid, 'SIGQUIT');
+    } catch {
+      // already gone
+    }
+  }
+  for (let waited = 0; postgresPids(dataDir).length > 0 && waited < 10_000; waited += 100) await sleep(100);
+}
+
+/** A pool on the running manager's embedded database, from the password file and postmaster.pid beside its cluster. */
+export function managerDatabase(dataDir: string): pg.Pool {
+  const password = readFileSync(join(resolve(dataDir), 'postgres', 'safeflash-password'), 'utf8').trim();
+  // postmaster.pid: pid, data directory, start time, port, ...
+  const port = Number(readFileSync(join(clusterDir(dataDir), 'postmaster.pid'), 'utf8').split('\n')[3]);
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`no PostgreSQL port in ${clusterDir(dataDir)}/postmaster.pid`);
+  const pool = new pg.Pool({ connectionString: `postgresql://safeflash:${encodeURIComponent(password)}@127.0.0.1:${port}/safeflash`, max: 2 });
+  pool.on('error', () => {
+    // The manager's PostgreSQL goes away with it; the test ends the pool itself.
+  });
+  return pool;
+}
+
+/** Polls `probe` until it returns a value, every `intervalMs`, at most `timeoutMs`; throws with `what` otherwise. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, intervalMs = 150): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() >= deadline) throw new Error(`gave up waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(intervalMs);
+  }
+}
