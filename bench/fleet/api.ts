@@ -1,0 +1,65 @@
+// The few calls of the manager's HTTP API the fleet benchmark makes, with a clear error on any refusal.
+export interface RunJson {
+  id: string;
+  deviceId: number;
+  state: string;
+  phase: string;
+  createdAt: string;
+  updatedAt: string;
+  outcome: { state: string; summary: string; runningVersion: string | null } | null;
+}
+
+export interface DeviceJson {
+  id: number;
+  name: string;
+  address: string;
+}
+
+export const finalStates = new Set(['verified', 'failed', 'rolledBack', 'aborted']);
+
+export class ManagerApi {
+  constructor(readonly url: string) {}
+
+  async call<T>(method: string, path: string, body?: { json?: unknown; raw?: Buffer; timeoutMs?: number }): Promise<T> {
+    const headers: Record<string, string> = {};
+    let payload: string | Uint8Array<ArrayBuffer> | undefined;
+    if (body?.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body.json);
+    } else if (body?.raw) {
+      headers['content-type'] = 'application/octet-stream';
+      payload = new Uint8Array(body.raw);
+    }
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers,
+      ...(payload !== undefined ? { body: payload } : {}),
+      signal: AbortSignal.timeout(body?.timeoutMs ?? 60_000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text) as T;
+  }
+
+  /**
+   * Runs in a state, newest first: at most 100, the list's default size. A `limit` in the query is refused
+   * (HTTP 400 "querystring.limit must be integer": the API validates with coerceTypes off, so a query
+   * string number never passes as an integer), hence per-state lists and per-run reads.
+   */
+  runsIn(state: string): Promise<RunJson[]> {
+    return this.call<RunJson[]>('GET', `/api/runs?state=${state}`);
+  }
+
+  async run(id: string): Promise<RunJson> {
+    return (await this.call<{ run: RunJson }>('GET', `/api/runs/${encodeURIComponent(id)}`)).run;
+  }
+}
+
+/** Calls `work` on every item with at most `width` calls in flight. */
+export async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
