@@ -1,5 +1,6 @@
 // What every Safeflash command line shares: exit codes and the way failures are reported.
 import { Command, CommanderError, InvalidArgumentError as InvalidOptionValue } from 'commander';
+import { quietDependencyWarnings } from './warnings.ts';
 
 /** Exit codes of every command: the work succeeded, the work failed, the command line was wrong. */
 export const ExitCode = { ok: 0, failure: 1, usage: 2 } as const;
@@ -24,6 +25,7 @@ export function createProgram(name: string, description: string): Command {
 
 /** Runs a program to completion and exits with the code that says how it went. */
 export async function runProgram(program: Command, argv = process.argv): Promise<void> {
+  quietDependencyWarnings();
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -1,0 +1,137 @@
+// What the demo runs on, all in this process and on loopback: a virtual fleet with a few injected
+// faults, a manager on embedded defaults that trusts the fleet's vendor key, the devices in its
+// inventory, and a newly signed image whose software wants the next configuration format.
+import dgram from 'node:dgram';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { agentDefaults } from '../../../agent/defaults.ts';
+import { parseFaultFlags, type FaultPlan } from '../../../agent/faults.ts';
+import { Fleet } from '../../../agent/fleet.ts';
+import { ensureVendorSoftware, vendorKeyPrefix } from '../../../agent/vendor-key.ts';
+import type { Manager } from '../../../manager/manager.ts';
+import type { DeviceRecord, ImageRecord } from '../../../manager/store/records.ts';
+import { packImage } from '../../../protocol/image.ts';
+import { keyPairFiles, readPrivateKey } from '../../../protocol/keys.ts';
+import type { UsmUser } from '../../../protocol/snmp/security.ts';
+
+/** Faults the demo injects, by device number: each shows one way the method keeps a device safe. */
+export const demoFaults: Record<number, { flags: string[]; shows: string }> = {
+  2: { flags: ['fail-backup=1'], shows: 'a failed backup is retried; no upgrade before a verified backup' },
+  3: { flags: ['fail-download=1'], shows: 'a failed download leaves the old software alone and is retried' },
+  4: { flags: ['fail-boot=1'], shows: 'new software that does not boot: the device falls back, the run retries' },
+  5: { flags: ['drop-notifications=1'], shows: 'every notification lost: polling the operation rows finishes the run' },
+  6: { flags: ['reject-config-format=1'], shows: 'a restore refused once: the configuration is migrated again and restored' },
+};
+
+export interface DemoWorldOptions {
+  devices: number;
+  baseAddress: string;
+  snmpPort: number;
+  directory: string;
+  rebootMs: number;
+  newVersion: string;
+  newConfigFormat: number;
+}
+
+export interface DemoWorld {
+  fleet: Fleet;
+  manager: Manager;
+  devices: DeviceRecord[];
+  image: ImageRecord;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+/** A port free on 127.0.0.1 right now, so that a demo never collides with a manager already running. */
+async function freePort(transport: 'tcp' | 'udp'): Promise<number> {
+  if (transport === 'udp') {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((done) => socket.bind(0, '127.0.0.1', done));
+    const { port } = socket.address();
+    await new Promise<void>((done) => socket.close(done));
+    return port;
+  }
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise<void>((done) => server.close(() => done()));
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWorld> {
+  const agentDir = join(options.directory, 'agent');
+  const model = agentDefaults.model;
+  const user: UsmUser = { name: agentDefaults.user, authKey: agentDefaults.authKey, privKey: agentDefaults.privKey };
+  const software = ensureVendorSoftware(agentDir, model);
+  const vendorKey = keyPairFiles(vendorKeyPrefix(agentDir));
+  const logFile = join(options.directory, 'manager.log');
+
+  // Loaded on use: the manager's modules are heavy and the other commands do not need them.
+  const { startManager } = await import('../../../manager/manager.ts');
+  const manager = await startManager({
+    dataDir: join(options.directory, 'manager'),
+    http: { address: '127.0.0.1', port: await freePort('tcp') },
+    notifications: { address: '127.0.0.1', port: await freePort('udp'), users: [user] },
+    tftp: { address: '127.0.0.1', port: await freePort('udp') },
+    ftp: { address: '127.0.0.1', port: await freePort('tcp') },
+    trustedKeyFiles: [vendorKey.publicKeyFile],
+    timeouts: { pollSeconds: 2 },
+    logger: pino({ name: 'safeflash' }, pino.destination({ dest: logFile, mkdir: true, sync: false })),
+  });
+
+  let fleet: Fleet | undefined;
+  try {
+    fleet = await Fleet.start({
+      devices: options.devices,
+      baseAddress: options.baseAddress,
+      port: options.snmpPort,
+      stateDir: agentDir,
+      model,
+      software,
+      users: [user],
+      communities: [],
+      notifySecurity: { version: 'v3', user },
+      notifyTarget: manager.notifyTarget,
+      rebootMs: options.rebootMs,
+      rebootRequired: true,
+      faults: (n): FaultPlan => parseFaultFlags(demoFaults[n]?.flags ?? []),
+    });
+    const devices: DeviceRecord[] = [];
+    for (const member of fleet.members) {
+      devices.push(
+        await manager.inventory.add({
+          address: member.address,
+          port: options.snmpPort,
+          name: member.address,
+          v3User: user.name,
+          authKey: user.authKey,
+          privKey: user.privKey,
+        }),
+      );
+    }
+    const payload = Buffer.from(`Safeflash reference software for ${model}, version ${options.newVersion}\n`.repeat(64), 'utf8');
+    const signed = packImage(
+      { model, version: options.newVersion, configFormat: options.newConfigFormat },
+      payload,
+      readPrivateKey(vendorKey.privateKeyFile),
+    );
+    const image = await manager.files.addImage(signed);
+    const running = fleet;
+    return {
+      fleet,
+      manager,
+      devices,
+      image,
+      logFile,
+      stop: async () => {
+        await manager.stop();
+        await running.stop();
+      },
+    };
+  } catch (error) {
+    await manager.stop();
+    await fleet?.stop();
+    throw error;
+  }
+}
