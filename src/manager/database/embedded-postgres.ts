@@ -25,12 +25,15 @@ export interface EmbeddedPostgresOptions {
 const user = 'safeflash';
 // The cluster only listens on 127.0.0.1; the password keeps other local users out.
 const passwordFile = 'safeflash-password';
+/** The pid of the process whose PostgreSQL this is, while it runs it. */
+const ownerFile = 'owner.pid';
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedDatabase> {
   const root = resolve(options.directory);
   const cluster = join(root, 'cluster');
   mkdirSync(root, { recursive: true });
   const password = clusterPassword(root);
+  refuseIfInUse(root);
   await stopOrphan(cluster);
 
   const port = options.port ?? (await freePort());
@@ -58,9 +61,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   } catch {
     throw new Error(`PostgreSQL did not start in ${cluster} (port ${port}); its log lines say why`);
   }
+  writeFileSync(join(root, ownerFile), `${process.pid}\n`);
   return {
     url: `postgresql://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      rmSync(join(root, ownerFile), { force: true });
+    },
   };
 }
 
@@ -74,6 +81,27 @@ function clusterPassword(root: string): string {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
   return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * A second process on the same data directory must not touch a cluster that a live manager runs
+ * (stopOrphan below would stop it under that manager's feet).
+ */
+function refuseIfInUse(root: string): void {
+  const file = join(root, ownerFile);
+  if (!existsSync(file)) return;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) return;
+  let command = '';
+  try {
+    command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return;
+  }
+  // A pid reused by something that is not a Node.js process is not a manager.
+  if (/node/.test(command.split('\0')[0] ?? '')) {
+    throw new Error(`the database in ${root} is in use by process ${pid} (a manager running on this data directory)`);
+  }
 }
 
 /**
