@@ -14,6 +14,7 @@ import type { UsmUser } from '../protocol/snmp/security.ts';
 import { buildApiServer } from '../interfaces/http/server.ts';
 import { ManagerMetrics } from '../interfaces/http/metrics.ts';
 import { DeviceDriver } from './device-driver.ts';
+import { LiveEvents } from './live-events.ts';
 import { ManagerFiles } from './files/manager-files.ts';
 import { Inventory } from './inventory/inventory.ts';
 import { readNotification } from './notifications.ts';
@@ -56,6 +57,8 @@ export interface Manager {
   procedure: Procedure;
   inventory: Inventory;
   metrics: ManagerMetrics;
+  /** Changes to runs, campaigns and devices as they happen (the dashboard's event stream). */
+  live: LiveEvents;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -112,6 +115,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     stops.push({ what: 'file service', stop: () => files.close() });
 
     const metrics = new ManagerMetrics();
+    const live = new LiveEvents((error) => logger.error({ err: error }, 'live event listener failed'));
     let procedure: Procedure | undefined;
     const receiver = await NotificationReceiver.start({
       ...notify,
@@ -134,6 +138,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       files,
       driverFor: (device) => new DeviceDriver({ endpoint: { address: device.address, port: device.port }, security: device.security, sourceAddress }),
       notifyTarget: receiver.endpoint,
+      live,
       ...(options.timeouts ? { timeouts: options.timeouts } : {}),
     });
 
@@ -161,6 +166,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       procedure,
       inventory,
       metrics,
+      live,
       logger,
       stop: () => (stopping ??= stopAll().then(() => logger.info('manager stopped'))),
     };

@@ -8,11 +8,15 @@ import type { OperationRoutes, Route } from './operation-routes.ts';
 /** Latest progress per run; forgotten when the run ends. Bounded: a run that never ends cannot fill it. */
 export class ProgressBoard {
   readonly #progress = new Map<string, number>();
-  constructor(private readonly limit = 100_000) {}
+  constructor(
+    private readonly onSet: (runId: string, progress: number) => void = () => {},
+    private readonly limit = 100_000,
+  ) {}
 
   set(runId: string, progress: number): void {
     if (!this.#progress.has(runId) && this.#progress.size >= this.limit) this.#progress.clear();
     this.#progress.set(runId, progress);
+    this.onSet(runId, progress);
   }
 
   get(runId: string): number | undefined {

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { Endpoint } from '../../agent/types.ts';
 import type { TransferProtocol } from '../../protocol/transfer.ts';
 import type { DeviceDriver } from '../device-driver.ts';
+import type { LiveEvents } from '../live-events.ts';
 import type { FileOffer } from '../files/file-offer.ts';
 import type { BackupRecord, DeviceRecord } from '../store/records.ts';
 import type { PhaseTimeouts } from './timeouts.ts';
@@ -33,4 +34,6 @@ export interface ProcedureDeps {
   timeouts?: Partial<PhaseTimeouts>;
   /** How devices move files: TFTP unless told otherwise. */
   protocol?: TransferProtocol;
+  /** Where runs' changes are published as they happen (the dashboard's live view). */
+  live?: LiveEvents;
 }

@@ -18,6 +18,7 @@ import { OperationRoutes } from './operation-routes.ts';
 import type { ProcedureDeps } from './procedure-deps.ts';
 import { end } from './run-end.ts';
 import type { RunContext, Steps } from './run-context.ts';
+import { RunFeed } from './run-feed.ts';
 import { registerRunSteps } from './run-steps.ts';
 import { createRun, type StartRunRequest } from './start-run.ts';
 import { resolveTimeouts } from './timeouts.ts';
@@ -47,11 +48,12 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
   const images = new ImageStore(deps.pool);
   const backups = new BackupStore(deps.pool);
   const routes = new OperationRoutes(deps.pool);
-  const progress = new ProgressBoard();
+  const feed = new RunFeed(runs, deps.live, (error) => DBOS.logger.warn(`live run event not published: ${error.message}`));
+  const progress = new ProgressBoard((runId, value) => feed.progress(runId, value));
   const router = new NotificationRouter(routes, progress, (error) => DBOS.logger.warn(`notification not delivered: ${error.message}`));
 
   const steps: Steps = {
-    ...registerRunSteps({ runs, images, backups, onEnded: (runId) => progress.forget(runId) }),
+    ...registerRunSteps({ runs, images, backups, onEnded: (runId) => progress.forget(runId), onChanged: (runId, last) => feed.changed(runId, last) }),
     ...registerDeviceSteps({
       devices,
       runs,

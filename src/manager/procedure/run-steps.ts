@@ -5,6 +5,7 @@ import type { BackupRecord, ImageRecord, Phase, RunOutcome } from '../store/reco
 import type { BackupStore } from '../store/backups.ts';
 import type { ImageStore } from '../store/images.ts';
 import type { NewEvent, RunStore } from '../store/runs.ts';
+import type { LastEvent } from './run-feed.ts';
 import type { ConfigFile, DecisionFacts, ImageFacts, RunFacts } from './step-types.ts';
 
 export interface RunStepServices {
@@ -13,6 +14,8 @@ export interface RunStepServices {
   backups: BackupStore;
   /** Called when a run ends, to forget what was kept in memory for it. */
   onEnded(runId: string): void;
+  /** Called after the run's record changed (for live displays); must not throw. */
+  onChanged(runId: string, lastEvent: LastEvent): void;
 }
 
 // Database steps retry on their own: a lost connection must not end a run.
@@ -30,7 +33,11 @@ export function configFile(backup: BackupRecord): ConfigFile {
   return { sha256: backup.sha256, kind: backup.kind, derivedFrom: backup.derivedFrom, configFormat: backup.configFormat, configDigest: backup.configDigest };
 }
 
-export function registerRunSteps({ runs, images, backups, onEnded }: RunStepServices) {
+function lastEvent(kind: string, message: string, cause: string | null | undefined): LastEvent {
+  return { kind, message, cause: cause ?? null, at: new Date().toISOString() };
+}
+
+export function registerRunSteps({ runs, images, backups, onEnded, onChanged }: RunStepServices) {
   return {
     loadRun: DBOS.registerStep(
       async (runId: string): Promise<RunFacts> => {
@@ -46,13 +53,17 @@ export function registerRunSteps({ runs, images, backups, onEnded }: RunStepServ
 
     event: DBOS.registerStep(
       async (runId: string, event: NewEvent): Promise<void> => {
-        await runs.recordEvent(runId, stepKey(), event);
+        if (await runs.recordEvent(runId, stepKey(), event)) onChanged(runId, lastEvent(event.kind, event.message, event.cause));
       },
       { name: 'safeflash.event', ...databaseStep },
     ),
 
     askOperator: DBOS.registerStep(
-      async (runId: string, question: Omit<NewEvent, 'kind' | 'state'>): Promise<number> => runs.recordAsk(runId, stepKey(), question),
+      async (runId: string, question: Omit<NewEvent, 'kind' | 'state'>): Promise<number> => {
+        const mark = await runs.recordAsk(runId, stepKey(), question);
+        onChanged(runId, lastEvent('askedOperator', question.message, question.cause));
+        return mark;
+      },
       { name: 'safeflash.askOperator', ...databaseStep },
     ),
 
@@ -85,6 +96,7 @@ export function registerRunSteps({ runs, images, backups, onEnded }: RunStepServ
       async (runId: string, phase: Phase | null, outcome: RunOutcome): Promise<void> => {
         await runs.finish(runId, stepKey(), phase, outcome);
         onEnded(runId);
+        onChanged(runId, lastEvent('runEnded', outcome.summary, outcome.state));
       },
       { name: 'safeflash.finish', ...databaseStep },
     ),
