@@ -1,0 +1,129 @@
+// One run: where it stands, its phases, and its timeline (every phase, notification, retry, decision),
+// with the operator's decision buttons while it waits.
+import { useState } from 'preact/hooks';
+import { useRoute } from 'preact-iso';
+import { ActionButton } from '../components/actions.tsx';
+import { Badge, Failure, Loading, Panel, Progress, Stat } from '../components/ui.tsx';
+import { ago, clock, duration, words } from '../format.ts';
+import { useApi, useLive, useTick } from '../hooks.ts';
+import type { RunDetailJson, RunEventJson } from '../types.ts';
+
+const upgradePhases = ['preflight', 'backup', 'upgrade', 'migrate', 'restore', 'verify'] as const;
+
+function phaseStatus(phase: string, timeline: RunEventJson[], current: string, final: boolean): string {
+  const events = timeline.filter((e) => e.phase === phase);
+  if (events.some((e) => e.kind === 'phaseSucceeded')) return 'verified';
+  if (phase === current && !final) return 'running';
+  if (events.some((e) => e.kind === 'phaseFailed')) return 'failed';
+  return events.length > 0 ? 'running' : 'idle';
+}
+
+function eventTone(event: RunEventJson): string {
+  if (event.kind === 'phaseFailed' || event.kind === 'revert') return 'failed';
+  if (event.kind === 'phaseSucceeded') return 'verified';
+  if (event.kind === 'askedOperator' || event.kind === 'decision') return 'waiting';
+  if (event.kind === 'retryScheduled' || event.kind === 'pollingFallback') return 'rolledBack';
+  if (event.kind === 'runEnded') return event.cause ?? 'idle';
+  return 'idle';
+}
+
+export function RunPage() {
+  useTick();
+  const { params } = useRoute();
+  const id = params.run ?? '';
+  const detail = useApi<RunDetailJson>(`/api/runs/${encodeURIComponent(id)}`, { runChanged: (e) => e.runId === id && e.progress === undefined }, 300);
+  const [progress, setProgress] = useState<number | null>(null);
+  useLive('runChanged', (event) => {
+    if (event.runId === id && event.progress !== undefined) setProgress(event.progress);
+  });
+
+  if (!detail.data) return detail.error ? <Failure error={detail.error} /> : <Loading />;
+  const { run, device, timeline, decisions } = detail.data;
+  const final = run.outcome !== null;
+  const shownProgress = final ? null : (progress ?? detail.data.progress);
+  const phases = run.kind === 'backup' ? ['preflight', 'backup'] : [...upgradePhases, ...(timeline.some((e) => e.phase === 'rollback') ? ['rollback'] : [])];
+  const question = [...timeline].reverse().find((e) => e.kind === 'askedOperator');
+  const decisionPath = `/api/runs/${encodeURIComponent(run.id)}/decision`;
+  const first = timeline[0]?.at ?? run.createdAt;
+
+  return (
+    <div class="page">
+      <div class="title-row">
+        <div>
+          <div class="crumbs"><a href="/">Fleet</a> / runs /</div>
+          <h1>
+            <span class="mono">{run.id}</span> <Badge state={run.state} />
+          </h1>
+          <div class="muted">
+            {run.kind} of {device ? <b>{device.name}</b> : `device ${run.deviceId}`} {device && <span class="mono">({device.address})</span>} · started by {run.startedBy} · {ago(run.createdAt)}
+          </div>
+        </div>
+        {run.state === 'waiting' && (
+          <div class="actions" data-testid="run-actions">
+            <ActionButton label="Retry" kind="primary" testId="retry" question={<>Retry the {run.phase} phase of {run.id}?</>} path={decisionPath} body={{ answer: 'retry' }} onDone={detail.reload} />
+            {run.kind === 'upgrade' && ['migrate', 'restore', 'verify'].includes(run.phase) && (
+              <ActionButton label="Keep new software" question={<>End {run.id} keeping the new software as it is now, without rolling back?</>} path={decisionPath} body={{ answer: 'keepNewSoftware' }} onDone={detail.reload} />
+            )}
+            <ActionButton label="Abort" kind="danger" testId="abort-run" question={<>Abort {run.id}? The device is rolled back to its previous software and configuration.</>} path={decisionPath} body={{ answer: 'abort' }} onDone={detail.reload} />
+          </div>
+        )}
+      </div>
+
+      {run.state === 'waiting' && question && (
+        <div class="banner ask">
+          <b>Waiting for an operator:</b> {question.message}
+          {question.cause && <span class="muted"> ({words(question.cause)})</span>}
+        </div>
+      )}
+      {run.outcome && <div class={`banner ${run.outcome.state === 'verified' ? 'good' : 'bad'}`}>{run.outcome.summary}</div>}
+
+      <div class="stats">
+        <Stat label="Phase" value={words(run.phase)} />
+        <Stat label="Progress" value={shownProgress === null ? '—' : `${shownProgress}%`} sub={<Progress value={shownProgress} state={run.state} />} />
+        <Stat label="Running version" value={<span class="mono">{run.outcome?.runningVersion ?? device?.runningVersion ?? '—'}</span>} sub={run.outcome ? (run.outcome.keptNewSoftware ? 'new software kept' : 'previous software') : ''} />
+        <Stat label="Duration" value={duration(first, final ? run.updatedAt : new Date().toISOString())} sub={`${timeline.length} events · ${decisions.length} decisions`} />
+      </div>
+
+      <div class="phases">
+        {phases.map((phase) => {
+          const status = phaseStatus(phase, timeline, run.phase, final);
+          return (
+            <div class={`phase ${status}`} key={phase}>
+              <span class="dot" />
+              {words(phase)}
+            </div>
+          );
+        })}
+      </div>
+
+      <Panel title="Timeline">
+        <table class="table timeline" data-testid="timeline">
+          <thead>
+            <tr>
+              <th>Time</th>
+              <th>+</th>
+              <th>Phase</th>
+              <th>Event</th>
+              <th>Actor</th>
+              <th>Message</th>
+              <th>Cause</th>
+            </tr>
+          </thead>
+          <tbody>
+            {timeline.map((event) => (
+              <tr key={event.id} class={`tl ${eventTone(event)}`}>
+                <td class="mono nowrap">{clock(event.at)}</td>
+                <td class="mono muted nowrap">{duration(first, event.at)}</td>
+                <td><span class="chip">{words(event.phase)}</span></td>
+                <td class="nowrap"><span class={`kind ${eventTone(event)}`}>{words(event.kind)}</span></td>
+                <td class="muted nowrap">{event.actor}</td>
+                <td>{event.message}</td>
+                <td class={event.cause ? 'cause' : 'muted'}>{event.cause ? words(event.cause) : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Panel>
+    </div>
+  );
+}
