@@ -19,8 +19,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureVendorSoftware, factoryImagePath, vendorKeyPrefix } from '../src/agent/vendor-key.ts';
 import { packImage } from '../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../src/protocol/keys.ts';
-import { finalStates, inParallel, ManagerApi, type DeviceJson, type RunJson } from './fleet/api.ts';
+import { finalStates, inParallel, ManagerApi, type DeviceJson, type RunDetailJson, type RunJson } from './fleet/api.ts';
 import { startChild, type BenchChild } from './fleet/child-process.ts';
+import { PostgresStats, type PostgresCounters } from './fleet/postgres-stats.ts';
+import { eventCounts, phaseDurations } from './fleet/timelines.ts';
 import { TreeSampler, type ProcessSample, type TreeSample } from './fleet/process-stats.ts';
 
 const MiB = 1024 * 1024;
@@ -122,11 +124,12 @@ function signedImage(): Buffer {
 
 interface Finish {
   runs: RunJson[];
+  details: RunDetailJson[];
   gaveUp: boolean;
 }
 
-/** Polls until no run is running or waiting any more, or the limit passes; then reads every run. */
-async function awaitRuns(api: ManagerApi, ids: Set<string>, startedAt: number): Promise<Finish> {
+/** Polls until no run is running or waiting any more; true when the limit passed first. */
+async function awaitRuns(api: ManagerApi, ids: Set<string>, startedAt: number): Promise<boolean> {
   const deadline = startedAt + limitSeconds * 1000;
   let lastReport = 0;
   let gaveUp = false;
@@ -144,11 +147,7 @@ async function awaitRuns(api: ManagerApi, ids: Set<string>, startedAt: number): 
     }
     await sleep(devices > 200 ? 3000 : 1000);
   }
-  const runs: RunJson[] = [];
-  await inParallel([...ids], 8, async (id) => {
-    runs.push(await api.run(id));
-  });
-  return { runs, gaveUp };
+  return gaveUp;
 }
 
 function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
@@ -163,7 +162,12 @@ function part(sample: TreeSample, which: (p: ProcessSample) => boolean): Process
 const isPostgres = (p: ProcessSample) => p.command.startsWith('postgres');
 const cpuOf = (list: ProcessSample[]) => list.reduce((sum, p) => sum + p.cpuSeconds, 0);
 
-function report(finish: Finish, sampler: TreeSampler, fleetSampler: TreeSampler, firstPost: number, lastPost: number, loadAtStart: number[]): void {
+interface DatabaseUse {
+  before: PostgresCounters;
+  after: PostgresCounters;
+}
+
+function report(finish: Finish, sampler: TreeSampler, fleetSampler: TreeSampler, database: DatabaseUse | undefined, firstPost: number, lastPost: number, loadAtStart: number[]): void {
   const { runs, gaveUp } = finish;
   const first = sampler.first!;
   const last = sampler.last!;
@@ -190,9 +194,17 @@ function report(finish: Finish, sampler: TreeSampler, fleetSampler: TreeSampler,
   say(`end to end: ${(finals.length / (spanMs / 60_000)).toFixed(1)} devices/minute (${finals.length} final runs, first run started -> last run final ${seconds(spanMs)} s; starting all ${runs.length} runs took ${seconds(lastPost - firstPost)} s)`);
   say(`runs: ${states.verified ?? 0} verified, ${finals.length - (states.verified ?? 0)} failed/rolled back/aborted ${JSON.stringify(states)}; run time p50 ${pct(0.5)} s, p90 ${pct(0.9)} s, max ${pct(1)} s`);
   for (const [summary, count] of Object.entries(failures)) say(`  ${count} x ${summary}`);
+  say(`time per phase: ${phaseDurations(finish.details).join('; ')}`);
+  say(`operations and retries: ${JSON.stringify(eventCounts(finish.details))}`);
   say(`manager CPU over the run: ${totalCpu.toFixed(1)} s = node ${managerCpu.toFixed(1)} s + PostgreSQL ${postgresCpu.toFixed(1)} s` +
     (otherCpu > 0.05 ? ` + other children ${otherCpu.toFixed(1)} s` : '') +
     `; ${((1000 * totalCpu) / devices).toFixed(0)} ms per device (fleet agent process, for scale: ${fleetCpu.toFixed(1)} s)`);
+  if (database) {
+    const commits = database.after.commits - database.before.commits;
+    const rows = database.after.rowsWritten - database.before.rowsWritten;
+    const wal = database.after.walBytes - database.before.walBytes;
+    say(`PostgreSQL over the run: ${commits} transactions committed (${(commits / devices).toFixed(0)} per device), ${rows} rows written (${(rows / devices).toFixed(0)} per device), ${mib(wal / 1024)} MiB of WAL (${(wal / devices / 1024).toFixed(0)} KiB per device)`);
+  }
   const hwm = last.root.hwmKiB;
   const pgRss = sampler.peakChildrenRssKiB;
   const pgPss = sampler.peakChildrenPssKiB;
@@ -217,6 +229,8 @@ async function main(): Promise<number> {
   note(`discovered ${found.length} devices`);
   const image = await api.call<{ sha256: string }>('POST', '/api/images', { raw: signedImage(), timeoutMs: 120_000 });
 
+  const stats = await PostgresStats.connect(join(dir, 'manager', 'postgres'), (reason) => note(`no PostgreSQL statistics: ${reason}`));
+  const before = await stats?.read();
   const sampler = new TreeSampler(manager.pid, isPostgres);
   const fleetSampler = new TreeSampler(fleet.pid);
   sampler.start(1000);
@@ -235,10 +249,18 @@ async function main(): Promise<number> {
   });
   const lastPost = Date.now();
   note(`${ids.size} runs started in ${seconds(lastPost - firstPost)} s${refused.length ? `; ${refused.length} refused, first: ${refused[0]}` : ''}`);
-  const finish = await awaitRuns(api, ids, firstPost);
+  const gaveUp = await awaitRuns(api, ids, firstPost);
   sampler.stop();
   fleetSampler.stop();
-  report(finish, sampler, fleetSampler, firstPost, lastPost, loadAtStart);
+  const after = await stats?.read();
+  await stats?.close();
+  // Read after the measurement: a thousand timelines are work for the manager that no upgrade needs.
+  const details: RunDetailJson[] = [];
+  await inParallel([...ids], 8, async (id) => {
+    details.push(await api.runDetail(id));
+  });
+  const finish: Finish = { runs: details.map((d) => d.run), details, gaveUp };
+  report(finish, sampler, fleetSampler, before && after ? { before, after } : undefined, firstPost, lastPost, loadAtStart);
   if (refused.length) say(`${refused.length} runs refused at start; first: ${refused[0]}`);
   return finish.gaveUp || refused.length > 0 ? 1 : 0;
 }

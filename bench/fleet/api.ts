@@ -9,6 +9,18 @@ export interface RunJson {
   outcome: { state: string; summary: string; runningVersion: string | null } | null;
 }
 
+export interface RunEventJson {
+  at: string;
+  phase: string;
+  kind: string;
+  detail: Record<string, unknown>;
+}
+
+export interface RunDetailJson {
+  run: RunJson;
+  timeline: RunEventJson[];
+}
+
 export interface DeviceJson {
   id: number;
   name: string;
@@ -50,8 +62,8 @@ export class ManagerApi {
     return this.call<RunJson[]>('GET', `/api/runs?state=${state}`);
   }
 
-  async run(id: string): Promise<RunJson> {
-    return (await this.call<{ run: RunJson }>('GET', `/api/runs/${encodeURIComponent(id)}`)).run;
+  runDetail(id: string): Promise<RunDetailJson> {
+    return this.call<RunDetailJson>('GET', `/api/runs/${encodeURIComponent(id)}`);
   }
 }
 
