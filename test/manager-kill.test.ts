@@ -40,6 +40,8 @@ const credentials = ['--v3-user', testUser.name, '--auth-key', testUser.authKey,
 /** Slow enough that a kill lands inside the operation; the pause is per tenth of the file. */
 const slowStepMs = 600;
 const waitMs = 60_000;
+/** Per test: a few manager starts and waits, each bounded on its own. */
+const testTimeout = { timeout: 180_000 };
 
 // Device 1: run A, slowed, killed during its backup and its download. Device 2: run D, the run row left
 // without a workflow. Device 3: run C, whose new software fails to boot once; it asks and waits.
@@ -57,15 +59,23 @@ let serveArgs: string[];
 let manager: ServeProcess | undefined;
 let pool: pg.Pool | undefined;
 let imageSha256: string;
-const runIds: Record<number, string> = {};
+const runIds = new Map<number, string>();
 
-const cli = (...args: string[]) => runCli(args, { env: { SAFEFLASH_SERVER: manager!.url }, timeoutMs: 60_000 });
+/** The run started on device n by an earlier test. */
+function runOf(n: number): string {
+  const id = runIds.get(n);
+  if (!id) throw new Error(`no run was started on device ${n}`);
+  return id;
+}
+
+const cli = (...args: string[]) => runCli(args, { env: manager!.env, timeoutMs: 60_000 });
 
 async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${manager!.url}${path}`, {
     method,
     signal: AbortSignal.timeout(10_000),
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    headers: { authorization: `Bearer ${manager!.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
@@ -160,29 +170,31 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('killed while one run backs up and another waits for an operator: restarted, both carry on', async () => {
+test('killed while one run backs up and another waits for an operator: restarted, both carry on', testTimeout, async () => {
   // Run C asks after its new software fails to boot, and waits.
-  runIds[asking] = await startRun(asking, { upgrade: { retries: 0, then: 'ask' } });
-  await untilState(runIds[asking], ['waiting']);
+  runIds.set(asking, await startRun(asking, { upgrade: { retries: 0, then: 'ask' } }));
+  await untilState(runOf(asking), ['waiting']);
   // Run A: short backoffs, so that an operation the kill made fail is retried at once.
-  runIds[backupAndDownload] = await startRun(backupAndDownload, { backup: { backoffSeconds: 1 }, upgrade: { backoffSeconds: 1 }, restore: { backoffSeconds: 1 } });
+  runIds.set(backupAndDownload, await startRun(backupAndDownload, { backup: { backoffSeconds: 1 }, upgrade: { backoffSeconds: 1 }, restore: { backoffSeconds: 1 } }));
   await waitFor('the backup under way on device 1', () => runningOperation(backupAndDownload, 'backupConfig'), waitMs);
 
   await killManager();
-  assert.ok(postgresPids(dataDir).length > 0, 'the killed manager left its PostgreSQL running');
+  const left = postgresPids(dataDir);
+  assert.ok(left.length > 0, 'the killed manager left its PostgreSQL running');
   manager = await startServe(serveArgs);
+  assert.deepEqual(postgresPids(dataDir).filter((pid) => left.includes(pid)), [], 'the PostgreSQL left behind was stopped, a new one serves');
 
-  const asked = await runDetail(runIds[asking]);
+  const asked = await runDetail(runOf(asking));
   assert.equal(asked.run.state, 'waiting', 'the run still waits for its operator');
   assert.equal(asked.timeline.filter((e) => e.kind === 'askedOperator').length, 1, 'the question was asked once');
   const resumed = await waitFor('run A past its backup', async () => {
-    const detail = await runDetail(runIds[backupAndDownload]);
+    const detail = await runDetail(runOf(backupAndDownload));
     return detail.timeline.some((e) => e.phase === 'backup' && e.kind === 'phaseSucceeded') ? detail : undefined;
   }, waitMs);
   assert.equal(resumed.run.state, 'running');
 });
 
-test('killed while a run downloads its image, with a run row left without its workflow', async () => {
+test('killed while a run downloads its image, with a run row left without its workflow', testTimeout, async () => {
   // A run row as a manager that died between creating the run and starting its workflow leaves it:
   // made by the same code as startRun, without the start. This manager swept at its start, so the
   // row waits for the next one.
@@ -190,7 +202,7 @@ test('killed while a run downloads its image, with a run row left without its wo
   const stores = { runs: new RunStore(pool), devices: new DeviceStore(pool), images: new ImageStore(pool) };
   const device = await api<{ id: number }>('GET', `/api/devices/${encodeURIComponent(deviceName(orphaned))}`);
   const orphan = await createRun(stores, 'upgrade', { deviceId: device.id, imageSha256, startedBy: 'operator:kill-test' });
-  runIds[orphaned] = orphan.id;
+  runIds.set(orphaned, orphan.id);
   assert.equal((await runDetail(orphan.id)).run.state, 'running');
 
   await waitFor('the image download under way on device 1', () => runningOperation(backupAndDownload, 'downloadSoftware'), waitMs);
@@ -207,20 +219,20 @@ test('killed while a run downloads its image, with a run row left without its wo
   assert.ok(orphanDetail.timeline.findIndex((e) => e.kind === runResumedKind) < orphanDetail.timeline.findIndex((e) => e.kind === 'phaseStarted'));
 });
 
-test('after the restarts every run ends verified; the run waiting for its operator finishes after `decide retry`', async () => {
-  const a = await untilState(runIds[backupAndDownload], ['verified', 'failed', 'rolledBack', 'aborted']);
+test('after the restarts every run ends verified; the run waiting for its operator finishes after `decide retry`', testTimeout, async () => {
+  const a = await untilState(runOf(backupAndDownload), ['verified', 'failed', 'rolledBack', 'aborted']);
   assert.equal(a.run.state, 'verified', JSON.stringify(a.run.outcome));
 
-  assert.equal((await runDetail(runIds[asking])).run.state, 'waiting', 'still waiting after a second kill');
-  const decided = await cli('decide', runIds[asking], 'retry', '--operator', 'alice');
+  assert.equal((await runDetail(runOf(asking))).run.state, 'waiting', 'still waiting after a second kill');
+  const decided = await cli('decide', runOf(asking), 'retry', '--operator', 'alice');
   assert.equal(decided.code, 0, decided.stdout + decided.stderr);
-  const c = await untilState(runIds[asking], ['verified', 'failed', 'rolledBack', 'aborted']);
+  const c = await untilState(runOf(asking), ['verified', 'failed', 'rolledBack', 'aborted']);
   assert.equal(c.run.state, 'verified', JSON.stringify(c.run.outcome));
 });
 
-test('each device reads back what its run reports, and no operation was started twice', async () => {
+test('each device reads back what its run reports, and no operation was started twice', testTimeout, async () => {
   for (const n of [backupAndDownload, orphaned, asking]) {
-    const { run, timeline } = await runDetail(runIds[n]!);
+    const { run, timeline } = await runDetail(runOf(n));
     const reading = await readDevice(n);
     assert.equal(reading.runningVersion, '1.1.0', `device ${n}`);
     assert.equal(run.outcome?.runningVersion, reading.runningVersion, `device ${n}`);
@@ -247,7 +259,7 @@ test('each device reads back what its run reports, and no operation was started 
   }
 });
 
-test('stopped: the manager exits cleanly and no PostgreSQL of its data directory remains', async () => {
+test('stopped: the manager exits cleanly and no PostgreSQL of its data directory remains', testTimeout, async () => {
   const stopping = manager!;
   manager = undefined;
   assert.equal(await stopping.stop('SIGTERM'), 0, stopping.stderr());

@@ -33,7 +33,7 @@ export interface OrphanSweepOptions {
 export interface OrphanSweepResult {
   /** Active runs looked at. */
   active: number;
-  /** Runs whose workflow this sweep started. */
+  /** Runs whose workflow this sweep asked DBOS to start (DBOS runs each at most once, whoever asks). */
   started: string[];
   /** Runs whose workflow could not be started, with why (they are tried again at the next start). */
   failed: Array<{ runId: string; message: string }>;
@@ -52,8 +52,8 @@ export async function resumeOrphanRuns(options: OrphanSweepOptions): Promise<Orp
   const active = await options.pool.query<ActiveRunRow>(`SELECT id, kind, phase FROM safeflash.runs WHERE state = ANY($1) ORDER BY number`, [activeRunStates]);
   const result: OrphanSweepResult = { active: active.rowCount ?? 0, started: [], failed: [] };
   for (const run of active.rows) {
-    if ((await DBOS.getWorkflowStatus(run.id)) !== null) continue;
     try {
+      if ((await DBOS.getWorkflowStatus(run.id)) !== null) continue;
       // Written before the start: a manager that dies in between leaves the event and the next sweep
       // starts the run without a second one.
       await runs.recordEvent(run.id, runResumedStepKey, {
@@ -61,7 +61,7 @@ export async function resumeOrphanRuns(options: OrphanSweepOptions): Promise<Orp
         kind: runResumedKind,
         actor: 'manager',
         cause: 'workflowMissing',
-        message: 'the manager stopped after creating this run and before starting it; started now',
+        message: 'found without its workflow (the manager that created the run stopped before starting it); the manager starts it',
       });
       await start({ id: run.id, kind: run.kind });
       result.started.push(run.id);
