@@ -13,6 +13,7 @@ import { NotificationReceiver } from '../protocol/snmp/receiver.ts';
 import type { UsmUser } from '../protocol/snmp/security.ts';
 import { buildApiServer } from '../interfaces/http/server.ts';
 import { ManagerMetrics } from '../interfaces/http/metrics.ts';
+import { Campaigns, type CampaignsOptions } from './campaigns/campaigns.ts';
 import { DeviceDriver } from './device-driver.ts';
 import { LiveEvents } from './live-events.ts';
 import { ManagerFiles } from './files/manager-files.ts';
@@ -40,6 +41,8 @@ export interface ManagerOptions {
   /** The manager's address when it sends SNMP to devices. */
   snmpSourceAddress?: string;
   timeouts?: Partial<PhaseTimeouts>;
+  /** Campaign timing and clock (tests move the clock to check maintenance windows). */
+  campaigns?: CampaignsOptions;
   logger?: Logger;
 }
 
@@ -55,6 +58,7 @@ export interface Manager {
   notifyTarget: Endpoint;
   files: ManagerFiles;
   procedure: Procedure;
+  campaigns: Campaigns;
   inventory: Inventory;
   metrics: ManagerMetrics;
   /** Changes to runs, campaigns and devices as they happen (the dashboard's event stream). */
@@ -142,6 +146,8 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       ...(options.timeouts ? { timeouts: options.timeouts } : {}),
     });
 
+    const campaigns = await Campaigns.register({ pool: database.pool, procedure, live, ...(options.campaigns ? { options: options.campaigns } : {}) });
+
     DBOS.setConfig({ name: 'safeflash', systemDatabaseUrl: database.url, applicationVersion, logLevel: 'warn' });
     await DBOS.launch();
     stops.push({ what: 'workflows', stop: () => DBOS.shutdown() });
@@ -149,7 +155,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     // whose workflow never started (the manager died in between). See startup/orphan-runs.ts.
     await resumeOrphanRuns({ pool: database.pool, log: logger });
 
-    const app: FastifyInstance = buildApiServer({ inventory, files, procedure, metrics, trustedKeyCount: trustedKeys.length }, logger);
+    const app: FastifyInstance = buildApiServer({ inventory, files, procedure, campaigns, metrics, trustedKeyCount: trustedKeys.length }, logger);
     await app.listen({ host: http.address, port: http.port });
     stops.push({ what: 'HTTP API', stop: () => app.close() });
     const bound = app.server.address();
@@ -164,6 +170,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       notifyTarget: receiver.endpoint,
       files,
       procedure,
+      campaigns,
       inventory,
       metrics,
       live,

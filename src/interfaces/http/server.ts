@@ -10,6 +10,7 @@ import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerImageRoutes } from './routes/images.ts';
 import { registerRunRoutes } from './routes/runs.ts';
 import { registerBackupRoutes } from './routes/backups.ts';
+import { registerCampaignRoutes } from './routes/campaigns.ts';
 
 export const apiVersion = '1';
 
@@ -35,6 +36,7 @@ export function buildApiServer(services: ApiServices, logger: Logger): FastifyIn
   registerBackupRoutes(app, services);
   registerImageRoutes(app, services);
   registerRunRoutes(app, services);
+  registerCampaignRoutes(app, services.campaigns);
 
   app.get('/openapi.json', async () => openApi());
   app.get('/metrics', async (_request, reply) => {

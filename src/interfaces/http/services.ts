@@ -3,6 +3,7 @@
 import type { Inventory } from '../../manager/inventory/inventory.ts';
 import type { ManagerFiles } from '../../manager/files/manager-files.ts';
 import type { Procedure } from '../../manager/procedure/procedure.ts';
+import type { Campaigns } from '../../manager/campaigns/campaigns.ts';
 import type { ManagerMetrics } from './metrics.ts';
 
 /** The part of the file service the API uses. */
@@ -12,6 +13,7 @@ export interface ApiServices {
   inventory: Inventory;
   files: ImageService;
   procedure: Procedure;
+  campaigns: Campaigns;
   metrics: ManagerMetrics;
   /** How many vendor keys images are checked against; none means images cannot be added. */
   trustedKeyCount: number;

@@ -12,7 +12,12 @@ export interface StartRunRequest {
   imageSha256: string;
   policy?: PolicyRequest;
   startedBy: Actor;
+  /** A run ID chosen by the caller (see runIdPattern); the run store numbers it otherwise. */
+  runId?: string;
 }
+
+/** IDs a caller may choose: they name the run's workflow too, and appear in URLs. */
+export const runIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export interface RunCreation {
   runs: RunStore;
@@ -26,8 +31,9 @@ const backupRunPolicy: PolicyRequest = { backup: { then: 'abort' } };
 export async function createRun(
   stores: RunCreation,
   kind: RunKind,
-  request: { deviceId: number; imageSha256?: string; policy?: PolicyRequest; startedBy: Actor },
+  request: { deviceId: number; imageSha256?: string; policy?: PolicyRequest; startedBy: Actor; runId?: string },
 ): Promise<RunRecord> {
+  if (request.runId !== undefined && !runIdPattern.test(request.runId)) throw new RunRequestError('badRunId', `a run ID is 1 to 128 letters, digits, dots, dashes or underscores, got ${JSON.stringify(request.runId)}`);
   if (!isActor(request.startedBy)) throw new RunRequestError('badActor', `startedBy must be "operator:<name>", "policy", "device" or "manager", got ${JSON.stringify(request.startedBy)}`);
   let policy;
   try {
@@ -48,7 +54,7 @@ export async function createRun(
     imageSha256 = image.sha256;
   }
   try {
-    return await stores.runs.create({ kind, deviceId: device.id, imageSha256, policy, startedBy: request.startedBy });
+    return await stores.runs.create({ kind, deviceId: device.id, imageSha256, policy, startedBy: request.startedBy, ...(request.runId !== undefined ? { id: request.runId } : {}) });
   } catch (error) {
     if (error instanceof ActiveRunError) throw new RunRequestError('activeRun', `device ${device.name} ${error.message.replace(/^device \d+ /, '')}`);
     throw error;

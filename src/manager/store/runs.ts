@@ -113,6 +113,8 @@ export interface NewRun {
   imageSha256: string | null;
   policy: RunPolicy;
   startedBy: Actor;
+  /** The run's ID when the caller fixes it (a campaign, so that a replayed start finds its run); else run-<number>. */
+  id?: string;
 }
 
 export interface NewEvent {
@@ -144,9 +146,9 @@ export class RunStore {
       const result = await this.pool.query<RunRow>(
         `WITH n AS (SELECT nextval('safeflash.run_numbers') AS number)
          INSERT INTO safeflash.runs (id, kind, number, device_id, image_sha256, policy, state, phase, started_by)
-         SELECT 'run-' || n.number, $1, n.number, $2, $3, $4, 'running', 'preflight', $5 FROM n
+         SELECT coalesce($6, 'run-' || n.number), $1, n.number, $2, $3, $4, 'running', 'preflight', $5 FROM n
          RETURNING ${runColumns}`,
-        [run.kind, run.deviceId, run.imageSha256, JSON.stringify(run.policy), run.startedBy],
+        [run.kind, run.deviceId, run.imageSha256, JSON.stringify(run.policy), run.startedBy, run.id ?? null],
       );
       return toRun(result.rows[0]!);
     } catch (error) {

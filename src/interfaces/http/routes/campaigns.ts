@@ -1,0 +1,208 @@
+// /api/campaigns: fleet campaigns in waves. Create, list, look at one (its waves with counters, every
+// device with its run, every event), and the operator's controls: pause, resume, abort, approve.
+import type { FastifyInstance } from 'fastify';
+import type { CampaignRequest } from '../../../manager/campaigns/settings.ts';
+import { campaignDeviceStates, campaignStates, countDevices, type Counters } from '../../../manager/campaigns/model.ts';
+import type { Campaigns } from '../../../manager/campaigns/campaigns.ts';
+import type { CampaignDeviceRecord } from '../../../manager/store/campaigns.ts';
+import { HttpProblem } from '../errors.ts';
+import { errorResponses } from '../schemas.ts';
+import { operatorActor } from './runs.ts';
+
+const timestamp = { type: 'string', format: 'date-time' } as const;
+const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] }) as const;
+const operatorName = { type: 'string', pattern: '^[^\\s:][^\\s]{0,63}$', description: 'who asks, recorded as operator:<name>' } as const;
+
+const counters = {
+  type: 'object',
+  description: 'devices per state',
+  properties: Object.fromEntries(campaignDeviceStates.map((s) => [s, { type: 'integer' }])),
+} as const;
+
+const stage = {
+  type: 'object',
+  properties: {
+    index: { type: 'integer' },
+    kind: { type: 'string', enum: ['wave', 'retry'] },
+    number: { type: 'integer', description: '1-based number of the wave or of the retry round' },
+    size: { type: 'integer' },
+    pauseAt: { type: 'integer', description: 'failures in this stage that pause the campaign' },
+  },
+} as const;
+
+const campaignSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    imageSha256: { type: 'string' },
+    imageVersion: { type: 'string' },
+    state: { type: 'string', enum: [...campaignStates] },
+    pauseCause: nullable({ type: 'string' }),
+    stage: nullable(stage),
+    stages: { type: 'array', items: stage },
+    counters,
+    settings: { type: 'object', additionalProperties: true },
+    selector: { type: 'object', additionalProperties: true },
+    createdBy: { type: 'string' },
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  },
+} as const;
+
+const campaignDetailSchema = {
+  type: 'object',
+  properties: {
+    campaign: campaignSchema,
+    waves: {
+      type: 'array',
+      description: 'every stage (waves, then retry rounds of offline devices) with its counters',
+      items: { type: 'object', properties: { ...stage.properties, counters } },
+    },
+    devices: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          deviceId: { type: 'integer' },
+          name: { type: 'string' },
+          wave: nullable({ type: 'integer' }),
+          stage: nullable({ type: 'integer' }),
+          state: { type: 'string', enum: [...campaignDeviceStates] },
+          attempts: { type: 'integer' },
+          runId: nullable({ type: 'string' }),
+          run: nullable({ type: 'object', properties: { state: { type: 'string' }, phase: { type: 'string' } } }),
+          cause: nullable({ type: 'string' }),
+          message: nullable({ type: 'string' }),
+          startedAt: nullable(timestamp),
+          updatedAt: timestamp,
+        },
+      },
+    },
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          at: timestamp,
+          kind: { type: 'string' },
+          actor: { type: 'string' },
+          cause: nullable({ type: 'string' }),
+          message: { type: 'string' },
+          detail: { type: 'object', additionalProperties: true },
+        },
+      },
+    },
+  },
+} as const;
+
+const newCampaignSchema = {
+  type: 'object',
+  required: ['name', 'image', 'waves'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 100 },
+    image: { type: 'string', minLength: 6, maxLength: 64, description: 'SHA-256 of an image the manager holds, or a unique prefix' },
+    devices: { type: 'array', minItems: 1, maxItems: 100_000, items: { type: 'string', minLength: 1, maxLength: 64 } },
+    model: { type: 'string', minLength: 1, maxLength: 64 },
+    versionRange: { type: 'string', minLength: 1, maxLength: 200, description: 'e.g. ">=1.0.0 <2.0.0"' },
+    tags: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', minLength: 1, maxLength: 32 } },
+    waves: {
+      anyOf: [{ type: 'string', maxLength: 500 }, { type: 'array', minItems: 1, maxItems: 100, items: { anyOf: [{ type: 'string', maxLength: 8 }, { type: 'integer' }] } }],
+      description: 'cumulative percentages "1%,10%,50%,100%" or wave sizes "5,20"',
+    },
+    maxConcurrent: { type: 'integer', minimum: 1, maximum: 1000 },
+    ratePerMinute: { type: 'integer', minimum: 1, maximum: 100_000 },
+    threshold: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', maxLength: 8 }], description: 'failures per wave that pause: 2, or "5%"' },
+    approval: { type: 'boolean' },
+    window: { type: 'string', maxLength: 11, description: 'maintenance window HH:MM-HH:MM, may cross midnight' },
+    timeZone: { type: 'string', maxLength: 64, description: 'IANA time zone of the window' },
+    policy: { type: 'object', description: 'failure policy of every run, as for /api/runs' },
+    offlineAttempts: { type: 'integer', minimum: 1, maximum: 10 },
+    retryDelaySeconds: { type: 'number', minimum: 0, maximum: 86_400 },
+    operator: operatorName,
+  },
+} as const;
+
+const campaignParams = { type: 'object', required: ['campaign'], properties: { campaign: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
+const controlBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { operator: operatorName, wave: { type: 'integer', minimum: 1, description: 'approve: the wave approved' } },
+} as const;
+
+/** Errors of the campaigns service, as HTTP answers. */
+function asHttp(error: unknown): never {
+  const e = error as Error & { problems?: string[]; unknownImage?: boolean };
+  switch (e.name) {
+    case 'CampaignNotFoundError':
+      throw new HttpProblem(404, e.message);
+    case 'CampaignStateError':
+      throw new HttpProblem(409, e.message);
+    case 'CampaignSelectionError':
+      throw new HttpProblem(e.unknownImage ? 404 : 422, e.message, { problems: e.problems ?? [] });
+    case 'CampaignRequestError':
+      throw new HttpProblem(400, e.message, { problems: e.problems ?? [] });
+    default:
+      throw error;
+  }
+}
+
+function wavesWithCounters(stages: Array<{ index: number }>, devices: CampaignDeviceRecord[]) {
+  return stages.map((s) => ({ ...s, counters: countDevices(devices.filter((d) => d.stage === s.index)) as Counters }));
+}
+
+export function registerCampaignRoutes(app: FastifyInstance, campaigns: Campaigns): void {
+  app.get<{ Querystring: { limit?: number } }>('/api/campaigns', {
+    schema: {
+      summary: 'List campaigns, newest first',
+      tags: ['campaigns'],
+      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } } },
+      response: { 200: { type: 'array', items: campaignSchema }, ...errorResponses },
+    },
+  }, async (request) => campaigns.list(request.query.limit));
+
+  app.post<{ Body: CampaignRequest }>('/api/campaigns', {
+    schema: {
+      summary: 'Create a campaign: devices by list, model, version range or tags; an image; waves; concurrency, rate, threshold, approval, window, run policy',
+      tags: ['campaigns'],
+      body: newCampaignSchema,
+      response: { 201: campaignSchema, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const campaign = await campaigns.create(request.body, operatorActor(request.body.operator)).catch(asHttp);
+    return reply.status(201).send(campaign);
+  });
+
+  app.get<{ Params: { campaign: string } }>('/api/campaigns/:campaign', {
+    schema: {
+      summary: 'A campaign: its waves with counters, every device with its run, every event',
+      tags: ['campaigns'],
+      params: campaignParams,
+      response: { 200: campaignDetailSchema, ...errorResponses },
+    },
+  }, async (request) => {
+    const detail = await campaigns.detail(request.params.campaign).catch(asHttp);
+    return { ...detail, waves: wavesWithCounters(detail.campaign.stages, detail.devices) };
+  });
+
+  const controls = {
+    pause: 'Pause: no new run starts; runs under way carry on',
+    resume: 'Resume a paused campaign (the failures seen so far no longer count against the wave)',
+    abort: 'Abort: no new run starts; each run under way reaches its safe end (completes or rolls back)',
+    approve: 'Approve the wave that awaits approval',
+  } as const;
+  for (const [action, summary] of Object.entries(controls) as Array<[keyof typeof controls, string]>) {
+    app.post<{ Params: { campaign: string }; Body: { operator?: string; wave?: number } | undefined }>(`/api/campaigns/:campaign/${action}`, {
+      schema: { summary, tags: ['campaigns'], params: campaignParams, body: controlBody, response: { 200: campaignSchema, ...errorResponses } },
+    }, async (request) => {
+      const id = request.params.campaign;
+      const actor = operatorActor(request.body?.operator);
+      if (action !== 'approve' && request.body?.wave !== undefined) throw new HttpProblem(400, 'bad request: wave goes with approve only');
+      const done =
+        action === 'approve' ? campaigns.approve(id, actor, request.body?.wave) : action === 'pause' ? campaigns.pause(id, actor) : action === 'resume' ? campaigns.resume(id, actor) : campaigns.abort(id, actor);
+      return done.catch(asHttp);
+    });
+  }
+}

@@ -1,0 +1,229 @@
+// The Campaigns service: what the API and the CLI ask of campaigns. Creating one checks the request,
+// resolves its devices and waves once, and starts its durable workflow under the campaign's ID; pause,
+// resume, abort and approve are durable messages to that workflow, checked first against what the
+// campaign is doing so that an operator hears at once when the request makes no sense.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import type pg from 'pg';
+import type { LiveEvents } from '../live-events.ts';
+import type { Procedure } from '../procedure/procedure.ts';
+import { CampaignStore, campaignSchemaStatements, type CampaignDeviceRecord, type CampaignEvent, type CampaignRecord } from '../store/campaigns.ts';
+import { DeviceStore } from '../store/devices.ts';
+import { ImageStore } from '../store/images.ts';
+import type { Actor, DeviceRecord, ImageRecord } from '../store/records.ts';
+import { countDevices, controlTopic, finalCampaignStates, type CampaignPlan, type CampaignState, type ControlMessage, type PlannedDevice, type Stage } from './model.ts';
+import type { SchedulerTiming } from './scheduler.ts';
+import { selectDevices } from './selection.ts';
+import { checkCampaignRequest, CampaignRequestError, type CampaignRequest } from './settings.ts';
+import { registerCampaignSteps } from './steps.ts';
+import { failuresThatPause, waveSizes } from './waves.ts';
+import { registerCampaignWorkflow } from './workflow.ts';
+
+export interface CampaignsOptions extends Partial<SchedulerTiming> {
+  /** The campaign clock (ms since the epoch) windows and rate limits are judged by; Date.now by default. */
+  clock?: () => number;
+}
+
+export interface CampaignsDeps {
+  pool: pg.Pool;
+  procedure: Procedure;
+  live?: Pick<LiveEvents, 'emit'>;
+  options?: CampaignsOptions;
+}
+
+export interface CampaignDetail {
+  campaign: CampaignRecord;
+  devices: CampaignDeviceRecord[];
+  events: CampaignEvent[];
+}
+
+/** No such campaign. */
+export class CampaignNotFoundError extends Error {
+  override name = 'CampaignNotFoundError';
+}
+
+/** The request does not fit what the campaign is doing (resume a running one, approve when nothing waits). */
+export class CampaignStateError extends Error {
+  override name = 'CampaignStateError';
+}
+
+/** The request is well formed but names what the manager does not have or cannot do (image, devices). */
+export class CampaignSelectionError extends CampaignRequestError {
+  override name = 'CampaignSelectionError';
+  constructor(
+    problems: string[],
+    readonly unknownImage = false,
+  ) {
+    super(problems);
+  }
+}
+
+export const defaultCampaignTiming: SchedulerTiming = { tickSeconds: 1, idleSeconds: 3600, windowRecheckSeconds: 60 };
+
+/** How long a control request waits to see the campaign take it into account before answering. */
+const acknowledgeMs = 5000;
+
+export class Campaigns {
+  readonly store: CampaignStore;
+  private readonly devices: DeviceStore;
+  private readonly images: ImageStore;
+
+  private constructor(
+    pool: pg.Pool,
+    private readonly workflow: (plan: CampaignPlan) => Promise<CampaignState>,
+  ) {
+    this.store = new CampaignStore(pool);
+    this.devices = new DeviceStore(pool);
+    this.images = new ImageStore(pool);
+  }
+
+  /** Creates the tables and registers the workflow and its steps: before DBOS.launch, once per process. */
+  static async register(deps: CampaignsDeps): Promise<Campaigns> {
+    await applySchema(deps.pool);
+    const timing: SchedulerTiming = { ...defaultCampaignTiming, ...stripUndefined(deps.options ?? {}) };
+    const devices = new DeviceStore(deps.pool);
+    const images = new ImageStore(deps.pool);
+    const steps = registerCampaignSteps({
+      pool: deps.pool,
+      store: new CampaignStore(deps.pool),
+      runCreation: { runs: deps.procedure.runs, devices, images },
+      procedure: deps.procedure,
+      clock: deps.options?.clock ?? Date.now,
+      ...(deps.live ? { live: deps.live } : {}),
+    });
+    return new Campaigns(deps.pool, registerCampaignWorkflow(steps, timing));
+  }
+
+  async create(given: unknown, actor: Actor): Promise<CampaignRecord> {
+    const { request, settings } = checkCampaignRequest(given);
+    const image = await this.findImage(request.image);
+    const problems: string[] = [];
+    let listed: DeviceRecord[] | undefined;
+    if (request.devices) {
+      listed = [];
+      for (const reference of request.devices) {
+        const device = await this.devices.find(reference);
+        if (device) listed.push(device);
+        else problems.push(`no device ${JSON.stringify(reference)} in the inventory`);
+      }
+    }
+    const selection = selectDevices(await this.devices.list(), request, image, listed);
+    problems.push(...selection.problems);
+    if (problems.length > 0) throw new CampaignSelectionError(problems);
+
+    const campaignId = await this.store.nextId();
+    const plan = planCampaign(campaignId, request, settings, image, selection.devices, request.operator ? `operator:${request.operator}` : actor);
+    await DBOS.startWorkflow(this.workflow, { workflowID: campaignId })(plan);
+    // The workflow writes the same rows as its first step; whichever comes second writes nothing.
+    await this.store.create(plan, countDevices(plan.devices.map((d) => ({ state: d.skip ? 'skipped' : 'pending' }))));
+    return (await this.store.get(campaignId))!;
+  }
+
+  list(limit?: number): Promise<CampaignRecord[]> {
+    return this.store.list(limit);
+  }
+
+  async get(id: string): Promise<CampaignRecord> {
+    const campaign = await this.store.get(id);
+    if (!campaign) throw new CampaignNotFoundError(`no campaign ${JSON.stringify(id)}`);
+    return campaign;
+  }
+
+  async detail(id: string): Promise<CampaignDetail> {
+    const campaign = await this.get(id);
+    const [devices, events] = await Promise.all([this.store.devices(id), this.store.events(id)]);
+    return { campaign, devices, events };
+  }
+
+  pause(id: string, actor: Actor): Promise<CampaignRecord> {
+    return this.control(id, { kind: 'pause', actor }, (c) => (['running', 'waitingWindow', 'awaitingApproval'].includes(c.state) ? undefined : `it is ${c.state}`), (c) => c.state === 'paused');
+  }
+
+  resume(id: string, actor: Actor): Promise<CampaignRecord> {
+    return this.control(id, { kind: 'resume', actor }, (c) => (c.state === 'paused' ? undefined : `it is ${c.state}, not paused`), (c) => c.state !== 'paused');
+  }
+
+  abort(id: string, actor: Actor): Promise<CampaignRecord> {
+    return this.control(
+      id,
+      { kind: 'abort', actor },
+      (c) => (finalCampaignStates.includes(c.state) || c.state === 'aborting' ? `it is ${c.state}` : undefined),
+      (c) => c.state === 'aborting' || c.state === 'aborted',
+    );
+  }
+
+  /** `wave`: the wave (1-based) the operator approves, so that a late click cannot approve the next one. */
+  approve(id: string, actor: Actor, wave?: number): Promise<CampaignRecord> {
+    return this.control(
+      id,
+      { kind: 'approve', actor, ...(wave !== undefined ? { wave } : {}) },
+      (c) => {
+        if (c.state !== 'awaitingApproval') return `it is ${c.state}; no wave awaits approval`;
+        if (wave !== undefined && c.stage?.number !== wave) return `wave ${c.stage?.number} awaits approval, not wave ${wave}`;
+        return undefined;
+      },
+      (c) => c.state !== 'awaitingApproval',
+    );
+  }
+
+  private async control(id: string, message: ControlMessage, refusal: (c: CampaignRecord) => string | undefined, taken: (c: CampaignRecord) => boolean): Promise<CampaignRecord> {
+    const campaign = await this.get(id);
+    const why = refusal(campaign);
+    if (why !== undefined) throw new CampaignStateError(`campaign ${id} cannot ${message.kind}: ${why}`);
+    await DBOS.send(id, message, controlTopic);
+    // The workflow takes the message at its next turn; answer with what it made of it, if it is quick.
+    let now = campaign;
+    for (let waited = 0; waited < acknowledgeMs && !taken(now); waited += 100) {
+      await sleep(100);
+      now = await this.get(id);
+    }
+    return now;
+  }
+
+  private async findImage(reference: string): Promise<ImageRecord> {
+    const exact = reference.length === 64 ? await this.images.get(reference) : undefined;
+    if (exact) return exact;
+    const matches = reference.length >= 6 && reference.length < 64 ? (await this.images.list()).filter((i) => i.sha256.startsWith(reference)) : [];
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) throw new CampaignSelectionError([`${matches.length} images start with ${reference}; give more digits`]);
+    throw new CampaignSelectionError([`no image ${JSON.stringify(reference)} in the image store`], true);
+  }
+}
+
+/** The devices in waves, in selection order; devices already on the version are skipped, and reported. */
+export function planCampaign(
+  campaignId: string,
+  request: CampaignRequest,
+  settings: CampaignPlan['settings'],
+  image: ImageRecord,
+  selected: DeviceRecord[],
+  createdBy: Actor,
+): CampaignPlan {
+  const toRun = selected.filter((d) => d.runningVersion !== image.version);
+  const sizes = waveSizes(settings.waves, toRun.length);
+  const waves: Stage[] = sizes.map((size, index) => ({ index, kind: 'wave', number: index + 1, size, pauseAt: failuresThatPause(settings.threshold, size) }));
+  const waveOf = new Map<number, number>();
+  let position = 0;
+  for (const wave of waves) for (let i = 0; i < wave.size; i++) waveOf.set(toRun[position++]!.id, wave.index);
+  const devices: PlannedDevice[] = selected.map((d) =>
+    waveOf.has(d.id) ? { deviceId: d.id, name: d.name, wave: waveOf.get(d.id)! } : { deviceId: d.id, name: d.name, wave: null, skip: `already runs ${image.version}` },
+  );
+  const selector = Object.fromEntries(Object.entries({ devices: request.devices, model: request.model, versionRange: request.versionRange, tags: request.tags }).filter(([, v]) => v !== undefined));
+  return { campaignId, name: request.name.trim(), imageSha256: image.sha256, imageVersion: image.version, settings, waves, devices, createdBy, selector };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && typeof v === 'number')) as Partial<T>;
+}
+
+async function applySchema(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    // Two managers starting on one shared database must not race through the DDL.
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', ['safeflash campaign schema']);
+    for (const statement of campaignSchemaStatements) await client.query(statement);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['safeflash campaign schema']).catch(() => {});
+    client.release();
+  }
+}

@@ -1,0 +1,66 @@
+// What a campaign makes of a run that ended, read from its final report and its timeline. Every kind
+// of failure counts against the wave's threshold: a failed backup, a revert, a boot fallback, a
+// failed restore, a timeout, even when a retry got past it and the run ended verified ("recovered").
+// The one exception is a device that did not answer in preflight: nothing was changed, and the
+// campaign tries it again later ("offline").
+import type { RunOutcome, RunState } from '../store/records.ts';
+
+export type RunResult = 'verified' | 'recovered' | 'failed' | 'offline';
+
+export interface RunVerdict {
+  result: RunResult;
+  /** The first failure's kind (offline, backupFailed, reverted, bootFallback, ...), null when none. */
+  cause: string | null;
+  /** Every kind of failure the timeline shows, in order, without repeats. */
+  failures: string[];
+  summary: string;
+}
+
+export interface EndedRun {
+  state: RunState;
+  phase: string;
+  outcome: Pick<RunOutcome, 'state' | 'summary'> | null;
+}
+
+export interface TimelineLine {
+  phase: string;
+  kind: string;
+  cause: string | null;
+}
+
+/** Preflight causes that mean the device could not be reached at all. */
+const offlineCauses = new Set(['silent', 'unreachable', 'timeout', 'socket']);
+const timeoutCauses = new Set(['silent', 'operationLost', 'timeout']);
+
+function failureKind(line: TimelineLine): string | undefined {
+  if (line.kind === 'revert') return 'reverted';
+  if (line.kind !== 'phaseFailed') return undefined;
+  if (line.cause === 'fellBack') return 'bootFallback';
+  if (line.cause !== null && timeoutCauses.has(line.cause)) return 'timeout';
+  return `${line.phase}Failed`;
+}
+
+export function runVerdict(run: EndedRun, timeline: readonly TimelineLine[]): RunVerdict {
+  const summary = run.outcome?.summary ?? `run ended ${run.state}`;
+  const failures: string[] = [];
+  for (const line of timeline) {
+    const kind = failureKind(line);
+    if (kind && !failures.includes(kind)) failures.push(kind);
+  }
+  const preflightFailures = timeline.filter((l) => l.kind === 'phaseFailed' && l.phase === 'preflight');
+  const changedNothing = timeline.every((l) => l.phase === 'preflight' || l.kind === 'runEnded');
+  if (
+    run.state !== 'verified' &&
+    changedNothing &&
+    preflightFailures.length > 0 &&
+    preflightFailures.every((l) => l.cause !== null && offlineCauses.has(l.cause))
+  ) {
+    return { result: 'offline', cause: 'offline', failures: [], summary };
+  }
+  if (run.state === 'verified') {
+    return failures.length === 0 ? { result: 'verified', cause: null, failures, summary } : { result: 'recovered', cause: failures[0]!, failures, summary };
+  }
+  if (run.state === 'rolledBack' && !failures.includes('rolledBack')) failures.push('rolledBack');
+  if (failures.length === 0) failures.push(run.state === 'aborted' ? 'aborted' : 'failed');
+  return { result: 'failed', cause: failures[0]!, failures, summary };
+}

@@ -1,0 +1,32 @@
+// Which devices a campaign upgrades, resolved once when it is created (and stored with it, so that a
+// resumed campaign works on the same devices whatever the inventory says later). The order is the
+// inventory's (by id), which also fixes which devices go in which wave.
+import type { DeviceRecord, ImageRecord } from '../store/records.ts';
+import type { DeviceSelector } from './settings.ts';
+import { inVersionRange, parseVersionRange } from './version-range.ts';
+
+export interface Selection {
+  devices: DeviceRecord[];
+  problems: string[];
+}
+
+/** `listed`: the devices an explicit list named (already looked up), undefined when there was no list. */
+export function selectDevices(inventory: readonly DeviceRecord[], selector: DeviceSelector, image: ImageRecord, listed: DeviceRecord[] | undefined): Selection {
+  const range = selector.versionRange ? parseVersionRange(selector.versionRange) : undefined;
+  const tags = selector.tags ?? [];
+  const listedIds = listed ? new Set(listed.map((d) => d.id)) : undefined;
+  const devices = inventory
+    .filter((d) => !listedIds || listedIds.has(d.id))
+    .filter((d) => selector.model === undefined || d.model === selector.model)
+    .filter((d) => !range || (d.runningVersion !== null && inVersionRange(range, d.runningVersion)))
+    .filter((d) => tags.every((tag) => d.tags.includes(tag)))
+    .sort((a, b) => a.id - b.id);
+  const problems: string[] = [];
+  if (devices.length === 0) problems.push('no device of the inventory matches the selection');
+  const otherModels = devices.filter((d) => d.model !== null && d.model !== image.model);
+  if (otherModels.length > 0) {
+    const names = otherModels.slice(0, 5).map((d) => `${d.name} (${d.model})`).join(', ');
+    problems.push(`the image is for ${image.model}; ${otherModels.length} selected device(s) are not: ${names}${otherModels.length > 5 ? ', ...' : ''} (narrow the selection with a model)`);
+  }
+  return { devices, problems };
+}

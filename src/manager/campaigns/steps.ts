@@ -1,0 +1,89 @@
+// The campaign workflow's durable steps: everything it reads from or does to the world outside the
+// workflow goes through one, so that a replay after a crash sees the same answers and does nothing
+// twice (run IDs are fixed per campaign, device and attempt; writes carry the step's key).
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import type pg from 'pg';
+import type { LiveEvents } from '../live-events.ts';
+import { NotWaitingError, RunRequestError } from '../procedure/errors.ts';
+import type { Procedure } from '../procedure/procedure.ts';
+import { stepKey } from '../procedure/run-steps.ts';
+import { createRun, type RunCreation } from '../procedure/start-run.ts';
+import type { CampaignProgress, CampaignStore } from '../store/campaigns.ts';
+import type { Actor, RunPolicy } from '../store/records.ts';
+import { campaignRunId, type CampaignDevice, type CampaignEventDraft, type CampaignPlan, type Counters } from './model.ts';
+import { readRuns } from './run-watch.ts';
+import type { RunObservation, StartRefusal } from './scheduler.ts';
+
+export interface CampaignStepDeps {
+  pool: pg.Pool;
+  store: CampaignStore;
+  runCreation: RunCreation;
+  procedure: Pick<Procedure, 'decide'>;
+  /** The campaign clock (ms since the epoch): Date.now unless a test moves time. */
+  clock: () => number;
+  live?: Pick<LiveEvents, 'emit'>;
+}
+
+export type RunStart = { ok: true; runId: string } | { ok: false; refusal: StartRefusal };
+
+// Database steps retry on their own: a lost connection must not stop a campaign.
+const databaseStep = { retriesAllowed: true, maxAttempts: 5, intervalSeconds: 1, backoffRate: 2 };
+
+export function registerCampaignSteps(deps: CampaignStepDeps) {
+  return {
+    now: DBOS.registerStep(async (): Promise<number> => deps.clock(), { name: 'safeflash.campaign.now' }),
+
+    create: DBOS.registerStep(async (plan: CampaignPlan, counters: Counters): Promise<void> => deps.store.create(plan, counters), {
+      name: 'safeflash.campaign.create',
+      ...databaseStep,
+    }),
+
+    save: DBOS.registerStep(
+      async (campaignId: string, progress: CampaignProgress, wave: number | null, devices: CampaignDevice[], events: CampaignEventDraft[]): Promise<void> => {
+        await deps.store.save(campaignId, stepKey(), progress, devices, events);
+        deps.live?.emit('campaignChanged', { campaignId, state: progress.state, wave, counters: progress.counters });
+      },
+      { name: 'safeflash.campaign.save', ...databaseStep },
+    ),
+
+    observe: DBOS.registerStep(async (runs: Array<{ deviceId: number; runId: string }>): Promise<RunObservation[]> => readRuns(deps.pool, runs), {
+      name: 'safeflash.campaign.observe',
+      ...databaseStep,
+    }),
+
+    /** The run row of this attempt: found if a replay already made it, made otherwise, or why not. */
+    createRun: DBOS.registerStep(
+      async (campaignId: string, deviceId: number, attempt: number, imageSha256: string, policy: RunPolicy): Promise<RunStart> => {
+        const runId = campaignRunId(campaignId, deviceId, attempt);
+        if (await deps.runCreation.runs.get(runId)) return { ok: true, runId };
+        try {
+          await createRun(deps.runCreation, 'upgrade', { deviceId, imageSha256, policy, startedBy: 'policy', runId });
+          return { ok: true, runId };
+        } catch (error) {
+          if (!(error instanceof RunRequestError)) throw error;
+          if (error.problem === 'activeRun') return { ok: false, refusal: { reason: 'busy', message: error.message } };
+          return { ok: false, refusal: { reason: 'refused', cause: error.problem, message: error.message } };
+        }
+      },
+      { name: 'safeflash.campaign.createRun' },
+    ),
+
+    /** Answers abort to runs that wait for an operator, so that an aborted campaign's runs reach their end. */
+    abortWaiting: DBOS.registerStep(
+      async (runIds: string[], actor: Actor): Promise<void> => {
+        const operator: Actor = actor.startsWith('operator:') ? actor : 'operator:campaign';
+        for (const runId of runIds) {
+          try {
+            await deps.procedure.decide(runId, { answer: 'abort', actor: operator });
+          } catch (error) {
+            // It stopped waiting meanwhile (someone answered, or it ended): nothing left to do.
+            if (!(error instanceof NotWaitingError)) throw error;
+          }
+        }
+      },
+      { name: 'safeflash.campaign.abortWaiting' },
+    ),
+  };
+}
+
+export type CampaignSteps = ReturnType<typeof registerCampaignSteps>;

@@ -1,0 +1,292 @@
+// Campaigns, their devices and their events. The campaign's workflow is the only writer of a campaign
+// once it exists; what it writes from a durable step carries the step's key, so a step replayed after
+// a crash writes nothing twice. Events are only ever added: time, kind, cause and actor of every change.
+import type pg from 'pg';
+import type { Actor } from './records.ts';
+import type {
+  CampaignDevice,
+  CampaignDeviceState,
+  CampaignEventDraft,
+  CampaignPlan,
+  CampaignState,
+  Counters,
+  Stage,
+} from '../campaigns/model.ts';
+import type { CampaignSettings } from '../campaigns/settings.ts';
+
+export const campaignSchemaStatements = [
+  `CREATE SEQUENCE IF NOT EXISTS safeflash.campaign_numbers`,
+  `CREATE TABLE IF NOT EXISTS safeflash.campaigns (
+     id            text PRIMARY KEY,
+     name          text NOT NULL,
+     image_sha256  text NOT NULL REFERENCES safeflash.images(sha256),
+     image_version text NOT NULL,
+     settings      jsonb NOT NULL,
+     selector      jsonb NOT NULL,
+     state         text NOT NULL,
+     pause_cause   text,
+     stage         integer,
+     stages        jsonb NOT NULL,
+     counters      jsonb NOT NULL DEFAULT '{}',
+     created_by    text NOT NULL,
+     created_at    timestamptz NOT NULL DEFAULT now(),
+     updated_at    timestamptz NOT NULL DEFAULT now()
+   )`,
+  // No foreign key to devices: removing a device from the inventory later must not be refused because
+  // an old campaign names it; the name is kept here for the report.
+  `CREATE TABLE IF NOT EXISTS safeflash.campaign_devices (
+     campaign_id text NOT NULL REFERENCES safeflash.campaigns(id),
+     device_id   integer NOT NULL,
+     name        text NOT NULL,
+     wave        integer,
+     stage       integer,
+     state       text NOT NULL,
+     attempts    integer NOT NULL DEFAULT 0,
+     run_id      text,
+     cause       text,
+     message     text,
+     started_at  timestamptz,
+     updated_at  timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (campaign_id, device_id)
+   )`,
+  `CREATE TABLE IF NOT EXISTS safeflash.campaign_events (
+     id          bigserial PRIMARY KEY,
+     campaign_id text NOT NULL REFERENCES safeflash.campaigns(id),
+     at          timestamptz NOT NULL DEFAULT now(),
+     kind        text NOT NULL,
+     actor       text NOT NULL,
+     cause       text,
+     message     text NOT NULL,
+     detail      jsonb NOT NULL DEFAULT '{}',
+     step_key    text,
+     UNIQUE (campaign_id, step_key)
+   )`,
+] as const;
+
+export interface CampaignRecord {
+  id: string;
+  name: string;
+  imageSha256: string;
+  imageVersion: string;
+  settings: CampaignSettings;
+  selector: Record<string, unknown>;
+  state: CampaignState;
+  /** Why it is paused: 'operator' or 'threshold'. */
+  pauseCause: string | null;
+  /** The stage (wave or retry round) under way; null once ended. */
+  stage: Stage | null;
+  stages: Stage[];
+  counters: Partial<Counters>;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CampaignDeviceRecord extends Omit<CampaignDevice, 'startedAt'> {
+  /** When its latest run started, by the campaign's clock. */
+  startedAt: Date | null;
+  updatedAt: Date;
+  /** The run's own state and phase, when it has one. */
+  run: { state: string; phase: string } | null;
+}
+
+export interface CampaignEvent {
+  id: number;
+  campaignId: string;
+  at: Date;
+  kind: string;
+  actor: Actor;
+  cause: string | null;
+  message: string;
+  detail: Record<string, unknown>;
+}
+
+export interface CampaignProgress {
+  state: CampaignState;
+  pauseCause: string | null;
+  stage: Stage | null;
+  stages: Stage[];
+  counters: Counters;
+}
+
+interface CampaignRow {
+  id: string;
+  name: string;
+  image_sha256: string;
+  image_version: string;
+  settings: CampaignSettings;
+  selector: Record<string, unknown>;
+  state: CampaignState;
+  pause_cause: string | null;
+  stage: number | null;
+  stages: Stage[];
+  counters: Partial<Counters>;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const campaignColumns = 'id, name, image_sha256, image_version, settings, selector, state, pause_cause, stage, stages, counters, created_by, created_at, updated_at';
+
+function toCampaign(row: CampaignRow): CampaignRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    imageSha256: row.image_sha256,
+    imageVersion: row.image_version,
+    settings: row.settings,
+    selector: row.selector,
+    state: row.state,
+    pauseCause: row.pause_cause,
+    stage: row.stage === null ? null : (row.stages[row.stage] ?? null),
+    stages: row.stages,
+    counters: row.counters,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+interface DeviceRow {
+  device_id: number;
+  name: string;
+  wave: number | null;
+  stage: number | null;
+  state: CampaignDeviceState;
+  attempts: number;
+  run_id: string | null;
+  cause: string | null;
+  message: string | null;
+  started_at: Date | null;
+  updated_at: Date;
+  run_state: string | null;
+  run_phase: string | null;
+}
+
+export class CampaignStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async nextId(): Promise<string> {
+    const result = await this.pool.query<{ n: string }>(`SELECT nextval('safeflash.campaign_numbers') AS n`);
+    return `campaign-${result.rows[0]!.n}`;
+  }
+
+  /** Writes the campaign and its devices as planned; a second call for the same campaign writes nothing. */
+  async create(plan: CampaignPlan, counters: Counters): Promise<void> {
+    await this.transaction(async (db) => {
+      const inserted = await db.query(
+        `INSERT INTO safeflash.campaigns (id, name, image_sha256, image_version, settings, selector, state, stage, stages, counters, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+        [
+          plan.campaignId,
+          plan.name,
+          plan.imageSha256,
+          plan.imageVersion,
+          JSON.stringify(plan.settings),
+          JSON.stringify(plan.selector),
+          plan.waves.length > 0 ? 0 : null,
+          JSON.stringify(plan.waves),
+          JSON.stringify(counters),
+          plan.createdBy,
+        ],
+      );
+      if ((inserted.rowCount ?? 0) === 0) return;
+      // One statement for the lot: a campaign may hold thousands of devices.
+      await db.query(
+        `INSERT INTO safeflash.campaign_devices (campaign_id, device_id, name, wave, stage, state, cause, message)
+         SELECT $1, d.device_id, d.name, d.wave, d.wave, CASE WHEN d.skip IS NULL THEN 'pending' ELSE 'skipped' END,
+                CASE WHEN d.skip IS NULL THEN NULL ELSE 'alreadyCurrent' END, d.skip
+           FROM jsonb_to_recordset($2::jsonb) AS d(device_id integer, name text, wave integer, skip text)`,
+        [plan.campaignId, JSON.stringify(plan.devices.map((d) => ({ device_id: d.deviceId, name: d.name, wave: d.wave, skip: d.skip ?? null })))],
+      );
+    });
+  }
+
+  async get(id: string): Promise<CampaignRecord | undefined> {
+    const result = await this.pool.query<CampaignRow>(`SELECT ${campaignColumns} FROM safeflash.campaigns WHERE id = $1`, [id]);
+    return result.rows[0] ? toCampaign(result.rows[0]) : undefined;
+  }
+
+  /** Newest first. */
+  async list(limit = 100): Promise<CampaignRecord[]> {
+    const result = await this.pool.query<CampaignRow>(`SELECT ${campaignColumns} FROM safeflash.campaigns ORDER BY created_at DESC, id DESC LIMIT $1`, [limit]);
+    return result.rows.map(toCampaign);
+  }
+
+  /** The campaign's devices in their order, each with its run's state. */
+  async devices(id: string): Promise<CampaignDeviceRecord[]> {
+    const result = await this.pool.query<DeviceRow>(
+      `SELECT c.device_id, c.name, c.wave, c.stage, c.state, c.attempts, c.run_id, c.cause, c.message, c.started_at, c.updated_at,
+              r.state AS run_state, r.phase AS run_phase
+         FROM safeflash.campaign_devices c LEFT JOIN safeflash.runs r ON r.id = c.run_id
+        WHERE c.campaign_id = $1 ORDER BY c.wave NULLS LAST, c.device_id`,
+      [id],
+    );
+    return result.rows.map((row) => ({
+      deviceId: row.device_id,
+      name: row.name,
+      wave: row.wave,
+      stage: row.stage,
+      state: row.state,
+      attempts: row.attempts,
+      runId: row.run_id,
+      cause: row.cause,
+      message: row.message,
+      startedAt: row.started_at,
+      updatedAt: row.updated_at,
+      run: row.run_state ? { state: row.run_state, phase: row.run_phase! } : null,
+    }));
+  }
+
+  async events(id: string): Promise<CampaignEvent[]> {
+    const result = await this.pool.query<{ id: string; campaign_id: string; at: Date; kind: string; actor: Actor; cause: string | null; message: string; detail: Record<string, unknown> }>(
+      `SELECT id, campaign_id, at, kind, actor, cause, message, detail FROM safeflash.campaign_events WHERE campaign_id = $1 ORDER BY id`,
+      [id],
+    );
+    return result.rows.map((row) => ({ id: Number(row.id), campaignId: row.campaign_id, at: row.at, kind: row.kind, actor: row.actor, cause: row.cause, message: row.message, detail: row.detail }));
+  }
+
+  /** What a campaign step saw and decided, in one transaction, once per step key. */
+  async save(campaignId: string, stepKey: string, progress: CampaignProgress, devices: CampaignDevice[], events: CampaignEventDraft[]): Promise<void> {
+    await this.transaction(async (db) => {
+      for (const [i, event] of events.entries()) {
+        await db.query(
+          `INSERT INTO safeflash.campaign_events (campaign_id, kind, actor, cause, message, detail, step_key)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (campaign_id, step_key) DO NOTHING`,
+          [campaignId, event.kind, event.actor, event.cause, event.message, JSON.stringify(event.detail ?? {}), `${stepKey}:${i}`],
+        );
+      }
+      if (devices.length > 0) {
+        await db.query(
+          `UPDATE safeflash.campaign_devices c SET stage = d.stage, state = d.state, attempts = d.attempts, run_id = d.run_id,
+                  cause = d.cause, message = d.message, started_at = to_timestamp(d.started_at / 1000.0), updated_at = now()
+             FROM jsonb_to_recordset($2::jsonb) AS d(device_id integer, stage integer, state text, attempts integer, run_id text, cause text, message text, started_at double precision)
+            WHERE c.campaign_id = $1 AND c.device_id = d.device_id`,
+          [
+            campaignId,
+            JSON.stringify(devices.map((d) => ({ device_id: d.deviceId, stage: d.stage, state: d.state, attempts: d.attempts, run_id: d.runId, cause: d.cause, message: d.message, started_at: d.startedAt }))),
+          ],
+        );
+      }
+      await db.query(
+        `UPDATE safeflash.campaigns SET state = $2, pause_cause = $3, stage = $4, stages = $5, counters = $6, updated_at = now() WHERE id = $1`,
+        [campaignId, progress.state, progress.pauseCause, progress.stage?.index ?? null, JSON.stringify(progress.stages), JSON.stringify(progress.counters)],
+      );
+    });
+  }
+
+  private async transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
