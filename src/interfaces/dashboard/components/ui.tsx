@@ -6,22 +6,26 @@ import { words } from '../format.ts';
 export function tone(state: string | null | undefined): string {
   switch (state) {
     case 'verified':
+    case 'recovered':
     case 'completed':
     case 'succeeded':
     case 'done':
       return 'good';
     case 'failed':
     case 'aborted':
-    case 'offline':
+    case 'unreachable':
       return 'bad';
     case 'rolledBack':
+    case 'offline':
+    case 'busy':
+    case 'aborting':
     case 'paused':
     case 'reverted':
     case 'thresholdPaused':
       return 'warn';
     case 'waiting':
     case 'awaitingApproval':
-    case 'approval':
+    case 'waitingWindow':
       return 'ask';
     case 'running':
     case 'upgrading':

@@ -1,30 +1,45 @@
-// One campaign: its waves and a row per device (phase, progress, last event, failure cause), moving live.
+// One campaign: its waves and a row per device (phase, progress, last event, failure cause), moving
+// live: run changes update rows in place, campaign changes re-read the campaign.
+import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { CampaignActions } from '../components/campaign-actions.tsx';
 import { Badge, Counts, Failure, Loading, Panel, Progress, StackedBar, Stat } from '../components/ui.tsx';
-import { ago, words } from '../format.ts';
+import { ago, clock, words } from '../format.ts';
 import { useApi, useLive, useTick } from '../hooks.ts';
-import { normalizeCampaign, type Campaign, type CampaignDevice } from '../types.ts';
+import { doneOf, stageName, totalOf, type CampaignDetailJson, type CampaignDeviceJson, type RunChanged } from '../types.ts';
 
-const activeRun = new Set(['running', 'waiting']);
+/** What live run changes told us since the campaign was read, by run. */
+type RunOverlay = Record<string, { state: string; phase: string; progress?: number; lastEvent?: string; at?: string; cause?: string | null }>;
 
-function DeviceRow({ device }: { device: CampaignDevice }) {
-  const running = activeRun.has(device.state);
+const upgraded = new Set(['verified', 'recovered']);
+const failedStates = new Set(['failed', 'unreachable']);
+
+function DeviceRow({ device, live }: { device: CampaignDeviceJson; live: RunOverlay[string] | undefined }) {
+  const runState = live?.state ?? device.run?.state ?? null;
+  const phase = live?.phase ?? device.run?.phase ?? null;
+  const active = device.state === 'running' || device.state === 'waiting';
+  // While its run is under way, the run's own state (running, waiting) is the device's.
+  const state = active && runState && (runState === 'running' || runState === 'waiting') ? runState : device.state;
+  const progress = upgraded.has(device.state) ? 100 : active ? (live?.progress ?? null) : null;
+  const message = live?.lastEvent ?? device.message;
+  const at = live?.at ?? device.updatedAt;
+  const cause = device.cause ?? (live?.cause && !active ? live.cause : null);
   return (
-    <tr data-device={device.name} data-state={device.state}>
+    <tr data-device={device.name} data-state={state}>
       <td>{device.name}</td>
       <td class="muted">{device.wave === null ? '—' : device.wave + 1}</td>
-      <td><Badge state={device.state} /></td>
-      <td>{device.phase ? words(device.phase) : '—'}</td>
       <td>
-        <Progress value={device.state === 'verified' ? 100 : device.progress} state={device.state} />
+        <Badge state={state} />
+        {device.attempts > 1 && <span class="muted small"> ×{device.attempts}</span>}
       </td>
-      <td class="last-event" title={device.lastEvent ?? ''}>
-        <span>{device.lastEvent ?? '—'}</span>
-        {device.lastEventAt && <span class="muted"> · {ago(device.lastEventAt)}</span>}
+      <td>{phase && device.runId ? words(phase) : '—'}</td>
+      <td>{device.runId || upgraded.has(device.state) ? <Progress value={progress} state={state} /> : null}</td>
+      <td class="last-event" title={message ?? ''}>
+        {message ? <span>{message}</span> : <span class="muted">—</span>}
+        {message && at && <span class="muted"> · {ago(at)}</span>}
       </td>
-      <td class={device.cause ? 'cause' : 'muted'}>{device.cause ? words(device.cause) : '—'}</td>
-      <td>{device.runId ? <a class="mono" href={`/runs/${device.runId}`}>{device.runId}</a> : <span class="muted">{running ? '…' : 'not started'}</span>}</td>
+      <td class={cause && (failedStates.has(device.state) || device.state === 'offline' || device.state === 'recovered') ? 'cause' : 'muted'}>{cause ? words(cause) : '—'}</td>
+      <td>{device.runId ? <a class="mono" href={`/runs/${device.runId}`}>{device.runId}</a> : <span class="muted">—</span>}</td>
     </tr>
   );
 }
@@ -33,117 +48,129 @@ export function CampaignPage() {
   useTick();
   const { params } = useRoute();
   const id = params.campaign ?? '';
-  const resource = useApi<unknown>(`/api/campaigns/${encodeURIComponent(id)}`, {
-    campaignChanged: (e) => e.campaignId === id,
-  });
-  const campaign: Campaign | undefined = resource.data === undefined ? undefined : normalizeCampaign(resource.data);
-  const deviceIds = new Set(campaign?.devices.map((d) => d.deviceId));
+  const detail = useApi<CampaignDetailJson>(`/api/campaigns/${encodeURIComponent(id)}`, { campaignChanged: (e) => e.campaignId === id }, 300);
+  const [overlay, setOverlay] = useState<RunOverlay>({});
+  const runIds = new Set(detail.data?.devices.map((d) => d.runId).filter(Boolean));
+  const deviceIds = new Set(detail.data?.devices.map((d) => d.deviceId));
 
-  useLive('runChanged', (event) => {
+  useLive('runChanged', (event: RunChanged) => {
     if (!deviceIds.has(event.deviceId)) return;
-    const row = campaign?.devices.find((d) => d.deviceId === event.deviceId);
-    // A run the page does not know yet: re-read, to learn which campaign row it belongs to.
-    if (row && row.runId !== event.runId) {
-      resource.reload();
-      return;
-    }
-    resource.patch((data) => {
-      const body = data as { devices?: unknown[] };
-      if (!Array.isArray(body.devices)) return data;
+    // A run the page does not know yet (just started by the campaign): re-read to place it.
+    if (!runIds.has(event.runId)) detail.reload();
+    setOverlay((current) => {
+      const before = current[event.runId];
       return {
-        ...body,
-        devices: body.devices.map((raw) => {
-          const d = raw as Record<string, unknown>;
-          const match = d.deviceId === event.deviceId || (d.device as { id?: number } | undefined)?.id === event.deviceId;
-          if (!match) return raw;
-          return {
-            ...d,
-            runId: event.runId,
-            state: event.state,
-            phase: event.phase,
-            ...(event.progress !== undefined ? { progress: event.progress } : {}),
-            ...(event.lastEvent ? { lastEvent: event.lastEvent.message, lastEventAt: event.lastEvent.at } : {}),
-            ...(event.lastEvent?.cause && event.state !== 'running' && event.state !== 'verified' ? { failureCause: event.lastEvent.cause } : {}),
-          };
-        }),
+        ...current,
+        [event.runId]: {
+          state: event.state,
+          phase: event.phase,
+          ...(event.progress !== undefined ? { progress: event.progress } : before?.progress !== undefined && before.phase === event.phase ? { progress: before.progress } : {}),
+          ...(event.lastEvent ? { lastEvent: event.lastEvent.message, at: event.lastEvent.at, cause: event.lastEvent.cause } : before?.lastEvent ? { lastEvent: before.lastEvent, at: before.at!, cause: before.cause ?? null } : {}),
+        },
       };
     });
   });
 
-  if (!campaign) return resource.error ? <Failure error={resource.error} /> : <Loading />;
-  const done = campaign.devices.filter((d) => ['verified', 'failed', 'rolledBack', 'aborted'].includes(d.state)).length;
-  const failures = campaign.devices.filter((d) => ['failed', 'rolledBack', 'aborted'].includes(d.state)).length;
-  const running = campaign.devices.filter((d) => activeRun.has(d.state)).length;
-  const total = campaign.total || campaign.devices.length;
+  if (!detail.data) return detail.error ? <Failure error={detail.error} /> : <Loading />;
+  const { campaign, waves, devices, events } = detail.data;
+  const total = totalOf(campaign.counters);
+  const done = doneOf(campaign.counters);
+  const failures = (campaign.counters.failed ?? 0) + (campaign.counters.unreachable ?? 0);
+  const running = (campaign.counters.running ?? 0) + (campaign.counters.waiting ?? 0);
+  const waveCount = waves.filter((w) => w.kind === 'wave').length;
+  const settings = campaign.settings as unknown as Record<string, unknown>;
 
   return (
     <div class="page">
       <div class="title-row">
         <div>
-          <div class="crumbs"><a href="/campaigns">Campaigns</a> /</div>
+          <div class="crumbs"><a href="/campaigns">Campaigns</a> / <span class="mono">{campaign.id}</span></div>
           <h1>
             {campaign.name} <Badge state={campaign.state} />
           </h1>
           <div class="muted">
-            {campaign.image && <>image <span class="mono">{campaign.image}</span> · </>}
-            {total} devices · created {ago(campaign.createdAt)}
+            to <span class="mono">{campaign.imageVersion}</span> · {total} devices · {waveCount} waves
+            {settings.maxConcurrent !== undefined && <> · at most {String(settings.maxConcurrent)} at once</>}
+            {settings.approval === true && <> · approval between waves</>} · created by {campaign.createdBy} {ago(campaign.createdAt)}
           </div>
         </div>
         <div class="actions" data-testid="campaign-actions">
-          <CampaignActions campaign={campaign} onDone={resource.reload} />
+          <CampaignActions campaign={campaign} onDone={detail.reload} />
         </div>
       </div>
 
-      {campaign.awaitingApproval !== null && (
-        <div class="banner ask">Wave {campaign.awaitingApproval + 1} waits for an operator's approval.</div>
+      {campaign.state === 'awaitingApproval' && campaign.stage && (
+        <div class="banner ask" data-testid="approval-banner">
+          <b>{stageName(campaign.stage)}</b> ({campaign.stage.size} devices) waits for an operator's approval.
+        </div>
       )}
+      {campaign.state === 'paused' && <div class="banner bad">Paused{campaign.pauseCause ? ` by ${words(campaign.pauseCause)}` : ''}: no new run starts until it is resumed.</div>}
 
       <div class="stats">
         <Stat label="Done" value={`${done} / ${total}`} sub={<StackedBar counters={campaign.counters} total={total} />} />
-        <Stat label="Running" value={running} state={running > 0 ? 'running' : ''} />
-        <Stat label="Failures" value={failures} state={failures > 0 ? 'failed' : ''} sub="failed, rolled back or aborted" />
-        <Stat label="Wave" value={campaign.waves.length ? `${Math.min((campaign.wave ?? 0) + 1, campaign.waves.length)} / ${campaign.waves.length}` : '—'} />
+        <Stat label="Running now" value={running} state={running > 0 ? 'running' : ''} sub={`${campaign.counters.waiting ?? 0} waiting for an operator`} />
+        <Stat label="Upgraded" value={(campaign.counters.verified ?? 0) + (campaign.counters.recovered ?? 0)} state="verified" sub={`${campaign.counters.recovered ?? 0} after a failure · ${campaign.counters.skipped ?? 0} skipped`} />
+        <Stat label="Failures" value={failures} state={failures > 0 ? 'failed' : ''} sub={`${campaign.counters.offline ?? 0} offline, retried later`} />
+        <Stat label="Stage" value={campaign.stage ? stageName(campaign.stage) : '—'} sub={campaign.stage ? `pauses at ${campaign.stage.pauseAt} failures` : 'ended'} />
       </div>
 
-      {campaign.waves.length > 0 && (
-        <div class="waves" data-testid="waves">
-          {campaign.waves.map((wave) => (
-            <div class={`wave ${wave.index === campaign.wave ? 'current' : ''}`} key={wave.index} data-wave={wave.index} data-state={wave.state}>
+      <div class="waves" data-testid="waves">
+        {waves.map((wave) => {
+          const current = campaign.stage?.index === wave.index;
+          const finished = doneOf(wave.counters) === wave.size && wave.size > 0;
+          const state = current ? campaign.state : finished ? 'completed' : totalOf(wave.counters) - (wave.counters.pending ?? 0) > 0 ? 'running' : 'pending';
+          return (
+            <div class={`wave ${current ? 'current' : ''}`} key={wave.index} data-wave={wave.number} data-kind={wave.kind} data-state={state}>
               <div class="wave-head">
-                <b>Wave {wave.index + 1}</b>
-                <Badge state={wave.state} />
+                <b>{stageName(wave)}</b>
+                <Badge state={state} />
               </div>
               <StackedBar counters={wave.counters} total={wave.size} />
               <div class="wave-foot">
-                <span class="muted">{wave.size} devices</span>
+                <span class="muted">
+                  {doneOf(wave.counters)} / {wave.size}
+                </span>
                 <Counts counters={wave.counters} />
               </div>
             </div>
-          ))}
-        </div>
-      )}
+          );
+        })}
+      </div>
 
-      <Panel title={<>Devices <Counts counters={campaign.counters} /></>}>
-        <table class="table" data-testid="campaign-devices">
-          <thead>
-            <tr>
-              <th>Device</th>
-              <th>Wave</th>
-              <th>State</th>
-              <th>Phase</th>
-              <th class="w-progress">Progress</th>
-              <th>Last event</th>
-              <th>Failure cause</th>
-              <th>Run</th>
-            </tr>
-          </thead>
-          <tbody>
-            {campaign.devices.map((device) => (
-              <DeviceRow device={device} key={device.deviceId} />
+      <div class="grid side">
+        <Panel title={<>Devices <Counts counters={campaign.counters} /></>}>
+          <table class="table" data-testid="campaign-devices">
+            <thead>
+              <tr>
+                <th>Device</th>
+                <th>Wave</th>
+                <th>State</th>
+                <th>Phase</th>
+                <th class="w-progress">Progress</th>
+                <th>Last event</th>
+                <th>Failure cause</th>
+                <th>Run</th>
+              </tr>
+            </thead>
+            <tbody>
+              {devices.map((device) => (
+                <DeviceRow device={device} live={device.runId ? overlay[device.runId] : undefined} key={device.deviceId} />
+              ))}
+            </tbody>
+          </table>
+        </Panel>
+        <Panel title="Campaign events">
+          <ol class="events">
+            {[...events].reverse().slice(0, 40).map((event) => (
+              <li key={event.id}>
+                <span class="mono muted">{clock(event.at)}</span>
+                <span>{event.message}</span>
+                <span class="muted small">{event.actor}</span>
+              </li>
             ))}
-          </tbody>
-        </table>
-      </Panel>
+          </ol>
+        </Panel>
+      </div>
     </div>
   );
 }

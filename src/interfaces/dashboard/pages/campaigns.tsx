@@ -1,15 +1,21 @@
-// Every campaign with its state, wave under way and counters.
+// Every campaign with its state, the wave under way and its counters.
 import { CampaignActions } from '../components/campaign-actions.tsx';
 import { Badge, Counts, Failure, Loading, Panel, StackedBar } from '../components/ui.tsx';
-import { ago } from '../format.ts';
+import { ago, words } from '../format.ts';
 import { useApi, useTick } from '../hooks.ts';
-import { normalizeCampaign } from '../types.ts';
+import { doneOf, stageName, totalOf, type CampaignJson } from '../types.ts';
+
+function waveCell(c: CampaignJson): string {
+  const waves = c.stages.filter((s) => s.kind === 'wave').length;
+  if (!c.stage) return waves ? `${waves} waves` : '—';
+  return c.stage.kind === 'wave' ? `${c.stage.number} / ${waves}` : stageName(c.stage);
+}
 
 export function CampaignsPage() {
   useTick();
-  const list = useApi<unknown[]>('/api/campaigns', { campaignChanged: () => true, runChanged: (e) => e.progress === undefined }, 1000);
+  const list = useApi<CampaignJson[]>('/api/campaigns', { campaignChanged: () => true }, 1000);
   if (!list.data) return list.error ? <Failure error={list.error} /> : <Loading />;
-  const campaigns = list.data.map(normalizeCampaign);
+  const campaigns = list.data;
   return (
     <div class="page">
       <Panel title={`Campaigns (${campaigns.length})`}>
@@ -18,27 +24,39 @@ export function CampaignsPage() {
             <tr>
               <th>Campaign</th>
               <th>State</th>
-              <th>Image</th>
+              <th>Version</th>
               <th>Wave</th>
-              <th class="w-bar">Devices</th>
-              <th>Counters</th>
+              <th class="w-bar">Progress</th>
+              <th>Devices</th>
               <th>Created</th>
               <th class="right">Actions</th>
             </tr>
           </thead>
           <tbody>
-            {campaigns.map((c) => (
-              <tr key={c.id}>
-                <td><a href={`/campaigns/${encodeURIComponent(c.id)}`}>{c.name}</a></td>
-                <td><Badge state={c.state} /></td>
-                <td class="mono">{c.image || '—'}</td>
-                <td class="nowrap">{c.waves.length > 0 ? `${Math.min((c.wave ?? 0) + 1, c.waves.length)} / ${c.waves.length}` : '—'}</td>
-                <td><StackedBar counters={c.counters} total={c.total} /></td>
-                <td><Counts counters={c.counters} /></td>
-                <td class="muted nowrap">{ago(c.createdAt)}</td>
-                <td class="right actions"><CampaignActions campaign={c} onDone={list.reload} /></td>
-              </tr>
-            ))}
+            {campaigns.map((c) => {
+              const total = totalOf(c.counters);
+              return (
+                <tr key={c.id} data-campaign={c.id}>
+                  <td>
+                    <a href={`/campaigns/${encodeURIComponent(c.id)}`}>{c.name}</a>
+                    <div class="muted mono small">{c.id}</div>
+                  </td>
+                  <td>
+                    <Badge state={c.state} />
+                    {c.pauseCause && <div class="muted small">by {words(c.pauseCause)}</div>}
+                  </td>
+                  <td class="mono">{c.imageVersion}</td>
+                  <td class="nowrap">{waveCell(c)}</td>
+                  <td>
+                    <StackedBar counters={c.counters} total={total} />
+                    <div class="muted small">{doneOf(c.counters)} of {total} done</div>
+                  </td>
+                  <td><Counts counters={c.counters} /></td>
+                  <td class="muted nowrap">{ago(c.createdAt)}</td>
+                  <td class="right actions"><CampaignActions campaign={c} onDone={list.reload} /></td>
+                </tr>
+              );
+            })}
             {campaigns.length === 0 && (
               <tr>
                 <td colSpan={8} class="muted pad">No campaigns yet. Start one with <code>safeflash campaign create</code>.</td>

@@ -5,9 +5,7 @@ import { ActionButton } from '../components/actions.tsx';
 import { Badge, Counts, Failure, Loading, Panel, Progress, StackedBar, Stat } from '../components/ui.tsx';
 import { ago, words } from '../format.ts';
 import { useApi, useLive, useTick } from '../hooks.ts';
-import { normalizeCampaign, type DeviceJson, type RunJson } from '../types.ts';
-
-const activeCampaignStates = new Set(['running', 'paused', 'awaitingApproval', 'waiting', 'pending', 'scheduled']);
+import { finalCampaignStates, totalOf, type CampaignJson, type DeviceJson, type RunJson } from '../types.ts';
 
 function latestRunPerDevice(runs: RunJson[]): Map<number, RunJson> {
   const latest = new Map<number, RunJson>();
@@ -26,7 +24,7 @@ export function FleetPage() {
   useTick();
   const devices = useApi<DeviceJson[]>('/api/devices', { deviceChanged: () => true, runChanged: (e) => e.state !== 'running' && e.progress === undefined }, 1000);
   const runs = useApi<RunJson[]>('/api/runs?limit=1000', { runChanged: (e) => e.progress === undefined }, 1000);
-  const campaigns = useApi<unknown[]>('/api/campaigns', { campaignChanged: () => true }, 1000);
+  const campaigns = useApi<CampaignJson[]>('/api/campaigns', { campaignChanged: () => true }, 1000);
   const [progress, setProgress] = useState<Record<string, number>>({});
   useLive('runChanged', (event) => {
     if (event.progress !== undefined) setProgress((current) => ({ ...current, [event.runId]: event.progress! }));
@@ -40,8 +38,8 @@ export function FleetPage() {
   const byVersion = tally(devices.data, (d) => d.runningVersion ?? 'unknown');
   const byModel = tally(devices.data, (d) => d.model ?? 'unknown');
   const waiting = runs.data.filter((run) => run.state === 'waiting');
-  const campaignList = (campaigns.data ?? []).map(normalizeCampaign);
-  const activeCampaigns = campaignList.filter((c) => activeCampaignStates.has(c.state));
+  const campaignList = campaigns.data ?? [];
+  const activeCampaigns = campaignList.filter((c) => !finalCampaignStates.includes(c.state));
   const names = new Map(devices.data.map((d) => [d.id, d.name]));
   const total = devices.data.length;
 
@@ -84,7 +82,7 @@ export function FleetPage() {
                   <span>{c.name}</span>
                   <Badge state={c.state} />
                   <span class="grow">
-                    <StackedBar counters={c.counters} total={c.total} />
+                    <StackedBar counters={c.counters} total={totalOf(c.counters)} />
                   </span>
                 </a>
               ))}
