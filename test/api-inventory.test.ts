@@ -1,7 +1,7 @@
 // The manager's HTTP API against a real manager (embedded PostgreSQL, DBOS) and a real virtual fleet on
 // loopback: inventory (add, discover, list, remove, import), refusals of bad input, OpenAPI, metrics.
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,9 +21,10 @@ let manager: Manager;
 let fleet: Fleet;
 let block: string;
 let fleetPort: number;
+let token: string;
 
 async function api(method: string, path: string, body?: unknown, contentType?: string) {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   let payload: string | Blob | undefined;
   if (body !== undefined) {
     headers['content-type'] = contentType ?? 'application/json';
@@ -75,6 +76,7 @@ before(async () => {
     trustedKeyFiles: [keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile],
     logger: pino({ level: 'silent' }),
   });
+  token = (await readFile(manager.operatorTokenFile, 'utf8')).trim();
 });
 
 after(async () => {
@@ -301,7 +303,7 @@ describe('documents', () => {
   });
 
   test('/metrics counts requests and added devices', async () => {
-    const metrics = await fetch(`${manager.url}/metrics`).then((r) => r.text());
+    const metrics = await fetch(`${manager.url}/metrics`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text());
     assert.match(metrics, /safeflash_http_requests_total\{method="POST",route="\/api\/devices",status="201"\} 1/);
     assert.match(metrics, /safeflash_devices_added_total\{how="discover"\} 2/);
     assert.match(metrics, /safeflash_devices_added_total\{how="import"\} 4/);

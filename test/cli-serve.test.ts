@@ -65,7 +65,7 @@ describe('commands against a running manager', () => {
 
   before(async () => {
     serve = await startServe(['--data-dir', join(dir, 'manager'), '--http-port', '0', '--snmp-port', '0', '--tftp-port', '0', '--ftp-port', '0']);
-    env = { SAFEFLASH_SERVER: serve.url };
+    env = serve.env;
   });
 
   after(async () => {
@@ -154,7 +154,7 @@ describe('commands against a running manager', () => {
   });
 
   test('an unreachable manager is a failure (1), a malformed --server a usage error (2)', async () => {
-    const unreachable = await runCli(['device', 'list', '--server', 'http://127.0.0.1:1']);
+    const unreachable = await runCli(['device', 'list', '--server', 'http://127.0.0.1:1', '--token', serve.token]);
     assert.equal(unreachable.code, 1);
     assert.match(unreachable.stderr, /cannot reach the manager/);
     assert.equal((await runCli(['device', 'list', '--server', 'not a url'])).code, 2);

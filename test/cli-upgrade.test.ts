@@ -65,7 +65,7 @@ before(async () => {
     '--snmp-user', `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
     '--trusted-key', keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile,
   ]);
-  env = { SAFEFLASH_SERVER: serve.url };
+  env = serve.env;
   const discovered = await cli('device', 'discover', `127.6.${third}.0/29`, '--port', String(port), '--timeout-ms', '300', ...credentials);
   assert.equal(discovered.code, 0, discovered.stderr);
   assert.match(discovered.stdout, /2 devices answered \(2 added/);

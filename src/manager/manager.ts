@@ -23,8 +23,11 @@ import { registerProcedure, type Procedure } from './procedure/procedure.ts';
 import type { PhaseTimeouts } from './procedure/timeouts.ts';
 import { checkListeners, type Listener } from './startup/free-ports.ts';
 import { resumeOrphanRuns } from './startup/orphan-runs.ts';
+import { ensureOperatorToken } from './startup/operator-token.ts';
+import { observeRuns } from './run-observer.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { DeviceStore } from './store/devices.ts';
+import { TokenStore } from './store/tokens.ts';
 
 export interface ManagerOptions {
   /** Database (when embedded), images and backups. */
@@ -63,6 +66,8 @@ export interface Manager {
   metrics: ManagerMetrics;
   /** Changes to runs, campaigns and devices as they happen (the dashboard's event stream). */
   live: LiveEvents;
+  /** <dataDir>/operator.token: an operator API token, written (0600) on first start. */
+  operatorTokenFile: string;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -120,6 +125,8 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
 
     const metrics = new ManagerMetrics();
     const live = new LiveEvents((error) => logger.error({ err: error }, 'live event listener failed'));
+    const stopObserving = observeRuns({ live, files, metrics, pool: database.pool, log: logger });
+    stops.push({ what: 'run metrics', stop: async () => stopObserving() });
     let procedure: Procedure | undefined;
     const receiver = await NotificationReceiver.start({
       ...notify,
@@ -155,13 +162,15 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     // whose workflow never started (the manager died in between). See startup/orphan-runs.ts.
     await resumeOrphanRuns({ pool: database.pool, log: logger });
 
-    const app: FastifyInstance = buildApiServer({ inventory, files, procedure, campaigns, metrics, trustedKeyCount: trustedKeys.length }, logger);
+    const tokens = new TokenStore(database.pool);
+    const operatorTokenFile = await ensureOperatorToken(tokens, dataDir, logger);
+    const app: FastifyInstance = buildApiServer({ inventory, files, procedure, campaigns, metrics, live, tokens, trustedKeyCount: trustedKeys.length }, logger);
     await app.listen({ host: http.address, port: http.port });
     stops.push({ what: 'HTTP API', stop: () => app.close() });
     const bound = app.server.address();
     const httpEndpoint = typeof bound === 'object' && bound ? { address: http.address, port: bound.port } : http;
     const url = `http://${httpEndpoint.address}:${httpEndpoint.port}`;
-    logger.info({ url, notifyTarget: receiver.endpoint, tftp: files.endpoint('tftp'), ftp: files.endpoint('ftp'), dataDir, trustedKeys: trustedKeys.length }, 'manager started');
+    logger.info({ url, notifyTarget: receiver.endpoint, tftp: files.endpoint('tftp'), ftp: files.endpoint('ftp'), dataDir, operatorTokenFile, trustedKeys: trustedKeys.length }, 'manager started');
 
     let stopping: Promise<void> | undefined;
     return {
@@ -174,6 +183,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       inventory,
       metrics,
       live,
+      operatorTokenFile,
       logger,
       stop: () => (stopping ??= stopAll().then(() => logger.info('manager stopped'))),
     };

@@ -1,5 +1,6 @@
 // Runs `safeflash` as operators do, in a child process, and starts `safeflash serve` children.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const safeflashBin = join(import.meta.dirname, '..', '..', 'bin', 'safeflash.js');
@@ -29,6 +30,10 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
 export interface ServeProcess {
   child: ChildProcess;
   url: string;
+  /** The operator token the manager wrote to its data directory. */
+  token: string;
+  /** SAFEFLASH_SERVER and SAFEFLASH_TOKEN for CLI commands aimed at this manager. */
+  env: Record<string, string>;
   stderr(): string;
   /** Stops the manager with a signal and resolves with its exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -46,12 +51,15 @@ export function startServe(args: string[], timeoutMs = 90_000): Promise<ServePro
     }, timeoutMs);
     child.stderr!.on('data', (chunk) => {
       stderr += chunk;
-      const match = /API (http:\/\/[0-9.]+:[0-9]+)/.exec(stderr);
+      const match = /API (http:\/\/[0-9.]+:[0-9]+).*; operator token in (.+?); stop/.exec(stderr);
       if (match) {
         clearTimeout(timer);
+        const token = readFileSync(match[2]!, 'utf8').trim();
         resolve({
           child,
           url: match[1]!,
+          token,
+          env: { SAFEFLASH_SERVER: match[1]!, SAFEFLASH_TOKEN: token },
           stderr: () => stderr,
           stop: (signal = 'SIGTERM') => {
             if (child.exitCode === null) child.kill(signal);

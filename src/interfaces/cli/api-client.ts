@@ -1,6 +1,9 @@
-// The operator's commands talk to a running manager (`safeflash serve`) over its HTTP API. Failures
-// come back as one line: the manager's own message, or why it could not be reached.
-import { InvalidArgumentError, Option } from 'commander';
+// The operator's commands talk to a running manager (`safeflash serve`) over its HTTP API, with an API
+// token. Failures come back as one line: the manager's own message, or why it could not be reached.
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { managerDefaults } from '../../manager/manager-defaults.ts';
+import { operatorTokenFile } from '../../manager/startup/operator-token.ts';
 import { CommandFailure, UsageFailure } from './program.ts';
 
 export const defaultServer = 'http://127.0.0.1:8080';
@@ -26,6 +29,55 @@ function checkServerUrl(value: string): URL {
   return url;
 }
 
+/** How a command was told which token to use (see addAccessOptions). */
+interface AccessOptions {
+  token?: string;
+  /** A manager data directory named on the command line, whose operator.token is the token. */
+  dataDir?: string;
+}
+
+/** Set once per process by the preAction hook of the command that runs; see addAccessOptions. */
+let commandLineAccess: AccessOptions = {};
+
+/**
+ * Gives every command that talks to the manager (every command with --server) the options that name
+ * its token: --token (also $SAFEFLASH_TOKEN) and --data-dir (the manager's data directory, whose
+ * operator.token file is used when no token is given). Called once on the whole program, after every
+ * command is registered, so that no command has to repeat them.
+ */
+export function addAccessOptions(command: Command): void {
+  const talksToManager = command.options.some((o) => o.long === '--server');
+  if (talksToManager && !command.options.some((o) => o.long === '--token')) {
+    command
+      .addOption(new Option('--token <token>', 'API token (also $SAFEFLASH_TOKEN; default: the operator token file of the manager\'s data directory)'))
+      .addOption(new Option('--data-dir <dir>', 'the manager\'s data directory, whose operator.token is used when no token is given').default(managerDefaults.dataDir))
+      .hook('preAction', (_command, action) => {
+        const options = action.opts<{ token?: string; dataDir?: string }>();
+        commandLineAccess = {
+          ...(options.token ? { token: options.token } : {}),
+          ...(action.getOptionValueSource('dataDir') === 'cli' && options.dataDir ? { dataDir: options.dataDir } : {}),
+        };
+      });
+  }
+  for (const sub of command.commands) addAccessOptions(sub);
+}
+
+/** --token, then --data-dir's token file, then $SAFEFLASH_TOKEN, then the default data directory's file. */
+export function resolveToken(access: AccessOptions = commandLineAccess, env: NodeJS.ProcessEnv = process.env): string {
+  if (access.token) return access.token;
+  if (!access.dataDir && env.SAFEFLASH_TOKEN) return env.SAFEFLASH_TOKEN;
+  const file = operatorTokenFile(access.dataDir ?? managerDefaults.dataDir);
+  try {
+    const token = readFileSync(file, 'utf8').trim();
+    if (token !== '') return token;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new CommandFailure(`cannot read the API token from ${file}: ${(error as Error).message}`);
+  }
+  throw new CommandFailure(
+    `no API token: give --token TOKEN or set SAFEFLASH_TOKEN, or --data-dir DIR of the manager (it writes DIR/operator.token on first start; ${file} does not exist)`,
+  );
+}
+
 export class ApiError extends Error {
   override name = 'ApiError';
   constructor(
@@ -46,8 +98,11 @@ interface RequestOptions {
 
 export class ApiClient {
   readonly base: URL;
+  #token: string | undefined;
 
-  constructor(server: string) {
+  /** Without a token, the one the command line names (resolveToken), read when the first request is made. */
+  constructor(server: string, token?: string) {
+    this.#token = token;
     try {
       this.base = checkServerUrl(server);
     } catch (error) {
@@ -69,7 +124,8 @@ export class ApiClient {
 
   async request<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     const url = new URL(path, this.base);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    this.#token ??= resolveToken();
+    const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${this.#token}` };
     let body: string | Blob | undefined;
     if (options.raw) {
       headers['content-type'] = options.raw.contentType;
@@ -93,7 +149,8 @@ export class ApiClient {
     }
     if (!response.ok) {
       const answer = (parsed ?? {}) as { error?: string; problems?: string[] };
-      throw new ApiError(response.status, answer.error ?? `HTTP ${response.status}`, answer.problems ?? []);
+      const message = answer.error ?? `HTTP ${response.status}`;
+      throw new ApiError(response.status, response.status === 401 ? `${message}; give another with --token, SAFEFLASH_TOKEN or --data-dir` : message, answer.problems ?? []);
     }
     return parsed as T;
   }

@@ -9,6 +9,8 @@ import { registerUpgradeCommand } from './upgrade-command.ts';
 import { registerRunsCommands } from './runs-commands.ts';
 import { registerDecideCommand } from './decide-command.ts';
 import { registerBackupCommands } from './backup-commands.ts';
+import { registerTokenCommands } from './token-commands.ts';
+import { addAccessOptions } from './api-client.ts';
 
 const program = createProgram('safeflash', 'Safe software upgrades for fleets of SNMP-managed network equipment');
 registerDemoCommand(program);
@@ -20,5 +22,8 @@ registerDecideCommand(program);
 registerBackupCommands(program);
 registerImageCommands(program);
 registerTftpCommands(program);
+registerTokenCommands(program);
+// Last: gives every command registered above that talks to the manager its --token and --data-dir.
+addAccessOptions(program);
 
 await runProgram(program);

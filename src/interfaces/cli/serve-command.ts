@@ -88,7 +88,7 @@ async function serve(options: ServeOptions): Promise<void> {
   if ((options.trustedKey ?? []).length === 0) {
     manager.logger.warn('no trusted vendor key: images cannot be added until the manager is restarted with --trusted-key FILE');
   }
-  process.stderr.write(`safeflash manager: API ${manager.url}, notifications to ${manager.notifyTarget.address}:${manager.notifyTarget.port}; stop with Ctrl-C\n`);
+  process.stderr.write(`safeflash manager: API ${manager.url}, notifications to ${manager.notifyTarget.address}:${manager.notifyTarget.port}; operator token in ${manager.operatorTokenFile}; stop with Ctrl-C\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

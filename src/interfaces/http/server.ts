@@ -2,6 +2,8 @@
 // Prometheus metrics at /metrics. JSON logs through the pino logger it is given.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { registerAuth } from './auth.ts';
+import { registerTokenRoutes, tokenSchema } from './auth-routes.ts';
 import { errorHandler } from './errors.ts';
 import { collectOpenApi } from './openapi.ts';
 import { sharedSchemas } from './schemas.ts';
@@ -10,6 +12,8 @@ import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerImageRoutes } from './routes/images.ts';
 import { registerRunRoutes } from './routes/runs.ts';
 import { registerBackupRoutes } from './routes/backups.ts';
+import { registerDashboardRoutes } from './routes/dashboard.ts';
+import { registerEventRoutes } from './routes/events.ts';
 import { registerCampaignRoutes } from './routes/campaigns.ts';
 
 export const apiVersion = '1';
@@ -20,10 +24,11 @@ export function buildApiServer(services: ApiServices, logger: Logger): FastifyIn
     // Unknown fields are refused, not silently dropped: a misspelt option must not be ignored.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   }) as unknown as FastifyInstance;
-  for (const schema of sharedSchemas) app.addSchema(schema);
+  const schemas = [...sharedSchemas, tokenSchema];
+  for (const schema of schemas) app.addSchema(schema);
   // Plain text is no body this API takes: refused as an unsupported media type (415), not parsed.
   app.removeContentTypeParser('text/plain');
-  const openApi = collectOpenApi(app, sharedSchemas, { title: 'Safeflash manager API', version: apiVersion });
+  const openApi = collectOpenApi(app, schemas, { title: 'Safeflash manager API', version: apiVersion });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` });
@@ -32,10 +37,15 @@ export function buildApiServer(services: ApiServices, logger: Logger): FastifyIn
     services.metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
   });
 
+  registerAuth(app, services.tokens);
+
+  registerTokenRoutes(app, services.tokens);
   registerDeviceRoutes(app, services);
   registerBackupRoutes(app, services);
   registerImageRoutes(app, services);
   registerRunRoutes(app, services);
+  registerEventRoutes(app, services.live);
+  registerDashboardRoutes(app);
   registerCampaignRoutes(app, services.campaigns);
 
   app.get('/openapi.json', async () => openApi());

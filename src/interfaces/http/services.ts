@@ -5,6 +5,9 @@ import type { ManagerFiles } from '../../manager/files/manager-files.ts';
 import type { Procedure } from '../../manager/procedure/procedure.ts';
 import type { Campaigns } from '../../manager/campaigns/campaigns.ts';
 import type { ManagerMetrics } from './metrics.ts';
+import type { LiveEvents } from '../../manager/live-events.ts';
+import type { TokenCheck } from './auth.ts';
+import type { TokenService } from './auth-routes.ts';
 
 /** The part of the file service the API uses. */
 export type ImageService = Pick<ManagerFiles, 'addImage' | 'listImages' | 'image' | 'storeConfig' | 'listBackups'>;
@@ -15,6 +18,10 @@ export interface ApiServices {
   procedure: Procedure;
   campaigns: Campaigns;
   metrics: ManagerMetrics;
+  /** Changes as they happen, streamed to dashboards by /api/events. */
+  live: LiveEvents;
+  /** API tokens: checked on every request, managed under /api/tokens. */
+  tokens: TokenCheck & TokenService;
   /** How many vendor keys images are checked against; none means images cannot be added. */
   trustedKeyCount: number;
 }

@@ -113,4 +113,16 @@ export const schemaStatements = [
      PRIMARY KEY (protocol, file_name)
    )`,
   `CREATE INDEX IF NOT EXISTS file_offers_open ON safeflash.file_offers (server_address, server_port) WHERE state = 'open'`,
+  // API tokens (store/tokens.ts): only the SHA-256 of each secret is kept. A name is held by one token
+  // at a time until that token is revoked.
+  `CREATE TABLE IF NOT EXISTS safeflash.api_tokens (
+     id            serial PRIMARY KEY,
+     name          text NOT NULL,
+     role          text NOT NULL CHECK (role IN ('viewer', 'operator')),
+     secret_sha256 text NOT NULL,
+     created_at    timestamptz NOT NULL DEFAULT now(),
+     last_used_at  timestamptz,
+     revoked_at    timestamptz
+   )`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_active_name ON safeflash.api_tokens (name) WHERE revoked_at IS NULL`,
 ] as const;

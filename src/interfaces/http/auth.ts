@@ -1,0 +1,70 @@
+// Who may use the API. Every route under /api/ and /metrics needs a token (`Authorization: Bearer
+// <token>`); /openapi.json and the dashboard's page and files are public (they hold no data). A viewer
+// token reads (GET); an operator token does everything. Checked in onRequest, before a body is read, so
+// a client without a token cannot make the manager parse anything.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Role, TokenRecord, TokenStore } from '../../manager/store/tokens.ts';
+import { HttpProblem } from './errors.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route also takes the token as `?token=` (EventSource cannot send headers). */
+    tokenInQuery?: boolean;
+  }
+  interface FastifyRequest {
+    /** The token the request was authenticated with; null on public routes. */
+    access: TokenRecord | null;
+  }
+}
+
+export type TokenCheck = Pick<TokenStore, 'authenticate'>;
+
+/** The OpenAPI security scheme every protected route names. */
+export const securitySchemeName = 'bearerToken';
+export const securityScheme = {
+  type: 'http',
+  scheme: 'bearer',
+  description: 'An API token from `safeflash token create` (or the operator token file <data-dir>/operator.token). Viewer tokens may only GET.',
+} as const;
+
+const readMethods = new Set(['GET', 'HEAD']);
+
+/** Whether a route (by its registered path) needs a token. */
+export function isProtectedPath(path: string): boolean {
+  return path.startsWith('/api/') || path === '/metrics';
+}
+
+export function mayUse(role: Role, method: string): boolean {
+  return role === 'operator' || readMethods.has(method);
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+function queryToken(request: FastifyRequest): string | undefined {
+  const token = (request.query as Record<string, unknown> | undefined)?.token;
+  return typeof token === 'string' && token !== '' ? token : undefined;
+}
+
+function unauthorized(reply: FastifyReply, message: string): HttpProblem {
+  void reply.header('www-authenticate', 'Bearer realm="safeflash"');
+  return new HttpProblem(401, message);
+}
+
+export function registerAuth(app: FastifyInstance, tokens: TokenCheck): void {
+  app.decorateRequest('access', null);
+  app.addHook('onRequest', async (request, reply) => {
+    // The registered path when a route matched (what the router serves, however the URL was spelt);
+    // the URL's own path for one that did not, so that probing /api/ for routes needs a token too.
+    const path = request.is404 ? request.url.split('?')[0]! : request.routeOptions.url ?? '';
+    if (!isProtectedPath(path)) return;
+    const token = bearerToken(request.headers.authorization) ?? (request.routeOptions.config.tokenInQuery ? queryToken(request) : undefined);
+    if (!token) throw unauthorized(reply, 'no API token: send "Authorization: Bearer <token>" (a token from `safeflash token create`, or the file operator.token in the manager\'s data directory)');
+    const access = await tokens.authenticate(token);
+    if (!access) throw unauthorized(reply, 'the API token is not valid (unknown, malformed or revoked)');
+    if (!mayUse(access.role, request.method)) throw new HttpProblem(403, `a ${access.role} token may only read (GET); ${request.method} needs an operator token`);
+    request.access = access;
+  });
+}
