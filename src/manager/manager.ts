@@ -68,6 +68,8 @@ export interface Manager {
   live: LiveEvents;
   /** <dataDir>/operator.token: an operator API token, written (0600) on first start. */
   operatorTokenFile: string;
+  /** The HTTP server, for what only it knows (its routes). */
+  api: FastifyInstance;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -184,6 +186,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       metrics,
       live,
       operatorTokenFile,
+      api: app,
       logger,
       stop: () => (stopping ??= stopAll().then(() => logger.info('manager stopped'))),
     };

@@ -48,8 +48,8 @@ export function buildApiServer(services: ApiServices, logger: Logger): FastifyIn
   registerDashboardRoutes(app);
   registerCampaignRoutes(app, services.campaigns);
 
-  app.get('/openapi.json', async () => openApi());
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/openapi.json', { schema: { summary: 'This document (public)', tags: ['documents'] } }, async () => openApi());
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics (text exposition format); needs a token, viewer is enough', tags: ['documents'] } }, async (_request, reply) => {
     void reply.header('content-type', services.metrics.registry.contentType);
     return services.metrics.registry.metrics();
   });
