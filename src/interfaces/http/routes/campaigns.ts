@@ -154,14 +154,15 @@ function wavesWithCounters(stages: Array<{ index: number }>, devices: CampaignDe
 }
 
 export function registerCampaignRoutes(app: FastifyInstance, campaigns: Campaigns): void {
-  app.get<{ Querystring: { limit?: number } }>('/api/campaigns', {
+  app.get<{ Querystring: { limit?: string } }>('/api/campaigns', {
     schema: {
       summary: 'List campaigns, newest first',
       tags: ['campaigns'],
-      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } } },
+      // Query strings arrive as text (the server does not coerce types): a number of 1 to 4 digits.
+      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$', description: 'at most this many (default 100)' } } },
       response: { 200: { type: 'array', items: campaignSchema }, ...errorResponses },
     },
-  }, async (request) => campaigns.list(request.query.limit));
+  }, async (request) => campaigns.list(Math.min(1000, Number(request.query.limit ?? 100))));
 
   app.post<{ Body: CampaignRequest }>('/api/campaigns', {
     schema: {
