@@ -9,7 +9,7 @@ import type { CampaignRecord } from '../src/manager/store/campaigns.ts';
 import { startCampaignWorld, type CampaignWorld } from './campaign-world.ts';
 
 let world: CampaignWorld;
-const quick = { retries: 0, then: 'abort' };
+const quick = { retries: 0, then: 'abort' as const };
 const quickPolicy = { upgrade: quick, backup: quick, restore: quick, migrate: quick };
 
 before(async () => {
@@ -82,7 +82,7 @@ test('abort: no new run starts, runs under way end complete or rolled back, a wa
     else {
       assert.ok(['failed', 'notStarted'].includes(device.state), `${device.name}: ${device.state}`);
       assert.equal(now.runningVersion, before[i]!.runningVersion, `${device.name} runs its previous software`);
-      assert.equal(now.configDigest.toString('hex'), before[i]!.configDigest.toString('hex'), `${device.name} has its configuration`);
+      assert.equal(now.configDigest, before[i]!.configDigest, `${device.name} has its configuration`);
     }
   }
   assert.equal(done.devices[0]!.state, 'failed', 'the waiting run was answered abort and rolled back');

@@ -7,7 +7,8 @@ import type { CampaignRecord } from '../src/manager/store/campaigns.ts';
 import { maxSimultaneous, startCampaignWorld, type CampaignWorld } from './campaign-world.ts';
 
 let world: CampaignWorld;
-const quickPolicy = { upgrade: { retries: 0, then: 'abort' }, backup: { retries: 0, then: 'abort' }, restore: { retries: 0, then: 'abort' }, migrate: { retries: 0, then: 'abort' } };
+const quick = { retries: 0, then: 'abort' as const };
+const quickPolicy = { upgrade: quick, backup: quick, restore: quick, migrate: quick };
 
 before(async () => {
   world = await startCampaignWorld({ devices: 6 });

@@ -9,6 +9,7 @@ import { registerUpgradeCommand } from './upgrade-command.ts';
 import { registerRunsCommands } from './runs-commands.ts';
 import { registerDecideCommand } from './decide-command.ts';
 import { registerBackupCommands } from './backup-commands.ts';
+import { registerCampaignCommands } from './campaign-commands.ts';
 import { registerTokenCommands } from './token-commands.ts';
 import { addAccessOptions } from './api-client.ts';
 
@@ -20,6 +21,7 @@ registerUpgradeCommand(program);
 registerRunsCommands(program);
 registerDecideCommand(program);
 registerBackupCommands(program);
+registerCampaignCommands(program);
 registerImageCommands(program);
 registerTftpCommands(program);
 registerTokenCommands(program);
