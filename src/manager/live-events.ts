@@ -74,4 +74,8 @@ export class LiveEvents {
   listened(name: LiveEventName): boolean {
     return this.#emitter.listenerCount(name) > 0;
   }
+
+  listenerCount(name: LiveEventName): number {
+    return this.#emitter.listenerCount(name);
+  }
 }

@@ -23,7 +23,9 @@ function DeviceRow({ device, live }: { device: CampaignDeviceJson; live: RunOver
   const progress = upgraded.has(device.state) ? 100 : active ? (live?.progress ?? null) : null;
   const message = live?.lastEvent ?? device.message;
   const at = live?.at ?? device.updatedAt;
-  const cause = device.cause ?? (live?.cause && !active ? live.cause : null);
+  // A cause explains a device that did not simply upgrade; an upgraded one's "cause" is its success.
+  const explains = !upgraded.has(device.state) || device.state === 'recovered';
+  const cause = explains ? (device.cause ?? (live?.cause && !active ? live.cause : null)) : null;
   return (
     <tr data-device={device.name} data-state={state}>
       <td>{device.name}</td>
@@ -38,7 +40,7 @@ function DeviceRow({ device, live }: { device: CampaignDeviceJson; live: RunOver
         {message ? <span>{message}</span> : <span class="muted">—</span>}
         {message && at && <span class="muted"> · {ago(at)}</span>}
       </td>
-      <td class={cause && (failedStates.has(device.state) || device.state === 'offline' || device.state === 'recovered') ? 'cause' : 'muted'}>{cause ? words(cause) : '—'}</td>
+      <td class={cause && (failedStates.has(device.state) || device.state === 'offline') ? 'cause' : cause ? '' : 'muted'}>{cause ? words(cause) : '—'}</td>
       <td>{device.runId ? <a class="mono" href={`/runs/${device.runId}`}>{device.runId}</a> : <span class="muted">—</span>}</td>
     </tr>
   );

@@ -23,7 +23,7 @@ function tally<T>(items: T[], key: (item: T) => string): Array<[string, number]>
 export function FleetPage() {
   useTick();
   const devices = useApi<DeviceJson[]>('/api/devices', { deviceChanged: () => true, runChanged: (e) => e.state !== 'running' && e.progress === undefined }, 1000);
-  const runs = useApi<RunJson[]>('/api/runs?limit=1000', { runChanged: (e) => e.progress === undefined }, 1000);
+  const runs = useApi<RunJson[]>('/api/runs', { runChanged: (e) => e.progress === undefined }, 1000);
   const campaigns = useApi<CampaignJson[]>('/api/campaigns', { campaignChanged: () => true }, 1000);
   const [progress, setProgress] = useState<Record<string, number>>({});
   useLive('runChanged', (event) => {

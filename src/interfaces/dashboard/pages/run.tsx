@@ -40,7 +40,7 @@ export function RunPage() {
   if (!detail.data) return detail.error ? <Failure error={detail.error} /> : <Loading />;
   const { run, device, timeline, decisions } = detail.data;
   const final = run.outcome !== null;
-  const shownProgress = final ? null : (progress ?? detail.data.progress);
+  const shownProgress = final ? (run.state === 'verified' ? 100 : null) : (progress ?? detail.data.progress);
   const phases = run.kind === 'backup' ? ['preflight', 'backup'] : [...upgradePhases, ...(timeline.some((e) => e.phase === 'rollback') ? ['rollback'] : [])];
   const question = [...timeline].reverse().find((e) => e.kind === 'askedOperator');
   const decisionPath = `/api/runs/${encodeURIComponent(run.id)}/decision`;
@@ -118,7 +118,7 @@ export function RunPage() {
                 <td class="nowrap"><span class={`kind ${eventTone(event)}`}>{words(event.kind)}</span></td>
                 <td class="muted nowrap">{event.actor}</td>
                 <td>{event.message}</td>
-                <td class={event.cause ? 'cause' : 'muted'}>{event.cause ? words(event.cause) : ''}</td>
+                <td class={eventTone(event) === 'failed' || event.cause === 'failed' || event.cause === 'rolledBack' ? 'cause' : 'muted'}>{event.cause ? words(event.cause) : ''}</td>
               </tr>
             ))}
           </tbody>
