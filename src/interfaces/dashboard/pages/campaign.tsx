@@ -41,7 +41,7 @@ function DeviceRow({ device, live }: { device: CampaignDeviceJson; live: RunOver
         {message && at && <span class="muted"> · {ago(at)}</span>}
       </td>
       <td class={cause && (failedStates.has(device.state) || device.state === 'offline') ? 'cause' : cause ? '' : 'muted'}>{cause ? words(cause) : '—'}</td>
-      <td>{device.runId ? <a class="mono" href={`/runs/${device.runId}`}>{device.runId}</a> : <span class="muted">—</span>}</td>
+      <td class="nowrap">{device.runId ? <a class="mono" href={`/runs/${device.runId}`}>{device.runId}</a> : <span class="muted">—</span>}</td>
     </tr>
   );
 }
