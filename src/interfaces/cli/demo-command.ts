@@ -57,6 +57,7 @@ async function demo(options: DemoOptions): Promise<void> {
   try {
     const { manager, image } = world;
     say(`${stamp()} manager up at ${manager.url} (log: ${world.logFile}); image ${image.model} ${image.version} wants configuration format ${image.configFormat}`);
+    say(`${stamp()} the API and dashboard need a token: the operator token is in ${manager.operatorTokenFile} (e.g. curl -H "Authorization: Bearer $(cat ${manager.operatorTokenFile})" ${manager.url}/api/devices)`);
     const runs = new Map<string, { device: string; seen: Set<number> }>();
     for (const device of world.devices) {
       const run = await manager.procedure.startRun({ deviceId: device.id, imageSha256: image.sha256, policy: demoPolicy, startedBy: 'operator:demo' });
