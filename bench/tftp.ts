@@ -1,9 +1,12 @@
 // TFTP download throughput on loopback: our server, tftpd-hpa and atftpd, each fetched by the same
 // clients (atftp, curl, our `safeflash tftp get`) with the same files and options. Prints MiB/s per
 // run with the exact command that produced it. Every output is checked against the source SHA-256.
+// All servers run at once and each repetition fetches from every server in turn, so a burst of load
+// from other work on the machine hits them alike (lock-step transfers are very sensitive to it).
 //
-//   node --import tsx bench/tftp.ts            # full matrix (bounded: stops after 10 minutes)
-//   TFTP_BENCH_QUICK=1 node --import tsx bench/tftp.ts   # 32 MiB, a few settings (a few minutes at most)
+//   node --import tsx bench/tftp.ts            # full matrix (bounded: stops after 3.5 minutes per repetition)
+//   TFTP_BENCH_QUICK=1 node --import tsx bench/tftp.ts   # 32 MiB, a few settings (1.5 minutes per repetition at most)
+//   TFTP_BENCH_REPEATS=5 ...                   # repetitions per figure (default 3)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +19,7 @@ import { findProgram } from '../test/helpers/tools.ts';
 const quick = process.env.TFTP_BENCH_QUICK === '1' || process.argv.includes('--quick');
 const RUN_LIMIT_MS = 20_000;
 /** Loopback round trips on 2 cores vary a lot with where the scheduler puts the two processes: repeat. */
-const REPEATS = quick ? 2 : 3;
+const REPEATS = Math.min(10, Math.max(1, Number(process.env.TFTP_BENCH_REPEATS ?? 3) || 3));
 const MiB = 1024 * 1024;
 const TFTPD_HPA = '/opt/tftpd-hpa/usr/sbin/in.tftpd';
 const SAFEFLASH = resolve(import.meta.dirname, '..', 'bin', 'safeflash.js');
@@ -143,10 +146,37 @@ async function stopServer(child: ChildProcess): Promise<void> {
 
 const quote = (argv: string[]): string => argv.map((arg) => (/^[\w./:=@-]+$/.test(arg) ? arg : `'${arg}'`)).join(' ');
 
+interface RunningServer {
+  kind: ServerKind;
+  port: number;
+  child: ChildProcess;
+}
+
+/** One download: its MiB/s, or why it failed. */
+async function measure(client: Client, server: RunningServer, s: Setting, out: string, digest: string | undefined): Promise<number | string> {
+  const result = await runToEnd(client.command(server.port, s, out));
+  const seconds = client.reportedSeconds?.(result.stdout) ?? result.seconds;
+  try {
+    if (result.code !== 0) return `FAILED (exit ${result.code ?? 'killed after ' + RUN_LIMIT_MS / 1000 + ' s'}: ${result.stderr.trim().split('\n').pop() ?? ''})`;
+    if ((await fileDigest(out)) !== digest) return 'WRONG CONTENT';
+    return s.size / MiB / seconds;
+  } finally {
+    rmSync(out, { force: true });
+  }
+}
+
+function summary(rates: number[], failed: string | undefined): string {
+  if (failed !== undefined) return failed;
+  const sorted = [...rates].sort((a, b) => a - b);
+  return `best ${(sorted[sorted.length - 1] as number).toFixed(1).padStart(6)} MiB/s, median ${(sorted[Math.floor(sorted.length / 2)] as number).toFixed(1).padStart(6)}`;
+}
+
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'safeflash-bench-tftp-'));
   const outDir = mkdtempSync(join(tmpdir(), 'safeflash-bench-out-'));
-  const deadline = Date.now() + (quick ? 3 : 10) * 60_000;
+  // Bounded whatever the repetitions: about 1.5 (quick) or 3.5 minutes per repetition.
+  const deadline = Date.now() + (quick ? 1.5 : 3.5) * REPEATS * 60_000;
+  const running: RunningServer[] = [];
   try {
     const digests = new Map<string, string>();
     for (const s of settings()) {
@@ -155,48 +185,45 @@ async function main(): Promise<void> {
       writeFileSync(join(root, s.file), data);
       digests.set(s.file, createHash('sha256').update(data).digest('hex'));
     }
-    console.log(`TFTP download throughput on 127.0.0.1 (${quick ? 'quick subset' : 'full matrix'}); MiB/s over ${REPEATS} runs each`);
+    console.log(`TFTP download throughput on 127.0.0.1 (${quick ? 'quick subset' : 'full matrix'}); MiB/s over ${REPEATS} runs each, servers taking turns`);
     console.log('safeflash client: time reported by the CLI (transfer only, without Node.js start-up); others: wall time of the command\n');
-    for (const server of servers) {
-      if (!server.available) {
-        console.log(`# server ${server.name}: not installed, skipped`);
+    for (const kind of servers) {
+      if (!kind.available) {
+        console.log(`# server ${kind.name}: not installed, skipped`);
         continue;
       }
-      const { port, child } = await startServer(server, root);
-      console.log(`# server ${server.name}: ${quote(server.launch(root, port))}`);
-      try {
-        for (const s of settings()) {
-          for (const client of clients) {
-            if (s.windowsize > 1 && !client.windows) continue;
-            if (findProgram(client.command(port, s, '')[0] as string) === undefined) continue;
-            if (Date.now() > deadline) {
-              console.log('time budget spent: stopping here');
-              return;
-            }
-            const out = join(outDir, `${server.name}-${client.name}-${s.blksize}-${s.windowsize}-${s.file}`);
-            const argv = client.command(port, s, out);
-            const rates: number[] = [];
-            let failed: string | undefined;
-            for (let attempt = 0; attempt < REPEATS && failed === undefined; attempt += 1) {
-              const result = await runToEnd(argv);
-              const seconds = client.reportedSeconds?.(result.stdout) ?? result.seconds;
-              if (result.code !== 0) failed = `FAILED (exit ${result.code ?? 'killed after ' + RUN_LIMIT_MS / 1000 + ' s'}: ${result.stderr.trim().split('\n').pop() ?? ''})`;
-              else if ((await fileDigest(out)) !== digests.get(s.file)) failed = 'WRONG CONTENT';
-              else rates.push(s.size / MiB / seconds);
-              rmSync(out, { force: true });
-            }
-            rates.sort((a, b) => a - b);
-            const figure =
-              failed ??
-              `best ${(rates[rates.length - 1] as number).toFixed(1).padStart(6)} MiB/s, median ${(rates[Math.floor(rates.length / 2)] as number).toFixed(1).padStart(6)}`;
-            console.log(`${server.name.padEnd(9)} ${client.name.padEnd(9)} ${String(s.size / MiB).padStart(3)} MiB blksize ${String(s.blksize).padStart(4)} windowsize ${String(s.windowsize).padStart(2)}: ${figure}   $ ${quote(argv)}`);
+      const { port, child } = await startServer(kind, root);
+      running.push({ kind, port, child });
+      console.log(`# server ${kind.name}: ${quote(kind.launch(root, port))}`);
+    }
+    for (const s of settings()) {
+      for (const client of clients) {
+        if (s.windowsize > 1 && !client.windows) continue;
+        if (findProgram(client.command(0, s, '')[0] as string) === undefined) continue;
+        if (Date.now() > deadline) {
+          console.log('time budget spent: stopping here');
+          return;
+        }
+        const rates = new Map<RunningServer, number[]>(running.map((server) => [server, []]));
+        const failures = new Map<RunningServer, string>();
+        for (let attempt = 0; attempt < REPEATS; attempt += 1) {
+          for (const server of running) {
+            if (failures.has(server)) continue;
+            const out = join(outDir, `${server.kind.name}-${client.name}-${s.blksize}-${s.windowsize}-${s.file}`);
+            const rate = await measure(client, server, s, out, digests.get(s.file));
+            if (typeof rate === 'string') failures.set(server, rate);
+            else rates.get(server)?.push(rate);
           }
         }
-      } finally {
-        await stopServer(child);
+        for (const server of running) {
+          const figure = summary(rates.get(server) ?? [], failures.get(server));
+          const argv = client.command(server.port, s, join(outDir, 'out'));
+          console.log(`${server.kind.name.padEnd(9)} ${client.name.padEnd(9)} ${String(s.size / MiB).padStart(3)} MiB blksize ${String(s.blksize).padStart(4)} windowsize ${String(s.windowsize).padStart(2)}: ${figure}   $ ${quote(argv)}`);
+        }
       }
     }
   } finally {
+    for (const { child } of running) await stopServer(child);
     rmSync(root, { recursive: true, force: true });
     rmSync(outDir, { recursive: true, force: true });
   }
