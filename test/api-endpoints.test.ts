@@ -126,10 +126,13 @@ describe('runs', () => {
     assert.equal(all.json.length, 1);
     assert.equal((await api('GET', `/api/runs?device=${deviceName}&state=verified`)).json.length, 1);
     assert.equal((await api('GET', '/api/runs?state=failed')).json.length, 0);
+    const limited = await api('GET', '/api/runs?limit=1');
+    assert.equal(limited.status, 200, limited.text);
+    assert.equal(limited.json.length, 1);
   });
 
   test('a bad query is 400, an unknown device 404', async () => {
-    for (const query of ['limit=many', 'state=happy', 'colour=red', `device=${'x'.repeat(65)}`]) {
+    for (const query of ['limit=many', 'limit=0', 'limit=1001', 'state=happy', 'colour=red', `device=${'x'.repeat(65)}`]) {
       const answer = await api('GET', `/api/runs?${query}`);
       assert.equal(answer.status, 400, `${query}: ${answer.text}`);
       assert.ok(answer.json.error.length > 0);

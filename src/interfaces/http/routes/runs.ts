@@ -35,21 +35,22 @@ export async function runNamed(services: ApiServices, id: string): Promise<RunRe
 export function registerRunRoutes(app: FastifyInstance, services: ApiServices): void {
   const { procedure, metrics } = services;
 
-  app.get<{ Querystring: { device?: string; state?: RunState; limit?: number } }>('/api/runs', {
+  app.get<{ Querystring: { device?: string; state?: RunState; limit?: string } }>('/api/runs', {
     schema: {
       summary: 'List runs, newest first',
       tags: ['runs'],
       querystring: {
         type: 'object',
         additionalProperties: false,
-        properties: { device: { type: 'string', maxLength: 64 }, limit: { type: 'integer', minimum: 1, maximum: 1000 }, state: { type: 'string', enum: ['running', 'waiting', 'verified', 'failed', 'rolledBack', 'aborted'] } },
+        properties: { device: { type: 'string', maxLength: 64 }, // Query strings are text and the server does not coerce types: a number is a pattern.
+        limit: { type: 'string', pattern: '^(1000|[1-9][0-9]{0,2})$', description: 'at most this many (1 to 1000, default 100)' }, state: { type: 'string', enum: ['running', 'waiting', 'verified', 'failed', 'rolledBack', 'aborted'] } },
       },
       response: { 200: { type: 'array', items: { $ref: 'Run#' } }, ...errorResponses },
     },
   }, async (request) => {
     const device = request.query.device ? await deviceNamed(services, request.query.device) : undefined;
     const { state, limit } = request.query;
-    return procedure.runs.list({ ...(device ? { deviceId: device.id } : {}), ...(state ? { state } : {}), ...(limit ? { limit } : {}) });
+    return procedure.runs.list({ ...(device ? { deviceId: device.id } : {}), ...(state ? { state } : {}), ...(limit ? { limit: Number(limit) } : {}) });
   });
 
   app.post<{ Body: { device: string; image: string; policy?: PolicyRequest; operator?: string } }>('/api/runs', {
