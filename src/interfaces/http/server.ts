@@ -15,12 +15,13 @@ import { registerBackupRoutes } from './routes/backups.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerCampaignRoutes } from './routes/campaigns.ts';
+import { requestLogSerializer } from './request-log.ts';
 
 export const apiVersion = '1';
 
 export function buildApiServer(services: ApiServices, logger: Logger): FastifyInstance {
   const app = Fastify({
-    loggerInstance: logger,
+    loggerInstance: logger.child({}, { serializers: { req: requestLogSerializer } }),
     // Unknown fields are refused, not silently dropped: a misspelt option must not be ignored.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   }) as unknown as FastifyInstance;
