@@ -6,7 +6,7 @@
 // (its Node.js process and its PostgreSQL processes, from /proc) and peak memory, with the command.
 //
 //   node --import tsx bench/fleet.ts --devices 100
-//   node --import tsx bench/fleet.ts --devices 1000 [--reboot-ms 200] [--limit-seconds S]
+//   node --import tsx bench/fleet.ts --devices 1000 [--reboot-ms 200] [--limit-seconds S] [--manager-profile DIR] [--pg-statements]
 //
 // Bounded: gives up waiting after --limit-seconds (default 60 s + 0.9 s per device) and says so. Every
 // run removes what it made: both processes (and PostgreSQL) are stopped, the temporary directory removed.
@@ -41,6 +41,10 @@ const { values: args } = parseArgs({
     'reboot-ms': { type: 'string', default: '200' },
     'limit-seconds': { type: 'string' },
     'start-width': { type: 'string', default: '16' },
+    /** Where the manager writes a V8 CPU profile (.cpuprofile) when it stops: what its CPU seconds went to. */
+    'manager-profile': { type: 'string' },
+    /** Print the statements PostgreSQL ran most often (needs a PostgreSQL started with pg_stat_statements preloaded). */
+    'pg-statements': { type: 'boolean', default: false },
   },
 });
 
@@ -106,8 +110,9 @@ async function startFleet(): Promise<{ fleet: BenchChild; port: number; trustedK
 }
 
 async function startManager(trustedKey: string): Promise<{ manager: BenchChild; api: ManagerApi }> {
+  const profile = args['manager-profile'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['manager-profile'])}`] : [];
   const manager = startChild('manager', [
-    managerBin, 'serve', '--data-dir', join(dir, 'manager'),
+    ...profile, managerBin, 'serve', '--data-dir', join(dir, 'manager'),
     '--http-port', '0', '--snmp-port', '0', '--tftp-port', '0', '--ftp-port', '0', '--trusted-key', trustedKey,
   ], join(dir, 'manager.log'));
   children.push(manager);
@@ -245,6 +250,8 @@ async function main(): Promise<number> {
   const image = await api.call<{ sha256: string }>('POST', '/api/images', { raw: signedImage(), timeoutMs: 120_000 });
 
   const stats = await PostgresStats.connect(join(dir, 'manager', 'postgres'), (reason) => note(`no PostgreSQL statistics: ${reason}`));
+  const countingStatements = args['pg-statements'] && stats ? await stats.countStatements() : false;
+  if (args['pg-statements'] && !countingStatements) note('--pg-statements: pg_stat_statements is not preloaded in this PostgreSQL; no statement counts');
   const before = await stats?.read();
   const sampler = new TreeSampler(manager.pid, isPostgres);
   const fleetSampler = new TreeSampler(fleet.pid);
@@ -268,6 +275,8 @@ async function main(): Promise<number> {
   sampler.stop();
   fleetSampler.stop();
   const after = await stats?.read();
+  const statements = countingStatements ? await stats!.topStatements(25) : [];
+  const steps = args['pg-statements'] && stats ? await stats.stepsByName().catch(() => []) : [];
   await stats?.close();
   // Read after the measurement: a thousand timelines are work for the manager that no upgrade needs.
   const details: RunDetailJson[] = [];
@@ -277,6 +286,15 @@ async function main(): Promise<number> {
   const finish: Finish = { runs: details.map((d) => d.run), details, gaveUp };
   report(finish, sampler, fleetSampler, before && after ? { before, after } : undefined, firstPost, lastPost, loadAtStart);
   if (refused.length) say(`${refused.length} runs refused at start; first: ${refused[0]}`);
+  if (statements.length > 0) {
+    const total = statements.reduce((sum, s) => sum + s.calls, 0);
+    say(`most frequent statements (top 25: ${total} calls, ${(total / devices).toFixed(0)} per device):`);
+    for (const s of statements) say(`  ${String(s.calls).padStart(8)} calls ${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.query.slice(0, 150)}`);
+  }
+  if (steps.length > 0) {
+    const total = steps.reduce((sum, s) => sum + s.count, 0);
+    say(`durable steps recorded: ${total} (${(total / devices).toFixed(1)} per device): ${steps.map((s) => `${s.name} ${(s.count / devices).toFixed(1)}`).join(', ')}`);
+  }
   return finish.gaveUp || refused.length > 0 ? 1 : 0;
 }
 

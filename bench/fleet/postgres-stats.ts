@@ -40,6 +40,39 @@ export class PostgresStats {
     return { commits: Number(row.commits), rowsWritten: Number(row.written), walBytes: Number(row.wal) };
   }
 
+  /**
+   * Starts counting statements with pg_stat_statements; false when PostgreSQL was not started with it
+   * in shared_preload_libraries (the manager does not load it: this is for diagnosis only).
+   */
+  async countStatements(): Promise<boolean> {
+    try {
+      await this.client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      await this.client.query('SELECT pg_stat_statements_reset()');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The statements run most often since countStatements(), with their calls and execution time. */
+  async topStatements(count: number): Promise<Array<{ calls: number; ms: number; query: string }>> {
+    const { rows } = await this.client.query<{ calls: string; ms: string; query: string }>(
+      `SELECT calls, total_exec_time AS ms, regexp_replace(query, '[[:space:]]+', ' ', 'g') AS query
+         FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+        ORDER BY calls DESC LIMIT $1`,
+      [count],
+    );
+    return rows.map((r) => ({ calls: Number(r.calls), ms: Number(r.ms), query: r.query }));
+  }
+
+  /** Durable steps DBOS recorded, by function name: what a run costs in recorded operations. */
+  async stepsByName(): Promise<Array<{ name: string; count: number }>> {
+    const { rows } = await this.client.query<{ name: string; count: string }>(
+      'SELECT function_name AS name, count(*) AS count FROM dbos.operation_outputs GROUP BY 1 ORDER BY 2 DESC',
+    );
+    return rows.map((r) => ({ name: r.name, count: Number(r.count) }));
+  }
+
   close(): Promise<void> {
     return this.client.end();
   }
