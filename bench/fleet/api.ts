@@ -54,9 +54,8 @@ export class ManagerApi {
   }
 
   /**
-   * Runs in a state, newest first: at most 100, the list's default size. A `limit` in the query is refused
-   * (HTTP 400 "querystring.limit must be integer": the API validates with coerceTypes off, so a query
-   * string number never passes as an integer), hence per-state lists and per-run reads.
+   * Runs in a state, newest first: at most 100, the list's default size. Asking by state keeps each poll
+   * small however large the fleet (and `?limit=` was refused before 33a5aaa).
    */
   runsIn(state: string): Promise<RunJson[]> {
     return this.call<RunJson[]>('GET', `/api/runs?state=${state}`);
