@@ -35,6 +35,12 @@ test('the demo upgrades a fleet with injected faults: every device verified, its
     assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => row(n)[3]), ['0', '1', '1', '1', '0', '1']);
     assert.match(result.stdout, new RegExp(`${prefix}\\.5 .*no notification of operation \\d+'s end: read from its row`));
     assert.doesNotMatch(result.stderr, /DeprecationWarning/);
+    // A campaign in waves: 10% (1 device), 50% (3 in all), 100% (6); the four that met a fault count as recovered.
+    assert.match(result.stdout, /wave 1: 1 devices[\s\S]*wave 2: 2 devices[\s\S]*wave 3: 3 devices/);
+    assert.match(result.stdout, /campaign completed: 2 verified, 4 recovered/);
+    // Wave 2 holds devices 2 and 3, both of which met a fault: past the 60% threshold, so it paused.
+    assert.match(result.stdout, /the campaign paused \(threshold\)/);
+    assert.match(result.stdout, /watch it live: http:\/\/127\.0\.0\.1:\d+\//);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

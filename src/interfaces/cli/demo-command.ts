@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { isLoopback } from '../../agent/loopback-addresses.ts';
-import type { RunRecord } from '../../manager/store/records.ts';
+import { finalCampaignStates } from '../../manager/campaigns/model.ts';
 import { demoFaults, startDemoWorld } from './demo/demo-world.ts';
 import { demoRow, demoTable } from './demo/demo-report.ts';
 import { CommandFailure, ExitCode, integerOption } from './program.ts';
@@ -26,10 +26,8 @@ const newConfigFormat = 2;
 const demoPolicy = { backup: { retries: 2, backoffSeconds: 1, then: 'abort' }, upgrade: { retries: 2, backoffSeconds: 1, then: 'abort' }, migrate: { retries: 0, backoffSeconds: 1, then: 'abort' }, restore: { retries: 2, backoffSeconds: 1, then: 'abort' } } as const;
 /** Bounded: a demo that has not finished by then reports what it has. */
 const demoLimitMs = 10 * 60_000;
-
-function isFinal(run: RunRecord | undefined): boolean {
-  return run?.outcome !== null && run?.outcome !== undefined;
-}
+/** Cumulative shares of the fleet: a first small wave, then half, then everyone. */
+const demoWaves = '10%,50%,100%';
 
 async function demo(options: DemoOptions): Promise<void> {
   const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -58,34 +56,44 @@ async function demo(options: DemoOptions): Promise<void> {
     const { manager, image } = world;
     say(`${stamp()} manager up at ${manager.url} (log: ${world.logFile}); image ${image.model} ${image.version} wants configuration format ${image.configFormat}`);
     say(`${stamp()} the API and dashboard need a token: the operator token is in ${manager.operatorTokenFile} (e.g. curl -H "Authorization: Bearer $(cat ${manager.operatorTokenFile})" ${manager.url}/api/devices)`);
-    const runs = new Map<string, { device: string; seen: Set<number> }>();
-    for (const device of world.devices) {
-      const run = await manager.procedure.startRun({ deviceId: device.id, imageSha256: image.sha256, policy: demoPolicy, startedBy: 'operator:demo' });
-      runs.set(run.id, { device: device.name, seen: new Set() });
-    }
-    say(`${stamp()} ${runs.size} durable runs started`);
+    const campaign = await manager.campaigns.create(
+      { name: 'demo', image: image.sha256, devices: world.devices.map((d) => d.name), waves: demoWaves, maxConcurrent: 8, threshold: '60%', policy: demoPolicy },
+      'operator:demo',
+    );
+    say(`${stamp()} campaign ${campaign.id}: waves ${demoWaves}, at most 8 runs at once`);
+    say(`${stamp()} watch it live: ${manager.url}/ (token in ${manager.operatorTokenFile})`);
 
     // Live progress: every new line of every run's timeline, as it is recorded.
-    const finished = new Map<string, RunRecord>();
-    while (finished.size < runs.size && Date.now() - started < demoLimitMs) {
-      for (const [runId, view] of runs) {
-        if (finished.has(runId)) continue;
-        const timeline = await manager.procedure.runs.timeline(runId);
+    const seen = new Set<number>();
+    let wave: number | undefined;
+    let detail = await manager.campaigns.detail(campaign.id);
+    while (!finalCampaignStates.includes(detail.campaign.state) && Date.now() - started < demoLimitMs) {
+      const stage = detail.campaign.stage;
+      if (stage && stage.index !== wave) {
+        wave = stage.index;
+        say(`${stamp()} ${stage.kind === 'wave' ? 'wave' : 'retry round'} ${stage.number}: ${stage.size} devices`);
+      }
+      for (const device of detail.devices) {
+        if (!device.runId) continue;
         // By id, not by position: events of concurrent steps can commit out of order.
-        for (const event of timeline) {
-          if (view.seen.has(event.id)) continue;
-          view.seen.add(event.id);
-          say(`${stamp()} ${view.device.padEnd(15)} ${event.phase.padEnd(9)} ${event.message}`);
+        for (const event of await manager.procedure.runs.timeline(device.runId)) {
+          if (seen.has(event.id)) continue;
+          seen.add(event.id);
+          say(`${stamp()} ${device.name.padEnd(15)} ${event.phase.padEnd(9)} ${event.message}`);
         }
-        const run = await manager.procedure.runs.get(runId);
-        if (run && isFinal(run)) finished.set(runId, run);
+      }
+      if (detail.campaign.state === 'paused') {
+        // A real operator looks first; the demo says what happened and carries on.
+        say(`${stamp()} the campaign paused (${detail.campaign.pauseCause ?? 'no cause'}): a wave reached its failure threshold, recovered runs included; the demo resumes it`);
+        await manager.campaigns.resume(campaign.id, 'operator:demo');
       }
       await sleep(500);
+      detail = await manager.campaigns.detail(campaign.id);
     }
-
+    const runs = new Map(detail.devices.flatMap((d) => (d.runId ? [[d.runId, { device: d.name }] as const] : [])));
     const rows = [];
     for (const [runId, view] of runs) {
-      const run = finished.get(runId) ?? (await manager.procedure.runs.get(runId));
+      const run = await manager.procedure.runs.get(runId);
       if (run) rows.push(demoRow(run, await manager.procedure.runs.timeline(runId), view.device, world.fleet));
     }
     rows.sort((a, b) => a.device.localeCompare(b.device, undefined, { numeric: true }));
@@ -93,8 +101,9 @@ async function demo(options: DemoOptions): Promise<void> {
     say('');
     say(demoTable(rows));
     say('');
-    say(`${verified} of ${rows.length} devices verified on ${newVersion} with their configuration migrated to format ${newConfigFormat}, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    if (verified !== rows.length) process.exitCode = ExitCode.failure;
+    say(`campaign ${detail.campaign.state}: ${Object.entries(detail.campaign.counters).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`).join(', ')}`);
+    say(`${verified} of ${world.devices.length} devices verified on ${newVersion} with their configuration migrated to format ${newConfigFormat}, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (verified !== world.devices.length) process.exitCode = ExitCode.failure;
 
     if (options.keepRunning) {
       say(`the manager and the fleet keep running at ${manager.url}; stop with Ctrl-C`);
