@@ -11,12 +11,13 @@
 // Bounded: gives up waiting after --limit-seconds (default 60 s + 0.9 s per device) and says so. Every
 // run removes what it made: both processes (and PostgreSQL) are stopped, the temporary directory removed.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureVendorSoftware, factoryImagePath, vendorKeyPrefix } from '../src/agent/vendor-key.ts';
+import { operatorTokenFile } from '../src/manager/startup/operator-token.ts';
 import { packImage } from '../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../src/protocol/keys.ts';
 import { finalStates, inParallel, ManagerApi, type DeviceJson, type RunDetailJson, type RunJson } from './fleet/api.ts';
@@ -117,7 +118,9 @@ async function startManager(trustedKey: string): Promise<{ manager: BenchChild; 
   ], join(dir, 'manager.log'));
   children.push(manager);
   const match = await manager.waitFor(/API (http:\/\/[0-9.]+:[0-9]+)/, 120_000);
-  return { manager, api: new ManagerApi(match[1]!) };
+  // The manager writes its first operator token there before its API listens.
+  const token = readFileSync(operatorTokenFile(join(dir, 'manager')), 'utf8').trim();
+  return { manager, api: new ManagerApi(match[1]!, token) };
 }
 
 function signedImage(): Buffer {

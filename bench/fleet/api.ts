@@ -30,10 +30,14 @@ export interface DeviceJson {
 export const finalStates = new Set(['verified', 'failed', 'rolledBack', 'aborted']);
 
 export class ManagerApi {
-  constructor(readonly url: string) {}
+  /** `token`: an API token (the bench uses the operator token the manager writes in its data directory). */
+  constructor(
+    readonly url: string,
+    private readonly token: string,
+  ) {}
 
   async call<T>(method: string, path: string, body?: { json?: unknown; raw?: Buffer; timeoutMs?: number }): Promise<T> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     let payload: string | Uint8Array<ArrayBuffer> | undefined;
     if (body?.json !== undefined) {
       headers['content-type'] = 'application/json';
