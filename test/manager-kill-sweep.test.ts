@@ -7,7 +7,6 @@ import { after, before, test } from 'node:test';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { createRun } from '../src/manager/procedure/start-run.ts';
 import { resumeOrphanRuns, runResumedKind, type OrphanSweepLog } from '../src/manager/startup/orphan-runs.ts';
-import { startRunWorkflow } from '../src/manager/startup/registered-workflow.ts';
 import { DeviceStore } from '../src/manager/store/devices.ts';
 import { ImageStore } from '../src/manager/store/images.ts';
 import type { ImageRecord, RunRecord } from '../src/manager/store/records.ts';
@@ -60,11 +59,11 @@ test('sweeps at once and repeated starts of an orphaned run: its workflow runs o
   const offersBefore = await backupOffers();
 
   const sweeps = await Promise.all([
-    resumeOrphanRuns({ pool: h.database.pool, log: quiet }),
-    resumeOrphanRuns({ pool: h.database.pool, log: quiet }),
-    resumeOrphanRuns({ pool: h.database.pool, log: quiet }),
-    startRunWorkflow(run),
-    startRunWorkflow(run),
+    resumeOrphanRuns({ pool: h.database.pool, log: quiet, start: (r) => h.procedure.resume(r) }),
+    resumeOrphanRuns({ pool: h.database.pool, log: quiet, start: (r) => h.procedure.resume(r) }),
+    resumeOrphanRuns({ pool: h.database.pool, log: quiet, start: (r) => h.procedure.resume(r) }),
+    h.procedure.resume(run),
+    h.procedure.resume(run),
   ]);
   for (const sweep of sweeps.slice(0, 3) as Array<Awaited<ReturnType<typeof resumeOrphanRuns>>>) assert.deepEqual(sweep.failed, []);
 
@@ -82,16 +81,16 @@ test('sweeps at once and repeated starts of an orphaned run: its workflow runs o
 
   // Started again once it has ended: nothing happens, on the device or in the timeline.
   const status = await DBOS.getWorkflowStatus(run.id);
-  await startRunWorkflow(run);
+  await h.procedure.resume(run);
   assert.equal((await DBOS.getWorkflowStatus(run.id))?.status, status?.status);
   assert.equal((await h.procedure.runs.timeline(run.id)).length, timeline.length);
   await assertOperationsOnce(1, run.id);
-  assert.deepEqual(await resumeOrphanRuns({ pool: h.database.pool, log: quiet }), { active: 0, started: [], failed: [] });
+  assert.deepEqual(await resumeOrphanRuns({ pool: h.database.pool, log: quiet, start: (r) => h.procedure.resume(r) }), { active: 0, started: [], failed: [] });
 });
 
 test('a run started the ordinary way is left to its workflow: the sweep does not touch it', testTimeout, async () => {
   const run = await h.procedure.startRun({ deviceId: h.devices[1]!.record.id, imageSha256: image.sha256, startedBy: 'operator:sweep-test' });
-  const sweep = await resumeOrphanRuns({ pool: h.database.pool, log: quiet });
+  const sweep = await resumeOrphanRuns({ pool: h.database.pool, log: quiet, start: (r) => h.procedure.resume(r) });
   assert.equal(sweep.active, 1);
   assert.deepEqual(sweep.started, []);
   const ended = await h.waitFor(run.id, finalStates);
@@ -115,7 +114,7 @@ test('a run whose workflow cannot be started is reported and started by the next
   assert.equal(await DBOS.getWorkflowStatus(run.id), null);
   assert.equal((await h.procedure.runs.get(run.id))?.state, 'running', 'still active: the next start tries again');
 
-  const next = await resumeOrphanRuns({ pool: h.database.pool, log: quiet });
+  const next = await resumeOrphanRuns({ pool: h.database.pool, log: quiet, start: (r) => h.procedure.resume(r) });
   assert.deepEqual(next.started, [run.id]);
   const ended = await h.waitFor(run.id, finalStates);
   assert.equal(ended.state, 'verified');

@@ -162,7 +162,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     stops.push({ what: 'workflows', stop: () => DBOS.shutdown() });
     // launch() resumes every run that has a workflow; this starts the runs whose row was created but
     // whose workflow never started (the manager died in between). See startup/orphan-runs.ts.
-    await resumeOrphanRuns({ pool: database.pool, log: logger });
+    await resumeOrphanRuns({ pool: database.pool, log: logger, start: (run) => procedure.resume(run) });
 
     const tokens = new TokenStore(database.pool);
     const operatorTokenFile = await ensureOperatorToken(tokens, dataDir, logger);

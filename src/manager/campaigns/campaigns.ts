@@ -91,7 +91,7 @@ export class Campaigns {
       clock: deps.options?.clock ?? Date.now,
       ...(deps.live ? { live: deps.live } : {}),
     });
-    return new Campaigns(deps.pool, registerCampaignWorkflow(steps, timing));
+    return new Campaigns(deps.pool, registerCampaignWorkflow(steps, timing, deps.procedure));
   }
 
   async create(given: unknown, actor: Actor): Promise<CampaignRecord> {

@@ -4,11 +4,11 @@
 // messages, so a manager that restarts replays it to the same point and carries on; nothing lives
 // only in memory.
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import { startRunWorkflow } from '../startup/registered-workflow.ts';
 import { controlTopic, type CampaignPlan, type CampaignState, type ControlMessage } from './model.ts';
 import { CampaignScheduler, type SchedulerTiming, type WindowView } from './scheduler.ts';
 import type { CampaignSteps } from './steps.ts';
 import { untilWindowOpens, windowIsOpen } from './window.ts';
+import type { Procedure } from '../procedure/procedure.ts';
 
 export const campaignWorkflowName = 'safeflash.campaign';
 
@@ -18,7 +18,7 @@ function windowAt(plan: CampaignPlan, now: number): WindowView {
   return { open: windowIsOpen(window, now), untilOpenMs: untilWindowOpens(window, now) };
 }
 
-export function registerCampaignWorkflow(steps: CampaignSteps, timing: SchedulerTiming) {
+export function registerCampaignWorkflow(steps: CampaignSteps, timing: SchedulerTiming, procedure: Pick<Procedure, 'resume'>) {
   return DBOS.registerWorkflow(
     async (plan: CampaignPlan): Promise<CampaignState> => {
       const scheduler = new CampaignScheduler(plan, timing);
@@ -46,7 +46,7 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
           const started = await steps.createRun(plan.campaignId, deviceId, attempt, plan.imageSha256, plan.settings.policy);
           if (started.ok) {
             // Under the run's own ID: a replay finds the workflow already there and starts nothing.
-            await startRunWorkflow({ id: started.runId, kind: 'upgrade' });
+            await procedure.resume({ id: started.runId, kind: 'upgrade' });
             scheduler.onStarted(deviceId, started.runId, now);
           } else scheduler.onRefused(deviceId, started.refusal, now);
         }

@@ -7,7 +7,7 @@ import type { DeviceNotification } from '../notifications.ts';
 import { BackupStore } from '../store/backups.ts';
 import { DeviceStore } from '../store/devices.ts';
 import { ImageStore } from '../store/images.ts';
-import type { Actor, DecisionRecord, RunOutcome, RunRecord } from '../store/records.ts';
+import type { Actor, DecisionRecord, RunKind, RunOutcome, RunRecord } from '../store/records.ts';
 import { RunStore } from '../store/runs.ts';
 import { backupRun } from './backup-workflow.ts';
 import { decide, type DecisionRequest } from './decide.ts';
@@ -35,6 +35,13 @@ export interface Procedure {
   /** Throws NotWaitingError when the run is not waiting, DecisionError when the decision does not fit. */
   decide(runId: string, decision: DecisionRequest): Promise<DecisionRecord>;
   deliver(notification: DeviceNotification): Promise<void>;
+  /**
+   * Starts a run's workflow under the run's ID, for a run whose row exists (a campaign's, or one whose
+   * manager died before starting it). Starting an ID that exists starts nothing: DBOS inserts the
+   * workflow's row with ON CONFLICT on the ID and only the transaction that created it executes it;
+   * every other caller (another manager, a replay, startRun itself) gets the existing workflow.
+   */
+  resume(run: { id: string; kind: RunKind }): Promise<void>;
   /** The last progress (0-100) of the run's current operation, while it runs in this process's sight. */
   progress(runId: string): number | undefined;
   runs: RunStore;
@@ -95,6 +102,10 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
       const run = await createRun({ runs, devices, images }, 'backup', request);
       await launch(run, (id) => DBOS.startWorkflow(backupWorkflow, { workflowID: id })(id));
       return { runId: run.id };
+    },
+    async resume(run) {
+      const workflow = run.kind === 'upgrade' ? upgradeWorkflow : backupWorkflow;
+      await DBOS.startWorkflow(workflow, { workflowID: run.id, workflowIDReusePolicy: 'return-existing' })(run.id);
     },
     decide: (runId, decision) => decide({ runs, images, backups }, runId, decision),
     deliver: (notification) => router.deliver(notification),

@@ -6,15 +6,14 @@
 //
 // Several managers sharing one database may sweep at once, and startRun may be finishing its own
 // start while a sweep looks: both are harmless, because a workflow ID is started at most once (see
-// startRunWorkflow) and the timeline event is written once per run (its step key is fixed).
+// Procedure.resume) and the timeline event is written once per run (its step key is fixed).
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type pg from 'pg';
 import type { Phase, RunEventKind, RunKind } from '../store/records.ts';
 import { activeRunStates, RunStore } from '../store/runs.ts';
-import { startRunWorkflow } from './registered-workflow.ts';
 
-/** The timeline event of a run this sweep started. Not yet one of RunEventKind's names in records.ts. */
-export const runResumedKind = 'runResumed' as RunEventKind;
+/** The timeline event of a run this sweep started. */
+export const runResumedKind: RunEventKind = 'runResumed';
 /** One such event per run, whichever manager writes it and however often. */
 export const runResumedStepKey = 'manager:resumedOrphan';
 
@@ -26,8 +25,8 @@ export interface OrphanSweepLog {
 export interface OrphanSweepOptions {
   pool: pg.Pool;
   log: OrphanSweepLog;
-  /** How a run's workflow is started; startRunWorkflow unless a test says otherwise. */
-  start?: (run: { id: string; kind: RunKind }) => Promise<void>;
+  /** How a run's workflow is started: Procedure.resume. */
+  start: (run: { id: string; kind: RunKind }) => Promise<void>;
 }
 
 export interface OrphanSweepResult {
@@ -46,7 +45,7 @@ interface ActiveRunRow {
 }
 
 export async function resumeOrphanRuns(options: OrphanSweepOptions): Promise<OrphanSweepResult> {
-  const start = options.start ?? startRunWorkflow;
+  const { start } = options;
   const runs = new RunStore(options.pool);
   // Every active run, oldest first; bounded by the devices (one active run per device).
   const active = await options.pool.query<ActiveRunRow>(`SELECT id, kind, phase FROM safeflash.runs WHERE state = ANY($1) ORDER BY number`, [activeRunStates]);

@@ -125,7 +125,8 @@ export type RunEventKind =
   | 'decision'
   | 'revert'
   | 'migration'
-  | 'runEnded';
+  | 'runEnded'
+  | 'runResumed';
 
 /** One line of a run's timeline. Every state change is one, with time, cause and actor. */
 export interface RunEvent {
