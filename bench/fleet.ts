@@ -229,7 +229,7 @@ async function discover(api: ManagerApi, port: number): Promise<DeviceJson[]> {
   const attempts = 4;
   for (let attempt = 1; ; attempt++) {
     const report = await api.call<Report>('POST', '/api/devices/discover', {
-      json: { cidr: discoveryBlock, port, concurrency: 64, timeoutMs: 3000 * attempt },
+      json: { cidr: discoveryBlock, port, concurrency: 256, timeoutMs: 3000 * attempt },
       timeoutMs: 900_000,
     });
     const inventory = await api.call<DeviceJson[]>('GET', '/api/devices');
