@@ -22,6 +22,7 @@ import { readNotification } from './notifications.ts';
 import { registerProcedure, type Procedure } from './procedure/procedure.ts';
 import type { PhaseTimeouts } from './procedure/timeouts.ts';
 import { checkListeners, type Listener } from './startup/free-ports.ts';
+import { embeddedExecutorId, sharedExecutorId } from './startup/executor-id.ts';
 import { resumeOrphanRuns } from './startup/orphan-runs.ts';
 import { ensureOperatorToken } from './startup/operator-token.ts';
 import { observeRuns } from './run-observer.ts';
@@ -157,7 +158,8 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
 
     const campaigns = await Campaigns.register({ pool: database.pool, procedure, live, ...(options.campaigns ? { options: options.campaigns } : {}) });
 
-    DBOS.setConfig({ name: 'safeflash', systemDatabaseUrl: database.url, applicationVersion, logLevel: 'warn' });
+    const executorID = options.databaseUrl ? sharedExecutorId(dataDir) : embeddedExecutorId;
+    DBOS.setConfig({ name: 'safeflash', systemDatabaseUrl: database.url, applicationVersion, executorID, logLevel: 'warn' });
     await DBOS.launch();
     stops.push({ what: 'workflows', stop: () => DBOS.shutdown() });
     // launch() resumes every run that has a workflow; this starts the runs whose row was created but
