@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { readImage, type ImageHeader } from '../protocol/image.ts';
-import { readFileIfExists, syncDirectory, writeFileAtomic } from './atomic-file.ts';
+import { readFileIfExists, syncDirectory, writeFileAtomic } from '../common/atomic-file.ts';
 import type { Bank, BankState, BankStatus } from './types.ts';
 
 /** What a bank's file holds, checked as strictly as a download is. */

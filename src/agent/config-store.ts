@@ -3,7 +3,7 @@
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configDigest, parseConfig, renderConfig, type DeviceConfig } from '../protocol/config.ts';
-import { readFileIfExists, syncDirectory, writeFileAtomic } from './atomic-file.ts';
+import { readFileIfExists, syncDirectory, writeFileAtomic } from '../common/atomic-file.ts';
 
 export interface RunningConfig {
   config: DeviceConfig;

@@ -16,7 +16,7 @@ import type { KeyObject } from 'node:crypto';
 import { factoryConfig } from '../protocol/config.ts';
 import { isBootable, readImage, type ImageHeader } from '../protocol/image.ts';
 import { download, upload } from '../protocol/transfer.ts';
-import { readFileIfExists, removeLeftoverTempFiles } from './atomic-file.ts';
+import { readFileIfExists, removeLeftoverTempFiles } from '../common/atomic-file.ts';
 import { bankStatus, BankStore, type BankContent } from './banks.ts';
 import { beginBoot, defaultMaxBootAttempts, resolveBoot, type BootResult } from './boot.ts';
 import { ConfigStore, type RunningConfig } from './config-store.ts';

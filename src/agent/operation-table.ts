@@ -5,7 +5,7 @@
 // digest of its password to recognise a repeated request, and the plain password only while it may run.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { readFileIfExists } from './atomic-file.ts';
+import { readFileIfExists } from '../common/atomic-file.ts';
 import { sameRequest } from './operation-request.ts';
 import { SerialWriter } from './serial-writer.ts';
 import type { Operation, OperationRequest } from './types.ts';

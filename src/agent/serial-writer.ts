@@ -1,7 +1,7 @@
 // Several parts of a device change the same file (state.json: an operation and a SET of the notify
 // target). Writes to one file are queued so that a slower, older write can never land after a newer one,
 // and each write takes its content at the moment it runs, so the last write always holds the latest state.
-import { writeFileAtomic } from './atomic-file.ts';
+import { writeFileAtomic } from '../common/atomic-file.ts';
 
 export class SerialWriter {
   private queue: Promise<void> = Promise.resolve();

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.ts';
+import { writeFileAtomic } from '../../common/atomic-file.ts';
 import type { OfferedContent } from './file-offer.ts';
 
 const extensions: Record<OfferedContent, string> = { image: '.sfimg', config: '.cfg' };
@@ -37,7 +37,7 @@ export class ContentStore {
     const sha256 = sha256Of(bytes);
     const path = this.pathOf(kind, sha256);
     // A file under its digest is whole: it only ever appears by an atomic rename.
-    if (!(await exists(path))) await writeFileAtomic(path, bytes);
+    if (!(await exists(path))) await writeFileAtomic(path, bytes, 0o444); // stored files never change
     return sha256;
   }
 

@@ -6,7 +6,7 @@ import { constants } from 'node:fs';
 import { copyFile, link, mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPlainFileName } from '../../protocol/ftp/file-names.ts';
-import { syncDirectory } from './atomic-file.ts';
+import { syncDirectory } from '../../common/atomic-file.ts';
 
 export class ServedDirectory {
   private constructor(readonly root: string) {}

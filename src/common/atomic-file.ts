@@ -1,6 +1,7 @@
 // Files that are always whole: a reader (or a device restarting after a power cut) sees either the old
 // content or the new one, never a mix. The new content goes to a temporary file in the same directory,
-// is flushed to the disk, renamed over the target, and the directory entry itself is flushed.
+// is flushed to the disk, renamed over the target, and the directory entry itself is flushed. The device
+// keeps its banks and configuration this way, the manager its images and backups.
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -8,11 +9,11 @@ import { basename, dirname, join } from 'node:path';
 /** Temporary files carry this marker so that recovery can recognise (and remove) the ones a crash left. */
 const tempMarker = '.tmp-';
 
-export async function writeFileAtomic(path: string, data: Buffer | string): Promise<void> {
+export async function writeFileAtomic(path: string, data: Buffer | string, mode = 0o644): Promise<void> {
   const directory = dirname(path);
   await mkdir(directory, { recursive: true });
   const temp = join(directory, `${basename(path)}${tempMarker}${randomBytes(6).toString('hex')}`);
-  const handle = await open(temp, 'wx', 0o644);
+  const handle = await open(temp, 'wx', mode);
   try {
     await handle.writeFile(data);
     await handle.sync();
