@@ -1,31 +1,17 @@
 // Shared pieces of the FTP tests: a served directory, our file server on it, targets for our
 // client, and a throwaway vsftpd instance for interop.
+import { tempDir as makeTempDir } from './helpers/files.ts';
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FtpFileServer, type CompletedTransfer, type FtpFileServerOptions, type IssuedCredentials } from '../src/protocol/ftp/server.ts';
 import type { TransferTarget } from '../src/protocol/transfer.ts';
 
-export const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-
-export function tempDir(): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), 'safeflash-ftp-'));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
-
-/** Names in a directory, hidden ones included, sorted. */
-export const entriesOf = (dir: string): string[] => readdirSync(dir).sort();
-
-export function putFile(dir: string, name: string, size: number): Buffer {
-  const data = randomBytes(size);
-  writeFileSync(join(dir, name), data);
-  return data;
-}
+export { entriesOf, putFile, sha256 } from './helpers/files.ts';
+export const tempDir = (prefix = 'safeflash-ftp-') => makeTempDir(prefix);
 
 export interface RunningFileServer {
   server: FtpFileServer;

@@ -1,29 +1,13 @@
 // Shared pieces of the TFTP tests: served directories, our server on them, external servers run in
 // the foreground, and a UDP proxy on loopback that drops chosen packets.
+import { tempDir as makeTempDir } from './helpers/files.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TftpServer, type TftpServerOptions, type TftpTransferFailure, type TftpTransferRecord } from '../src/protocol/tftp/server.ts';
 
-export const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-
-export function tempDir(prefix = 'safeflash-tftp-'): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
-
-export const entriesOf = (dir: string): string[] => readdirSync(dir).sort();
-
-/** Random bytes written to dir/name; the same bytes are returned for comparison. */
-export function putFile(dir: string, name: string, size: number): Buffer {
-  const data = randomBytes(size);
-  writeFileSync(join(dir, name), data);
-  return data;
-}
+export { entriesOf, putFile, sha256 } from './helpers/files.ts';
+export const tempDir = (prefix = 'safeflash-tftp-') => makeTempDir(prefix);
 
 export interface RunningTftpServer {
   server: TftpServer;
