@@ -1,5 +1,5 @@
 // SAFEFLASH-MIB's net-snmp providers (from the MIB file, via src/protocol/mib.ts) and lookups into them.
-import type { Provider, ProviderColumn, ScalarProvider, TableProvider, VarbindValue } from 'net-snmp';
+import type { ProviderColumn, ScalarProvider, TableProvider, VarbindValue } from 'net-snmp';
 import { providers as mibProviders } from '../../protocol/mib.ts';
 
 export const sfProviders = mibProviders();
