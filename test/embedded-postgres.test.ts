@@ -11,19 +11,28 @@ import { startEmbeddedPostgres } from '../src/manager/database/embedded-postgres
 
 const holder = new URL('./helpers/hold-embedded-postgres.ts', import.meta.url).pathname;
 
-/** Pids of postgres servers whose command line names this cluster. */
+/**
+ * Pids of the postgres servers (postmasters) whose command line names this cluster. A server's children
+ * carry the same command line until they retitle themselves, so only processes whose parent is not
+ * one of them count.
+ */
 function serversOf(cluster: string): number[] {
-  return readdirSync('/proc')
+  const processes = readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
+    .flatMap((pid) => {
       try {
         const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        return /postgres$/.test(command[0] ?? '') && command.includes(cluster);
+        if (!/postgres$/.test(command[0] ?? '') || !command.includes(cluster)) return [];
+        // /proc/PID/stat: "pid (comm) state ppid ...": the parent is the second field after the name.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return [{ pid: Number(pid), parent }];
       } catch {
-        return false;
+        return [];
       }
-    })
-    .map(Number);
+    });
+  const pids = new Set(processes.map((p) => p.pid));
+  return processes.filter((p) => !pids.has(p.parent)).map((p) => p.pid);
 }
 
 test('a cluster held by a live process is refused; after that process is SIGKILLed it is taken over', async () => {
