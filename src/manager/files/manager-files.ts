@@ -44,6 +44,9 @@ export interface ManagerFilesOptions {
 export const defaultOfferTtlMs = 30 * 60_000;
 export const defaultMaxBackupBytes = 1024 * 1024;
 
+/** TFTP transfers the manager serves at once; beyond it a device is told the server is busy. */
+export const maxConcurrentTftpTransfers = 2048;
+
 export class ManagerFiles extends EventEmitter<FileEvents> {
   private readonly images: ImageStore;
   private readonly backups: BackupStore;
@@ -91,6 +94,9 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
       port: options.tftp.port,
       maxUploadBytes: settings.maxBackupBytes,
       writeNameTtlMs: ttlMs,
+      // A fleet upgrade moves a file per device at once; a refused transfer fails the device's whole
+      // operation, so the cap is set for fleets (each transfer is one UDP socket), not for a lab.
+      maxTransfers: maxConcurrentTftpTransfers,
     });
     await tftp.start().catch((error: unknown) => {
       throw new Error(`TFTP server cannot listen on ${options.tftp.address}:${options.tftp.port}: ${(error as Error).message}`, { cause: error });
