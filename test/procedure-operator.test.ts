@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FaultPlan } from '../src/agent/faults.ts';
 import { DecisionError, NotWaitingError, RunRequestError } from '../src/manager/procedure/procedure.ts';
+import { DeviceStore } from '../src/manager/store/devices.ts';
 import { finalStates, startHarness, type Harness } from './helpers/procedure-harness.ts';
 
 const faults: Record<number, FaultPlan> = {
@@ -173,4 +174,36 @@ test('a device has one active run at a time; a decision must fit the run', async
   assert.equal(done.kind, 'backup');
   const saved = (await harness.files.listBackups(record.id)).find((b) => b.sha256 === done.outcome?.backupSha256);
   assert.equal(saved?.configDigest, (await harness.read(member)).configDigest);
+});
+
+test('an unreachable device and a device with wrong credentials: the run stops in preflight, nothing changes', async () => {
+  const image = await harness.image('7.0.0');
+  const devices = new DeviceStore(harness.database.pool);
+  const user = { name: 'manager', authKey: 'manager-auth-key', privKey: 'manager-priv-key' };
+  // Nobody answers at this address.
+  const nobody = await devices.add({ name: 'nobody-home', address: '127.2.250.250', port: 9, security: { version: 'v3', user }, tags: [] });
+  const unreachable = await harness.procedure.startRun({ deviceId: nobody.id, imageSha256: image.sha256, startedBy: 'operator:ann' });
+  const silent = await harness.waitFor(unreachable.id, finalStates, 60);
+  assert.equal(silent.state, 'failed');
+  assert.equal(silent.phase, 'preflight');
+  assert.match(silent.outcome?.summary ?? '', /silent|answer/i);
+
+  // A real device, but the inventory holds the wrong keys for it: the agent refuses every request.
+  const { member, record } = harness.devices[4]!;
+  await harness.database.pool.query('UPDATE safeflash.devices SET security = $1 WHERE id = $2', [
+    { version: 'v3', user: { ...user, authKey: 'not-the-right-key' } },
+    record.id,
+  ]);
+  const opsBefore = member.device.operations().length;
+  const statusBefore = member.device.status();
+  const refused = await harness.procedure.startRun({ deviceId: record.id, imageSha256: image.sha256, startedBy: 'operator:ann' });
+  const run = await harness.waitFor(refused.id, finalStates, 60);
+  assert.equal(run.state, 'failed');
+  assert.equal(run.phase, 'preflight');
+  assert.equal(member.device.operations().length, opsBefore);
+  assert.deepEqual(member.device.status().banks, statusBefore.banks);
+  assert.equal(member.device.status().configDigest.toString('hex'), statusBefore.configDigest.toString('hex'));
+  const failed = (await harness.procedure.runs.timeline(run.id)).find((event) => event.kind === 'phaseFailed');
+  assert.ok(failed, 'the timeline says why');
+  assert.ok(failed.message.length > 0);
 });
