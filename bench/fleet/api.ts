@@ -27,6 +27,30 @@ export interface DeviceJson {
   address: string;
 }
 
+/** GET /api/campaigns/:id, the campaign page: the parts the benchmark reads. */
+export interface CampaignDetailJson {
+  campaign: {
+    id: string;
+    state: string;
+    pauseCause: string | null;
+    stage: { index: number; kind: string; number: number; size: number } | null;
+    stages: Array<{ index: number; kind: string; number: number; size: number }>;
+    counters: Record<string, number>;
+    createdAt: string;
+    updatedAt: string;
+  };
+  devices: Array<{ deviceId: number; name: string; wave: number | null; stage: number | null; runId: string | null; state: string; attempts: number; cause: string | null; message: string | null; startedAt: string | null; updatedAt: string }>;
+  events: Array<{ at: string; kind: string; cause: string | null; message: string; detail: Record<string, unknown> }>;
+}
+
+/** A GET timed from the request to the last byte of the body. */
+export interface TimedResponse {
+  status: number;
+  ms: number;
+  bytes: number;
+  text: string;
+}
+
 export const finalStates = new Set(['verified', 'failed', 'rolledBack', 'aborted']);
 
 export class ManagerApi {
@@ -55,6 +79,13 @@ export class ManagerApi {
     const text = await response.text();
     if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
     return JSON.parse(text) as T;
+  }
+
+  async timedGet(path: string, timeoutMs: number): Promise<TimedResponse> {
+    const started = performance.now();
+    const response = await fetch(`${this.url}${path}`, { headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(timeoutMs) });
+    const body = Buffer.from(await response.arrayBuffer());
+    return { status: response.status, ms: performance.now() - started, bytes: body.length, text: body.toString('utf8') };
   }
 
   /**

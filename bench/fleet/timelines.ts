@@ -1,12 +1,9 @@
 // Where the runs spent their time, from their timelines: how long each phase took (first start to its
 // last success or failure) and how operations ended (notification or polling), retries and reverts.
 import type { RunDetailJson } from './api.ts';
+import { percentileOf as percentile } from './mode.ts';
 
 const phaseOrder = ['preflight', 'backup', 'upgrade', 'migrate', 'restore', 'verify'];
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
 
 /** One line per phase: "upgrade p50 12.3 s p90 20.1 s (1000 runs)". */
 export function phaseDurations(details: RunDetailJson[]): string[] {
