@@ -159,7 +159,12 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     const campaigns = await Campaigns.register({ pool: database.pool, procedure, live, ...(options.campaigns ? { options: options.campaigns } : {}) });
 
     const executorID = options.databaseUrl ? sharedExecutorId(dataDir) : embeddedExecutorId;
-    DBOS.setConfig({ name: 'safeflash', systemDatabaseUrl: database.url, applicationVersion, executorID, logLevel: 'warn' });
+    // At launch DBOS puts the pending workflows of this executor ID on its internal queue, and every
+    // process on the database dequeues from that queue, matching the application version but not the
+    // executor ID: on a shared database another manager would take this one's resumed runs (and could
+    // not finish them: their files are under this data directory). A version per manager keeps them.
+    const version = options.databaseUrl ? `${applicationVersion}/${executorID}` : applicationVersion;
+    DBOS.setConfig({ name: 'safeflash', systemDatabaseUrl: database.url, applicationVersion: version, executorID, logLevel: 'warn' });
     await DBOS.launch();
     stops.push({ what: 'workflows', stop: () => DBOS.shutdown() });
     // launch() resumes every run that has a workflow; this starts the runs whose row was created but
