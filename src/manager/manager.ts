@@ -2,7 +2,9 @@
 // workflows (which resume every unfinished run) -> HTTP API. Stopped in the reverse order. The
 // procedure must be registered before DBOS.launch, since launch is what resumes runs.
 import type { KeyObject } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { claimOwnership, releaseOwnership } from '../common/owner-file.ts';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -109,9 +111,14 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     { service: 'FTP server', transport: 'tcp', ...ftp, option: '--ftp-address/--ftp-port' },
   ];
   await checkListeners(listeners);
+  // One manager per data directory, embedded database or shared: two would resume each other's runs
+  // (one executor ID) and expire each other's file offers.
+  mkdirSync(dataDir, { recursive: true });
+  const ownerFile = join(dataDir, 'manager.pid');
+  claimOwnership(ownerFile, `the data directory ${dataDir}`);
 
   // What has started so far, stopped in reverse if a later part fails or on stop().
-  const stops: Array<{ what: string; stop: () => Promise<void> }> = [];
+  const stops: Array<{ what: string; stop: () => Promise<void> }> = [{ what: 'data directory claim', stop: async () => releaseOwnership(ownerFile) }];
   const stopAll = async () => {
     for (const { what, stop } of stops.reverse()) {
       await stop().catch((error: Error) => logger.error({ err: error }, `stopping ${what} failed`));

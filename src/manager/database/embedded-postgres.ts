@@ -4,6 +4,7 @@
 // PostgreSQL refuses to run as root, so as root it runs as a dedicated system user; and it listens
 // on 127.0.0.1 only, with no Unix socket.
 import { randomBytes } from 'node:crypto';
+import { claimOwnership, isAlive, releaseOwnership } from '../../common/owner-file.ts';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -33,42 +34,47 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const cluster = join(root, 'cluster');
   mkdirSync(root, { recursive: true });
   const password = clusterPassword(root);
-  refuseIfInUse(root);
-  await stopOrphan(cluster);
-
-  const port = options.port ?? (await freePort());
-  const log = options.onLog ?? (() => {});
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: cluster,
-    port,
-    user,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    // PostgreSQL will not run as root; the package then runs it as the system user "postgres".
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: (message) => log(String(message).trimEnd()),
-    onError: (error) => log(String(error instanceof Error ? error.message : error).trimEnd()),
-  });
-  if (!existsSync(join(cluster, 'PG_VERSION'))) {
-    if (process.getuid?.() === 0) makeTraversable(root);
-    await server.initialise();
-  }
+  // A second process must not touch a cluster a live manager runs (stopOrphan would stop it under it).
+  claimOwnership(join(root, ownerFile), `the database in ${root}`);
   try {
-    await server.start();
-  } catch {
-    throw new Error(`PostgreSQL did not start in ${cluster} (port ${port}); its log lines say why`);
+    await stopOrphan(cluster);
+
+    const port = options.port ?? (await freePort());
+    const log = options.onLog ?? (() => {});
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
+    const server = new EmbeddedPostgres({
+      databaseDir: cluster,
+      port,
+      user,
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      // PostgreSQL will not run as root; the package then runs it as the system user "postgres".
+      createPostgresUser: process.getuid?.() === 0,
+      onLog: (message) => log(String(message).trimEnd()),
+      onError: (error) => log(String(error instanceof Error ? error.message : error).trimEnd()),
+    });
+    if (!existsSync(join(cluster, 'PG_VERSION'))) {
+      if (process.getuid?.() === 0) makeTraversable(root);
+      await server.initialise();
+    }
+    try {
+      await server.start();
+    } catch {
+      throw new Error(`PostgreSQL did not start in ${cluster} (port ${port}); its log lines say why`);
+    }
+    return {
+      url: `postgresql://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+      stop: async () => {
+        await server.stop();
+        releaseOwnership(join(root, ownerFile));
+      },
+    };
+  } catch (error) {
+    releaseOwnership(join(root, ownerFile));
+    throw error;
   }
-  writeFileSync(join(root, ownerFile), `${process.pid}\n`);
-  return {
-    url: `postgresql://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await server.stop();
-      rmSync(join(root, ownerFile), { force: true });
-    },
-  };
 }
 
 /** A password made once per cluster and kept beside it, readable by the manager only. */
@@ -81,27 +87,6 @@ function clusterPassword(root: string): string {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
   return readFileSync(file, 'utf8').trim();
-}
-
-/**
- * A second process on the same data directory must not touch a cluster that a live manager runs
- * (stopOrphan below would stop it under that manager's feet).
- */
-function refuseIfInUse(root: string): void {
-  const file = join(root, ownerFile);
-  if (!existsSync(file)) return;
-  const pid = Number(readFileSync(file, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) return;
-  let command = '';
-  try {
-    command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return;
-  }
-  // A pid reused by something that is not a Node.js process is not a manager.
-  if (/node/.test(command.split('\0')[0] ?? '')) {
-    throw new Error(`the database in ${root} is in use by process ${pid} (a manager running on this data directory)`);
-  }
 }
 
 /**
@@ -128,15 +113,6 @@ async function stopOrphan(cluster: string): Promise<void> {
     await sleep(100);
   }
   for (let waited = 0; isAlive(pid) && waited < 10_000; waited += 100) await sleep(100);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function servesDirectory(pid: number, cluster: string, lockDirectory: string): boolean {

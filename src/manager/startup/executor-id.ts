@@ -1,5 +1,6 @@
 // Which manager a durable workflow belongs to. At launch DBOS resumes the unfinished workflows of its
-// own executor ID. With the embedded database there is one manager per database (the data directory's
+// own executor ID (through an internal queue that any process of the same application version may
+// dequeue from, so with a shared database manager.ts also puts the executor ID in the version). With the embedded database there is one manager per database (the data directory's
 // lock says so), and it is simply "local". Managers sharing one PostgreSQL must each have their own ID,
 // or every manager that starts would also resume the runs another live manager is driving: two managers
 // ordering one device. The ID is made once per data directory and kept there, so a manager that restarts
