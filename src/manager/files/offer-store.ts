@@ -1,5 +1,6 @@
 // The file_offers table: every name and set of FTP credentials handed to a device, with what became
 // of it. Kept so that a manager restarted mid-run honours the offers its runs already recorded.
+import { inTransaction } from '../store/transaction.ts';
 import type pg from 'pg';
 import type { Endpoint } from '../../agent/types.ts';
 import type { TransferProtocol } from '../../protocol/transfer.ts';
@@ -136,19 +137,8 @@ export class OfferStore {
   }
 
   /** Runs `work` in one transaction. */
-  async transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+  transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 
   private async transition(protocol: TransferProtocol, fileName: string, set: string, when: string, values: unknown[]): Promise<OfferRecord | undefined> {

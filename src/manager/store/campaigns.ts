@@ -1,6 +1,7 @@
 // Campaigns, their devices and their events. The campaign's workflow is the only writer of a campaign
 // once it exists; what it writes from a durable step carries the step's key, so a step replayed after
 // a crash writes nothing twice. Events are only ever added: time, kind, cause and actor of every change.
+import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
 import type { Actor } from './records.ts';
 import type {
@@ -275,18 +276,7 @@ export class CampaignStore {
     });
   }
 
-  private async transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+  private transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 }

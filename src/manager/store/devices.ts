@@ -1,6 +1,7 @@
 // The inventory table: devices the manager may upgrade, with the credentials to reach them. Rows are
 // added one at a time or all-or-nothing (imports), found by id, name or address, and updated with what
 // the device said the last time it was read.
+import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
 import type { DeviceReading } from '../device-driver.ts';
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
@@ -77,19 +78,11 @@ export class DeviceStore {
 
   /** Adds every device or none: the first conflict rolls the whole batch back. */
   async addAll(devices: NewDevice[]): Promise<DeviceRecord[]> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (db) => {
       const added: DeviceRecord[] = [];
-      for (const device of devices) added.push(await insert(client, device));
-      await client.query('COMMIT');
+      for (const device of devices) added.push(await insert(db, device));
       return added;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async list(): Promise<DeviceRecord[]> {

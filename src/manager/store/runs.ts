@@ -1,6 +1,7 @@
 // The runs, their timelines and the operators' decisions. A run row is created when a run starts and
 // kept current (state, phase) by the run's own steps; events and decisions are only ever added. Events
 // written from a durable step carry the step's key, so a step replayed after a crash adds nothing twice.
+import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
 import type {
   Actor,
@@ -309,18 +310,7 @@ export class RunStore {
     });
   }
 
-  private async transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+  private transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 }
