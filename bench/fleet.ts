@@ -23,7 +23,7 @@ import { campaignMode } from './fleet/campaign-mode.ts';
 import { costLines, diagnosisLines, isPostgres, machineLine, type Diagnosis } from './fleet/cost-report.ts';
 import type { BenchMode, ModeContext } from './fleet/mode.ts';
 import { PostgresStats } from './fleet/postgres-stats.ts';
-import { TreeSampler } from './fleet/process-stats.ts';
+import { sampleTree, treeCpuSeconds, TreeSampler } from './fleet/process-stats.ts';
 import { runMode } from './fleet/run-mode.ts';
 
 /** Device 1's address per mode; each mode's fleet fits the /19 above it (8,190 hosts). */
@@ -91,12 +91,12 @@ async function main(): Promise<number> {
   note(`discovered ${found.length} devices`);
   const image = await api.call<{ sha256: string }>('POST', '/api/images', { raw: bed.signedImage(imageKiB * 1024), timeoutMs: 120_000 });
 
-  const context: ModeContext = { api, devices: found, image: { sha256: image.sha256, bytes: imageKiB * 1024 }, limitSeconds, note };
+  const stats = await PostgresStats.connect(join(bed.dir, 'manager', 'postgres'), (reason) => note(`no PostgreSQL statistics: ${reason}`));
+  const context: ModeContext = { api, devices: found, image: { sha256: image.sha256, bytes: imageKiB * 1024 }, limitSeconds, database: stats, managerCpuSeconds: () => treeCpuSeconds(sampleTree(manager.pid)!), note };
   const mode: BenchMode = args.campaign
     ? campaignMode(context, { waves: args.waves!, maxConcurrent, threshold: args.threshold!, retryDelaySeconds })
     : runMode(context, { startWidth });
 
-  const stats = await PostgresStats.connect(join(bed.dir, 'manager', 'postgres'), (reason) => note(`no PostgreSQL statistics: ${reason}`));
   const countingStatements = args['pg-statements'] && stats ? await stats.countStatements() : false;
   if (args['pg-statements'] && !countingStatements) note('--pg-statements: pg_stat_statements is not preloaded in this PostgreSQL; no statement counts');
   const before = await stats?.read();
@@ -104,16 +104,18 @@ async function main(): Promise<number> {
   const fleetSampler = new TreeSampler(fleet.pid);
   managerSampler.start(1000);
   fleetSampler.start(5000);
+  const benchCpu = process.cpuUsage();
   await mode.run();
   managerSampler.stop();
   fleetSampler.stop();
+  const benchCpuSeconds = (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(benchCpu));
   const after = await stats?.read();
   const diagnosis: Diagnosis = {
     statements: countingStatements ? await stats!.topStatements(25) : [],
     steps: args['pg-statements'] && stats ? await stats.stepsByName().catch(() => []) : [],
   };
-  await stats?.close();
   const result = await mode.report();
+  await stats?.close();
 
   say('');
   say(`$ ${command}`);
@@ -121,6 +123,7 @@ async function main(): Promise<number> {
   say(machineLine(loadAtStart));
   for (const line of result.lines) say(line);
   for (const line of costLines({ devices, manager: managerSampler, fleet: fleetSampler, database: before && after ? { before, after } : undefined })) say(line);
+  say(`this benchmark's own process over the run (API polls, page requests, parsing them): ${benchCpuSeconds.toFixed(1)} s CPU`);
   for (const line of diagnosisLines(diagnosis, devices)) say(line);
   return result.ok ? 0 : 1;
 }

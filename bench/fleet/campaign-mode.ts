@@ -9,7 +9,8 @@ import { finalStates, inParallel, type CampaignDetailJson, type ManagerApi, type
 import { benchModel } from './bed.ts';
 import type { BenchMode, ModeContext, ModeReport } from './mode.ts';
 import { countBy, percentileOf, seconds } from './mode.ts';
-import { PageSampler } from './page-sampler.ts';
+import { pageCost, PageSampler } from './page-sampler.ts';
+import { runSpanLine } from './run-spans.ts';
 import { eventCounts, phaseDurations } from './timelines.ts';
 
 export interface CampaignModeOptions {
@@ -161,10 +162,13 @@ export function campaignMode(context: ModeContext, options: CampaignModeOptions)
       lines.push(`campaign ${campaign.state}: ${upgraded} upgraded (${campaign.counters.verified ?? 0} verified, ${campaign.counters.recovered ?? 0} recovered after a failure), ${ended.length - upgraded} not upgraded; devices by state ${JSON.stringify(counters)}`);
       for (const [failure, count] of Object.entries(failures).sort((a, b) => b[1] - a[1]).slice(0, 10)) lines.push(`  ${count} x ${failure}`);
       lines.push(`waves: ${stageLines(last).join('; ')}`);
-      lines.push(`runs under way at once (per page sample): median ${sortedUnderWay.length ? percentileOf(sortedUnderWay, 0.5) : '-'}, max ${sortedUnderWay.at(-1) ?? '-'} of at most ${options.maxConcurrent}`);
+      lines.push(`runs under way at once as the campaign page showed them (its counters change when the campaign saves): median ${sortedUnderWay.length ? percentileOf(sortedUnderWay, 0.5) : '-'}, max ${sortedUnderWay.at(-1) ?? '-'} of at most ${options.maxConcurrent}`);
       lines.push(`device time (campaign decided to start its run -> campaign saw the run end): p50 ${pct(0.5)} s, p90 ${pct(0.9)} s, max ${pct(1)} s`);
+      if (context.database) lines.push(runSpanLine(await context.database.runSpans(`${campaignId}-`), options.maxConcurrent));
       lines.push(...(await runSampleLines(api, last)));
-      lines.push(`campaign page GET /api/campaigns/${campaignId} (${last.devices.length} device rows, ${last.events.length} events) every second while it ran: ${page!.describe()}`);
+      const pagePath = `/api/campaigns/${encodeURIComponent(campaignId)}`;
+      lines.push(`campaign page GET ${pagePath} (${last.devices.length} device rows, ${last.events.length} events) every second while it ran: ${page!.describe()}`);
+      lines.push(`  cost: ${await pageCost(api, pagePath, context.managerCpuSeconds, 20)}`);
       return {
         setup: `one campaign over every device through POST /api/campaigns: waves ${options.waves}, maxConcurrent ${options.maxConcurrent}, threshold ${options.threshold}, retry delay ${options.retryDelaySeconds} s, policy then=abort`,
         lines,

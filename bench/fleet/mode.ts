@@ -2,12 +2,17 @@
 // the image; a measured part (run) and a report read afterwards, so that what only the report needs
 // is not counted in the manager's cost.
 import type { DeviceJson, ManagerApi } from './api.ts';
+import type { PostgresStats } from './postgres-stats.ts';
 
 export interface ModeContext {
   api: ManagerApi;
   devices: DeviceJson[];
   image: { sha256: string; bytes: number };
   limitSeconds: number;
+  /** The manager's PostgreSQL, read directly for what the API does not list (every run of a campaign). */
+  database: PostgresStats | undefined;
+  /** CPU seconds so far of the manager and its PostgreSQL processes. */
+  managerCpuSeconds: () => number;
   note: (text: string) => void;
 }
 

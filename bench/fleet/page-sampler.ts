@@ -62,3 +62,20 @@ export class PageSampler<T> {
       `${this.failures.length ? ` (${this.failures.length} failed, first: ${this.failures[0]})` : ''}; response size median ${kib(percentileOf(bytes, 0.5))}, largest ${kib(bytes.at(-1)!)}`;
   }
 }
+
+/**
+ * What one request of the page costs the manager, measured on its own once the campaign is over: CPU
+ * seconds of the manager's tree (Node.js and PostgreSQL) over `count` requests made one after another.
+ */
+export async function pageCost(api: ManagerApi, path: string, managerCpuSeconds: () => number, count: number): Promise<string> {
+  const before = managerCpuSeconds();
+  const started = performance.now();
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    const response = await api.timedGet(path, 60_000);
+    if (response.status !== 200) return `page cost not measured: HTTP ${response.status}`;
+    bytes = response.bytes;
+  }
+  const cpuMs = ((managerCpuSeconds() - before) * 1000) / count;
+  return `${cpuMs.toFixed(0)} ms of manager CPU (Node.js + PostgreSQL) per request of ${(bytes / 1024).toFixed(0)} KiB, ${((performance.now() - started) / count).toFixed(0)} ms each (${count} requests one after another once the campaign ended)`;
+}

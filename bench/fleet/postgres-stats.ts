@@ -73,6 +73,15 @@ export class PostgresStats {
     return rows.map((r) => ({ name: r.name, count: Number(r.count) }));
   }
 
+  /** When each run whose ID starts with `idPrefix` was created and last changed (its end, once final), and its state. */
+  async runSpans(idPrefix: string): Promise<Array<{ created: number; updated: number; state: string }>> {
+    const { rows } = await this.client.query<{ created: Date; updated: Date; state: string }>(
+      `SELECT created_at AS created, updated_at AS updated, state FROM safeflash.runs WHERE starts_with(id, $1)`,
+      [idPrefix],
+    );
+    return rows.map((r) => ({ created: r.created.getTime(), updated: r.updated.getTime(), state: r.state }));
+  }
+
   close(): Promise<void> {
     return this.client.end();
   }
