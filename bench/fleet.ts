@@ -123,7 +123,7 @@ async function main(): Promise<number> {
   say(machineLine(loadAtStart));
   for (const line of result.lines) say(line);
   for (const line of costLines({ devices, manager: managerSampler, fleet: fleetSampler, database: before && after ? { before, after } : undefined })) say(line);
-  say(`this benchmark's own process over the run (API polls, page requests, parsing them): ${benchCpuSeconds.toFixed(1)} s CPU`);
+  say(`this benchmark's own process over the run (its API calls and parsing their answers): ${benchCpuSeconds.toFixed(1)} s CPU`);
   for (const line of diagnosisLines(diagnosis, devices)) say(line);
   return result.ok ? 0 : 1;
 }
