@@ -6,11 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { localSecondOfDay, windowIsOpen, parseWindow } from '../src/manager/campaigns/window.ts';
 import type { CampaignRecord } from '../src/manager/store/campaigns.ts';
-import { startCampaignWorld, type CampaignWorld } from './campaign-world.ts';
+import { createCampaign, quickPolicy, startCampaignWorld, type CampaignWorld } from './campaign-world.ts';
 
 let world: CampaignWorld;
-const quick = { retries: 0, then: 'abort' as const };
-const quickPolicy = { upgrade: quick, backup: quick, restore: quick, migrate: quick };
 
 before(async () => {
   world = await startCampaignWorld({ devices: 6 });
@@ -20,11 +18,7 @@ after(async () => {
   await world?.stop();
 });
 
-async function create(body: object): Promise<CampaignRecord> {
-  const created = await world.api<CampaignRecord>('POST', '/api/campaigns', body);
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  return created.json;
-}
+const create = (body: object): Promise<CampaignRecord> => createCampaign(world, body);
 
 test('maintenance window: nothing starts before it opens; runs start once it is open', { timeout: 90_000 }, async () => {
   const zone = 'Europe/Paris';

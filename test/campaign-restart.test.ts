@@ -7,15 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Fleet } from '../src/agent/fleet.ts';
-import { ensureVendorSoftware, vendorKeyPrefix } from '../src/agent/vendor-key.ts';
+import { vendorKeyPrefix } from '../src/agent/vendor-key.ts';
 import { DeviceDriver } from '../src/manager/device-driver.ts';
 import { packImage } from '../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../src/protocol/keys.ts';
 import { startServe, type ServeProcess } from './helpers/cli-process.ts';
-import { freePort, killPostgres, waitFor } from './helpers/kill-manager.ts';
+import { freePort, killPostgres, labModel, startLabFleet, waitFor } from './helpers/kill-manager.ts';
 import { testUser, v3 } from './helpers/snmp-device.ts';
 
-const model = 'IAD-2400';
+const model = labModel;
 const dir = mkdtempSync(join(tmpdir(), 'sf-campaign-kill-'));
 chmodSync(dir, 0o755);
 const dataDir = join(dir, 'manager');
@@ -45,22 +45,8 @@ async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pro
 }
 
 before(async () => {
-  const software = ensureVendorSoftware(join(dir, 'vendor'), model);
-  fleet = await Fleet.start({
-    devices: 4,
-    baseAddress: address(1),
-    port: devicePort,
-    stateDir: join(dir, 'fleet'),
-    model,
-    software,
-    users: [testUser],
-    communities: [],
-    notifySecurity: v3,
-    rebootMs: 200,
-    rebootRequired: true,
-    // Slow transfers: the kill lands while the first wave's runs are under way.
-    faults: () => ({ slowTransfers: { stepDelayMs: 250 } }),
-  });
+  // Slow transfers: the kill lands while the first wave's runs are under way.
+  fleet = await startLabFleet({ dir, devices: 4, baseAddress: address(1), port: devicePort, faults: () => ({ slowTransfers: { stepDelayMs: 250 } }) });
   serveArgs = [
     '--data-dir', dataDir,
     '--http-address', managerAddress, '--http-port', '0',

@@ -4,11 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { CampaignRecord } from '../src/manager/store/campaigns.ts';
-import { maxSimultaneous, startCampaignWorld, type CampaignWorld } from './campaign-world.ts';
+import { maxSimultaneous, createCampaign, quickPolicy, startCampaignWorld, type CampaignWorld } from './campaign-world.ts';
 
 let world: CampaignWorld;
-const quick = { retries: 0, then: 'abort' as const };
-const quickPolicy = { upgrade: quick, backup: quick, restore: quick, migrate: quick };
 
 before(async () => {
   world = await startCampaignWorld({ devices: 6 });
@@ -18,11 +16,7 @@ after(async () => {
   await world?.stop();
 });
 
-async function create(body: object): Promise<CampaignRecord> {
-  const created = await world.api<CampaignRecord>('POST', '/api/campaigns', body);
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  return created.json;
-}
+const create = (body: object): Promise<CampaignRecord> => createCampaign(world, body);
 
 test('waves run one after the other, never more runs at once than allowed, every device upgraded', { timeout: 120_000 }, async () => {
   const image = await world.image('1.1.0');

@@ -1,6 +1,7 @@
 // A manager in this process with a virtual fleet on loopback, for the campaign tests: one per test
 // file (DBOS is a process-wide singleton). Campaigns look at their runs often and the clock can be
 // moved, so that waves, windows and retries happen in seconds.
+import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,12 +15,24 @@ import { DeviceDriver, type DeviceReading } from '../src/manager/device-driver.t
 import { startManager, type Manager } from '../src/manager/manager.ts';
 import type { CampaignDetail } from '../src/manager/campaigns/campaigns.ts';
 import type { CampaignState } from '../src/manager/campaigns/model.ts';
+import type { CampaignRecord } from '../src/manager/store/campaigns.ts';
 import type { RunRecord } from '../src/manager/store/records.ts';
 import { packImage } from '../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../src/protocol/keys.ts';
 import { testUser, v3 } from './helpers/snmp-device.ts';
 
 export const model = 'IAD-2400';
+
+/** A run policy that never retries and never asks: a campaign test's failures show at once. */
+const quick = { retries: 0, then: 'abort' as const };
+export const quickPolicy = { upgrade: quick, backup: quick, restore: quick, migrate: quick };
+
+/** Creates a campaign through the API; fails the test unless it is created (201). */
+export async function createCampaign(world: CampaignWorld, body: object): Promise<CampaignRecord> {
+  const created = await world.api<CampaignRecord>('POST', '/api/campaigns', body);
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  return created.json;
+}
 
 export interface CampaignWorld {
   manager: Manager;

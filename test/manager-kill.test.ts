@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import type pg from 'pg';
 import { Fleet, type FleetMember } from '../src/agent/fleet.ts';
 import type { OperationType } from '../src/agent/types.ts';
-import { ensureVendorSoftware, vendorKeyPrefix } from '../src/agent/vendor-key.ts';
+import { vendorKeyPrefix } from '../src/agent/vendor-key.ts';
 import { DeviceDriver } from '../src/manager/device-driver.ts';
 import { createRun } from '../src/manager/procedure/start-run.ts';
 import { runResumedKind } from '../src/manager/startup/orphan-runs.ts';
@@ -23,10 +23,10 @@ import { RunStore } from '../src/manager/store/runs.ts';
 import { packImage } from '../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../src/protocol/keys.ts';
 import { runCli, startServe, type ServeProcess } from './helpers/cli-process.ts';
-import { freePort, killPostgres, managerDatabase, postgresPids, waitFor } from './helpers/kill-manager.ts';
+import { freePort, killPostgres, labModel, managerDatabase, postgresPids, startLabFleet, waitFor } from './helpers/kill-manager.ts';
 import { testUser, v3 } from './helpers/snmp-device.ts';
 
-const model = 'IAD-2400';
+const model = labModel;
 const dir = mkdtempSync(join(tmpdir(), 'sf-kill-'));
 // As root the embedded PostgreSQL runs as another user, who must be able to enter the data directory.
 chmodSync(dir, 0o755);
@@ -124,21 +124,7 @@ async function readDevice(n: number) {
 }
 
 before(async () => {
-  const software = ensureVendorSoftware(join(dir, 'vendor'), model);
-  fleet = await Fleet.start({
-    devices: 3,
-    baseAddress: address(1),
-    port: devicePort,
-    stateDir: join(dir, 'fleet'),
-    model,
-    software,
-    users: [testUser],
-    communities: [],
-    notifySecurity: v3,
-    rebootMs: 200,
-    rebootRequired: true,
-    faults: (n) => (n === backupAndDownload ? { slowTransfers: { stepDelayMs: slowStepMs } } : n === asking ? { failBoots: 1 } : {}),
-  });
+  fleet = await startLabFleet({ dir, devices: 3, baseAddress: address(1), port: devicePort, faults: (n) => (n === backupAndDownload ? { slowTransfers: { stepDelayMs: slowStepMs } } : n === asking ? { failBoots: 1 } : {}) });
   // Fixed ports: devices are told where to send notifications and where to fetch files, and a
   // restarted manager must be found there again.
   serveArgs = [

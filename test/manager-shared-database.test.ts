@@ -12,17 +12,17 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Fleet, type FleetMember } from '../src/agent/fleet.ts';
 import type { OperationType } from '../src/agent/types.ts';
-import { ensureVendorSoftware, vendorKeyPrefix } from '../src/agent/vendor-key.ts';
+import { vendorKeyPrefix } from '../src/agent/vendor-key.ts';
 import type { DeviceRecord, ImageRecord, RunRecord } from '../src/manager/store/records.ts';
 import { packImage } from '../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../src/protocol/keys.ts';
 import { runCli, startServe, type ServeProcess } from './helpers/cli-process.ts';
-import { freePort, killPostgres, waitFor } from './helpers/kill-manager.ts';
+import { freePort, killPostgres, labModel, startLabFleet, waitFor } from './helpers/kill-manager.ts';
 import { finalRunStates, ManagerApi, type RunDetail } from './helpers/shared-database-api.ts';
 import { executorIdFile, startSharedPostgres, workflowRow, type SharedPostgres } from './helpers/shared-database-postgres.ts';
-import { testUser, v3 } from './helpers/snmp-device.ts';
+import { testUser } from './helpers/snmp-device.ts';
 
-const model = 'IAD-2400';
+const model = labModel;
 const dir = mkdtempSync(join(tmpdir(), 'sf-shared-db-'));
 // As root PostgreSQL runs as another user, who must be able to enter every directory above its cluster.
 chmodSync(dir, 0o755);
@@ -128,21 +128,7 @@ async function startRun(n: number): Promise<string> {
 
 before(async () => {
   postgres = await startSharedPostgres(join(dir, 'shared-postgres'), 'fleet_managers');
-  const software = ensureVendorSoftware(join(dir, 'vendor'), model);
-  fleet = await Fleet.start({
-    devices: 3,
-    baseAddress: address(1),
-    port: devicePort,
-    stateDir: join(dir, 'fleet'),
-    model,
-    software,
-    users: [testUser],
-    communities: [],
-    notifySecurity: v3,
-    rebootMs: 200,
-    rebootRequired: true,
-    faults: () => ({ slowTransfers: { stepDelayMs: slowStepMs } }),
-  });
+  fleet = await startLabFleet({ dir, devices: 3, baseAddress: address(1), port: devicePort, faults: () => ({ slowTransfers: { stepDelayMs: slowStepMs } }) });
   argsA = await managerArgs(`127.11.${third}.200`, dataDirA, postgres.url);
   managerA = await startServe(argsA);
 

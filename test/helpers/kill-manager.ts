@@ -6,7 +6,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Fleet } from '../../src/agent/fleet.ts';
+import type { FaultPlan } from '../../src/agent/faults.ts';
+import { ensureVendorSoftware } from '../../src/agent/vendor-key.ts';
 import pg from 'pg';
+import { testUser, v3 } from './snmp-device.ts';
+
+export const labModel = 'IAD-2400';
 
 /** A port free now on `address`, for a service that must come back on the same port after a restart. */
 export function freePort(address: string, transport: 'tcp' | 'udp'): Promise<number> {
@@ -91,4 +97,25 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() >= deadline) throw new Error(`gave up waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await sleep(intervalMs);
   }
+}
+
+/**
+ * The virtual fleet of a test whose manager runs in another process: it lives in the test process so
+ * that it outlives a manager that is killed. Devices trust the vendor key under `<dir>/vendor`.
+ */
+export function startLabFleet(options: { dir: string; devices: number; baseAddress: string; port: number; faults: (device: number) => FaultPlan }): Promise<Fleet> {
+  return Fleet.start({
+    devices: options.devices,
+    baseAddress: options.baseAddress,
+    port: options.port,
+    stateDir: join(options.dir, 'fleet'),
+    model: labModel,
+    software: ensureVendorSoftware(join(options.dir, 'vendor'), labModel),
+    users: [testUser],
+    communities: [],
+    notifySecurity: v3,
+    rebootMs: 200,
+    rebootRequired: true,
+    faults: options.faults,
+  });
 }
