@@ -26,7 +26,8 @@ export interface DeviceReading {
   configDigest: string;
   rebootRequired: boolean;
   lastBootCause: BootCause;
-  banks: { bank: Bank; state: BankState; version: string; configFormat: number }[];
+  /** imageDigest: SHA-256 of the bank's image payload (hex), when the device reports one. */
+  banks: { bank: Bank; state: BankState; version: string; configFormat: number; imageDigest?: string }[];
 }
 
 export interface OperationOrder {
@@ -124,15 +125,21 @@ export class DeviceDriver {
     const varbinds = await this.#session.get([
       ...deviceScalars.map((name) => `${oid(name)}.0`),
       ...bankNumbers.flatMap((n) => bankColumns.map((name) => `${oid(name)}.${n}`)),
+      ...bankNumbers.map((n) => `${oid('sfBankImageDigest')}.${n}`),
     ]);
     const d = byName(deviceScalars, varbinds);
+    const digestsAt = deviceScalars.length + bankNumbers.length * bankColumns.length;
     const banks = bankNumbers.map((n, i) => {
       const cells = byName(bankColumns, varbinds.slice(deviceScalars.length + i * bankColumns.length));
+      // The digest is optional: a device that does not report it is judged by version alone.
+      const digest = varbinds[digestsAt + i];
+      const imageDigest = digest && !isException(digest) ? bufferValue(digest).toString('hex') : '';
       return {
         bank: enums.bank.label(n)!,
         state: label(enums.bankState, cells.sfBankState),
         version: text(cells.sfBankVersion),
         configFormat: numberValue(cells.sfBankConfigFormat),
+        ...(imageDigest !== '' ? { imageDigest } : {}),
       };
     });
     return {

@@ -13,6 +13,7 @@ import type { Endpoint } from '../agent/types.ts';
 import { readPublicKey } from '../protocol/keys.ts';
 import { NotificationReceiver } from '../protocol/snmp/receiver.ts';
 import type { UsmUser } from '../protocol/snmp/security.ts';
+import type { TransferProtocol } from '../protocol/transfer.ts';
 import { buildApiServer } from '../interfaces/http/server.ts';
 import { ManagerMetrics } from '../interfaces/http/metrics.ts';
 import { Campaigns, type CampaignsOptions } from './campaigns/campaigns.ts';
@@ -41,7 +42,10 @@ export interface ManagerOptions {
   /** Where devices send notifications, and who may send them. */
   notifications?: Partial<Endpoint> & { users?: UsmUser[]; communities?: string[] };
   tftp?: Partial<Endpoint>;
-  ftp?: Partial<Endpoint>;
+  /** passivePorts: the ports of passive data connections (any free port when absent). */
+  ftp?: Partial<Endpoint> & { passivePorts?: { min: number; max: number } };
+  /** The transport of runs whose own request, campaign and device name none: TFTP when absent. */
+  transport?: TransferProtocol;
   /** Public key files images must be signed with. None: images cannot be added. */
   trustedKeyFiles?: string[];
   /** The manager's address when it sends SNMP to devices. */
@@ -130,7 +134,8 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     const database: Database = await openDatabase({ dataDir, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}), onLog: (line) => logger.debug({ postgres: line }) });
     stops.push({ what: 'database', stop: () => database.close() });
 
-    const files = await ManagerFiles.start({ dataDir, tftp, ftp, pool: database.pool, trustedKeys });
+    const passivePorts = options.ftp?.passivePorts;
+    const files = await ManagerFiles.start({ dataDir, tftp, ftp: { ...ftp, ...(passivePorts ? { passivePorts } : {}) }, pool: database.pool, trustedKeys });
     stops.push({ what: 'file service', stop: () => files.close() });
 
     const metrics = new ManagerMetrics();
@@ -161,6 +166,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       notifyTarget: receiver.endpoint,
       live,
       ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+      ...(options.transport ? { protocol: options.transport } : {}),
     });
 
     const campaigns = await Campaigns.register({ pool: database.pool, procedure, live, ...(options.campaigns ? { options: options.campaigns } : {}) });

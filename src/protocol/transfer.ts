@@ -3,7 +3,8 @@
 import { tftpGet, tftpPut } from './tftp/client.ts';
 import { ftpGet, ftpPut } from './ftp/client.ts';
 
-export type TransferProtocol = 'tftp' | 'ftp';
+export const transferProtocols = ['tftp', 'ftp'] as const;
+export type TransferProtocol = (typeof transferProtocols)[number];
 
 export interface TransferTarget {
   protocol: TransferProtocol;

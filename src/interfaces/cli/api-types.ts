@@ -1,5 +1,5 @@
 // The API's answers as the CLI receives them: the manager's records with times as ISO strings.
-import type { BackupRecord, DecisionRecord, ImageRecord, PublicDevice, RunEvent, RunRecord } from '../../manager/store/records.ts';
+import { finalRunStates, type BackupRecord, type DecisionRecord, type ImageRecord, type PublicDevice, type RunEvent, type RunRecord } from '../../manager/store/records.ts';
 
 /** A record after JSON: every Date became a string. */
 export type Json<T> = T extends Date ? string : T extends Array<infer U> ? Array<Json<U>> : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
@@ -19,4 +19,4 @@ export interface RunDetailJson {
   decisions: DecisionJson[];
 }
 
-export const finalStates: ReadonlyArray<RunRecord['state']> = ['verified', 'failed', 'rolledBack', 'aborted'];
+export const finalStates: ReadonlyArray<RunRecord['state']> = finalRunStates;

@@ -1,5 +1,8 @@
 // `safeflash backup DEVICE` takes a configuration backup now; `safeflash backups list DEVICE` lists the
 // configurations the manager holds for a device, with their digests.
+import type { TimeLimits } from '../../manager/store/records.ts';
+import type { TransferProtocol } from '../../protocol/transfer.ts';
+import { timeLimitsOption, transportOption } from './run-options-option.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
@@ -16,14 +19,16 @@ export function registerBackupCommands(program: Command): void {
     .description('back up a device\'s configuration now (waits for the verified backup unless --no-wait)')
     .argument('<device>', 'device id, name or address')
     .option('--no-wait', 'start the backup and print its run id')
+    .addOption(transportOption("how the device uploads its configuration (default: the device's, else the manager's)"))
+    .addOption(timeLimitsOption('the backup time limit in seconds, e.g. backup=60'))
     .option('--timeout <seconds>', 'give up waiting after this long (the backup goes on)', integerOption(1, 86_400), 600)
     .addOption(operatorOption())
     .option('--json', 'print JSON')
     .addOption(serverOption())
-    .action(async (device: string, options: { wait: boolean; timeout: number; operator?: string; json?: boolean; server: string }) => {
+    .action(async (device: string, options: { wait: boolean; timeout: number; operator?: string; json?: boolean; server: string; transport?: TransferProtocol; timeLimits?: Partial<TimeLimits> }) => {
       const api = new ApiClient(options.server);
       const { runId } = await withManager(() =>
-        api.post<{ runId: string }>(`/api/devices/${encodeURIComponent(device)}/backup`, { body: { operator: operatorName(options.operator) } }),
+        api.post<{ runId: string }>(`/api/devices/${encodeURIComponent(device)}/backup`, { body: { operator: operatorName(options.operator), ...(options.transport ? { transport: options.transport } : {}), ...(options.timeLimits ? { timeLimits: options.timeLimits } : {}) } }),
       );
       if (!options.wait) {
         if (options.json) printJson({ runId });

@@ -12,6 +12,9 @@ import type { Json } from './api-types.ts';
 import { resolveImage } from './image-upload.ts';
 import { operatorName, operatorOption } from './operator-name.ts';
 import { parsePolicy, policySyntax } from './policy-option.ts';
+import { reinstallOption, timeLimitsOption, transportOption } from './run-options-option.ts';
+import type { TimeLimits } from '../../manager/store/records.ts';
+import type { TransferProtocol } from '../../protocol/transfer.ts';
 import { integerOption, UsageFailure } from './program.ts';
 import { formatTable, printJson, shortSha, when } from './table.ts';
 
@@ -36,6 +39,9 @@ interface CreateOptions {
   policy?: CampaignRequest['policy'];
   offlineAttempts?: number;
   retryDelay?: number;
+  transport?: TransferProtocol;
+  timeLimits?: Partial<TimeLimits>;
+  reinstall?: boolean;
   operator?: string;
   json?: boolean;
   server: string;
@@ -77,6 +83,9 @@ function requestFromFlags(options: CreateOptions): Record<string, unknown> {
     policy: options.policy,
     offlineAttempts: options.offlineAttempts,
     retryDelaySeconds: options.retryDelay,
+    transport: options.transport,
+    timeLimits: options.timeLimits,
+    reinstall: options.reinstall,
   };
   return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
 }
@@ -146,6 +155,9 @@ export function registerCampaignCommands(program: Command): void {
     .option('--policy <policy>', `failure policy of every run: ${policySyntax}`, parsePolicy)
     .option('--offline-attempts <n>', 'tries in all for a device that does not answer (default 3)', integerOption(1, 10))
     .option('--retry-delay <seconds>', 'wait before retrying offline devices after the last wave (default 60)', integerOption(0, 86_400))
+    .addOption(transportOption("how every file of the campaign's runs moves (default: each device's, else the manager's)"))
+    .addOption(timeLimitsOption("the runs' phase time limits in seconds, above the manager's"))
+    .addOption(reinstallOption())
     .addOption(operatorOption())
     .option('--json', 'print JSON')
     .addOption(serverOption())

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { importFormatOf } from '../../manager/inventory/import-file.ts';
+import { transferProtocols } from '../../protocol/transfer.ts';
 import type { DeviceJson } from './api-types.ts';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
 import { CommandFailure, UsageFailure, integerOption } from './program.ts';
@@ -16,6 +17,7 @@ interface CredentialOptions {
   privKey?: string;
   community?: string;
   tag?: string[];
+  transport?: string;
 }
 
 function addCredentialOptions(command: Command): Command {
@@ -36,6 +38,7 @@ function credentials(options: CredentialOptions): Record<string, unknown> {
   if (options.privKey !== undefined) body.privKey = options.privKey;
   if (options.community !== undefined) body.community = options.community;
   if (options.tag) body.tags = options.tag;
+  if (options.transport !== undefined) body.transport = options.transport;
   return body;
 }
 
@@ -72,6 +75,7 @@ export function registerDeviceCommands(program: Command): void {
       .argument('<address>', 'the device\'s IPv4 address (loopback, 127.0.0.0/8)')
       .option('--name <name>', 'a name for the device (default: its address)'),
   )
+    .addOption(new Option('--transport <transport>', "how the device moves files unless a run or its campaign says (default: the manager's)").choices([...transferProtocols]))
     .option('--json', 'print JSON')
     .addOption(serverOption())
     .action(async (address: string, options: CredentialOptions & { name?: string; json?: boolean; server: string }) => {
@@ -135,7 +139,7 @@ export function registerDeviceCommands(program: Command): void {
 
   device
     .command('import')
-    .description('add the devices listed in a CSV (header row: address,port,name,v3_user,auth_key,priv_key,community,tags) or YAML file: all of them, or none if a row is wrong')
+    .description('add the devices listed in a CSV (header row: address,port,name,v3_user,auth_key,priv_key,community,tags,transport) or YAML file: all of them, or none if a row is wrong')
     .argument('<file>', 'a .csv, .yaml or .yml file')
     .addOption(new Option('--format <format>', 'file format, when the extension does not say').choices(['csv', 'yaml']))
     .option('--json', 'print JSON')

@@ -1,10 +1,10 @@
 // `safeflash runs list|show`: what every run did, phase by phase, with who decided what and when.
 import { Option, type Command } from 'commander';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
+import { runStates } from '../../manager/store/records.ts';
 import type { RunDetailJson, RunEventJson, RunJson } from './api-types.ts';
 import { formatTable, printJson, shortSha, when } from './table.ts';
 
-const runStates = ['running', 'waiting', 'verified', 'failed', 'rolledBack', 'aborted'];
 
 function seconds(ms: number): string {
   return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
@@ -49,6 +49,7 @@ export function describeRun(detail: RunDetailJson): string {
     ...(run.imageSha256 ? [`  image    ${run.imageSha256}`] : []),
     `  state    ${run.state}${run.state === 'running' || run.state === 'waiting' ? ` in ${run.phase}${detail.progress !== null ? ` (${detail.progress}%)` : ''}` : ''}`,
     `  started  ${when(run.createdAt)} by ${run.startedBy}; last change ${when(run.updatedAt)}`,
+    ...(run.options ? [`  options  transport ${run.options.transport}; time limits ${Object.entries(run.options.timeLimits).map(([name, s]) => `${name}=${s}`).join(',')}${run.options.reinstall ? '; reinstall' : ''}`] : []),
   ];
   if (run.outcome) {
     lines.push(
@@ -83,7 +84,7 @@ export function registerRunsCommands(program: Command): void {
     .command('list')
     .description('list runs, newest first')
     .option('--device <device>', 'only this device (id, name or address)')
-    .addOption(new Option('--state <state>', 'only runs in this state').choices(runStates))
+    .addOption(new Option('--state <state>', 'only runs in this state').choices([...runStates]))
     .option('--json', 'print JSON')
     .addOption(serverOption())
     .action(async (options: { device?: string; state?: string; json?: boolean; server: string }) => {

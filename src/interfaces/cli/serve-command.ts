@@ -6,7 +6,11 @@ import { checkUsmUser, type UsmUser } from '../../protocol/snmp/security.ts';
 import { ListenerError } from '../../manager/startup/free-ports.ts';
 import { managerDefaults } from '../../manager/manager-defaults.ts';
 import type { ManagerOptions } from '../../manager/manager.ts';
+import { timeoutsOf } from '../../manager/procedure/timeouts.ts';
+import type { TimeLimits } from '../../manager/store/records.ts';
+import type { TransferProtocol } from '../../protocol/transfer.ts';
 import { CommandFailure, integerOption } from './program.ts';
+import { passivePorts, timeLimitsOption, transportOption } from './run-options-option.ts';
 
 interface ServeOptions {
   dataDir: string;
@@ -22,6 +26,9 @@ interface ServeOptions {
   tftpPort: number;
   ftpAddress: string;
   ftpPort: number;
+  ftpPassivePorts?: { min: number; max: number };
+  transport?: TransferProtocol;
+  timeLimits?: Partial<TimeLimits>;
   trustedKey?: string[];
 }
 
@@ -69,7 +76,9 @@ function managerOptions(options: ServeOptions): ManagerOptions {
       ...(communities ? { communities } : {}),
     },
     tftp: { address: options.tftpAddress, port: options.tftpPort },
-    ftp: { address: options.ftpAddress, port: options.ftpPort },
+    ftp: { address: options.ftpAddress, port: options.ftpPort, ...(options.ftpPassivePorts ? { passivePorts: options.ftpPassivePorts } : {}) },
+    ...(options.transport ? { transport: options.transport } : {}),
+    ...(options.timeLimits ? { timeouts: timeoutsOf(options.timeLimits) } : {}),
     trustedKeyFiles: options.trustedKey ?? [],
     snmpSourceAddress: options.snmpSource,
   };
@@ -115,6 +124,9 @@ export function registerServeCommand(program: Command): void {
     .option('--tftp-port <port>', 'UDP port of the TFTP server', integerOption(0, 65535), d.tftp.port)
     .option('--ftp-address <address>', 'address of the FTP server', loopbackAddress, d.ftp.address)
     .option('--ftp-port <port>', 'TCP port of the FTP server', integerOption(0, 65535), d.ftp.port)
+    .option('--ftp-passive-ports <from-to>', 'TCP ports of the FTP server\'s passive data connections, e.g. 30000-30100 (default: any free port)', passivePorts)
+    .addOption(transportOption('how devices move files when neither a run, its campaign nor the device says (default tftp)'))
+    .addOption(timeLimitsOption('default phase time limits in seconds (default backup=120,download=900,boot=300,restore=120,verify=120)'))
     .option('--trusted-key <file>', 'public key images must be signed with (PREFIX.pub); repeat for several', collect)
     .action(async (options: ServeOptions) => serve(options));
 }

@@ -1,6 +1,6 @@
 // `safeflash upgrade DEVICE... --image FILE|SHA`: one run per device on the manager, followed until
 // each ends. On a terminal a run that asks is answered in place; elsewhere it is left waiting with the
-// command that answers it. Exit 0 only when every device verified.
+// command that answers it. Exit 0 only when every device verified or was already up to date.
 import { createInterface } from 'node:readline/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
@@ -11,6 +11,9 @@ import { sendDecision } from './decide-command.ts';
 import { resolveImage } from './image-upload.ts';
 import { operatorName, operatorOption } from './operator-name.ts';
 import { parsePolicy, policySyntax } from './policy-option.ts';
+import { reinstallOption, timeLimitsOption, transportOption } from './run-options-option.ts';
+import type { TimeLimits } from '../../manager/store/records.ts';
+import type { TransferProtocol } from '../../protocol/transfer.ts';
 import { CommandFailure, UsageFailure, integerOption } from './program.ts';
 import { BarDisplay, LineDisplay, type RunDisplay } from './run-display.ts';
 import { formatTable } from './table.ts';
@@ -22,6 +25,9 @@ interface UpgradeOptions {
   interactive: boolean;
   maxWait: number;
   server: string;
+  transport?: TransferProtocol;
+  timeLimits?: Partial<TimeLimits>;
+  reinstall?: boolean;
 }
 
 interface Followed {
@@ -43,6 +49,9 @@ export function registerUpgradeCommand(program: Command): void {
     .argument('<devices...>', 'device ids, names or addresses')
     .requiredOption('--image <file|sha256>', 'the image: a file (sent to the manager first) or the SHA-256 of one it holds')
     .option('--policy <policy>', `what a failed phase does (default retry=2,then=ask): ${policySyntax}`, parsePolicy)
+    .addOption(transportOption("how every file of the runs moves (default: each device's, else the manager's)"))
+    .addOption(timeLimitsOption("the runs' phase time limits in seconds, above the manager's"))
+    .addOption(reinstallOption())
     .option('--no-interactive', 'never ask in place; a run that asks is left waiting for `safeflash decide`')
     .option('--max-wait <seconds>', 'stop following after this long (the runs go on in the manager)', integerOption(1, 30 * 86_400), 86_400)
     .addOption(operatorOption())
@@ -61,12 +70,20 @@ async function upgrade(references: string[], options: UpgradeOptions): Promise<v
   });
   const say = (text: string) => process.stderr.write(`${text}\n`);
   say(`image ${image.model} ${image.version} (${image.sha256.slice(0, 12)}) for ${devices.length} device${devices.length === 1 ? '' : 's'}`);
+  if (options.reinstall) {
+    say(`--reinstall: a device that already runs ${image.version} gets it again, and its other bank (the previous version, the way back) is overwritten`);
+  }
+  const runOptions = {
+    ...(options.transport ? { transport: options.transport } : {}),
+    ...(options.timeLimits ? { timeLimits: options.timeLimits } : {}),
+    ...(options.reinstall ? { reinstall: true } : {}),
+  };
 
   const followed: Followed[] = [];
   for (const device of devices) {
     try {
       const run = await api.post<RunJson>('/api/runs', {
-        body: { device: String(device.id), image: image.sha256, operator, ...(options.policy ? { policy: options.policy } : {}) },
+        body: { device: String(device.id), image: image.sha256, operator, ...(options.policy ? { policy: options.policy } : {}), ...runOptions },
       });
       followed.push({ label: device.name, run, leftWaiting: false });
     } catch (error) {
@@ -111,8 +128,10 @@ async function upgrade(references: string[], options: UpgradeOptions): Promise<v
   process.stdout.write(`\n${summary(followed)}`);
   if (stoppedBy) say(`stopped following (${stoppedBy === 'maxWait' ? `--max-wait ${options.maxWait} s` : 'interrupted'}); the runs go on in the manager: safeflash runs list`);
   const verified = followed.filter((f) => f.run.state === 'verified').length;
-  if (verified !== devices.length) throw new CommandFailure(`${verified} of ${devices.length} devices verified`);
-  say(`all ${verified} devices verified on ${image.version}`);
+  const upToDate = followed.filter((f) => f.run.state === 'upToDate').length;
+  const already = upToDate > 0 ? `, ${upToDate} already up to date (nothing changed; --reinstall to install again)` : '';
+  if (verified + upToDate !== devices.length) throw new CommandFailure(`${verified} of ${devices.length} devices verified${already}`);
+  say(upToDate === 0 ? `all ${verified} devices verified on ${image.version}` : `all ${devices.length} devices on ${image.version}: ${verified} verified${already}`);
 }
 
 function following(f: Followed): boolean {

@@ -47,6 +47,7 @@ const statusByProblem: Record<string, number> = {
   unknownRun: 404,
   unknownConfig: 404,
   badPolicy: 400,
+  badOptions: 400,
   badActor: 400,
   badAnswer: 400,
   wrongModel: 422,

@@ -80,7 +80,7 @@ export class ManagerMetrics {
   });
   readonly runsEnded = new Counter({
     name: 'safeflash_runs_ended_total',
-    help: 'Runs that ended, by outcome (verified, failed, rolledBack, aborted) and the phase they ended in',
+    help: 'Runs that ended, by outcome (verified, upToDate, failed, rolledBack, aborted) and the phase they ended in',
     labelNames: ['outcome', 'phase'] as const,
     registers: [this.registry],
   });

@@ -1,12 +1,18 @@
 // JSON schemas of what the API accepts and returns. Responses are serialised through them, so a field
 // that is not listed (a device's credentials, say) can never reach a client. The OpenAPI document is
 // generated from these.
+import { runStates, timeLimitNames } from '../../manager/store/records.ts';
+import { maxTimeLimitSeconds } from '../../manager/procedure/run-options.ts';
+import { transferProtocols } from '../../protocol/transfer.ts';
+
 const timestamp = { type: 'string', format: 'date-time' } as const;
 const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] }) as const;
 const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 const operatorName = { type: 'string', pattern: '^[^\\s:][^\\s]{0,63}$', description: 'who asks, recorded as operator:<name>' } as const;
 const phase = { type: 'string', enum: ['preflight', 'backup', 'upgrade', 'migrate', 'restore', 'verify', 'rollback'] } as const;
-const runState = { type: 'string', enum: ['running', 'waiting', 'verified', 'failed', 'rolledBack', 'aborted'] } as const;
+export const runState = { type: 'string', enum: runStates, description: 'upToDate: the device already ran the image; the run changed nothing' } as const;
+
+const transport = { type: 'string', enum: transferProtocols, description: 'tftp or ftp (FTP with credentials for each transfer)' } as const;
 
 export const errorSchema = {
   $id: 'Error',
@@ -33,6 +39,7 @@ export const deviceSchema = {
     activeBank: nullable({ type: 'string' }),
     addedAt: timestamp,
     lastSeenAt: nullable(timestamp),
+    transport: nullable({ ...transport, description: "how the device moves files unless a run or its campaign says; null: the manager's default" }),
   },
 } as const;
 
@@ -49,7 +56,7 @@ export const newDeviceSchema = {
   type: 'object',
   required: ['address'],
   additionalProperties: false,
-  properties: { address: { type: 'string', maxLength: 64 }, name: { type: 'string', maxLength: 64 }, ...credentialProperties },
+  properties: { address: { type: 'string', maxLength: 64 }, name: { type: 'string', maxLength: 64 }, ...credentialProperties, transport: { ...transport, description: "the device's default transport for file transfers" } },
 } as const;
 
 export const discoverSchema = {
@@ -84,6 +91,7 @@ export const imageSchema = {
     configFormat: { type: 'integer' },
     size: { type: 'integer' },
     addedAt: timestamp,
+    payloadSha256: nullable({ type: 'string', description: 'SHA-256 of the payload, as devices report it per bank' }),
   },
 } as const;
 
@@ -113,6 +121,20 @@ const phasePolicySchema = {
   },
 } as const;
 
+const timeLimitsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'seconds each limit allows before silence fails the operation; limits not named keep the next level (campaign, manager)',
+  properties: Object.fromEntries(timeLimitNames.map((name) => [name, { type: 'integer', minimum: 1, maximum: maxTimeLimitSeconds }])),
+} as const;
+
+/** A run's options, in a run's body (and a campaign's). */
+export const runOptionProperties = {
+  transport: { ...transport, description: "how every file of the run moves: tftp or ftp; default: the campaign's, then the device's, then the manager's" },
+  timeLimits: timeLimitsSchema,
+  reinstall: { type: 'boolean', description: 'install the image even when the device already runs it: the other bank (the previous version, the way back) is overwritten' },
+} as const;
+
 export const policySchema = {
   type: 'object',
   additionalProperties: false,
@@ -135,6 +157,11 @@ export const runSchema = {
     createdAt: timestamp,
     updatedAt: timestamp,
     outcome: nullable({ type: 'object', additionalProperties: true }),
+    options: nullable({
+      type: 'object',
+      description: 'how the run works, fixed at its start: null for runs recorded before runs kept them',
+      properties: { transport, timeLimits: timeLimitsSchema, reinstall: { type: 'boolean' } },
+    }),
   },
 } as const;
 
@@ -176,6 +203,7 @@ export const newRunSchema = {
     image: { type: 'string', pattern: '^[0-9a-f]{8,64}$', description: 'SHA-256 of the image, or a unique prefix of 8 or more digits' },
     policy: policySchema,
     operator: operatorName,
+    ...runOptionProperties,
   },
 } as const;
 
@@ -195,6 +223,12 @@ export const operatorBodySchema = {
   type: 'object',
   additionalProperties: false,
   properties: { operator: operatorName },
+} as const;
+
+export const newBackupSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { operator: operatorName, transport: runOptionProperties.transport, timeLimits: runOptionProperties.timeLimits },
 } as const;
 
 export const sharedSchemas = [errorSchema, deviceSchema, imageSchema, backupSchema, runSchema, runEventSchema, decisionSchema];

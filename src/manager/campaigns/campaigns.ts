@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type pg from 'pg';
 import type { LiveEvents } from '../live-events.ts';
+import { alreadyInstalled } from '../procedure/decisions.ts';
 import type { Procedure } from '../procedure/procedure.ts';
 import { CampaignStore, campaignSchemaStatements, type CampaignDeviceRecord, type CampaignEvent, type CampaignRecord } from '../store/campaigns.ts';
 import { DeviceStore } from '../store/devices.ts';
@@ -86,7 +87,7 @@ export class Campaigns {
     const steps = registerCampaignSteps({
       pool: deps.pool,
       store: new CampaignStore(deps.pool),
-      runCreation: { runs: deps.procedure.runs, devices, images },
+      runCreation: { runs: deps.procedure.runs, devices, images, defaults: deps.procedure.defaults },
       procedure: deps.procedure,
       clock: deps.options?.clock ?? Date.now,
       ...(deps.live ? { live: deps.live } : {}),
@@ -199,7 +200,7 @@ export function planCampaign(
   selected: DeviceRecord[],
   createdBy: Actor,
 ): CampaignPlan {
-  const toRun = selected.filter((d) => d.runningVersion !== image.version);
+  const toRun = settings.runOptions?.reinstall ? selected : selected.filter((d) => !alreadyInstalled(image, d));
   const sizes = waveSizes(settings.waves, toRun.length);
   const waves: Stage[] = sizes.map((size, index) => ({ index, kind: 'wave', number: index + 1, size, pauseAt: failuresThatPause(settings.threshold, size) }));
   const waveOf = new Map<number, number>();

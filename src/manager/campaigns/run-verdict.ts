@@ -1,11 +1,12 @@
 // What a campaign makes of a run that ended, read from its final report and its timeline. Every kind
 // of failure counts against the wave's threshold: a failed backup, a revert, a boot fallback, a
 // failed restore, a timeout, even when a retry got past it and the run ended verified ("recovered").
-// The one exception is a device that did not answer in preflight: nothing was changed, and the
-// campaign tries it again later ("offline").
+// The exceptions: a device that did not answer in preflight (nothing was changed, and the campaign
+// tries it again later: "offline"), and one that already ran the image ("skipped", like a device the
+// campaign left out from the start because the inventory said so).
 import type { RunOutcome, RunState } from '../store/records.ts';
 
-export type RunResult = 'verified' | 'recovered' | 'failed' | 'offline';
+export type RunResult = 'verified' | 'recovered' | 'failed' | 'offline' | 'skipped';
 
 export interface RunVerdict {
   result: RunResult;
@@ -42,6 +43,7 @@ function failureKind(line: TimelineLine): string | undefined {
 
 export function runVerdict(run: EndedRun, timeline: readonly TimelineLine[]): RunVerdict {
   const summary = run.outcome?.summary ?? `run ended ${run.state}`;
+  if (run.state === 'upToDate') return { result: 'skipped', cause: 'alreadyCurrent', failures: [], summary };
   const failures: string[] = [];
   for (const line of timeline) {
     const kind = failureKind(line);

@@ -1,7 +1,9 @@
 // A campaign as an operator asks for it (API body, CLI flags or a YAML file), and the same checked:
 // every problem is listed at once, and nothing is created while there is one.
 import { PolicyError, resolvePolicy, type PolicyRequest } from '../procedure/policy.ts';
-import type { RunPolicy } from '../store/records.ts';
+import { checkRunOptions, RunOptionsError, type RunOptionsRequest } from '../procedure/run-options.ts';
+import type { RunPolicy, TimeLimits } from '../store/records.ts';
+import type { TransferProtocol } from '../../protocol/transfer.ts';
 import { parseVersionRange, VersionRangeError } from './version-range.ts';
 import { parseThreshold, parseWaves, WaveError, type Threshold, type WaveStep } from './waves.ts';
 import { parseWindow, WindowError, type MaintenanceWindow } from './window.ts';
@@ -37,6 +39,12 @@ export interface CampaignRequest extends DeviceSelector {
   offlineAttempts?: number;
   /** Pause between the last wave and a round of retries of offline devices (default 60 s). */
   retryDelaySeconds?: number;
+  /** How its runs move files (tftp, ftp): above each device's default. */
+  transport?: TransferProtocol;
+  /** Its runs' time limits in seconds ({ backup: 120, download: 900 }); limits not named keep the manager's. */
+  timeLimits?: Partial<TimeLimits>;
+  /** Install the image on devices that already run it too (overwriting their other bank). */
+  reinstall?: boolean;
   /** Who creates it, for the record. */
   operator?: string;
 }
@@ -51,6 +59,8 @@ export interface CampaignSettings {
   policy: RunPolicy;
   offlineAttempts: number;
   retryDelaySeconds: number;
+  /** Transport, time limits and reinstall for every run; absent in campaigns created before they existed. */
+  runOptions?: RunOptionsRequest;
 }
 
 export class CampaignRequestError extends Error {
@@ -65,7 +75,7 @@ export const campaignLimits = { maxConcurrent: 1000, ratePerMinute: 100_000, off
 
 const requestFields = new Set([
   'name', 'image', 'devices', 'model', 'versionRange', 'tags', 'waves', 'maxConcurrent', 'ratePerMinute', 'threshold',
-  'approval', 'window', 'timeZone', 'policy', 'offlineAttempts', 'retryDelaySeconds', 'operator',
+  'approval', 'window', 'timeZone', 'policy', 'offlineAttempts', 'retryDelaySeconds', 'transport', 'timeLimits', 'reinstall', 'operator',
 ]);
 
 function wholeNumber(value: unknown, what: string, min: number, max: number, problems: string[]): number | undefined {
@@ -145,11 +155,12 @@ export function checkCampaignRequest(request: unknown): { request: CampaignReque
       problems.push(`retryDelaySeconds must be from 0 to ${campaignLimits.retryDelaySeconds}, got ${JSON.stringify(value)}`);
     } else retryDelaySeconds = value;
   }
+  const runOptions = collect(problems, () => checkRunOptions({ transport: r.transport, timeLimits: r.timeLimits, reinstall: r.reinstall }), RunOptionsError);
   if (r.operator !== undefined && (typeof r.operator !== 'string' || !/^[^\s:][^\s]{0,63}$/.test(r.operator))) problems.push('operator must be a name without spaces');
 
   if (problems.length > 0 || !waves || !threshold || !policy) throw new CampaignRequestError(problems);
   return {
     request: r as unknown as CampaignRequest,
-    settings: { waves, maxConcurrent, ratePerMinute, threshold, approval: r.approval === true, window, policy, offlineAttempts, retryDelaySeconds },
+    settings: { waves, maxConcurrent, ratePerMinute, threshold, approval: r.approval === true, window, policy, offlineAttempts, retryDelaySeconds, runOptions: runOptions ?? {} },
   };
 }

@@ -7,6 +7,7 @@ import type { LiveEvents } from '../live-events.ts';
 import { NotWaitingError, RunRequestError } from '../procedure/errors.ts';
 import type { Procedure } from '../procedure/procedure.ts';
 import { stepKey } from '../procedure/run-steps.ts';
+import type { RunOptionsRequest } from '../procedure/run-options.ts';
 import { createRun, type RunCreation } from '../procedure/start-run.ts';
 import type { CampaignProgress, CampaignStore } from '../store/campaigns.ts';
 import type { Actor, RunPolicy } from '../store/records.ts';
@@ -53,11 +54,11 @@ export function registerCampaignSteps(deps: CampaignStepDeps) {
 
     /** The run row of this attempt: found if a replay already made it, made otherwise, or why not. */
     createRun: DBOS.registerStep(
-      async (campaignId: string, deviceId: number, attempt: number, imageSha256: string, policy: RunPolicy): Promise<RunStart> => {
+      async (campaignId: string, deviceId: number, attempt: number, imageSha256: string, policy: RunPolicy, options?: RunOptionsRequest): Promise<RunStart> => {
         const runId = campaignRunId(campaignId, deviceId, attempt);
         if (await deps.runCreation.runs.get(runId)) return { ok: true, runId };
         try {
-          await createRun(deps.runCreation, 'upgrade', { deviceId, imageSha256, policy, startedBy: 'policy', runId });
+          await createRun(deps.runCreation, 'upgrade', { deviceId, imageSha256, policy, startedBy: 'policy', runId, ...(options ? { campaignOptions: options } : {}) });
           return { ok: true, runId };
         } catch (error) {
           if (!(error instanceof RunRequestError)) throw error;

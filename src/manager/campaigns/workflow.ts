@@ -43,7 +43,7 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
         const tick = scheduler.tick(now, windowAt(plan, now));
         if (tick.abortWaiting.length > 0) await steps.abortWaiting(tick.abortWaiting, scheduler.abortedBy ?? 'manager');
         for (const { deviceId, attempt } of tick.start) {
-          const started = await steps.createRun(plan.campaignId, deviceId, attempt, plan.imageSha256, plan.settings.policy);
+          const started = await steps.createRun(plan.campaignId, deviceId, attempt, plan.imageSha256, plan.settings.policy, plan.settings.runOptions);
           if (started.ok) {
             // Under the run's own ID: a replay finds the workflow already there and starts nothing.
             await procedure.resume({ id: started.runId, kind: 'upgrade' });

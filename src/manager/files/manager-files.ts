@@ -142,7 +142,7 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
   async addImage(bytes: Buffer): Promise<ImageRecord> {
     const { header } = readImage(bytes, { trustedKeys: this.options.trustedKeys });
     const sha256 = await this.store.put('image', bytes);
-    return this.images.add({ sha256, model: header.model, version: header.version, configFormat: header.configFormat, size: bytes.length });
+    return this.images.add({ sha256, model: header.model, version: header.version, configFormat: header.configFormat, size: bytes.length, payloadSha256: header.payloadSha256 });
   }
 
   async listImages(): Promise<ImageRecord[]> {

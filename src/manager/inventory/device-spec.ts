@@ -4,6 +4,8 @@ import { isIPv4 } from 'node:net';
 import { agentDefaults } from '../../agent/defaults.ts';
 import { isLoopback } from '../../agent/loopback-addresses.ts';
 import { minimumKeyLength, type SnmpSecurity } from '../../protocol/snmp/security.ts';
+import { transferProtocols, type TransferProtocol } from '../../protocol/transfer.ts';
+import { isTransport } from '../procedure/run-options.ts';
 import type { NewDevice } from '../store/devices.ts';
 
 export interface DeviceSpec {
@@ -15,9 +17,11 @@ export interface DeviceSpec {
   authKey?: unknown;
   privKey?: unknown;
   community?: unknown;
+  /** The device's default transport for file transfers (tftp, ftp); empty: the manager's. */
+  transport?: unknown;
 }
 
-export const deviceSpecFields = ['address', 'port', 'name', 'tags', 'v3User', 'authKey', 'privKey', 'community'] as const;
+export const deviceSpecFields = ['address', 'port', 'name', 'tags', 'v3User', 'authKey', 'privKey', 'community', 'transport'] as const;
 
 /** The devices' SNMP port when none is given: the reference agent's (161 needs root). */
 export const defaultDevicePort: number = agentDefaults.port;
@@ -75,8 +79,13 @@ export function checkDeviceSpec(spec: DeviceSpec): SpecResult {
 
   const tags = checkTags(spec.tags, problems);
   const security = checkSecurity(spec, problems);
+  let transport: TransferProtocol | null = null;
+  if (spec.transport !== undefined && spec.transport !== '') {
+    if (isTransport(spec.transport)) transport = spec.transport;
+    else problems.push(`transport must be ${transferProtocols.join(' or ')}, got ${JSON.stringify(spec.transport)}`);
+  }
   if (problems.length > 0 || !security) return { ok: false, problems };
-  return { ok: true, device: { name, address, port, security, tags } };
+  return { ok: true, device: { name, address, port, security, tags, transport } };
 }
 
 function checkTags(value: unknown, problems: string[]): string[] {

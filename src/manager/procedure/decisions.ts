@@ -10,6 +10,8 @@ export interface Failure {
   phase: Phase;
   cause: string;
   message: string;
+  /** Facts for the timeline, e.g. which time limit ran out ({ limit, seconds }). */
+  detail?: Record<string, unknown>;
 }
 
 /** What the procedure needs to know of a device reading to decide. */
@@ -67,6 +69,28 @@ export function acceptsSupplied(phase: Phase, what: 'image' | 'config'): boolean
 
 export function isDecisionAnswer(answer: unknown): answer is DecisionAnswer {
   return answer === 'retry' || answer === 'abort' || answer === 'keepNewSoftware';
+}
+
+// ------------------------------------------------------------------ before the upgrade
+
+/** What a device is known to run: a reading (with bank digests, when it reports them) or an inventory row. */
+export interface InstalledSoftware {
+  runningVersion: string | null;
+  activeBank?: Bank | null;
+  banks?: ReadonlyArray<{ bank: Bank; imageDigest?: string | undefined }>;
+}
+
+/**
+ * Whether the device already runs the image, so that installing it would only cost an outage and
+ * overwrite the other bank (the way back): the same version and, when both the device and the image
+ * say so, the same payload digest in the active bank. A run ends upToDate on it; a campaign skips the
+ * device; `reinstall` overrides both.
+ */
+export function alreadyInstalled(image: { version: string; payloadSha256?: string | null }, device: InstalledSoftware): boolean {
+  if (device.runningVersion !== image.version) return false;
+  const digest = device.banks?.find((bank) => bank.bank === device.activeBank)?.imageDigest;
+  if (digest !== undefined && image.payloadSha256) return digest === image.payloadSha256;
+  return true;
 }
 
 // ------------------------------------------------------------------ upgrade
@@ -139,6 +163,8 @@ export function nextRollbackStep(original: DeviceFacts, now: DeviceFacts): Rollb
 export type RunEnd =
   /** Everything the run set out to do is done and read back (newSoftware: an upgrade, not a backup). */
   | { kind: 'verified'; newSoftware: boolean; device: DeviceFacts; backupSha256: string | null; summary: string }
+  /** The device already runs the image: nothing to do, nothing was changed. */
+  | { kind: 'upToDate'; device: DeviceFacts; version: string; backupSha256: null }
   /** The run stopped before it changed anything on the device. */
   | { kind: 'stopped'; failure: Failure; by: Actor; device: DeviceFacts | undefined; backupSha256: string | null }
   /** The operator chose to keep the new software: no rollback. */
@@ -165,6 +191,14 @@ export function runOutcome(end: RunEnd): RunOutcome {
     backupSha256: end.backupSha256,
   };
   if (end.kind === 'verified') return { state: 'verified', keptNewSoftware: end.newSoftware, ...device, summary: end.summary };
+  if (end.kind === 'upToDate') {
+    return {
+      state: 'upToDate',
+      keptNewSoftware: false,
+      ...device,
+      summary: `already up to date: the device runs ${end.version} from ${end.device.activeBank}; nothing on the device was changed (reinstall to install it again)`,
+    };
+  }
   const why = `${end.failure.phase} failed (${end.failure.cause}: ${end.failure.message}); ${byWhom(end.by)}`;
   switch (end.kind) {
     case 'stopped':

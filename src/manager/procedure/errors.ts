@@ -2,7 +2,7 @@
 // was wrong; nothing has changed when one is thrown.
 import type { Actor } from '../store/records.ts';
 
-export type RunRequestProblem = 'unknownDevice' | 'unknownImage' | 'wrongModel' | 'activeRun' | 'badPolicy' | 'badActor' | 'badRunId';
+export type RunRequestProblem = 'unknownDevice' | 'unknownImage' | 'wrongModel' | 'activeRun' | 'badPolicy' | 'badOptions' | 'badActor' | 'badRunId';
 
 export class RunRequestError extends Error {
   override name = 'RunRequestError';

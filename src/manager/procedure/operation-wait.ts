@@ -4,7 +4,7 @@
 // manager restarted mid-wait carries on waiting where it was.
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { OperationOrder, OperationReading } from '../device-driver.ts';
-import type { Phase } from '../store/records.ts';
+import type { Phase, TimeLimitName } from '../store/records.ts';
 import { operationTopic, type OperationMessage } from './messages.ts';
 import type { RunContext } from './run-context.ts';
 import type { Outcome } from './step-types.ts';
@@ -16,18 +16,20 @@ const recvPollingMs = 1000;
 /** A row missing this many times in a row, from a device that answers, has been lost (power cut before it was saved). */
 const missingLimit = 2;
 
-export async function runOperation(ctx: RunContext, phase: Phase, index: number, order: OperationOrder, timeoutSeconds: number): Promise<OperationResult> {
+/** `limit`: which of the run's time limits bounds the wait (its seconds come from the run's options). */
+export async function runOperation(ctx: RunContext, phase: Phase, index: number, order: OperationOrder, limit: TimeLimitName): Promise<OperationResult> {
   const { run, steps } = ctx;
   const started = await steps.startOperation(run.runId, run.deviceId, phase, index, order);
   if (!started.ok) return started;
-  const result = await awaitOperation(ctx, index, order.type, timeoutSeconds);
+  const timeoutSeconds = ctx.options.timeLimits[limit];
+  const result = await awaitOperation(ctx, index, order.type, timeoutSeconds, limit);
   await steps.event(run.runId, {
     phase,
     kind: 'operationFinished',
     actor: 'device',
     cause: result.ok ? null : result.cause,
     message: result.ok ? `${order.type} ${index} successful` : `${order.type} ${index}: ${result.message}`,
-    detail: { index, type: order.type, ...(result.ok ? { via: result.via } : {}) },
+    detail: { index, type: order.type, ...(result.ok ? { via: result.via } : result.cause === 'silent' ? { limit, seconds: timeoutSeconds } : {}) },
   });
   if (result.ok && result.via === 'polling') {
     await steps.event(run.runId, {
@@ -41,7 +43,7 @@ export async function runOperation(ctx: RunContext, phase: Phase, index: number,
   return result;
 }
 
-async function awaitOperation(ctx: RunContext, index: number, type: string, timeoutSeconds: number): Promise<OperationResult> {
+async function awaitOperation(ctx: RunContext, index: number, type: string, timeoutSeconds: number, limit: TimeLimitName): Promise<OperationResult> {
   const { run, steps, timeouts } = ctx;
   const topic = operationTopic(index);
   const startedAt = await DBOS.now();
@@ -69,7 +71,7 @@ async function awaitOperation(ctx: RunContext, index: number, type: string, time
     }
   }
   const stand = last ? `last seen ${last.state} at ${last.progress}%` : 'never seen running';
-  return { ok: false, cause: 'silent', message: `${type} did not finish within ${timeoutSeconds} s (${stand})` };
+  return { ok: false, cause: 'silent', message: `${type} did not finish within the ${limit} time limit of ${timeoutSeconds} s (${stand})` };
 }
 
 function ended(state: string, failCause: string, failMessage: string, via: 'notification' | 'polling'): OperationResult {

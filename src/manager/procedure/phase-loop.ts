@@ -65,7 +65,7 @@ export async function inPhase<T>(
       actor: failureActor(result.failure.cause),
       cause: result.failure.cause,
       message: result.failure.message,
-      detail: { attempt: n },
+      detail: { ...result.failure.detail, attempt: n },
     });
     await options.afterFailedAttempt?.(n, result.failure);
 

@@ -32,7 +32,7 @@ export interface ProcedureDeps {
   /** The manager's notification receiver, named in every operation the procedure orders. */
   notifyTarget: Endpoint;
   timeouts?: Partial<PhaseTimeouts>;
-  /** How devices move files: TFTP unless told otherwise. */
+  /** How devices move files when neither a run, its campaign nor the device says: TFTP unless told otherwise. */
   protocol?: TransferProtocol;
   /** Where runs' changes are published as they happen (the dashboard's live view). */
   live?: LiveEvents;

@@ -20,18 +20,20 @@ import { end } from './run-end.ts';
 import type { RunContext, Steps } from './run-context.ts';
 import { RunFeed } from './run-feed.ts';
 import { registerRunSteps } from './run-steps.ts';
+import type { RunDefaults, RunOptionsRequest } from './run-options.ts';
 import { createRun, type StartRunRequest } from './start-run.ts';
-import { resolveTimeouts } from './timeouts.ts';
+import { resolveTimeouts, timeLimitsOf } from './timeouts.ts';
 import { upgradeRun } from './upgrade-workflow.ts';
 
 export type { ProcedureDeps, ProcedureFiles } from './procedure-deps.ts';
 export type { StartRunRequest } from './start-run.ts';
+export type { RunDefaults, RunOptionsRequest } from './run-options.ts';
 export type { DecisionRequest } from './decide.ts';
 export { DecisionError, NotWaitingError, RunRequestError } from './errors.ts';
 
 export interface Procedure {
   startRun(request: StartRunRequest): Promise<RunRecord>;
-  startBackup(request: { deviceId: number; startedBy: Actor }): Promise<{ runId: string }>;
+  startBackup(request: { deviceId: number; startedBy: Actor; options?: RunOptionsRequest }): Promise<{ runId: string }>;
   /** Throws NotWaitingError when the run is not waiting, DecisionError when the decision does not fit. */
   decide(runId: string, decision: DecisionRequest): Promise<DecisionRecord>;
   deliver(notification: DeviceNotification): Promise<void>;
@@ -45,11 +47,13 @@ export interface Procedure {
   /** The last progress (0-100) of the run's current operation, while it runs in this process's sight. */
   progress(runId: string): number | undefined;
   runs: RunStore;
+  /** The manager's transport and time limits, for runs that name none (and their campaigns). */
+  defaults: RunDefaults;
 }
 
 export function registerProcedure(deps: ProcedureDeps): Procedure {
   const timeouts = resolveTimeouts(deps.timeouts);
-  const protocol = deps.protocol ?? 'tftp';
+  const defaults: RunDefaults = { transport: deps.protocol ?? 'tftp', timeLimits: timeLimitsOf(timeouts) };
   const runs = new RunStore(deps.pool);
   const devices = new DeviceStore(deps.pool);
   const images = new ImageStore(deps.pool);
@@ -75,7 +79,9 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
   const workflow = (name: string, body: (ctx: RunContext) => Promise<RunOutcome>) =>
     DBOS.registerWorkflow(
       async (runId: string): Promise<RunOutcome> => {
-        const ctx: RunContext = { run: await steps.loadRun(runId), steps, timeouts, protocol };
+        const run = await steps.loadRun(runId);
+        const options = run.options ?? { ...defaults, reinstall: false };
+        const ctx: RunContext = { run, steps, timeouts, protocol: options.transport, options };
         return ending(ctx, body);
       },
       { name },
@@ -94,12 +100,12 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
 
   return {
     async startRun(request) {
-      const run = await createRun({ runs, devices, images }, 'upgrade', request);
+      const run = await createRun({ runs, devices, images, defaults }, 'upgrade', request);
       await launch(run, (id) => DBOS.startWorkflow(upgradeWorkflow, { workflowID: id })(id));
       return run;
     },
     async startBackup(request) {
-      const run = await createRun({ runs, devices, images }, 'backup', request);
+      const run = await createRun({ runs, devices, images, defaults }, 'backup', request);
       await launch(run, (id) => DBOS.startWorkflow(backupWorkflow, { workflowID: id })(id));
       return { runId: run.id };
     },
@@ -111,6 +117,7 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
     deliver: (notification) => router.deliver(notification),
     progress: (runId) => progress.get(runId),
     runs,
+    defaults,
   };
 }
 

@@ -1,5 +1,6 @@
 // What every part of a running workflow shares: the run's facts, the durable steps, the timeouts.
 import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { RunOptions } from '../store/records.ts';
 import type { DeviceSteps } from './device-steps.ts';
 import type { FileSteps } from './file-steps.ts';
 import type { RunSteps } from './run-steps.ts';
@@ -12,5 +13,8 @@ export interface RunContext {
   run: RunFacts;
   steps: Steps;
   timeouts: PhaseTimeouts;
+  /** The transport of every file transfer of the run (options.transport). */
   protocol: TransferProtocol;
+  /** The run's options: its own, or the manager's defaults for a run recorded without them. */
+  options: RunOptions;
 }

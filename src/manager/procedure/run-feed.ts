@@ -3,11 +3,12 @@
 // are published with the last row seen. Reads for one run are chained, so a run's changes go out in the
 // order they were recorded. Nothing is read when nobody listens.
 import type { LiveEvents, RunChanged } from '../live-events.ts';
+import { finalRunStates, type RunState } from '../store/records.ts';
 import type { RunStore } from '../store/runs.ts';
 
 export type LastEvent = NonNullable<RunChanged['lastEvent']>;
 
-const finalStates = new Set(['verified', 'failed', 'rolledBack', 'aborted']);
+const finalStates = new Set<RunState>(finalRunStates);
 
 export class RunFeed {
   /** The tail of each run's chain of reads; dropped once it settles with nothing queued behind. */

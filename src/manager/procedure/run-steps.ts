@@ -26,7 +26,7 @@ export function stepKey(): string {
 }
 
 export function imageFacts(image: ImageRecord): ImageFacts {
-  return { sha256: image.sha256, model: image.model, version: image.version, configFormat: image.configFormat };
+  return { sha256: image.sha256, model: image.model, version: image.version, configFormat: image.configFormat, payloadSha256: image.payloadSha256 };
 }
 
 export function configFile(backup: BackupRecord): ConfigFile {
@@ -46,7 +46,7 @@ export function registerRunSteps({ runs, images, backups, onEnded, onChanged }: 
         if (!run || number === undefined) throw new Error(`run ${runId} is not in the database`);
         const image = run.imageSha256 === null ? undefined : await images.get(run.imageSha256);
         if (run.imageSha256 !== null && !image) throw new Error(`run ${runId}: image ${run.imageSha256} is not in the database`);
-        return { runId, number, kind: run.kind, deviceId: run.deviceId, policy: run.policy, image: image ? imageFacts(image) : null };
+        return { runId, number, kind: run.kind, deviceId: run.deviceId, policy: run.policy, image: image ? imageFacts(image) : null, options: run.options };
       },
       { name: 'safeflash.loadRun', ...databaseStep },
     ),

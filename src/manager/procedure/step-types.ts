@@ -1,13 +1,15 @@
 // What the procedure's durable steps hand back to the workflow: plain JSON (a step's output is
 // recorded and replayed), and expected failures as values, not exceptions.
 import type { DeviceReading, OperationReading } from '../device-driver.ts';
-import type { BackupKind, RunKind, RunPolicy } from '../store/records.ts';
+import type { BackupKind, RunKind, RunOptions, RunPolicy } from '../store/records.ts';
 
 export interface ImageFacts {
   sha256: string;
   model: string;
   version: string;
   configFormat: number;
+  /** What a device reports as the bank's image digest; null when the manager did not record it. */
+  payloadSha256?: string | null;
 }
 
 /** A configuration file the manager holds (a backup, a migration of one, an operator's). */
@@ -26,6 +28,8 @@ export interface RunFacts {
   deviceId: number;
   policy: RunPolicy;
   image: ImageFacts | null;
+  /** Null (or absent, in a step recorded by an earlier build) for a run that kept no options. */
+  options?: RunOptions | null;
 }
 
 export type Outcome<T = object> = ({ ok: true } & T) | { ok: false; cause: string; message: string };

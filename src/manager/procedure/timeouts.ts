@@ -1,5 +1,8 @@
 // How long each phase may take before silence counts as failure, and how often a waiting run looks at
-// the device itself when no notification came.
+// the device itself when no notification came. The phase limits here are the manager's defaults: each
+// run keeps its own (see run-options.ts), which may differ.
+import type { TimeLimits } from '../store/records.ts';
+
 export interface PhaseTimeouts {
   /** A configuration upload (backup) from start to completion. */
   backupSeconds: number;
@@ -9,6 +12,8 @@ export interface PhaseTimeouts {
   bootSeconds: number;
   /** A configuration download and apply (restore). */
   restoreSeconds: number;
+  /** Verify: how long the device may stay silent while its configuration and version are read back. */
+  verifySeconds: number;
   /** How long a wait listens for a notification before it reads the operation row itself. */
   pollSeconds: number;
   /** How often a run waiting for an operator checks for a decision that reached the table but not the run. */
@@ -22,6 +27,7 @@ export const defaultPhaseTimeouts: PhaseTimeouts = {
   downloadSeconds: 900,
   bootSeconds: 300,
   restoreSeconds: 120,
+  verifySeconds: 120,
   pollSeconds: 5,
   decisionRecheckSeconds: 3600,
   decisionWaitSeconds: 30 * 86_400,
@@ -33,4 +39,21 @@ export function resolveTimeouts(overrides: Partial<PhaseTimeouts> = {}): PhaseTi
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`timeout ${name} must be a positive number of seconds`);
   }
   return timeouts;
+}
+
+/** The phase limits among the timeouts, as a run keeps them. */
+export function timeLimitsOf(timeouts: PhaseTimeouts): TimeLimits {
+  return {
+    backup: timeouts.backupSeconds,
+    download: timeouts.downloadSeconds,
+    boot: timeouts.bootSeconds,
+    restore: timeouts.restoreSeconds,
+    verify: timeouts.verifySeconds,
+  };
+}
+
+/** The inverse of timeLimitsOf, for limits an operator gives the manager (`serve --time-limits`). */
+export function timeoutsOf(limits: Partial<TimeLimits>): Partial<PhaseTimeouts> {
+  const names = { backup: 'backupSeconds', download: 'downloadSeconds', boot: 'bootSeconds', restore: 'restoreSeconds', verify: 'verifySeconds' } as const;
+  return Object.fromEntries(Object.entries(limits).map(([name, seconds]) => [names[name as keyof TimeLimits], seconds]));
 }

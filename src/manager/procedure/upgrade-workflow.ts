@@ -8,7 +8,7 @@ import { end } from './run-end.ts';
 import { inPhase, type PhaseResult } from './phase-loop.ts';
 import { backupAttempt } from './phases/backup.ts';
 import { migrateConfig } from './phases/migrate.ts';
-import { preflight } from './phases/preflight.ts';
+import { alreadyUpToDate, preflight } from './phases/preflight.ts';
 import { restoreAttempt } from './phases/restore.ts';
 import { rollBack } from './phases/rollback.ts';
 import { revertAfterFailedUpgrade, upgradeAttempt } from './phases/upgrade.ts';
@@ -26,6 +26,8 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
   const checked = await preflight(ctx, run.image);
   if (!checked.ok) return end(ctx, 'preflight', { kind: 'stopped', failure: checked.failure, by: 'policy', device: undefined, backupSha256: null });
   const before = checked.value;
+  // Already running the image: installing it again would cost an outage and the way back, unless asked to.
+  if (await alreadyUpToDate(ctx, run.image, before)) return end(ctx, 'preflight', { kind: 'upToDate', device: before, version: run.image.version, backupSha256: null });
 
   // backup: no verified backup, no upgrade.
   const backup = await inPhase(ctx, 'backup', policy.backup, (n) => backupAttempt(ctx, n));

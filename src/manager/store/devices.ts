@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { DeviceReading } from '../device-driver.ts';
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
 import type { Bank } from '../../agent/types.ts';
+import type { TransferProtocol } from '../../protocol/transfer.ts';
 import type { DeviceRecord } from './records.ts';
 
 /** A device as an operator describes it; the manager fills in the rest when it reads the device. */
@@ -15,6 +16,8 @@ export interface NewDevice {
   port: number;
   security: SnmpSecurity;
   tags: string[];
+  /** The device's default transport for file transfers; absent: the manager's. */
+  transport?: TransferProtocol | null;
 }
 
 /** The device already exists (same name, or same address and port). */
@@ -41,10 +44,11 @@ interface DeviceRow {
   active_bank: string | null;
   added_at: Date;
   last_seen_at: Date | null;
+  transport: TransferProtocol | null;
 }
 
 const columns = `id, name, host(address) AS address, port, security, tags, model, serial, running_version, config_format,
-  active_bank, added_at, last_seen_at`;
+  active_bank, added_at, last_seen_at, transport`;
 
 function toRecord(row: DeviceRow): DeviceRecord {
   return {
@@ -61,6 +65,7 @@ function toRecord(row: DeviceRow): DeviceRecord {
     activeBank: row.active_bank as Bank | null,
     addedAt: row.added_at,
     lastSeenAt: row.last_seen_at,
+    transport: row.transport,
   };
 }
 
@@ -145,10 +150,10 @@ export class DeviceStore {
 async function insert(db: Queryable, device: NewDevice): Promise<DeviceRecord> {
   try {
     const result = await db.query<DeviceRow>(
-      `INSERT INTO safeflash.devices (name, address, port, security, tags)
-       VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO safeflash.devices (name, address, port, security, tags, transport)
+       VALUES ($1, $2, $3, $4, $5, $6)
     RETURNING ${columns}`,
-      [device.name, device.address, device.port, JSON.stringify(device.security), device.tags],
+      [device.name, device.address, device.port, JSON.stringify(device.security), device.tags, device.transport ?? null],
     );
     return toRecord(result.rows[0]!);
   } catch (error) {

@@ -10,9 +10,10 @@ interface ImageRow {
   config_format: number;
   size: string;
   added_at: Date;
+  payload_sha256: string | null;
 }
 
-const columns = 'sha256, model, version, config_format, size, added_at';
+const columns = 'sha256, model, version, config_format, size, added_at, payload_sha256';
 
 function toRecord(row: ImageRow): ImageRecord {
   return {
@@ -22,6 +23,7 @@ function toRecord(row: ImageRow): ImageRecord {
     configFormat: row.config_format,
     size: Number(row.size),
     addedAt: row.added_at,
+    payloadSha256: row.payload_sha256,
   };
 }
 
@@ -33,9 +35,9 @@ export class ImageStore {
   /** Records the image, or returns the row already there for the same SHA-256. */
   async add(image: NewImage): Promise<ImageRecord> {
     await this.pool.query(
-      `INSERT INTO safeflash.images (sha256, model, version, config_format, size) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (sha256) DO NOTHING`,
-      [image.sha256, image.model, image.version, image.configFormat, image.size],
+      `INSERT INTO safeflash.images (sha256, model, version, config_format, size, payload_sha256) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (sha256) DO UPDATE SET payload_sha256 = coalesce(safeflash.images.payload_sha256, EXCLUDED.payload_sha256)`,
+      [image.sha256, image.model, image.version, image.configFormat, image.size, image.payloadSha256],
     );
     const stored = await this.get(image.sha256);
     if (stored === undefined) throw new Error(`image ${image.sha256} vanished right after it was recorded`);

@@ -2,6 +2,7 @@
 // in schema.ts. Credentials live in device rows and never leave the manager (see publicDevice).
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
 import type { Bank, FailCause, OperationType } from '../../agent/types.ts';
+import type { TransferProtocol } from '../../protocol/transfer.ts';
 
 export interface DeviceRecord {
   id: number;
@@ -19,6 +20,8 @@ export interface DeviceRecord {
   activeBank: Bank | null;
   addedAt: Date;
   lastSeenAt: Date | null;
+  /** How this device moves files unless a run or its campaign says otherwise; null: the manager's default. */
+  transport: TransferProtocol | null;
 }
 
 /** A device as shown to operators and API clients: everything but the credentials. */
@@ -37,6 +40,8 @@ export interface ImageRecord {
   configFormat: number;
   size: number;
   addedAt: Date;
+  /** SHA-256 of the image's payload, as a device reports it for a bank; null for images recorded before it was kept. */
+  payloadSha256: string | null;
 }
 
 export type BackupKind = 'backup' | 'migrated' | 'operator';
@@ -60,8 +65,14 @@ export interface BackupRecord {
 
 export type Phase = 'preflight' | 'backup' | 'upgrade' | 'migrate' | 'restore' | 'verify' | 'rollback';
 
-/** Where a run stands. `waiting` means it asks an operator; the last four are final. */
-export type RunState = 'running' | 'waiting' | 'verified' | 'failed' | 'rolledBack' | 'aborted';
+/**
+ * Where a run stands. `waiting` means it asks an operator; the others after it are final. `upToDate`:
+ * the device already ran the image, so the run ended in preflight without changing anything.
+ */
+export const runStates = ['running', 'waiting', 'verified', 'failed', 'rolledBack', 'aborted', 'upToDate'] as const;
+export type RunState = (typeof runStates)[number];
+export const finalRunStates = ['verified', 'failed', 'rolledBack', 'aborted', 'upToDate'] as const satisfies readonly RunState[];
+export type FinalRunState = (typeof finalRunStates)[number];
 
 export type FailureAction = 'retry' | 'ask' | 'abort';
 
@@ -75,6 +86,23 @@ export interface PhasePolicy {
 export type RunPolicy = Record<Exclude<Phase, 'verify' | 'rollback'>, PhasePolicy>;
 
 export const defaultPhasePolicy: PhasePolicy = { retries: 2, backoffSeconds: 5, then: 'ask' };
+
+/** The time limits a run's operations are held to: past one, silence fails the operation. */
+export const timeLimitNames = ['backup', 'download', 'boot', 'restore', 'verify'] as const;
+export type TimeLimitName = (typeof timeLimitNames)[number];
+/** Seconds per limit. */
+export type TimeLimits = Record<TimeLimitName, number>;
+
+/**
+ * How a run does its work, fixed when it starts and kept with it (a resumed run works the same way):
+ * the transport of every file transfer, the phases' time limits, and whether the image is installed
+ * again on a device that already runs it.
+ */
+export interface RunOptions {
+  transport: TransferProtocol;
+  timeLimits: TimeLimits;
+  reinstall: boolean;
+}
 
 /** An upgrade run goes through every phase; a backup run (on demand) through preflight and backup only. */
 export type RunKind = 'upgrade' | 'backup';
@@ -95,10 +123,12 @@ export interface RunRecord {
   updatedAt: Date;
   /** The final report, once the run has ended. */
   outcome: RunOutcome | null;
+  /** Null for a run recorded before runs kept their options: it works with the manager's defaults. */
+  options: RunOptions | null;
 }
 
 export interface RunOutcome {
-  state: Extract<RunState, 'verified' | 'failed' | 'rolledBack' | 'aborted'>;
+  state: FinalRunState;
   /** Software the device runs at the end, and whether it is the new one. */
   runningVersion: string | null;
   keptNewSoftware: boolean;
@@ -126,7 +156,8 @@ export type RunEventKind =
   | 'revert'
   | 'migration'
   | 'runEnded'
-  | 'runResumed';
+  | 'runResumed'
+  | 'reinstall';
 
 /** One line of a run's timeline. Every state change is one, with time, cause and actor. */
 export interface RunEvent {

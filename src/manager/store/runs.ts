@@ -12,6 +12,7 @@ import type {
   RunEventKind,
   RunKind,
   RunOutcome,
+  RunOptions,
   RunPolicy,
   RunRecord,
   RunState,
@@ -32,6 +33,7 @@ interface RunRow {
   created_at: Date;
   updated_at: Date;
   outcome: RunOutcome | null;
+  options: RunOptions | null;
 }
 
 interface EventRow {
@@ -56,7 +58,7 @@ interface DecisionRow {
   backup_sha256: string | null;
 }
 
-const runColumns = 'id, kind, number, device_id, image_sha256, policy, state, phase, started_by, created_at, updated_at, outcome';
+const runColumns = 'id, kind, number, device_id, image_sha256, policy, state, phase, started_by, created_at, updated_at, outcome, options';
 
 function toRun(row: RunRow): RunRecord {
   return {
@@ -71,6 +73,7 @@ function toRun(row: RunRow): RunRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     outcome: row.outcome,
+    options: row.options,
   };
 }
 
@@ -113,6 +116,7 @@ export interface NewRun {
   deviceId: number;
   imageSha256: string | null;
   policy: RunPolicy;
+  options: RunOptions;
   startedBy: Actor;
   /** The run's ID when the caller fixes it (a campaign, so that a replayed start finds its run); else run-<number>. */
   id?: string;
@@ -146,10 +150,10 @@ export class RunStore {
     try {
       const result = await this.pool.query<RunRow>(
         `WITH n AS (SELECT nextval('safeflash.run_numbers') AS number)
-         INSERT INTO safeflash.runs (id, kind, number, device_id, image_sha256, policy, state, phase, started_by)
-         SELECT coalesce($6, 'run-' || n.number), $1, n.number, $2, $3, $4, 'running', 'preflight', $5 FROM n
+         INSERT INTO safeflash.runs (id, kind, number, device_id, image_sha256, policy, state, phase, started_by, options)
+         SELECT coalesce($6, 'run-' || n.number), $1, n.number, $2, $3, $4, 'running', 'preflight', $5, $7 FROM n
          RETURNING ${runColumns}`,
-        [run.kind, run.deviceId, run.imageSha256, JSON.stringify(run.policy), run.startedBy, run.id ?? null],
+        [run.kind, run.deviceId, run.imageSha256, JSON.stringify(run.policy), run.startedBy, run.id ?? null, JSON.stringify(run.options)],
       );
       return toRun(result.rows[0]!);
     } catch (error) {

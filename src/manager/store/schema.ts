@@ -125,4 +125,9 @@ export const schemaStatements = [
      revoked_at    timestamptz
    )`,
   `CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_active_name ON safeflash.api_tokens (name) WHERE revoked_at IS NULL`,
+  // Run options (transport, time limits, reinstall), fixed at the start; a device's default transport;
+  // an image's payload digest, which devices report per bank.
+  `ALTER TABLE safeflash.runs ADD COLUMN IF NOT EXISTS options jsonb`,
+  `ALTER TABLE safeflash.devices ADD COLUMN IF NOT EXISTS transport text CHECK (transport IN ('tftp', 'ftp'))`,
+  `ALTER TABLE safeflash.images ADD COLUMN IF NOT EXISTS payload_sha256 text`,
 ] as const;

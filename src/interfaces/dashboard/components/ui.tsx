@@ -6,6 +6,7 @@ import { words } from '../format.ts';
 export function tone(state: string | null | undefined): string {
   switch (state) {
     case 'verified':
+    case 'upToDate':
     case 'recovered':
     case 'completed':
     case 'succeeded':

@@ -49,7 +49,7 @@ export function FleetPage() {
         <Stat label="Devices" value={total} sub={byModel.map(([m, n]) => `${n} ${m}`).join(' · ') || 'none yet'} />
         <Stat label="Upgrading now" value={byState.running ?? 0} state="running" sub="runs in progress" />
         <Stat label="Waiting for operator" value={byState.waiting ?? 0} state={(byState.waiting ?? 0) > 0 ? 'waiting' : ''} sub="runs that ask" />
-        <Stat label="Verified" value={byState.verified ?? 0} state="verified" sub="last run verified" />
+        <Stat label="Verified" value={(byState.verified ?? 0) + (byState.upToDate ?? 0)} state="verified" sub={`last run verified · ${byState.upToDate ?? 0} already up to date`} />
         <Stat label="Failed / rolled back" value={(byState.failed ?? 0) + (byState.rolledBack ?? 0) + (byState.aborted ?? 0)} state={(byState.failed ?? 0) > 0 ? 'failed' : ''} sub={`${byState.rolledBack ?? 0} rolled back · ${byState.aborted ?? 0} aborted`} />
         <Stat label="Active campaigns" value={activeCampaigns.length} sub={`${campaignList.length} in all`} />
       </div>

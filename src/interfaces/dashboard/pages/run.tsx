@@ -55,7 +55,7 @@ export function RunPage() {
             <span class="mono">{run.id}</span> <Badge state={run.state} />
           </h1>
           <div class="muted">
-            {run.kind} of {device ? <b>{device.name}</b> : `device ${run.deviceId}`} {device && <span class="mono">({device.address})</span>} · started by {run.startedBy} · {ago(run.createdAt)}
+            {run.kind} of {device ? <b>{device.name}</b> : `device ${run.deviceId}`} {device && <span class="mono">({device.address})</span>} · started by {run.startedBy} · {ago(run.createdAt)}{run.options && <> · over {run.options.transport.toUpperCase()}{run.options.reinstall ? ' · reinstall' : ''}</>}
           </div>
         </div>
         {run.state === 'waiting' && (

@@ -6,7 +6,7 @@ import { campaignDeviceStates, campaignStates, countDevices, type Counters } fro
 import type { Campaigns } from '../../../manager/campaigns/campaigns.ts';
 import type { CampaignDeviceRecord } from '../../../manager/store/campaigns.ts';
 import { HttpProblem } from '../errors.ts';
-import { errorResponses } from '../schemas.ts';
+import { errorResponses, runOptionProperties } from '../schemas.ts';
 import { operatorActor } from './runs.ts';
 
 const timestamp = { type: 'string', format: 'date-time' } as const;
@@ -121,6 +121,7 @@ const newCampaignSchema = {
     policy: { type: 'object', description: 'failure policy of every run, as for /api/runs' },
     offlineAttempts: { type: 'integer', minimum: 1, maximum: 10 },
     retryDelaySeconds: { type: 'number', minimum: 0, maximum: 86_400 },
+    ...runOptionProperties,
     operator: operatorName,
   },
 } as const;

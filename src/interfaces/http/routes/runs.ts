@@ -2,8 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import { publicDevice, type Actor, type DecisionAnswer, type RunRecord, type RunState } from '../../../manager/store/records.ts';
 import type { PolicyRequest } from '../../../manager/procedure/policy.ts';
+import type { RunOptionsRequest } from '../../../manager/procedure/run-options.ts';
 import { HttpProblem, notFound } from '../errors.ts';
-import { errorResponses, newDecisionSchema, newRunSchema } from '../schemas.ts';
+import { errorResponses, newDecisionSchema, newRunSchema, runState } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 import { deviceNamed } from './devices.ts';
 import { imageNamed } from './images.ts';
@@ -43,7 +44,7 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
         type: 'object',
         additionalProperties: false,
         properties: { device: { type: 'string', maxLength: 64 }, // Query strings are text and the server does not coerce types: a number is a pattern.
-        limit: { type: 'string', pattern: '^(1000|[1-9][0-9]{0,2})$', description: 'at most this many (1 to 1000, default 100)' }, state: { type: 'string', enum: ['running', 'waiting', 'verified', 'failed', 'rolledBack', 'aborted'] } },
+        limit: { type: 'string', pattern: '^(1000|[1-9][0-9]{0,2})$', description: 'at most this many (1 to 1000, default 100)' }, state: runState },
       },
       response: { 200: { type: 'array', items: { $ref: 'Run#' } }, ...errorResponses },
     },
@@ -53,7 +54,7 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
     return procedure.runs.list({ ...(device ? { deviceId: device.id } : {}), ...(state ? { state } : {}), ...(limit ? { limit: Number(limit) } : {}) });
   });
 
-  app.post<{ Body: { device: string; image: string; policy?: PolicyRequest; operator?: string } }>('/api/runs', {
+  app.post<{ Body: { device: string; image: string; policy?: PolicyRequest; operator?: string } & RunOptionsRequest }>('/api/runs', {
     schema: {
       summary: 'Start upgrading one device to an image the manager holds',
       tags: ['runs'],
@@ -63,11 +64,12 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
   }, async (request, reply) => {
     const device = await deviceNamed(services, request.body.device);
     const image = await imageNamed(services, request.body.image);
-    const policy = request.body.policy;
+    const { policy, transport, timeLimits, reinstall } = request.body;
     const run = await procedure.startRun({
       deviceId: device.id,
       imageSha256: image.sha256,
       ...(policy ? { policy } : {}),
+      options: { ...(transport ? { transport } : {}), ...(timeLimits ? { timeLimits } : {}), ...(reinstall !== undefined ? { reinstall } : {}) },
       startedBy: operatorActor(request.body.operator),
     });
     metrics.runsStarted.inc();

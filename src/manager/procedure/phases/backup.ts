@@ -10,11 +10,11 @@ import type { ConfigFile } from '../step-types.ts';
 import { transferOrder } from './transfer-order.ts';
 
 export async function backupAttempt(ctx: RunContext, attempt: number): Promise<AttemptResult<ConfigFile>> {
-  const { run, steps, timeouts } = ctx;
+  const { run, steps } = ctx;
   const fail = (cause: string, message: string): AttemptResult<ConfigFile> => ({ ok: false, failure: { phase: 'backup', cause, message } satisfies Failure });
   const offer = await steps.expectBackup(ctx.protocol);
   const index = operationIndex(run.number, 'backup', attempt, 0);
-  const uploaded = await runOperation(ctx, 'backup', index, transferOrder('backupConfig', offer), timeouts.backupSeconds);
+  const uploaded = await runOperation(ctx, 'backup', index, transferOrder('backupConfig', offer), 'backup');
   if (!uploaded.ok) return fail(uploaded.cause, uploaded.message);
   const collected = await steps.collectBackup(offer, run.deviceId, run.runId);
   if (!collected.ok) return fail(collected.cause, `the backup is not usable: ${collected.message}`);

@@ -1,6 +1,7 @@
-// Preflight: read the device and check that the image is for it. Changes nothing; a failure stops the run.
+// Preflight: read the device and check that the image is for it, and not already what it runs. Changes
+// nothing; a failure stops the run.
 import type { DeviceReading } from '../../device-driver.ts';
-import type { Failure } from '../decisions.ts';
+import { alreadyInstalled, type Failure } from '../decisions.ts';
 import type { AttemptResult } from '../phase-loop.ts';
 import type { RunContext } from '../run-context.ts';
 import type { ImageFacts } from '../step-types.ts';
@@ -28,4 +29,25 @@ export async function preflight(ctx: RunContext, image: ImageFacts | null): Prom
     detail: { model: r.model, serial: r.serial, runningVersion: r.runningVersion, activeBank: r.activeBank, configFormat: r.configFormat, configDigest: r.configDigest },
   });
   return { ok: true, value: r };
+}
+
+/**
+ * Whether the run has nothing to do: the device already runs the image (alreadyInstalled). With the
+ * run's reinstall option it goes on, and the timeline says what that costs: the other bank, which
+ * holds the way back, is overwritten.
+ */
+export async function alreadyUpToDate(ctx: RunContext, image: ImageFacts, reading: DeviceReading): Promise<boolean> {
+  if (!alreadyInstalled(image, reading)) return false;
+  if (!ctx.options.reinstall) return true;
+  const other = reading.banks.find((bank) => bank.bank !== reading.activeBank);
+  const holding = other && other.state === 'valid' && other.version !== '' ? `holding ${other.version}, the way back` : 'holding no bootable image';
+  await ctx.steps.event(ctx.run.runId, {
+    phase: 'preflight',
+    kind: 'reinstall',
+    actor: 'manager',
+    cause: 'reinstall',
+    message: `reinstalling ${image.version}, which the device already runs: the other bank (${other?.bank ?? 'the inactive bank'}, ${holding}) will be overwritten`,
+    detail: { version: image.version, overwrittenBank: other?.bank ?? null, overwrittenVersion: other?.version ?? null },
+  });
+  return false;
 }

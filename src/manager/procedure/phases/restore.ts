@@ -20,7 +20,7 @@ export interface RestorePlan {
 }
 
 export async function restoreAttempt(ctx: RunContext, attempt: number, plan: RestorePlan, { supplied, previous }: AttemptContext): Promise<AttemptResult<ConfigFile>> {
-  const { run, steps, timeouts } = ctx;
+  const { run, steps } = ctx;
   const fail = (cause: string, message: string): AttemptResult<ConfigFile> => ({ ok: false, failure: { phase: 'restore', cause, message } });
   let config = supplied.config ?? plan.config;
   if (restoreNeedsRemigration(previous)) {
@@ -32,7 +32,7 @@ export async function restoreAttempt(ctx: RunContext, attempt: number, plan: Res
   }
   const offer = await steps.offerConfig(config.sha256, ctx.protocol);
   const index = operationIndex(run.number, 'restore', attempt, 0);
-  const applied = await runOperation(ctx, 'restore', index, transferOrder('restoreConfig', offer), timeouts.restoreSeconds);
+  const applied = await runOperation(ctx, 'restore', index, transferOrder('restoreConfig', offer), 'restore');
   if (!applied.ok) return fail(applied.cause, applied.message);
   const now = await steps.readDevice(run.deviceId);
   if (!now.ok) return fail(now.cause, `after the restore: ${now.message}`);

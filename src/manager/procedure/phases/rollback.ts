@@ -20,7 +20,7 @@ const maxSteps = 8;
 const maxFailures = 3;
 
 export async function rollBack(ctx: RunContext, before: DeviceReading, original: ConfigFile, backoffSeconds: number): Promise<RollbackResult> {
-  const { run, steps, timeouts } = ctx;
+  const { run, steps } = ctx;
   const target: DeviceFacts = { runningVersion: before.runningVersion, activeBank: before.activeBank, configDigest: original.configDigest };
   await steps.event(run.runId, {
     phase: 'rollback',
@@ -46,8 +46,8 @@ export async function rollBack(ctx: RunContext, before: DeviceReading, original:
       const index = operationIndex(run.number, 'rollback', step, 0);
       result =
         next === 'revert'
-          ? await runOperation(ctx, 'rollback', index, { type: 'revertSoftware' }, timeouts.bootSeconds)
-          : await runOperation(ctx, 'rollback', index, transferOrder('restoreConfig', await steps.offerConfig(original.sha256, ctx.protocol)), timeouts.restoreSeconds);
+          ? await runOperation(ctx, 'rollback', index, { type: 'revertSoftware' }, 'boot')
+          : await runOperation(ctx, 'rollback', index, transferOrder('restoreConfig', await steps.offerConfig(original.sha256, ctx.protocol)), 'restore');
     }
     if (!result.ok) {
       failures += 1;

@@ -19,7 +19,7 @@ export interface Installed {
 const slots = { download: 0, reboot: 1, revertAfterFailure: 2, revertBeforeRetry: 3 };
 
 export async function upgradeAttempt(ctx: RunContext, before: DeviceReading, image: ImageFacts, attempt: number): Promise<AttemptResult<Installed>> {
-  const { run, steps, timeouts } = ctx;
+  const { run, steps } = ctx;
   const fail = (cause: string, message: string): AttemptResult<Installed> => ({ ok: false, failure: { phase: 'upgrade', cause, message } });
   const index = (slot: number) => operationIndex(run.number, 'upgrade', attempt, slot);
   if (attempt > 0) {
@@ -28,10 +28,10 @@ export async function upgradeAttempt(ctx: RunContext, before: DeviceReading, ima
     if (!back.ok) return fail(back.cause, `not retrying before the device is back on ${before.activeBank}: ${back.message}`);
   }
   const offer = await steps.offerImage(image.sha256, ctx.protocol);
-  const download = await runOperation(ctx, 'upgrade', index(slots.download), transferOrder('downloadSoftware', offer), timeouts.downloadSeconds);
+  const download = await runOperation(ctx, 'upgrade', index(slots.download), transferOrder('downloadSoftware', offer), 'download');
   if (!download.ok) return fail(download.cause, `download of ${image.version}: ${download.message}`);
   if (before.rebootRequired) {
-    const reboot = await runOperation(ctx, 'upgrade', index(slots.reboot), { type: 'reboot' }, timeouts.bootSeconds);
+    const reboot = await runOperation(ctx, 'upgrade', index(slots.reboot), { type: 'reboot' }, 'boot');
     if (!reboot.ok) return fail(reboot.cause, `reboot into ${image.version}: ${reboot.message}`);
   }
   const after = await steps.readDevice(run.deviceId);
@@ -51,7 +51,7 @@ export async function revertAfterFailedUpgrade(ctx: RunContext, before: DeviceRe
  * timeline; with `announceNothing`, also when there is nothing to revert.
  */
 async function returnToOriginalBank(ctx: RunContext, before: DeviceReading, index: number, announceNothing: boolean): Promise<Outcome> {
-  const { run, steps, timeouts } = ctx;
+  const { run, steps } = ctx;
   const now = await steps.readDevice(run.deviceId);
   const action = afterFailedUpgrade(before.activeBank, now.ok ? now.reading : undefined);
   if (action === 'unknown' || !now.ok) {
@@ -78,7 +78,7 @@ async function returnToOriginalBank(ctx: RunContext, before: DeviceReading, inde
     cause: 'newSoftwareRunning',
     message: `reverting: the device runs ${now.reading.runningVersion} from ${now.reading.activeBank}; going back to ${before.runningVersion} on ${before.activeBank}`,
   });
-  const reverted = await runOperation(ctx, 'upgrade', index, { type: 'revertSoftware' }, timeouts.bootSeconds);
+  const reverted = await runOperation(ctx, 'upgrade', index, { type: 'revertSoftware' }, 'boot');
   if (!reverted.ok) return reverted;
   const after = await steps.readDevice(run.deviceId);
   if (!after.ok) return after;

@@ -1,0 +1,36 @@
+// Run options on the command line, the same on every command that takes them (serve, upgrade, backup,
+// campaign create): --transport tftp|ftp, --time-limits backup=120,download=900, --reinstall.
+import { InvalidArgumentError, Option } from 'commander';
+import { parseTimeLimits, RunOptionsError, timeLimitsSyntax } from '../../manager/procedure/run-options.ts';
+import type { TimeLimits } from '../../manager/store/records.ts';
+import { transferProtocols } from '../../protocol/transfer.ts';
+
+export function transportOption(what: string): Option {
+  return new Option('--transport <transport>', what).choices([...transferProtocols]);
+}
+
+export function timeLimitsOption(what: string): Option {
+  return new Option('--time-limits <limits>', `${what}: ${timeLimitsSyntax}`).argParser(timeLimits);
+}
+
+export function reinstallOption(): Option {
+  return new Option('--reinstall', 'install the image even on a device that already runs it: its other bank (the previous version, the way back) is overwritten');
+}
+
+function timeLimits(text: string): Partial<TimeLimits> {
+  try {
+    return parseTimeLimits(text);
+  } catch (error) {
+    if (error instanceof RunOptionsError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+}
+
+/** FROM-TO, the ports of the FTP server's passive data connections. */
+export function passivePorts(text: string): { min: number; max: number } {
+  const match = /^([0-9]{1,5})-([0-9]{1,5})$/.exec(text.trim());
+  const min = Number(match?.[1]);
+  const max = Number(match?.[2]);
+  if (!match || min < 1024 || max > 65535 || min > max) throw new InvalidArgumentError(`expected FROM-TO, two ports from 1024 to 65535 with FROM <= TO, got "${text}"`);
+  return { min, max };
+}
