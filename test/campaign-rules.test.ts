@@ -78,3 +78,22 @@ test('campaign requests: every problem listed at once', () => {
   assert.equal(settings.maxConcurrent, 10);
   assert.deepEqual(settings.threshold, { kind: 'percent', value: 5 });
 });
+
+test('run verdicts: a run that found the device up to date skips it, like the plan does', () => {
+  const verdict = runVerdict({ state: 'upToDate', phase: 'preflight', outcome: { state: 'upToDate', summary: 'already up to date' } }, [
+    { phase: 'preflight', kind: 'phaseStarted', cause: null },
+    { phase: 'preflight', kind: 'phaseSucceeded', cause: null },
+    { phase: 'preflight', kind: 'runEnded', cause: 'upToDate' },
+  ]);
+  assert.deepEqual(verdict, { result: 'skipped', cause: 'alreadyCurrent', failures: [], summary: 'already up to date' });
+});
+
+test('campaign run options: transport, time limits and reinstall are checked with the rest', () => {
+  const base = { name: 'c', image: 'abcdef', model: 'IAD-2400', waves: '100%' };
+  const { settings } = checkCampaignRequest({ ...base, transport: 'ftp', timeLimits: { download: 600 }, reinstall: true });
+  assert.deepEqual(settings.runOptions, { transport: 'ftp', timeLimits: { download: 600 }, reinstall: true });
+  assert.throws(
+    () => checkCampaignRequest({ ...base, transport: 'http', timeLimits: { reboot: 1 } }),
+    (error: Error) => error instanceof CampaignRequestError && /transport must be tftp or ftp/.test(error.message),
+  );
+});

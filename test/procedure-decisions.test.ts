@@ -1,8 +1,10 @@
 // The procedure's decisions as pure functions: no device, no database.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseTimeLimits, resolveRunOptions, RunOptionsError } from '../src/manager/procedure/run-options.ts';
 import {
   acceptsSupplied,
+  alreadyInstalled,
   afterFailedUpgrade,
   afterFailure,
   canKeepNewSoftware,
@@ -163,4 +165,42 @@ test('operation indexes: fixed by run, phase, attempt and slot; distinct; within
   assert.throws(() => operationIndex(0, 'backup', 0, 0), RangeError);
   assert.throws(() => operationIndex(1, 'backup', 256, 0), RangeError);
   assert.throws(() => operationIndex(1, 'backup', 0, 4), RangeError);
+});
+
+test('alreadyInstalled: same version, and the same payload digest in the active bank when both say', () => {
+  const image = { version: '2.0.0', payloadSha256: 'aa'.repeat(32) };
+  const banks = [
+    { bank: 'bankA' as const, imageDigest: 'bb'.repeat(32) },
+    { bank: 'bankB' as const, imageDigest: 'aa'.repeat(32) },
+  ];
+  assert.equal(alreadyInstalled(image, { runningVersion: '2.0.0', activeBank: 'bankB', banks }), true);
+  assert.equal(alreadyInstalled(image, { runningVersion: '2.0.0', activeBank: 'bankA', banks }), false, 'same version, another build');
+  assert.equal(alreadyInstalled(image, { runningVersion: '1.0.0', activeBank: 'bankB', banks }), false);
+  // An inventory row (no banks) or an image recorded without its digest: the version decides.
+  assert.equal(alreadyInstalled(image, { runningVersion: '2.0.0' }), true);
+  assert.equal(alreadyInstalled({ version: '2.0.0', payloadSha256: null }, { runningVersion: '2.0.0', activeBank: 'bankA', banks }), true);
+  assert.equal(alreadyInstalled(image, { runningVersion: null }), false, 'never read: not known to run it');
+});
+
+test('runOutcome: upToDate is its own final state and changes nothing', () => {
+  const outcome = runOutcome({ kind: 'upToDate', device: { runningVersion: '2.0.0', activeBank: 'bankB', configDigest: 'cd' }, version: '2.0.0', backupSha256: null });
+  assert.equal(outcome.state, 'upToDate');
+  assert.equal(outcome.keptNewSoftware, false);
+  assert.match(outcome.summary, /nothing on the device was changed/);
+});
+
+test('time limits on a command line: one syntax, every problem refused', () => {
+  assert.deepEqual(parseTimeLimits('backup=120,download=900'), { backup: 120, download: 900 });
+  for (const bad of ['backup=0', 'reboot=5', 'backup=1,backup=2', 'backup:5', 'verify=x', `boot=${7 * 86_400 + 1}`]) {
+    assert.throws(() => parseTimeLimits(bad), RunOptionsError, bad);
+  }
+});
+
+test('run options resolve run > campaign > device > manager', () => {
+  const defaults = { transport: 'tftp' as const, timeLimits: { backup: 120, download: 900, boot: 300, restore: 120, verify: 120 } };
+  const resolved = resolveRunOptions([{ timeLimits: { backup: 5 } }, { transport: 'ftp', timeLimits: { backup: 60, boot: 30 } }], 'tftp', defaults);
+  assert.deepEqual(resolved, { transport: 'ftp', timeLimits: { ...defaults.timeLimits, backup: 5, boot: 30 }, reinstall: false });
+  assert.equal(resolveRunOptions([undefined, undefined], 'ftp', defaults).transport, 'ftp', "the device's default");
+  assert.equal(resolveRunOptions([{ transport: 'tftp' }, { transport: 'ftp' }], 'ftp', defaults).transport, 'tftp', "the run's own");
+  assert.equal(resolveRunOptions([], null, defaults).transport, 'tftp', "the manager's");
 });

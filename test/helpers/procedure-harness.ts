@@ -162,4 +162,4 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   }
 }
 
-export const finalStates: RunState[] = ['verified', 'failed', 'rolledBack', 'aborted'];
+export const finalStates: RunState[] = ['verified', 'failed', 'rolledBack', 'aborted', 'upToDate'];
