@@ -135,6 +135,8 @@ export const runSchema = {
     createdAt: timestamp,
     updatedAt: timestamp,
     outcome: nullable({ type: 'object', additionalProperties: true }),
+    cancelRequestedBy: { ...nullable({ type: 'string' }), description: 'the operator who asked to cancel the run (operator:<name>); it stops at its next safe point' },
+    cancelRequestedAt: nullable(timestamp),
   },
 } as const;
 

@@ -24,7 +24,7 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
 
   // preflight: read the device, check the image fits it; a failure changes nothing.
   const checked = await preflight(ctx, run.image);
-  if (!checked.ok) return end(ctx, 'preflight', { kind: 'stopped', failure: checked.failure, by: 'policy', device: undefined, backupSha256: null });
+  if (!checked.ok) return end(ctx, 'preflight', { kind: 'stopped', failure: checked.failure, by: 'manager', device: undefined, backupSha256: null });
   const before = checked.value;
 
   // backup: no verified backup, no upgrade.
@@ -33,8 +33,14 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
   const original = backup.value;
 
   // upgrade: download into the inactive bank, reboot, read back; step 160 after every failed attempt.
+  // Every attempt names its image: the run's, or the corrected one an operator handed in.
   const upgrade = await inPhase(ctx, 'upgrade', policy.upgrade, (n, { supplied }) => upgradeAttempt(ctx, before, supplied.image ?? run.image!, n), {
     afterFailedAttempt: (n) => revertAfterFailedUpgrade(ctx, before, n),
+    subject: ({ image = run.image! }) => ({
+      text: `with image ${image.version} (${image.sha256.slice(0, 12)})`,
+      detail: { image: { sha256: image.sha256, version: image.version } },
+      imageSha256: image.sha256,
+    }),
   });
   if (!upgrade.ok) return giveUp(ctx, 'upgrade', upgrade, before, original);
   const { image } = upgrade.value;

@@ -125,4 +125,8 @@ export const schemaStatements = [
      revoked_at    timestamptz
    )`,
   `CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_active_name ON safeflash.api_tokens (name) WHERE revoked_at IS NULL`,
+  // An operator's request to cancel a run (procedure/cancel.ts): kept on the run, so that the run finds
+  // it at its next safe point even when the manager restarted in between. The first request counts.
+  `ALTER TABLE safeflash.runs ADD COLUMN IF NOT EXISTS cancel_requested_by text`,
+  `ALTER TABLE safeflash.runs ADD COLUMN IF NOT EXISTS cancel_requested_at timestamptz`,
 ] as const;
