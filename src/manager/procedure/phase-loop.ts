@@ -59,8 +59,8 @@ export async function inPhase<T>(
   let supplied: Supplied = {};
   let previous: Failure | undefined;
   for (let n = 0; n < attemptsPerPhase; n++) {
-    const cancel = await steps.cancelRequest(run.runId);
-    if (cancel) return cancelled(ctx, phase, cancel);
+    const stop = await cancelPoint(ctx, phase);
+    if (stop) return stop;
     const subject = options.subject?.(supplied);
     await steps.event(run.runId, {
       phase,
@@ -86,8 +86,8 @@ export async function inPhase<T>(
       detail: { attempt: n },
     });
     await options.afterFailedAttempt?.(n, result.failure);
-    const cancelNow = await steps.cancelRequest(run.runId);
-    if (cancelNow) return cancelled(ctx, phase, cancelNow);
+    const stopNow = await cancelPoint(ctx, phase);
+    if (stopNow) return stopNow;
 
     const next = afterFailure(policy, failures, result.failure.cause);
     if (next.action === 'retry') {
@@ -129,8 +129,16 @@ export async function inPhase<T>(
   };
 }
 
+type Stopped = Extract<PhaseResult<never>, { ok: false }>;
+
+/** A safe point: the run stops here, in `phase`, if an operator asked to cancel it. */
+export async function cancelPoint(ctx: RunContext, phase: Phase): Promise<Stopped | undefined> {
+  const cancel = await ctx.steps.cancelRequest(ctx.run.runId);
+  return cancel ? cancelled(ctx, phase, cancel) : undefined;
+}
+
 /** The phase stops at a safe point because an operator asked to cancel the run. */
-async function cancelled(ctx: RunContext, phase: Phase, by: Operator): Promise<PhaseResult<never>> {
+async function cancelled(ctx: RunContext, phase: Phase, by: Operator): Promise<Stopped> {
   const failure = cancelFailure(phase, by);
   await ctx.steps.event(ctx.run.runId, {
     phase,

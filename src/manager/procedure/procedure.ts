@@ -115,7 +115,13 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
       await DBOS.startWorkflow(workflow, { workflowID: run.id, workflowIDReusePolicy: 'return-existing' })(run.id);
     },
     decide: (runId, decision) => decide({ runs, images, backups }, runId, decision),
-    cancel: (runId, actor) => cancelRun(runs, runId, actor),
+    async cancel(runId, actor) {
+      const answer = await cancelRun(runs, runId, actor);
+      if (!answer.repeated) {
+        feed.changed(runId, { kind: 'cancelRequested', message: `${actor.slice('operator:'.length)} asked to cancel the run`, cause: null, at: new Date().toISOString() });
+      }
+      return answer;
+    },
     deliver: (notification) => router.deliver(notification),
     progress: (runId) => progress.get(runId),
     runs,

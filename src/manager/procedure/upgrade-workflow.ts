@@ -5,7 +5,7 @@
 import type { Phase, RunOutcome } from '../store/records.ts';
 import { needsMigration } from './decisions.ts';
 import { end } from './run-end.ts';
-import { inPhase, type PhaseResult } from './phase-loop.ts';
+import { cancelPoint, inPhase, type PhaseResult } from './phase-loop.ts';
 import { backupAttempt } from './phases/backup.ts';
 import { migrateConfig } from './phases/migrate.ts';
 import { preflight } from './phases/preflight.ts';
@@ -30,6 +30,9 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
   // backup: no verified backup, no upgrade.
   const backup = await inPhase(ctx, 'backup', policy.backup, (n) => backupAttempt(ctx, n));
   if (!backup.ok) return end(ctx, 'backup', { kind: 'stopped', failure: backup.failure, by: backup.by, device: before, backupSha256: null });
+  // The last point at which nothing on the device has changed: a cancel asked for by now needs no rollback.
+  const cancelled = await cancelPoint(ctx, 'backup');
+  if (cancelled) return end(ctx, 'backup', { kind: 'stopped', failure: cancelled.failure, by: cancelled.by, device: before, backupSha256: backup.value.sha256 });
   const original = backup.value;
 
   // upgrade: download into the inactive bank, reboot, read back; step 160 after every failed attempt.
