@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ensureDashboard } from '../src/interfaces/dashboard/bundle.ts';
 import type { CampaignRecord } from '../src/manager/store/campaigns.ts';
+import type { RunRecord } from '../src/manager/store/records.ts';
 import { startCampaignWorld, type CampaignWorld } from './campaign-world.ts';
 
 const chromiumPath = '/usr/bin/chromium';
@@ -156,6 +157,42 @@ test('the dashboard follows a campaign live, an operator approves the next wave,
     assert.deepEqual(problems, [], 'no script errors in the page');
   } catch (error) {
     // What the page showed when it went wrong, and what it complained of.
+    await page.screenshot({ path: join(outputDir, 'dashboard-failure.png'), fullPage: true }).catch(() => {});
+    throw new Error(`${(error as Error).message}\npage errors: ${problems.join(' | ') || 'none'}`, { cause: error });
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
+
+test('an operator cancels a run from its page: it stops at its next safe point and the page says who cancelled it', { skip: noChromium, timeout: 120_000 }, async () => {
+  const image = await world.image('3.0.0');
+  world.fleet.members[0]!.device.setFaults({ failDownloads: { count: 1, cause: 'fileNotFound' } });
+  const started = await world.api<RunRecord>('POST', '/api/runs', { device: world.names[0], image, policy: { upgrade: { retries: 0, then: 'ask' } }, operator: 'tester' });
+  assert.equal(started.status, 201, JSON.stringify(started.json));
+  const runId = started.json.id;
+  for (let waited = 0; (await world.api<{ run: RunRecord }>('GET', `/api/runs/${runId}`)).json.run.state !== 'waiting'; waited++) {
+    assert.ok(waited < 600, 'the run never asked');
+    await sleep(100);
+  }
+  const { context, profile } = await openBrowser();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  try {
+    await page.goto(`${world.manager.url}/runs/${runId}`);
+    await page.getByTestId('token').fill(token);
+    await page.getByTestId('token-submit').click();
+    await page.locator('h1 [data-state=waiting]').waitFor();
+    assert.match((await page.getByTestId('run-image').textContent()) ?? '', /3\.0\.0/);
+    await page.getByTestId('cancel-run').click();
+    await page.getByTestId('confirm').click();
+    await page.locator('h1 [data-state=rolledBack]').waitFor({ timeout: 60_000 });
+    assert.match((await page.locator('.banner').first().textContent()) ?? '', /cancelled by api during upgrade/);
+    assert.ok((await page.locator('[data-testid=timeline]').textContent())!.includes('cancel requested'));
+    await page.screenshot({ path: join(outputDir, 'dashboard-cancelled-run.png'), fullPage: true });
+    assert.deepEqual(problems, [], 'no script errors in the page');
+  } catch (error) {
     await page.screenshot({ path: join(outputDir, 'dashboard-failure.png'), fullPage: true }).catch(() => {});
     throw new Error(`${(error as Error).message}\npage errors: ${problems.join(' | ') || 'none'}`, { cause: error });
   } finally {

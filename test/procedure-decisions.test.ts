@@ -5,6 +5,7 @@ import { parseTimeLimits, resolveRunOptions, RunOptionsError } from '../src/mana
 import {
   acceptsSupplied,
   alreadyInstalled,
+  cancelFailure,
   afterFailedUpgrade,
   afterFailure,
   canKeepNewSoftware,
@@ -16,6 +17,7 @@ import {
   nextRollbackStep,
   restoreNeedsRemigration,
   runOutcome,
+  startsAfterCancel,
   type DeviceFacts,
 } from '../src/manager/procedure/decisions.ts';
 import { operationIndex } from '../src/manager/procedure/operation-index.ts';
@@ -138,6 +140,36 @@ test('the final report says what the device runs and who stopped the run', () =>
   assert.equal(kept.state, 'aborted');
   assert.equal(kept.keptNewSoftware, true);
   assert.equal(runOutcome({ kind: 'internalError', message: 'boom' }).state, 'failed');
+});
+
+test('a preflight failure says what happened and why the run stopped at once, not that a policy stopped it', () => {
+  const silent = { phase: 'preflight' as const, cause: 'silent', message: 'the device does not answer' };
+  // Even under then=ask: preflight is never retried or asked.
+  const stopped = runOutcome({ kind: 'stopped', failure: silent, by: 'manager', device: undefined, backupSha256: null });
+  assert.equal(stopped.state, 'failed');
+  assert.doesNotMatch(stopped.summary, /policy/);
+  assert.match(stopped.summary, /^preflight failed \(silent: the device does not answer\)/);
+  assert.match(stopped.summary, /never retried or asked/);
+  assert.match(stopped.summary, /nothing on the device was changed$/);
+  const wrongModel = runOutcome({ kind: 'stopped', failure: { phase: 'preflight', cause: 'wrongModel', message: 'the image is for VGW-800' }, by: 'manager', device: undefined, backupSha256: null });
+  assert.match(wrongModel.summary, /wrongModel: the image is for VGW-800/);
+});
+
+test('a cancelled run: the report names who cancelled it, and what became of the device', () => {
+  const inBackup = cancelFailure('backup', 'operator:eve');
+  assert.equal(inBackup.cause, 'cancelled');
+  const stopped = runOutcome({ kind: 'stopped', failure: inBackup, by: 'operator:eve', device: before, backupSha256: 'b1' });
+  assert.equal(stopped.state, 'aborted');
+  assert.equal(stopped.summary, 'cancelled by eve during backup; nothing on the device was changed');
+  const rolledBack = runOutcome({ kind: 'rolledBack', failure: cancelFailure('upgrade', 'operator:eve'), by: 'operator:eve', restored: true, device: before, backupSha256: 'b1' });
+  assert.equal(rolledBack.state, 'rolledBack');
+  assert.match(rolledBack.summary, /^cancelled by eve during upgrade; rolled back: the device runs its previous software/);
+  // Once a cancel is asked for, only orders that bring the device back may start.
+  assert.equal(startsAfterCancel('upgrade', 'downloadSoftware'), false);
+  assert.equal(startsAfterCancel('upgrade', 'reboot'), false);
+  assert.equal(startsAfterCancel('restore', 'restoreConfig'), false);
+  assert.equal(startsAfterCancel('upgrade', 'revertSoftware'), true);
+  assert.equal(startsAfterCancel('rollback', 'restoreConfig'), true);
 });
 
 test('who a failure is attributed to', () => {

@@ -1,8 +1,11 @@
-// `safeflash runs list|show`: what every run did, phase by phase, with who decided what and when.
+// `safeflash runs list|show|cancel`: what every run did, phase by phase, with who decided what and when;
+// and stopping runs that should not go on.
 import { Option, type Command } from 'commander';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
 import { runStates } from '../../manager/store/records.ts';
 import type { RunDetailJson, RunEventJson, RunJson } from './api-types.ts';
+import { operatorName, operatorOption } from './operator-name.ts';
+import { CommandFailure, UsageFailure } from './program.ts';
 import { formatTable, printJson, shortSha, when } from './table.ts';
 
 
@@ -39,14 +42,26 @@ function timings(timeline: RunEventJson[]): Map<number, number> {
   return took;
 }
 
+/** Every image the upgrade's attempts used, in order, each once (the run's image is the last). */
+export function imagesTried(timeline: RunEventJson[]): Array<{ sha256: string; version: string }> {
+  const tried = new Map<string, { sha256: string; version: string }>();
+  for (const event of timeline) {
+    const image = event.kind === 'phaseStarted' ? (event.detail.image as { sha256?: unknown; version?: unknown } | undefined) : undefined;
+    if (typeof image?.sha256 === 'string' && typeof image.version === 'string' && !tried.has(image.sha256)) tried.set(image.sha256, { sha256: image.sha256, version: image.version });
+  }
+  return [...tried.values()];
+}
+
 export function describeRun(detail: RunDetailJson): string {
   const { run, device, timeline, decisions } = detail;
   const start = Date.parse(run.createdAt);
   const took = timings(timeline);
+  const tried = imagesTried(timeline);
   const lines = [
     `run ${run.id} (${run.kind ?? 'upgrade'})`,
     `  device   ${device ? `${device.name} (id ${device.id}) at ${device.address}:${device.port}` : run.deviceId}`,
     ...(run.imageSha256 ? [`  image    ${run.imageSha256}`] : []),
+    ...(tried.length > 1 ? [`  tried    ${tried.map((image) => `${image.version} (${shortSha(image.sha256)})`).join(', ')}`] : []),
     `  state    ${run.state}${run.state === 'running' || run.state === 'waiting' ? ` in ${run.phase}${detail.progress !== null ? ` (${detail.progress}%)` : ''}` : ''}`,
     `  started  ${when(run.createdAt)} by ${run.startedBy}; last change ${when(run.updatedAt)}`,
     ...(run.options ? [`  options  transport ${run.options.transport}; time limits ${Object.entries(run.options.timeLimits).map(([name, s]) => `${name}=${s}`).join(',')}${run.options.reinstall ? '; reinstall' : ''}`] : []),
@@ -57,6 +72,7 @@ export function describeRun(detail: RunDetailJson): string {
       `           running ${run.outcome.runningVersion ?? '?'}${run.outcome.keptNewSoftware ? ' (new software kept)' : ''}, config digest ${shortSha(run.outcome.configDigest)}`,
     );
   }
+  if (run.cancelRequestedBy && !run.outcome) lines.push(`  cancel   asked by ${run.cancelRequestedBy} ${when(run.cancelRequestedAt)}: the run stops at its next safe point`);
   if (run.state === 'waiting') lines.push(`  waiting  for a decision: safeflash decide ${run.id} retry|abort`);
   lines.push('', 'timeline:');
   const rows = timeline.map((e) => [
@@ -111,5 +127,43 @@ export function registerRunsCommands(program: Command): void {
       const detail = await withManager(() => api.get<RunDetailJson>(`/api/runs/${encodeURIComponent(id)}`));
       if (options.json) printJson(detail);
       else process.stdout.write(describeRun(detail));
+    });
+
+  runs
+    .command('cancel')
+    .description('stop runs at their next safe point: an operation already ordered finishes, nothing new starts; then the run ends with nothing changed, or rolls the device back fully')
+    .argument('<run...>', 'run ids')
+    .addOption(operatorOption())
+    .option('--json', 'print JSON')
+    .addOption(serverOption())
+    .action(async (ids: string[], options: { operator?: string; json?: boolean; server: string }) => {
+      const api = new ApiClient(options.server);
+      const operator = operatorName(options.operator);
+      const answers: Array<{ run: RunJson; repeated: boolean }> = [];
+      const refused: Error[] = [];
+      for (const id of ids) {
+        try {
+          const answer = await withManager(() => api.post<{ run: RunJson; repeated: boolean }>(`/api/runs/${encodeURIComponent(id)}/cancel`, { body: { operator } }));
+          answers.push(answer);
+          if (!options.json) {
+            const { run } = answer;
+            process.stdout.write(
+              answer.repeated
+                ? `run ${run.id}: cancel already asked by ${run.cancelRequestedBy} ${when(run.cancelRequestedAt)}; it stops at its next safe point\n`
+                : `run ${run.id}: cancel recorded for ${run.cancelRequestedBy}; it stops at its next safe point (${run.state} in ${run.phase})\n`,
+            );
+          }
+        } catch (error) {
+          // One run refused does not keep the others running.
+          if (!(error instanceof CommandFailure || error instanceof UsageFailure)) throw error;
+          process.stderr.write(`safeflash: run ${id}: ${error.message}\n`);
+          refused.push(error);
+        }
+      }
+      if (options.json) printJson(answers);
+      if (refused.length > 0) {
+        const message = `${refused.length} of ${ids.length} runs not cancelled`;
+        throw refused.every((error) => error instanceof UsageFailure) ? new UsageFailure(message) : new CommandFailure(message);
+      }
     });
 }

@@ -53,11 +53,12 @@ const statusByProblem: Record<string, number> = {
   wrongModel: 422,
   activeRun: 409,
   notHere: 409,
+  ended: 409,
 };
 
 function statusOf(error: Error): number | undefined {
   const problem = (error as { problem?: unknown }).problem;
-  if ((error.name === 'RunRequestError' || error.name === 'DecisionError') && typeof problem === 'string') return statusByProblem[problem] ?? 400;
+  if ((error.name === 'RunRequestError' || error.name === 'DecisionError' || error.name === 'CancelError') && typeof problem === 'string') return statusByProblem[problem] ?? 400;
   return statusByErrorName[error.name];
 }
 

@@ -162,6 +162,8 @@ export const runSchema = {
       description: 'how the run works, fixed at its start: null for runs recorded before runs kept them',
       properties: { transport, timeLimits: timeLimitsSchema, reinstall: { type: 'boolean' } },
     }),
+    cancelRequestedBy: { ...nullable({ type: 'string' }), description: 'the operator who asked to cancel the run (operator:<name>); it stops at its next safe point' },
+    cancelRequestedAt: nullable(timestamp),
   },
 } as const;
 

@@ -7,7 +7,7 @@ import type { Actor, DecisionAnswer, DecisionRecord } from '../store/records.ts'
 import type { RunStore } from '../store/runs.ts';
 import { acceptsSupplied, canKeepNewSoftware, isDecisionAnswer } from './decisions.ts';
 import { DecisionError, isOperator, NotWaitingError } from './errors.ts';
-import { decisionTopic } from './messages.ts';
+import { operatorTopic } from './messages.ts';
 
 export interface DecisionRequest {
   answer: DecisionAnswer;
@@ -57,6 +57,6 @@ export async function decide(stores: DecisionStores, runId: string, request: Dec
     backupSha256: request.backupSha256 ?? null,
   });
   if (!decision) throw new NotWaitingError(`run ${runId} is no longer waiting: another decision came first`);
-  await DBOS.send(runId, { decisionId: decision.id }, decisionTopic, `decision:${decision.id}`);
+  await DBOS.send(runId, { decisionId: decision.id }, operatorTopic, `decision:${decision.id}`);
   return decision;
 }

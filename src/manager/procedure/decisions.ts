@@ -93,6 +93,23 @@ export function alreadyInstalled(image: { version: string; payloadSha256?: strin
   return true;
 }
 
+// ------------------------------------------------------------------ cancel
+
+/** The cause of a phase stopped by an operator's cancel request. */
+export const cancelledCause = 'cancelled';
+
+export function cancelFailure(phase: Phase, by: `operator:${string}`): Failure {
+  return { phase, cause: cancelledCause, message: `cancelled by ${operatorName(by)}` };
+}
+
+/**
+ * Whether an operation may still be ordered once a cancel was asked for: only those that bring the
+ * device back (a revert, anything in the rollback). Everything else waits for a run that goes on.
+ */
+export function startsAfterCancel(phase: Phase, type: string): boolean {
+  return phase === 'rollback' || type === 'revertSoftware';
+}
+
 // ------------------------------------------------------------------ upgrade
 
 /**
@@ -199,7 +216,7 @@ export function runOutcome(end: RunEnd): RunOutcome {
       summary: `already up to date: the device runs ${end.version} from ${end.device.activeBank}; nothing on the device was changed (reinstall to install it again)`,
     };
   }
-  const why = `${end.failure.phase} failed (${end.failure.cause}: ${end.failure.message}); ${byWhom(end.by)}`;
+  const why = whyEnded(end.failure, end.by);
   switch (end.kind) {
     case 'stopped':
       return {
@@ -222,6 +239,20 @@ export function runOutcome(end: RunEnd): RunOutcome {
   }
 }
 
+/** What stopped the run, and who or what decided so. */
+function whyEnded(failure: Failure, by: Actor): string {
+  if (failure.cause === cancelledCause) return `cancelled by ${operatorName(by)} during ${failure.phase}`;
+  const what = `${failure.phase} failed (${failure.cause}: ${failure.message})`;
+  // Preflight has no retry and no question: a device that cannot be read or does not fit the image
+  // stops the run at once, before anything is changed, whatever the policy says for later phases.
+  if (failure.phase === 'preflight' && !by.startsWith('operator:')) return `${what}; a run stops at once when preflight fails (it is never retried or asked)`;
+  return `${what}; ${byWhom(by)}`;
+}
+
+function operatorName(actor: Actor): string {
+  return actor.startsWith('operator:') ? actor.slice('operator:'.length) : actor;
+}
+
 function byWhom(actor: Actor): string {
   return actor === 'policy' ? 'the policy stopped the run' : actor.startsWith('operator:') ? `${actor.slice('operator:'.length)} stopped the run` : `stopped by the ${actor}`;
 }
@@ -233,7 +264,7 @@ function short(digest: string): string {
 // ------------------------------------------------------------------ who said so
 
 /** Failures the manager judges (silence, a wrong read-back, a bad file) rather than the device reports. */
-const judgedByManager = new Set(['silent', 'operationLost', 'fellBack', 'mismatch', 'migrationFailed', 'missing', 'empty', 'unparsable', 'tooLarge', 'wrongModel', 'unknown']);
+const judgedByManager = new Set(['silent', 'operationLost', 'fellBack', 'mismatch', 'migrationFailed', 'missing', 'empty', 'unparsable', 'tooLarge', 'wrongModel', 'unknown', cancelledCause]);
 
 export function failureActor(cause: string): Extract<Actor, 'device' | 'manager'> {
   return judgedByManager.has(cause) ? 'manager' : 'device';

@@ -31,6 +31,19 @@ export class DecisionError extends Error {
   }
 }
 
+export type CancelProblem = 'unknownRun' | 'badActor' | 'ended';
+
+/** A cancel request that cannot be taken: nothing has changed when one is thrown. */
+export class CancelError extends Error {
+  override name = 'CancelError';
+  constructor(
+    readonly problem: CancelProblem,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 const actorPattern = /^(policy|device|manager|operator:[^\s:][^\s]{0,63})$/;
 
 export function isActor(value: unknown): value is Actor {

@@ -1,5 +1,5 @@
 // The durable messages a waiting run receives: an operation's end or a boot (from the notification
-// receiver of whichever manager heard it), and the operator's decision.
+// receiver of whichever manager heard it), and an operator's word (a decision, a cancel request).
 import type { Bank, FailCause, OperationState } from '../../agent/types.ts';
 
 export type OperationMessage =
@@ -11,5 +11,8 @@ export function operationTopic(index: number): string {
   return `op:${index}`;
 }
 
-/** Carries only a wake-up: the decision itself is read from the decisions table. */
-export const decisionTopic = 'decision';
+/**
+ * Carries only a wake-up, for a decision or a cancel request: one topic, so that a run waiting for a
+ * decision (or in a retry's backoff) hears both. What the operator said is read from the database.
+ */
+export const operatorTopic = 'decision';

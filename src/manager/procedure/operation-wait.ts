@@ -5,6 +5,7 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { OperationOrder, OperationReading } from '../device-driver.ts';
 import type { Phase, TimeLimitName } from '../store/records.ts';
+import { cancelFailure, cancelledCause, startsAfterCancel } from './decisions.ts';
 import { operationTopic, type OperationMessage } from './messages.ts';
 import type { RunContext } from './run-context.ts';
 import type { Outcome } from './step-types.ts';
@@ -19,6 +20,12 @@ const missingLimit = 2;
 /** `limit`: which of the run's time limits bounds the wait (its seconds come from the run's options). */
 export async function runOperation(ctx: RunContext, phase: Phase, index: number, order: OperationOrder, limit: TimeLimitName): Promise<OperationResult> {
   const { run, steps } = ctx;
+  // A cancel request lets the operation under way finish, but holds back any new one save those that
+  // bring the device back (procedure/cancel.ts).
+  if (!startsAfterCancel(phase, order.type)) {
+    const cancel = await steps.cancelRequest(run.runId);
+    if (cancel) return { ok: false, cause: cancelledCause, message: `${order.type} not started: ${cancelFailure(phase, cancel).message}` };
+  }
   const started = await steps.startOperation(run.runId, run.deviceId, phase, index, order);
   if (!started.ok) return started;
   const timeoutSeconds = ctx.options.timeLimits[limit];

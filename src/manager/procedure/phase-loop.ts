@@ -1,10 +1,12 @@
 // A phase under its policy: attempt; on failure undo what needs undoing, then retry after a durable
 // backoff, ask an operator (and wait for the answer, durably, for as long as the policy allows), or
-// abort. Which of these comes next is decided by afterFailure (decisions.ts).
+// abort. Which of these comes next is decided by afterFailure (decisions.ts). Before each attempt and
+// after each failure the run looks for an operator's cancel request (procedure/cancel.ts): these are
+// its safe points, and a backoff or a wait for a decision is cut short by one.
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { Actor, PhasePolicy, Phase } from '../store/records.ts';
-import { afterFailure, failureActor, type Failure } from './decisions.ts';
-import { decisionTopic } from './messages.ts';
+import { afterFailure, cancelFailure, failureActor, type Failure } from './decisions.ts';
+import { operatorTopic } from './messages.ts';
 import { attemptsPerPhase } from './operation-index.ts';
 import type { RunContext } from './run-context.ts';
 import type { ConfigFile, DecisionFacts, ImageFacts } from './step-types.ts';
@@ -28,10 +30,22 @@ export type PhaseResult<T> =
   /** The phase gave up: by the policy (abort) or by an operator (abort or keepNewSoftware). */
   | { ok: false; failure: Failure; stop: 'abort' | 'keepNewSoftware'; by: Actor };
 
+/** What an attempt works with, named in its phaseStarted event: the upgrade's image. */
+export interface AttemptSubject {
+  /** Added to the event's message, e.g. "with image 4.0.1". */
+  text: string;
+  detail: Record<string, unknown>;
+  /** The run installs this image from this attempt on. */
+  imageSha256?: string;
+}
+
 export interface PhaseOptions {
   /** Runs after every failed attempt, before the policy decides (the upgrade's revert, step 160). */
   afterFailedAttempt?: (attempt: number, failure: Failure) => Promise<void>;
+  subject?: (supplied: Supplied) => AttemptSubject;
 }
+
+type Operator = `operator:${string}`;
 
 export async function inPhase<T>(
   ctx: RunContext,
@@ -45,12 +59,16 @@ export async function inPhase<T>(
   let supplied: Supplied = {};
   let previous: Failure | undefined;
   for (let n = 0; n < attemptsPerPhase; n++) {
+    const stop = await cancelPoint(ctx, phase);
+    if (stop) return stop;
+    const subject = options.subject?.(supplied);
     await steps.event(run.runId, {
       phase,
       kind: 'phaseStarted',
       actor: n === 0 ? 'manager' : 'policy',
-      message: n === 0 ? `${phase} started` : `${phase} attempt ${n + 1}`,
-      detail: { attempt: n },
+      message: `${n === 0 ? `${phase} started` : `${phase} attempt ${n + 1}`}${subject ? ` ${subject.text}` : ''}`,
+      detail: { attempt: n, ...subject?.detail },
+      ...(subject?.imageSha256 ? { imageSha256: subject.imageSha256 } : {}),
     });
     const result = await attempt(n, { supplied, previous });
     if (result.ok) {
@@ -68,6 +86,8 @@ export async function inPhase<T>(
       detail: { ...result.failure.detail, attempt: n },
     });
     await options.afterFailedAttempt?.(n, result.failure);
+    const stopNow = await cancelPoint(ctx, phase);
+    if (stopNow) return stopNow;
 
     const next = afterFailure(policy, failures, result.failure.cause);
     if (next.action === 'retry') {
@@ -79,13 +99,16 @@ export async function inPhase<T>(
         message: `retry ${failures} of ${policy.retries} in ${next.backoffSeconds} s`,
         detail: { retry: failures, backoffSeconds: next.backoffSeconds },
       });
-      await DBOS.sleep(next.backoffSeconds * 1000);
+      const cancelInBackoff = await backoff(ctx, next.backoffSeconds);
+      if (cancelInBackoff) return cancelled(ctx, phase, cancelInBackoff);
       continue;
     }
     if (next.action === 'abort') return { ok: false, failure: result.failure, stop: 'abort', by: 'policy' };
 
-    const decision = await askOperator(ctx, phase, result.failure);
-    if (!decision) return { ok: false, failure: result.failure, stop: 'abort', by: 'policy' };
+    const answer = await askOperator(ctx, phase, result.failure);
+    if (!answer) return { ok: false, failure: result.failure, stop: 'abort', by: 'policy' };
+    if ('cancel' in answer) return cancelled(ctx, phase, answer.cancel);
+    const { decision } = answer;
     await steps.event(run.runId, {
       phase,
       kind: 'decision',
@@ -106,12 +129,57 @@ export async function inPhase<T>(
   };
 }
 
+type Stopped = Extract<PhaseResult<never>, { ok: false }>;
+
+/** A safe point: the run stops here, in `phase`, if an operator asked to cancel it. */
+export async function cancelPoint(ctx: RunContext, phase: Phase): Promise<Stopped | undefined> {
+  const cancel = await ctx.steps.cancelRequest(ctx.run.runId);
+  return cancel ? cancelled(ctx, phase, cancel) : undefined;
+}
+
+/** The phase stops at a safe point because an operator asked to cancel the run. */
+async function cancelled(ctx: RunContext, phase: Phase, by: Operator): Promise<Stopped> {
+  const failure = cancelFailure(phase, by);
+  await ctx.steps.event(ctx.run.runId, {
+    phase,
+    kind: 'cancelled',
+    actor: by,
+    cause: failure.cause,
+    message: `${failure.message}: the run starts nothing new in ${phase}`,
+    detail: { by },
+    state: 'running',
+  });
+  return { ok: false, failure, stop: 'abort', by };
+}
+
+/** Wake-ups a backoff may hear before it ends: each is a decision's left over, or a cancel request. */
+const backoffRounds = 16;
+
+/**
+ * A retry's backoff: a durable wait that an operator's wake-up cuts short when it is a cancel request.
+ * Returns who asked to cancel, or null when the backoff ran out.
+ */
+async function backoff(ctx: RunContext, seconds: number): Promise<Operator | null> {
+  const until = (await DBOS.now()) + seconds * 1000;
+  for (let round = 0; ; round++) {
+    const now = await DBOS.now();
+    if (now >= until) return null;
+    if (round === backoffRounds) {
+      await DBOS.sleep(until - now);
+      return null;
+    }
+    await DBOS.recv(operatorTopic, { timeoutSeconds: (until - now) / 1000, pollingIntervalMs: 1000 });
+    const cancel = await ctx.steps.cancelRequest(ctx.run.runId);
+    if (cancel) return cancel;
+  }
+}
+
 /**
  * Parks the run and waits for an operator's decision: the answer is read from the decisions table,
- * the durable message only wakes the run (and an hourly look covers a message that never came).
- * Undefined when nobody answered within the longest wait.
+ * the durable message only wakes the run (and an hourly look covers a message that never came). A
+ * cancel request ends the wait too. Undefined when nobody answered within the longest wait.
  */
-async function askOperator(ctx: RunContext, phase: Phase, failure: Failure): Promise<DecisionFacts | undefined> {
+async function askOperator(ctx: RunContext, phase: Phase, failure: Failure): Promise<{ decision: DecisionFacts } | { cancel: Operator } | undefined> {
   const { run, steps, timeouts } = ctx;
   const mark = await steps.askOperator(run.runId, {
     phase,
@@ -123,8 +191,10 @@ async function askOperator(ctx: RunContext, phase: Phase, failure: Failure): Pro
   const looks = Math.ceil(timeouts.decisionWaitSeconds / timeouts.decisionRecheckSeconds);
   for (let look = 0; look <= looks; look++) {
     const decision = await steps.findDecision(run.runId, mark);
-    if (decision) return decision;
-    if (look < looks) await DBOS.recv(decisionTopic, { timeoutSeconds: timeouts.decisionRecheckSeconds, pollingIntervalMs: 1000 });
+    if (decision) return { decision };
+    const cancel = await steps.cancelRequest(run.runId);
+    if (cancel) return { cancel };
+    if (look < looks) await DBOS.recv(operatorTopic, { timeoutSeconds: timeouts.decisionRecheckSeconds, pollingIntervalMs: 1000 });
   }
   return undefined;
 }

@@ -10,6 +10,7 @@ import { ImageStore } from '../store/images.ts';
 import type { Actor, DecisionRecord, RunKind, RunOutcome, RunRecord } from '../store/records.ts';
 import { RunStore } from '../store/runs.ts';
 import { backupRun } from './backup-workflow.ts';
+import { cancelRun, type CancelAnswer } from './cancel.ts';
 import { decide, type DecisionRequest } from './decide.ts';
 import { NotificationRouter, ProgressBoard } from './delivery.ts';
 import { registerDeviceSteps } from './device-steps.ts';
@@ -29,13 +30,19 @@ export type { ProcedureDeps, ProcedureFiles } from './procedure-deps.ts';
 export type { StartRunRequest } from './start-run.ts';
 export type { RunDefaults, RunOptionsRequest } from './run-options.ts';
 export type { DecisionRequest } from './decide.ts';
-export { DecisionError, NotWaitingError, RunRequestError } from './errors.ts';
+export type { CancelAnswer } from './cancel.ts';
+export { CancelError, DecisionError, NotWaitingError, RunRequestError } from './errors.ts';
 
 export interface Procedure {
   startRun(request: StartRunRequest): Promise<RunRecord>;
   startBackup(request: { deviceId: number; startedBy: Actor; options?: RunOptionsRequest }): Promise<{ runId: string }>;
   /** Throws NotWaitingError when the run is not waiting, DecisionError when the decision does not fit. */
   decide(runId: string, decision: DecisionRequest): Promise<DecisionRecord>;
+  /**
+   * Asks an active run to stop at its next safe point, then end or roll back by the usual rules.
+   * Throws CancelError when the run is unknown or has ended; a repeated request changes nothing.
+   */
+  cancel(runId: string, actor: Actor): Promise<CancelAnswer>;
   deliver(notification: DeviceNotification): Promise<void>;
   /**
    * Starts a run's workflow under the run's ID, for a run whose row exists (a campaign's, or one whose
@@ -114,6 +121,13 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
       await DBOS.startWorkflow(workflow, { workflowID: run.id, workflowIDReusePolicy: 'return-existing' })(run.id);
     },
     decide: (runId, decision) => decide({ runs, images, backups }, runId, decision),
+    async cancel(runId, actor) {
+      const answer = await cancelRun(runs, runId, actor);
+      if (!answer.repeated) {
+        feed.changed(runId, { kind: 'cancelRequested', message: `${actor.slice('operator:'.length)} asked to cancel the run`, cause: null, at: new Date().toISOString() });
+      }
+      return answer;
+    },
     deliver: (notification) => router.deliver(notification),
     progress: (runId) => progress.get(runId),
     runs,

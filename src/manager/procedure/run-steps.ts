@@ -84,6 +84,12 @@ export function registerRunSteps({ runs, images, backups, onEnded, onChanged }: 
       { name: 'safeflash.findDecision', ...databaseStep },
     ),
 
+    /** Who asked to cancel the run, if anyone did (read at each of the run's safe points). */
+    cancelRequest: DBOS.registerStep(
+      async (runId: string): Promise<`operator:${string}` | null> => ((await runs.cancelRequest(runId)) as `operator:${string}` | undefined) ?? null,
+      { name: 'safeflash.cancelRequest', ...databaseStep },
+    ),
+
     configFile: DBOS.registerStep(
       async (sha256: string): Promise<ConfigFile | null> => {
         const backup = await backups.get(sha256);

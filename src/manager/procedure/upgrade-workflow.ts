@@ -5,7 +5,7 @@
 import type { Phase, RunOutcome } from '../store/records.ts';
 import { needsMigration } from './decisions.ts';
 import { end } from './run-end.ts';
-import { inPhase, type PhaseResult } from './phase-loop.ts';
+import { cancelPoint, inPhase, type PhaseResult } from './phase-loop.ts';
 import { backupAttempt } from './phases/backup.ts';
 import { migrateConfig } from './phases/migrate.ts';
 import { alreadyUpToDate, preflight } from './phases/preflight.ts';
@@ -24,7 +24,7 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
 
   // preflight: read the device, check the image fits it; a failure changes nothing.
   const checked = await preflight(ctx, run.image);
-  if (!checked.ok) return end(ctx, 'preflight', { kind: 'stopped', failure: checked.failure, by: 'policy', device: undefined, backupSha256: null });
+  if (!checked.ok) return end(ctx, 'preflight', { kind: 'stopped', failure: checked.failure, by: 'manager', device: undefined, backupSha256: null });
   const before = checked.value;
   // Already running the image: installing it again would cost an outage and the way back, unless asked to.
   if (await alreadyUpToDate(ctx, run.image, before)) return end(ctx, 'preflight', { kind: 'upToDate', device: before, version: run.image.version, backupSha256: null });
@@ -32,11 +32,20 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
   // backup: no verified backup, no upgrade.
   const backup = await inPhase(ctx, 'backup', policy.backup, (n) => backupAttempt(ctx, n));
   if (!backup.ok) return end(ctx, 'backup', { kind: 'stopped', failure: backup.failure, by: backup.by, device: before, backupSha256: null });
+  // The last point at which nothing on the device has changed: a cancel asked for by now needs no rollback.
+  const cancelled = await cancelPoint(ctx, 'backup');
+  if (cancelled) return end(ctx, 'backup', { kind: 'stopped', failure: cancelled.failure, by: cancelled.by, device: before, backupSha256: backup.value.sha256 });
   const original = backup.value;
 
   // upgrade: download into the inactive bank, reboot, read back; step 160 after every failed attempt.
+  // Every attempt names its image: the run's, or the corrected one an operator handed in.
   const upgrade = await inPhase(ctx, 'upgrade', policy.upgrade, (n, { supplied }) => upgradeAttempt(ctx, before, supplied.image ?? run.image!, n), {
     afterFailedAttempt: (n) => revertAfterFailedUpgrade(ctx, before, n),
+    subject: ({ image = run.image! }) => ({
+      text: `with image ${image.version} (${image.sha256.slice(0, 12)})`,
+      detail: { image: { sha256: image.sha256, version: image.version } },
+      imageSha256: image.sha256,
+    }),
   });
   if (!upgrade.ok) return giveUp(ctx, 'upgrade', upgrade, before, original);
   const { image } = upgrade.value;

@@ -112,7 +112,11 @@ export interface RunRecord {
   id: string;
   kind: RunKind;
   deviceId: number;
-  /** The image an upgrade run installs; null for a backup run. */
+  /**
+   * The image an upgrade run installs: the one it was started with, or the corrected one an operator
+   * handed in with a retry, from the attempt that uses it on (the timeline names every image tried).
+   * Null for a backup run.
+   */
   imageSha256: string | null;
   policy: RunPolicy;
   state: RunState;
@@ -125,6 +129,9 @@ export interface RunRecord {
   outcome: RunOutcome | null;
   /** Null for a run recorded before runs kept their options: it works with the manager's defaults. */
   options: RunOptions | null;
+  /** The operator who asked to cancel the run, and when; the run stops at its next safe point. */
+  cancelRequestedBy: string | null;
+  cancelRequestedAt: Date | null;
 }
 
 export interface RunOutcome {
@@ -157,7 +164,11 @@ export type RunEventKind =
   | 'migration'
   | 'runEnded'
   | 'runResumed'
-  | 'reinstall';
+  | 'reinstall'
+  /** An operator asked to cancel the run (recorded when asked). */
+  | 'cancelRequested'
+  /** The run reached a safe point with a cancel request: it starts nothing new from here. */
+  | 'cancelled';
 
 /** One line of a run's timeline. Every state change is one, with time, cause and actor. */
 export interface RunEvent {

@@ -34,6 +34,8 @@ interface RunRow {
   updated_at: Date;
   outcome: RunOutcome | null;
   options: RunOptions | null;
+  cancel_requested_by: string | null;
+  cancel_requested_at: Date | null;
 }
 
 interface EventRow {
@@ -58,7 +60,7 @@ interface DecisionRow {
   backup_sha256: string | null;
 }
 
-const runColumns = 'id, kind, number, device_id, image_sha256, policy, state, phase, started_by, created_at, updated_at, outcome, options';
+const runColumns = 'id, kind, number, device_id, image_sha256, policy, state, phase, started_by, created_at, updated_at, outcome, options, cancel_requested_by, cancel_requested_at';
 
 function toRun(row: RunRow): RunRecord {
   return {
@@ -74,6 +76,8 @@ function toRun(row: RunRow): RunRecord {
     updatedAt: row.updated_at,
     outcome: row.outcome,
     options: row.options,
+    cancelRequestedBy: row.cancel_requested_by,
+    cancelRequestedAt: row.cancel_requested_at,
   };
 }
 
@@ -131,6 +135,8 @@ export interface NewEvent {
   detail?: Record<string, unknown>;
   /** The run's state from this event on, when it changes it. */
   state?: RunState;
+  /** The image the run installs from this event on, when it changes it (an operator's corrected image). */
+  imageSha256?: string;
 }
 
 export interface RunFilter {
@@ -243,8 +249,8 @@ export class RunStore {
       );
       if ((inserted.rowCount ?? 0) === 0) return false;
       await db.query(
-        `UPDATE safeflash.runs SET phase = $2, state = coalesce($3, state), updated_at = now() WHERE id = $1 AND state = ANY($4)`,
-        [runId, event.phase, event.state ?? null, activeRunStates],
+        `UPDATE safeflash.runs SET phase = $2, state = coalesce($3, state), image_sha256 = coalesce($5, image_sha256), updated_at = now() WHERE id = $1 AND state = ANY($4)`,
+        [runId, event.phase, event.state ?? null, activeRunStates, event.imageSha256 ?? null],
       );
       return true;
     });
@@ -312,6 +318,41 @@ export class RunStore {
       );
       return toDecision(result.rows[0]!);
     });
+  }
+
+  /**
+   * Records an operator's request to cancel an active run, with a cancelRequested event in the phase the
+   * run is in. A run waiting for a decision leaves `waiting` in the same transaction, so that no decision
+   * can be taken after it. Only the first request counts: a repeated one changes nothing and reports the
+   * first (`repeated`). Undefined when the run does not exist or has ended.
+   */
+  async requestCancel(runId: string, actor: Actor): Promise<{ run: RunRecord; repeated: boolean } | undefined> {
+    return this.transaction(async (db) => {
+      const claimed = await db.query<RunRow>(
+        `UPDATE safeflash.runs SET cancel_requested_by = $2, cancel_requested_at = now(), updated_at = now(),
+                state = CASE WHEN state = 'waiting' THEN 'running' ELSE state END
+          WHERE id = $1 AND state = ANY($3) AND cancel_requested_by IS NULL
+          RETURNING ${runColumns}`,
+        [runId, actor, activeRunStates],
+      );
+      const run = claimed.rows[0];
+      if (!run) {
+        const current = await db.query<RunRow>(`SELECT ${runColumns} FROM safeflash.runs WHERE id = $1 AND state = ANY($2)`, [runId, activeRunStates]);
+        return current.rows[0] ? { run: toRun(current.rows[0]), repeated: true } : undefined;
+      }
+      await db.query(
+        `INSERT INTO safeflash.run_events (run_id, phase, kind, actor, message, detail, step_key)
+         VALUES ($1, $2, 'cancelRequested', $3, $4, '{}', 'cancelRequested') ON CONFLICT (run_id, step_key) DO NOTHING`,
+        [runId, run.phase, actor, `${actor.slice(actor.indexOf(':') + 1)} asked to cancel the run: it stops at its next safe point`],
+      );
+      return { run: toRun(run), repeated: false };
+    });
+  }
+
+  /** Who asked to cancel the run, if anyone did. */
+  async cancelRequest(runId: string): Promise<Actor | undefined> {
+    const result = await this.pool.query<{ cancel_requested_by: Actor | null }>(`SELECT cancel_requested_by FROM safeflash.runs WHERE id = $1`, [runId]);
+    return result.rows[0]?.cancel_requested_by ?? undefined;
   }
 
   private transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {

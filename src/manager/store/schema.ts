@@ -130,4 +130,8 @@ export const schemaStatements = [
   `ALTER TABLE safeflash.runs ADD COLUMN IF NOT EXISTS options jsonb`,
   `ALTER TABLE safeflash.devices ADD COLUMN IF NOT EXISTS transport text CHECK (transport IN ('tftp', 'ftp'))`,
   `ALTER TABLE safeflash.images ADD COLUMN IF NOT EXISTS payload_sha256 text`,
+  // An operator's request to cancel a run (procedure/cancel.ts): kept on the run, so that the run finds
+  // it at its next safe point even when the manager restarted in between. The first request counts.
+  `ALTER TABLE safeflash.runs ADD COLUMN IF NOT EXISTS cancel_requested_by text`,
+  `ALTER TABLE safeflash.runs ADD COLUMN IF NOT EXISTS cancel_requested_at timestamptz`,
 ] as const;

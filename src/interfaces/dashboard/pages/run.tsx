@@ -1,5 +1,5 @@
 // One run: where it stands, its phases, and its timeline (every phase, notification, retry, decision),
-// with the operator's decision buttons while it waits.
+// with the operator's decision buttons while it waits and a cancel button while it is active.
 import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { ActionButton } from '../components/actions.tsx';
@@ -21,10 +21,28 @@ function phaseStatus(phase: string, timeline: RunEventJson[], current: string, f
 function eventTone(event: RunEventJson): string {
   if (event.kind === 'phaseFailed' || event.kind === 'revert') return 'failed';
   if (event.kind === 'phaseSucceeded') return 'verified';
-  if (event.kind === 'askedOperator' || event.kind === 'decision') return 'waiting';
+  if (event.kind === 'askedOperator' || event.kind === 'decision' || event.kind === 'cancelRequested' || event.kind === 'cancelled') return 'waiting';
   if (event.kind === 'retryScheduled' || event.kind === 'pollingFallback') return 'rolledBack';
   if (event.kind === 'runEnded') return event.cause ?? 'idle';
   return 'idle';
+}
+
+function CancelButton({ runId, path, onDone }: { runId: string; path: string; onDone: () => void }) {
+  return (
+    <ActionButton
+      label="Cancel run"
+      kind="danger"
+      testId="cancel-run"
+      question={
+        <>
+          Cancel {runId}? It stops at its next safe point: an operation already under way finishes, nothing new starts. Before the upgrade nothing on the device has changed; after it,
+          the device is rolled back to its previous software and configuration.
+        </>
+      }
+      path={path}
+      onDone={onDone}
+    />
+  );
 }
 
 export function RunPage() {
@@ -44,6 +62,9 @@ export function RunPage() {
   const phases = run.kind === 'backup' ? ['preflight', 'backup'] : [...upgradePhases, ...(timeline.some((e) => e.phase === 'rollback') ? ['rollback'] : [])];
   const question = [...timeline].reverse().find((e) => e.kind === 'askedOperator');
   const decisionPath = `/api/runs/${encodeURIComponent(run.id)}/decision`;
+  const cancelPath = `/api/runs/${encodeURIComponent(run.id)}/cancel`;
+  const cancelAsked = run.cancelRequestedBy !== null && !final;
+  const image = [...timeline].reverse().find((e) => e.kind === 'phaseStarted' && e.detail.image)?.detail.image as { version: string } | undefined;
   const first = timeline[0]?.at ?? run.createdAt;
 
   return (
@@ -55,19 +76,43 @@ export function RunPage() {
             <span class="mono">{run.id}</span> <Badge state={run.state} />
           </h1>
           <div class="muted">
-            {run.kind} of {device ? <b>{device.name}</b> : `device ${run.deviceId}`} {device && <span class="mono">({device.address})</span>} · started by {run.startedBy} · {ago(run.createdAt)}{run.options && <> · over {run.options.transport.toUpperCase()}{run.options.reinstall ? ' · reinstall' : ''}</>}
+            {run.kind} of {device ? <b>{device.name}</b> : `device ${run.deviceId}`} {device && <span class="mono">({device.address})</span>}
+            {run.imageSha256 && (
+              <>
+                {' '}to image <span class="mono" data-testid="run-image">{image ? `${image.version} ` : ''}({run.imageSha256.slice(0, 12)})</span>
+              </>
+            )}{' '}
+            · started by {run.startedBy} · {ago(run.createdAt)}
+            {run.options && (
+              <>
+                {' '}· over {run.options.transport.toUpperCase()}
+                {run.options.reinstall ? ' · reinstall' : ''}
+              </>
+            )}
           </div>
         </div>
-        {run.state === 'waiting' && (
+        {!final && !cancelAsked && run.state !== 'waiting' && (
+          <div class="actions" data-testid="run-actions">
+            <CancelButton runId={run.id} path={cancelPath} onDone={detail.reload} />
+          </div>
+        )}
+        {run.state === 'waiting' && !cancelAsked && (
           <div class="actions" data-testid="run-actions">
             <ActionButton label="Retry" kind="primary" testId="retry" question={<>Retry the {run.phase} phase of {run.id}?</>} path={decisionPath} body={{ answer: 'retry' }} onDone={detail.reload} />
             {run.kind === 'upgrade' && ['migrate', 'restore', 'verify'].includes(run.phase) && (
               <ActionButton label="Keep new software" question={<>End {run.id} keeping the new software as it is now, without rolling back?</>} path={decisionPath} body={{ answer: 'keepNewSoftware' }} onDone={detail.reload} />
             )}
             <ActionButton label="Abort" kind="danger" testId="abort-run" question={<>Abort {run.id}? The device is rolled back to its previous software and configuration.</>} path={decisionPath} body={{ answer: 'abort' }} onDone={detail.reload} />
+            <CancelButton runId={run.id} path={cancelPath} onDone={detail.reload} />
           </div>
         )}
       </div>
+
+      {cancelAsked && (
+        <div class="banner ask" data-testid="cancel-asked">
+          <b>Cancel asked</b> by {run.cancelRequestedBy} {ago(run.cancelRequestedAt)}: the run stops at its next safe point, then ends with nothing changed or rolls the device back.
+        </div>
+      )}
 
       {run.state === 'waiting' && question && (
         <div class="banner ask">

@@ -4,7 +4,7 @@ import { publicDevice, type Actor, type DecisionAnswer, type RunRecord, type Run
 import type { PolicyRequest } from '../../../manager/procedure/policy.ts';
 import type { RunOptionsRequest } from '../../../manager/procedure/run-options.ts';
 import { HttpProblem, notFound } from '../errors.ts';
-import { errorResponses, newDecisionSchema, newRunSchema, runState } from '../schemas.ts';
+import { errorResponses, newDecisionSchema, newRunSchema, operatorBodySchema, runState } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 import { deviceNamed } from './devices.ts';
 import { imageNamed } from './images.ts';
@@ -118,5 +118,29 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
     });
     metrics.decisions.inc({ answer });
     return reply.status(201).send(decision);
+  });
+
+  app.post<{ Params: { run: string }; Body: { operator?: string } }>('/api/runs/:run/cancel', {
+    schema: {
+      summary:
+        'Cancel a running run: it stops at its next safe point (an operation already ordered is awaited to its end; a retry backoff or a wait for a decision is cut short), ' +
+        'then ends with nothing changed (before the upgrade) or rolls the device back fully. Repeating the request changes nothing; an ended run answers 409',
+      tags: ['runs'],
+      params: runParams,
+      body: operatorBodySchema,
+      response: {
+        202: {
+          type: 'object',
+          properties: {
+            run: { $ref: 'Run#' },
+            repeated: { type: 'boolean', description: 'the run had been asked to cancel already (by run.cancelRequestedBy); this request changed nothing' },
+          },
+        },
+        ...errorResponses,
+      },
+    },
+  }, async (request, reply) => {
+    const answer = await procedure.cancel(request.params.run, operatorActor(request.body?.operator));
+    return reply.status(202).send(answer);
   });
 }
