@@ -1,4 +1,5 @@
 // The API's answers as the CLI receives them: the manager's records with times as ISO strings.
+import type { RunCounts } from '../../manager/procedure/run-counts.ts';
 import type { BackupRecord, DecisionRecord, ImageRecord, PublicDevice, RunEvent, RunRecord } from '../../manager/store/records.ts';
 
 /** A record after JSON: every Date became a string. */
@@ -17,6 +18,7 @@ export interface RunDetailJson {
   progress: number | null;
   timeline: RunEventJson[];
   decisions: DecisionJson[];
+  counts: RunCounts;
 }
 
 export const finalStates: ReadonlyArray<RunRecord['state']> = ['verified', 'failed', 'rolledBack', 'aborted'];
