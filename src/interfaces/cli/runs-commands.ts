@@ -1,7 +1,8 @@
-// `safeflash runs list|show`: what every run did, phase by phase, with who decided what and when.
+// `safeflash runs list|show|follow`: what every run did, phase by phase, with who decided what and when.
 import { Option, type Command } from 'commander';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
 import type { RunDetailJson, RunEventJson, RunJson } from './api-types.ts';
+import { registerRunsFollowCommand } from './runs-follow-command.ts';
 import { formatTable, printJson, shortSha, when } from './table.ts';
 
 const runStates = ['running', 'waiting', 'verified', 'failed', 'rolledBack', 'aborted'];
@@ -111,4 +112,6 @@ export function registerRunsCommands(program: Command): void {
       if (options.json) printJson(detail);
       else process.stdout.write(describeRun(detail));
     });
+
+  registerRunsFollowCommand(runs);
 }
