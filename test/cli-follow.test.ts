@@ -102,8 +102,12 @@ test('the manager is killed and restarted while `safeflash upgrade` follows: unr
   await waitFor('the backup ordered', () => (/backup operationStarted/.test(following.output()) ? true : undefined), 60_000);
   await manager!.stop('SIGKILL');
   manager = undefined;
-  await waitFor('the command to say the manager is unreachable', () => (/the manager is unreachable/.test(following.output()) ? true : undefined), 60_000);
-  manager = await startServe(serveArgs);
+  try {
+    await waitFor('the command to say the manager is unreachable', () => (/the manager is unreachable/.test(following.output()) ? true : undefined), 60_000);
+  } finally {
+    // The next tests need a manager whatever happened here.
+    manager = await startServe(serveArgs);
+  }
 
   const result = await following.done;
   assert.equal(result.code, 0, result.stdout + result.stderr);
