@@ -28,6 +28,12 @@ let serve: ServeProcess;
 let env: Record<string, string>;
 const cli = (...args: string[]) => runCli(args, { env, timeoutMs: 120_000 });
 
+/** The summary table's row of a device: DEVICE RUN RESULT PHASE RETRIES REVERTS ... */
+function summaryRow(stdout: string, device: string): { run: string; result: string; retries: number; reverts: number } | undefined {
+  const cells = stdout.split('\n').find((line) => line.startsWith(`${device} `))?.trim().split(/\s+/);
+  return cells && { run: cells[1]!, result: cells[2]!, retries: Number(cells[4]), reverts: Number(cells[5]) };
+}
+
 function image(file: string, description: { model: string; version: string; configFormat: number }): string {
   const key = readPrivateKey(keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).privateKeyFile);
   writeFileSync(join(dir, file), packImage(description, Buffer.from(`software ${description.version}`), key));
@@ -46,7 +52,7 @@ async function read(n: number) {
 before(async () => {
   const software = ensureVendorSoftware(join(dir, 'vendor'), model);
   fleet = await Fleet.start({
-    devices: 2,
+    devices: 4,
     baseAddress: address(1),
     port,
     stateDir: join(dir, 'fleet'),
@@ -57,8 +63,13 @@ before(async () => {
     notifySecurity: v3,
     rebootMs: 200,
     rebootRequired: true,
-    // Device 2's new software never boots: it falls back to the old bank every time.
-    faults: (n) => (n === 2 ? { failBoots: 100 } : {}),
+    // Device 2's new software never boots: it falls back to the old bank every time. Device 3 never
+    // gets an image. Device 4 refuses its first configuration restore, after its new software booted.
+    faults: (n) =>
+      n === 2 ? { failBoots: 100 }
+      : n === 3 ? { failDownloads: { count: 100, cause: 'serverUnreachable' } }
+      : n === 4 ? { failRestores: { count: 1, cause: 'configInvalid' } }
+      : {},
   });
   serve = await startServe([
     '--data-dir', join(dir, 'manager'), '--http-port', '0', '--snmp-port', '0', '--tftp-port', '0', '--ftp-port', '0',
@@ -68,7 +79,7 @@ before(async () => {
   env = serve.env;
   const discovered = await cli('device', 'discover', `127.6.${third}.0/29`, '--port', String(port), '--timeout-ms', '300', ...credentials);
   assert.equal(discovered.code, 0, discovered.stderr);
-  assert.match(discovered.stdout, /2 devices answered \(2 added/);
+  assert.match(discovered.stdout, /4 devices answered \(4 added/);
 });
 
 after(async () => {
@@ -111,6 +122,8 @@ test('a run that asks is left waiting off a terminal; decide abort rolls the dev
   assert.equal(result.code, 1, result.stdout + result.stderr);
   const runId = /safeflash decide (run-\d+) retry\|abort/.exec(result.stdout)?.[1];
   assert.ok(runId, result.stdout);
+  // The device fell back to its old bank by itself: no revert was ordered.
+  assert.deepEqual(summaryRow(result.stdout, name(2)), { run: runId, result: 'waiting', retries: 0, reverts: 0 }, result.stdout);
   assert.equal(JSON.parse((await cli('runs', 'show', runId, '--json')).stdout).run.state, 'waiting');
 
   const decided = await cli('decide', runId, 'abort', '--operator', 'alice');
@@ -123,6 +136,7 @@ test('a run that asks is left waiting off a terminal; decide abort rolls the dev
     await new Promise((r) => setTimeout(r, 200));
   }
   assert.ok(['rolledBack', 'aborted'].includes(detail.run.state), detail.run.state);
+  assert.deepEqual(detail.counts, { retries: 0, reverts: 0 }, 'nothing to revert after the fallback, nor in the rollback');
   assert.equal(detail.decisions[0].actor, 'operator:alice');
   const after = await read(2);
   assert.equal(after.runningVersion, before.runningVersion);
@@ -141,4 +155,35 @@ test('backup on demand, then listed with its digest', async () => {
   const listed = list.find((b) => b.sha256 === sha);
   assert.ok(listed);
   assert.equal(listed.configDigest, (await read(1)).configDigest);
+});
+
+test('REVERTS counts the reverts ordered: none after a failed download, one when a restore fails after the new software ran', async () => {
+  const file = image('new.sfimg', { model, version: '1.1.0', configFormat: 2 });
+  const before = { 3: await read(3), 4: await read(4) };
+  const result = await cli('upgrade', name(3), name(4), '--image', file, '--policy', 'retry=0,then=abort');
+  assert.equal(result.code, 1, result.stdout + result.stderr);
+
+  // Device 3: the download failed, the timeline says there was nothing to revert, and none was ordered.
+  const failedDownload = summaryRow(result.stdout, name(3));
+  assert.ok(failedDownload, result.stdout);
+  assert.equal(failedDownload.reverts, 0, result.stdout);
+  const downloadDetail = JSON.parse((await cli('runs', 'show', failedDownload.run, '--json')).stdout);
+  assert.ok(downloadDetail.timeline.some((e: { kind: string; cause: string }) => e.kind === 'revert' && e.cause === 'nothingToRevert'));
+  assert.deepEqual(downloadDetail.counts, { retries: 0, reverts: 0 });
+
+  // Device 4: its restore failed while the new software ran; the rollback ordered the revert.
+  const failedRestore = summaryRow(result.stdout, name(4));
+  assert.ok(failedRestore, result.stdout);
+  const restoreDetail = JSON.parse((await cli('runs', 'show', failedRestore.run, '--json')).stdout);
+  const ordered = restoreDetail.timeline.filter((e: { kind: string; detail: { type?: string } }) => e.kind === 'operationStarted' && e.detail.type === 'revertSoftware');
+  assert.equal(ordered.length, 1, JSON.stringify(restoreDetail.timeline.map((e: { kind: string; message: string }) => `${e.kind}: ${e.message}`)));
+  assert.equal(failedRestore.reverts, 1, result.stdout);
+  assert.deepEqual(restoreDetail.counts, { retries: 0, reverts: 1 });
+  assert.equal(restoreDetail.run.state, 'rolledBack', restoreDetail.run.outcome?.summary);
+
+  for (const n of [3, 4] as const) {
+    const after = await read(n);
+    assert.equal(after.runningVersion, before[n].runningVersion, `device ${n}`);
+    assert.equal(after.configDigest, before[n].configDigest, `device ${n}`);
+  }
 });

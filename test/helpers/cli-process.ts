@@ -27,6 +27,31 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
   });
 }
 
+export interface LiveCli {
+  /** What the command printed so far, stdout then stderr. */
+  output(): string;
+  /** Resolves when the command exits (killed after timeoutMs). */
+  done: Promise<CliResult>;
+}
+
+/** Starts `safeflash` without waiting for it, for tests that act while it runs. */
+export function startCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): LiveCli {
+  const child = spawn(process.execPath, [safeflashBin, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const done = new Promise<CliResult>((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  return { output: () => stdout + stderr, done };
+}
+
 export interface ServeProcess {
   child: ChildProcess;
   url: string;

@@ -78,6 +78,18 @@ export function resolveToken(access: AccessOptions = commandLineAccess, env: Nod
   );
 }
 
+/** The manager did not answer (refused, cut off, timed out): a command that follows runs may try again. */
+export class ManagerUnreachable extends CommandFailure {
+  override name = 'ManagerUnreachable';
+  constructor(
+    readonly origin: string,
+    readonly reason: string,
+    options: ErrorOptions,
+  ) {
+    super(`cannot reach the manager at ${origin}: ${reason}`, options);
+  }
+}
+
 export class ApiError extends Error {
   override name = 'ApiError';
   constructor(
@@ -135,12 +147,14 @@ export class ApiClient {
       body = JSON.stringify(options.body);
     }
     let response: Response;
+    let text: string;
     try {
       response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(options.timeoutMs ?? 60_000) });
+      // A manager that stops while it answers cuts the body: as unreachable as one that never answered.
+      text = await response.text();
     } catch (error) {
-      throw new CommandFailure(`cannot reach the manager at ${this.base.origin}: ${reachFailure(error)}`);
+      throw new ManagerUnreachable(this.base.origin, reachFailure(error), { cause: error });
     }
-    const text = await response.text();
     let parsed: unknown;
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
@@ -172,8 +186,12 @@ export async function withManager<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    const message = error.problems.length > 1 ? `${error.message.split(':')[0]}:\n  ${error.problems.join('\n  ')}` : error.message;
-    if (error.status === 400 || error.status === 404) throw new UsageFailure(message);
-    throw new CommandFailure(message);
+    throw managerFailure(error);
   }
+}
+
+/** The manager's refusal as the command's failure: exit 2 for the input (400, 404), 1 for the work. */
+export function managerFailure(error: ApiError): UsageFailure | CommandFailure {
+  const message = error.problems.length > 1 ? `${error.message.split(':')[0]}:\n  ${error.problems.join('\n  ')}` : error.message;
+  return error.status === 400 || error.status === 404 ? new UsageFailure(message, { cause: error }) : new CommandFailure(message, { cause: error });
 }

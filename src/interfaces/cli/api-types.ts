@@ -1,4 +1,5 @@
 // The API's answers as the CLI receives them: the manager's records with times as ISO strings.
+import type { RunCounts } from '../../manager/procedure/run-counts.ts';
 import { finalRunStates, type BackupRecord, type DecisionRecord, type ImageRecord, type PublicDevice, type RunEvent, type RunRecord } from '../../manager/store/records.ts';
 
 /** A record after JSON: every Date became a string. */
@@ -17,6 +18,7 @@ export interface RunDetailJson {
   progress: number | null;
   timeline: RunEventJson[];
   decisions: DecisionJson[];
+  counts: RunCounts;
 }
 
 export const finalStates: ReadonlyArray<RunRecord['state']> = finalRunStates;

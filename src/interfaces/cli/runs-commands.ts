@@ -1,11 +1,12 @@
-// `safeflash runs list|show|cancel`: what every run did, phase by phase, with who decided what and when;
-// and stopping runs that should not go on.
+// `safeflash runs list|show|follow|cancel`: what every run did, phase by phase, with who decided what and
+// when; following runs started elsewhere, and stopping runs that should not go on.
 import { Option, type Command } from 'commander';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
 import { runStates } from '../../manager/store/records.ts';
 import type { RunDetailJson, RunEventJson, RunJson } from './api-types.ts';
 import { operatorName, operatorOption } from './operator-name.ts';
 import { CommandFailure, UsageFailure } from './program.ts';
+import { registerRunsFollowCommand } from './runs-follow-command.ts';
 import { formatTable, printJson, shortSha, when } from './table.ts';
 
 
@@ -166,4 +167,5 @@ export function registerRunsCommands(program: Command): void {
         throw refused.every((error) => error instanceof UsageFailure) ? new UsageFailure(message) : new CommandFailure(message);
       }
     });
+  registerRunsFollowCommand(runs);
 }

@@ -1,6 +1,7 @@
 // The demo's summary: one row per device from its run's record and timeline, checked against what
 // the device itself reports.
 import type { Fleet } from '../../../agent/fleet.ts';
+import { runCounts } from '../../../manager/procedure/run-counts.ts';
 import type { RunEvent, RunRecord } from '../../../manager/store/records.ts';
 
 export interface DemoRow {
@@ -21,13 +22,13 @@ export function demoRow(run: RunRecord, timeline: RunEvent[], deviceName: string
   const member = fleet.members.find((m) => m.address === deviceName);
   const status = member?.device.answering ? member.device.status() : undefined;
   const outcome = run.outcome;
+  const { retries, reverts } = runCounts(timeline);
   return {
     device: deviceName,
     result: outcome ? (outcome.state === 'verified' ? 'verified' : `${outcome.state}: ${outcome.summary}`) : run.state,
     phases: succeeded.join(' '),
-    retries: timeline.filter((e) => e.kind === 'retryScheduled').length,
-    // A revert event also says when there was nothing to revert (the device had already fallen back).
-    reverts: timeline.filter((e) => e.kind === 'revert' && e.cause !== 'nothingToRevert').length,
+    retries,
+    reverts,
     migration: migration ? `format ${String(migration.detail.fromFormat)} to ${String(migration.detail.toFormat)}` : '',
     seconds: (run.updatedAt.getTime() - run.createdAt.getTime()) / 1000,
     deviceAgrees:

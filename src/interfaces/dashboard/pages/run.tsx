@@ -56,7 +56,7 @@ export function RunPage() {
   });
 
   if (!detail.data) return detail.error ? <Failure error={detail.error} /> : <Loading />;
-  const { run, device, timeline, decisions } = detail.data;
+  const { run, device, timeline, decisions, counts } = detail.data;
   const final = run.outcome !== null;
   const shownProgress = final ? (run.state === 'verified' ? 100 : null) : (progress ?? detail.data.progress);
   const phases = run.kind === 'backup' ? ['preflight', 'backup'] : [...upgradePhases, ...(timeline.some((e) => e.phase === 'rollback') ? ['rollback'] : [])];
@@ -126,7 +126,7 @@ export function RunPage() {
         <Stat label="Phase" value={words(run.phase)} />
         <Stat label="Progress" value={shownProgress === null ? '—' : `${shownProgress}%`} sub={<Progress value={shownProgress} state={run.state} />} />
         <Stat label="Running version" value={<span class="mono">{run.outcome?.runningVersion ?? device?.runningVersion ?? '—'}</span>} sub={run.outcome ? (run.outcome.keptNewSoftware ? 'new software kept' : 'previous software') : ''} />
-        <Stat label="Duration" value={duration(first, final ? run.updatedAt : new Date().toISOString())} sub={`${timeline.length} events · ${decisions.length} decisions`} />
+        <Stat label="Duration" value={duration(first, final ? run.updatedAt : new Date().toISOString())} sub={`${timeline.length} events · ${counts.retries} retries · ${counts.reverts} reverts · ${decisions.length} decisions`} />
       </div>
 
       <div class="phases">

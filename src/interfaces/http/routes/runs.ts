@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { publicDevice, type Actor, type DecisionAnswer, type RunRecord, type RunState } from '../../../manager/store/records.ts';
 import type { PolicyRequest } from '../../../manager/procedure/policy.ts';
 import type { RunOptionsRequest } from '../../../manager/procedure/run-options.ts';
+import { runCounts } from '../../../manager/procedure/run-counts.ts';
 import { HttpProblem, notFound } from '../errors.ts';
 import { errorResponses, newDecisionSchema, newRunSchema, operatorBodySchema, runState } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
@@ -20,6 +21,12 @@ const runDetailSchema = {
     progress: { anyOf: [{ type: 'integer' }, { type: 'null' }], description: 'progress of the operation under way, 0-100, when the device reports one' },
     timeline: { type: 'array', items: { $ref: 'RunEvent#' } },
     decisions: { type: 'array', items: { $ref: 'Decision#' } },
+    counts: {
+      type: 'object',
+      description: 'what the timeline counts: retries the policy scheduled, and reverts ordered (revertSoftware operations sent to the device)',
+      required: ['retries', 'reverts'],
+      properties: { retries: { type: 'integer' }, reverts: { type: 'integer' } },
+    },
   },
 } as const;
 
@@ -90,7 +97,7 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
       procedure.runs.timeline(run.id),
       procedure.runs.decisions(run.id),
     ]);
-    return { run, device: device && publicDevice(device), progress: procedure.progress(run.id) ?? null, timeline, decisions };
+    return { run, device: device && publicDevice(device), progress: procedure.progress(run.id) ?? null, timeline, decisions, counts: runCounts(timeline) };
   });
 
   app.post<{ Params: { run: string }; Body: { answer: DecisionAnswer; image?: string; config?: string; operator?: string } }>('/api/runs/:run/decision', {
