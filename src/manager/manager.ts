@@ -29,6 +29,7 @@ import { resumeOrphanRuns } from './startup/orphan-runs.ts';
 import { ensureOperatorToken } from './startup/operator-token.ts';
 import { observeRuns } from './run-observer.ts';
 import { openDatabase, type Database } from './store/database.ts';
+import { embeddedDatabaseAddress } from './database/embedded-postgres.ts';
 import { DeviceStore } from './store/devices.ts';
 import { TokenStore } from './store/tokens.ts';
 
@@ -37,6 +38,8 @@ export interface ManagerOptions {
   dataDir?: string;
   /** A shared PostgreSQL instead of the embedded one. */
   databaseUrl?: string;
+  /** TCP port of the embedded PostgreSQL (always on 127.0.0.1); a free one when absent. */
+  databasePort?: number;
   http?: Partial<Endpoint>;
   /** Where devices send notifications, and who may send them. */
   notifications?: Partial<Endpoint> & { users?: UsmUser[]; communities?: string[] };
@@ -110,6 +113,12 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     { service: 'TFTP server', transport: 'udp', ...tftp, option: '--tftp-address/--tftp-port' },
     { service: 'FTP server', transport: 'tcp', ...ftp, option: '--ftp-address/--ftp-port' },
   ];
+  if (options.databaseUrl && options.databasePort) {
+    throw new ManagerStartError('a database port is for the embedded PostgreSQL; with a database URL the port is part of the URL');
+  }
+  if (!options.databaseUrl && options.databasePort) {
+    listeners.push({ service: 'embedded PostgreSQL', transport: 'tcp', address: embeddedDatabaseAddress, port: options.databasePort, option: '--database-port' });
+  }
   await checkListeners(listeners);
   // One manager per data directory, embedded database or shared: two would resume each other's runs
   // (one executor ID) and expire each other's file offers.
@@ -127,7 +136,12 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
   };
 
   try {
-    const database: Database = await openDatabase({ dataDir, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}), onLog: (line) => logger.debug({ postgres: line }) });
+    const database: Database = await openDatabase({
+      dataDir,
+      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      ...(options.databasePort ? { databasePort: options.databasePort } : {}),
+      onLog: (line) => logger.debug({ postgres: line }),
+    });
     stops.push({ what: 'database', stop: () => database.close() });
 
     const files = await ManagerFiles.start({ dataDir, tftp, ftp, pool: database.pool, trustedKeys });

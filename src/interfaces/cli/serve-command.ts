@@ -1,6 +1,6 @@
 // `safeflash serve`: the manager. Runs until SIGINT or SIGTERM, then stops every part in order
 // (HTTP, workflows, receiver, file service, PostgreSQL), so that a restart resumes every run.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { isLoopback } from '../../agent/loopback-addresses.ts';
 import { checkUsmUser, type UsmUser } from '../../protocol/snmp/security.ts';
 import { ListenerError } from '../../manager/startup/free-ports.ts';
@@ -11,6 +11,7 @@ import { CommandFailure, integerOption } from './program.ts';
 interface ServeOptions {
   dataDir: string;
   databaseUrl?: string;
+  databasePort?: number;
   httpAddress: string;
   httpPort: number;
   snmpAddress: string;
@@ -60,6 +61,7 @@ function managerOptions(options: ServeOptions): ManagerOptions {
   return {
     dataDir: options.dataDir,
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.databasePort ? { databasePort: options.databasePort } : {}),
     http: { address: options.httpAddress, port: options.httpPort },
     notifications: {
       address: options.snmpAddress,
@@ -103,7 +105,12 @@ export function registerServeCommand(program: Command): void {
     .command('serve')
     .description('run the manager: HTTP API, SNMP notification receiver, TFTP and FTP file service, durable upgrade runs')
     .option('--data-dir <dir>', 'database (when embedded), images and backups', d.dataDir)
-    .option('--database-url <url>', 'a shared PostgreSQL instead of the embedded one (postgresql://user:password@host/db)', databaseUrl)
+    .addOption(new Option('--database-url <url>', 'a shared PostgreSQL instead of the embedded one (postgresql://user:password@host/db)').argParser(databaseUrl))
+    .addOption(
+      new Option('--database-port <port>', 'TCP port of the embedded PostgreSQL, which listens on 127.0.0.1 only (default: a free one)')
+        .argParser(integerOption(1, 65535))
+        .conflicts('databaseUrl'),
+    )
     .option('--http-address <address>', 'address of the HTTP API', loopbackAddress, d.http.address)
     .option('--http-port <port>', 'TCP port of the HTTP API', integerOption(0, 65535), d.http.port)
     .option('--snmp-address <address>', 'address devices send notifications to', loopbackAddress, d.notifications.address)
