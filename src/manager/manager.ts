@@ -20,6 +20,7 @@ import { DeviceDriver } from './device-driver.ts';
 import { LiveEvents } from './live-events.ts';
 import { ManagerFiles } from './files/manager-files.ts';
 import { Inventory } from './inventory/inventory.ts';
+import { AllowedNetworks, loopbackNetworks } from './inventory/allowed-networks.ts';
 import { readNotification } from './notifications.ts';
 import { registerProcedure, type Procedure } from './procedure/procedure.ts';
 import type { PhaseTimeouts } from './procedure/timeouts.ts';
@@ -49,6 +50,8 @@ export interface ManagerOptions {
   trustedKeyFiles?: string[];
   /** The manager's address when it sends SNMP to devices. */
   snmpSourceAddress?: string;
+  /** Networks (CIDR, IPv4 or IPv6) the manager may talk to; loopback only (127.0.0.0/8, ::1/128) by default. */
+  allowedNetworks?: readonly string[];
   timeouts?: Partial<PhaseTimeouts>;
   /** Campaign timing and clock (tests move the clock to check maintenance windows). */
   campaigns?: CampaignsOptions;
@@ -98,6 +101,14 @@ function readTrustedKeys(files: string[]): KeyObject[] {
   });
 }
 
+function readAllowedNetworks(networks: readonly string[]): AllowedNetworks {
+  try {
+    return AllowedNetworks.of(networks);
+  } catch (error) {
+    throw new ManagerStartError(`allowed networks: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 export async function startManager(options: ManagerOptions = {}): Promise<Manager> {
   const logger = options.logger ?? pino({ name: 'safeflash' });
   const dataDir = resolve(options.dataDir ?? managerDefaults.dataDir);
@@ -107,6 +118,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
   const ftp = endpoint(options.ftp, managerDefaults.ftp);
   const trustedKeys = readTrustedKeys(options.trustedKeyFiles ?? []);
   const sourceAddress = options.snmpSourceAddress ?? managerDefaults.snmpSourceAddress;
+  const allowedNetworks = readAllowedNetworks(options.allowedNetworks ?? loopbackNetworks);
   const listeners: Listener[] = [
     { service: 'HTTP API', transport: 'tcp', ...http, option: '--http-address/--http-port' },
     { service: 'notification receiver', transport: 'udp', ...notify, option: '--snmp-address/--snmp-port' },
@@ -167,11 +179,12 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     receiver.on('rejected', (error) => logger.warn({ err: error }, 'notification rejected'));
 
     const devices = new DeviceStore(database.pool);
-    const inventory = new Inventory(devices, { sourceAddress });
+    const inventory = new Inventory(devices, { sourceAddress, allowedNetworks });
     procedure = registerProcedure({
       pool: database.pool,
       files,
-      driverFor: (device) => new DeviceDriver({ endpoint: { address: device.address, port: device.port }, security: device.security, sourceAddress }),
+      driverFor: (device) =>
+        new DeviceDriver({ endpoint: { address: device.address, port: device.port }, security: device.security, sourceAddress, allowedNetworks }),
       notifyTarget: receiver.endpoint,
       live,
       ...(options.timeouts ? { timeouts: options.timeouts } : {}),
@@ -200,7 +213,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     const bound = app.server.address();
     const httpEndpoint = typeof bound === 'object' && bound ? { address: http.address, port: bound.port } : http;
     const url = `http://${httpEndpoint.address}:${httpEndpoint.port}`;
-    logger.info({ url, notifyTarget: receiver.endpoint, tftp: files.endpoint('tftp'), ftp: files.endpoint('ftp'), dataDir, operatorTokenFile, trustedKeys: trustedKeys.length }, 'manager started');
+    logger.info({ url, allowedNetworks: allowedNetworks.toString(), notifyTarget: receiver.endpoint, tftp: files.endpoint('tftp'), ftp: files.endpoint('ftp'), dataDir, operatorTokenFile, trustedKeys: trustedKeys.length }, 'manager started');
 
     let stopping: Promise<void> | undefined;
     return {

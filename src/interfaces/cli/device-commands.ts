@@ -69,7 +69,7 @@ export function registerDeviceCommands(program: Command): void {
     device
       .command('add')
       .description('add a device (without --v3-user or --community: the reference agent\'s laboratory user)')
-      .argument('<address>', 'the device\'s IPv4 address (loopback, 127.0.0.0/8)')
+      .argument('<address>', 'the device\'s IPv4 or IPv6 address, inside the networks the manager may talk to (serve --allow-networks)')
       .option('--name <name>', 'a name for the device (default: its address)'),
   )
     .option('--json', 'print JSON')
@@ -84,8 +84,8 @@ export function registerDeviceCommands(program: Command): void {
   addCredentialOptions(
     device
       .command('discover')
-      .description('read every address of a loopback block (at most a /16) over SNMP and add the devices that answer')
-      .argument('<cidr>', 'IPv4 block inside 127.0.0.0/8, e.g. 127.0.1.0/24'),
+      .description('read every address of a block (at most an IPv4 /16 or IPv6 /112) over SNMP and add the devices that answer')
+      .argument('<cidr>', 'a block inside the networks the manager may talk to (serve --allow-networks), e.g. 127.0.1.0/24'),
   )
     .option('--concurrency <n>', 'addresses asked at the same time', integerOption(1, 256), 64)
     .option('--timeout-ms <ms>', 'how long each address has to answer', integerOption(50, 30_000), 1000)

@@ -5,6 +5,7 @@ import { isLoopback } from '../../agent/loopback-addresses.ts';
 import { checkUsmUser, type UsmUser } from '../../protocol/snmp/security.ts';
 import { ListenerError } from '../../manager/startup/free-ports.ts';
 import { managerDefaults } from '../../manager/manager-defaults.ts';
+import { AllowedNetworks, allowNetworksOption, loopbackNetworks } from '../../manager/inventory/allowed-networks.ts';
 import type { ManagerOptions } from '../../manager/manager.ts';
 import { CommandFailure, integerOption } from './program.ts';
 
@@ -24,6 +25,7 @@ interface ServeOptions {
   ftpAddress: string;
   ftpPort: number;
   trustedKey?: string[];
+  allowNetworks: string[];
 }
 
 function loopbackAddress(value: string): string {
@@ -44,6 +46,15 @@ function usmUser(value: string, previous: UsmUser[] | undefined): UsmUser[] {
     throw new InvalidArgumentError((error as Error).message);
   }
   return [...(previous ?? []), user];
+}
+
+/** CIDR,CIDR,...: checked here so that a typo is a usage error, not a failed start. */
+function allowedNetworks(value: string): string[] {
+  try {
+    return AllowedNetworks.parse(value).networks.map((network) => network.cidr);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function databaseUrl(value: string): string {
@@ -74,6 +85,7 @@ function managerOptions(options: ServeOptions): ManagerOptions {
     ftp: { address: options.ftpAddress, port: options.ftpPort },
     trustedKeyFiles: options.trustedKey ?? [],
     snmpSourceAddress: options.snmpSource,
+    allowedNetworks: options.allowNetworks,
   };
 }
 
@@ -122,6 +134,11 @@ export function registerServeCommand(program: Command): void {
     .option('--tftp-port <port>', 'UDP port of the TFTP server', integerOption(0, 65535), d.tftp.port)
     .option('--ftp-address <address>', 'address of the FTP server', loopbackAddress, d.ftp.address)
     .option('--ftp-port <port>', 'TCP port of the FTP server', integerOption(0, 65535), d.ftp.port)
+    .addOption(
+      new Option(`${allowNetworksOption} <cidrs>`, 'networks (IPv4 or IPv6 CIDR, comma-separated) whose devices the manager may add, discover and send to; anything else is refused')
+        .argParser(allowedNetworks)
+        .default([...loopbackNetworks], loopbackNetworks.join(',')),
+    )
     .option('--trusted-key <file>', 'public key images must be signed with (PREFIX.pub); repeat for several', collect)
     .action(async (options: ServeOptions) => serve(options));
 }

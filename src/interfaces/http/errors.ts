@@ -29,6 +29,7 @@ export function notFound(what: string, reference: string): HttpProblem {
 const statusByErrorName: Record<string, number> = {
   DeviceSpecError: 400,
   CidrError: 400,
+  NetworkNotAllowedError: 400,
   ImportError: 400,
   ConfigError: 400,
   PolicyError: 400,

@@ -57,7 +57,7 @@ export const discoverSchema = {
   required: ['cidr'],
   additionalProperties: false,
   properties: {
-    cidr: { type: 'string', maxLength: 32, description: 'IPv4 block inside 127.0.0.0/8, /16 or smaller' },
+    cidr: { type: 'string', maxLength: 64, description: 'IPv4 block of /16 or smaller, or IPv6 block of /112 or smaller, inside the networks the manager may talk to (serve --allow-networks)' },
     concurrency: { type: 'integer', minimum: 1, maximum: 256 },
     timeoutMs: { type: 'integer', minimum: 50, maximum: 30_000 },
     ...credentialProperties,

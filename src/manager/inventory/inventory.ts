@@ -4,6 +4,7 @@ import type { DeviceRecord } from '../store/records.ts';
 import type { DeviceStore } from '../store/devices.ts';
 import { checkDeviceSpec, type DeviceSpec } from './device-spec.ts';
 import { parseCidr } from './cidr.ts';
+import { AllowedNetworks, NetworkNotAllowedError } from './allowed-networks.ts';
 import { discover, type DiscoverOptions } from './discover.ts';
 import { parseImport, type ImportFormat } from './import-file.ts';
 
@@ -32,32 +33,48 @@ export interface DiscoveryReport {
   unreadable: Array<{ address: string; error: string }>;
 }
 
+export interface InventoryOptions {
+  /** The manager's address when it sends SNMP (IPv4 or IPv6; used for devices of its family). */
+  sourceAddress?: string;
+  /** The networks the manager may talk to; loopback only when not given. */
+  allowedNetworks?: AllowedNetworks;
+}
+
 export class Inventory {
+  readonly allowedNetworks: AllowedNetworks;
+
   constructor(
     readonly devices: DeviceStore,
-    private readonly snmp: { sourceAddress?: string } = {},
-  ) {}
+    private readonly options: InventoryOptions = {},
+  ) {
+    this.allowedNetworks = options.allowedNetworks ?? AllowedNetworks.loopback;
+  }
 
   async add(spec: DeviceSpec): Promise<DeviceRecord> {
-    const checked = checkDeviceSpec(spec);
+    const checked = checkDeviceSpec(spec, this.allowedNetworks);
     if (!checked.ok) throw new DeviceSpecError(checked.problems);
     return this.devices.add(checked.device);
   }
 
   async import(text: string, format: ImportFormat): Promise<DeviceRecord[]> {
-    return this.devices.addAll(parseImport(text, format));
+    return this.devices.addAll(parseImport(text, format, this.allowedNetworks));
   }
 
-  /** Throws CidrError for a block it may not scan, DeviceSpecError for bad credentials: nothing is sent then. */
+  /**
+   * Throws CidrError for a block it cannot scan, NetworkNotAllowedError for one outside the allowed
+   * networks, DeviceSpecError for bad credentials: nothing is sent then.
+   */
   async discover(request: DiscoverRequest): Promise<DiscoveryReport> {
     const block = parseCidr(request.cidr);
-    const checked = checkDeviceSpec({ ...request.credentials, address: block.hosts[0] });
+    if (!this.allowedNetworks.covers(block.network)) throw new NetworkNotAllowedError(this.allowedNetworks.refusal(`block ${block.cidr}`));
+    const checked = checkDeviceSpec({ ...request.credentials, address: block.hosts[0] }, this.allowedNetworks);
     if (!checked.ok) throw new DeviceSpecError(checked.problems);
     const { port, security, tags } = checked.device;
     const options: DiscoverOptions = {
       port,
       security,
-      ...(this.snmp.sourceAddress ? { sourceAddress: this.snmp.sourceAddress } : {}),
+      allowedNetworks: this.allowedNetworks,
+      ...(this.options.sourceAddress ? { sourceAddress: this.options.sourceAddress } : {}),
       ...(request.concurrency ? { concurrency: request.concurrency } : {}),
       ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
     };
@@ -74,7 +91,7 @@ export class Inventory {
         report.found.push({ device: (await this.devices.recordReading(known.id, probe.reading)) ?? known, added: false });
         continue;
       }
-      const spec = checkDeviceSpec({ ...request.credentials, address: probe.address });
+      const spec = checkDeviceSpec({ ...request.credentials, address: probe.address }, this.allowedNetworks);
       if (!spec.ok) throw new DeviceSpecError(spec.problems);
       try {
         const added = await this.devices.add({ ...spec.device, tags });

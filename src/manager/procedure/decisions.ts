@@ -34,6 +34,7 @@ const permanentCauses = new Set([
   'migrationFailed',
   'unparsable',
   'tooLarge',
+  'networkNotAllowed',
 ]);
 
 export function isPermanent(cause: string): boolean {
@@ -199,7 +200,7 @@ function short(digest: string): string {
 // ------------------------------------------------------------------ who said so
 
 /** Failures the manager judges (silence, a wrong read-back, a bad file) rather than the device reports. */
-const judgedByManager = new Set(['silent', 'operationLost', 'fellBack', 'mismatch', 'migrationFailed', 'missing', 'empty', 'unparsable', 'tooLarge', 'wrongModel', 'unknown']);
+const judgedByManager = new Set(['silent', 'operationLost', 'fellBack', 'mismatch', 'migrationFailed', 'missing', 'empty', 'unparsable', 'tooLarge', 'wrongModel', 'unknown', 'networkNotAllowed']);
 
 export function failureActor(cause: string): Extract<Actor, 'device' | 'manager'> {
   return judgedByManager.has(cause) ? 'manager' : 'device';

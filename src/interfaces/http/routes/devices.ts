@@ -60,7 +60,7 @@ export function registerDeviceRoutes(app: FastifyInstance, services: ApiServices
 
   app.post<{ Body: Record<string, unknown> & { cidr: string; concurrency?: number; timeoutMs?: number } }>('/api/devices/discover', {
     schema: {
-      summary: 'Read every address of a loopback block over SNMP; add the devices that answer',
+      summary: 'Read every address of a block over SNMP; add the devices that answer',
       tags: ['devices'],
       body: discoverSchema,
       response: { 200: discoveryReportSchema, ...errorResponses },
