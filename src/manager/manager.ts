@@ -3,6 +3,7 @@
 // procedure must be registered before DBOS.launch, since launch is what resumes runs.
 import type { KeyObject } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { claimOwnership, releaseOwnership } from '../common/owner-file.ts';
 import { DBOS } from '@dbos-inc/dbos-sdk';
@@ -212,7 +213,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     stops.push({ what: 'HTTP API', stop: () => app.close() });
     const bound = app.server.address();
     const httpEndpoint = typeof bound === 'object' && bound ? { address: http.address, port: bound.port } : http;
-    const url = `http://${httpEndpoint.address}:${httpEndpoint.port}`;
+    const url = `http://${isIPv6(httpEndpoint.address) ? `[${httpEndpoint.address}]` : httpEndpoint.address}:${httpEndpoint.port}`;
     logger.info({ url, allowedNetworks: allowedNetworks.toString(), notifyTarget: receiver.endpoint, tftp: files.endpoint('tftp'), ftp: files.endpoint('ftp'), dataDir, operatorTokenFile, trustedKeys: trustedKeys.length }, 'manager started');
 
     let stopping: Promise<void> | undefined;

@@ -1,7 +1,7 @@
 // `safeflash serve`: the manager. Runs until SIGINT or SIGTERM, then stops every part in order
 // (HTTP, workflows, receiver, file service, PostgreSQL), so that a restart resumes every run.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { isLoopback } from '../../agent/loopback-addresses.ts';
+import { isIP } from 'node:net';
 import { checkUsmUser, type UsmUser } from '../../protocol/snmp/security.ts';
 import { ListenerError } from '../../manager/startup/free-ports.ts';
 import { managerDefaults } from '../../manager/manager-defaults.ts';
@@ -28,8 +28,9 @@ interface ServeOptions {
   allowNetworks: string[];
 }
 
-function loopbackAddress(value: string): string {
-  if (!isLoopback(value)) throw new InvalidArgumentError(`expected an IPv4 loopback address (127.0.0.0/8), got "${value}"`);
+/** One IPv4 or IPv6 address of this machine (whether it is one, binding tells at start). */
+function ipAddress(value: string): string {
+  if (isIP(value) === 0 || value === '0.0.0.0' || value === '::') throw new InvalidArgumentError(`expected one IPv4 or IPv6 address, got "${value}"`);
   return value;
 }
 
@@ -123,16 +124,16 @@ export function registerServeCommand(program: Command): void {
         .argParser(integerOption(1, 65535))
         .conflicts('databaseUrl'),
     )
-    .option('--http-address <address>', 'address of the HTTP API', loopbackAddress, d.http.address)
+    .option('--http-address <address>', 'address of the HTTP API', ipAddress, d.http.address)
     .option('--http-port <port>', 'TCP port of the HTTP API', integerOption(0, 65535), d.http.port)
-    .option('--snmp-address <address>', 'address devices send notifications to', loopbackAddress, d.notifications.address)
+    .option('--snmp-address <address>', 'address devices send notifications to', ipAddress, d.notifications.address)
     .option('--snmp-port <port>', 'UDP port of the notification receiver', integerOption(0, 65535), d.notifications.port)
     .option('--snmp-user <name:auth:priv>', 'SNMPv3 user devices notify with (authPriv SHA-256/AES); repeat for several (default: the reference agent\'s laboratory user)', usmUser)
     .option('--snmp-community <community>', 'SNMPv2c community devices may notify with; repeat for several', collect)
-    .option('--snmp-source <address>', 'address SNMP requests to devices are sent from', loopbackAddress, d.snmpSourceAddress)
-    .option('--tftp-address <address>', 'address of the TFTP server', loopbackAddress, d.tftp.address)
+    .option('--snmp-source <address>', 'address SNMP requests to devices are sent from', ipAddress, d.snmpSourceAddress)
+    .option('--tftp-address <address>', 'address of the TFTP server', ipAddress, d.tftp.address)
     .option('--tftp-port <port>', 'UDP port of the TFTP server', integerOption(0, 65535), d.tftp.port)
-    .option('--ftp-address <address>', 'address of the FTP server', loopbackAddress, d.ftp.address)
+    .option('--ftp-address <address>', 'address of the FTP server', ipAddress, d.ftp.address)
     .option('--ftp-port <port>', 'TCP port of the FTP server', integerOption(0, 65535), d.ftp.port)
     .addOption(
       new Option(`${allowNetworksOption} <cidrs>`, 'networks (IPv4 or IPv6 CIDR, comma-separated) whose devices the manager may add, discover and send to; anything else is refused')
