@@ -180,7 +180,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     receiver.on('rejected', (error) => logger.warn({ err: error }, 'notification rejected'));
 
     const devices = new DeviceStore(database.pool);
-    const inventory = new Inventory(devices, { sourceAddress, allowedNetworks });
+    const inventory = new Inventory(devices, { sourceAddress, allowedNetworks, onChange: (deviceId) => live.emit('deviceChanged', { deviceId }) });
     procedure = registerProcedure({
       pool: database.pool,
       files,

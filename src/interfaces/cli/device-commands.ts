@@ -44,9 +44,17 @@ function describe(device: DeviceJson): string {
   return `${device.name} (id ${device.id}) at ${device.address}:${device.port}, SNMP${device.securityModel}${reading}`;
 }
 
+/** "A:1.0.0 B:2.0.0", with "-" for an empty bank and "!" after an invalid one. */
+function bankSummary(device: DeviceJson): string {
+  if (!device.banks) return '-';
+  return device.banks
+    .map((b) => `${b.bank.replace(/^bank/, '')}:${b.state === 'empty' ? '-' : b.state === 'invalid' ? `${b.version}!` : b.version}`)
+    .join(' ');
+}
+
 export function deviceTable(devices: DeviceJson[]): string {
   return formatTable(
-    ['ID', 'NAME', 'ADDRESS', 'SNMP', 'MODEL', 'VERSION', 'BANK', 'FORMAT', 'TAGS', 'LAST SEEN'],
+    ['ID', 'NAME', 'ADDRESS', 'SNMP', 'MODEL', 'VERSION', 'BANK', 'FORMAT', 'BANKS', 'TAGS', 'LAST SEEN'],
     devices.map((d) => [
       String(d.id),
       d.name,
@@ -56,6 +64,7 @@ export function deviceTable(devices: DeviceJson[]): string {
       d.runningVersion ?? '-',
       d.activeBank ?? '-',
       d.configFormat === null ? '-' : String(d.configFormat),
+      bankSummary(d),
       d.tags.join(',') || '-',
       when(d.lastSeenAt),
     ]),
@@ -120,6 +129,30 @@ export function registerDeviceCommands(program: Command): void {
       if (options.json) printJson(devices);
       else if (devices.length === 0) process.stdout.write('no devices; add some with `safeflash device add`, `device discover` or `device import`\n');
       else process.stdout.write(deviceTable(devices));
+    });
+
+  device
+    .command('refresh')
+    .description('read devices again over SNMP (model, versions, banks, configuration format) and record when they were seen')
+    .argument('<device...>', 'device ids, names or addresses')
+    .option('--json', 'print JSON')
+    .addOption(serverOption())
+    .action(async (references: string[], options: { json?: boolean; server: string }) => {
+      const api = new ApiClient(options.server);
+      const refreshed: DeviceJson[] = [];
+      const failures: string[] = [];
+      for (const reference of references) {
+        try {
+          refreshed.push(await withManager(() => api.post<DeviceJson>(`/api/devices/${encodeURIComponent(reference)}/refresh`)));
+        } catch (error) {
+          // An unknown device is a usage error (exit 2) at once; a device that does not answer is reported with the others.
+          if (!(error instanceof CommandFailure)) throw error;
+          failures.push(`${reference}: ${error.message}`);
+        }
+      }
+      if (options.json) printJson(refreshed);
+      else if (refreshed.length > 0) process.stdout.write(deviceTable(refreshed));
+      if (failures.length > 0) throw new CommandFailure(`${failures.length} of ${references.length} not refreshed: ${failures.join('; ')}`);
     });
 
   device

@@ -39,6 +39,7 @@ const statusByErrorName: Record<string, number> = {
   ActiveRunError: 409,
   ImageError: 422,
   BackupError: 422,
+  DeviceUnreadableError: 502,
 };
 
 /** Refusals of the procedure carry a `problem`; it says whose fault it is. */

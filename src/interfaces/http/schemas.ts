@@ -31,6 +31,14 @@ export const deviceSchema = {
     runningVersion: nullable({ type: 'string' }),
     configFormat: nullable({ type: 'integer' }),
     activeBank: nullable({ type: 'string' }),
+    banks: nullable({
+      type: 'array',
+      description: 'What each bank held when the device was last read (discovery, refresh, a run)',
+      items: {
+        type: 'object',
+        properties: { bank: { type: 'string' }, state: { type: 'string', enum: ['empty', 'valid', 'invalid'] }, version: { type: 'string' }, configFormat: { type: 'integer' } },
+      },
+    }),
     addedAt: timestamp,
     lastSeenAt: nullable(timestamp),
   },

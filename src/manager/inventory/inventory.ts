@@ -6,6 +6,7 @@ import { checkDeviceSpec, type DeviceSpec } from './device-spec.ts';
 import { parseCidr } from './cidr.ts';
 import { AllowedNetworks, NetworkNotAllowedError } from './allowed-networks.ts';
 import { discover, type DiscoverOptions } from './discover.ts';
+import { DeviceDriver, type DeviceReading } from '../device-driver.ts';
 import { parseImport, type ImportFormat } from './import-file.ts';
 
 /** What the operator gave cannot describe a device; nothing was changed. */
@@ -38,6 +39,13 @@ export interface InventoryOptions {
   sourceAddress?: string;
   /** The networks the manager may talk to; loopback only when not given. */
   allowedNetworks?: AllowedNetworks;
+  /** A device was added or read again: what the inventory shows of it changed (the dashboard reloads). */
+  onChange?: (deviceId: number) => void;
+}
+
+/** The device did not answer, or answered with something that is not SAFEFLASH-MIB; its row is unchanged. */
+export class DeviceUnreadableError extends Error {
+  override name = 'DeviceUnreadableError';
 }
 
 export class Inventory {
@@ -53,11 +61,42 @@ export class Inventory {
   async add(spec: DeviceSpec): Promise<DeviceRecord> {
     const checked = checkDeviceSpec(spec, this.allowedNetworks);
     if (!checked.ok) throw new DeviceSpecError(checked.problems);
-    return this.devices.add(checked.device);
+    return this.#changed(await this.devices.add(checked.device));
   }
 
   async import(text: string, format: ImportFormat): Promise<DeviceRecord[]> {
-    return this.devices.addAll(parseImport(text, format, this.allowedNetworks));
+    const added = await this.devices.addAll(parseImport(text, format, this.allowedNetworks));
+    added.forEach((device) => this.#changed(device));
+    return added;
+  }
+
+  /**
+   * Reads the device again (model, versions, banks, configuration format) and records it, with the
+   * time it was seen. Throws DeviceUnreadableError when it does not answer, NetworkNotAllowedError when
+   * its address is outside the allowed networks (nothing is sent then).
+   */
+  async refresh(device: DeviceRecord): Promise<DeviceRecord> {
+    const driver = new DeviceDriver({
+      endpoint: { address: device.address, port: device.port },
+      security: device.security,
+      allowedNetworks: this.allowedNetworks,
+      ...(this.options.sourceAddress ? { sourceAddress: this.options.sourceAddress } : {}),
+    });
+    let reading: DeviceReading;
+    try {
+      reading = await driver.read();
+    } catch (error) {
+      if (error instanceof NetworkNotAllowedError) throw error;
+      throw new DeviceUnreadableError(`${device.name} at ${device.address}:${device.port} could not be read: ${(error as Error).message}`, { cause: error });
+    } finally {
+      driver.close();
+    }
+    return this.#changed((await this.devices.recordReading(device.id, reading)) ?? device);
+  }
+
+  #changed(device: DeviceRecord): DeviceRecord {
+    this.options.onChange?.(device.id);
+    return device;
   }
 
   /**
@@ -88,14 +127,14 @@ export class Inventory {
       }
       const known = await this.devices.findByEndpoint(probe.address, port);
       if (known) {
-        report.found.push({ device: (await this.devices.recordReading(known.id, probe.reading)) ?? known, added: false });
+        report.found.push({ device: this.#changed((await this.devices.recordReading(known.id, probe.reading)) ?? known), added: false });
         continue;
       }
       const spec = checkDeviceSpec({ ...request.credentials, address: probe.address }, this.allowedNetworks);
       if (!spec.ok) throw new DeviceSpecError(spec.problems);
       try {
         const added = await this.devices.add({ ...spec.device, tags });
-        report.found.push({ device: (await this.devices.recordReading(added.id, probe.reading)) ?? added, added: true });
+        report.found.push({ device: this.#changed((await this.devices.recordReading(added.id, probe.reading)) ?? added), added: true });
       } catch (error) {
         report.unreadable.push({ address: probe.address, error: (error as Error).message });
       }

@@ -125,4 +125,6 @@ export const schemaStatements = [
      revoked_at    timestamptz
    )`,
   `CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_active_name ON safeflash.api_tokens (name) WHERE revoked_at IS NULL`,
+  // What each bank of a device held when it was last read (discovery, a refresh, a run): [{bank, state, version, configFormat}].
+  `ALTER TABLE safeflash.devices ADD COLUMN IF NOT EXISTS banks jsonb`,
 ] as const;
