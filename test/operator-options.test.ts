@@ -73,6 +73,32 @@ describe('serve --database-port', () => {
   });
 });
 
+describe('serve --allow-networks', () => {
+  test('devices there can be added (nothing is sent); others are refused naming the option', async () => {
+    const serve = await startServe(['--data-dir', join(dir, 'allowed'), '--allow-networks', '192.0.2.0/24,2001:db8::/64', ...quietPorts]);
+    const cli = (...args: string[]) => runCli(args, { env: serve.env });
+    try {
+      const added = await cli('device', 'add', '192.0.2.1', '--community', 'public', '--json');
+      assert.equal(added.code, 0, added.stderr);
+      assert.equal(JSON.parse(added.stdout).lastSeenAt, null, 'added, never read');
+      assert.equal((await cli('device', 'add', '2001:db8::5', '--community', 'public')).code, 0);
+      for (const refused of [await cli('device', 'add', '127.0.0.5'), await cli('device', 'discover', '198.51.100.0/24')]) {
+        assert.equal(refused.code, 2, refused.stderr);
+        assert.match(refused.stderr, /outside the networks this manager may talk to \(192\.0\.2\.0\/24, 2001:db8::\/64\).*--allow-networks/);
+      }
+    } finally {
+      assert.equal(await serve.stop(), 0, serve.stderr());
+    }
+  });
+
+  test('a network that is not one is a usage error', async () => {
+    for (const value of ['192.0.2.1/24', '10.0.0.0/40', 'lab-net', '']) {
+      const result = await runCli(['serve', '--data-dir', join(dir, 'bad-networks'), '--allow-networks', value, ...quietPorts]);
+      assert.equal(result.code, 2, `${value}: ${result.stderr}`);
+    }
+  });
+});
+
 describe('safeflash mib path', () => {
   test('prints directories that hold SAFEFLASH-MIB and the SMIv2 base modules', async () => {
     const result = await runCli(['mib', 'path']);
