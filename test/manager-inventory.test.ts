@@ -7,19 +7,18 @@ import { checkDeviceSpec, defaultDevicePort } from '../src/manager/inventory/dev
 import { ImportError, importFormatOf, parseImport } from '../src/manager/inventory/import-file.ts';
 import { parsePolicy } from '../src/interfaces/cli/policy-option.ts';
 
-test('CIDR blocks: loopback only, at most a /16, no host bits', () => {
+test('CIDR blocks: at most a /16 (IPv6: a /112), no host bits', () => {
   assert.deepEqual(parseCidr('127.0.1.0/30').hosts, ['127.0.1.1', '127.0.1.2']);
   assert.deepEqual(parseCidr('127.0.1.4/31').hosts, ['127.0.1.4', '127.0.1.5']);
   assert.deepEqual(parseCidr('127.0.1.9').hosts, ['127.0.1.9']);
   assert.equal(parseCidr('127.9.0.0/16').hosts.length, 65534);
   for (const [text, reason] of [
     ['127.0.0.0/8', /at most a \/16/],
-    ['10.0.0.0/24', /not inside 127\.0\.0\.0\/8/],
-    ['128.0.0.0/16', /not inside/],
+    ['2001:db8::/64', /at most a \/112/],
     ['127.0.1.1/24', /host bits set; did you mean 127\.0\.1\.0\/24/],
     ['127.0.1.0/40', /prefix length/],
-    ['127.0.1/24', /not an IPv4 address block/],
-    ['', /not an IPv4/],
+    ['127.0.1/24', /not a network/],
+    ['', /not a network/],
   ] as Array<[string, RegExp]>) {
     assert.throws(() => parseCidr(text), (e: unknown) => e instanceof CidrError && reason.test(e.message), text);
   }
@@ -52,7 +51,7 @@ test('CSV import: header names as people write them, quoted cells, one problem p
       e.problems.length === 3 &&
       /^line 3: name a is also used by line 2/.test(e.problems[0]!) &&
       /^line 4: 127\.0\.3\.1:16100 is also listed by line 2/.test(e.problems[1]!) &&
-      /^line 5: address must be an IPv4 address/.test(e.problems[2]!),
+      /^line 5: address must be an IPv4 or IPv6 address/.test(e.problems[2]!),
   );
   assert.throws(() => parseImport('name\nx\n', 'csv'), /no "address" column/);
   assert.throws(() => parseImport('address\n"127.0.3.1\n', 'csv'), /not closed/);

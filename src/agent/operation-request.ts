@@ -1,6 +1,6 @@
 // What makes an operation request acceptable. A request that fails here is refused by the SET and
 // changes nothing on the device.
-import { isIPv4 } from 'node:net';
+import { isLoopbackAddress } from './loopback-addresses.ts';
 import type { Endpoint, OperationRequest, OperationType } from './types.ts';
 
 export const maxOperationIndex = 2_147_483_647;
@@ -31,8 +31,8 @@ export function requestProblems(index: number, request: OperationRequest): strin
 export function endpointProblems(what: string, endpoint: Endpoint): string[] {
   const problems: string[] = [];
   // A virtual device lives on a loopback address and never sends anywhere else.
-  if (!isIPv4(endpoint.address) || !endpoint.address.startsWith('127.')) {
-    problems.push(`${what} address must be an IPv4 loopback address (127.0.0.0/8), got ${JSON.stringify(endpoint.address)}`);
+  if (!isLoopbackAddress(endpoint.address)) {
+    problems.push(`${what} address must be a loopback address (127.0.0.0/8 or ::1), got ${JSON.stringify(endpoint.address)}`);
   }
   if (!Number.isInteger(endpoint.port) || endpoint.port < 0 || endpoint.port > 65535) problems.push(`${what} port must be from 0 to 65535, got ${endpoint.port}`);
   return problems;

@@ -6,13 +6,21 @@ import type { SnmpSecurity } from '../protocol/snmp/security.ts';
 import { bufferValue, integer, isException, numberValue, octets, unsigned, type Varbind } from '../protocol/snmp/varbind.ts';
 import type { TransferProtocol } from '../protocol/transfer.ts';
 import type { Bank, BankState, BootCause, Endpoint, FailCause, OperationState, OperationType } from '../agent/types.ts';
+import { udpTransport } from '../protocol/snmp/transport.ts';
+import { AllowedNetworks } from './inventory/allowed-networks.ts';
+import { addressOctets } from '../protocol/ip-address.ts';
 
 export interface DeviceTarget {
   /** Where the device's SNMP agent listens. */
   endpoint: Endpoint;
   security: SnmpSecurity;
-  /** The manager's own address to send from (loopback in tests and demos). */
+  /**
+   * The manager's own address to send from (loopback in tests and demos). Used for devices of its
+   * family only: an IPv6 device is reached from an address the OS picks when this one is IPv4.
+   */
   sourceAddress?: string;
+  /** The networks the manager may send to; loopback only when not given. */
+  allowedNetworks?: AllowedNetworks;
 }
 
 export interface DeviceReading {
@@ -103,26 +111,41 @@ function byName<const Names extends readonly string[]>(names: Names, varbinds: V
   return values;
 }
 
-function inetAddress(address: string): Buffer {
-  return Buffer.from(address.split('.').map(Number));
+/** INET-ADDRESS-MIB's InetAddressType and InetAddress for an endpoint's address (RFC 4001: 4 or 16 octets). */
+function inetAddress(address: string): { type: number; octets: Buffer } {
+  const octets = addressOctets(address);
+  if (!octets) throw new Error(`${address} is not an IP address`);
+  return { type: enums.addressType.number(octets.length === 4 ? 'ipv4' : 'ipv6'), octets };
 }
 
 export class DeviceDriver {
-  readonly #session: SnmpSession;
+  /** Undefined when the device's address is outside the allowed networks: nothing is ever sent then. */
+  readonly #session: SnmpSession | undefined;
+  readonly #allowed: AllowedNetworks;
 
   constructor(readonly target: DeviceTarget, options: { timeoutMs?: number; retries?: number } = {}) {
-    this.#session = new SnmpSession({
-      peer: target.endpoint,
-      security: target.security,
-      ...(target.sourceAddress ? { sourceAddress: target.sourceAddress } : {}),
-      timeoutMs: options.timeoutMs ?? 2000,
-      retries: options.retries ?? 1,
-    });
+    this.#allowed = target.allowedNetworks ?? AllowedNetworks.loopback;
+    const source = target.sourceAddress;
+    this.#session = this.#allowed.allows(target.endpoint.address)
+      ? new SnmpSession({
+          peer: target.endpoint,
+          security: target.security,
+          ...(source && udpTransport(source) === udpTransport(target.endpoint.address) ? { sourceAddress: source } : {}),
+          timeoutMs: options.timeoutMs ?? 2000,
+          retries: options.retries ?? 1,
+        })
+      : undefined;
+  }
+
+  /** The session to the device; throws NetworkNotAllowedError for an address the manager may not send to. */
+  #open(): SnmpSession {
+    if (!this.#session) this.#allowed.check(this.target.endpoint.address);
+    return this.#session!;
   }
 
   async read(): Promise<DeviceReading> {
     const bankNumbers = enums.bank.labels.map((b) => enums.bank.number(b));
-    const varbinds = await this.#session.get([
+    const varbinds = await this.#open().get([
       ...deviceScalars.map((name) => `${oid(name)}.0`),
       ...bankNumbers.flatMap((n) => bankColumns.map((name) => `${oid(name)}.${n}`)),
       ...bankNumbers.map((n) => `${oid('sfBankImageDigest')}.${n}`),
@@ -168,9 +191,10 @@ export class DeviceDriver {
       integer(cell('sfOpProtocol'), enums.protocol.number(order.protocol ?? 'tftp')),
     ];
     if (order.server) {
+      const server = inetAddress(order.server.address);
       varbinds.push(
-        integer(cell('sfOpServerAddressType'), enums.addressType.number('ipv4')),
-        octets(cell('sfOpServerAddress'), inetAddress(order.server.address)),
+        integer(cell('sfOpServerAddressType'), server.type),
+        octets(cell('sfOpServerAddress'), server.octets),
         unsigned(cell('sfOpServerPort'), order.server.port),
       );
     }
@@ -178,19 +202,20 @@ export class DeviceDriver {
     if (order.username !== undefined) varbinds.push(octets(cell('sfOpUserName'), order.username));
     if (order.password !== undefined) varbinds.push(octets(cell('sfOpPassword'), order.password));
     if (order.notifyTarget) {
+      const notify = inetAddress(order.notifyTarget.address);
       varbinds.push(
-        integer(cell('sfOpNotifyAddressType'), enums.addressType.number('ipv4')),
-        octets(cell('sfOpNotifyAddress'), inetAddress(order.notifyTarget.address)),
+        integer(cell('sfOpNotifyAddressType'), notify.type),
+        octets(cell('sfOpNotifyAddress'), notify.octets),
         unsigned(cell('sfOpNotifyPort'), order.notifyTarget.port),
       );
     }
     varbinds.push(integer(cell('sfOpRowStatus'), enums.rowStatus.number('createAndGo')));
-    await this.#session.set(varbinds);
+    await this.#open().set(varbinds);
   }
 
   /** The operation row, or undefined when the device has no such row (e.g. it lost power meanwhile). */
   async readOperation(index: number): Promise<OperationReading | undefined> {
-    const varbinds = await this.#session.get(operationColumns.map((name) => `${oid(name)}.${index}`));
+    const varbinds = await this.#open().get(operationColumns.map((name) => `${oid(name)}.${index}`));
     if (varbinds.some(isException)) return undefined;
     const cells = byName(operationColumns, varbinds);
     return {
@@ -204,6 +229,6 @@ export class DeviceDriver {
   }
 
   close(): void {
-    this.#session.close();
+    this.#session?.close();
   }
 }

@@ -3,6 +3,7 @@
 // procedure must be registered before DBOS.launch, since launch is what resumes runs.
 import type { KeyObject } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { claimOwnership, releaseOwnership } from '../common/owner-file.ts';
 import { DBOS } from '@dbos-inc/dbos-sdk';
@@ -21,6 +22,7 @@ import { DeviceDriver } from './device-driver.ts';
 import { LiveEvents } from './live-events.ts';
 import { ManagerFiles } from './files/manager-files.ts';
 import { Inventory } from './inventory/inventory.ts';
+import { AllowedNetworks, loopbackNetworks } from './inventory/allowed-networks.ts';
 import { readNotification } from './notifications.ts';
 import { registerProcedure, type Procedure } from './procedure/procedure.ts';
 import type { PhaseTimeouts } from './procedure/timeouts.ts';
@@ -30,6 +32,7 @@ import { resumeOrphanRuns } from './startup/orphan-runs.ts';
 import { ensureOperatorToken } from './startup/operator-token.ts';
 import { observeRuns } from './run-observer.ts';
 import { openDatabase, type Database } from './store/database.ts';
+import { embeddedDatabaseAddress } from './database/embedded-postgres.ts';
 import { DeviceStore } from './store/devices.ts';
 import { TokenStore } from './store/tokens.ts';
 
@@ -38,6 +41,8 @@ export interface ManagerOptions {
   dataDir?: string;
   /** A shared PostgreSQL instead of the embedded one. */
   databaseUrl?: string;
+  /** TCP port of the embedded PostgreSQL (always on 127.0.0.1); a free one when absent. */
+  databasePort?: number;
   http?: Partial<Endpoint>;
   /** Where devices send notifications, and who may send them. */
   notifications?: Partial<Endpoint> & { users?: UsmUser[]; communities?: string[] };
@@ -50,6 +55,8 @@ export interface ManagerOptions {
   trustedKeyFiles?: string[];
   /** The manager's address when it sends SNMP to devices. */
   snmpSourceAddress?: string;
+  /** Networks (CIDR, IPv4 or IPv6) the manager may talk to; loopback only (127.0.0.0/8, ::1/128) by default. */
+  allowedNetworks?: readonly string[];
   timeouts?: Partial<PhaseTimeouts>;
   /** Campaign timing and clock (tests move the clock to check maintenance windows). */
   campaigns?: CampaignsOptions;
@@ -99,6 +106,14 @@ function readTrustedKeys(files: string[]): KeyObject[] {
   });
 }
 
+function readAllowedNetworks(networks: readonly string[]): AllowedNetworks {
+  try {
+    return AllowedNetworks.of(networks);
+  } catch (error) {
+    throw new ManagerStartError(`allowed networks: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 export async function startManager(options: ManagerOptions = {}): Promise<Manager> {
   const logger = options.logger ?? pino({ name: 'safeflash' });
   const dataDir = resolve(options.dataDir ?? managerDefaults.dataDir);
@@ -108,12 +123,19 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
   const ftp = endpoint(options.ftp, managerDefaults.ftp);
   const trustedKeys = readTrustedKeys(options.trustedKeyFiles ?? []);
   const sourceAddress = options.snmpSourceAddress ?? managerDefaults.snmpSourceAddress;
+  const allowedNetworks = readAllowedNetworks(options.allowedNetworks ?? loopbackNetworks);
   const listeners: Listener[] = [
     { service: 'HTTP API', transport: 'tcp', ...http, option: '--http-address/--http-port' },
     { service: 'notification receiver', transport: 'udp', ...notify, option: '--snmp-address/--snmp-port' },
     { service: 'TFTP server', transport: 'udp', ...tftp, option: '--tftp-address/--tftp-port' },
     { service: 'FTP server', transport: 'tcp', ...ftp, option: '--ftp-address/--ftp-port' },
   ];
+  if (options.databaseUrl && options.databasePort) {
+    throw new ManagerStartError('a database port is for the embedded PostgreSQL; with a database URL the port is part of the URL');
+  }
+  if (!options.databaseUrl && options.databasePort) {
+    listeners.push({ service: 'embedded PostgreSQL', transport: 'tcp', address: embeddedDatabaseAddress, port: options.databasePort, option: '--database-port' });
+  }
   await checkListeners(listeners);
   // One manager per data directory, embedded database or shared: two would resume each other's runs
   // (one executor ID) and expire each other's file offers.
@@ -131,7 +153,12 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
   };
 
   try {
-    const database: Database = await openDatabase({ dataDir, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}), onLog: (line) => logger.debug({ postgres: line }) });
+    const database: Database = await openDatabase({
+      dataDir,
+      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      ...(options.databasePort ? { databasePort: options.databasePort } : {}),
+      onLog: (line) => logger.debug({ postgres: line }),
+    });
     stops.push({ what: 'database', stop: () => database.close() });
 
     const passivePorts = options.ftp?.passivePorts;
@@ -158,11 +185,12 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     receiver.on('rejected', (error) => logger.warn({ err: error }, 'notification rejected'));
 
     const devices = new DeviceStore(database.pool);
-    const inventory = new Inventory(devices, { sourceAddress });
+    const inventory = new Inventory(devices, { sourceAddress, allowedNetworks, onChange: (deviceId) => live.emit('deviceChanged', { deviceId }) });
     procedure = registerProcedure({
       pool: database.pool,
       files,
-      driverFor: (device) => new DeviceDriver({ endpoint: { address: device.address, port: device.port }, security: device.security, sourceAddress }),
+      driverFor: (device) =>
+        new DeviceDriver({ endpoint: { address: device.address, port: device.port }, security: device.security, sourceAddress, allowedNetworks }),
       notifyTarget: receiver.endpoint,
       live,
       ...(options.timeouts ? { timeouts: options.timeouts } : {}),
@@ -191,8 +219,8 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     stops.push({ what: 'HTTP API', stop: () => app.close() });
     const bound = app.server.address();
     const httpEndpoint = typeof bound === 'object' && bound ? { address: http.address, port: bound.port } : http;
-    const url = `http://${httpEndpoint.address}:${httpEndpoint.port}`;
-    logger.info({ url, notifyTarget: receiver.endpoint, tftp: files.endpoint('tftp'), ftp: files.endpoint('ftp'), dataDir, operatorTokenFile, trustedKeys: trustedKeys.length }, 'manager started');
+    const url = `http://${isIPv6(httpEndpoint.address) ? `[${httpEndpoint.address}]` : httpEndpoint.address}:${httpEndpoint.port}`;
+    logger.info({ url, allowedNetworks: allowedNetworks.toString(), notifyTarget: receiver.endpoint, tftp: files.endpoint('tftp'), ftp: files.endpoint('ftp'), dataDir, operatorTokenFile, trustedKeys: trustedKeys.length }, 'manager started');
 
     let stopping: Promise<void> | undefined;
     return {

@@ -1,5 +1,7 @@
 // SAFEFLASH-MIB, read from mib/SAFEFLASH-MIB.txt at start: every OID and enumeration number in the code
 // comes from that one file. Names of objects and enumeration labels appear in code; numbers never do.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import snmp from 'net-snmp';
 import type { Provider } from 'net-snmp';
@@ -13,6 +15,16 @@ export const mibPaths = {
 } as const;
 
 export const moduleName = 'SAFEFLASH-MIB';
+
+/**
+ * The directories Net-SNMP's tools need (their -M option, or MIBDIRS) to load SAFEFLASH-MIB: ours, and the
+ * SMIv2 base modules it imports (SNMPv2-SMI, SNMPv2-TC, SNMPv2-CONF), which Debian's snmp package does not
+ * ship; net-snmp, the library, carries them.
+ */
+export function toolMibDirectories(): string[] {
+  const library = dirname(createRequire(import.meta.url).resolve('net-snmp'));
+  return [...mibPaths.directories, join(library, 'lib', 'mibs')];
+}
 
 interface MibDefinition {
   ObjectName: string;

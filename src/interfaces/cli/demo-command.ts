@@ -17,6 +17,7 @@ interface DemoOptions {
   baseAddress: string;
   snmpPort: number;
   rebootMs: number;
+  databasePort?: number;
   keepRunning?: boolean;
 }
 
@@ -48,6 +49,7 @@ async function demo(options: DemoOptions): Promise<void> {
     rebootMs: options.rebootMs,
     newVersion,
     newConfigFormat,
+    ...(options.databasePort ? { databasePort: options.databasePort } : {}),
   }).catch((error: Error) => {
     throw new CommandFailure(`cannot start the demo: ${error.message}`);
   });
@@ -134,6 +136,7 @@ export function registerDemoCommand(program: Command): void {
     )
     .option('--snmp-port <port>', "UDP port of the devices' SNMP agents", integerOption(1, 65535), 16110)
     .option('--reboot-ms <ms>', 'how long a device takes to reboot', integerOption(0, 600_000), 1500)
+    .option('--database-port <port>', 'TCP port of the manager\'s embedded PostgreSQL, on 127.0.0.1 (default: a free one)', integerOption(1, 65535))
     .option('--keep-running', 'keep the manager and the fleet up after the demo')
     .action(async (options: DemoOptions) => demo(options));
 }

@@ -47,9 +47,17 @@ function describe(device: DeviceJson): string {
   return `${device.name} (id ${device.id}) at ${device.address}:${device.port}, SNMP${device.securityModel}${reading}`;
 }
 
+/** "A:1.0.0 B:2.0.0", with "-" for an empty bank and "!" after an invalid one. */
+function bankSummary(device: DeviceJson): string {
+  if (!device.banks) return '-';
+  return device.banks
+    .map((b) => `${b.bank.replace(/^bank/, '')}:${b.state === 'empty' ? '-' : b.state === 'invalid' ? `${b.version}!` : b.version}`)
+    .join(' ');
+}
+
 export function deviceTable(devices: DeviceJson[]): string {
   return formatTable(
-    ['ID', 'NAME', 'ADDRESS', 'SNMP', 'MODEL', 'VERSION', 'BANK', 'FORMAT', 'TAGS', 'LAST SEEN'],
+    ['ID', 'NAME', 'ADDRESS', 'SNMP', 'MODEL', 'VERSION', 'BANK', 'FORMAT', 'BANKS', 'TAGS', 'LAST SEEN'],
     devices.map((d) => [
       String(d.id),
       d.name,
@@ -59,6 +67,7 @@ export function deviceTable(devices: DeviceJson[]): string {
       d.runningVersion ?? '-',
       d.activeBank ?? '-',
       d.configFormat === null ? '-' : String(d.configFormat),
+      bankSummary(d),
       d.tags.join(',') || '-',
       when(d.lastSeenAt),
     ]),
@@ -72,7 +81,7 @@ export function registerDeviceCommands(program: Command): void {
     device
       .command('add')
       .description('add a device (without --v3-user or --community: the reference agent\'s laboratory user)')
-      .argument('<address>', 'the device\'s IPv4 address (loopback, 127.0.0.0/8)')
+      .argument('<address>', 'the device\'s IPv4 or IPv6 address, inside the networks the manager may talk to (serve --allow-networks)')
       .option('--name <name>', 'a name for the device (default: its address)'),
   )
     .addOption(new Option('--transport <transport>', "how the device moves files unless a run or its campaign says (default: the manager's)").choices([...transferProtocols]))
@@ -88,8 +97,8 @@ export function registerDeviceCommands(program: Command): void {
   addCredentialOptions(
     device
       .command('discover')
-      .description('read every address of a loopback block (at most a /16) over SNMP and add the devices that answer')
-      .argument('<cidr>', 'IPv4 block inside 127.0.0.0/8, e.g. 127.0.1.0/24'),
+      .description('read every address of a block (at most an IPv4 /16 or IPv6 /112) over SNMP and add the devices that answer')
+      .argument('<cidr>', 'a block inside the networks the manager may talk to (serve --allow-networks), e.g. 127.0.1.0/24'),
   )
     .option('--concurrency <n>', 'addresses asked at the same time', integerOption(1, 256), 64)
     .option('--timeout-ms <ms>', 'how long each address has to answer', integerOption(50, 30_000), 1000)
@@ -124,6 +133,30 @@ export function registerDeviceCommands(program: Command): void {
       if (options.json) printJson(devices);
       else if (devices.length === 0) process.stdout.write('no devices; add some with `safeflash device add`, `device discover` or `device import`\n');
       else process.stdout.write(deviceTable(devices));
+    });
+
+  device
+    .command('refresh')
+    .description('read devices again over SNMP (model, versions, banks, configuration format) and record when they were seen')
+    .argument('<device...>', 'device ids, names or addresses')
+    .option('--json', 'print JSON')
+    .addOption(serverOption())
+    .action(async (references: string[], options: { json?: boolean; server: string }) => {
+      const api = new ApiClient(options.server);
+      const refreshed: DeviceJson[] = [];
+      const failures: string[] = [];
+      for (const reference of references) {
+        try {
+          refreshed.push(await withManager(() => api.post<DeviceJson>(`/api/devices/${encodeURIComponent(reference)}/refresh`)));
+        } catch (error) {
+          // An unknown device is a usage error (exit 2) at once; a device that does not answer is reported with the others.
+          if (!(error instanceof CommandFailure)) throw error;
+          failures.push(`${reference}: ${error.message}`);
+        }
+      }
+      if (options.json) printJson(refreshed);
+      else if (refreshed.length > 0) process.stdout.write(deviceTable(refreshed));
+      if (failures.length > 0) throw new CommandFailure(`${failures.length} of ${references.length} not refreshed: ${failures.join('; ')}`);
     });
 
   device

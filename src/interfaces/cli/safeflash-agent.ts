@@ -9,7 +9,7 @@ import { faultPlanFor, FaultPlanError, loadScenario, mergeFaultPlans, parseFault
 import { isLoopback } from '../../agent/loopback-addresses.ts';
 import type { Endpoint } from '../../agent/types.ts';
 import { ensureVendorSoftware, readFactorySoftware, type FactorySoftware } from '../../agent/vendor-key.ts';
-import { mibPaths, moduleName } from '../../protocol/mib.ts';
+import { moduleName, toolMibDirectories } from '../../protocol/mib.ts';
 import { minimumKeyLength, netSnmpToolArguments, type SnmpSecurity, type UsmUser } from '../../protocol/snmp/security.ts';
 import { CommandFailure, createProgram, integerOption, runProgram } from './program.ts';
 import { agentDefaults } from '../../agent/defaults.ts';
@@ -106,7 +106,7 @@ function describeMember(member: FleetMember, port: number) {
 }
 
 function snmpgetExample(security: SnmpSecurity, address: string, port: number): string {
-  const mibs = `${mibPaths.directories.join(':')}:${path.resolve('node_modules/net-snmp/lib/mibs')}`;
+  const mibs = toolMibDirectories().join(':');
   return ['snmpget', ...netSnmpToolArguments(security), '-M', mibs, '-m', moduleName, `${address}:${port}`, 'sfRunningVersion.0'].join(' ');
 }
 

@@ -11,6 +11,7 @@ import { registerDecideCommand } from './decide-command.ts';
 import { registerBackupCommands } from './backup-commands.ts';
 import { registerCampaignCommands } from './campaign-commands.ts';
 import { registerTokenCommands } from './token-commands.ts';
+import { registerMibCommands } from './mib-commands.ts';
 import { addAccessOptions } from './api-client.ts';
 
 const program = createProgram('safeflash', 'Safe software upgrades for fleets of SNMP-managed network equipment');
@@ -25,6 +26,7 @@ registerCampaignCommands(program);
 registerImageCommands(program);
 registerTftpCommands(program);
 registerTokenCommands(program);
+registerMibCommands(program);
 // Last: gives every command registered above that talks to the manager its --token and --data-dir.
 addAccessOptions(program);
 

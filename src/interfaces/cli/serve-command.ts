@@ -1,10 +1,11 @@
 // `safeflash serve`: the manager. Runs until SIGINT or SIGTERM, then stops every part in order
 // (HTTP, workflows, receiver, file service, PostgreSQL), so that a restart resumes every run.
-import { InvalidArgumentError, type Command } from 'commander';
-import { isLoopback } from '../../agent/loopback-addresses.ts';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { isIP } from 'node:net';
 import { checkUsmUser, type UsmUser } from '../../protocol/snmp/security.ts';
 import { ListenerError } from '../../manager/startup/free-ports.ts';
 import { managerDefaults } from '../../manager/manager-defaults.ts';
+import { AllowedNetworks, allowNetworksOption, loopbackNetworks } from '../../manager/inventory/allowed-networks.ts';
 import type { ManagerOptions } from '../../manager/manager.ts';
 import { timeoutsOf } from '../../manager/procedure/timeouts.ts';
 import type { TimeLimits } from '../../manager/store/records.ts';
@@ -15,6 +16,7 @@ import { passivePorts, timeLimitsOption, transportOption } from './run-options-o
 interface ServeOptions {
   dataDir: string;
   databaseUrl?: string;
+  databasePort?: number;
   httpAddress: string;
   httpPort: number;
   snmpAddress: string;
@@ -30,10 +32,12 @@ interface ServeOptions {
   transport?: TransferProtocol;
   timeLimits?: Partial<TimeLimits>;
   trustedKey?: string[];
+  allowNetworks: string[];
 }
 
-function loopbackAddress(value: string): string {
-  if (!isLoopback(value)) throw new InvalidArgumentError(`expected an IPv4 loopback address (127.0.0.0/8), got "${value}"`);
+/** One IPv4 or IPv6 address of this machine (whether it is one, binding tells at start). */
+function ipAddress(value: string): string {
+  if (isIP(value) === 0 || value === '0.0.0.0' || value === '::') throw new InvalidArgumentError(`expected one IPv4 or IPv6 address, got "${value}"`);
   return value;
 }
 
@@ -52,6 +56,15 @@ function usmUser(value: string, previous: UsmUser[] | undefined): UsmUser[] {
   return [...(previous ?? []), user];
 }
 
+/** CIDR,CIDR,...: checked here so that a typo is a usage error, not a failed start. */
+function allowedNetworks(value: string): string[] {
+  try {
+    return AllowedNetworks.parse(value).networks.map((network) => network.cidr);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
 function databaseUrl(value: string): string {
   if (!/^postgres(ql)?:\/\//.test(value)) throw new InvalidArgumentError('expected a postgresql:// URL');
   return value;
@@ -67,6 +80,7 @@ function managerOptions(options: ServeOptions): ManagerOptions {
   return {
     dataDir: options.dataDir,
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.databasePort ? { databasePort: options.databasePort } : {}),
     http: { address: options.httpAddress, port: options.httpPort },
     notifications: {
       address: options.snmpAddress,
@@ -81,6 +95,7 @@ function managerOptions(options: ServeOptions): ManagerOptions {
     ...(options.timeLimits ? { timeouts: timeoutsOf(options.timeLimits) } : {}),
     trustedKeyFiles: options.trustedKey ?? [],
     snmpSourceAddress: options.snmpSource,
+    allowedNetworks: options.allowNetworks,
   };
 }
 
@@ -112,21 +127,31 @@ export function registerServeCommand(program: Command): void {
     .command('serve')
     .description('run the manager: HTTP API, SNMP notification receiver, TFTP and FTP file service, durable upgrade runs')
     .option('--data-dir <dir>', 'database (when embedded), images and backups', d.dataDir)
-    .option('--database-url <url>', 'a shared PostgreSQL instead of the embedded one (postgresql://user:password@host/db)', databaseUrl)
-    .option('--http-address <address>', 'address of the HTTP API', loopbackAddress, d.http.address)
+    .addOption(new Option('--database-url <url>', 'a shared PostgreSQL instead of the embedded one (postgresql://user:password@host/db)').argParser(databaseUrl))
+    .addOption(
+      new Option('--database-port <port>', 'TCP port of the embedded PostgreSQL, which listens on 127.0.0.1 only (default: a free one)')
+        .argParser(integerOption(1, 65535))
+        .conflicts('databaseUrl'),
+    )
+    .option('--http-address <address>', 'address of the HTTP API', ipAddress, d.http.address)
     .option('--http-port <port>', 'TCP port of the HTTP API', integerOption(0, 65535), d.http.port)
-    .option('--snmp-address <address>', 'address devices send notifications to', loopbackAddress, d.notifications.address)
+    .option('--snmp-address <address>', 'address devices send notifications to', ipAddress, d.notifications.address)
     .option('--snmp-port <port>', 'UDP port of the notification receiver', integerOption(0, 65535), d.notifications.port)
     .option('--snmp-user <name:auth:priv>', 'SNMPv3 user devices notify with (authPriv SHA-256/AES); repeat for several (default: the reference agent\'s laboratory user)', usmUser)
     .option('--snmp-community <community>', 'SNMPv2c community devices may notify with; repeat for several', collect)
-    .option('--snmp-source <address>', 'address SNMP requests to devices are sent from', loopbackAddress, d.snmpSourceAddress)
-    .option('--tftp-address <address>', 'address of the TFTP server', loopbackAddress, d.tftp.address)
+    .option('--snmp-source <address>', 'address SNMP requests to devices are sent from', ipAddress, d.snmpSourceAddress)
+    .option('--tftp-address <address>', 'address of the TFTP server', ipAddress, d.tftp.address)
     .option('--tftp-port <port>', 'UDP port of the TFTP server', integerOption(0, 65535), d.tftp.port)
-    .option('--ftp-address <address>', 'address of the FTP server', loopbackAddress, d.ftp.address)
+    .option('--ftp-address <address>', 'address of the FTP server', ipAddress, d.ftp.address)
     .option('--ftp-port <port>', 'TCP port of the FTP server', integerOption(0, 65535), d.ftp.port)
     .option('--ftp-passive-ports <from-to>', 'TCP ports of the FTP server\'s passive data connections, e.g. 30000-30100 (default: any free port)', passivePorts)
     .addOption(transportOption('how devices move files when neither a run, its campaign nor the device says (default tftp)'))
     .addOption(timeLimitsOption('default phase time limits in seconds (default backup=120,download=900,boot=300,restore=120,verify=120)'))
+    .addOption(
+      new Option(`${allowNetworksOption} <cidrs>`, 'networks (IPv4 or IPv6 CIDR, comma-separated) whose devices the manager may add, discover and send to; anything else is refused')
+        .argParser(allowedNetworks)
+        .default([...loopbackNetworks], loopbackNetworks.join(',')),
+    )
     .option('--trusted-key <file>', 'public key images must be signed with (PREFIX.pub); repeat for several', collect)
     .action(async (options: ServeOptions) => serve(options));
 }

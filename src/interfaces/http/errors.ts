@@ -29,6 +29,7 @@ export function notFound(what: string, reference: string): HttpProblem {
 const statusByErrorName: Record<string, number> = {
   DeviceSpecError: 400,
   CidrError: 400,
+  NetworkNotAllowedError: 400,
   ImportError: 400,
   ConfigError: 400,
   PolicyError: 400,
@@ -38,6 +39,7 @@ const statusByErrorName: Record<string, number> = {
   ActiveRunError: 409,
   ImageError: 422,
   BackupError: 422,
+  DeviceUnreadableError: 502,
 };
 
 /** Refusals of the procedure carry a `problem`; it says whose fault it is. */

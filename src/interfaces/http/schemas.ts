@@ -37,6 +37,14 @@ export const deviceSchema = {
     runningVersion: nullable({ type: 'string' }),
     configFormat: nullable({ type: 'integer' }),
     activeBank: nullable({ type: 'string' }),
+    banks: nullable({
+      type: 'array',
+      description: 'What each bank held when the device was last read (discovery, refresh, a run)',
+      items: {
+        type: 'object',
+        properties: { bank: { type: 'string' }, state: { type: 'string', enum: ['empty', 'valid', 'invalid'] }, version: { type: 'string' }, configFormat: { type: 'integer' } },
+      },
+    }),
     addedAt: timestamp,
     lastSeenAt: nullable(timestamp),
     transport: nullable({ ...transport, description: "how the device moves files unless a run or its campaign says; null: the manager's default" }),
@@ -64,7 +72,7 @@ export const discoverSchema = {
   required: ['cidr'],
   additionalProperties: false,
   properties: {
-    cidr: { type: 'string', maxLength: 32, description: 'IPv4 block inside 127.0.0.0/8, /16 or smaller' },
+    cidr: { type: 'string', maxLength: 64, description: 'IPv4 block of /16 or smaller, or IPv6 block of /112 or smaller, inside the networks the manager may talk to (serve --allow-networks)' },
     concurrency: { type: 'integer', minimum: 1, maximum: 256 },
     timeoutMs: { type: 'integer', minimum: 50, maximum: 30_000 },
     ...credentialProperties,

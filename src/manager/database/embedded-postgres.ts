@@ -25,6 +25,8 @@ export interface EmbeddedPostgresOptions {
 }
 
 const user = 'safeflash';
+/** The only address the embedded PostgreSQL listens on. */
+export const embeddedDatabaseAddress = '127.0.0.1';
 // The cluster only listens on 127.0.0.1; the password keeps other local users out.
 const passwordFile = 'safeflash-password';
 /** The pid of the process whose PostgreSQL this is, while it runs it. */
@@ -50,7 +52,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       password,
       authMethod: 'scram-sha-256',
       persistent: true,
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      postgresFlags: ['-c', `listen_addresses=${embeddedDatabaseAddress}`, '-c', 'unix_socket_directories='],
       // PostgreSQL will not run as root; the package then runs it as the system user "postgres".
       createPostgresUser: process.getuid?.() === 0,
       onLog: (message) => log(String(message).trimEnd()),
@@ -67,7 +69,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       throw new Error(`PostgreSQL did not start in ${cluster} (port ${port}); its log lines say why`);
     }
     return {
-      url: `postgresql://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+      url: `postgresql://${user}:${encodeURIComponent(password)}@${embeddedDatabaseAddress}:${port}/postgres`,
       stop: async () => {
         await server.stop();
         releaseOwnership(join(root, ownerFile));
@@ -177,7 +179,7 @@ function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const probe = createServer();
     probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
+    probe.listen(0, embeddedDatabaseAddress, () => {
       const address = probe.address();
       probe.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no free port'))));
     });

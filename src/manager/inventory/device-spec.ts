@@ -1,12 +1,12 @@
 // A device as an operator writes it (command line, API body, a row of an import file), checked and
 // turned into what the inventory stores. Every problem is reported at once, in the operator's terms.
-import { isIPv4 } from 'node:net';
 import { agentDefaults } from '../../agent/defaults.ts';
-import { isLoopback } from '../../agent/loopback-addresses.ts';
 import { minimumKeyLength, type SnmpSecurity } from '../../protocol/snmp/security.ts';
 import { transferProtocols, type TransferProtocol } from '../../protocol/transfer.ts';
 import { isTransport } from '../procedure/run-options.ts';
 import type { NewDevice } from '../store/devices.ts';
+import { AllowedNetworks } from './allowed-networks.ts';
+import { formatAddress, parseAddress } from './cidr.ts';
 
 export interface DeviceSpec {
   address?: unknown;
@@ -41,14 +41,15 @@ const maxTags = 16;
 
 export type SpecResult = { ok: true; device: NewDevice } | { ok: false; problems: string[] };
 
-/** This build manages devices on loopback addresses only: it never sends to any other address. */
-export function addressProblem(address: string): string | undefined {
-  if (!isIPv4(address)) return `address must be an IPv4 address, got ${JSON.stringify(address)}`;
-  if (!isLoopback(address)) return `address ${address} is not a loopback address (127.0.0.0/8); this manager only talks to devices on loopback`;
+/** Why the manager cannot manage a device at `address`: not an address, or outside the allowed networks. */
+export function addressProblem(address: string, allowed: AllowedNetworks): string | undefined {
+  if (!parseAddress(address)) return `address must be an IPv4 or IPv6 address, got ${JSON.stringify(address)}`;
+  if (!allowed.allows(address)) return allowed.refusal(`address ${address}`);
   return undefined;
 }
 
-export function checkDeviceSpec(spec: DeviceSpec): SpecResult {
+/** `allowed`: the networks the manager may talk to; loopback only when not given. */
+export function checkDeviceSpec(spec: DeviceSpec, allowed: AllowedNetworks = AllowedNetworks.loopback): SpecResult {
   const problems: string[] = [];
   const unknown = Object.keys(spec).filter((key) => !(deviceSpecFields as readonly string[]).includes(key));
   if (unknown.length > 0) problems.push(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
@@ -56,9 +57,11 @@ export function checkDeviceSpec(spec: DeviceSpec): SpecResult {
   let address = '';
   if (typeof spec.address !== 'string' || spec.address === '') problems.push('address is missing');
   else {
-    address = spec.address;
-    const problem = addressProblem(address);
+    const problem = addressProblem(spec.address, allowed);
     if (problem) problems.push(problem);
+    // One spelling per address (2001:db8::1, not 2001:0db8:0:0::1), so that names and lookups agree.
+    const parsed = parseAddress(spec.address);
+    address = parsed ? formatAddress(parsed) : spec.address;
   }
 
   let port = defaultDevicePort;
@@ -68,7 +71,7 @@ export function checkDeviceSpec(spec: DeviceSpec): SpecResult {
     else port = n;
   }
 
-  let name = port === defaultDevicePort ? address : `${address}:${port}`;
+  let name = port === defaultDevicePort ? address : address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
   if (spec.name !== undefined && spec.name !== '') {
     if (typeof spec.name !== 'string' || !namePattern.test(spec.name)) {
       problems.push(`name must be 1 to 64 letters, digits or . _ : - (starting with a letter or digit), got ${JSON.stringify(spec.name)}`);

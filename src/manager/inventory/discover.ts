@@ -5,10 +5,13 @@ import { DeviceDriver, type DeviceReading } from '../device-driver.ts';
 import { SnmpError } from '../../protocol/snmp/errors.ts';
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
 import type { AddressBlock } from './cidr.ts';
+import type { AllowedNetworks } from './allowed-networks.ts';
 
 export interface DiscoverOptions {
   port: number;
   security: SnmpSecurity;
+  /** Checked again for every address, where the request leaves. */
+  allowedNetworks: AllowedNetworks;
   sourceAddress?: string;
   /** Addresses asked at the same time. */
   concurrency?: number;
@@ -39,7 +42,12 @@ export async function discover(block: AddressBlock, options: DiscoverOptions): P
 
 async function probe(address: string, options: DiscoverOptions): Promise<Probe> {
   const driver = new DeviceDriver(
-    { endpoint: { address, port: options.port }, security: options.security, ...(options.sourceAddress ? { sourceAddress: options.sourceAddress } : {}) },
+    {
+      endpoint: { address, port: options.port },
+      security: options.security,
+      allowedNetworks: options.allowedNetworks,
+      ...(options.sourceAddress ? { sourceAddress: options.sourceAddress } : {}),
+    },
     { timeoutMs: options.timeoutMs ?? discoveryDefaults.timeoutMs, retries: 0 },
   );
   try {

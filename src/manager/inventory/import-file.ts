@@ -3,6 +3,7 @@
 // problem with its row, so that an import either adds every device or changes nothing.
 import { parse as parseYaml } from 'yaml';
 import { checkDeviceSpec, deviceSpecFields, type DeviceSpec } from './device-spec.ts';
+import { AllowedNetworks } from './allowed-networks.ts';
 import type { NewDevice } from '../store/devices.ts';
 
 export type ImportFormat = 'csv' | 'yaml';
@@ -37,8 +38,8 @@ export function importFormatOf(fileName: string): ImportFormat | undefined {
   return undefined;
 }
 
-/** The devices the file describes, or ImportError listing every problem. */
-export function parseImport(text: string, format: ImportFormat): NewDevice[] {
+/** The devices the file describes, or ImportError listing every problem (addresses outside `allowed` among them). */
+export function parseImport(text: string, format: ImportFormat, allowed: AllowedNetworks = AllowedNetworks.loopback): NewDevice[] {
   if (Buffer.byteLength(text) > maxImportBytes) throw new ImportError([`the file is larger than ${maxImportBytes} bytes`]);
   const rows = format === 'csv' ? csvRows(text) : yamlRows(text);
   if (rows.length === 0) throw new ImportError(['the file lists no devices']);
@@ -52,7 +53,7 @@ export function parseImport(text: string, format: ImportFormat): NewDevice[] {
       problems.push(`${line}: ${problem}`);
       return;
     }
-    const checked = checkDeviceSpec(spec);
+    const checked = checkDeviceSpec(spec, allowed);
     if (!checked.ok) {
       problems.push(...checked.problems.map((p) => `${line}: ${p}`));
       return;

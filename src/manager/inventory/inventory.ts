@@ -4,7 +4,9 @@ import type { DeviceRecord } from '../store/records.ts';
 import type { DeviceStore } from '../store/devices.ts';
 import { checkDeviceSpec, type DeviceSpec } from './device-spec.ts';
 import { parseCidr } from './cidr.ts';
+import { AllowedNetworks, NetworkNotAllowedError } from './allowed-networks.ts';
 import { discover, type DiscoverOptions } from './discover.ts';
+import { DeviceDriver, type DeviceReading } from '../device-driver.ts';
 import { parseImport, type ImportFormat } from './import-file.ts';
 
 /** What the operator gave cannot describe a device; nothing was changed. */
@@ -32,32 +34,86 @@ export interface DiscoveryReport {
   unreadable: Array<{ address: string; error: string }>;
 }
 
+export interface InventoryOptions {
+  /** The manager's address when it sends SNMP (IPv4 or IPv6; used for devices of its family). */
+  sourceAddress?: string;
+  /** The networks the manager may talk to; loopback only when not given. */
+  allowedNetworks?: AllowedNetworks;
+  /** A device was added or read again: what the inventory shows of it changed (the dashboard reloads). */
+  onChange?: (deviceId: number) => void;
+}
+
+/** The device did not answer, or answered with something that is not SAFEFLASH-MIB; its row is unchanged. */
+export class DeviceUnreadableError extends Error {
+  override name = 'DeviceUnreadableError';
+}
+
 export class Inventory {
+  readonly allowedNetworks: AllowedNetworks;
+
   constructor(
     readonly devices: DeviceStore,
-    private readonly snmp: { sourceAddress?: string } = {},
-  ) {}
+    private readonly options: InventoryOptions = {},
+  ) {
+    this.allowedNetworks = options.allowedNetworks ?? AllowedNetworks.loopback;
+  }
 
   async add(spec: DeviceSpec): Promise<DeviceRecord> {
-    const checked = checkDeviceSpec(spec);
+    const checked = checkDeviceSpec(spec, this.allowedNetworks);
     if (!checked.ok) throw new DeviceSpecError(checked.problems);
-    return this.devices.add(checked.device);
+    return this.#changed(await this.devices.add(checked.device));
   }
 
   async import(text: string, format: ImportFormat): Promise<DeviceRecord[]> {
-    return this.devices.addAll(parseImport(text, format));
+    const added = await this.devices.addAll(parseImport(text, format, this.allowedNetworks));
+    added.forEach((device) => this.#changed(device));
+    return added;
   }
 
-  /** Throws CidrError for a block it may not scan, DeviceSpecError for bad credentials: nothing is sent then. */
+  /**
+   * Reads the device again (model, versions, banks, configuration format) and records it, with the
+   * time it was seen. Throws DeviceUnreadableError when it does not answer, NetworkNotAllowedError when
+   * its address is outside the allowed networks (nothing is sent then).
+   */
+  async refresh(device: DeviceRecord): Promise<DeviceRecord> {
+    const driver = new DeviceDriver({
+      endpoint: { address: device.address, port: device.port },
+      security: device.security,
+      allowedNetworks: this.allowedNetworks,
+      ...(this.options.sourceAddress ? { sourceAddress: this.options.sourceAddress } : {}),
+    });
+    let reading: DeviceReading;
+    try {
+      reading = await driver.read();
+    } catch (error) {
+      if (error instanceof NetworkNotAllowedError) throw error;
+      throw new DeviceUnreadableError(`${device.name} at ${device.address}:${device.port} could not be read: ${(error as Error).message}`, { cause: error });
+    } finally {
+      driver.close();
+    }
+    return this.#changed((await this.devices.recordReading(device.id, reading)) ?? device);
+  }
+
+  #changed(device: DeviceRecord): DeviceRecord {
+    this.options.onChange?.(device.id);
+    return device;
+  }
+
+  /**
+   * Throws CidrError for a block it cannot scan, NetworkNotAllowedError for one outside the allowed
+   * networks, DeviceSpecError for bad credentials: nothing is sent then.
+   */
   async discover(request: DiscoverRequest): Promise<DiscoveryReport> {
     const block = parseCidr(request.cidr);
-    const checked = checkDeviceSpec({ ...request.credentials, address: block.hosts[0] });
+    if (!this.allowedNetworks.covers(block.network)) throw new NetworkNotAllowedError(this.allowedNetworks.refusal(`block ${block.cidr}`));
+    const checked = checkDeviceSpec({ ...request.credentials, address: block.hosts[0] }, this.allowedNetworks);
     if (!checked.ok) throw new DeviceSpecError(checked.problems);
     const { port, security, tags } = checked.device;
     const options: DiscoverOptions = {
       port,
       security,
-      ...(this.snmp.sourceAddress ? { sourceAddress: this.snmp.sourceAddress } : {}),
+      allowedNetworks: this.allowedNetworks,
+      ...(this.options.sourceAddress ? { sourceAddress: this.options.sourceAddress } : {}),
       ...(request.concurrency ? { concurrency: request.concurrency } : {}),
       ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
     };
@@ -71,14 +127,14 @@ export class Inventory {
       }
       const known = await this.devices.findByEndpoint(probe.address, port);
       if (known) {
-        report.found.push({ device: (await this.devices.recordReading(known.id, probe.reading)) ?? known, added: false });
+        report.found.push({ device: this.#changed((await this.devices.recordReading(known.id, probe.reading)) ?? known), added: false });
         continue;
       }
-      const spec = checkDeviceSpec({ ...request.credentials, address: probe.address });
+      const spec = checkDeviceSpec({ ...request.credentials, address: probe.address }, this.allowedNetworks);
       if (!spec.ok) throw new DeviceSpecError(spec.problems);
       try {
         const added = await this.devices.add({ ...spec.device, tags });
-        report.found.push({ device: (await this.devices.recordReading(added.id, probe.reading)) ?? added, added: true });
+        report.found.push({ device: this.#changed((await this.devices.recordReading(added.id, probe.reading)) ?? added), added: true });
       } catch (error) {
         report.unreadable.push({ address: probe.address, error: (error as Error).message });
       }

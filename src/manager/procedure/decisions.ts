@@ -36,6 +36,7 @@ const permanentCauses = new Set([
   'migrationFailed',
   'unparsable',
   'tooLarge',
+  'networkNotAllowed',
 ]);
 
 export function isPermanent(cause: string): boolean {
@@ -77,7 +78,7 @@ export function isDecisionAnswer(answer: unknown): answer is DecisionAnswer {
 export interface InstalledSoftware {
   runningVersion: string | null;
   activeBank?: Bank | null;
-  banks?: ReadonlyArray<{ bank: Bank; imageDigest?: string | undefined }>;
+  banks?: ReadonlyArray<{ bank: Bank; imageDigest?: string | undefined }> | null;
 }
 
 /**
@@ -264,7 +265,7 @@ function short(digest: string): string {
 // ------------------------------------------------------------------ who said so
 
 /** Failures the manager judges (silence, a wrong read-back, a bad file) rather than the device reports. */
-const judgedByManager = new Set(['silent', 'operationLost', 'fellBack', 'mismatch', 'migrationFailed', 'missing', 'empty', 'unparsable', 'tooLarge', 'wrongModel', 'unknown', cancelledCause]);
+const judgedByManager = new Set(['silent', 'operationLost', 'fellBack', 'mismatch', 'migrationFailed', 'missing', 'empty', 'unparsable', 'tooLarge', 'wrongModel', 'unknown', 'networkNotAllowed', cancelledCause]);
 
 export function failureActor(cause: string): Extract<Actor, 'device' | 'manager'> {
   return judgedByManager.has(cause) ? 'manager' : 'device';

@@ -4,6 +4,7 @@ import { DBOS } from '@dbos-inc/dbos-sdk';
 import { SnmpError } from '../../protocol/snmp/errors.ts';
 import type { OperationOrder } from '../device-driver.ts';
 import type { DeviceStore } from '../store/devices.ts';
+import { NetworkNotAllowedError } from '../inventory/allowed-networks.ts';
 import type { Phase } from '../store/records.ts';
 import type { RunStore } from '../store/runs.ts';
 import type { OperationRoutes } from './operation-routes.ts';
@@ -23,6 +24,8 @@ export interface DeviceStepServices {
 
 /** Why a device command failed, in the procedure's words. */
 export function commandFailure(error: unknown): { cause: string; message: string } {
+  // Nothing was sent: the device's address is outside the networks the manager may talk to.
+  if (error instanceof NetworkNotAllowedError) return { cause: 'networkNotAllowed', message: error.message };
   if (error instanceof SnmpError) {
     if (error.failure === 'timeout') return { cause: 'silent', message: 'the device does not answer' };
     if (error.failure === 'errorStatus' && error.status === 'resourceUnavailable') return { cause: 'busy', message: `the device refused: ${error.message}` };

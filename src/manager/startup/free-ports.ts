@@ -1,8 +1,7 @@
 // Before anything heavy starts (PostgreSQL, the workflows), every address and port the manager will
 // listen on is tried, so that a port already taken is reported at once and nothing is left half-started.
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
-import { isLoopback } from '../../agent/loopback-addresses.ts';
+import { createServer, isIP, isIPv6 } from 'node:net';
 
 export interface Listener {
   /** What listens there, in the operator's words ("HTTP API", "TFTP"). */
@@ -23,8 +22,10 @@ export class ListenerError extends Error {
 export async function checkListeners(listeners: Listener[]): Promise<void> {
   const seen = new Map<string, Listener>();
   for (const listener of listeners) {
-    if (!isLoopback(listener.address)) {
-      throw new ListenerError(`${listener.service}: ${listener.address} is not a loopback address (127.0.0.0/8); this manager listens on loopback only`);
+    // Any address of this machine will do (a management network's, not only loopback); binding says
+    // whether it is one. Devices are told these addresses, so a wildcard (0.0.0.0, ::) is no address.
+    if (isIP(listener.address) === 0 || /^(0\.0\.0\.0|::)$/.test(listener.address)) {
+      throw new ListenerError(`${listener.service}: ${JSON.stringify(listener.address)} is not one IPv4 or IPv6 address; choose another with ${listener.option}`);
     }
     if (listener.port === 0) continue;
     const key = `${listener.transport}:${listener.address}:${listener.port}`;
@@ -59,7 +60,7 @@ function tryTcp(listener: Listener): Promise<string | undefined> {
 
 function tryUdp(listener: Listener): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const socket = createSocket('udp4');
+    const socket = createSocket(isIPv6(listener.address) ? 'udp6' : 'udp4');
     socket.once('error', (error: NodeJS.ErrnoException) => {
       socket.close();
       resolve(describe(error));

@@ -14,10 +14,22 @@ export interface Database {
 
 export const databaseName = 'safeflash';
 
-export async function openDatabase(options: { dataDir: string; databaseUrl?: string; onLog?: (line: string) => void }): Promise<Database> {
+export interface DatabaseOptions {
+  dataDir: string;
+  databaseUrl?: string;
+  /** TCP port of the embedded PostgreSQL on 127.0.0.1; a free one when absent. Unused with databaseUrl. */
+  databasePort?: number;
+  onLog?: (line: string) => void;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const embedded = options.databaseUrl
     ? undefined
-    : await startEmbeddedPostgres({ directory: join(options.dataDir, 'postgres'), ...(options.onLog ? { onLog: options.onLog } : {}) });
+    : await startEmbeddedPostgres({
+        directory: join(options.dataDir, 'postgres'),
+        ...(options.databasePort ? { port: options.databasePort } : {}),
+        ...(options.onLog ? { onLog: options.onLog } : {}),
+      });
   try {
     const serverUrl = options.databaseUrl ?? embedded!.url;
     const url = options.databaseUrl ?? (await ensureDatabase(serverUrl, databaseName));

@@ -7,7 +7,7 @@ import type { DeviceReading } from '../device-driver.ts';
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
 import type { Bank } from '../../agent/types.ts';
 import type { TransferProtocol } from '../../protocol/transfer.ts';
-import type { DeviceRecord } from './records.ts';
+import type { DeviceBank, DeviceRecord } from './records.ts';
 
 /** A device as an operator describes it; the manager fills in the rest when it reads the device. */
 export interface NewDevice {
@@ -42,13 +42,14 @@ interface DeviceRow {
   running_version: string | null;
   config_format: number | null;
   active_bank: string | null;
+  banks: DeviceBank[] | null;
   added_at: Date;
   last_seen_at: Date | null;
   transport: TransferProtocol | null;
 }
 
 const columns = `id, name, host(address) AS address, port, security, tags, model, serial, running_version, config_format,
-  active_bank, added_at, last_seen_at, transport`;
+  active_bank, banks, added_at, last_seen_at, transport`;
 
 function toRecord(row: DeviceRow): DeviceRecord {
   return {
@@ -63,6 +64,7 @@ function toRecord(row: DeviceRow): DeviceRecord {
     runningVersion: row.running_version,
     configFormat: row.config_format,
     activeBank: row.active_bank as Bank | null,
+    banks: row.banks,
     addedAt: row.added_at,
     lastSeenAt: row.last_seen_at,
     transport: row.transport,
@@ -138,10 +140,10 @@ export class DeviceStore {
   async recordReading(id: number, reading: DeviceReading): Promise<DeviceRecord | undefined> {
     const result = await this.pool.query<DeviceRow>(
       `UPDATE safeflash.devices
-          SET model = $2, serial = $3, running_version = $4, config_format = $5, active_bank = $6, last_seen_at = now()
+          SET model = $2, serial = $3, running_version = $4, config_format = $5, active_bank = $6, banks = $7, last_seen_at = now()
         WHERE id = $1
     RETURNING ${columns}`,
-      [id, reading.model, reading.serial, reading.runningVersion, reading.configFormat, reading.activeBank],
+      [id, reading.model, reading.serial, reading.runningVersion, reading.configFormat, reading.activeBank, JSON.stringify(reading.banks)],
     );
     return result.rows[0] ? toRecord(result.rows[0]) : undefined;
   }

@@ -1,7 +1,7 @@
 // What the manager keeps in PostgreSQL, as TypeScript sees it. One record type per table; the SQL is
 // in schema.ts. Credentials live in device rows and never leave the manager (see publicDevice).
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
-import type { Bank, FailCause, OperationType } from '../../agent/types.ts';
+import type { Bank, BankState, FailCause, OperationType } from '../../agent/types.ts';
 import type { TransferProtocol } from '../../protocol/transfer.ts';
 
 export interface DeviceRecord {
@@ -18,10 +18,21 @@ export interface DeviceRecord {
   runningVersion: string | null;
   configFormat: number | null;
   activeBank: Bank | null;
+  /** Each bank's state, version and configuration format when the device was last read. */
+  banks: DeviceBank[] | null;
   addedAt: Date;
   lastSeenAt: Date | null;
   /** How this device moves files unless a run or its campaign says otherwise; null: the manager's default. */
   transport: TransferProtocol | null;
+}
+
+export interface DeviceBank {
+  bank: Bank;
+  state: BankState;
+  version: string;
+  configFormat: number;
+  /** The SHA-256 of the image payload in the bank, where the device reports it. */
+  imageDigest?: string;
 }
 
 /** A device as shown to operators and API clients: everything but the credentials. */

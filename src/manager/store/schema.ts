@@ -134,4 +134,6 @@ export const schemaStatements = [
   // it at its next safe point even when the manager restarted in between. The first request counts.
   `ALTER TABLE safeflash.runs ADD COLUMN IF NOT EXISTS cancel_requested_by text`,
   `ALTER TABLE safeflash.runs ADD COLUMN IF NOT EXISTS cancel_requested_at timestamptz`,
+  // What each bank of a device held when it was last read (discovery, a refresh, a run): [{bank, state, version, configFormat}].
+  `ALTER TABLE safeflash.devices ADD COLUMN IF NOT EXISTS banks jsonb`,
 ] as const;

@@ -1,6 +1,6 @@
 // The device's FTP client: one control connection per transfer, per-transfer credentials, every
 // socket leaving from the device's own address. Failures come out as TransferError.
-import { isIPv4 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { Readable } from 'node:stream';
 import { Client, FTPError } from 'basic-ftp';
 import { TransferError, type TransferTarget } from '../transfer.ts';
@@ -92,14 +92,14 @@ const controlCharacter = /[\u0000-\u001f\u007f]/;
 
 function checkTarget(target: TransferTarget): void {
   const problems: string[] = [];
-  if (!isIPv4(target.server)) problems.push(`server ${JSON.stringify(target.server)} is not an IPv4 address`);
+  if (isIP(target.server) === 0) problems.push(`server ${JSON.stringify(target.server)} is not an IPv4 or IPv6 address`);
   if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) problems.push(`port ${target.port} is not 1-65535`);
   if (target.file === '' || controlCharacter.test(target.file)) problems.push(`file name ${JSON.stringify(target.file)} is empty or has control characters`);
   for (const [name, value] of [['username', target.username], ['password', target.password]] as const) {
     if (value !== undefined && controlCharacter.test(value)) problems.push(`${name} has control characters`);
   }
-  if (target.localAddress !== undefined && !isIPv4(target.localAddress)) {
-    problems.push(`local address ${JSON.stringify(target.localAddress)} is not an IPv4 address`);
+  if (target.localAddress !== undefined && (isIP(target.localAddress) === 0 || isIPv6(target.localAddress) !== isIPv6(target.server))) {
+    problems.push(`local address ${JSON.stringify(target.localAddress)} is not an address of the server's family`);
   }
   if (target.maxBytes !== undefined && !(Number.isSafeInteger(target.maxBytes) && target.maxBytes >= 0)) {
     problems.push(`maxBytes ${target.maxBytes} is not a non-negative integer`);

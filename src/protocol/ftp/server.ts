@@ -2,7 +2,7 @@
 // single-use credentials issued for exactly one file in one direction.
 import { EventEmitter } from 'node:events';
 import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
-import { isIPv4, type AddressInfo, type Server, type Socket } from 'node:net';
+import { isIP, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { FtpSrv, type FileSystem, type FtpConnection, type FtpServerOptions } from 'ftp-srv';
 import { pino, type Logger } from 'pino';
@@ -97,7 +97,7 @@ export class FtpFileServer extends EventEmitter<{ transfer: [CompletedTransfer] 
     const log = settings.logger ?? pino({ level: 'silent' });
     const passive = settings.passivePorts ?? { min: 0, max: 0 };
     const ftpOptions: FtpServerOptions = {
-      url: `ftp://${settings.address}:${settings.port ?? 0}`,
+      url: `ftp://${isIPv6(settings.address) ? `[${settings.address}]` : settings.address}:${settings.port ?? 0}`,
       pasv_min: passive.min,
       pasv_max: passive.max,
       // A function, because given a string ftp-srv answers PASV with the client's own address
@@ -146,7 +146,7 @@ export class FtpFileServer extends EventEmitter<{ transfer: [CompletedTransfer] 
     if (mode !== 'read' && mode !== 'write') throw new RangeError(`transfer mode must be read or write, not ${JSON.stringify(mode)}`);
     if (!isPlainFileName(file)) throw new RangeError(`${JSON.stringify(file)} is not a plain file name (letters, digits, . _ -, not starting with a dot)`);
     if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) throw new RangeError(`maxBytes ${maxBytes} is not a non-negative integer`);
-    if (peerAddress !== undefined && !isIPv4(peerAddress)) throw new RangeError(`peer address ${JSON.stringify(peerAddress)} is not IPv4`);
+    if (peerAddress !== undefined && isIP(peerAddress) === 0) throw new RangeError(`peer address ${JSON.stringify(peerAddress)} is not an IP address`);
     const path = join(this.root, file);
     if (mode === 'read' && !lstatSync(path, { throwIfNoEntry: false })?.isFile()) throw new RangeError(`${file} is not a regular file in the FTP root`);
     if (mode === 'write' && existsSync(path)) throw new RangeError(`${file} already exists in the FTP root`);
@@ -194,7 +194,7 @@ export class FtpFileServer extends EventEmitter<{ transfer: [CompletedTransfer] 
 
 function checkOptions(options: FtpFileServerOptions & typeof defaults): string[] {
   const problems: string[] = [];
-  if (!isIPv4(options.address) || options.address === '0.0.0.0') problems.push(`address ${JSON.stringify(options.address)} is not one IPv4 address`);
+  if (isIP(options.address) === 0 || options.address === '0.0.0.0' || options.address === '::') problems.push(`address ${JSON.stringify(options.address)} is not one IPv4 or IPv6 address`);
   if (options.port !== undefined && !isPort(options.port, 0)) problems.push(`port ${options.port} is not 0-65535`);
   const passive = options.passivePorts;
   if (passive !== undefined && !(isPort(passive.min, 1024) && isPort(passive.max, 1024) && passive.min <= passive.max)) {

@@ -10,6 +10,7 @@ import type { Socket, RemoteInfo } from 'node:dgram';
 import type { Endpoint } from '../../agent/types.ts';
 import { checkUsmUser, netSnmpUser, type UsmUser } from './security.ts';
 import { ListeningSocket, closeQuietly } from './listening-socket.ts';
+import { udpTransport } from './transport.ts';
 import { MibView } from './mib-view.ts';
 import { errorStatusNumber, type ErrorStatusName, type Varbind } from './varbind.ts';
 
@@ -57,6 +58,7 @@ export class SnmpAgent {
     const agent = snmp.createAgent(
       {
         address: options.address,
+        transport: udpTransport(options.address),
         port: options.port,
         engineID: options.engineId,
         accessControlModelType: snmp.AccessControlModelType.Simple,

@@ -6,6 +6,7 @@ import type { Notification, Receiver } from 'net-snmp';
 import type { Endpoint } from '../../agent/types.ts';
 import { checkUsmUser, netSnmpUser, type UsmUser } from './security.ts';
 import { ListeningSocket, closeQuietly } from './listening-socket.ts';
+import { udpTransport } from './transport.ts';
 import { snmpTrapOidInstance, sysUpTimeInstance } from './notification-oids.ts';
 import type { Varbind } from './varbind.ts';
 
@@ -53,6 +54,7 @@ export class NotificationReceiver extends EventEmitter<ReceiverEvents> {
     const receiver = snmp.createReceiver(
       {
         address: options.address,
+        transport: udpTransport(options.address),
         port: options.port,
         includeAuthentication: true,
         dgramModule: socket.dgramModule,

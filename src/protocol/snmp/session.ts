@@ -7,12 +7,13 @@ import type { Endpoint } from '../../agent/types.ts';
 import { netSnmpUser, type SnmpSecurity } from './security.ts';
 import { SnmpError, toSnmpError } from './errors.ts';
 import { isUnder, type Varbind } from './varbind.ts';
+import { udpTransport } from './transport.ts';
 
 export interface SnmpSessionOptions {
   /** The agent (for requests) or the notification receiver (for informs and traps). */
   peer: Endpoint;
   security: SnmpSecurity;
-  /** Local address to send from; the OS picks one when absent. */
+  /** Local address to send from; the OS picks one when absent. Must be of the peer's family (IPv4 or IPv6). */
   sourceAddress?: string;
   /** Our own engine ID: the authoritative one in v3 traps we send. */
   engineId?: Buffer;
@@ -29,7 +30,12 @@ export class SnmpSession {
   #lastError: Error | undefined;
 
   constructor(options: SnmpSessionOptions) {
+    const transport = udpTransport(options.peer.address);
+    if (options.sourceAddress && udpTransport(options.sourceAddress) !== transport) {
+      throw new SnmpError('socket', `cannot send to ${options.peer.address} from ${options.sourceAddress}: one is IPv4, the other IPv6`);
+    }
     const common: NetSnmpSessionOptions = {
+      transport,
       port: options.peer.port,
       trapPort: options.peer.port,
       timeout: options.timeoutMs ?? 2000,

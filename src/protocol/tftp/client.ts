@@ -10,7 +10,7 @@ import { TftpFailure, errorFromPeer, toTransferError } from './errors.ts';
 import { PLAIN_RFC1350, acceptOack, proposalToOptions, type OptionProposal, type TransferParameters } from './options.ts';
 import { TftpErrorCode, TftpParseError, encodeAck, encodeError, encodeRequest, parsePacket, type TftpPacket } from './packet.ts';
 import { DEFAULT_RETRY_POLICY, RetransmitTimer, policyWithTimeout, type RetryPolicy } from './retransmit-timer.ts';
-import { answerStranger, assertIPv4, bindUdpSocket, closeQuietly, peerLabel, samePeer, sendTo, type Peer } from './transfer-socket.ts';
+import { answerStranger, assertIPAddress, bindUdpSocket, closeQuietly, peerLabel, samePeer, sendTo, type Peer } from './transfer-socket.ts';
 
 export const DEFAULT_CLIENT_BLKSIZE = 1468;
 export const DEFAULT_CLIENT_WINDOWSIZE = 16;
@@ -234,11 +234,11 @@ async function runTransfer(
   options: TftpClientOptions,
   data: { sink: BlockSink } | { source: BlockSource },
 ): Promise<TftpClientResult> {
-  assertIPv4(options.server, 'TFTP server');
+  assertIPAddress(options.server, 'TFTP server');
   if (options.signal?.aborted) throw new TransferError('aborted', 'transfer aborted before it started');
   let socket: dgram.Socket;
   try {
-    socket = await bindUdpSocket(options.localAddress);
+    socket = await bindUdpSocket(options.localAddress, 0, options.server);
   } catch (error) {
     throw new TransferError('serverUnreachable', `cannot bind a UDP socket on ${options.localAddress ?? 'any address'}: ${(error as Error).message}`);
   }

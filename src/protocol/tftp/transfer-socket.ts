@@ -1,7 +1,7 @@
 // UDP sockets for TFTP transfers: one per transfer (its TID, RFC 1350 section 4), bound to a given
 // local address, with large kernel buffers so a window of blocks is not dropped on arrival.
 import dgram from 'node:dgram';
-import { isIPv4 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { TftpErrorCode, encodeError } from './packet.ts';
 
 export interface Peer {
@@ -20,24 +20,31 @@ export function samePeer(a: Peer, b: Peer): boolean {
 }
 
 /**
- * Every address here is an IPv4 literal (checked when the transfer starts), so the lookup dgram does
+ * Every address here is an IP literal (checked when the transfer starts), so the lookup dgram does
  * before each send can answer at once instead of a tick later through the resolver.
  */
 const literalLookup = (
   hostname: string,
   _options: unknown,
   callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void => callback(null, hostname, 4);
+): void => callback(null, hostname, isIPv6(hostname) ? 6 : 4);
 
-export function assertIPv4(address: string, what: string): void {
-  if (!isIPv4(address)) throw new TypeError(`${what} must be an IPv4 address, got "${address}"`);
+export function assertIPAddress(address: string, what: string): void {
+  if (isIP(address) === 0) throw new TypeError(`${what} must be an IPv4 or IPv6 address, got "${address}"`);
 }
 
-/** A UDP socket bound to `address` (port chosen by the system unless given). */
-export async function bindUdpSocket(address: string | undefined, port = 0): Promise<dgram.Socket> {
-  if (address !== undefined) assertIPv4(address, 'local address');
+/**
+ * A UDP socket bound to `address` (port chosen by the system unless given), of the family of `peer`
+ * when given (a socket of one family cannot reach the other), else of `address`.
+ */
+export async function bindUdpSocket(address: string | undefined, port = 0, peer?: string): Promise<dgram.Socket> {
+  if (address !== undefined) assertIPAddress(address, 'local address');
+  const type = isIPv6(peer ?? address ?? '') ? 'udp6' : 'udp4';
+  if (address !== undefined && peer !== undefined && isIPv6(address) !== isIPv6(peer)) {
+    throw new TypeError(`cannot reach ${peer} from ${address}: one is IPv4, the other IPv6`);
+  }
   const socket = dgram.createSocket({
-    type: 'udp4',
+    type,
     lookup: literalLookup as unknown as dgram.SocketOptions['lookup'],
     recvBufferSize: SOCKET_BUFFER_BYTES,
     sendBufferSize: SOCKET_BUFFER_BYTES,

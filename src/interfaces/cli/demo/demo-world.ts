@@ -32,6 +32,8 @@ export interface DemoWorldOptions {
   rebootMs: number;
   newVersion: string;
   newConfigFormat: number;
+  /** TCP port of the manager's embedded PostgreSQL; a free one when absent. */
+  databasePort?: number;
 }
 
 export interface DemoWorld {
@@ -71,6 +73,7 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
   const { startManager } = await import('../../../manager/manager.ts');
   const manager = await startManager({
     dataDir: join(options.directory, 'manager'),
+    ...(options.databasePort ? { databasePort: options.databasePort } : {}),
     http: { address: '127.0.0.1', port: await freePort('tcp') },
     notifications: { address: '127.0.0.1', port: await freePort('udp'), users: [user] },
     tftp: { address: '127.0.0.1', port: await freePort('udp') },

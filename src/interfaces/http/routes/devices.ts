@@ -45,6 +45,15 @@ export function registerDeviceRoutes(app: FastifyInstance, services: ApiServices
     schema: { summary: 'One device', tags: ['devices'], params: deviceParams, response: { 200: { $ref: 'Device#' }, ...errorResponses } },
   }, async (request) => publicDevice(await deviceNamed(services, request.params.device)));
 
+  app.post<{ Params: { device: string } }>('/api/devices/:device/refresh', {
+    schema: {
+      summary: 'Read the device again over SNMP (model, versions, banks, configuration format) and record when it was seen',
+      tags: ['devices'],
+      params: deviceParams,
+      response: { 200: { $ref: 'Device#' }, ...errorResponses, 502: { $ref: 'Error#' } },
+    },
+  }, async (request) => publicDevice(await inventory.refresh(await deviceNamed(services, request.params.device))));
+
   app.delete<{ Params: { device: string } }>('/api/devices/:device', {
     schema: {
       summary: 'Remove a device (refused while it has runs or backups on record)',
@@ -60,7 +69,7 @@ export function registerDeviceRoutes(app: FastifyInstance, services: ApiServices
 
   app.post<{ Body: Record<string, unknown> & { cidr: string; concurrency?: number; timeoutMs?: number } }>('/api/devices/discover', {
     schema: {
-      summary: 'Read every address of a loopback block over SNMP; add the devices that answer',
+      summary: 'Read every address of a block over SNMP; add the devices that answer',
       tags: ['devices'],
       body: discoverSchema,
       response: { 200: discoveryReportSchema, ...errorResponses },
