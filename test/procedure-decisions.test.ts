@@ -11,6 +11,7 @@ import {
   canKeepNewSoftware,
   failureActor,
   isPermanent,
+  judgeReboot,
   judgeUpgrade,
   judgeVerify,
   needsMigration,
@@ -87,6 +88,21 @@ test('an upgrade is judged by the bank and the version that run afterwards', () 
   // Reinstalling the running version still has to come from the other bank.
   assert.equal(judgeUpgrade(before, '1.0.0', { ...before, lastBootCause: 'commanded' })?.cause, 'fellBack');
   assert.equal(judgeUpgrade(before, '2.0.0', { runningVersion: '1.9.9', activeBank: 'bankB', configDigest: 'aaaa', lastBootCause: 'commanded' })?.cause, 'mismatch');
+});
+
+test('a reboot order that ended badly: what runs decides', () => {
+  const lost = { phase: 'upgrade' as const, cause: 'powerLoss', message: 'reboot into 2.0.0: the power went' };
+  const upgraded = { runningVersion: '2.0.0', activeBank: 'bankB' as const, configDigest: 'aaaa', lastBootCause: 'powerOn' };
+  // Came up on the new software from the new bank: go on, and say what was survived.
+  assert.deepEqual(judgeReboot(before, '2.0.0', lost, upgraded), { ok: true, despite: lost });
+  assert.deepEqual(judgeReboot(before, '2.0.0', undefined, upgraded), { ok: true });
+  // Still (or again) on the old bank: the reboot's own failure is the attempt's.
+  assert.deepEqual(judgeReboot(before, '2.0.0', lost, { ...before, lastBootCause: 'powerOn' }), { ok: false, failure: lost });
+  const fellBack = judgeReboot(before, '2.0.0', undefined, { ...before, lastBootCause: 'fallback' });
+  assert.equal(fellBack.ok ? undefined : fellBack.failure.cause, 'fellBack');
+  // The other bank, but not the version the image carries: never a success.
+  const wrong = judgeReboot(before, '2.0.0', lost, { ...upgraded, runningVersion: '1.9.9' });
+  assert.equal(wrong.ok, false);
 });
 
 test('verify: silence and a fall-back are failures, never successes', () => {

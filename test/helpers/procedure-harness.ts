@@ -58,6 +58,8 @@ export interface HarnessOptions {
   faults?: (device: number) => FaultPlan;
   timeouts?: Partial<PhaseTimeouts>;
   rebootRequired?: boolean;
+  /** How long a device's reboot takes (default 100 ms). */
+  rebootMs?: number;
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -113,7 +115,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       communities: [],
       notifySecurity: security,
       notifyTarget: receiver.endpoint,
-      rebootMs: 100,
+      rebootMs: options.rebootMs ?? 100,
       rebootRequired: options.rebootRequired ?? true,
       faults: options.faults ?? (() => ({})),
     });

@@ -138,6 +138,27 @@ export function judgeUpgrade(before: DeviceFacts, version: string, after: Device
   return undefined;
 }
 
+/**
+ * The upgrade attempt's verdict from the reboot order's end and the read-back after it. What the device
+ * runs decides, not the order: a reboot whose order was lost (power cut mid-boot, the row gone, the
+ * wait ran out) may still have brought the new software up from the new bank, and reverting that would
+ * be a second outage for nothing. `rebootFailure`: how the reboot order ended, undefined when it
+ * succeeded or none was needed; `after`: the read-back.
+ */
+export type RebootVerdict = { ok: true; despite?: Failure } | { ok: false; failure: Failure };
+
+export function judgeReboot(
+  before: DeviceFacts,
+  version: string,
+  rebootFailure: Failure | undefined,
+  after: DeviceFacts & { lastBootCause: string },
+): RebootVerdict {
+  const wrong = judgeUpgrade(before, version, after);
+  if (wrong === undefined) return rebootFailure ? { ok: true, despite: rebootFailure } : { ok: true };
+  // The reboot order's own failure says more than the read-back it caused.
+  return { ok: false, failure: rebootFailure ?? wrong };
+}
+
 // ------------------------------------------------------------------ configuration
 
 export function needsMigration(backupFormat: number, targetFormat: number): boolean {

@@ -16,6 +16,8 @@ export type OperationResult = Outcome<{ via: 'notification' | 'polling' }>;
 const recvPollingMs = 1000;
 /** A row missing this many times in a row, from a device that answers, has been lost (power cut before it was saved). */
 const missingLimit = 2;
+/** How long a row read as ended still waits for the notification the device sends right after saving it. */
+const notificationGraceSeconds = 2;
 
 /** `limit`: which of the run's time limits bounds the wait (its seconds come from the run's options). */
 export async function runOperation(ctx: RunContext, phase: Phase, index: number, order: OperationOrder, limit: TimeLimitName): Promise<OperationResult> {
@@ -58,20 +60,26 @@ async function awaitOperation(ctx: RunContext, index: number, type: string, time
   let now = startedAt;
   let last: OperationReading | undefined;
   let missing = 0;
+  /** A boot notification came: the device announced the end, even if its row is what we read. */
+  let heardBoot = false;
   // Each round waits up to a poll interval; boot hints can shorten rounds, so allow twice as many.
   const rounds = 2 * Math.ceil(timeoutSeconds / timeouts.pollSeconds) + 2;
   for (let round = 0; round < rounds && now < deadline; round++) {
     const waitSeconds = Math.max(0.001, Math.min(timeouts.pollSeconds, (deadline - now) / 1000));
     const message = await DBOS.recv<OperationMessage>(topic, { timeoutSeconds: waitSeconds, pollingIntervalMs: recvPollingMs });
     if (message?.kind === 'completed') return ended(message.state, message.failCause, message.failMessage, 'notification');
+    if (message?.kind === 'boot') heardBoot = true;
     const poll = await steps.pollOperation(run.runId, run.deviceId, index);
     now = poll.at;
     if (poll.reading) {
       missing = 0;
       last = poll.reading;
       if (poll.reading.state === 'successful' || poll.reading.state === 'failed') {
-        // A boot notification that sent us to the row counts as the notification path.
-        return ended(poll.reading.state, poll.reading.failCause, poll.reading.failMessage, message?.kind === 'boot' ? 'notification' : 'polling');
+        // The device saves a row's end before it announces it, so a poll can read the end while the
+        // notification is still on its way (a reboot that ends just as a wait times out, answering
+        // the poll's retry): take it if it comes within the grace, and only then is it a fallback.
+        const late = heardBoot ? undefined : await DBOS.recv<OperationMessage>(topic, { timeoutSeconds: notificationGraceSeconds, pollingIntervalMs: 250 });
+        return ended(poll.reading.state, poll.reading.failCause, poll.reading.failMessage, heardBoot || late ? 'notification' : 'polling');
       }
     } else if (poll.answered && ++missing >= missingLimit) {
       return { ok: false, cause: 'operationLost', message: `the device has no operation ${index} any more (it lost power or was reset)` };

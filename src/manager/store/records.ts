@@ -164,6 +164,8 @@ export type RunEventKind =
   | 'phaseStarted'
   | 'phaseSucceeded'
   | 'phaseFailed'
+  /** A reboot order ended badly (power cut mid-boot), yet the device came up on the new software. */
+  | 'bootConfirmed'
   | 'operationStarted'
   | 'operationFinished'
   | 'notification'

@@ -3,7 +3,7 @@
 // its original bank has fallen back: a failure, never a success. After a failed attempt, step 160
 // puts the device back on its original bank when the new software runs.
 import type { DeviceReading } from '../../device-driver.ts';
-import { afterFailedUpgrade, judgeUpgrade } from '../decisions.ts';
+import { afterFailedUpgrade, judgeReboot, type Failure } from '../decisions.ts';
 import { operationIndex } from '../operation-index.ts';
 import { runOperation } from '../operation-wait.ts';
 import type { AttemptResult } from '../phase-loop.ts';
@@ -30,14 +30,26 @@ export async function upgradeAttempt(ctx: RunContext, before: DeviceReading, ima
   const offer = await steps.offerImage(image.sha256, ctx.protocol);
   const download = await runOperation(ctx, 'upgrade', index(slots.download), transferOrder('downloadSoftware', offer), 'download');
   if (!download.ok) return fail(download.cause, `download of ${image.version}: ${download.message}`);
+  let rebootFailure: Failure | undefined;
   if (before.rebootRequired) {
     const reboot = await runOperation(ctx, 'upgrade', index(slots.reboot), { type: 'reboot' }, 'boot');
-    if (!reboot.ok) return fail(reboot.cause, `reboot into ${image.version}: ${reboot.message}`);
+    if (!reboot.ok) rebootFailure = { phase: 'upgrade', cause: reboot.cause, message: `reboot into ${image.version}: ${reboot.message}` };
   }
+  // Read what runs even after a failed reboot order: the device may have come up on the new software.
   const after = await steps.readDevice(run.deviceId);
-  if (!after.ok) return fail(after.cause, `after the upgrade: ${after.message}`);
-  const wrong = judgeUpgrade(before, image.version, after.reading);
-  if (wrong) return fail(wrong.cause, wrong.message);
+  if (!after.ok) return fail(rebootFailure?.cause ?? after.cause, rebootFailure?.message ?? `after the upgrade: ${after.message}`);
+  const verdict = judgeReboot(before, image.version, rebootFailure, after.reading);
+  if (!verdict.ok) return fail(verdict.failure.cause, verdict.failure.message);
+  if (verdict.despite) {
+    await steps.event(run.runId, {
+      phase: 'upgrade',
+      kind: 'bootConfirmed',
+      actor: 'manager',
+      cause: verdict.despite.cause,
+      message: `${verdict.despite.message}; yet the device came back running ${after.reading.runningVersion} from ${after.reading.activeBank}: the new software booted, the run goes on`,
+      detail: { rebootCause: verdict.despite.cause, runningVersion: after.reading.runningVersion, activeBank: after.reading.activeBank },
+    });
+  }
   return { ok: true, value: { image, reading: after.reading } };
 }
 
