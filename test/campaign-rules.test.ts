@@ -56,8 +56,17 @@ test('version ranges', () => {
 test('run verdicts: every kind of failure counts, an unreachable device in preflight is offline', () => {
   const ended = (state: 'verified' | 'failed' | 'rolledBack', phase = 'verify') => ({ state, phase, outcome: { state, summary: state } });
   assert.equal(runVerdict(ended('verified'), [{ phase: 'verify', kind: 'phaseSucceeded', cause: null }]).result, 'verified');
-  const recovered = runVerdict(ended('verified'), [{ phase: 'upgrade', kind: 'phaseFailed', cause: 'fellBack' }, { phase: 'upgrade', kind: 'revert', cause: null }]);
+  const recovered = runVerdict(ended('verified'), [
+    { phase: 'upgrade', kind: 'phaseFailed', cause: 'fellBack' },
+    { phase: 'upgrade', kind: 'operationStarted', cause: null, operation: 'revertSoftware' },
+  ]);
   assert.deepEqual([recovered.result, recovered.failures], ['recovered', ['bootFallback', 'reverted']]);
+  // "Nothing to revert" in the timeline is no revert: none was ordered.
+  const nothingToRevert = runVerdict(ended('verified'), [
+    { phase: 'upgrade', kind: 'phaseFailed', cause: 'transferTimeout' },
+    { phase: 'upgrade', kind: 'revert', cause: 'nothingToRevert' },
+  ]);
+  assert.deepEqual(nothingToRevert.failures, ['upgradeFailed']);
   assert.equal(runVerdict(ended('failed', 'backup'), [{ phase: 'backup', kind: 'phaseFailed', cause: 'serverUnreachable' }]).cause, 'backupFailed');
   assert.equal(runVerdict(ended('rolledBack', 'rollback'), [{ phase: 'restore', kind: 'phaseFailed', cause: 'configRejected' }]).cause, 'restoreFailed');
   assert.equal(runVerdict(ended('failed', 'backup'), [{ phase: 'backup', kind: 'phaseFailed', cause: 'silent' }]).cause, 'timeout');

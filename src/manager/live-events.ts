@@ -13,7 +13,14 @@ export interface RunChanged {
   /** Progress (0-100) of the device's current operation, when it reports one. */
   progress?: number;
   /** The newest timeline line, when the change is one. */
-  lastEvent?: { kind: string; message: string; cause: string | null; at: string };
+  lastEvent?: {
+    kind: string;
+    message: string;
+    cause: string | null;
+    at: string;
+    /** The operation type an operation's line is about (operationStarted, operationFinished). */
+    operation?: string;
+  };
 }
 
 /** Per-state device counts of a campaign (or of one wave), as the campaign keeps them. */

@@ -51,8 +51,7 @@ export function observeRuns({ live, files, metrics, pool, log }: RunObserverPart
         metrics.notificationsMissed.inc({ phase });
         break;
       case 'operationFinished':
-        // The timeline line of a finished operation starts with its type (procedure/operation-wait.ts).
-        if (event.message.startsWith(`${revertOperation} `)) metrics.reverts.inc({ phase, result: event.cause === null ? 'ok' : 'failed' });
+        if (event.operation === revertOperation) metrics.reverts.inc({ phase, result: event.cause === null ? 'ok' : 'failed' });
         break;
       case 'runEnded':
         // The run's end event carries its final state as the cause (procedure/run-steps.ts finish).

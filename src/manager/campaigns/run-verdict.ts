@@ -27,6 +27,8 @@ export interface TimelineLine {
   phase: string;
   kind: string;
   cause: string | null;
+  /** The operation type of an operation's line (its detail's type), else null. */
+  operation?: string | null;
 }
 
 /** Preflight causes that mean the device could not be reached at all. */
@@ -34,7 +36,8 @@ const offlineCauses = new Set(['silent', 'unreachable', 'timeout', 'socket']);
 const timeoutCauses = new Set(['silent', 'operationLost', 'timeout']);
 
 function failureKind(line: TimelineLine): string | undefined {
-  if (line.kind === 'revert') return 'reverted';
+  // A revert counts when one was ordered, not when the timeline only says there was nothing to revert.
+  if (line.kind === 'operationStarted' && line.operation === 'revertSoftware') return 'reverted';
   if (line.kind !== 'phaseFailed') return undefined;
   if (line.cause === 'fellBack') return 'bootFallback';
   if (line.cause !== null && timeoutCauses.has(line.cause)) return 'timeout';

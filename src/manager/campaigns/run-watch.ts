@@ -18,7 +18,7 @@ export async function readRuns(pool: pg.Pool, runs: ReadonlyArray<{ deviceId: nu
   const timelines = new Map<string, TimelineLine[]>();
   if (ended.length > 0) {
     const lines = await pool.query<TimelineLine & { run_id: string }>(
-      `SELECT run_id, phase, kind, cause FROM safeflash.run_events WHERE run_id = ANY($1) ORDER BY id`,
+      `SELECT run_id, phase, kind, cause, detail->>'type' AS operation FROM safeflash.run_events WHERE run_id = ANY($1) ORDER BY id`,
       [ended],
     );
     for (const line of lines.rows) {

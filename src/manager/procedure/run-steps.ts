@@ -33,8 +33,9 @@ export function configFile(backup: BackupRecord): ConfigFile {
   return { sha256: backup.sha256, kind: backup.kind, derivedFrom: backup.derivedFrom, configFormat: backup.configFormat, configDigest: backup.configDigest };
 }
 
-function lastEvent(kind: string, message: string, cause: string | null | undefined): LastEvent {
-  return { kind, message, cause: cause ?? null, at: new Date().toISOString() };
+function lastEvent(kind: string, message: string, cause: string | null | undefined, detail?: Record<string, unknown>): LastEvent {
+  const operation = detail?.type;
+  return { kind, message, cause: cause ?? null, at: new Date().toISOString(), ...(typeof operation === 'string' ? { operation } : {}) };
 }
 
 export function registerRunSteps({ runs, images, backups, onEnded, onChanged }: RunStepServices) {
@@ -53,7 +54,7 @@ export function registerRunSteps({ runs, images, backups, onEnded, onChanged }: 
 
     event: DBOS.registerStep(
       async (runId: string, event: NewEvent): Promise<void> => {
-        if (await runs.recordEvent(runId, stepKey(), event)) onChanged(runId, lastEvent(event.kind, event.message, event.cause));
+        if (await runs.recordEvent(runId, stepKey(), event)) onChanged(runId, lastEvent(event.kind, event.message, event.cause, event.detail));
       },
       { name: 'safeflash.event', ...databaseStep },
     ),
