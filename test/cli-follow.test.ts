@@ -4,8 +4,7 @@
 // named twice (name, address, id) is one device. Real `safeflash serve` processes on fixed ports, a real
 // fleet in this process (it outlives the manager), the devices' own answers as the judge.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Fleet } from '../src/agent/fleet.ts';
@@ -14,19 +13,11 @@ import { DeviceDriver } from '../src/manager/device-driver.ts';
 import { packImage } from '../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../src/protocol/keys.ts';
 import { runCli, startCli, startServe, type ServeProcess } from './helpers/cli-process.ts';
-import { freePort, killPostgres, labModel, startLabFleet, waitFor } from './helpers/kill-manager.ts';
-import { testUser, v3 } from './helpers/snmp-device.ts';
+import { killLab, killPostgres, labModel, restartableServeArgs, startLabFleet, waitFor } from './helpers/kill-manager.ts';
+import { v3 } from './helpers/snmp-device.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'sf-follow-'));
-// As root the embedded PostgreSQL runs as another user, who must be able to enter the data directory.
-chmodSync(dir, 0o755);
-const dataDir = join(dir, 'manager');
-const third = 1 + Math.floor(Math.random() * 250);
-const devicePort = 20000 + Math.floor(Math.random() * 20000);
-const address = (n: number) => `127.61.${third}.${n}`;
-const deviceName = (n: number) => `${address(n)}:${devicePort}`;
-const managerAddress = `127.61.${third}.200`;
-const credentials = ['--v3-user', testUser.name, '--auth-key', testUser.authKey, '--priv-key', testUser.privKey];
+const lab = killLab('sf-follow-', 61);
+const { dir, dataDir, third, devicePort, address, deviceName, credentials } = lab;
 const testTimeout = { timeout: 240_000 };
 
 // Device 1: followed across a manager restart. Device 2: started by one command, followed by another.
@@ -67,15 +58,7 @@ before(async () => {
     faults: (n) => (n === acrossRestart || n === startedElsewhere ? { slowTransfers: { stepDelayMs: 400 } } : {}),
   });
   // Fixed ports, the API's too: the command that follows, and the devices, find the restarted manager there.
-  serveArgs = [
-    '--data-dir', dataDir,
-    '--http-address', managerAddress, '--http-port', String(await freePort(managerAddress, 'tcp')),
-    '--snmp-address', managerAddress, '--snmp-port', String(await freePort(managerAddress, 'udp')),
-    '--tftp-address', managerAddress, '--tftp-port', String(await freePort(managerAddress, 'udp')),
-    '--ftp-address', managerAddress, '--ftp-port', String(await freePort(managerAddress, 'tcp')),
-    '--snmp-user', `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
-    '--trusted-key', keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile,
-  ];
+  serveArgs = await restartableServeArgs(lab, true);
   manager = await startServe(serveArgs);
   env = manager.env;
   const discovered = await cli('device', 'discover', `127.61.${third}.0/29`, '--port', String(devicePort), '--timeout-ms', '300', ...credentials);

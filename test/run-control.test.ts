@@ -3,8 +3,7 @@
 // cancel` stops at its next safe point even when the manager is killed and restarted in between. The
 // devices live in this process, so they outlive the manager.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Fleet, FleetMember } from '../src/agent/fleet.ts';
@@ -15,19 +14,11 @@ import type { RunEvent, RunRecord } from '../src/manager/store/records.ts';
 import { packImage } from '../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../src/protocol/keys.ts';
 import { runCli, startServe, type ServeProcess } from './helpers/cli-process.ts';
-import { freePort, killPostgres, labModel, startLabFleet, waitFor } from './helpers/kill-manager.ts';
-import { testUser, v3 } from './helpers/snmp-device.ts';
+import { killLab, killPostgres, labModel, restartableServeArgs, startLabFleet, waitFor } from './helpers/kill-manager.ts';
+import { v3 } from './helpers/snmp-device.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'sf-control-'));
-// As root the embedded PostgreSQL runs as another user, who must be able to enter the data directory.
-chmodSync(dir, 0o755);
-const dataDir = join(dir, 'manager');
-const third = 1 + Math.floor(Math.random() * 250);
-const devicePort = 20000 + Math.floor(Math.random() * 20000);
-const address = (n: number) => `127.11.${third}.${n}`;
-const deviceName = (n: number) => `${address(n)}:${devicePort}`;
-const managerAddress = `127.11.${third}.200`;
-const credentials = ['--v3-user', testUser.name, '--auth-key', testUser.authKey, '--priv-key', testUser.privKey];
+const lab = killLab('sf-control-', 11);
+const { dir, dataDir, third, devicePort, address, deviceName, credentials } = lab;
 /** Device 1 is slow enough that a manager restart fits inside its download; the pause is per tenth of the file. */
 const slowStepMs = 2000;
 const waitMs = 90_000;
@@ -97,15 +88,7 @@ before(async () => {
     port: devicePort,
     faults: (n) => (n === slowed ? { slowTransfers: { stepDelayMs: slowStepMs } } : n === corrupting ? { corruptDownloads: 1 } : {}),
   });
-  serveArgs = [
-    '--data-dir', dataDir,
-    '--http-address', managerAddress, '--http-port', '0',
-    '--snmp-address', managerAddress, '--snmp-port', String(await freePort(managerAddress, 'udp')),
-    '--tftp-address', managerAddress, '--tftp-port', String(await freePort(managerAddress, 'udp')),
-    '--ftp-address', managerAddress, '--ftp-port', String(await freePort(managerAddress, 'tcp')),
-    '--snmp-user', `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
-    '--trusted-key', keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile,
-  ];
+  serveArgs = await restartableServeArgs(lab, false);
   manager = await startServe(serveArgs);
   const discovered = await cli('device', 'discover', `127.11.${third}.0/29`, '--port', String(devicePort), '--timeout-ms', '300', ...credentials);
   assert.equal(discovered.code, 0, discovered.stderr);

@@ -2,13 +2,15 @@
 // keep sending to them), the embedded PostgreSQL a killed manager leaves behind (found by its data
 // directory), and a connection to the manager's own database for what only a crash can leave there.
 import { createSocket } from 'node:dgram';
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Fleet } from '../../src/agent/fleet.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
-import { ensureVendorSoftware } from '../../src/agent/vendor-key.ts';
+import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
+import { keyPairFiles } from '../../src/protocol/keys.ts';
 import pg from 'pg';
 import { testUser, v3 } from './snmp-device.ts';
 
@@ -118,4 +120,54 @@ export function startLabFleet(options: { dir: string; devices: number; baseAddre
     rebootRequired: true,
     faults: options.faults,
   });
+}
+
+/** Where one test file's killed and restarted manager lives: a data directory, and addresses of its own. */
+export interface KillLab {
+  dir: string;
+  dataDir: string;
+  /** The third octet that sets this file's addresses apart from another run's. */
+  third: number;
+  devicePort: number;
+  address(n: number): string;
+  deviceName(n: number): string;
+  managerAddress: string;
+  /** The CLI's SNMPv3 options for the lab devices. */
+  credentials: string[];
+}
+
+/** A lab under 127.`second`.x.0/24, with a directory the embedded PostgreSQL (another user, as root) may enter. */
+export function killLab(prefix: string, second: number): KillLab {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  const third = 1 + Math.floor(Math.random() * 250);
+  const devicePort = 20000 + Math.floor(Math.random() * 20000);
+  const address = (n: number) => `127.${second}.${third}.${n}`;
+  return {
+    dir,
+    dataDir: join(dir, 'manager'),
+    third,
+    devicePort,
+    address,
+    deviceName: (n) => `${address(n)}:${devicePort}`,
+    managerAddress: address(200),
+    credentials: ['--v3-user', testUser.name, '--auth-key', testUser.authKey, '--priv-key', testUser.privKey],
+  };
+}
+
+/**
+ * `safeflash serve` arguments a restarted manager takes again: fixed ports for what devices send to,
+ * and for the API too when `fixedApi` (a command that follows runs finds the manager there again).
+ */
+export async function restartableServeArgs(lab: KillLab, fixedApi: boolean): Promise<string[]> {
+  const at = lab.managerAddress;
+  return [
+    '--data-dir', lab.dataDir,
+    '--http-address', at, '--http-port', fixedApi ? String(await freePort(at, 'tcp')) : '0',
+    '--snmp-address', at, '--snmp-port', String(await freePort(at, 'udp')),
+    '--tftp-address', at, '--tftp-port', String(await freePort(at, 'udp')),
+    '--ftp-address', at, '--ftp-port', String(await freePort(at, 'tcp')),
+    '--snmp-user', `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
+    '--trusted-key', keyPairFiles(vendorKeyPrefix(join(lab.dir, 'vendor'))).publicKeyFile,
+  ];
 }
