@@ -109,6 +109,18 @@ test('upgrade with an image file: exit 0, the device runs the new software with 
   assert.equal(detail.run.outcome.configDigest, after.configDigest);
 });
 
+test('the same upgrade again: exit 0, up to date, and the device keeps both banks as they were', async () => {
+  const before = await read(1);
+  const again = await cli('upgrade', name(1), '--image', image('new.sfimg', { model, version: '1.1.0', configFormat: 2 }));
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.match(again.stdout, /run-\d+\s+upToDate/);
+  assert.match(again.stderr, /already up to date/);
+  const after = await read(1);
+  assert.equal(after.activeBank, before.activeBank);
+  assert.equal(after.previousVersion, before.previousVersion);
+  assert.deepEqual(after.banks, before.banks);
+});
+
 test('an image for another model is refused: nothing starts, exit 1', async () => {
   const result = await cli('upgrade', name(1), '--image', image('other.sfimg', { model: 'IAD-800', version: '2.0.0', configFormat: 1 }));
   assert.equal(result.code, 1);
