@@ -25,8 +25,9 @@ test('DateAndTime reads 8 octets, a time zone offset, and refuses nonsense', () 
   assert.equal(decodeDateAndTime(Buffer.alloc(5)), undefined);
 });
 
-test('engine IDs are RFC 3411 IPv4-format IDs, one per address', () => {
+test('engine IDs are RFC 3411 IPv4- or IPv6-format IDs, one per address', () => {
   assert.equal(engineIdForAddress('127.0.1.2').toString('hex'), '80007ed9017f000102');
   assert.notDeepEqual(engineIdForAddress('127.0.1.2'), engineIdForAddress('127.0.1.3'));
-  assert.throws(() => engineIdForAddress('::1'));
+  assert.equal(engineIdForAddress('::1').toString('hex'), `80007ed902${'00'.repeat(15)}01`);
+  assert.throws(() => engineIdForAddress('not-an-address'));
 });
