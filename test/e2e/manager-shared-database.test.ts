@@ -1,0 +1,232 @@
+// Several managers on one shared PostgreSQL (`safeflash serve --database-url`). Manager A drives an
+// upgrade; manager B starts on the same database meanwhile, with its own data directory and ports.
+// B's start must not take A's run (DBOS's record of the run's workflow keeps A's executor ID, and the
+// device ran each operation once); B sees the same inventory and runs; A, SIGKILLed mid-run and
+// restarted on its data directory, finishes its own run. And a second manager on a data directory
+// whose embedded database a live manager holds is refused, naming that manager's process. A run
+// started on B with an image added through A is a known defect (todo below).
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Fleet, type FleetMember } from '../../src/agent/fleet.ts';
+import type { OperationType } from '../../src/agent/types.ts';
+import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
+import type { DeviceRecord, ImageRecord, RunRecord } from '../../src/manager/store/records.ts';
+import { packImage } from '../../src/protocol/image.ts';
+import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
+import { runCli, startServe, type ServeProcess } from '../helpers/cli-process.ts';
+import { freePort, killPostgres, labModel, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
+import { finalRunStates, ManagerApi, type RunDetail } from '../helpers/shared-database-api.ts';
+import { executorIdFile, startSharedPostgres, workflowRow, type SharedPostgres } from '../helpers/shared-database-postgres.ts';
+import { testUser } from '../helpers/snmp-device.ts';
+
+const model = labModel;
+const dir = mkdtempSync(join(tmpdir(), 'sf-shared-db-'));
+// As root PostgreSQL runs as another user, who must be able to enter every directory above its cluster.
+chmodSync(dir, 0o755);
+const third = 1 + Math.floor(Math.random() * 250);
+const devicePort = 20000 + Math.floor(Math.random() * 20000);
+const address = (n: number) => `127.11.${third}.${n}`;
+const deviceName = (n: number) => `${address(n)}:${devicePort}`;
+/** Slow enough that the run is still under way when the second manager has started; the pause is per tenth of the file. */
+const slowStepMs = 400;
+const waitMs = 60_000;
+const testTimeout = { timeout: 120_000 };
+
+// Device 1: the run that manager B starts beside. Device 2: the run during which A is killed.
+// Device 3: a run started on B.
+const besideB = 1;
+const killedA = 2;
+const onB = 3;
+
+/**
+ * A known defect, reported: the test runs and says what it finds without failing the suite. Images and
+ * backups are recorded in the shared database, but their bytes are kept under the data directory of
+ * the manager that received them.
+ */
+const contentPerDataDirectory = 'a manager cannot offer an image (or restore a backup) another manager received';
+
+let postgres: SharedPostgres | undefined;
+let fleet: Fleet | undefined;
+let argsA: string[];
+let managerA: ServeProcess | undefined;
+let managerB: ServeProcess | undefined;
+/** A manager on the embedded database, for the last test. */
+let embedded: { dataDir: string; manager: ServeProcess | undefined } | undefined;
+let imageSha256: string;
+const runIds = new Map<number, string>();
+const apiA = new ManagerApi(() => managerA ?? assert.fail('manager A is not running'));
+const apiB = new ManagerApi(() => managerB ?? assert.fail('manager B is not running'));
+
+function runOf(n: number): string {
+  return runIds.get(n) ?? assert.fail(`no run was started on device ${n}`);
+}
+
+function member(n: number): FleetMember {
+  return fleet!.members[n - 1]!;
+}
+
+/** The device's operation of this type that is under way, once there is one. */
+function runningOperation(n: number, type: OperationType) {
+  return member(n).device.operations().find((op) => op.request.type === type && op.state === 'running' && op.progress > 0);
+}
+
+const dataDirA = join(dir, 'manager-a');
+const dataDirB = join(dir, 'manager-b');
+const executorIdOf = (dataDir: string) => readFileSync(executorIdFile(dataDir), 'utf8').trim();
+
+/** The ports of one manager, on its own loopback address; fixed, so that a restart takes them again. */
+async function managerArgs(managerAddress: string, dataDir: string, databaseUrl: string | undefined): Promise<string[]> {
+  return [
+    ...(databaseUrl ? ['--database-url', databaseUrl] : []),
+    '--data-dir', dataDir,
+    '--http-address', managerAddress, '--http-port', '0',
+    '--snmp-address', managerAddress, '--snmp-port', String(await freePort(managerAddress, 'udp')),
+    '--tftp-address', managerAddress, '--tftp-port', String(await freePort(managerAddress, 'udp')),
+    '--ftp-address', managerAddress, '--ftp-port', String(await freePort(managerAddress, 'tcp')),
+    '--snmp-user', `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
+    '--trusted-key', keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile,
+  ];
+}
+
+/**
+ * What the device itself recorded agrees with the run: no operation index twice, nothing left under
+ * way, and one image download per upgrade attempt the run's timeline counts.
+ */
+function assertOperationsOnce(n: number, detail: RunDetail): void {
+  const operations = member(n).device.operations();
+  const indexes = operations.map((op) => op.index);
+  assert.equal(new Set(indexes).size, indexes.length, `device ${n}: an operation index twice: ${indexes.join(', ')}`);
+  assert.ok(operations.every((op) => op.state === 'successful' || op.state === 'failed'), `device ${n}: an operation still under way`);
+  const upgradeAttempts = detail.timeline.filter((e) => e.phase === 'upgrade' && e.kind === 'phaseStarted').length;
+  const downloads = operations.filter((op) => op.request.type === 'downloadSoftware').length;
+  assert.ok(upgradeAttempts >= 1, `device ${n}: the run never reached its upgrade`);
+  assert.equal(downloads, upgradeAttempts, `device ${n}: downloads vs upgrade attempts`);
+}
+
+/** The run's workflow row once the workflow has returned (just after the run's last step ended the run). */
+function finishedWorkflow(runId: string) {
+  return waitFor(`the workflow of run ${runId} to succeed`, async () => {
+    const row = await workflowRow(postgres!.pool, runId);
+    return row?.status === 'SUCCESS' ? row : undefined;
+  }, waitMs);
+}
+
+async function startRun(n: number): Promise<string> {
+  const run = await apiA.call<RunRecord>('POST', '/api/runs', {
+    device: deviceName(n),
+    image: imageSha256,
+    // Short backoffs: an operation the kill made fail is retried at once.
+    policy: { backup: { backoffSeconds: 1 }, upgrade: { backoffSeconds: 1 }, restore: { backoffSeconds: 1 } },
+    operator: 'shared-database-test',
+  });
+  runIds.set(n, run.id);
+  return run.id;
+}
+
+before(async () => {
+  postgres = await startSharedPostgres(join(dir, 'shared-postgres'), 'fleet_managers');
+  fleet = await startLabFleet({ dir, devices: 3, baseAddress: address(1), port: devicePort, faults: () => ({ slowTransfers: { stepDelayMs: slowStepMs } }) });
+  argsA = await managerArgs(`127.11.${third}.200`, dataDirA, postgres.url);
+  managerA = await startServe(argsA);
+
+  for (const n of [besideB, killedA, onB]) {
+    await apiA.call<DeviceRecord>('POST', '/api/devices', { address: address(n), port: devicePort, v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey });
+  }
+  const key = readPrivateKey(keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).privateKeyFile);
+  const image = await apiA.call<ImageRecord>('POST', '/api/images', packImage({ model, version: '1.1.0', configFormat: 2 }, Buffer.from('software 1.1.0'), key));
+  imageSha256 = image.sha256;
+});
+
+after(async () => {
+  await managerA?.stop('SIGKILL');
+  await managerB?.stop('SIGKILL');
+  await embedded?.manager?.stop('SIGKILL');
+  if (embedded) await killPostgres(embedded.dataDir);
+  await fleet?.stop();
+  await postgres?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('manager B started while A upgrades a device leaves the run to A; the run ends verified', testTimeout, async () => {
+  const runId = await startRun(besideB);
+  await waitFor('the backup under way on device 1', () => runningOperation(besideB, 'backupConfig'), waitMs);
+
+  managerB = await startServe(await managerArgs(`127.11.${third}.201`, dataDirB, postgres!.url));
+  const executorA = executorIdOf(dataDirA);
+  assert.notEqual(executorIdOf(dataDirB), executorA, 'each manager has its own executor ID');
+  // B is up while the run is still under way: its start had the chance to take the run.
+  assert.equal((await apiB.run(runId)).run.state, 'running', 'the run was still under way when B had started');
+  assert.deepEqual(await workflowRow(postgres!.pool, runId), { executorId: executorA, status: 'PENDING' });
+
+  // Either manager reads the run: both read the same database.
+  const done = await apiB.untilState(runId, finalRunStates, waitMs);
+  assert.equal(done.run.state, 'verified', JSON.stringify(done.run.outcome));
+  assert.equal((await finishedWorkflow(runId)).executorId, executorA, 'A ran the workflow to its end');
+  assertOperationsOnce(besideB, done);
+});
+
+test('manager B sees the same inventory, images and runs as A', testTimeout, async () => {
+  for (const path of ['/api/devices', '/api/images']) {
+    assert.deepEqual(await apiB.call('GET', path), await apiA.call('GET', path), path);
+  }
+  const runsOnB = await apiB.call<RunRecord[]>('GET', '/api/runs');
+  assert.deepEqual(runsOnB.map((run) => run.id), [runOf(besideB)]);
+  assert.deepEqual(runsOnB, await apiA.call<RunRecord[]>('GET', '/api/runs'));
+});
+
+test('A, SIGKILLed mid-download and restarted on its data directory, resumes its run to verified; B leaves it alone', testTimeout, async () => {
+  const runId = await startRun(killedA);
+  const executorA = executorIdOf(dataDirA);
+  await waitFor('the image download under way on device 2', () => runningOperation(killedA, 'downloadSoftware'), waitMs);
+
+  const killed = managerA!;
+  managerA = undefined;
+  await killed.stop('SIGKILL');
+  // While A is down its run waits: B, which is up, does not take it.
+  assert.deepEqual(await workflowRow(postgres!.pool, runId), { executorId: executorA, status: 'PENDING' });
+  assert.equal((await apiB.run(runId)).run.state, 'running');
+
+  managerA = await startServe(argsA);
+  assert.equal(executorIdOf(dataDirA), executorA, 'the restarted manager kept its executor ID');
+  // A's launch put the workflow back in line (ENQUEUED); whichever manager claims it runs it from now on.
+  const claimed = await waitFor('the resumed workflow claimed by a manager', async () => {
+    const row = await workflowRow(postgres!.pool, runId);
+    return row && row.status !== 'ENQUEUED' ? row : undefined;
+  }, waitMs);
+  assert.equal(claimed.executorId, executorA, `the resumed run was claimed by ${claimed.executorId === executorIdOf(dataDirB) ? 'manager B' : claimed.executorId}, not by A`);
+
+  const done = await apiA.untilState(runId, finalRunStates, waitMs);
+  assert.equal(done.run.state, 'verified', JSON.stringify(done.run.outcome));
+  assert.equal((await finishedWorkflow(runId)).executorId, executorA, 'A, not B, ran the resumed workflow');
+  assertOperationsOnce(killedA, done);
+  // B's view agrees.
+  assert.equal((await apiB.run(runId)).run.state, 'verified');
+});
+
+test('B upgrades a device with an image added through A', { ...testTimeout, todo: contentPerDataDirectory }, async () => {
+  const run = await apiB.call<RunRecord>('POST', '/api/runs', { device: deviceName(onB), image: imageSha256, operator: 'shared-database-test' });
+  runIds.set(onB, run.id);
+  const done = await apiB.untilState(run.id, [...finalRunStates, 'waiting'], waitMs);
+  assert.equal(done.run.state, 'verified', JSON.stringify(done.run.outcome ?? done.timeline.at(-1)?.message));
+});
+
+test('a second manager on a data directory whose embedded database a running manager holds is refused, naming that process', testTimeout, async () => {
+  embedded = { dataDir: join(dir, 'manager-embedded'), manager: undefined };
+  embedded.manager = await startServe(await managerArgs(`127.11.${third}.202`, embedded.dataDir, undefined));
+  const pid = embedded.manager.child.pid!;
+
+  // Other ports, so that the refusal is about the data directory and not a port.
+  const second = await runCli(['serve', ...(await managerArgs(`127.11.${third}.203`, embedded.dataDir, undefined))], { timeoutMs: 60_000 });
+  assert.equal(second.code, 1, second.stderr);
+  assert.match(second.stderr, new RegExp(`in use by process ${pid}\\b.*running on this data directory`));
+  // The running manager carries on.
+  assert.equal(embedded.manager.child.exitCode, null);
+  assert.ok(Array.isArray(await new ManagerApi(() => embedded!.manager!).call('GET', '/api/devices')));
+
+  const stopping = embedded.manager;
+  embedded.manager = undefined;
+  assert.equal(await stopping.stop('SIGTERM'), 0, stopping.stderr());
+});
