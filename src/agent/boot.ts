@@ -3,7 +3,8 @@
 // (power cut while booting), mark it invalid and boot the other one. The device ends up running a
 // valid image or, when neither bank holds one, refuses to pretend it runs at all.
 import { cloneState, otherBank, type DeviceState } from './device-state.ts';
-import type { Bank, BankStatus, BootCause } from './types.ts';
+import type { Bank, BootCause } from '../protocol/vocabulary.ts';
+import type { BankStatus } from './types.ts';
 
 export const defaultMaxBootAttempts = 3;
 

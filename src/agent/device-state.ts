@@ -1,7 +1,8 @@
 // What a device keeps in state.json: which bank runs, which boots next, what the banks hold, the boot
 // counter and the notify target. The image files themselves are the truth about what a bank holds;
 // state.json adds what the files cannot say (a bank whose boot failed, or whose writing began).
-import type { Bank, BankState, BootCause, Endpoint } from './types.ts';
+import type { Bank, BankState, BootCause } from '../protocol/vocabulary.ts';
+import type { Endpoint } from '../protocol/endpoint.ts';
 
 export const banks: readonly Bank[] = ['bankA', 'bankB'];
 

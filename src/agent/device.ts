@@ -31,18 +31,9 @@ import { downloadSoftware } from './operations/download-software.ts';
 import { reboot, revertSoftware } from './operations/reboot.ts';
 import { restoreConfig } from './operations/restore-config.ts';
 import { SerialWriter } from './serial-writer.ts';
-import {
-  OperationRejected,
-  type Bank,
-  type BankStatus,
-  type BootCause,
-  type DeviceEvents,
-  type DeviceStatus,
-  type Endpoint,
-  type Operation,
-  type OperationRequest,
-  type OperationType,
-} from './types.ts';
+import { OperationRejected, type BankStatus, type DeviceEvents, type DeviceStatus, type Operation, type OperationRequest } from './types.ts';
+import type { Bank, BootCause, OperationType } from '../protocol/vocabulary.ts';
+import type { Endpoint } from '../protocol/endpoint.ts';
 
 export type { DeviceTransfer } from './operations/context.ts';
 

@@ -2,7 +2,7 @@
 // device's surroundings, not to the device, so it survives the device's own power cuts (a plan that
 // says "cut the power once" cuts it once).
 import type { FaultPlan, FailNextFault } from './faults.ts';
-import type { FailCause, OperationType } from './types.ts';
+import type { FailCause, OperationType } from '../protocol/vocabulary.ts';
 
 type CountedFault = 'corruptDownloads' | 'failBoots' | 'rejectConfigFormat';
 

@@ -3,7 +3,7 @@
 // remaining counts of countdown faults in memory only, so a restarted agent starts the plan afresh.
 import { readFileSync } from 'node:fs';
 import { enumeration } from '../protocol/mib.ts';
-import type { FailCause, OperationType } from './types.ts';
+import type { FailCause, OperationType } from '../protocol/vocabulary.ts';
 
 /** Fail the next `count` operations of one kind with `cause` (count may be Infinity: every one). */
 export interface FailNextFault {

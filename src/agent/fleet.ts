@@ -8,7 +8,7 @@ import type { FaultPlan } from './faults.ts';
 import { loopbackAddresses } from './loopback-addresses.ts';
 import { DeviceAgent } from './snmp/device-agent.ts';
 import type { NotificationOutcome } from './snmp/notifier.ts';
-import type { Endpoint } from './types.ts';
+import type { Endpoint } from '../protocol/endpoint.ts';
 import type { FactorySoftware } from './vendor-key.ts';
 
 export interface FleetOptions {

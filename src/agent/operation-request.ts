@@ -1,7 +1,9 @@
 // What makes an operation request acceptable. A request that fails here is refused by the SET and
 // changes nothing on the device.
 import { isLoopbackAddress } from './loopback-addresses.ts';
-import type { Endpoint, OperationRequest, OperationType } from './types.ts';
+import type { Endpoint } from '../protocol/endpoint.ts';
+import type { OperationRequest } from './types.ts';
+import type { OperationType } from '../protocol/vocabulary.ts';
 
 export const maxOperationIndex = 2_147_483_647;
 const transferTypes: ReadonlySet<OperationType> = new Set(['backupConfig', 'downloadSoftware', 'restoreConfig']);

@@ -1,38 +1,8 @@
 // The device as the rest of the agent sees it: what it reports and what it can be asked to do.
-// The labels are SAFEFLASH-MIB's enumeration labels (the SNMP layer maps them to numbers from the MIB).
-import type { TransferProtocol } from '../protocol/transfer.ts';
-
-export type OperationType = 'backupConfig' | 'downloadSoftware' | 'reboot' | 'revertSoftware' | 'restoreConfig';
-export type OperationState = 'waiting' | 'running' | 'successful' | 'failed';
-export type FailCause =
-  | 'none'
-  | 'unknown'
-  | 'serverUnreachable'
-  | 'fileNotFound'
-  | 'accessDenied'
-  | 'transferTimeout'
-  | 'tooLarge'
-  | 'protocolError'
-  | 'imageCorrupt'
-  | 'imageBadSignature'
-  | 'imageWrongModel'
-  | 'configFormatMismatch'
-  | 'configInvalid'
-  | 'bootFailed'
-  | 'noPreviousImage'
-  | 'writeFailed'
-  | 'busy'
-  | 'powerLoss'
-  | 'aborted';
-export type Bank = 'bankA' | 'bankB';
-export type BankState = 'empty' | 'valid' | 'invalid';
-export type BootCause = 'powerOn' | 'commanded' | 'fallback' | 'revert';
-
-/** A UDP or TCP peer: an IPv4 address and a port. */
-export interface Endpoint {
-  address: string;
-  port: number;
-}
+// Its words are SAFEFLASH-MIB's (src/protocol/vocabulary.ts); the SNMP layer maps them to the MIB's numbers.
+import type { Endpoint } from '../protocol/endpoint.ts';
+import type { TransferProtocol } from '../protocol/transfer-contract.ts';
+import type { Bank, BankState, BootCause, FailCause, OperationState, OperationType } from '../protocol/vocabulary.ts';
 
 /** What a manager asks for when it creates an operation row. */
 export interface OperationRequest {

@@ -2,7 +2,7 @@
 import { enumeration, oid } from '../protocol/mib.ts';
 import type { ReceivedNotification } from '../protocol/snmp/receiver.ts';
 import { bufferValue, instanceOf, numberValue, type Varbind } from '../protocol/snmp/varbind.ts';
-import type { Bank, BootCause, FailCause, OperationState, OperationType } from '../agent/types.ts';
+import type { Bank, BootCause, FailCause, OperationState, OperationType } from '../protocol/vocabulary.ts';
 
 export type DeviceNotification =
   | { kind: 'operationProgress'; device: string; index: number; type: OperationType; state: OperationState; progress: number }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
 import { Fleet, type FleetMember } from '../../src/agent/fleet.ts';
-import type { OperationType } from '../../src/agent/types.ts';
+import type { OperationType } from '../../src/protocol/vocabulary.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
 import { createRun } from '../../src/manager/procedure/start-run.ts';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Fleet, type FleetMember } from '../../src/agent/fleet.ts';
-import type { OperationType } from '../../src/agent/types.ts';
+import type { OperationType } from '../../src/protocol/vocabulary.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import type { DeviceRecord, ImageRecord, RunRecord } from '../../src/manager/store/records.ts';
 import { packImage } from '../../src/protocol/image.ts';

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FleetMember } from '../../src/agent/fleet.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
-import type { OperationType } from '../../src/agent/types.ts';
+import type { OperationType } from '../../src/protocol/vocabulary.ts';
 import { CancelError, NotWaitingError } from '../../src/manager/procedure/procedure.ts';
 import type { RunEvent } from '../../src/manager/store/records.ts';
 import { finalStates, startHarness, type Harness } from '../helpers/procedure-harness.ts';

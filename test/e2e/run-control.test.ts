@@ -7,7 +7,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Fleet, FleetMember } from '../../src/agent/fleet.ts';
-import type { OperationType } from '../../src/agent/types.ts';
+import type { OperationType } from '../../src/protocol/vocabulary.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
 import type { RunEvent, RunRecord } from '../../src/manager/store/records.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FtpFileServer, type CompletedTransfer, type FtpFileServerOptions, type IssuedCredentials } from '../../src/protocol/ftp/server.ts';
-import type { TransferTarget } from '../../src/protocol/transfer.ts';
+import type { TransferTarget } from '../../src/protocol/transfer-contract.ts';
 
 export { entriesOf, putFile, sha256 } from './files.ts';
 export const tempDir = (prefix = 'safeflash-ftp-') => makeTempDir(prefix);

@@ -8,7 +8,7 @@ import type { FaultPlan } from '../../src/agent/faults.ts';
 import { serialFor } from '../../src/agent/fleet.ts';
 import { DeviceAgent } from '../../src/agent/snmp/device-agent.ts';
 import type { NotificationOutcome } from '../../src/agent/snmp/notifier.ts';
-import type { Endpoint } from '../../src/agent/types.ts';
+import type { Endpoint } from '../../src/protocol/endpoint.ts';
 import { ensureVendorSoftware } from '../../src/agent/vendor-key.ts';
 import type { SnmpSecurity, UsmUser } from '../../src/protocol/snmp/security.ts';
 

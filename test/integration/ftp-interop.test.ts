@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ftpGet, ftpPut } from '../../src/protocol/ftp/client.ts';
-import { TransferError } from '../../src/protocol/transfer.ts';
+import { TransferError } from '../../src/protocol/transfer-contract.ts';
 import { findProgram, missing } from '../helpers/tools.ts';
 import { entriesOf, putFile, sha256, startFileServer, startVsftpd, tempDir } from '../helpers/ftp-helpers.ts';
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ftpGet, ftpPut } from '../../src/protocol/ftp/client.ts';
-import { TransferError } from '../../src/protocol/transfer.ts';
+import { TransferError } from '../../src/protocol/transfer-contract.ts';
 import { putFile, sha256, startFileServer, targetFor } from '../helpers/ftp-helpers.ts';
 
 test('download and upload over ::1, from the device address on both connections', async () => {

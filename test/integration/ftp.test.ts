@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ftpGet, ftpPut } from '../../src/protocol/ftp/client.ts';
-import { TransferError, type TransferFailure } from '../../src/protocol/transfer.ts';
+import { TransferError, type TransferFailure } from '../../src/protocol/transfer-contract.ts';
 import { entriesOf, freePort, putFile, sha256, startFileServer, targetFor } from '../helpers/ftp-helpers.ts';
 
 const deviceAddress = '127.0.0.7';

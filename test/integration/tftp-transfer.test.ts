@@ -7,7 +7,7 @@ import dgram from 'node:dgram';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TransferError } from '../../src/protocol/transfer.ts';
+import { TransferError } from '../../src/protocol/transfer-contract.ts';
 import { MemorySink } from '../../src/protocol/tftp/block-sink.ts';
 import { BufferBlockSource } from '../../src/protocol/tftp/block-source.ts';
 import { tftpGet, tftpPut, tftpReceive, tftpSend, type TftpClientOptions } from '../../src/protocol/tftp/client.ts';

@@ -8,7 +8,8 @@ import type { BootResult } from '../boot.ts';
 import type { RunningConfig } from '../config-store.ts';
 import type { DeviceState } from '../device-state.ts';
 import type { FaultInjector } from '../fault-injector.ts';
-import type { Bank, BankStatus, BootCause, FailCause, OperationRequest } from '../types.ts';
+import type { Bank, BootCause, FailCause } from '../../protocol/vocabulary.ts';
+import type { BankStatus, OperationRequest } from '../types.ts';
 
 export interface DeviceTransfer {
   download: typeof download;

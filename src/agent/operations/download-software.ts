@@ -4,7 +4,7 @@
 // rather than half-trusted.
 import { ImageError, type ImageFailure, type ImageHeader } from '../../protocol/image.ts';
 import { otherBank } from '../device-state.ts';
-import type { FailCause } from '../types.ts';
+import type { FailCause } from '../../protocol/vocabulary.ts';
 import { OperationFailure, type OperationContext } from './context.ts';
 import { downloadFile } from './file-transfer.ts';
 

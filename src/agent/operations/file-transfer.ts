@@ -1,7 +1,7 @@
 // Moving an operation's file: builds the transfer target from the request, turns byte counts into
 // row progress (one step per tenth of the file), applies the transfer faults, and turns transfer
 // errors into the row's fail cause.
-import { TransferError, type TransferTarget } from '../../protocol/transfer.ts';
+import { TransferError, type TransferTarget } from '../../protocol/transfer-contract.ts';
 import { OperationFailure, type OperationContext } from './context.ts';
 
 /** The share of an operation's progress its transfer covers. */

@@ -3,7 +3,7 @@
 import { SnmpAgent } from '../../protocol/snmp/agent.ts';
 import { engineIdForAddress } from '../../protocol/snmp/engine-id.ts';
 import type { SnmpSecurity, UsmUser } from '../../protocol/snmp/security.ts';
-import type { Endpoint } from '../types.ts';
+import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { ManagedDevice } from './managed-device.ts';
 import { Notifier, type NotificationOutcome } from './notifier.ts';
 import { sfProviders } from './providers.ts';

@@ -2,7 +2,7 @@
 // ipv6 (16 octets). Zoned addresses (ipv4z, ipv6z) and dns names are not supported.
 import { addressOctets, octetsAddress } from '../../protocol/ip-address.ts';
 import { enumeration } from '../../protocol/mib.ts';
-import type { Endpoint } from '../types.ts';
+import type { Endpoint } from '../../protocol/endpoint.ts';
 
 const addressType = enumeration('sfNotifyAddressType');
 export const inetUnknown = addressType.number('unknown');

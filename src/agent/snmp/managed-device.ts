@@ -1,5 +1,6 @@
 // The part of a VirtualDevice the SNMP layer uses: what it reports, what it can be asked, what it announces.
-import type { DeviceEvents, DeviceStatus, Endpoint, Operation, OperationRequest } from '../types.ts';
+import type { DeviceEvents, DeviceStatus, Operation, OperationRequest } from '../types.ts';
+import type { Endpoint } from '../../protocol/endpoint.ts';
 
 export interface ManagedDevice {
   /** false while rebooting or powered off: the agent then answers nothing at all. */

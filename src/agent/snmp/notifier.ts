@@ -5,7 +5,8 @@
 import { EventEmitter } from 'node:events';
 import { SnmpSession } from '../../protocol/snmp/session.ts';
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
-import type { DeviceStatus, Endpoint, Operation } from '../types.ts';
+import type { DeviceStatus, Operation } from '../types.ts';
+import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { ManagedDevice } from './managed-device.ts';
 import { bootCompletedNotification, operationNotification, type SfNotification } from './notifications.ts';
 

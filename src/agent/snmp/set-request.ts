@@ -6,14 +6,17 @@ import { enumeration } from '../../protocol/mib.ts';
 import type { SetResult } from '../../protocol/snmp/agent.ts';
 import { isUnder, ObjectType, type Varbind } from '../../protocol/snmp/varbind.ts';
 import { endpointProblems, maxOperationIndex } from '../operation-request.ts';
-import { OperationRejected, type Endpoint, type OperationRequest, type OperationType } from '../types.ts';
+import { OperationRejected, type OperationRequest } from '../types.ts';
+import type { Endpoint } from '../../protocol/endpoint.ts';
+import type { OperationType } from '../../protocol/vocabulary.ts';
+import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { cellsEndpoint, endpointCells, inetIpv4, type InetEndpointCells } from './inet-address.ts';
 import type { ManagedDevice } from './managed-device.ts';
 import { sfProviders, tableOfColumn } from './providers.ts';
 
 const rowStatus = enumeration('sfOpRowStatus');
 const opType = enumeration<OperationType>('sfOpType');
-const protocol = enumeration<'tftp' | 'ftp'>('sfOpProtocol');
+const protocol = enumeration<TransferProtocol>('sfOpProtocol');
 const opTable = tableOfColumn('sfOpRowStatus');
 const trapPort = 162;
 /** Columns holding text that must be printable ASCII (DisplayString). */

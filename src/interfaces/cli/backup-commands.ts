@@ -1,7 +1,7 @@
 // `safeflash backup DEVICE` takes a configuration backup now; `safeflash backups list DEVICE` lists the
 // configurations the manager holds for a device, with their digests.
 import type { TimeLimits } from '../../manager/store/records.ts';
-import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { timeLimitsOption, transportOption } from './run-options-option.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';

@@ -14,7 +14,7 @@ import { operatorName, operatorOption } from './operator-name.ts';
 import { parsePolicy, policySyntax } from './policy-option.ts';
 import { reinstallOption, timeLimitsOption, transportOption } from './run-options-option.ts';
 import type { TimeLimits } from '../../manager/store/records.ts';
-import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { integerOption, UsageFailure } from './program.ts';
 import { formatTable, printJson, shortSha, when } from './table.ts';
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { importFormatOf } from '../../manager/inventory/import-file.ts';
-import { transferProtocols } from '../../protocol/transfer.ts';
+import { transferProtocols } from '../../protocol/transfer-contract.ts';
 import type { DeviceJson } from './api-types.ts';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
 import { CommandFailure, UsageFailure, integerOption } from './program.ts';

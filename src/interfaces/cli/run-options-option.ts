@@ -3,7 +3,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { parseTimeLimits, RunOptionsError, timeLimitsSyntax } from '../../manager/procedure/run-options.ts';
 import type { TimeLimits } from '../../manager/store/records.ts';
-import { transferProtocols } from '../../protocol/transfer.ts';
+import { transferProtocols } from '../../protocol/transfer-contract.ts';
 
 export function transportOption(what: string): Option {
   return new Option('--transport <transport>', what).choices([...transferProtocols]);

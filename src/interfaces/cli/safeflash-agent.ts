@@ -7,7 +7,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { Fleet, type FleetMember } from '../../agent/fleet.ts';
 import { faultPlanFor, FaultPlanError, loadScenario, mergeFaultPlans, parseFaultFlags, type FaultPlan } from '../../agent/faults.ts';
 import { isLoopback } from '../../agent/loopback-addresses.ts';
-import type { Endpoint } from '../../agent/types.ts';
+import type { Endpoint } from '../../protocol/endpoint.ts';
 import { ensureVendorSoftware, readFactorySoftware, type FactorySoftware } from '../../agent/vendor-key.ts';
 import { moduleName, toolMibDirectories } from '../../protocol/mib.ts';
 import { minimumKeyLength, netSnmpToolArguments, type SnmpSecurity, type UsmUser } from '../../protocol/snmp/security.ts';

@@ -9,7 +9,7 @@ import { AllowedNetworks, allowNetworksOption, loopbackNetworks } from '../../ma
 import type { ManagerOptions } from '../../manager/manager.ts';
 import { timeoutsOf } from '../../manager/procedure/timeouts.ts';
 import type { TimeLimits } from '../../manager/store/records.ts';
-import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { CommandFailure, integerOption } from './program.ts';
 import { passivePorts, timeLimitsOption, transportOption } from './run-options-option.ts';
 

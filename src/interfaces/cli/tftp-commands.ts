@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isIPv4 } from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
-import { TransferError } from '../../protocol/transfer.ts';
+import { TransferError } from '../../protocol/transfer-contract.ts';
 import { FileSink } from '../../protocol/tftp/block-sink.ts';
 import { BufferBlockSource } from '../../protocol/tftp/block-source.ts';
 import { tftpReceive, tftpSend, type TftpClientOptions, type TftpClientResult } from '../../protocol/tftp/client.ts';

@@ -11,7 +11,7 @@ import { operatorName, operatorOption } from './operator-name.ts';
 import { parsePolicy, policySyntax } from './policy-option.ts';
 import { reinstallOption, timeLimitsOption, transportOption } from './run-options-option.ts';
 import type { TimeLimits } from '../../manager/store/records.ts';
-import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { CommandFailure, integerOption } from './program.ts';
 import { followRuns, newFollowedRun, type FollowedRun } from './run-follow.ts';
 

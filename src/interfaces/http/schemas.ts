@@ -3,7 +3,7 @@
 // generated from these.
 import { runStates, timeLimitNames } from '../../manager/store/records.ts';
 import { maxTimeLimitSeconds } from '../../manager/procedure/run-options.ts';
-import { transferProtocols } from '../../protocol/transfer.ts';
+import { transferProtocols } from '../../protocol/transfer-contract.ts';
 
 const timestamp = { type: 'string', format: 'date-time' } as const;
 const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] }) as const;

@@ -3,7 +3,7 @@
 import { PolicyError, resolvePolicy, type PolicyRequest } from '../procedure/policy.ts';
 import { checkRunOptions, RunOptionsError, type RunOptionsRequest } from '../procedure/run-options.ts';
 import type { RunPolicy, TimeLimits } from '../store/records.ts';
-import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { parseVersionRange, VersionRangeError } from './version-range.ts';
 import { parseThreshold, parseWaves, WaveError, type Threshold, type WaveStep } from './waves.ts';
 import { parseWindow, WindowError, type MaintenanceWindow } from './window.ts';

@@ -1,7 +1,7 @@
 // What the manager hands a device so it can move one file: the server, the name, and for FTP the
 // credentials. It is a durable step's output, so it stays plain JSON.
-import type { Endpoint } from '../../agent/types.ts';
-import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { Endpoint } from '../../protocol/endpoint.ts';
+import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 
 export interface FileOffer {
   protocol: TransferProtocol;

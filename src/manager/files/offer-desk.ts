@@ -2,11 +2,11 @@
 // and honouring them again after a restart. The database is the record of every offer; a server's
 // served directory and its in-memory names and credentials follow it.
 import type { EventEmitter } from 'node:events';
-import type { Endpoint } from '../../agent/types.ts';
+import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { FtpFileServer } from '../../protocol/ftp/server.ts';
 import { isPlainFileName } from '../../protocol/ftp/file-names.ts';
 import type { TftpServer } from '../../protocol/tftp/server.ts';
-import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { BackupRecord } from '../store/records.ts';
 import type { Queryable } from '../store/backups.ts';
 import type { BackupFailure } from './backup-error.ts';

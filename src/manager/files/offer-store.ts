@@ -2,8 +2,8 @@
 // of it. Kept so that a manager restarted mid-run honours the offers its runs already recorded.
 import { inTransaction } from '../store/transaction.ts';
 import type pg from 'pg';
-import type { Endpoint } from '../../agent/types.ts';
-import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { Endpoint } from '../../protocol/endpoint.ts';
+import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { Queryable } from '../store/backups.ts';
 import type { FileOffer, OfferDirection, OfferedContent, OfferState } from './file-offer.ts';
 import { isBackupFailure, type BackupFailure } from './backup-error.ts';

@@ -2,7 +2,7 @@
 // turned into what the inventory stores. Every problem is reported at once, in the operator's terms.
 import { agentDefaults } from '../../agent/defaults.ts';
 import { minimumKeyLength, type SnmpSecurity } from '../../protocol/snmp/security.ts';
-import { transferProtocols, type TransferProtocol } from '../../protocol/transfer.ts';
+import { transferProtocols, type TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { isTransport } from '../procedure/run-options.ts';
 import type { NewDevice } from '../store/devices.ts';
 import { AllowedNetworks } from './allowed-networks.ts';

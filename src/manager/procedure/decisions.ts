@@ -1,7 +1,7 @@
 // The procedure's decisions, as pure functions of what the run knows: what to do after a failure, what a
 // failed upgrade leaves to undo, whether a configuration needs migrating, what a rollback does next,
 // and what the final report says. The workflow calls these; their tests need no device and no database.
-import type { Bank } from '../../agent/types.ts';
+import type { Bank } from '../../protocol/vocabulary.ts';
 import type { Actor, DecisionAnswer, PhasePolicy, Phase, RunOutcome } from '../store/records.ts';
 import { maxBackoffSeconds } from './policy.ts';
 

@@ -1,7 +1,7 @@
 // Durable steps around the file service: offers the device will use, the backup it uploaded, and the
 // migration of a configuration (stored as a new file; the one it came from is only read).
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { migrateConfigFile } from '../migrations/registry.ts';
 import type { FileOffer, ProcedureFiles } from './procedure-deps.ts';
 import { configFile } from './run-steps.ts';

@@ -1,6 +1,6 @@
 // The durable messages a waiting run receives: an operation's end or a boot (from the notification
 // receiver of whichever manager heard it), and an operator's word (a decision, a cancel request).
-import type { Bank, FailCause, OperationState } from '../../agent/types.ts';
+import type { Bank, FailCause, OperationState } from '../../protocol/vocabulary.ts';
 
 export type OperationMessage =
   | { kind: 'completed'; state: OperationState; failCause: FailCause; failMessage: string }

@@ -1,7 +1,7 @@
 // Which run ordered which operation on which device: written before the order goes out, so that the
 // operation's notifications, which name only the device's address and the row index, find their run.
 import type pg from 'pg';
-import type { OperationType } from '../../agent/types.ts';
+import type { OperationType } from '../../protocol/vocabulary.ts';
 import type { Phase } from '../store/records.ts';
 
 export interface Route {

@@ -1,8 +1,8 @@
 // What the procedure needs from the rest of the manager: the database, the file service, a way to
 // command a device, and where devices send their notifications.
 import type pg from 'pg';
-import type { Endpoint } from '../../agent/types.ts';
-import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { Endpoint } from '../../protocol/endpoint.ts';
+import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { DeviceDriver } from '../device-driver.ts';
 import type { LiveEvents } from '../live-events.ts';
 import type { FileOffer } from '../files/file-offer.ts';

@@ -1,5 +1,5 @@
 // What every part of a running workflow shares: the run's facts, the durable steps, the timeouts.
-import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { RunOptions } from '../store/records.ts';
 import type { DeviceSteps } from './device-steps.ts';
 import type { FileSteps } from './file-steps.ts';

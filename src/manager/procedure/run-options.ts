@@ -1,7 +1,7 @@
 // A run's options as an operator, a campaign or a device's inventory entry asks for them, checked and
 // resolved once, when the run starts: the run's own choice, then its campaign's, then the device's
 // default, then the manager's. The result is stored with the run, so a resumed run works the same way.
-import { transferProtocols, type TransferProtocol } from '../../protocol/transfer.ts';
+import { transferProtocols, type TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { timeLimitNames, type RunOptions, type TimeLimitName, type TimeLimits } from '../store/records.ts';
 
 /** The longest time limit: a week. A limit is a bound on silence, not a schedule. */

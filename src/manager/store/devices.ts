@@ -5,8 +5,8 @@ import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
 import type { DeviceReading } from '../device-driver.ts';
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
-import type { Bank } from '../../agent/types.ts';
-import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { Bank } from '../../protocol/vocabulary.ts';
+import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { DeviceBank, DeviceRecord } from './records.ts';
 
 /** A device as an operator describes it; the manager fills in the rest when it reads the device. */

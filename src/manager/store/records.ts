@@ -1,8 +1,8 @@
 // What the manager keeps in PostgreSQL, as TypeScript sees it. One record type per table; the SQL is
 // in schema.ts. Credentials live in device rows and never leave the manager (see publicDevice).
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
-import type { Bank, BankState, FailCause, OperationType } from '../../agent/types.ts';
-import type { TransferProtocol } from '../../protocol/transfer.ts';
+import type { Bank, BankState, FailCause, OperationType } from '../../protocol/vocabulary.ts';
+import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 
 export interface DeviceRecord {
   id: number;

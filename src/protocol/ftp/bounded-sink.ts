@@ -1,7 +1,7 @@
 // Collects a download in memory and refuses to hold more than the caller allowed, so a server
 // that lies about (or never announces) the size cannot make a device buffer without end.
 import { Writable } from 'node:stream';
-import { TransferError } from '../transfer.ts';
+import { TransferError } from '../transfer-contract.ts';
 
 export class BoundedSink extends Writable {
   private readonly chunks: Buffer[] = [];

@@ -3,7 +3,7 @@
 import { isIP, isIPv6 } from 'node:net';
 import { Readable } from 'node:stream';
 import { Client, FTPError } from 'basic-ftp';
-import { TransferError, type TransferTarget } from '../transfer.ts';
+import { TransferError, type TransferTarget } from '../transfer-contract.ts';
 import { bindClientSocketsTo } from './local-address.ts';
 import { BoundedSink } from './bounded-sink.ts';
 import { toTransferError, type FtpDirection } from './errors.ts';

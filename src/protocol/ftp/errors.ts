@@ -1,6 +1,6 @@
 // How whatever basic-ftp or the network throws becomes a TransferError a device can report.
 import { FTPError } from 'basic-ftp';
-import { TransferError, type TransferFailure } from '../transfer.ts';
+import { TransferError, type TransferFailure } from '../transfer-contract.ts';
 
 export type FtpDirection = 'download' | 'upload';
 

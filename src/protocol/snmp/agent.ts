@@ -7,7 +7,7 @@
 import snmp from 'net-snmp';
 import type { Agent, IncomingMessage, Mib, Provider } from 'net-snmp';
 import type { Socket, RemoteInfo } from 'node:dgram';
-import type { Endpoint } from '../../agent/types.ts';
+import type { Endpoint } from '../endpoint.ts';
 import { checkUsmUser, netSnmpUser, type UsmUser } from './security.ts';
 import { ListeningSocket, closeQuietly } from './listening-socket.ts';
 import { udpTransport } from './transport.ts';

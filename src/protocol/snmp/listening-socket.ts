@@ -2,7 +2,7 @@
 // worked, and turns port 0 into 161/162. Handing it this stand-in for node:dgram gives us the socket:
 // we bind the port we mean (0 included) and wait for 'listening' or the bind error.
 import dgram, { type Socket } from 'node:dgram';
-import type { Endpoint } from '../../agent/types.ts';
+import type { Endpoint } from '../endpoint.ts';
 
 export class ListeningSocket {
   #socket: Socket | undefined;

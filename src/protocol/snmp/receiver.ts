@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import snmp from 'net-snmp';
 import type { Notification, Receiver } from 'net-snmp';
-import type { Endpoint } from '../../agent/types.ts';
+import type { Endpoint } from '../endpoint.ts';
 import { checkUsmUser, netSnmpUser, type UsmUser } from './security.ts';
 import { ListeningSocket, closeQuietly } from './listening-socket.ts';
 import { udpTransport } from './transport.ts';

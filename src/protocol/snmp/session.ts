@@ -3,7 +3,7 @@
 // from the device's own address.
 import snmp from 'net-snmp';
 import type { Session, SessionOptions as NetSnmpSessionOptions } from 'net-snmp';
-import type { Endpoint } from '../../agent/types.ts';
+import type { Endpoint } from '../endpoint.ts';
 import { netSnmpUser, type SnmpSecurity } from './security.ts';
 import { SnmpError, toSnmpError } from './errors.ts';
 import { isUnder, type Varbind } from './varbind.ts';

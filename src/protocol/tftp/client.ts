@@ -1,7 +1,7 @@
 // TFTP client: read (RRQ) and write (WRQ) with options, falling back to plain RFC 1350 when the
 // server ignores options or refuses them with error 8. Every packet leaves from `localAddress`.
 import type dgram from 'node:dgram';
-import { TransferError, type TransferTarget } from '../transfer.ts';
+import { TransferError, type TransferTarget } from '../transfer-contract.ts';
 import { BlockReceiver } from './block-receiver.ts';
 import { BlockSender } from './block-sender.ts';
 import { MemorySink, type BlockSink } from './block-sink.ts';

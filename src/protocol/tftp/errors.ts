@@ -1,5 +1,5 @@
 // How a TFTP ERROR packet from the peer becomes a TransferError a device or operator can act on.
-import { TransferError, type TransferFailure } from '../transfer.ts';
+import { TransferError, type TransferFailure } from '../transfer-contract.ts';
 import { TftpErrorCode } from './packet.ts';
 
 const meaningOfCode: Record<number, { failure: TransferFailure; meaning: string }> = {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type dgram from 'node:dgram';
 import { link, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { TransferError } from '../transfer.ts';
+import { TransferError } from '../transfer-contract.ts';
 import { BlockReceiver } from './block-receiver.ts';
 import { BlockSender } from './block-sender.ts';
 import { FileSink } from './block-sink.ts';

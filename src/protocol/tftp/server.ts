@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type dgram from 'node:dgram';
 import { realpath } from 'node:fs/promises';
-import { TransferError } from '../transfer.ts';
+import { TransferError } from '../transfer-contract.ts';
 import { TftpErrorCode, TftpParseError, encodeError, parsePacket, Opcode, type TftpRequest } from './packet.ts';
 import { MAX_BLKSIZE } from './options.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retransmit-timer.ts';

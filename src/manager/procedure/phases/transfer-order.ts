@@ -1,5 +1,5 @@
 // The operation order that has a device move the file of an offer.
-import type { OperationType } from '../../../agent/types.ts';
+import type { OperationType } from '../../../protocol/vocabulary.ts';
 import type { OperationOrder } from '../../device-driver.ts';
 import type { FileOffer } from '../procedure-deps.ts';
 
