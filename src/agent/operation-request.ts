@@ -4,6 +4,7 @@ import { isLoopbackAddress } from './loopback-addresses.ts';
 import type { Endpoint } from '../protocol/endpoint.ts';
 import type { OperationRequest } from './types.ts';
 import type { OperationType } from '../protocol/vocabulary.ts';
+import { hasControlCharacter } from '../common/text.ts';
 
 export const maxOperationIndex = 2_147_483_647;
 const transferTypes: ReadonlySet<OperationType> = new Set(['backupConfig', 'downloadSoftware', 'restoreConfig']);
@@ -44,7 +45,7 @@ export function endpointProblems(what: string, endpoint: Endpoint): string[] {
 function fileNameProblems(name: string): string[] {
   if (name.length === 0) return ['file name is empty'];
   if (name.length > 255) return ['file name is longer than 255 characters'];
-  if (/[\u0000-\u001f\u007f-\u009f\\]/.test(name)) return ['file name holds control characters or backslashes'];
+  if (hasControlCharacter(name, { c1: true }) || name.includes('\\')) return ['file name holds control characters or backslashes'];
   if (name.startsWith('/')) return ['file name must be relative to the server root'];
   if (name.split('/').some((part) => part === '..' || part === '.' || part === '')) return ['file name has empty, "." or ".." path steps'];
   if (name !== name.trim()) return ['file name has leading or trailing spaces'];

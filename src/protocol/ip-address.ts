@@ -20,7 +20,7 @@ export function addressOctets(text: string): Buffer | undefined {
   const right = rest === undefined ? [] : groups(rest);
   const all = rest === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
   const octets = Buffer.alloc(16);
-  all.forEach((group, i) => octets.writeUInt16BE(parseInt(group, 16), 2 * i));
+  for (const [i, group] of all.entries()) octets.writeUInt16BE(parseInt(group, 16), 2 * i);
   return octets;
 }
 

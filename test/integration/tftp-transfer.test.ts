@@ -203,7 +203,7 @@ describe('our client against our server', () => {
   test('many transfers at once, each on its own server port', async () => {
     const before = running.transfers.length;
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => tftpGet(target(i % 2 === 0 ? 'medium.bin' : 'exact-1468.bin'))));
-    results.forEach((got, i) => assert.equal(sha256(got), sha256(files.get(i % 2 === 0 ? 'medium.bin' : 'exact-1468.bin') as Buffer)));
+    for (const [i, got] of results.entries()) assert.equal(sha256(got), sha256(files.get(i % 2 === 0 ? 'medium.bin' : 'exact-1468.bin') as Buffer));
     await eventually(() => running.transfers.length >= before + 12, 'twelve records');
     const ports = new Set(running.transfers.slice(before).map((t) => t.peer.port));
     assert.equal(ports.size, 12);

@@ -22,21 +22,42 @@ const unit: fc.Arbitrary<Unit> = fc.record({
 /** Edits of the sections both formats share, typed for either format. */
 function sharedEdits<C extends DeviceConfig>(): fc.Arbitrary<Edit<C>>[] {
   return [
-    fc.integer({ min: 0, max: 63 }).map((dscp) => (c: C) => ((c.qos.voice_dscp = dscp), ['qos.voice_dscp'])),
-    fc.boolean().map((on) => (c: C) => ((c.qos.enabled = on), ['qos.enabled'])),
-    fc.integer({ min: 576, max: 1500 }).map((mtu) => (c: C) => ((c.wan.mtu = mtu), ['wan.mtu'])),
-    fc.subarray(['ntp.example.net', '192.0.2.123', 'time.example.org'], { minLength: 1 }).map((servers) => (c: C) => ((c.ntp.servers = servers), ['ntp.servers'])),
-    fc.boolean().map((on) => (c: C) => ((c.management.ssh = on), ['management.ssh'])),
-    fc.constantFrom('UTC', 'Europe/Paris', 'America/New_York').map((zone) => (c: C) => ((c.system.timezone = zone), ['system.timezone'])),
+    fc.integer({ min: 0, max: 63 }).map((dscp) => (c: C) => {
+      c.qos.voice_dscp = dscp;
+      return ['qos.voice_dscp'];
+    }),
+    fc.boolean().map((on) => (c: C) => {
+      c.qos.enabled = on;
+      return ['qos.enabled'];
+    }),
+    fc.integer({ min: 576, max: 1500 }).map((mtu) => (c: C) => {
+      c.wan.mtu = mtu;
+      return ['wan.mtu'];
+    }),
+    fc.subarray(['ntp.example.net', '192.0.2.123', 'time.example.org'], { minLength: 1 }).map((servers) => (c: C) => {
+      c.ntp.servers = servers;
+      return ['ntp.servers'];
+    }),
+    fc.boolean().map((on) => (c: C) => {
+      c.management.ssh = on;
+      return ['management.ssh'];
+    }),
+    fc.constantFrom('UTC', 'Europe/Paris', 'America/New_York').map((zone) => (c: C) => {
+      c.system.timezone = zone;
+      return ['system.timezone'];
+    }),
     fc.option(fc.constantFrom('Rack 4', 'Keller'), { nil: undefined }).map((location) => (c: C) => {
       if (location === undefined) delete c.system.location;
       else c.system.location = location;
       return [];
     }),
-    fc.record({ n: fc.integer({ min: 1, max: 99 }), role: fc.constantFrom('admin', 'operator', 'viewer') as fc.Arbitrary<'admin' | 'operator' | 'viewer'> }).map(({ n, role }) => (c: C) => {
-      if (!c.users.some((user) => user.name === `u${n}`)) c.users = [...c.users, { name: `u${n}`, role, password_hash: hash(n) }].sort((a, b) => a.name.localeCompare(b.name, 'en'));
-      return [];
-    }),
+    fc
+      .record({ n: fc.integer({ min: 1, max: 99 }), role: fc.constantFrom('admin', 'operator', 'viewer') as fc.Arbitrary<'admin' | 'operator' | 'viewer'> })
+      .map(({ n, role }) => (c: C) => {
+        if (!c.users.some((user) => user.name === `u${n}`))
+          c.users = [...c.users, { name: `u${n}`, role, password_hash: hash(n) }].sort((a, b) => a.name.localeCompare(b.name, 'en'));
+        return [];
+      }),
     fc.constantFrom('pr1vate', 'c0mmunity').map((community) => (c: C) => {
       c.snmp.version = 'v2c';
       c.snmp.community = community;
@@ -47,25 +68,67 @@ function sharedEdits<C extends DeviceConfig>(): fc.Arbitrary<Edit<C>>[] {
 
 const v1Edits: fc.Arbitrary<Edit<DeviceConfigV1>>[] = [
   ...sharedEdits<DeviceConfigV1>(),
-  fc.constantFrom('udp', 'tcp', 'tls' as const).map((value) => (c: DeviceConfigV1) => ((c.sip.transport = value), ['sip.transport'])),
-  fc.integer({ min: 1, max: 65535 }).map((value) => (c: DeviceConfigV1) => ((c.sip.local_port = value), ['sip.local_port'])),
-  fc.integer({ min: 60, max: 86400 }).map((value) => (c: DeviceConfigV1) => ((c.sip.register_expires = value), ['sip.register_expires'])),
-  fc.integer({ min: 100, max: 5000 }).map((value) => (c: DeviceConfigV1) => ((c.sip.t1_ms = value), ['sip.t1_ms'])),
-  fc.integer({ min: 1000, max: 40000 }).map((value) => (c: DeviceConfigV1) => ((c.sip.t2_ms = value), ['sip.t2_ms'])),
-  fc.constantFrom('rfc2833', 'inband', 'info' as const).map((value) => (c: DeviceConfigV1) => ((c.sip.dtmf = value), ['sip.dtmf'])),
-  fc.integer({ min: 1024, max: 65535 }).map((value) => (c: DeviceConfigV1) => ((c.sip.rtp_port_min = value), ['sip.rtp_port_min'])),
-  fc.integer({ min: 1024, max: 65535 }).map((value) => (c: DeviceConfigV1) => ((c.sip.rtp_port_max = value), ['sip.rtp_port_max'])),
+  fc.constantFrom('udp', 'tcp', 'tls' as const).map((value) => (c: DeviceConfigV1) => {
+    c.sip.transport = value;
+    return ['sip.transport'];
+  }),
+  fc.integer({ min: 1, max: 65535 }).map((value) => (c: DeviceConfigV1) => {
+    c.sip.local_port = value;
+    return ['sip.local_port'];
+  }),
+  fc.integer({ min: 60, max: 86400 }).map((value) => (c: DeviceConfigV1) => {
+    c.sip.register_expires = value;
+    return ['sip.register_expires'];
+  }),
+  fc.integer({ min: 100, max: 5000 }).map((value) => (c: DeviceConfigV1) => {
+    c.sip.t1_ms = value;
+    return ['sip.t1_ms'];
+  }),
+  fc.integer({ min: 1000, max: 40000 }).map((value) => (c: DeviceConfigV1) => {
+    c.sip.t2_ms = value;
+    return ['sip.t2_ms'];
+  }),
+  fc.constantFrom('rfc2833', 'inband', 'info' as const).map((value) => (c: DeviceConfigV1) => {
+    c.sip.dtmf = value;
+    return ['sip.dtmf'];
+  }),
+  fc.integer({ min: 1024, max: 65535 }).map((value) => (c: DeviceConfigV1) => {
+    c.sip.rtp_port_min = value;
+    return ['sip.rtp_port_min'];
+  }),
+  fc.integer({ min: 1024, max: 65535 }).map((value) => (c: DeviceConfigV1) => {
+    c.sip.rtp_port_max = value;
+    return ['sip.rtp_port_max'];
+  }),
   fc.option(fc.constantFrom('proxy.example.net', '192.0.2.5:5080'), { nil: undefined }).map((proxy) => (c: DeviceConfigV1) => {
     if (proxy === undefined) delete c.sip.outbound_proxy;
     else c.sip.outbound_proxy = proxy;
     return [];
   }),
-  portEdit(fc.boolean(), (port, on) => ((port.enabled = on), 'enabled')),
-  portEdit(fc.shuffledSubarray([...codecsV1], { minLength: 1 }), (port, codecs) => ((port.codecs = codecs), 'codecs')),
-  portEdit(fc.boolean(), (port, on) => ((port.echo_cancel = on), 'echo_cancel')),
-  portEdit(fc.integer({ min: -12, max: 12 }), (port, db) => ((port.gain_tx = db), 'gain_tx')),
-  portEdit(fc.integer({ min: -12, max: 12 }), (port, db) => ((port.gain_rx = db), 'gain_rx')),
-  portEdit(fc.integer({ min: 100, max: 999_999_999 }), (port, n) => ((port.number = `+49${n}`), 'number')),
+  portEdit(fc.boolean(), (port, on) => {
+    port.enabled = on;
+    return 'enabled';
+  }),
+  portEdit(fc.shuffledSubarray([...codecsV1], { minLength: 1 }), (port, codecs) => {
+    port.codecs = codecs;
+    return 'codecs';
+  }),
+  portEdit(fc.boolean(), (port, on) => {
+    port.echo_cancel = on;
+    return 'echo_cancel';
+  }),
+  portEdit(fc.integer({ min: -12, max: 12 }), (port, db) => {
+    port.gain_tx = db;
+    return 'gain_tx';
+  }),
+  portEdit(fc.integer({ min: -12, max: 12 }), (port, db) => {
+    port.gain_rx = db;
+    return 'gain_rx';
+  }),
+  portEdit(fc.integer({ min: 100, max: 999_999_999 }), (port, n) => {
+    port.number = `+49${n}`;
+    return 'number';
+  }),
   portEdit(fc.integer({ min: 1, max: 9999 }), (port, n) => {
     port.sip_user = `line${n}`;
     port.sip_password = `pw #${n}`;
@@ -85,7 +148,10 @@ const v1Edits: fc.Arbitrary<Edit<DeviceConfigV1>>[] = [
 ];
 
 /** An edit of one port picked by index; `change` returns the key it set (undefined for keys without a default). */
-function portEdit<T>(value: fc.Arbitrary<T>, change: (port: DeviceConfigV1['ports'][number], value: T) => string | undefined): fc.Arbitrary<Edit<DeviceConfigV1>> {
+function portEdit<T>(
+  value: fc.Arbitrary<T>,
+  change: (port: DeviceConfigV1['ports'][number], value: T) => string | undefined,
+): fc.Arbitrary<Edit<DeviceConfigV1>> {
   return fc.tuple(fc.nat(), value).map(([index, v]) => (c: DeviceConfigV1) => {
     const port = c.ports[index % c.ports.length]!;
     const key = change(port, v);
@@ -124,7 +190,10 @@ test('property: a valid format 1 configuration converts to a valid format 2 one 
       assert.deepEqual(validateConfig(original), []);
       const input = deepFreeze(structuredClone(original));
       if (holdsPartialAccount(original)) {
-        assert.throws(() => migrateConfig(input, original.model, 2), (error: unknown) => error instanceof MigrationError && error.reason === 'unrepresentable' && error.problems.length > 0);
+        assert.throws(
+          () => migrateConfig(input, original.model, 2),
+          (error: unknown) => error instanceof MigrationError && error.reason === 'unrepresentable' && error.problems.length > 0,
+        );
         seen.refused++;
         return;
       }
@@ -140,7 +209,10 @@ test('property: a valid format 1 configuration converts to a valid format 2 one 
   assert.ok(seen.refused > 5 && seen.converted > runs / 2, JSON.stringify(seen));
 });
 
-function v2PortEdit<T>(value: fc.Arbitrary<T>, change: (port: DeviceConfigV2['fxs'][number], value: T) => string | undefined): fc.Arbitrary<Edit<DeviceConfigV2>> {
+function v2PortEdit<T>(
+  value: fc.Arbitrary<T>,
+  change: (port: DeviceConfigV2['fxs'][number], value: T) => string | undefined,
+): fc.Arbitrary<Edit<DeviceConfigV2>> {
   return fc.tuple(fc.nat(), value).map(([index, v]) => (c: DeviceConfigV2) => {
     const port = c.fxs[index % c.fxs.length]!;
     const key = change(port, v);
@@ -152,22 +224,40 @@ const codecV2 = fc.record({ name: fc.constantFrom(...codecNamesV2), ptime: fc.co
 
 const v2Edits: fc.Arbitrary<Edit<DeviceConfigV2>>[] = [
   ...sharedEdits<DeviceConfigV2>(),
-  fc.constantFrom('rfc4733', 'inband', 'sip-info' as const).map((value) => (c: DeviceConfigV2) => ((c.sip.dtmf_mode = value), ['sip.dtmf_mode'])),
-  fc.integer({ min: 100, max: 5000 }).map((value) => (c: DeviceConfigV2) => ((c.sip.timer_t1_ms = value), ['sip.timer_t1_ms'])),
-  fc.integer({ min: 90, max: 86400 }).map((value) => (c: DeviceConfigV2) => ((c.sip.session_expires_s = value), ['sip.session_expires_s'])),
+  fc.constantFrom('rfc4733', 'inband', 'sip-info' as const).map((value) => (c: DeviceConfigV2) => {
+    c.sip.dtmf_mode = value;
+    return ['sip.dtmf_mode'];
+  }),
+  fc.integer({ min: 100, max: 5000 }).map((value) => (c: DeviceConfigV2) => {
+    c.sip.timer_t1_ms = value;
+    return ['sip.timer_t1_ms'];
+  }),
+  fc.integer({ min: 90, max: 86400 }).map((value) => (c: DeviceConfigV2) => {
+    c.sip.session_expires_s = value;
+    return ['sip.session_expires_s'];
+  }),
   fc.tuple(fc.nat(), fc.integer({ min: 1, max: 999 })).map(([index, n]) => (c: DeviceConfigV2) => {
     const account = c.sip_accounts[index % Math.max(1, c.sip_accounts.length)];
     if (account) account.auth_user = `auth${n}`;
     return [];
   }),
-  v2PortEdit(fc.boolean(), (port, on) => ((port.enabled = on), 'enabled')),
-  v2PortEdit(fc.integer({ min: -12, max: 12 }), (port, db) => ((port.rx_gain_db = db), 'rx_gain_db')),
+  v2PortEdit(fc.boolean(), (port, on) => {
+    port.enabled = on;
+    return 'enabled';
+  }),
+  v2PortEdit(fc.integer({ min: -12, max: 12 }), (port, db) => {
+    port.rx_gain_db = db;
+    return 'rx_gain_db';
+  }),
   v2PortEdit(fc.uniqueArray(codecV2, { minLength: 1, maxLength: 5, selector: (entry) => entry.name }), (port, codecs) => {
     port.codecs = codecs.map(({ name, ptime }) => ({ codec: name, ptime_ms: ptime }));
     return 'codecs';
   }),
   // Leaves the port's account to no port: valid in format 2 when the port is disabled.
-  v2PortEdit(fc.constant(null), (port) => ((delete port.account), undefined)),
+  v2PortEdit(fc.constant(null), (port) => {
+    delete port.account;
+    return undefined;
+  }),
 ];
 
 /** What format 1 cannot hold, judged from the format 2 specification alone. */
@@ -187,7 +277,10 @@ test('property: a format 2 configuration goes back to format 1 and forward again
     fc.property(randomV2, (original) => {
       const input = deepFreeze(structuredClone(original));
       if (holdsFormat2Only(original)) {
-        assert.throws(() => migrateConfig(input, original.model, 1), (error: unknown) => error instanceof MigrationError && error.reason === 'unrepresentable' && error.problems.length > 0);
+        assert.throws(
+          () => migrateConfig(input, original.model, 1),
+          (error: unknown) => error instanceof MigrationError && error.reason === 'unrepresentable' && error.problems.length > 0,
+        );
         seen.refused++;
         return;
       }

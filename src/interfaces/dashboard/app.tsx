@@ -33,7 +33,7 @@ function Nav() {
         <i /> {status === 'live' ? 'live' : status === 'connecting' ? 'connecting…' : 'offline'}
       </span>
       {token() && (
-        <button class="btn link" onClick={() => setToken(null)}>
+        <button type="button" class="btn link" onClick={() => setToken(null)}>
           forget token
         </button>
       )}

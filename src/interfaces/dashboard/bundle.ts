@@ -1,7 +1,7 @@
 // The dashboard's browser bundle: Preact pages compiled and bundled by esbuild into dist/dashboard/.
 // Nothing generated is committed; `npm run build:dashboard` builds it (before the tests), and the
 // manager builds it on first request when it is missing or older than its sources.
-import { readdirSync, statSync } from 'node:fs';
+import { type Dirent, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,7 +12,7 @@ export const bundleFiles = { script: 'app.js', styles: 'app.css' } as const;
 /** Newest modification time under a directory (0 when it does not exist). */
 function newestMtime(dir: string): number {
   let newest = 0;
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {

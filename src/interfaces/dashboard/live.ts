@@ -50,7 +50,10 @@ onTokenNeeded((needed) => {
 
 export function onLive<K extends LiveName>(name: K, listener: (event: LiveMap[K]) => void): () => void {
   let set = listeners.get(name);
-  if (!set) listeners.set(name, (set = new Set()));
+  if (!set) {
+    set = new Set();
+    listeners.set(name, set);
+  }
   set.add(listener as (event: never) => void);
   return () => set.delete(listener as (event: never) => void);
 }

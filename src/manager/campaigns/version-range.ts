@@ -41,22 +41,15 @@ export function parseVersionRange(text: string): VersionRange {
   );
 }
 
+/** What each operator asks of a comparison's sign. */
+const holds: Record<Operator, (order: number) => boolean> = {
+  '<': (order) => order < 0,
+  '<=': (order) => order <= 0,
+  '>': (order) => order > 0,
+  '>=': (order) => order >= 0,
+  '=': (order) => order === 0,
+};
+
 export function inVersionRange(range: VersionRange, version: string): boolean {
-  return range.some((all) =>
-    all.every(({ operator, version: bound }) => {
-      const order = compareVersions(version, bound);
-      switch (operator) {
-        case '<':
-          return order < 0;
-        case '<=':
-          return order <= 0;
-        case '>':
-          return order > 0;
-        case '>=':
-          return order >= 0;
-        case '=':
-          return order === 0;
-      }
-    }),
-  );
+  return range.some((all) => all.every(({ operator, version: bound }) => holds[operator](compareVersions(version, bound))));
 }

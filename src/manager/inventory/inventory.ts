@@ -66,7 +66,7 @@ export class Inventory {
 
   async import(text: string, format: ImportFormat): Promise<DeviceRecord[]> {
     const added = await this.devices.addAll(parseImport(text, format, this.allowedNetworks));
-    added.forEach((device) => this.#changed(device));
+    for (const device of added) this.#changed(device);
     return added;
   }
 

@@ -1,6 +1,7 @@
 // The kinds of value a configuration key holds, each with its text form. The text form is the single
 // source of truth for validity: a value built in code is valid when it survives render-then-parse unchanged.
 import { isDeepStrictEqual } from 'node:util';
+import { hasControlCharacter } from '../../common/text.ts';
 
 export interface ValueType<T> {
   /** For messages: "an integer from 1 to 4094". */
@@ -27,7 +28,7 @@ export function text(options: { max: number; pattern?: RegExp; describe?: string
   return {
     describe: options.describe ?? `text of 1 to ${options.max} characters`,
     parse: (raw) => {
-      if (raw.length === 0 || raw.length > options.max || raw !== raw.trim() || /[\u0000-\u001f\u007f]/.test(raw)) return undefined;
+      if (raw.length === 0 || raw.length > options.max || raw !== raw.trim() || hasControlCharacter(raw)) return undefined;
       return options.pattern && !options.pattern.test(raw) ? undefined : raw;
     },
     render: (value) => String(value),

@@ -7,6 +7,7 @@ import { TransferError, type TransferTarget } from '../transfer-contract.ts';
 import { bindClientSocketsTo } from './local-address.ts';
 import { BoundedSink } from './bounded-sink.ts';
 import { toTransferError, type FtpDirection } from './errors.ts';
+import { hasControlCharacter } from '../../common/text.ts';
 
 export interface FtpClientOptions {
   /** Longest wait for the server on the control or data connection, in milliseconds. */
@@ -88,15 +89,13 @@ async function announcedSize(client: Client, file: string): Promise<number | und
 
 // Control characters in anything that goes into a command line would let a caller smuggle
 // extra FTP commands (CR LF) into the session.
-const controlCharacter = /[\u0000-\u001f\u007f]/;
-
 function checkTarget(target: TransferTarget): void {
   const problems: string[] = [];
   if (isIP(target.server) === 0) problems.push(`server ${JSON.stringify(target.server)} is not an IPv4 or IPv6 address`);
   if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) problems.push(`port ${target.port} is not 1-65535`);
-  if (target.file === '' || controlCharacter.test(target.file)) problems.push(`file name ${JSON.stringify(target.file)} is empty or has control characters`);
+  if (target.file === '' || hasControlCharacter(target.file)) problems.push(`file name ${JSON.stringify(target.file)} is empty or has control characters`);
   for (const [name, value] of [['username', target.username], ['password', target.password]] as const) {
-    if (value !== undefined && controlCharacter.test(value)) problems.push(`${name} has control characters`);
+    if (value !== undefined && hasControlCharacter(value)) problems.push(`${name} has control characters`);
   }
   if (target.localAddress !== undefined && (isIP(target.localAddress) === 0 || isIPv6(target.localAddress) !== isIPv6(target.server))) {
     problems.push(`local address ${JSON.stringify(target.localAddress)} is not an address of the server's family`);

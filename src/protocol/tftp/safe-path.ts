@@ -5,6 +5,7 @@ import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { TftpFailure } from './errors.ts';
 import { TftpErrorCode } from './packet.ts';
+import { hasControlCharacter } from '../../common/text.ts';
 
 const MAX_NAME_BYTES = 1024;
 
@@ -15,7 +16,7 @@ function denied(name: string, why: string): TftpFailure {
 /** Checks the shape of a requested name and returns its absolute path under `root` (a realpath). */
 export function pathInsideRoot(root: string, name: string): string {
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw denied(name.slice(0, 64), 'name too long');
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw denied(name, 'control character in name');
+  if (hasControlCharacter(name)) throw denied(name, 'control character in name');
   if (name.includes('\\')) throw denied(name, 'backslash in name');
   if (name.startsWith('/')) throw denied(name, 'absolute path');
   const segments = name.split('/');

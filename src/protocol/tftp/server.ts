@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type dgram from 'node:dgram';
 import { realpath } from 'node:fs/promises';
 import { TransferError } from '../transfer-contract.ts';
-import { TftpErrorCode, TftpParseError, encodeError, parsePacket, Opcode, type TftpRequest } from './packet.ts';
+import { TftpErrorCode, TftpParseError, encodeError, parsePacket, Opcode, type TftpPacket, type TftpRequest } from './packet.ts';
 import { MAX_BLKSIZE } from './options.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retransmit-timer.ts';
 import { ServerSession, type SessionSettings, type TftpTransferRecord, type TransferDirection } from './server-session.ts';
@@ -119,7 +119,7 @@ export class TftpServer extends EventEmitter<TftpServerEvents> {
 
   private onRequest(socket: dgram.Socket, message: Buffer, rinfo: dgram.RemoteInfo): void {
     const peer: Peer = { address: rinfo.address, port: rinfo.port };
-    let packet;
+    let packet: TftpPacket;
     try {
       packet = parsePacket(message);
     } catch (error) {

@@ -36,20 +36,25 @@ export function ActionButton({ label, question, path, body, kind = 'plain', disa
 
   return (
     <>
-      <button class={`btn ${kind}`} disabled={disabled} data-testid={testId} onClick={() => setOpen(true)}>
+      <button type="button" class={`btn ${kind}`} disabled={disabled} data-testid={testId} onClick={() => setOpen(true)}>
         {label}
       </button>
       {open && (
-        <div class="modal-backdrop" onClick={(event) => event.target === event.currentTarget && !busy && setOpen(false)}>
+        // biome-ignore lint/a11y/noStaticElementInteractions: a click outside the dialog closes it, as Escape does from the keyboard
+        <div
+          class="modal-backdrop"
+          onClick={(event) => event.target === event.currentTarget && !busy && setOpen(false)}
+          onKeyDown={(event) => event.key === 'Escape' && !busy && setOpen(false)}
+        >
           <div class="modal" role="dialog" aria-modal="true">
             <h3>{label}</h3>
             <p>{question}</p>
             {error && <div class="error-line">{error}</div>}
             <div class="modal-actions">
-              <button class="btn plain" disabled={busy} onClick={() => setOpen(false)}>
+              <button type="button" class="btn plain" disabled={busy} onClick={() => setOpen(false)}>
                 Cancel
               </button>
-              <button class={`btn ${kind === 'plain' ? 'primary' : kind}`} disabled={busy} data-testid="confirm" onClick={confirm}>
+              <button type="button" class={`btn ${kind === 'plain' ? 'primary' : kind}`} disabled={busy} data-testid="confirm" onClick={confirm}>
                 {busy ? 'Working…' : `Yes, ${label.toLowerCase()}`}
               </button>
             </div>
