@@ -13,7 +13,7 @@ import { codecNameFromV1, configSchema, dtmfModeFromV1 } from '../../protocol/co
 import type { CodecV2, DeviceConfigV1, DeviceConfigV2, FxsPortV1, FxsPortV2, SipAccountV2, SipV1, SipV2 } from '../../protocol/config.ts';
 import { MigrationError } from './migration-error.ts';
 import { DefaultedMarks, withoutUndefined } from './provenance.ts';
-import { sharedParts } from './shared-parts.ts';
+import { sameSipParts, sharedParts } from './shared-parts.ts';
 
 /** The one packetization time format 1 knows. */
 export const format1PtimeMs = 20;
@@ -34,20 +34,12 @@ export function format1To2(source: DeviceConfigV1): DeviceConfigV2 {
 }
 
 function sipV2(sip: SipV1, marks: DefaultedMarks): SipV2 {
-  const same = <K extends keyof SipV1 & keyof SipV2>(key: K): SipV1[K] => marks.carry(`sip.${key}`, `sip.${key}`, sip[key]);
   return withoutUndefined<SipV2>({
-    registrar: same('registrar'),
-    proxy: same('proxy'),
-    outbound_proxy: same('outbound_proxy'),
-    transport: same('transport'),
-    local_port: same('local_port'),
-    register_expires: same('register_expires'),
+    ...sameSipParts(sip, marks),
     timer_t1_ms: marks.carry('sip.t1_ms', 'sip.timer_t1_ms', sip.t1_ms),
     timer_t2_ms: marks.carry('sip.t2_ms', 'sip.timer_t2_ms', sip.t2_ms),
     dtmf_mode: marks.carry('sip.dtmf', 'sip.dtmf_mode', dtmfModeFromV1[sip.dtmf]),
     session_expires_s: marks.introduce<number>('sip.session_expires_s'),
-    rtp_port_min: same('rtp_port_min'),
-    rtp_port_max: same('rtp_port_max'),
   });
 }
 

@@ -12,7 +12,7 @@ import type { CodecV1, DeviceConfigV1, DeviceConfigV2, FxsPortV1, FxsPortV2, Sip
 import { format1PtimeMs } from './format1-to-2.ts';
 import { MigrationError } from './migration-error.ts';
 import { DefaultedMarks, withoutUndefined } from './provenance.ts';
-import { sharedParts } from './shared-parts.ts';
+import { sameSipParts, sharedParts } from './shared-parts.ts';
 
 const codecNameToV1 = inverse(codecNameFromV1);
 const dtmfToV1 = inverse(dtmfModeFromV1);
@@ -59,19 +59,11 @@ function unrepresentable(config: DeviceConfigV2, marks: DefaultedMarks): string[
 }
 
 function sipV1(sip: SipV2, marks: DefaultedMarks): SipV1 {
-  const same = <K extends keyof SipV1 & keyof SipV2>(key: K): SipV2[K] => marks.carry(`sip.${key}`, `sip.${key}`, sip[key]);
   return withoutUndefined<SipV1>({
-    registrar: same('registrar'),
-    proxy: same('proxy'),
-    outbound_proxy: same('outbound_proxy'),
-    transport: same('transport'),
-    local_port: same('local_port'),
-    register_expires: same('register_expires'),
+    ...sameSipParts(sip, marks),
     t1_ms: marks.carry('sip.timer_t1_ms', 'sip.t1_ms', sip.timer_t1_ms),
     t2_ms: marks.carry('sip.timer_t2_ms', 'sip.t2_ms', sip.timer_t2_ms),
     dtmf: marks.carry('sip.dtmf_mode', 'sip.dtmf', dtmfToV1[sip.dtmf_mode]),
-    rtp_port_min: same('rtp_port_min'),
-    rtp_port_max: same('rtp_port_max'),
   });
 }
 

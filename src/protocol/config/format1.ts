@@ -3,7 +3,7 @@
 // upper-case names with the packetization time fixed at 20 ms.
 import { optional, repeated, required, single, type ConfigProvenance, type FormatSchema, type Problem } from './schema.ts';
 import {
-  customerSpec, duplicateNumbers, gain, maxFxsPorts, rtpPort, sipTimingProblems, lanSpec, managementSpec, ntpSpec, qosSpec, sharedRules, snmpSpec, systemSpec, userSpec, vlanSpec, wanSpec,
+  closingSections, duplicateNumbers, gain, leadingSections, maxFxsPorts, rtpPort, sipTimingProblems, sharedRules,
   type CustomerSection, type LanSection, type ManagementSection, type NtpSection, type QosSection, type SnmpSection, type SystemSection,
   type UserEntry, type VlanEntry, type WanSection,
 } from './shared-sections.ts';
@@ -100,18 +100,10 @@ export const formatV1: FormatSchema<DeviceConfigV1> = {
   format: 1,
   summary: 'software 3.x: SIP accounts inside [port N], comma-separated codec names',
   sections: {
-    system: systemSpec,
-    management: managementSpec,
-    snmp: snmpSpec,
-    ntp: ntpSpec,
-    customer: customerSpec,
-    users: userSpec,
+    ...leadingSections,
     sip: sipSpecV1,
     ports: portSpecV1,
-    vlans: vlanSpec,
-    wan: wanSpec,
-    lan: lanSpec,
-    qos: qosSpec,
+    ...closingSections,
   },
   rules(config) {
     const problems: Problem[] = [...sharedRules(config), ...sipTimingProblems(config.sip.t1_ms, config.sip.t2_ms, config.sip, 't1_ms', 't2_ms')];

@@ -9,7 +9,7 @@
 import type { CodecV1, SipV1 } from './format1.ts';
 import { optional, repeated, required, single, type ConfigProvenance, type FormatSchema, type Problem } from './schema.ts';
 import {
-  customerSpec, duplicateNumbers, gain, maxFxsPorts, rtpPort, sipTimingProblems, lanSpec, managementSpec, ntpSpec, qosSpec, sharedRules, snmpSpec, systemSpec, userSpec, vlanSpec, wanSpec,
+  closingSections, duplicateNumbers, gain, leadingSections, maxFxsPorts, rtpPort, sipTimingProblems, sharedRules,
   type CustomerSection, type LanSection, type ManagementSection, type NtpSection, type QosSection, type SnmpSection, type SystemSection,
   type UserEntry, type VlanEntry, type WanSection,
 } from './shared-sections.ts';
@@ -152,19 +152,11 @@ export const formatV2: FormatSchema<DeviceConfigV2> = {
   format: 2,
   summary: 'software 4.x: [sip.account N] sections, codec:ptime lists, SIP session timer',
   sections: {
-    system: systemSpec,
-    management: managementSpec,
-    snmp: snmpSpec,
-    ntp: ntpSpec,
-    customer: customerSpec,
-    users: userSpec,
+    ...leadingSections,
     sip: sipSpecV2,
     sip_accounts: sipAccountSpecV2,
     fxs: fxsSpecV2,
-    vlans: vlanSpec,
-    wan: wanSpec,
-    lan: lanSpec,
-    qos: qosSpec,
+    ...closingSections,
   },
   rules(config) {
     const { sip } = config;

@@ -178,6 +178,11 @@ export interface SharedSections {
   lan: LanSection;
 }
 
+/** The sections both formats open with, in their order; each format's own sections follow them. */
+export const leadingSections = { system: systemSpec, management: managementSpec, snmp: snmpSpec, ntp: ntpSpec, customer: customerSpec, users: userSpec };
+/** The sections both formats close with, in their order. */
+export const closingSections = { vlans: vlanSpec, wan: wanSpec, lan: lanSpec, qos: qosSpec };
+
 /** Checks across keys of the shared sections. */
 export function sharedRules(config: SharedSections): Problem[] {
   const problems: Problem[] = [];
