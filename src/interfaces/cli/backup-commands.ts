@@ -10,6 +10,7 @@ import { finalStates, type BackupJson, type RunDetailJson } from './api-types.ts
 import { operatorName, operatorOption } from './operator-name.ts';
 import { CommandFailure, integerOption } from './program.ts';
 import { formatTable, printJson, shortSha, when } from './table.ts';
+import { viewCommand } from './view-command.ts';
 
 const pollMs = 500;
 
@@ -49,24 +50,17 @@ export function registerBackupCommands(program: Command): void {
     });
 
   const backups = program.command('backups').description('configurations the manager holds for devices');
-  backups
-    .command('list')
-    .description('list a device\'s backups, migrated configurations and operator edits, with digests')
-    .argument('<device>', 'device id, name or address')
-    .option('--json', 'print JSON')
-    .addOption(serverOption())
-    .action(async (device: string, options: { json?: boolean; server: string }) => {
-      const api = new ApiClient(options.server);
-      const list = await withManager(() => api.get<BackupJson[]>(`/api/devices/${encodeURIComponent(device)}/backups`));
-      if (options.json) printJson(list);
-      else if (list.length === 0) process.stdout.write(`no backups of ${device}; take one with safeflash backup ${device}\n`);
-      else {
-        process.stdout.write(
-          formatTable(
+  viewCommand<BackupJson[]>(backups, {
+    name: 'list',
+    description: "list a device's backups, migrated configurations and operator edits, with digests",
+    argument: { name: '<device>', description: 'device id, name or address' },
+    path: (device) => `/api/devices/${encodeURIComponent(device)}/backups`,
+    text: (list, device) =>
+      list.length === 0
+        ? `no backups of ${device}; take one with safeflash backup ${device}\n`
+        : formatTable(
             ['SHA256', 'KIND', 'FORMAT', 'CONFIG DIGEST', 'BYTES', 'FROM', 'RUN', 'TAKEN'],
             list.map((b) => [b.sha256, b.kind, String(b.configFormat), b.configDigest, String(b.size), shortSha(b.derivedFrom), b.runId ?? '-', when(b.takenAt)]),
           ),
-        );
-      }
-    });
+  });
 }

@@ -17,6 +17,7 @@ import type { TimeLimits } from '../../manager/store/records.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { integerOption, UsageFailure } from './program.ts';
 import { formatTable, printJson, shortSha, when } from './table.ts';
+import { viewCommand } from './view-command.ts';
 
 type CampaignJson = Json<CampaignRecord>;
 type CampaignDetailJson = Json<CampaignDetail> & { waves: Array<Stage & { counters: Record<string, number> }> };
@@ -181,30 +182,20 @@ export function registerCampaignCommands(program: Command): void {
       else process.stdout.write(`campaign ${created.id} created: ${created.stages.length} wave(s) of ${created.stages.map((s) => s.size).join(', ')} device(s) to ${created.imageVersion}\n  follow it: safeflash campaign show ${created.id}\n`);
     });
 
-  campaign
-    .command('list')
-    .description('list campaigns, newest first')
-    .option('--json', 'print JSON')
-    .addOption(serverOption())
-    .action(async (options: { json?: boolean; server: string }) => {
-      const api = new ApiClient(options.server);
-      const list = await withManager(() => api.get<CampaignJson[]>('/api/campaigns'));
-      if (options.json) printJson(list);
-      else process.stdout.write(list.length === 0 ? 'no campaigns\n' : campaignTable(list));
-    });
+  viewCommand<CampaignJson[]>(campaign, {
+    name: 'list',
+    description: 'list campaigns, newest first',
+    path: () => '/api/campaigns',
+    text: (list) => (list.length === 0 ? 'no campaigns\n' : campaignTable(list)),
+  });
 
-  campaign
-    .command('show')
-    .description('a campaign: its waves with counters, every device with its run, every event')
-    .argument('<campaign>', 'campaign id')
-    .option('--json', 'print JSON')
-    .addOption(serverOption())
-    .action(async (id: string, options: { json?: boolean; server: string }) => {
-      const api = new ApiClient(options.server);
-      const detail = await withManager(() => api.get<CampaignDetailJson>(`/api/campaigns/${encodeURIComponent(id)}`));
-      if (options.json) printJson(detail);
-      else process.stdout.write(describeCampaign(detail));
-    });
+  viewCommand<CampaignDetailJson>(campaign, {
+    name: 'show',
+    description: 'a campaign: its waves with counters, every device with its run, every event',
+    argument: { name: '<campaign>', description: 'campaign id' },
+    path: (id) => `/api/campaigns/${encodeURIComponent(id)}`,
+    text: describeCampaign,
+  });
 
   const controls = {
     pause: 'pause: no new run starts; runs under way carry on',

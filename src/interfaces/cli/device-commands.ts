@@ -8,6 +8,7 @@ import type { DeviceJson } from './api-types.ts';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
 import { CommandFailure, UsageFailure, integerOption } from './program.ts';
 import { formatTable, printJson, when } from './table.ts';
+import { viewCommand } from './view-command.ts';
 
 
 interface CredentialOptions {
@@ -122,18 +123,12 @@ export function registerDeviceCommands(program: Command): void {
       for (const u of report.unreadable) process.stdout.write(`${u.address}: answered but could not be read: ${u.error}\n`);
     });
 
-  device
-    .command('list')
-    .description('list the devices of the inventory (never their credentials)')
-    .option('--json', 'print JSON')
-    .addOption(serverOption())
-    .action(async (options: { json?: boolean; server: string }) => {
-      const api = new ApiClient(options.server);
-      const devices = await withManager(() => api.get<DeviceJson[]>('/api/devices'));
-      if (options.json) printJson(devices);
-      else if (devices.length === 0) process.stdout.write('no devices; add some with `safeflash device add`, `device discover` or `device import`\n');
-      else process.stdout.write(deviceTable(devices));
-    });
+  viewCommand<DeviceJson[]>(device, {
+    name: 'list',
+    description: 'list the devices of the inventory (never their credentials)',
+    path: () => '/api/devices',
+    text: (devices) => (devices.length === 0 ? 'no devices; add some with `safeflash device add`, `device discover` or `device import`\n' : deviceTable(devices)),
+  });
 
   device
     .command('refresh')

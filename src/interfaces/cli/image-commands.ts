@@ -10,6 +10,7 @@ import { ApiClient, serverOption, withManager } from './api-client.ts';
 import type { ImageJson } from './api-types.ts';
 import { uploadImage } from './image-upload.ts';
 import { formatTable, printJson, when } from './table.ts';
+import { viewCommand } from './view-command.ts';
 
 export function registerImageCommands(program: Command): void {
   registerKeygen(program);
@@ -160,25 +161,18 @@ function registerImageAdd(image: Command): void {
 }
 
 function registerImageList(image: Command): void {
-  image
-    .command('list')
-    .description('list the images the manager holds')
-    .option('--json', 'print JSON')
-    .addOption(serverOption())
-    .action(async (options: { json?: boolean; server: string }) => {
-      const api = new ApiClient(options.server);
-      const images = await withManager(() => api.get<ImageJson[]>('/api/images'));
-      if (options.json) printJson(images);
-      else if (images.length === 0) process.stdout.write('no images; add one with `safeflash image add FILE`\n');
-      else {
-        process.stdout.write(
-          formatTable(
+  viewCommand<ImageJson[]>(image, {
+    name: 'list',
+    description: 'list the images the manager holds',
+    path: () => '/api/images',
+    text: (images) =>
+      images.length === 0
+        ? 'no images; add one with `safeflash image add FILE`\n'
+        : formatTable(
             ['SHA256', 'MODEL', 'VERSION', 'FORMAT', 'BYTES', 'ADDED'],
             images.map((i) => [i.sha256, i.model, i.version, String(i.configFormat), String(i.size), when(i.addedAt)]),
           ),
-        );
-      }
-    });
+  });
 }
 
 function registerConfigShow(config: Command): void {

@@ -8,6 +8,7 @@ import { operatorName, operatorOption } from './operator-name.ts';
 import { CommandFailure, UsageFailure } from './program.ts';
 import { registerRunsFollowCommand } from './runs-follow-command.ts';
 import { formatTable, printJson, shortSha, when } from './table.ts';
+import { viewCommand } from './view-command.ts';
 
 
 function seconds(ms: number): string {
@@ -117,18 +118,13 @@ export function registerRunsCommands(program: Command): void {
       else process.stdout.write(runTable(list, new Map(devices.map((d) => [d.id, d.name]))));
     });
 
-  runs
-    .command('show')
-    .description('a run and its timeline: every phase, notification, retry and decision, with times')
-    .argument('<run>', 'run id')
-    .option('--json', 'print JSON')
-    .addOption(serverOption())
-    .action(async (id: string, options: { json?: boolean; server: string }) => {
-      const api = new ApiClient(options.server);
-      const detail = await withManager(() => api.get<RunDetailJson>(`/api/runs/${encodeURIComponent(id)}`));
-      if (options.json) printJson(detail);
-      else process.stdout.write(describeRun(detail));
-    });
+  viewCommand<RunDetailJson>(runs, {
+    name: 'show',
+    description: 'a run and its timeline: every phase, notification, retry and decision, with times',
+    argument: { name: '<run>', description: 'run id' },
+    path: (id) => `/api/runs/${encodeURIComponent(id)}`,
+    text: describeRun,
+  });
 
   runs
     .command('cancel')

@@ -3,6 +3,7 @@
 import { Option, type Command } from 'commander';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
 import { formatTable, printJson, when } from './table.ts';
+import { viewCommand } from './view-command.ts';
 
 interface TokenJson {
   id: number;
@@ -41,17 +42,12 @@ export function registerTokenCommands(program: Command): void {
       process.stdout.write(`${created.token}\n`);
     });
 
-  token
-    .command('list')
-    .description('list the tokens (never their secrets), revoked ones too')
-    .option('--json', 'print JSON')
-    .addOption(serverOption())
-    .action(async (options: { json?: boolean; server: string }) => {
-      const api = new ApiClient(options.server);
-      const tokens = await withManager(() => api.get<TokenJson[]>('/api/tokens'));
-      if (options.json) printJson(tokens);
-      else process.stdout.write(tokenTable(tokens));
-    });
+  viewCommand<TokenJson[]>(token, {
+    name: 'list',
+    description: 'list the tokens (never their secrets), revoked ones too',
+    path: () => '/api/tokens',
+    text: tokenTable,
+  });
 
   token
     .command('revoke')
