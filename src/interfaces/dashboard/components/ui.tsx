@@ -111,3 +111,14 @@ export function Failure({ error }: { error: Error | undefined }) {
 export function Loading() {
   return <div class="muted pad">Loading…</div>;
 }
+
+/** A table's header row: a column is its title, or its title and a class (right-aligned, bar width). */
+export function TableHead({ columns }: { columns: Array<string | [title: string, className: string]> }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column) => (typeof column === 'string' ? <th key={column}>{column}</th> : <th key={column[0]} class={column[1]}>{column[0]}</th>))}
+      </tr>
+    </thead>
+  );
+}

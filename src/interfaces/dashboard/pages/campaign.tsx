@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { CampaignActions } from '../components/campaign-actions.tsx';
-import { Badge, Counts, Failure, Loading, Panel, Progress, StackedBar, Stat } from '../components/ui.tsx';
+import { Badge, Counts, Failure, Loading, Panel, Progress, StackedBar, Stat, TableHead } from '../components/ui.tsx';
 import { ago, clock, words } from '../format.ts';
 import { useApi, useLive, useTick } from '../hooks.ts';
 import { doneOf, stageName, totalOf, type CampaignDetailJson, type CampaignDeviceJson, type RunChanged } from '../types.ts';
@@ -142,18 +142,7 @@ export function CampaignPage() {
       <div class="grid side">
         <Panel title={<>Devices <Counts counters={campaign.counters} /></>}>
           <table class="table" data-testid="campaign-devices">
-            <thead>
-              <tr>
-                <th>Device</th>
-                <th>Wave</th>
-                <th>State</th>
-                <th>Phase</th>
-                <th class="w-progress">Progress</th>
-                <th>Last event</th>
-                <th>Failure cause</th>
-                <th>Run</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Device', 'Wave', 'State', 'Phase', ['Progress', 'w-progress'], 'Last event', 'Failure cause', 'Run']} />
             <tbody>
               {devices.map((device) => (
                 <DeviceRow device={device} live={device.runId ? overlay[device.runId] : undefined} key={device.deviceId} />

@@ -1,6 +1,6 @@
 // Every campaign with its state, the wave under way and its counters.
 import { CampaignActions } from '../components/campaign-actions.tsx';
-import { Badge, Counts, Failure, Loading, Panel, StackedBar } from '../components/ui.tsx';
+import { Badge, Counts, Failure, Loading, Panel, StackedBar, TableHead } from '../components/ui.tsx';
 import { ago, words } from '../format.ts';
 import { useApi, useTick } from '../hooks.ts';
 import { doneOf, stageName, totalOf, type CampaignJson } from '../types.ts';
@@ -20,18 +20,7 @@ export function CampaignsPage() {
     <div class="page">
       <Panel title={`Campaigns (${campaigns.length})`}>
         <table class="table" data-testid="campaigns">
-          <thead>
-            <tr>
-              <th>Campaign</th>
-              <th>State</th>
-              <th>Version</th>
-              <th>Wave</th>
-              <th class="w-bar">Progress</th>
-              <th>Devices</th>
-              <th>Created</th>
-              <th class="right">Actions</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Campaign', 'State', 'Version', 'Wave', ['Progress', 'w-bar'], 'Devices', 'Created', ['Actions', 'right']]} />
           <tbody>
             {campaigns.map((c) => {
               const total = totalOf(c.counters);

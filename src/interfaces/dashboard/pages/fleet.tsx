@@ -2,7 +2,7 @@
 // an operator, and every device with its latest run.
 import { useState } from 'preact/hooks';
 import { ActionButton } from '../components/actions.tsx';
-import { Badge, Counts, Failure, Loading, Panel, Progress, StackedBar, Stat } from '../components/ui.tsx';
+import { Badge, Counts, Failure, Loading, Panel, Progress, StackedBar, Stat, TableHead } from '../components/ui.tsx';
 import { ago, words } from '../format.ts';
 import { useApi, useLive, useTick } from '../hooks.ts';
 import { finalCampaignStates, totalOf, type CampaignJson, type DeviceJson, type RunJson } from '../types.ts';
@@ -94,15 +94,7 @@ export function FleetPage() {
       {waiting.length > 0 && (
         <Panel title={`Waiting for an operator (${waiting.length})`} class="attention">
           <table class="table">
-            <thead>
-              <tr>
-                <th>Run</th>
-                <th>Device</th>
-                <th>Phase</th>
-                <th>Since</th>
-                <th class="right">Decision</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Run', 'Device', 'Phase', 'Since', ['Decision', 'right']]} />
             <tbody>
               {waiting.map((run) => (
                 <tr key={run.id}>
@@ -123,19 +115,7 @@ export function FleetPage() {
 
       <Panel title={`Devices (${total})`}>
         <table class="table" data-testid="devices">
-          <thead>
-            <tr>
-              <th>Device</th>
-              <th>Address</th>
-              <th>Model</th>
-              <th>Version</th>
-              <th>Bank</th>
-              <th>Latest run</th>
-              <th>Phase</th>
-              <th class="w-progress">Progress</th>
-              <th>Seen</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Device', 'Address', 'Model', 'Version', 'Bank', 'Latest run', 'Phase', ['Progress', 'w-progress'], 'Seen']} />
           <tbody>
             {devices.data.map((device) => {
               const run = latest.get(device.id);

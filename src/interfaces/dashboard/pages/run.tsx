@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { ActionButton } from '../components/actions.tsx';
-import { Badge, Failure, Loading, Panel, Progress, Stat } from '../components/ui.tsx';
+import { Badge, Failure, Loading, Panel, Progress, Stat, TableHead } from '../components/ui.tsx';
 import { ago, clock, duration, words } from '../format.ts';
 import { useApi, useLive, useTick } from '../hooks.ts';
 import type { RunDetailJson, RunEventJson } from '../types.ts';
@@ -143,17 +143,7 @@ export function RunPage() {
 
       <Panel title="Timeline">
         <table class="table timeline" data-testid="timeline">
-          <thead>
-            <tr>
-              <th>Time</th>
-              <th>+</th>
-              <th>Phase</th>
-              <th>Event</th>
-              <th>Actor</th>
-              <th>Message</th>
-              <th>Cause</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Time', '+', 'Phase', 'Event', 'Actor', 'Message', 'Cause']} />
           <tbody>
             {timeline.map((event) => (
               <tr key={event.id} class={`tl ${eventTone(event)}`}>
