@@ -45,8 +45,17 @@ const clients: Client[] = [
     name: 'atftp',
     windows: true,
     command: (port, s, out) => [
-      'atftp', '--option', `blksize ${s.blksize}`, ...(s.windowsize > 1 ? ['--option', `windowsize ${s.windowsize}`] : []),
-      '-g', '-r', s.file, '-l', out, '127.0.0.1', String(port),
+      'atftp',
+      '--option',
+      `blksize ${s.blksize}`,
+      ...(s.windowsize > 1 ? ['--option', `windowsize ${s.windowsize}`] : []),
+      '-g',
+      '-r',
+      s.file,
+      '-l',
+      out,
+      '127.0.0.1',
+      String(port),
     ],
   },
   {
@@ -58,8 +67,21 @@ const clients: Client[] = [
     name: 'safeflash',
     windows: true,
     command: (port, s, out) => [
-      'node', SAFEFLASH, 'tftp', 'get', '--server', '127.0.0.1', '--port', String(port),
-      '--blksize', String(s.blksize), '--windowsize', String(s.windowsize), s.file, '--out', out,
+      'node',
+      SAFEFLASH,
+      'tftp',
+      'get',
+      '--server',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--blksize',
+      String(s.blksize),
+      '--windowsize',
+      String(s.windowsize),
+      s.file,
+      '--out',
+      out,
     ],
     reportedSeconds: (stdout) => {
       const line = stdout.trim().split('\n').pop();
@@ -76,12 +98,33 @@ interface ServerKind {
 }
 
 const servers: ServerKind[] = [
-  { name: 'safeflash', available: true, launch: (root, port) => ['node', SAFEFLASH, 'tftp', 'serve', '--root', root, '--address', '127.0.0.1', '--port', String(port)] },
-  { name: 'tftpd-hpa', available: findProgram(TFTPD_HPA) !== undefined, launch: (root, port) => [TFTPD_HPA, '-L', '-a', `127.0.0.1:${port}`, '-s', root, '-u', 'root'] },
+  {
+    name: 'safeflash',
+    available: true,
+    launch: (root, port) => ['node', SAFEFLASH, 'tftp', 'serve', '--root', root, '--address', '127.0.0.1', '--port', String(port)],
+  },
+  {
+    name: 'tftpd-hpa',
+    available: findProgram(TFTPD_HPA) !== undefined,
+    launch: (root, port) => [TFTPD_HPA, '-L', '-a', `127.0.0.1:${port}`, '-s', root, '-u', 'root'],
+  },
   {
     name: 'atftpd',
     available: findProgram('atftpd') !== undefined,
-    launch: (root, port) => ['atftpd', '--daemon', '--no-fork', '--port', String(port), '--bind-address', '127.0.0.1', '--user', 'root.root', '--logfile', '/dev/null', root],
+    launch: (root, port) => [
+      'atftpd',
+      '--daemon',
+      '--no-fork',
+      '--port',
+      String(port),
+      '--bind-address',
+      '127.0.0.1',
+      '--user',
+      'root.root',
+      '--logfile',
+      '/dev/null',
+      root,
+    ],
   },
 ];
 
@@ -92,7 +135,12 @@ function settings(): Setting[] {
   for (const blksize of blksizes) for (const windowsize of windowsizes) list.push({ file: 'f32.bin', size: 32 * MiB, blksize, windowsize });
   if (!quick) {
     // 256 MiB only where a run stays within seconds; small blocks without windows would take minutes each.
-    for (const [blksize, windowsize] of [[1468, 64], [8192, 16], [8192, 64]] as const) list.push({ file: 'f256.bin', size: 256 * MiB, blksize, windowsize });
+    for (const [blksize, windowsize] of [
+      [1468, 64],
+      [8192, 16],
+      [8192, 64],
+    ] as const)
+      list.push({ file: 'f256.bin', size: 256 * MiB, blksize, windowsize });
   }
   return list;
 }
@@ -157,7 +205,8 @@ async function measure(client: Client, server: RunningServer, s: Setting, out: s
   const result = await runToEnd(client.command(server.port, s, out));
   const seconds = client.reportedSeconds?.(result.stdout) ?? result.seconds;
   try {
-    if (result.code !== 0) return `FAILED (exit ${result.code ?? 'killed after ' + RUN_LIMIT_MS / 1000 + ' s'}: ${result.stderr.trim().split('\n').pop() ?? ''})`;
+    if (result.code !== 0)
+      return `FAILED (exit ${result.code ?? 'killed after ' + RUN_LIMIT_MS / 1000 + ' s'}: ${result.stderr.trim().split('\n').pop() ?? ''})`;
     if ((await fileDigest(out)) !== digest) return 'WRONG CONTENT';
     return s.size / MiB / seconds;
   } finally {
@@ -218,7 +267,9 @@ async function main(): Promise<void> {
         for (const server of running) {
           const figure = summary(rates.get(server) ?? [], failures.get(server));
           const argv = client.command(server.port, s, join(outDir, 'out'));
-          console.log(`${server.kind.name.padEnd(9)} ${client.name.padEnd(9)} ${String(s.size / MiB).padStart(3)} MiB blksize ${String(s.blksize).padStart(4)} windowsize ${String(s.windowsize).padStart(2)}: ${figure}   $ ${quote(argv)}`);
+          console.log(
+            `${server.kind.name.padEnd(9)} ${client.name.padEnd(9)} ${String(s.size / MiB).padStart(3)} MiB blksize ${String(s.blksize).padStart(4)} windowsize ${String(s.windowsize).padStart(2)}: ${figure}   $ ${quote(argv)}`,
+          );
         }
       }
     }

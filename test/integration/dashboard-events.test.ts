@@ -51,7 +51,8 @@ test('changes to one run are coalesced to the latest; its last timeline line sur
   await readUntil(/event: hello/);
   const lastEvent = { kind: 'operationStarted', message: 'downloadSoftware started', cause: null, at: new Date().toISOString() };
   stream.send('runChanged', { runId: 'run-1', deviceId: 1, state: 'running', phase: 'upgrade', lastEvent });
-  for (let progress = 10; progress <= 60; progress += 10) stream.send('runChanged', { runId: 'run-1', deviceId: 1, state: 'running', phase: 'upgrade', progress });
+  for (let progress = 10; progress <= 60; progress += 10)
+    stream.send('runChanged', { runId: 'run-1', deviceId: 1, state: 'running', phase: 'upgrade', progress });
   stream.send('deviceChanged', { deviceId: 7 });
   stream.send('deviceChanged', { deviceId: 7 });
   const text = await readUntil(/"deviceId":7/);

@@ -33,7 +33,10 @@ for (const mode of ['EPSV', 'PASV'] as const) {
       const read = files.server.issueTransfer({ mode: 'read', file: 'image.bin' });
       const url = (file: string) => `ftp://${files.server.address}:${files.server.port}/${file}`;
       const received = join(local.path, 'received.bin');
-      assert.equal(await curl(...passive, '--interface', '127.0.0.9', '--user', `${read.username}:${read.password}`, '--output', received, url('image.bin')), 0);
+      assert.equal(
+        await curl(...passive, '--interface', '127.0.0.9', '--user', `${read.username}:${read.password}`, '--output', received, url('image.bin')),
+        0,
+      );
       assert.equal(sha256(readFileSync(received)), sha256(image));
 
       const backup = Buffer.from('format=3\nhostname=iad-9\n');
@@ -44,10 +47,24 @@ for (const mode of ['EPSV', 'PASV'] as const) {
       assert.deepEqual(readFileSync(join(files.root, 'backup-iad-9.cfg')), backup);
 
       assert.deepEqual(
-        files.transfers.map(({ file, direction, bytes, sha256, peerAddress, dataPeerAddress }) => ({ file, direction, bytes, sha256, peerAddress, dataPeerAddress })),
+        files.transfers.map(({ file, direction, bytes, sha256, peerAddress, dataPeerAddress }) => ({
+          file,
+          direction,
+          bytes,
+          sha256,
+          peerAddress,
+          dataPeerAddress,
+        })),
         [
           { file: 'image.bin', direction: 'read', bytes: image.length, sha256: sha256(image), peerAddress: '127.0.0.9', dataPeerAddress: '127.0.0.9' },
-          { file: 'backup-iad-9.cfg', direction: 'write', bytes: backup.length, sha256: sha256(backup), peerAddress: '127.0.0.1', dataPeerAddress: '127.0.0.1' },
+          {
+            file: 'backup-iad-9.cfg',
+            direction: 'write',
+            bytes: backup.length,
+            sha256: sha256(backup),
+            peerAddress: '127.0.0.1',
+            dataPeerAddress: '127.0.0.1',
+          },
         ],
       );
       // Used credentials, and no credentials at all, are refused at login.

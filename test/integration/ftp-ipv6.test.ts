@@ -21,7 +21,10 @@ test('download and upload over ::1, from the device address on both connections'
     assert.equal(sha256(readFileSync(join(files.root, 'backup-6.cfg'))), sha256(backup));
     assert.deepEqual(
       files.transfers.map((t) => [t.file, t.peerAddress, t.dataPeerAddress]),
-      [['image-6.bin', '::1', '::1'], ['backup-6.cfg', '::1', '::1']],
+      [
+        ['image-6.bin', '::1', '::1'],
+        ['backup-6.cfg', '::1', '::1'],
+      ],
     );
   } finally {
     await files.stop();
@@ -32,7 +35,10 @@ test('a client of the other family is refused before it connects', async () => {
   const files = await startFileServer({ address: '::1' });
   try {
     const read = files.server.issueTransfer({ mode: 'read', file: putFile(files.root, 'x.bin', 10) && 'x.bin' });
-    await assert.rejects(ftpGet(targetFor(files.server, read, { localAddress: '127.0.0.1' })), (e: unknown) => e instanceof TransferError && /family/.test(e.message));
+    await assert.rejects(
+      ftpGet(targetFor(files.server, read, { localAddress: '127.0.0.1' })),
+      (e: unknown) => e instanceof TransferError && /family/.test(e.message),
+    );
   } finally {
     await files.stop();
   }

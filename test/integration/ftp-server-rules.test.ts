@@ -30,15 +30,34 @@ async function download(client: Client, name: string): Promise<Buffer> {
 }
 
 async function replyCodeOf(action: Promise<unknown>): Promise<number> {
-  const error = await action.then(() => assert.fail('the server should have refused'), (error: unknown) => error);
+  const error = await action.then(
+    () => assert.fail('the server should have refused'),
+    (error: unknown) => error,
+  );
   assert.ok(error instanceof FTPError, `expected an FTP reply, got ${String(error)}`);
   return error.code;
 }
 
 const refusedCommands = [
-  'LIST', 'NLST', 'MLSD', 'STAT image.bin', 'DELE image.bin', 'RNFR image.bin', 'RNTO x.bin', 'MKD sub', 'RMD sub',
-  'SITE CHMOD 777 image.bin', 'PORT 127,0,0,1,200,10', 'EPRT |1|127.0.0.1|51210|', 'REST 10', 'APPE image.bin',
-  'STOU', 'ALLO 10', 'MDTM image.bin', 'AUTH TLS', 'ABOR',
+  'LIST',
+  'NLST',
+  'MLSD',
+  'STAT image.bin',
+  'DELE image.bin',
+  'RNFR image.bin',
+  'RNTO x.bin',
+  'MKD sub',
+  'RMD sub',
+  'SITE CHMOD 777 image.bin',
+  'PORT 127,0,0,1,200,10',
+  'EPRT |1|127.0.0.1|51210|',
+  'REST 10',
+  'APPE image.bin',
+  'STOU',
+  'ALLO 10',
+  'MDTM image.bin',
+  'AUTH TLS',
+  'ABOR',
 ];
 
 test('read credentials: only RETR of the issued name, once; every other command refused', async () => {
@@ -267,7 +286,10 @@ test('bad server options are refused, and starting leaves process signal handlin
     const signals = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
     const before = signals.map((signal) => process.listenerCount(signal));
     const server = await FtpFileServer.start({ root: dir.path, address: '127.0.0.1' });
-    assert.deepEqual(signals.map((signal) => process.listenerCount(signal)), before);
+    assert.deepEqual(
+      signals.map((signal) => process.listenerCount(signal)),
+      before,
+    );
     await server.close();
   } finally {
     dir.remove();

@@ -47,8 +47,21 @@ test('keygen, pack and inspect: a valid image exits 0', async () => {
 
   writeFileSync(at('fw.bin'), Buffer.alloc(5000, 0xa5));
   const pack = await safeflash(
-    'image', 'pack', '--model', 'IAD-2400', '--version', '4.2.0', '--config-format', '2',
-    '--payload', at('fw.bin'), '--key', at('vendor.key'), '--out', at('fw.img'), '--no-reboot',
+    'image',
+    'pack',
+    '--model',
+    'IAD-2400',
+    '--version',
+    '4.2.0',
+    '--config-format',
+    '2',
+    '--payload',
+    at('fw.bin'),
+    '--key',
+    at('vendor.key'),
+    '--out',
+    at('fw.img'),
+    '--no-reboot',
   );
   assert.equal(pack.code, 0, pack.stderr);
   const { header, payload } = readImage(readFileSync(at('fw.img')), { trustedKeys: [readPublicKey(at('vendor.pub'))] });
@@ -97,8 +110,20 @@ test('bad usage exits 2 and writes nothing', async () => {
   assert.equal(noKey.code, 2);
   assert.match(noKey.stderr, /required option '--pubkey <file>'/);
   const badFormat = await safeflash(
-    'image', 'pack', '--model', 'IAD-2400', '--version', '4.3.0', '--config-format', 'two',
-    '--payload', at('fw.bin'), '--key', at('vendor.key'), '--out', at('never.img'),
+    'image',
+    'pack',
+    '--model',
+    'IAD-2400',
+    '--version',
+    '4.3.0',
+    '--config-format',
+    'two',
+    '--payload',
+    at('fw.bin'),
+    '--key',
+    at('vendor.key'),
+    '--out',
+    at('never.img'),
   );
   assert.equal(badFormat.code, 2);
   assert.throws(() => statSync(at('never.img')), /ENOENT/);
@@ -107,8 +132,20 @@ test('bad usage exits 2 and writes nothing', async () => {
 
 test('pack with the public key instead of the private one fails and writes nothing', async () => {
   const run = await safeflash(
-    'image', 'pack', '--model', 'IAD-2400', '--version', '4.3.0', '--config-format', '2',
-    '--payload', at('fw.bin'), '--key', at('vendor.pub'), '--out', at('never.img'),
+    'image',
+    'pack',
+    '--model',
+    'IAD-2400',
+    '--version',
+    '4.3.0',
+    '--config-format',
+    '2',
+    '--payload',
+    at('fw.bin'),
+    '--key',
+    at('vendor.pub'),
+    '--out',
+    at('never.img'),
   );
   assert.equal(run.code, 1);
   assert.match(run.stderr, /is a public key; signing needs the private key/);
@@ -122,7 +159,9 @@ test('config validate and show', async () => {
   assert.equal(valid.code, 0, valid.stderr);
   assert.match(valid.stdout, /valid, format 2, model IAD-2400, serial SF24A00042, digest [0-9a-f]{64}/);
 
-  const text = readFileSync(at('good.cfg'), 'utf8').replace('transport ?= udp', 'transport ?= sctp').replace(/^transport = \w+$/m, 'transport = sctp');
+  const text = readFileSync(at('good.cfg'), 'utf8')
+    .replace('transport ?= udp', 'transport ?= sctp')
+    .replace(/^transport = \w+$/m, 'transport = sctp');
   writeFileSync(at('bad.cfg'), text);
   const invalid = await safeflash('config', 'validate', at('bad.cfg'));
   assert.equal(invalid.code, 1);

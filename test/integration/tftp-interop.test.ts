@@ -50,7 +50,11 @@ describe('other clients against our server', () => {
 
   test('curl downloads', { skip: missing('curl') }, async () => {
     // No empty file here: curl 7.88 fails on one (exit 71, getpeername) with every server, tftpd-hpa and atftpd too.
-    for (const [name, blksize] of [['small.cfg', 512], ['exact.bin', 512], ['medium.bin', 1468]] as const) {
+    for (const [name, blksize] of [
+      ['small.cfg', 512],
+      ['exact.bin', 512],
+      ['medium.bin', 1468],
+    ] as const) {
       const out = join(local.path, `curl-${name}`);
       const result = await run('curl', ['-sS', '--tftp-blksize', String(blksize), '-o', out, url(name)]);
       assert.equal(result.code, 0, result.stderr);
@@ -145,7 +149,11 @@ function ourClientAgainst(
       root.remove();
     });
 
-    for (const [blksize, windowsize] of [[512, 1], [1468, 16], [8192, 64]] as const) {
+    for (const [blksize, windowsize] of [
+      [512, 1],
+      [1468, 16],
+      [8192, 64],
+    ] as const) {
       test(`get every size with blksize ${blksize}, windowsize ${windowsize}`, async () => {
         for (const name of Object.keys(sizes)) {
           const sink = new MemorySink();
@@ -170,7 +178,10 @@ function ourClientAgainst(
     });
 
     test('put with default options and with windowsize 1', async () => {
-      for (const [name, windowsize] of [['up-default.bin', 16], ['up-w1.bin', 1]] as const) {
+      for (const [name, windowsize] of [
+        ['up-default.bin', 16],
+        ['up-w1.bin', 1],
+      ] as const) {
         const payload = putFile(root.path, `source-${name}`, 250_000);
         await tftpSend(options(name, { windowsize }), new BufferBlockSource(payload));
         await eventually(() => {
@@ -189,16 +200,14 @@ function ourClientAgainst(
   });
 }
 
-ourClientAgainst(
-  'tftpd-hpa',
-  missing(TFTPD_HPA),
-  (root, port) => [TFTPD_HPA, ['-L', '-a', `127.0.0.1:${port}`, '-s', root, '-c', '-p', '-u', 'root']],
-  false,
-);
+ourClientAgainst('tftpd-hpa', missing(TFTPD_HPA), (root, port) => [TFTPD_HPA, ['-L', '-a', `127.0.0.1:${port}`, '-s', root, '-c', '-p', '-u', 'root']], false);
 
 ourClientAgainst(
   'atftpd',
   missing('atftpd'),
-  (root, port) => ['atftpd', ['--daemon', '--no-fork', '--port', String(port), '--bind-address', '127.0.0.1', '--user', 'root.root', '--logfile', '/dev/null', root]],
+  (root, port) => [
+    'atftpd',
+    ['--daemon', '--no-fork', '--port', String(port), '--bind-address', '127.0.0.1', '--user', 'root.root', '--logfile', '/dev/null', root],
+  ],
   true,
 );

@@ -63,7 +63,14 @@ describe('our client against our server', () => {
     });
   }
 
-  for (const [blksize, windowsize] of [[512, 1], [512, 4], [1468, 1], [1468, 16], [8192, 64], [65464, 8]] as const) {
+  for (const [blksize, windowsize] of [
+    [512, 1],
+    [512, 4],
+    [1468, 1],
+    [1468, 16],
+    [8192, 64],
+    [65464, 8],
+  ] as const) {
     test(`read blksize ${blksize} windowsize ${windowsize}, files at block boundaries`, async () => {
       for (const name of ['exact-512.bin', 'exact-1468.bin', 'medium.bin', 'empty.bin']) {
         const sink = new MemorySink();
@@ -220,9 +227,7 @@ describe('oversized uploads', () => {
   for (const tsize of [true, false]) {
     test(`refused with error 3 and nothing left (${tsize ? 'announced by tsize' : 'found while receiving'})`, async () => {
       const name = running.server.issueWriteName();
-      const error = await failureOf(
-        tftpSend({ server: '127.0.0.1', port: running.port, file: name, tsize }, new BufferBlockSource(randomBytes(120_000))),
-      );
+      const error = await failureOf(tftpSend({ server: '127.0.0.1', port: running.port, file: name, tsize }, new BufferBlockSource(randomBytes(120_000))));
       assert.equal(error.failure, 'tooLarge');
       assert.match(error.message, /error 3 \(disk full or allocation exceeded\)/);
       await eventually(() => running.server.activeTransfers === 0, 'the transfer to end');
@@ -263,7 +268,14 @@ describe('hostile and broken packets', () => {
     });
 
   test('garbage to the request port gets error 4 and does not stop the server', async () => {
-    const garbage = [Buffer.alloc(0), Buffer.from([0]), Buffer.from([0, 3, 0, 1, 1, 2]), Buffer.from([0, 4, 0, 1]), Buffer.from('\x00\x01name-only', 'latin1'), Buffer.from([0xff, 0xff, 1])];
+    const garbage = [
+      Buffer.alloc(0),
+      Buffer.from([0]),
+      Buffer.from([0, 3, 0, 1, 1, 2]),
+      Buffer.from([0, 4, 0, 1]),
+      Buffer.from('\x00\x01name-only', 'latin1'),
+      Buffer.from([0xff, 0xff, 1]),
+    ];
     for (let i = 0; i < 200; i += 1) garbage.push(randomBytes(1 + (i % 700)));
     const answered = nextPacket(probe);
     for (const packet of garbage) probe.send(packet, running.port, '127.0.0.1');
@@ -326,7 +338,7 @@ describe('hostile and broken packets', () => {
     }
   });
 
-  test('duplicate ACKs do not make the server send a block twice (no sorcerer\'s apprentice)', async () => {
+  test("duplicate ACKs do not make the server send a block twice (no sorcerer's apprentice)", async () => {
     // A server with a long retransmission delay, so every DATA seen here answers an ACK.
     const patient = await startTftpServer({ retry: { timeoutMs: 5000, maxTimeoutMs: 5000, retries: 1 } });
     const client = dgram.createSocket('udp4');
@@ -386,7 +398,10 @@ describe('lost packets both ways', () => {
     };
   };
 
-  for (const [blksize, windowsize] of [[512, 1], [1468, 8]] as const) {
+  for (const [blksize, windowsize] of [
+    [512, 1],
+    [1468, 8],
+  ] as const) {
     test(`read completes through loss, blksize ${blksize} windowsize ${windowsize}`, async () => {
       const proxy = new LossProxy(running.port, dropper());
       await proxy.start();

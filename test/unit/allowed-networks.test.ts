@@ -27,7 +27,11 @@ test('networks: IPv4 and IPv6, canonical text, host bits and prefixes checked', 
     ['example.net/24', /not a network/],
     ['', /not a network/],
   ] as Array<[string, RegExp]>) {
-    assert.throws(() => parseNetwork(text), (e: unknown) => e instanceof CidrError && reason.test(e.message), text);
+    assert.throws(
+      () => parseNetwork(text),
+      (e: unknown) => e instanceof CidrError && reason.test(e.message),
+      text,
+    );
   }
 });
 
@@ -53,7 +57,10 @@ test('addresses: octets both ways, RFC 5952 text, IPv4 tails', () => {
 
 test('allowed networks: loopback by default, membership per family, IPv4-mapped addresses judged as IPv4', () => {
   const loopback = AllowedNetworks.loopback;
-  assert.deepEqual(loopback.networks.map((n) => n.cidr), [...loopbackNetworks]);
+  assert.deepEqual(
+    loopback.networks.map((n) => n.cidr),
+    [...loopbackNetworks],
+  );
   for (const address of ['127.0.0.1', '127.255.1.2', '::1', '::ffff:127.0.0.9']) assert.ok(loopback.allows(address), address);
   for (const address of ['192.0.2.1', '10.0.0.1', '::2', '2001:db8::1', '::ffff:192.0.2.1', 'localhost', '']) assert.ok(!loopback.allows(address), address);
 

@@ -70,7 +70,11 @@ test('run verdicts: every kind of failure counts, an unreachable device in prefl
   assert.equal(runVerdict(ended('failed', 'backup'), [{ phase: 'backup', kind: 'phaseFailed', cause: 'serverUnreachable' }]).cause, 'backupFailed');
   assert.equal(runVerdict(ended('rolledBack', 'rollback'), [{ phase: 'restore', kind: 'phaseFailed', cause: 'configRejected' }]).cause, 'restoreFailed');
   assert.equal(runVerdict(ended('failed', 'backup'), [{ phase: 'backup', kind: 'phaseFailed', cause: 'silent' }]).cause, 'timeout');
-  const offline = runVerdict(ended('failed', 'preflight'), [{ phase: 'preflight', kind: 'phaseStarted', cause: null }, { phase: 'preflight', kind: 'phaseFailed', cause: 'silent' }, { phase: 'preflight', kind: 'runEnded', cause: 'failed' }]);
+  const offline = runVerdict(ended('failed', 'preflight'), [
+    { phase: 'preflight', kind: 'phaseStarted', cause: null },
+    { phase: 'preflight', kind: 'phaseFailed', cause: 'silent' },
+    { phase: 'preflight', kind: 'runEnded', cause: 'failed' },
+  ]);
   assert.equal(offline.result, 'offline');
   assert.equal(runVerdict(ended('failed', 'preflight'), [{ phase: 'preflight', kind: 'phaseFailed', cause: 'wrongModel' }]).result, 'failed');
 });

@@ -2,8 +2,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  ConfigError, configDigest, configFormats, factoryConfig, parseConfig, readConfigFormat, readConfigHeader, redactConfig, renderConfig,
-  validateConfig, type ConfigFailure, type DeviceConfig, type DeviceConfigV1, type DeviceConfigV2,
+  ConfigError,
+  configDigest,
+  configFormats,
+  factoryConfig,
+  parseConfig,
+  readConfigFormat,
+  readConfigHeader,
+  redactConfig,
+  renderConfig,
+  validateConfig,
+  type ConfigFailure,
+  type DeviceConfig,
+  type DeviceConfigV1,
+  type DeviceConfigV2,
 } from '../../src/protocol/config.ts';
 
 const serials = Array.from({ length: 30 }, (_, index) => `SF24A${String(index).padStart(5, '0')}`);
@@ -125,7 +137,10 @@ test('readConfigFormat reads the header alone', () => {
   assert.equal(readConfigFormat(renderConfig(v1())), 1);
   assert.equal(readConfigFormat('#!safeflash-config format=7 model=X serial=Y\n%%% not parsed %%%'), 7);
   assert.deepEqual(readConfigHeader(Buffer.from(text(v2()))), { format: 2, model: 'IAD-2400', serial: 'SF24A00001' });
-  assert.throws(() => readConfigFormat('hostname = x\n'), (error: unknown) => error instanceof ConfigError && error.reason === 'noHeader');
+  assert.throws(
+    () => readConfigFormat('hostname = x\n'),
+    (error: unknown) => error instanceof ConfigError && error.reason === 'noHeader',
+  );
 });
 
 test('files without a header or of an unknown format are refused as such', () => {
@@ -193,7 +208,11 @@ test('missing required keys and broken cross-references are rejected with the se
 test('a value marked as default must be the default', () => {
   const good = text(v2());
   const broken = replaceLine(good, 'local_port ?= 5060', 'local_port ?= 5070');
-  expectRejected(broken, 'invalid', new RegExp(`line ${lineOf(broken, 'local_port ?= 5070')}: \\[sip\\] local_port: marked as default \\(\\?=\\) but the default is 5060`));
+  expectRejected(
+    broken,
+    'invalid',
+    new RegExp(`line ${lineOf(broken, 'local_port ?= 5070')}: \\[sip\\] local_port: marked as default \\(\\?=\\) but the default is 5060`),
+  );
   const noDefault = replaceLine(good, '[vlan voice]', '[vlan voice]\n').replace(/\nid = (\d+)\npriority = 5/, '\nid ?= $1\npriority = 5');
   expectRejected(noDefault, 'invalid', /\[vlan voice\] id: marked as default \(\?=\) but this key has no default/);
 });

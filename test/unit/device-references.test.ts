@@ -14,7 +14,10 @@ test('a name and an address of one device: one device, one line saying so', () =
     { reference: 'fh-4', device: fh4 },
     { reference: '127.60.9.3', device: fh3 },
   ]);
-  assert.deepEqual(devices.map((d) => d.id), [3, 4]);
+  assert.deepEqual(
+    devices.map((d) => d.id),
+    [3, 4],
+  );
   assert.deepEqual(merged, ['fh-3 and 127.60.9.3 are the same device']);
 });
 
@@ -27,11 +30,23 @@ test('references that do not include the name name the device; the same text twi
     ]).merged,
     ['3 and 127.60.9.3 are the same device (fh-3)'],
   );
-  assert.deepEqual(mergeSameDevices([{ reference: 'fh-4', device: fh4 }, { reference: 'fh-4', device: fh4 }]).merged, ['fh-4 is named 2 times; it is one device']);
+  assert.deepEqual(
+    mergeSameDevices([
+      { reference: 'fh-4', device: fh4 },
+      { reference: 'fh-4', device: fh4 },
+    ]).merged,
+    ['fh-4 is named 2 times; it is one device'],
+  );
 });
 
 test('distinct devices stay in the order they were named, with nothing to say', () => {
-  const { devices, merged } = mergeSameDevices([{ reference: 'fh-4', device: fh4 }, { reference: 'fh-3', device: fh3 }]);
-  assert.deepEqual(devices.map((d) => d.name), ['fh-4', 'fh-3']);
+  const { devices, merged } = mergeSameDevices([
+    { reference: 'fh-4', device: fh4 },
+    { reference: 'fh-3', device: fh3 },
+  ]);
+  assert.deepEqual(
+    devices.map((d) => d.name),
+    ['fh-4', 'fh-3'],
+  );
   assert.deepEqual(merged, []);
 });

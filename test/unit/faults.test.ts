@@ -11,7 +11,9 @@ test('CLI fault flags', () => {
   assert.deepEqual(parseFaultFlag('fail-download=2:transferTimeout'), { failDownloads: { count: 2, cause: 'transferTimeout' } });
   assert.deepEqual(parseFaultFlag('fail-backup'), { failBackups: { count: 1, cause: 'serverUnreachable' } });
   assert.deepEqual(parseFaultFlag('fail-restore=always'), { failRestores: { count: Number.POSITIVE_INFINITY, cause: 'serverUnreachable' } });
-  assert.deepEqual(parseFaultFlag('power-loss=downloadSoftware@50:1000'), { powerLoss: { operation: 'downloadSoftware', percent: 50, powerOffMs: 1000, count: 1 } });
+  assert.deepEqual(parseFaultFlag('power-loss=downloadSoftware@50:1000'), {
+    powerLoss: { operation: 'downloadSoftware', percent: 50, powerOffMs: 1000, count: 1 },
+  });
   assert.deepEqual(parseFaultFlag('power-loss=reboot@10').powerLoss?.powerOffMs, 500);
   assert.deepEqual(parseFaultFlag('corrupt-download'), { corruptDownloads: 1 });
   assert.deepEqual(parseFaultFlag('fail-boot=3'), { failBoots: 3 });
@@ -33,7 +35,12 @@ test('bad CLI fault flags are refused with the reason', () => {
     ['drop-notifications=1.5', /share must be from 0 to 1/],
     ['slow-transfer=fast', /expected <ms>ms/],
   ];
-  for (const [flag, message] of bad) assert.throws(() => parseFaultFlag(flag), (error: Error) => error instanceof FaultPlanError && message.test(error.message), flag);
+  for (const [flag, message] of bad)
+    assert.throws(
+      () => parseFaultFlag(flag),
+      (error: Error) => error instanceof FaultPlanError && message.test(error.message),
+      flag,
+    );
 });
 
 test('scenario files map device selectors to plans; later entries override earlier ones', async () => {
@@ -54,7 +61,11 @@ test('scenario files map device selectors to plans; later entries override earli
     const scenario = loadScenario(path);
     assert.equal(scenario.description, 'a bad day');
     assert.deepEqual(faultPlanFor(scenario, 20), { dropNotifications: 0.1 });
-    assert.deepEqual(faultPlanFor(scenario, 2), { dropNotifications: 0.1, failDownloads: { count: 1, cause: 'transferTimeout' }, failBoots: Number.POSITIVE_INFINITY });
+    assert.deepEqual(faultPlanFor(scenario, 2), {
+      dropNotifications: 0.1,
+      failDownloads: { count: 1, cause: 'transferTimeout' },
+      failBoots: Number.POSITIVE_INFINITY,
+    });
     const third = faultPlanFor(scenario, 3);
     assert.equal(third.dropNotifications, 0.5);
     assert.equal(third.powerLoss?.percent, 50);
@@ -80,7 +91,11 @@ test('bad scenarios are refused with where the problem is', () => {
 });
 
 test('countdown faults run out; the injector hands out copies of its plan', () => {
-  const injector = new FaultInjector({ failDownloads: { count: 2, cause: 'fileNotFound' }, failBoots: 1, powerLoss: { operation: 'reboot', percent: 50, powerOffMs: 10, count: 1 } });
+  const injector = new FaultInjector({
+    failDownloads: { count: 2, cause: 'fileNotFound' },
+    failBoots: 1,
+    powerLoss: { operation: 'reboot', percent: 50, powerOffMs: 10, count: 1 },
+  });
   assert.equal(injector.takeForcedFailure('backupConfig'), undefined);
   assert.equal(injector.takeForcedFailure('downloadSoftware'), 'fileNotFound');
   assert.equal(injector.takeForcedFailure('downloadSoftware'), 'fileNotFound');

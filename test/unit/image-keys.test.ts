@@ -24,7 +24,10 @@ test('a written key pair reads back as the same Ed25519 keys', () => {
 test('existing key files are not overwritten unless asked, and nothing is half written', () => {
   const prefix = join(dir, 'once');
   writeFileSync(`${prefix}.pub`, 'keep me');
-  assert.throws(() => writeKeyPair(prefix), (error: unknown) => error instanceof KeyFileError && /once\.pub already exists/.test(error.message));
+  assert.throws(
+    () => writeKeyPair(prefix),
+    (error: unknown) => error instanceof KeyFileError && /once\.pub already exists/.test(error.message),
+  );
   assert.equal(readFileSync(`${prefix}.pub`, 'utf8'), 'keep me');
   assert.throws(() => readFileSync(`${prefix}.key`), /ENOENT/);
   writeFileSync(`${prefix}.key`, 'old', { mode: 0o644 });

@@ -121,7 +121,10 @@ test('files that are not images are refused as such', () => {
 test('inspectImageHeader needs a whole structure but no trust', () => {
   const forged = packImage(description, payload, stranger.privateKey);
   assert.equal(inspectImageHeader(forged).model, 'IAD-2400');
-  assert.throws(() => inspectImageHeader(image.subarray(0, 40)), (error: unknown) => error instanceof ImageError && error.reason === 'truncated');
+  assert.throws(
+    () => inspectImageHeader(image.subarray(0, 40)),
+    (error: unknown) => error instanceof ImageError && error.reason === 'truncated',
+  );
 });
 
 test('packing refuses bad descriptions and keys', () => {

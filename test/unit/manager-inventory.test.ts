@@ -20,7 +20,11 @@ test('CIDR blocks: at most a /16 (IPv6: a /112), no host bits', () => {
     ['127.0.1/24', /not a network/],
     ['', /not a network/],
   ] as Array<[string, RegExp]>) {
-    assert.throws(() => parseCidr(text), (e: unknown) => e instanceof CidrError && reason.test(e.message), text);
+    assert.throws(
+      () => parseCidr(text),
+      (e: unknown) => e instanceof CidrError && reason.test(e.message),
+      text,
+    );
   }
 });
 
@@ -74,7 +78,11 @@ test('--policy: every phase, or one phase', () => {
   assert.deepEqual(all.backup, { retries: 1, then: 'abort', backoffSeconds: 0.5 });
   assert.deepEqual(all.restore, all.backup);
   assert.deepEqual(parsePolicy('upgrade.retry=0,then=ask'), {
-    preflight: { then: 'ask' }, backup: { then: 'ask' }, upgrade: { retries: 0, then: 'ask' }, migrate: { then: 'ask' }, restore: { then: 'ask' },
+    preflight: { then: 'ask' },
+    backup: { then: 'ask' },
+    upgrade: { retries: 0, then: 'ask' },
+    migrate: { then: 'ask' },
+    restore: { then: 'ask' },
   });
   for (const bad of ['retry=two', 'retry=1.5', 'then=later', 'reboot.retry=1', 'colour=red', 'retry']) {
     assert.throws(() => parsePolicy(bad), Error, bad);

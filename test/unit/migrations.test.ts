@@ -2,13 +2,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  configDigest, formatV1, formatV2, parseConfig, renderConfig, validateConfig,
-  type DeviceConfig, type DeviceConfigV1, type DeviceConfigV2,
+  configDigest,
+  formatV1,
+  formatV2,
+  parseConfig,
+  renderConfig,
+  validateConfig,
+  type DeviceConfig,
+  type DeviceConfigV1,
+  type DeviceConfigV2,
 } from '../../src/protocol/config.ts';
 import { format1To2 } from '../../src/manager/migrations/format1-to-2.ts';
 import { format2To1 } from '../../src/manager/migrations/format2-to-1.ts';
 import {
-  MigrationError, migrateConfig, migrateConfigFile, migrationPath, type DeviceFamily, type MigrationFailure,
+  MigrationError,
+  migrateConfig,
+  migrateConfigFile,
+  migrationPath,
+  type DeviceFamily,
+  type MigrationFailure,
 } from '../../src/manager/migrations/registry.ts';
 import { deepFreeze, factoryV1, factoryV2, units } from '../fixtures/migrations/fleet.ts';
 
@@ -63,7 +75,11 @@ test('the formats share the sections the migration copies verbatim, and each ren
   const port = formatV1.sections.ports.keys;
   const fxs = formatV2.sections.fxs.keys;
   assert.deepEqual(port.codecs?.default, ['PCMA', 'PCMU', 'G729']);
-  assert.deepEqual(fxs.codecs?.default, [{ codec: 'g711a', ptime_ms: 20 }, { codec: 'g711u', ptime_ms: 20 }, { codec: 'g729', ptime_ms: 20 }]);
+  assert.deepEqual(fxs.codecs?.default, [
+    { codec: 'g711a', ptime_ms: 20 },
+    { codec: 'g711u', ptime_ms: 20 },
+    { codec: 'g729', ptime_ms: 20 },
+  ]);
   assert.equal(port.enabled?.default, fxs.enabled?.default);
   assert.equal(port.echo_cancel?.default, fxs.echo_canceller?.default);
   assert.equal(port.gain_tx?.default, fxs.tx_gain_db?.default);
@@ -98,7 +114,9 @@ test('factory configurations of format 2: 2 -> 1 refuses exactly when the custom
     const original = factoryV2(unit);
     if (!original.defaulted.includes('sip.session_expires_s')) {
       const error = migrationFailure(() => migrateConfig(original, unit.model, 1), 'unrepresentable');
-      assert.deepEqual(error.problems, [`[sip] session_expires_s: set to ${original.sip.session_expires_s} s; format 1 (software 3.x) has no SIP session timer`]);
+      assert.deepEqual(error.problems, [
+        `[sip] session_expires_s: set to ${original.sip.session_expires_s} s; format 1 (software 3.x) has no SIP session timer`,
+      ]);
       seen.refused++;
       continue;
     }
@@ -165,7 +183,10 @@ test('2 -> 1 lists every value format 1 cannot hold at once: auth_user, an accou
     c.sip_accounts[0]!.auth_user = 'auth-0001';
     c.sip_accounts.push({ account: 30, user: 'spare', password: 'spare-secret' });
     const port = c.fxs[0]!;
-    port.codecs = [{ codec: 'g711a', ptime_ms: 30 }, { codec: 'g729', ptime_ms: 20 }];
+    port.codecs = [
+      { codec: 'g711a', ptime_ms: 30 },
+      { codec: 'g729', ptime_ms: 20 },
+    ];
     return [`fxs ${port.port}.codecs`];
   });
   const error = migrationFailure(() => migrateConfig(config, 'IAD-2400', 1), 'unrepresentable');
@@ -204,7 +225,9 @@ test('1 -> 2 refuses a disabled port holding half a SIP account rather than drop
   config.defaulted = config.defaulted.filter((path) => path !== `port ${port.port}.enabled`);
   assert.deepEqual(validateConfig(config), []);
   const error = migrationFailure(() => migrateConfig(config, 'IAD-2400', 2), 'unrepresentable');
-  assert.deepEqual(error.problems, [`[port ${port.port}] sip_user: part of a SIP account without sip_password; format 2 keeps only whole accounts (user and password)`]);
+  assert.deepEqual(error.problems, [
+    `[port ${port.port}] sip_user: part of a SIP account without sip_password; format 2 keeps only whole accounts (user and password)`,
+  ]);
 });
 
 test('no path: a model outside every family, a format nobody has, an invalid format number, a family with a missing step', () => {
@@ -227,18 +250,26 @@ test('migration paths chain one format at a time in either direction', () => {
   assert.deepEqual(names(1, 4), ['1->2', '2->3', '3->4']);
   assert.deepEqual(names(4, 1), ['4->3', '3->2', '2->1']);
   assert.deepEqual(names(3, 3), []);
-  assert.deepEqual(migrationPath('IAD-800', 1, 2).map((step) => step.name), ['IAD format 1 -> 2']);
+  assert.deepEqual(
+    migrationPath('IAD-800', 1, 2).map((step) => step.name),
+    ['IAD format 1 -> 2'],
+  );
 });
 
 test('a step whose result does not validate is refused with the step named', () => {
-  const broken: DeviceFamily[] = [{
-    name: 'BROKEN',
-    models: /^IAD-/,
-    steps: [{ from: 1, to: 2, name: 'drops users', convert: (c) => ({ ...format1To2(v1Of(c)), users: [] }) }],
-  }];
+  const broken: DeviceFamily[] = [
+    {
+      name: 'BROKEN',
+      models: /^IAD-/,
+      steps: [{ from: 1, to: 2, name: 'drops users', convert: (c) => ({ ...format1To2(v1Of(c)), users: [] }) }],
+    },
+  ];
   const config = factoryV1({ model: 'IAD-800', serial: 'SF08Q0001', seed: 0 });
   const error = migrationFailure(() => migrateConfig(config, 'IAD-800', 2, broken), 'invalidResult');
-  assert.ok(error.problems.some((problem) => problem.startsWith('drops users: [user]')), error.message);
+  assert.ok(
+    error.problems.some((problem) => problem.startsWith('drops users: [user]')),
+    error.message,
+  );
 });
 
 test('an invalid input, a configuration of another model and an unreadable file are refused before any step', () => {
@@ -249,7 +280,10 @@ test('an invalid input, a configuration of another model and an unreadable file 
   const other = factoryV1({ model: 'IAD-800', serial: 'SF08Q0002', seed: 0 });
   assert.match(migrationFailure(() => migrateConfig(other, 'IAD-2400', 2), 'invalidInput').message, /for model IAD-800, the device is IAD-2400/);
   const text = Buffer.from(fixture('iad-2400-customer.v1.conf').toString('utf8').replace('dtmf = info', 'dtmf = sms'));
-  assert.match(migrationFailure(() => migrateConfigFile(text, 'IAD-2400', 2), 'invalidInput').message, /line \d+: \[sip\] dtmf: must be one of rfc2833, inband, info/);
+  assert.match(
+    migrationFailure(() => migrateConfigFile(text, 'IAD-2400', 2), 'invalidInput').message,
+    /line \d+: \[sip\] dtmf: must be one of rfc2833, inband, info/,
+  );
   assert.match(migrationFailure(() => migrateConfigFile(Buffer.from('hello\n'), 'IAD-2400', 2), 'invalidInput').message, /not a Safeflash configuration/);
 });
 
@@ -271,7 +305,9 @@ test('inputs are never changed and results share no object with them', () => {
     assert.deepEqual(v1, factoryV1(unit));
     assert.equal(configDigest(v2), configDigest(migrateConfig(factoryV1(unit), unit.model, 2).config));
   }
-  const factory = units(40).map(factoryV2).find((config) => config.defaulted.includes('sip.session_expires_s'))!;
+  const factory = units(40)
+    .map(factoryV2)
+    .find((config) => config.defaulted.includes('sip.session_expires_s'))!;
   const frozen = deepFreeze(structuredClone(factory));
   assert.deepEqual(migrateConfig(frozen, frozen.model, 1).config, format2To1(factory));
   assert.deepEqual(frozen, factory);

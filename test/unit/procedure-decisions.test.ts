@@ -87,7 +87,10 @@ test('an upgrade is judged by the bank and the version that run afterwards', () 
   assert.match(fellBack!.message, /fell back to 1\.0\.0/);
   // Reinstalling the running version still has to come from the other bank.
   assert.equal(judgeUpgrade(before, '1.0.0', { ...before, lastBootCause: 'commanded' })?.cause, 'fellBack');
-  assert.equal(judgeUpgrade(before, '2.0.0', { runningVersion: '1.9.9', activeBank: 'bankB', configDigest: 'aaaa', lastBootCause: 'commanded' })?.cause, 'mismatch');
+  assert.equal(
+    judgeUpgrade(before, '2.0.0', { runningVersion: '1.9.9', activeBank: 'bankB', configDigest: 'aaaa', lastBootCause: 'commanded' })?.cause,
+    'mismatch',
+  );
 });
 
 test('a reboot order that ended badly: what runs decides', () => {
@@ -167,7 +170,13 @@ test('a preflight failure says what happened and why the run stopped at once, no
   assert.match(stopped.summary, /^preflight failed \(silent: the device does not answer\)/);
   assert.match(stopped.summary, /never retried or asked/);
   assert.match(stopped.summary, /nothing on the device was changed$/);
-  const wrongModel = runOutcome({ kind: 'stopped', failure: { phase: 'preflight', cause: 'wrongModel', message: 'the image is for VGW-800' }, by: 'manager', device: undefined, backupSha256: null });
+  const wrongModel = runOutcome({
+    kind: 'stopped',
+    failure: { phase: 'preflight', cause: 'wrongModel', message: 'the image is for VGW-800' },
+    by: 'manager',
+    device: undefined,
+    backupSha256: null,
+  });
   assert.match(wrongModel.summary, /wrongModel: the image is for VGW-800/);
 });
 
@@ -177,7 +186,14 @@ test('a cancelled run: the report names who cancelled it, and what became of the
   const stopped = runOutcome({ kind: 'stopped', failure: inBackup, by: 'operator:eve', device: before, backupSha256: 'b1' });
   assert.equal(stopped.state, 'aborted');
   assert.equal(stopped.summary, 'cancelled by eve during backup; nothing on the device was changed');
-  const rolledBack = runOutcome({ kind: 'rolledBack', failure: cancelFailure('upgrade', 'operator:eve'), by: 'operator:eve', restored: true, device: before, backupSha256: 'b1' });
+  const rolledBack = runOutcome({
+    kind: 'rolledBack',
+    failure: cancelFailure('upgrade', 'operator:eve'),
+    by: 'operator:eve',
+    restored: true,
+    device: before,
+    backupSha256: 'b1',
+  });
   assert.equal(rolledBack.state, 'rolledBack');
   assert.match(rolledBack.summary, /^cancelled by eve during upgrade; rolled back: the device runs its previous software/);
   // Once a cancel is asked for, only orders that bring the device back may start.
@@ -231,7 +247,12 @@ test('alreadyInstalled: same version, and the same payload digest in the active 
 });
 
 test('runOutcome: upToDate is its own final state and changes nothing', () => {
-  const outcome = runOutcome({ kind: 'upToDate', device: { runningVersion: '2.0.0', activeBank: 'bankB', configDigest: 'cd' }, version: '2.0.0', backupSha256: null });
+  const outcome = runOutcome({
+    kind: 'upToDate',
+    device: { runningVersion: '2.0.0', activeBank: 'bankB', configDigest: 'cd' },
+    version: '2.0.0',
+    backupSha256: null,
+  });
   assert.equal(outcome.state, 'upToDate');
   assert.equal(outcome.keptNewSoftware, false);
   assert.match(outcome.summary, /nothing on the device was changed/);

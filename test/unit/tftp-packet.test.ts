@@ -3,15 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import {
-  TftpParseError,
-  encodeAck,
-  encodeError,
-  encodePacket,
-  encodeRequest,
-  parsePacket,
-  type TftpPacket,
-} from '../../src/protocol/tftp/packet.ts';
+import { TftpParseError, encodeAck, encodeError, encodePacket, encodeRequest, parsePacket, type TftpPacket } from '../../src/protocol/tftp/packet.ts';
 import { TftpFailure } from '../../src/protocol/tftp/errors.ts';
 import { acceptOack, negotiateAsServer } from '../../src/protocol/tftp/options.ts';
 
@@ -53,9 +45,17 @@ const optionList = fc.uniqueArray(fc.tuple(field, optionValue), {
 
 const packet: fc.Arbitrary<TftpPacket> = fc.oneof(
   fc.record({ type: fc.constantFrom('rrq' as const, 'wrq' as const), filename: field, mode: field, options: optionList }),
-  fc.record({ type: fc.constant('data' as const), block: fc.integer({ min: 0, max: 65535 }), data: fc.uint8Array({ maxLength: 1500 }).map((a) => Buffer.from(a)) }),
+  fc.record({
+    type: fc.constant('data' as const),
+    block: fc.integer({ min: 0, max: 65535 }),
+    data: fc.uint8Array({ maxLength: 1500 }).map((a) => Buffer.from(a)),
+  }),
   fc.record({ type: fc.constant('ack' as const), block: fc.integer({ min: 0, max: 65535 }) }),
-  fc.record({ type: fc.constant('error' as const), code: fc.integer({ min: 0, max: 65535 }), message: fc.string({ maxLength: 60 }).filter((s) => !s.includes('\0')) }),
+  fc.record({
+    type: fc.constant('error' as const),
+    code: fc.integer({ min: 0, max: 65535 }),
+    message: fc.string({ maxLength: 60 }).filter((s) => !s.includes('\0')),
+  }),
   fc.record({ type: fc.constant('oack' as const), options: optionList }),
 );
 
@@ -91,7 +91,11 @@ test('malformed packets are refused with a reason', () => {
     ['bad UTF-8 name', Buffer.from([0, 1, 0xff, 0xfe, 0, 0x6f, 0]), /UTF-8/],
   ];
   for (const [what, bytes, reason] of cases) {
-    assert.throws(() => parsePacket(bytes), (error: unknown) => error instanceof TftpParseError && reason.test(error.message), what);
+    assert.throws(
+      () => parsePacket(bytes),
+      (error: unknown) => error instanceof TftpParseError && reason.test(error.message),
+      what,
+    );
   }
   assert.throws(() => encodeRequest({ type: 'rrq', filename: 'a\0b', mode: 'octet' }), TftpParseError);
 });
@@ -99,27 +103,51 @@ test('malformed packets are refused with a reason', () => {
 test('server negotiation clamps sizes, answers tsize, ignores unknown options and refuses nonsense', () => {
   const limits = { maxBlksize: 8192, maxWindowsize: 32 };
   const { parameters, reply } = negotiateAsServer(
-    [['BLKSIZE', '65464'], ['windowsize', '64'], ['tsize', '0'], ['multicast', ''], ['timeout', '3']],
+    [
+      ['BLKSIZE', '65464'],
+      ['windowsize', '64'],
+      ['tsize', '0'],
+      ['multicast', ''],
+      ['timeout', '3'],
+    ],
     limits,
     1234,
   );
   assert.deepEqual(parameters, { blksize: 8192, windowsize: 32, tsize: 1234, timeoutSeconds: 3 });
-  assert.deepEqual(reply, [['BLKSIZE', '8192'], ['windowsize', '32'], ['tsize', '1234'], ['timeout', '3']]);
+  assert.deepEqual(reply, [
+    ['BLKSIZE', '8192'],
+    ['windowsize', '32'],
+    ['tsize', '1234'],
+    ['timeout', '3'],
+  ]);
   assert.deepEqual(negotiateAsServer([['foo', 'bar']], limits, 1).reply, []);
   for (const bad of [[['blksize', '7']], [['windowsize', '0']], [['timeout', '256']], [['tsize', '-1']], [['blksize', '1e3']]] as const) {
-    assert.throws(() => negotiateAsServer(bad, limits, 1), (error: unknown) => error instanceof TftpFailure && error.peerCode === 8);
+    assert.throws(
+      () => negotiateAsServer(bad, limits, 1),
+      (error: unknown) => error instanceof TftpFailure && error.peerCode === 8,
+    );
   }
 });
 
 test('client refuses an OACK that raises a size or answers what was not asked', () => {
   const proposal = { blksize: 1468, windowsize: 16, tsize: 0 };
-  assert.deepEqual(acceptOack(proposal, [['blksize', '1024'], ['windowsize', '8'], ['tsize', '99']]), {
-    blksize: 1024,
-    windowsize: 8,
-    tsize: 99,
-    timeoutSeconds: undefined,
-  });
+  assert.deepEqual(
+    acceptOack(proposal, [
+      ['blksize', '1024'],
+      ['windowsize', '8'],
+      ['tsize', '99'],
+    ]),
+    {
+      blksize: 1024,
+      windowsize: 8,
+      tsize: 99,
+      timeoutSeconds: undefined,
+    },
+  );
   for (const bad of [[['blksize', '2000']], [['windowsize', '17']], [['timeout', '5']], [['unasked', '1']], [['blksize', '4']]] as const) {
-    assert.throws(() => acceptOack(proposal, bad), (error: unknown) => error instanceof TftpFailure && error.peerCode === 8);
+    assert.throws(
+      () => acceptOack(proposal, bad),
+      (error: unknown) => error instanceof TftpFailure && error.peerCode === 8,
+    );
   }
 });

@@ -10,7 +10,7 @@ export const defaultServer = 'http://127.0.0.1:8080';
 
 /** --server URL, defaulting to $SAFEFLASH_SERVER, then the manager's default address. */
 export function serverOption(): Option {
-  return new Option('--server <url>', 'the manager\'s API (also $SAFEFLASH_SERVER)')
+  return new Option('--server <url>', "the manager's API (also $SAFEFLASH_SERVER)")
     .default(process.env.SAFEFLASH_SERVER || defaultServer)
     .argParser((value: string) => {
       checkServerUrl(value);
@@ -49,8 +49,10 @@ export function addAccessOptions(command: Command): void {
   const talksToManager = command.options.some((o) => o.long === '--server');
   if (talksToManager && !command.options.some((o) => o.long === '--token')) {
     command
-      .addOption(new Option('--token <token>', 'API token (also $SAFEFLASH_TOKEN; default: the operator token file of the manager\'s data directory)'))
-      .addOption(new Option('--data-dir <dir>', 'the manager\'s data directory, whose operator.token is used when no token is given').default(managerDefaults.dataDir))
+      .addOption(new Option('--token <token>', "API token (also $SAFEFLASH_TOKEN; default: the operator token file of the manager's data directory)"))
+      .addOption(
+        new Option('--data-dir <dir>', "the manager's data directory, whose operator.token is used when no token is given").default(managerDefaults.dataDir),
+      )
       .hook('preAction', (_command, action) => {
         const options = action.opts<{ token?: string; dataDir?: string }>();
         commandLineAccess = {
@@ -164,7 +166,11 @@ export class ApiClient {
     if (!response.ok) {
       const answer = (parsed ?? {}) as { error?: string; problems?: string[] };
       const message = answer.error ?? `HTTP ${response.status}`;
-      throw new ApiError(response.status, response.status === 401 ? `${message}; give another with --token, SAFEFLASH_TOKEN or --data-dir` : message, answer.problems ?? []);
+      throw new ApiError(
+        response.status,
+        response.status === 401 ? `${message}; give another with --token, SAFEFLASH_TOKEN or --data-dir` : message,
+        answer.problems ?? [],
+      );
     }
     return parsed as T;
   }

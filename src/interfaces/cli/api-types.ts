@@ -1,6 +1,14 @@
 // The API's answers as the CLI receives them: the manager's records with times as ISO strings.
 import type { RunCounts } from '../../manager/procedure/run-counts.ts';
-import { finalRunStates, type BackupRecord, type DecisionRecord, type ImageRecord, type PublicDevice, type RunEvent, type RunRecord } from '../../manager/store/records.ts';
+import {
+  finalRunStates,
+  type BackupRecord,
+  type DecisionRecord,
+  type ImageRecord,
+  type PublicDevice,
+  type RunEvent,
+  type RunRecord,
+} from '../../manager/store/records.ts';
 
 /** A record after JSON: every Date became a string. */
 export type Json<T> = T extends Date ? string : T extends Array<infer U> ? Array<Json<U>> : T extends object ? { [K in keyof T]: Json<T[K]> } : T;

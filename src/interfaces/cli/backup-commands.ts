@@ -17,7 +17,7 @@ const pollMs = 500;
 export function registerBackupCommands(program: Command): void {
   program
     .command('backup')
-    .description('back up a device\'s configuration now (waits for the verified backup unless --no-wait)')
+    .description("back up a device's configuration now (waits for the verified backup unless --no-wait)")
     .argument('<device>', 'device id, name or address')
     .option('--no-wait', 'start the backup and print its run id')
     .addOption(transportOption("how the device uploads its configuration (default: the device's, else the manager's)"))
@@ -26,28 +26,49 @@ export function registerBackupCommands(program: Command): void {
     .addOption(operatorOption())
     .option('--json', 'print JSON')
     .addOption(serverOption())
-    .action(async (device: string, options: { wait: boolean; timeout: number; operator?: string; json?: boolean; server: string; transport?: TransferProtocol; timeLimits?: Partial<TimeLimits> }) => {
-      const api = new ApiClient(options.server);
-      const { runId } = await withManager(() =>
-        api.post<{ runId: string }>(`/api/devices/${encodeURIComponent(device)}/backup`, { body: { operator: operatorName(options.operator), ...(options.transport ? { transport: options.transport } : {}), ...(options.timeLimits ? { timeLimits: options.timeLimits } : {}) } }),
-      );
-      if (!options.wait) {
-        if (options.json) printJson({ runId });
-        else process.stdout.write(`backup of ${device} started: run ${runId} (safeflash runs show ${runId})\n`);
-        return;
-      }
-      let detail: RunDetailJson | undefined;
-      for (let waited = 0; waited <= options.timeout * 1000; waited += pollMs) {
-        detail = await withManager(() => api.get<RunDetailJson>(`/api/runs/${encodeURIComponent(runId)}`));
-        if (finalStates.includes(detail.run.state)) break;
-        await sleep(pollMs);
-      }
-      if (options.json) printJson(detail);
-      const run = detail!.run;
-      if (!finalStates.includes(run.state)) throw new CommandFailure(`backup run ${runId} is still ${run.state} after ${options.timeout} s; follow it with safeflash runs show ${runId}`);
-      if (run.state !== 'verified') throw new CommandFailure(`backup of ${device} ${run.state}: ${run.outcome?.summary ?? 'see safeflash runs show ' + runId}`);
-      if (!options.json) process.stdout.write(`backup of ${device} verified: ${run.outcome?.backupSha256 ?? '?'} (run ${runId})\n`);
-    });
+    .action(
+      async (
+        device: string,
+        options: {
+          wait: boolean;
+          timeout: number;
+          operator?: string;
+          json?: boolean;
+          server: string;
+          transport?: TransferProtocol;
+          timeLimits?: Partial<TimeLimits>;
+        },
+      ) => {
+        const api = new ApiClient(options.server);
+        const { runId } = await withManager(() =>
+          api.post<{ runId: string }>(`/api/devices/${encodeURIComponent(device)}/backup`, {
+            body: {
+              operator: operatorName(options.operator),
+              ...(options.transport ? { transport: options.transport } : {}),
+              ...(options.timeLimits ? { timeLimits: options.timeLimits } : {}),
+            },
+          }),
+        );
+        if (!options.wait) {
+          if (options.json) printJson({ runId });
+          else process.stdout.write(`backup of ${device} started: run ${runId} (safeflash runs show ${runId})\n`);
+          return;
+        }
+        let detail: RunDetailJson | undefined;
+        for (let waited = 0; waited <= options.timeout * 1000; waited += pollMs) {
+          detail = await withManager(() => api.get<RunDetailJson>(`/api/runs/${encodeURIComponent(runId)}`));
+          if (finalStates.includes(detail.run.state)) break;
+          await sleep(pollMs);
+        }
+        if (options.json) printJson(detail);
+        const run = detail!.run;
+        if (!finalStates.includes(run.state))
+          throw new CommandFailure(`backup run ${runId} is still ${run.state} after ${options.timeout} s; follow it with safeflash runs show ${runId}`);
+        if (run.state !== 'verified')
+          throw new CommandFailure(`backup of ${device} ${run.state}: ${run.outcome?.summary ?? 'see safeflash runs show ' + runId}`);
+        if (!options.json) process.stdout.write(`backup of ${device} verified: ${run.outcome?.backupSha256 ?? '?'} (run ${runId})\n`);
+      },
+    );
 
   const backups = program.command('backups').description('configurations the manager holds for devices');
   viewCommand<BackupJson[]>(backups, {
@@ -60,7 +81,16 @@ export function registerBackupCommands(program: Command): void {
         ? `no backups of ${device}; take one with safeflash backup ${device}\n`
         : formatTable(
             ['SHA256', 'KIND', 'FORMAT', 'CONFIG DIGEST', 'BYTES', 'FROM', 'RUN', 'TAKEN'],
-            list.map((b) => [b.sha256, b.kind, String(b.configFormat), b.configDigest, String(b.size), shortSha(b.derivedFrom), b.runId ?? '-', when(b.takenAt)]),
+            list.map((b) => [
+              b.sha256,
+              b.kind,
+              String(b.configFormat),
+              b.configDigest,
+              String(b.size),
+              shortSha(b.derivedFrom),
+              b.runId ?? '-',
+              when(b.takenAt),
+            ]),
           ),
   });
 }

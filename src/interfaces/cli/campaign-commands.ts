@@ -54,7 +54,9 @@ export function readCampaignFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageFailure(`cannot read campaign file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new UsageFailure(
+      `cannot read campaign file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
   let parsed: unknown;
   try {
@@ -62,7 +64,8 @@ export function readCampaignFile(file: string): Record<string, unknown> {
   } catch (error) {
     throw new UsageFailure(`campaign file ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageFailure(`campaign file ${file}: expected fields (name, image, waves, ...) at the top level`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new UsageFailure(`campaign file ${file}: expected fields (name, image, waves, ...) at the top level`);
   return parsed as Record<string, unknown>;
 }
 
@@ -70,7 +73,10 @@ function requestFromFlags(options: CreateOptions): Record<string, unknown> {
   const given: Record<string, unknown> = {
     name: options.name,
     image: options.image,
-    devices: options.devices?.split(',').map((d) => d.trim()).filter(Boolean),
+    devices: options.devices
+      ?.split(',')
+      .map((d) => d.trim())
+      .filter(Boolean),
     model: options.model,
     versionRange: options.versionRange,
     tags: options.tag,
@@ -105,13 +111,25 @@ function progress(counters: Record<string, number> | undefined): string {
 export function campaignTable(list: CampaignJson[]): string {
   return formatTable(
     ['CAMPAIGN', 'NAME', 'VERSION', 'STATE', 'STAGE', 'PROGRESS', 'CREATED'],
-    list.map((c) => [c.id, c.name, c.imageVersion, c.state + (c.pauseCause ? ` (${c.pauseCause})` : ''), stageName(c.stage), progress(c.counters), when(c.createdAt)]),
+    list.map((c) => [
+      c.id,
+      c.name,
+      c.imageVersion,
+      c.state + (c.pauseCause ? ` (${c.pauseCause})` : ''),
+      stageName(c.stage),
+      progress(c.counters),
+      when(c.createdAt),
+    ]),
   );
 }
 
 export function describeCampaign(detail: CampaignDetailJson): string {
   const { campaign, waves, devices, events } = detail;
-  const counts = (c: Record<string, number>) => campaignDeviceStates.filter((s) => c[s]).map((s) => `${s} ${c[s]}`).join(', ') || 'none';
+  const counts = (c: Record<string, number>) =>
+    campaignDeviceStates
+      .filter((s) => c[s])
+      .map((s) => `${s} ${c[s]}`)
+      .join(', ') || 'none';
   const lines = [
     `campaign ${campaign.id} "${campaign.name}": ${campaign.state}${campaign.pauseCause ? ` (${campaign.pauseCause})` : ''}`,
     `  image    ${campaign.imageVersion} (${shortSha(campaign.imageSha256)})`,
@@ -124,8 +142,18 @@ export function describeCampaign(detail: CampaignDetailJson): string {
     'devices:',
     formatTable(
       ['DEVICE', 'WAVE', 'STATE', 'RUN', 'RUN STATE', 'TRIES', 'WHY'],
-      devices.map((d) => [d.name, d.wave === null ? '-' : String(d.wave + 1), d.state, d.runId ?? '-', d.run ? `${d.run.state} in ${d.run.phase}` : '-', String(d.attempts), d.message ?? d.cause ?? '']),
-    ).trimEnd().replace(/^/gm, '  '),
+      devices.map((d) => [
+        d.name,
+        d.wave === null ? '-' : String(d.wave + 1),
+        d.state,
+        d.runId ?? '-',
+        d.run ? `${d.run.state} in ${d.run.phase}` : '-',
+        String(d.attempts),
+        d.message ?? d.cause ?? '',
+      ]),
+    )
+      .trimEnd()
+      .replace(/^/gm, '  '),
     '',
     'events:',
     ...events.map((e) => `  ${when(e.at)}  ${e.kind.padEnd(16)} ${e.actor.padEnd(18)} ${e.message}${e.cause ? ` [${e.cause}]` : ''}`),
@@ -138,9 +166,11 @@ export function registerCampaignCommands(program: Command): void {
 
   campaign
     .command('create')
-    .description('create a campaign from flags or from a campaign file (YAML with the same fields: name, image, devices, model, versionRange, tags, waves, ...)')
+    .description(
+      'create a campaign from flags or from a campaign file (YAML with the same fields: name, image, devices, model, versionRange, tags, waves, ...)',
+    )
     .option('--file <campaign.yaml>', 'campaign file; flags given too override its fields')
-    .option('--name <name>', 'the campaign\'s name')
+    .option('--name <name>', "the campaign's name")
     .option('--image <file|sha256>', 'a signed image file (sent to the manager) or the SHA-256 of one it holds')
     .option('--devices <a,b,...>', 'these devices (ids, names or addresses)')
     .option('--model <model>', 'devices of this model')
@@ -150,9 +180,9 @@ export function registerCampaignCommands(program: Command): void {
     .option('--max-concurrent <n>', 'runs at once, at most (default 10)', integerOption(1, 1000))
     .option('--rate <per-minute>', 'runs started per minute, at most', integerOption(1, 100_000))
     .option('--threshold <n|percent>', 'failures in a wave that pause the campaign: 2, or 5% (default 5%)')
-    .option('--approval', 'wait for an operator\'s approval before each wave after the first')
+    .option('--approval', "wait for an operator's approval before each wave after the first")
     .option('--window <HH:MM-HH:MM>', 'maintenance window: no run starts outside it (may cross midnight)')
-    .option('--time-zone <zone>', 'the window\'s IANA time zone, e.g. Europe/Paris')
+    .option('--time-zone <zone>', "the window's IANA time zone, e.g. Europe/Paris")
     .option('--policy <policy>', `failure policy of every run: ${policySyntax}`, parsePolicy)
     .option('--offline-attempts <n>', 'tries in all for a device that does not answer (default 3)', integerOption(1, 10))
     .option('--retry-delay <seconds>', 'wait before retrying offline devices after the last wave (default 60)', integerOption(0, 86_400))
@@ -170,7 +200,8 @@ export function registerCampaignCommands(program: Command): void {
       try {
         checkCampaignRequest({ ...given, image: String(given.image) });
       } catch (error) {
-        if (error instanceof CampaignRequestError) throw new UsageFailure(error.problems.length > 1 ? `the campaign has problems:\n  ${error.problems.join('\n  ')}` : error.message);
+        if (error instanceof CampaignRequestError)
+          throw new UsageFailure(error.problems.length > 1 ? `the campaign has problems:\n  ${error.problems.join('\n  ')}` : error.message);
         throw error;
       }
       const api = new ApiClient(options.server);
@@ -179,7 +210,10 @@ export function registerCampaignCommands(program: Command): void {
         return api.post<CampaignJson>('/api/campaigns', { body: { ...given, image: image.sha256, operator: operatorName(options.operator) } });
       });
       if (options.json) printJson(created);
-      else process.stdout.write(`campaign ${created.id} created: ${created.stages.length} wave(s) of ${created.stages.map((s) => s.size).join(', ')} device(s) to ${created.imageVersion}\n  follow it: safeflash campaign show ${created.id}\n`);
+      else
+        process.stdout.write(
+          `campaign ${created.id} created: ${created.stages.length} wave(s) of ${created.stages.map((s) => s.size).join(', ')} device(s) to ${created.imageVersion}\n  follow it: safeflash campaign show ${created.id}\n`,
+        );
     });
 
   viewCommand<CampaignJson[]>(campaign, {
@@ -211,13 +245,17 @@ export function registerCampaignCommands(program: Command): void {
       .addOption(operatorOption())
       .option('--json', 'print JSON')
       .addOption(serverOption());
-    if (action === 'approve') command.addOption(new Option('--wave <n>', 'the wave you approve (refused if another one waits)').argParser(integerOption(1, 1000)));
+    if (action === 'approve')
+      command.addOption(new Option('--wave <n>', 'the wave you approve (refused if another one waits)').argParser(integerOption(1, 1000)));
     command.action(async (id: string, options: { operator?: string; wave?: number; json?: boolean; server: string }) => {
       const api = new ApiClient(options.server);
       const body = { operator: operatorName(options.operator), ...(options.wave !== undefined ? { wave: options.wave } : {}) };
       const after = await withManager(() => api.post<CampaignJson>(`/api/campaigns/${encodeURIComponent(id)}/${action}`, { body }));
       if (options.json) printJson(after);
-      else process.stdout.write(`campaign ${after.id}: ${after.state}${after.pauseCause ? ` (${after.pauseCause})` : ''}, ${stageName(after.stage)}, ${progress(after.counters)}\n`);
+      else
+        process.stdout.write(
+          `campaign ${after.id}: ${after.state}${after.pauseCause ? ` (${after.pauseCause})` : ''}, ${stageName(after.stage)}, ${progress(after.counters)}\n`,
+        );
     });
   }
 }

@@ -56,7 +56,12 @@ export function registerDecideCommand(program: Command): void {
       });
       if (options.json) printJson(decision);
       else {
-        const extra = [decision.imageSha256 ? `image ${shortSha(decision.imageSha256)}` : '', decision.backupSha256 ? `configuration ${shortSha(decision.backupSha256)}` : ''].filter(Boolean).join(', ');
+        const extra = [
+          decision.imageSha256 ? `image ${shortSha(decision.imageSha256)}` : '',
+          decision.backupSha256 ? `configuration ${shortSha(decision.backupSha256)}` : '',
+        ]
+          .filter(Boolean)
+          .join(', ');
         process.stdout.write(`run ${runId}: ${decision.answer}${extra ? ` with ${extra}` : ''}, recorded for ${decision.actor}\n`);
       }
     });

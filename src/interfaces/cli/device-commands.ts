@@ -10,7 +10,6 @@ import { CommandFailure, UsageFailure, integerOption } from './program.ts';
 import { formatTable, printJson, when } from './table.ts';
 import { viewCommand } from './view-command.ts';
 
-
 interface CredentialOptions {
   port?: number;
   v3User?: string;
@@ -23,7 +22,7 @@ interface CredentialOptions {
 
 function addCredentialOptions(command: Command): Command {
   return command
-    .option('--port <port>', 'UDP port of the device\'s SNMP agent (default 16100)', integerOption(1, 65535))
+    .option('--port <port>', "UDP port of the device's SNMP agent (default 16100)", integerOption(1, 65535))
     .option('--v3-user <name>', 'SNMPv3 user (authPriv, SHA-256/AES); needs --auth-key and --priv-key')
     .option('--auth-key <key>', 'SNMPv3 authentication pass phrase')
     .option('--priv-key <key>', 'SNMPv3 privacy pass phrase')
@@ -51,9 +50,7 @@ function describe(device: DeviceJson): string {
 /** "A:1.0.0 B:2.0.0", with "-" for an empty bank and "!" after an invalid one. */
 function bankSummary(device: DeviceJson): string {
   if (!device.banks) return '-';
-  return device.banks
-    .map((b) => `${b.bank.replace(/^bank/, '')}:${b.state === 'empty' ? '-' : b.state === 'invalid' ? `${b.version}!` : b.version}`)
-    .join(' ');
+  return device.banks.map((b) => `${b.bank.replace(/^bank/, '')}:${b.state === 'empty' ? '-' : b.state === 'invalid' ? `${b.version}!` : b.version}`).join(' ');
 }
 
 export function deviceTable(devices: DeviceJson[]): string {
@@ -81,16 +78,22 @@ export function registerDeviceCommands(program: Command): void {
   addCredentialOptions(
     device
       .command('add')
-      .description('add a device (without --v3-user or --community: the reference agent\'s laboratory user)')
-      .argument('<address>', 'the device\'s IPv4 or IPv6 address, inside the networks the manager may talk to (serve --allow-networks)')
+      .description("add a device (without --v3-user or --community: the reference agent's laboratory user)")
+      .argument('<address>', "the device's IPv4 or IPv6 address, inside the networks the manager may talk to (serve --allow-networks)")
       .option('--name <name>', 'a name for the device (default: its address)'),
   )
-    .addOption(new Option('--transport <transport>', "how the device moves files unless a run or its campaign says (default: the manager's)").choices([...transferProtocols]))
+    .addOption(
+      new Option('--transport <transport>', "how the device moves files unless a run or its campaign says (default: the manager's)").choices([
+        ...transferProtocols,
+      ]),
+    )
     .option('--json', 'print JSON')
     .addOption(serverOption())
     .action(async (address: string, options: CredentialOptions & { name?: string; json?: boolean; server: string }) => {
       const api = new ApiClient(options.server);
-      const added = await withManager(() => api.post<DeviceJson>('/api/devices', { body: { address, ...(options.name ? { name: options.name } : {}), ...credentials(options) } }));
+      const added = await withManager(() =>
+        api.post<DeviceJson>('/api/devices', { body: { address, ...(options.name ? { name: options.name } : {}), ...credentials(options) } }),
+      );
       if (options.json) printJson(added);
       else process.stdout.write(`added ${describe(added)}\n`);
     });
@@ -108,17 +111,24 @@ export function registerDeviceCommands(program: Command): void {
     .action(async (cidr: string, options: CredentialOptions & { concurrency: number; timeoutMs: number; json?: boolean; server: string }) => {
       const api = new ApiClient(options.server);
       const report = await withManager(() =>
-        api.post<{ cidr: string; scanned: number; found: Array<{ device: DeviceJson; added: boolean }>; unreadable: Array<{ address: string; error: string }> }>(
-          '/api/devices/discover',
-          { body: { cidr, concurrency: options.concurrency, timeoutMs: options.timeoutMs, ...credentials(options) }, timeoutMs: 3_600_000 },
-        ),
+        api.post<{
+          cidr: string;
+          scanned: number;
+          found: Array<{ device: DeviceJson; added: boolean }>;
+          unreadable: Array<{ address: string; error: string }>;
+        }>('/api/devices/discover', {
+          body: { cidr, concurrency: options.concurrency, timeoutMs: options.timeoutMs, ...credentials(options) },
+          timeoutMs: 3_600_000,
+        }),
       );
       if (options.json) {
         printJson(report);
         return;
       }
       const added = report.found.filter((f) => f.added).length;
-      process.stdout.write(`${report.cidr}: ${report.scanned} addresses asked, ${report.found.length} devices answered (${added} added, ${report.found.length - added} already known)\n`);
+      process.stdout.write(
+        `${report.cidr}: ${report.scanned} addresses asked, ${report.found.length} devices answered (${added} added, ${report.found.length - added} already known)\n`,
+      );
       if (report.found.length > 0) process.stdout.write(deviceTable(report.found.map((f) => f.device)));
       for (const u of report.unreadable) process.stdout.write(`${u.address}: answered but could not be read: ${u.error}\n`);
     });
@@ -127,7 +137,8 @@ export function registerDeviceCommands(program: Command): void {
     name: 'list',
     description: 'list the devices of the inventory (never their credentials)',
     path: () => '/api/devices',
-    text: (devices) => (devices.length === 0 ? 'no devices; add some with `safeflash device add`, `device discover` or `device import`\n' : deviceTable(devices)),
+    text: (devices) =>
+      devices.length === 0 ? 'no devices; add some with `safeflash device add`, `device discover` or `device import`\n' : deviceTable(devices),
   });
 
   device
@@ -167,7 +178,9 @@ export function registerDeviceCommands(program: Command): void {
 
   device
     .command('import')
-    .description('add the devices listed in a CSV (header row: address,port,name,v3_user,auth_key,priv_key,community,tags,transport) or YAML file: all of them, or none if a row is wrong')
+    .description(
+      'add the devices listed in a CSV (header row: address,port,name,v3_user,auth_key,priv_key,community,tags,transport) or YAML file: all of them, or none if a row is wrong',
+    )
     .argument('<file>', 'a .csv, .yaml or .yml file')
     .addOption(new Option('--format <format>', 'file format, when the extension does not say').choices(['csv', 'yaml']))
     .option('--json', 'print JSON')

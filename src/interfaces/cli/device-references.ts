@@ -13,7 +13,9 @@ export interface ResolvedDevices {
 
 /** Looks every reference up (a reference the manager does not know fails the whole command, ApiError 404), then merges. */
 export async function resolveDevices(api: ApiClient, references: string[]): Promise<ResolvedDevices> {
-  const found = await Promise.all(references.map(async (reference) => ({ reference, device: await api.get<DeviceJson>(`/api/devices/${encodeURIComponent(reference)}`) })));
+  const found = await Promise.all(
+    references.map(async (reference) => ({ reference, device: await api.get<DeviceJson>(`/api/devices/${encodeURIComponent(reference)}`) })),
+  );
   return mergeSameDevices(found);
 }
 

@@ -156,7 +156,8 @@ function registerImageAdd(image: Command): void {
       const api = new ApiClient(options.server);
       const added = await withManager(() => uploadImage(api, file));
       if (options.json) printJson(added);
-      else process.stdout.write(`${file}: ${added.model} ${added.version} (config format ${added.configFormat}), ${added.size} bytes, sha256 ${added.sha256}\n`);
+      else
+        process.stdout.write(`${file}: ${added.model} ${added.version} (config format ${added.configFormat}), ${added.size} bytes, sha256 ${added.sha256}\n`);
     });
 }
 

@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { Option } from 'commander';
 
 export function operatorOption(): Option {
-  return new Option('--operator <name>', 'who you are, for the run\'s record (default: your login name)');
+  return new Option('--operator <name>', "who you are, for the run's record (default: your login name)");
 }
 
 export function operatorName(given: string | undefined): string {

@@ -10,7 +10,10 @@ export const policySyntax = 'KEY=VALUE,... with keys retry (count), backoff (sec
 
 export function parsePolicy(text: string): PolicyRequest {
   const policy: PolicyRequest = {};
-  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const match = /^(?:([a-z]+)\.)?([a-z]+)=(.+)$/.exec(item);
     if (!match) throw new InvalidArgumentError(`"${item}": expected ${policySyntax}`);
     const [, phase, key, value] = match as unknown as [string, string | undefined, string, string];

@@ -50,7 +50,8 @@ export class BarDisplay implements RunDisplay {
 
   constructor(labels: string[]) {
     this.#width = Math.max(...labels.map((l) => l.length));
-    for (const label of labels) this.#rows.set(label, { bar: undefined, value: 0, payload: { device: label.padEnd(this.#width), phase: 'starting', state: '' } });
+    for (const label of labels)
+      this.#rows.set(label, { bar: undefined, value: 0, payload: { device: label.padEnd(this.#width), phase: 'starting', state: '' } });
     this.resume();
   }
 

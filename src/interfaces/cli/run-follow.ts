@@ -82,7 +82,9 @@ export async function followRuns(api: ApiClient, followed: FollowedRun[], option
           if (interactive) await askInPlace(api, f, display, options.operator);
           else {
             f.leftWaiting = true;
-            display.say(`${f.label}: run ${f.run.id} waits for a decision in ${f.run.phase}: ${lastAsk(f.detail)}\n  answer with: safeflash decide ${f.run.id} retry|abort`);
+            display.say(
+              `${f.label}: run ${f.run.id} waits for a decision in ${f.run.phase}: ${lastAsk(f.detail)}\n  answer with: safeflash decide ${f.run.id} retry|abort`,
+            );
           }
         }
       } catch (error) {
@@ -131,9 +133,7 @@ class ManagerLink {
     if (this.#lostAt !== undefined) return;
     this.#lostAt = Date.now();
     const reason = error instanceof ManagerUnreachable ? `${error.origin}: ${error.reason}` : (error as Error).message;
-    this.display.say(
-      `the manager is unreachable (${reason}); the runs go on in it. Reconnecting until ${new Date(this.deadline).toISOString()} (--max-wait)`,
-    );
+    this.display.say(`the manager is unreachable (${reason}); the runs go on in it. Reconnecting until ${new Date(this.deadline).toISOString()} (--max-wait)`);
   }
 
   answered(): void {
@@ -165,7 +165,14 @@ function lastAsk(detail: RunDetailJson): string {
   return asked ? `${asked.message}${asked.cause ? ` [${asked.cause}]` : ''}` : 'the phase failed';
 }
 
-const answers: Record<string, 'retry' | 'abort' | 'keepNewSoftware'> = { r: 'retry', retry: 'retry', a: 'abort', abort: 'abort', k: 'keepNewSoftware', keep: 'keepNewSoftware' };
+const answers: Record<string, 'retry' | 'abort' | 'keepNewSoftware'> = {
+  r: 'retry',
+  retry: 'retry',
+  a: 'abort',
+  abort: 'abort',
+  k: 'keepNewSoftware',
+  keep: 'keepNewSoftware',
+};
 
 async function askInPlace(api: ApiClient, f: FollowedRun, display: RunDisplay, operator: string): Promise<void> {
   display.pause();

@@ -14,7 +14,10 @@ export function timeLimitsOption(what: string): Option {
 }
 
 export function reinstallOption(): Option {
-  return new Option('--reinstall', 'install the image even on a device that already runs it: its other bank (the previous version, the way back) is overwritten');
+  return new Option(
+    '--reinstall',
+    'install the image even on a device that already runs it: its other bank (the previous version, the way back) is overwritten',
+  );
 }
 
 function timeLimits(text: string): Partial<TimeLimits> {
@@ -31,6 +34,7 @@ export function passivePorts(text: string): { min: number; max: number } {
   const match = /^([0-9]{1,5})-([0-9]{1,5})$/.exec(text.trim());
   const min = Number(match?.[1]);
   const max = Number(match?.[2]);
-  if (!match || min < 1024 || max > 65535 || min > max) throw new InvalidArgumentError(`expected FROM-TO, two ports from 1024 to 65535 with FROM <= TO, got "${text}"`);
+  if (!match || min < 1024 || max > 65535 || min > max)
+    throw new InvalidArgumentError(`expected FROM-TO, two ports from 1024 to 65535 with FROM <= TO, got "${text}"`);
   return { min, max };
 }

@@ -10,7 +10,6 @@ import { registerRunsFollowCommand } from './runs-follow-command.ts';
 import { formatTable, printJson, shortSha, when } from './table.ts';
 import { viewCommand } from './view-command.ts';
 
-
 function seconds(ms: number): string {
   return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
@@ -49,7 +48,8 @@ export function imagesTried(timeline: RunEventJson[]): Array<{ sha256: string; v
   const tried = new Map<string, { sha256: string; version: string }>();
   for (const event of timeline) {
     const image = event.kind === 'phaseStarted' ? (event.detail.image as { sha256?: unknown; version?: unknown } | undefined) : undefined;
-    if (typeof image?.sha256 === 'string' && typeof image.version === 'string' && !tried.has(image.sha256)) tried.set(image.sha256, { sha256: image.sha256, version: image.version });
+    if (typeof image?.sha256 === 'string' && typeof image.version === 'string' && !tried.has(image.sha256))
+      tried.set(image.sha256, { sha256: image.sha256, version: image.version });
   }
   return [...tried.values()];
 }
@@ -66,7 +66,13 @@ export function describeRun(detail: RunDetailJson): string {
     ...(tried.length > 1 ? [`  tried    ${tried.map((image) => `${image.version} (${shortSha(image.sha256)})`).join(', ')}`] : []),
     `  state    ${run.state}${run.state === 'running' || run.state === 'waiting' ? ` in ${run.phase}${detail.progress !== null ? ` (${detail.progress}%)` : ''}` : ''}`,
     `  started  ${when(run.createdAt)} by ${run.startedBy}; last change ${when(run.updatedAt)}`,
-    ...(run.options ? [`  options  transport ${run.options.transport}; time limits ${Object.entries(run.options.timeLimits).map(([name, s]) => `${name}=${s}`).join(',')}${run.options.reinstall ? '; reinstall' : ''}`] : []),
+    ...(run.options
+      ? [
+          `  options  transport ${run.options.transport}; time limits ${Object.entries(run.options.timeLimits)
+            .map(([name, s]) => `${name}=${s}`)
+            .join(',')}${run.options.reinstall ? '; reinstall' : ''}`,
+        ]
+      : []),
   ];
   if (run.outcome) {
     lines.push(
@@ -74,7 +80,8 @@ export function describeRun(detail: RunDetailJson): string {
       `           running ${run.outcome.runningVersion ?? '?'}${run.outcome.keptNewSoftware ? ' (new software kept)' : ''}, config digest ${shortSha(run.outcome.configDigest)}`,
     );
   }
-  if (run.cancelRequestedBy && !run.outcome) lines.push(`  cancel   asked by ${run.cancelRequestedBy} ${when(run.cancelRequestedAt)}: the run stops at its next safe point`);
+  if (run.cancelRequestedBy && !run.outcome)
+    lines.push(`  cancel   asked by ${run.cancelRequestedBy} ${when(run.cancelRequestedAt)}: the run stops at its next safe point`);
   if (run.state === 'waiting') lines.push(`  waiting  for a decision: safeflash decide ${run.id} retry|abort`);
   lines.push('', 'timeline:');
   const rows = timeline.map((e) => [
@@ -88,7 +95,9 @@ export function describeRun(detail: RunDetailJson): string {
   if (decisions.length > 0) {
     lines.push('', 'decisions:');
     for (const d of decisions) {
-      const extra = [d.imageSha256 ? `image ${shortSha(d.imageSha256)}` : '', d.backupSha256 ? `configuration ${shortSha(d.backupSha256)}` : ''].filter(Boolean).join(', ');
+      const extra = [d.imageSha256 ? `image ${shortSha(d.imageSha256)}` : '', d.backupSha256 ? `configuration ${shortSha(d.backupSha256)}` : '']
+        .filter(Boolean)
+        .join(', ');
       lines.push(`  ${when(d.at)}  ${d.actor}: ${d.answer}${extra ? ` (${extra})` : ''}`);
     }
   }
@@ -128,7 +137,9 @@ export function registerRunsCommands(program: Command): void {
 
   runs
     .command('cancel')
-    .description('stop runs at their next safe point: an operation already ordered finishes, nothing new starts; then the run ends with nothing changed, or rolls the device back fully')
+    .description(
+      'stop runs at their next safe point: an operation already ordered finishes, nothing new starts; then the run ends with nothing changed, or rolls the device back fully',
+    )
     .argument('<run...>', 'run ids')
     .addOption(operatorOption())
     .option('--json', 'print JSON')
@@ -140,7 +151,9 @@ export function registerRunsCommands(program: Command): void {
       const refused: Error[] = [];
       for (const id of ids) {
         try {
-          const answer = await withManager(() => api.post<{ run: RunJson; repeated: boolean }>(`/api/runs/${encodeURIComponent(id)}/cancel`, { body: { operator } }));
+          const answer = await withManager(() =>
+            api.post<{ run: RunJson; repeated: boolean }>(`/api/runs/${encodeURIComponent(id)}/cancel`, { body: { operator } }),
+          );
           answers.push(answer);
           if (!options.json) {
             const { run } = answer;

@@ -14,7 +14,6 @@ import { minimumKeyLength, netSnmpToolArguments, type SnmpSecurity, type UsmUser
 import { CommandFailure, createProgram, integerOption, runProgram } from './program.ts';
 import { agentDefaults } from '../../agent/defaults.ts';
 
-
 /** Above this many devices, the start-up report is a summary instead of a line per device. */
 const maxListedDevices = 20;
 
@@ -123,13 +122,11 @@ async function run(options: AgentCommandOptions, command: Command): Promise<void
 async function runFleet(options: AgentCommandOptions): Promise<void> {
   const user: UsmUser = { name: options.user, authKey: options.authKey, privKey: options.privKey };
   if (options.notifyVersion === 'v2c' && !options.community) throw new InvalidArgumentError('--notify-version v2c needs --community');
-  const notifySecurity: SnmpSecurity =
-    options.notifyVersion === 'v2c' ? { version: 'v2c', community: options.community! } : { version: 'v3', user };
+  const notifySecurity: SnmpSecurity = options.notifyVersion === 'v2c' ? { version: 'v2c', community: options.community! } : { version: 'v3', user };
   const faults = faultPlans(options);
   const software = factorySoftware(options);
   const say = (text: string) => process.stdout.write(`${text}\n`);
-  const log = (event: string, fields: object) =>
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
+  const log = (event: string, fields: object) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
 
   let fleet: Fleet;
   try {
@@ -157,12 +154,25 @@ async function runFleet(options: AgentCommandOptions): Promise<void> {
 
   const devices = fleet.members.map((m) => describeMember(m, options.port));
   if (options.json) {
-    say(JSON.stringify({ event: 'ready', port: options.port, stateDir: path.resolve(options.stateDir), user: options.user, community: options.community ?? null, devices }));
+    say(
+      JSON.stringify({
+        event: 'ready',
+        port: options.port,
+        stateDir: path.resolve(options.stateDir),
+        user: options.user,
+        community: options.community ?? null,
+        devices,
+      }),
+    );
   } else {
     const listed = devices.length <= maxListedDevices ? devices : [devices[0]!, devices[devices.length - 1]!];
-    if (devices.length > maxListedDevices) say(`${devices.length} devices from ${devices[0]!.address} to ${devices[devices.length - 1]!.address}, port ${options.port} (first and last):`);
+    if (devices.length > maxListedDevices)
+      say(`${devices.length} devices from ${devices[0]!.address} to ${devices[devices.length - 1]!.address}, port ${options.port} (first and last):`);
     for (const d of listed) say(`device ${d.number}  ${d.address}:${d.port}  ${d.model} ${d.serial}  running ${d.runningVersion}  engineID ${d.engineId}`);
-    say(`SNMPv3 user ${options.user} (authPriv SHA-256 / AES; auth key "${options.authKey}", priv key "${options.privKey}")` + (options.community ? `; SNMPv2c community "${options.community}"` : ''));
+    say(
+      `SNMPv3 user ${options.user} (authPriv SHA-256 / AES; auth key "${options.authKey}", priv key "${options.privKey}")` +
+        (options.community ? `; SNMPv2c community "${options.community}"` : ''),
+    );
     say(`try: ${snmpgetExample({ version: 'v3', user }, devices[0]!.address, options.port)}`);
     say('running until SIGINT or SIGTERM');
   }
@@ -179,7 +189,7 @@ async function runFleet(options: AgentCommandOptions): Promise<void> {
 const program = createProgram('safeflash-agent', 'Reference device agent: runs virtual IADs on loopback addresses')
   .option('--devices <n>', 'number of virtual devices', integerOption(1, 10_000), agentDefaults.devices)
   .option('--base-address <address>', 'address of the first device; the others follow', loopbackOption, agentDefaults.baseAddress)
-  .option('--port <port>', 'UDP port of every device\'s SNMP agent', integerOption(1, 65535), agentDefaults.port)
+  .option('--port <port>', "UDP port of every device's SNMP agent", integerOption(1, 65535), agentDefaults.port)
   .option('--state-dir <dir>', 'where devices keep their banks and configuration (one directory per address)', agentDefaults.stateDir)
   .option('--model <model>', 'hardware model of the devices', textOption, agentDefaults.model)
   .option('--community <name>', 'also accept SNMPv2c with this community (read-write)', textOption)
@@ -187,10 +197,15 @@ const program = createProgram('safeflash-agent', 'Reference device agent: runs v
   .option('--auth-key <key>', 'SNMPv3 authentication pass phrase', keyOption, agentDefaults.authKey)
   .option('--priv-key <key>', 'SNMPv3 privacy pass phrase', keyOption, agentDefaults.privKey)
   .option('--notify <address:port>', 'notification target written to every device at start', endpointOption)
-  .option('--notify-version <version>', 'send notifications with SNMPv3 (v3) or the community (v2c)', (v) => {
-    if (v !== 'v3' && v !== 'v2c') throw new InvalidArgumentError('expected v3 or v2c');
-    return v;
-  }, 'v3')
+  .option(
+    '--notify-version <version>',
+    'send notifications with SNMPv3 (v3) or the community (v2c)',
+    (v) => {
+      if (v !== 'v3' && v !== 'v2c') throw new InvalidArgumentError('expected v3 or v2c');
+      return v;
+    },
+    'v3',
+  )
   .option('--reboot-ms <ms>', 'how long a reboot takes (the device is silent meanwhile)', integerOption(0, 600_000), agentDefaults.rebootMs)
   .option('--no-reboot-required', 'devices apply new software at the end of the download, without a reboot')
   .option('--faults <file>', 'fault scenario (JSON): device selectors to fault plans')

@@ -83,5 +83,9 @@ async function upgrade(references: string[], options: UpgradeOptions): Promise<v
   const verified = succeeded.length - upToDate;
   const already = upToDate > 0 ? `, ${upToDate} already up to date (nothing changed; --reinstall to install again)` : '';
   if (succeeded.length !== devices.length) throw new CommandFailure(`${verified} of ${devices.length} devices verified${already}`);
-  say(upToDate === 0 ? `all ${verified} device${verified === 1 ? '' : 's'} verified on ${image.version}` : `all ${devices.length} devices on ${image.version}: ${verified} verified${already}`);
+  say(
+    upToDate === 0
+      ? `all ${verified} device${verified === 1 ? '' : 's'} verified on ${image.version}`
+      : `all ${devices.length} devices on ${image.version}: ${verified} verified${already}`,
+  );
 }

@@ -19,7 +19,12 @@ export function useApi<T>(path: string | null, refreshOn: RefreshRule = {}, thro
   const [error, setError] = useState<Error | undefined>(undefined);
   const rules = useRef(refreshOn);
   rules.current = refreshOn;
-  const state = useRef<{ inFlight: boolean; again: boolean; timer: number | undefined; last: number }>({ inFlight: false, again: false, timer: undefined, last: 0 });
+  const state = useRef<{ inFlight: boolean; again: boolean; timer: number | undefined; last: number }>({
+    inFlight: false,
+    again: false,
+    timer: undefined,
+    last: 0,
+  });
 
   const load = useCallback(() => {
     if (!path) return;

@@ -66,7 +66,10 @@ export function validateAgainst(schema: AnyFormatSchema, config: ConfigHeader & 
     const labels = new Set<unknown>();
     for (const entry of value) {
       if (!isEntry(entry) || !isValueOf(spec.label as ValueType<unknown>, entry[spec.labelField])) {
-        problems.push({ section: spec.title, message: `${spec.labelField} must be ${spec.label.describe}, got ${JSON.stringify(isEntry(entry) ? entry[spec.labelField] : entry)}` });
+        problems.push({
+          section: spec.title,
+          message: `${spec.labelField} must be ${spec.label.describe}, got ${JSON.stringify(isEntry(entry) ? entry[spec.labelField] : entry)}`,
+        });
         continue;
       }
       const name = sectionName(spec, entry);
@@ -95,7 +98,8 @@ function keyProblems(
       if (spec.required) problems.push({ section, key, message: 'missing (required)' });
       continue;
     }
-    if (!isValueOf(spec.type, value)) problems.push({ section, key, message: `must be ${spec.type.describe}${spec.secret ? '' : `, got ${JSON.stringify(value)}`}` });
+    if (!isValueOf(spec.type, value))
+      problems.push({ section, key, message: `must be ${spec.type.describe}${spec.secret ? '' : `, got ${JSON.stringify(value)}`}` });
     else seen.set(keyPath(section, key), { spec, value });
   }
   for (const key of Object.keys(entry)) if (!(key in keys)) problems.push({ section, key, message: 'unknown key' });

@@ -6,7 +6,18 @@ import { formatV1 } from './format1.ts';
 import type { DeviceConfigV2, FxsPortV2, SipAccountV2, SipV2 } from './format2.ts';
 import { codecNameFromV1, dtmfModeFromV1, formatV2 } from './format2.ts';
 import type { KeySpec } from './schema.ts';
-import type { CustomerSection, LanSection, ManagementSection, NtpSection, QosSection, SnmpSection, SystemSection, UserEntry, VlanEntry, WanSection } from './shared-sections.ts';
+import type {
+  CustomerSection,
+  LanSection,
+  ManagementSection,
+  NtpSection,
+  QosSection,
+  SnmpSection,
+  SystemSection,
+  UserEntry,
+  VlanEntry,
+  WanSection,
+} from './shared-sections.ts';
 
 export interface FactoryOptions {
   model: string;
@@ -18,13 +29,27 @@ export interface FactoryOptions {
 /** FXS ports per known model; other models get the common four. */
 const fxsPortsByModel: Record<string, number> = { 'IAD-800': 2, 'IAD-2400': 4, 'IAD-4800': 8 };
 
-const customers = ['Bäckerei Albers GmbH', 'Kanzlei Roth & Partner', 'Praxis Dr. Yilmaz', 'Autohaus Nordring KG', 'Hotel Seeblick', 'Ingenieurbüro Kranz', 'Café Lindenhof', 'Steuerbüro Weiß'];
+const customers = [
+  'Bäckerei Albers GmbH',
+  'Kanzlei Roth & Partner',
+  'Praxis Dr. Yilmaz',
+  'Autohaus Nordring KG',
+  'Hotel Seeblick',
+  'Ingenieurbüro Kranz',
+  'Café Lindenhof',
+  'Steuerbüro Weiß',
+];
 const cities = ['Berlin, Friedrichstr. 12', 'Hamburg, Am Sandtorkai 5', 'Köln, Ehrenstr. 40', 'Leipzig, Karl-Liebknecht-Str. 9', 'München, Sendlinger Str. 3'];
 const areaCodes = ['30', '40', '221', '341', '89'];
 const providers = ['voip.example.net', 'sip.example.com', 'tel.example.org'];
 
 /** Deterministic numbers from the unit's identity, so a fleet is the same fleet on every run. */
-function randomFor(seedText: string): { int(below: number): number; pick<T>(items: readonly T[]): T; chance(p: number): boolean; secret(length: number): string } {
+function randomFor(seedText: string): {
+  int(below: number): number;
+  pick<T>(items: readonly T[]): T;
+  chance(p: number): boolean;
+  secret(length: number): string;
+} {
   let state = createHash('sha256').update(seedText).digest().readUInt32BE(0);
   const next = (): number => {
     // mulberry32
@@ -158,9 +183,11 @@ export function factoryConfig(options: FactoryOptions): DeviceConfigV1 | DeviceC
     { purpose: 'voice', id: voiceVlan, priority: 5 },
   ];
   const pppoe = random.chance(0.6);
-  const wan = defaults.fill<WanSection>('wan', formatV1.sections.wan.keys, pppoe
-    ? { mode: 'pppoe', vlan: 7, pppoe_user: `${customerId.toLowerCase()}@${provider}`, pppoe_password: random.secret(12), mtu: 1492 }
-    : {});
+  const wan = defaults.fill<WanSection>(
+    'wan',
+    formatV1.sections.wan.keys,
+    pppoe ? { mode: 'pppoe', vlan: 7, pppoe_user: `${customerId.toLowerCase()}@${provider}`, pppoe_password: random.secret(12), mtu: 1492 } : {},
+  );
   const lanNet = random.chance(0.5) ? '192.168.1' : `192.168.${10 + random.int(200)}`;
   const lan = defaults.fill<LanSection>('lan', formatV1.sections.lan.keys, {
     ...(lanNet === '192.168.1' ? {} : { address: `${lanNet}.1/24` }),
@@ -171,7 +198,13 @@ export function factoryConfig(options: FactoryOptions): DeviceConfigV1 | DeviceC
   const common = { model: options.model, serial: options.serial, system, management, snmp, ntp, customer, users, vlans, wan, lan, qos };
 
   if (options.format === 1) {
-    const config: DeviceConfigV1 = { format: 1, ...common, sip: sipV1(defaults, sip), ports: ports.map((port) => portV1(defaults, port)), defaulted: defaults.defaulted };
+    const config: DeviceConfigV1 = {
+      format: 1,
+      ...common,
+      sip: sipV1(defaults, sip),
+      ports: ports.map((port) => portV1(defaults, port)),
+      defaulted: defaults.defaulted,
+    };
     return withSortedDefaults(config);
   }
   const accounts: SipAccountV2[] = ports.flatMap((port) =>

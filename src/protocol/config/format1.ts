@@ -3,9 +3,24 @@
 // upper-case names with the packetization time fixed at 20 ms.
 import { optional, repeated, required, single, type ConfigProvenance, type FormatSchema, type Problem } from './schema.ts';
 import {
-  closingSections, duplicateNumbers, gain, leadingSections, maxFxsPorts, rtpPort, sipTimingProblems, sharedRules,
-  type CustomerSection, type LanSection, type ManagementSection, type NtpSection, type QosSection, type SnmpSection, type SystemSection,
-  type UserEntry, type VlanEntry, type WanSection,
+  closingSections,
+  duplicateNumbers,
+  gain,
+  leadingSections,
+  maxFxsPorts,
+  rtpPort,
+  sipTimingProblems,
+  sharedRules,
+  type CustomerSection,
+  type LanSection,
+  type ManagementSection,
+  type NtpSection,
+  type QosSection,
+  type SnmpSection,
+  type SystemSection,
+  type UserEntry,
+  type VlanEntry,
+  type WanSection,
 } from './shared-sections.ts';
 import { flag, hostPort, integer, listOf, oneOf, phoneNumber, text } from './values.ts';
 
@@ -59,7 +74,6 @@ export interface DeviceConfigV1 extends ConfigProvenance {
   lan: LanSection;
   qos: QosSection;
 }
-
 
 export const sipSpecV1 = single<SipV1>('sip', {
   registrar: required(hostPort),

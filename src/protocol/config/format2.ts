@@ -9,9 +9,24 @@
 import type { CodecV1, SipV1 } from './format1.ts';
 import { optional, repeated, required, single, type ConfigProvenance, type FormatSchema, type Problem } from './schema.ts';
 import {
-  closingSections, duplicateNumbers, gain, leadingSections, maxFxsPorts, rtpPort, sipTimingProblems, sharedRules,
-  type CustomerSection, type LanSection, type ManagementSection, type NtpSection, type QosSection, type SnmpSection, type SystemSection,
-  type UserEntry, type VlanEntry, type WanSection,
+  closingSections,
+  duplicateNumbers,
+  gain,
+  leadingSections,
+  maxFxsPorts,
+  rtpPort,
+  sipTimingProblems,
+  sharedRules,
+  type CustomerSection,
+  type LanSection,
+  type ManagementSection,
+  type NtpSection,
+  type QosSection,
+  type SnmpSection,
+  type SystemSection,
+  type UserEntry,
+  type VlanEntry,
+  type WanSection,
 } from './shared-sections.ts';
 import { flag, hostPort, integer, listOf, oneOf, phoneNumber, text, type ValueType } from './values.ts';
 

@@ -85,7 +85,11 @@ export const rtpPort = integer(1024, 65535);
 const vlanId = integer(1, 4094);
 const secret = text({ max: 64 });
 const passwordHash = text({ max: 160, pattern: /^\$(sha256|sha512)\$[./A-Za-z0-9]{8,32}\$[0-9a-f]{64,128}$/, describe: 'a password hash ($sha256$salt$hex)' });
-const timezone = text({ max: 48, pattern: /^(UTC|[A-Z][A-Za-z_-]+(\/[A-Z][A-Za-z0-9_+-]+){1,2})$/, describe: 'an IANA time zone such as Europe/Berlin, or UTC' });
+const timezone = text({
+  max: 48,
+  pattern: /^(UTC|[A-Z][A-Za-z_-]+(\/[A-Z][A-Za-z0-9_+-]+){1,2})$/,
+  describe: 'an IANA time zone such as Europe/Berlin, or UTC',
+});
 
 export const systemSpec = single<SystemSection>('system', {
   hostname: required(text({ max: 63, pattern: /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, describe: 'a host name label (letters, digits, "-")' })),
@@ -257,13 +261,7 @@ export function duplicateNumbers(ports: ReadonlyArray<{ port: number; number?: s
 }
 
 /** Timer and port-range checks of the [sip] section, whose key names differ between formats. */
-export function sipTimingProblems(
-  t1: number,
-  t2: number,
-  sip: { rtp_port_min: number; rtp_port_max: number },
-  t1Key: string,
-  t2Key: string,
-): Problem[] {
+export function sipTimingProblems(t1: number, t2: number, sip: { rtp_port_min: number; rtp_port_max: number }, t1Key: string, t2Key: string): Problem[] {
   const problems: Problem[] = [];
   if (t1 >= t2) problems.push({ section: 'sip', key: t2Key, message: `must be longer than ${t1Key} (${t1} ms)` });
   if (sip.rtp_port_min >= sip.rtp_port_max) {

@@ -62,7 +62,7 @@ export const flag: ValueType<boolean> = {
 export function oneOf<const V extends string>(values: readonly V[]): ValueType<V> {
   return {
     describe: `one of ${values.join(', ')}`,
-    parse: (raw) => (values as readonly string[]).includes(raw) ? (raw as V) : undefined,
+    parse: (raw) => ((values as readonly string[]).includes(raw) ? (raw as V) : undefined),
     render: (value) => String(value),
   };
 }
@@ -113,10 +113,7 @@ export const hostPort: ValueType<string> = {
 export const phoneNumber = text({ max: 16, pattern: /^\+?[1-9]\d{2,14}$/, describe: 'a phone number (+ and 3 to 15 digits)' });
 
 /** A list of one or more values; `distinctBy` names what must not repeat (a codec listed twice is a typo). */
-export function listOf<T>(
-  item: ValueType<T>,
-  options: { max: number; separator?: string; distinctBy?: (value: T) => string },
-): ValueType<T[]> {
+export function listOf<T>(item: ValueType<T>, options: { max: number; separator?: string; distinctBy?: (value: T) => string }): ValueType<T[]> {
   const separator = options.separator ?? ' ';
   const distinct = options.distinctBy ? ', each at most once' : '';
   return {

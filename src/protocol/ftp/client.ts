@@ -49,12 +49,7 @@ export async function ftpPut(target: TransferTarget, data: Buffer, options: FtpC
   });
 }
 
-async function inSession<T>(
-  target: TransferTarget,
-  direction: FtpDirection,
-  options: FtpClientOptions,
-  work: (client: Client) => Promise<T>,
-): Promise<T> {
+async function inSession<T>(target: TransferTarget, direction: FtpDirection, options: FtpClientOptions, work: (client: Client) => Promise<T>): Promise<T> {
   checkTarget(target);
   const where = `${target.server}:${target.port}`;
   const aborted = () => new TransferError('aborted', `FTP ${direction} of ${target.file} with ${where} aborted`);
@@ -94,7 +89,10 @@ function checkTarget(target: TransferTarget): void {
   if (isIP(target.server) === 0) problems.push(`server ${JSON.stringify(target.server)} is not an IPv4 or IPv6 address`);
   if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) problems.push(`port ${target.port} is not 1-65535`);
   if (target.file === '' || hasControlCharacter(target.file)) problems.push(`file name ${JSON.stringify(target.file)} is empty or has control characters`);
-  for (const [name, value] of [['username', target.username], ['password', target.password]] as const) {
+  for (const [name, value] of [
+    ['username', target.username],
+    ['password', target.password],
+  ] as const) {
     if (value !== undefined && hasControlCharacter(value)) problems.push(`${name} has control characters`);
   }
   if (target.localAddress !== undefined && (isIP(target.localAddress) === 0 || isIPv6(target.localAddress) !== isIPv6(target.server))) {

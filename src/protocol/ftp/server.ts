@@ -51,8 +51,24 @@ export interface CompletedTransfer {
 // file; everything else (listing, DELE, RNFR/RNTO, MKD, SITE, PORT/EPRT, REST, APPE, STOU, ...)
 // is answered 502 before any handler runs.
 const allowedCommands = [
-  'USER', 'PASS', 'QUIT', 'NOOP', 'SYST', 'FEAT', 'OPTS', 'TYPE', 'STRU', 'MODE',
-  'PWD', 'XPWD', 'CWD', 'PASV', 'EPSV', 'SIZE', 'RETR', 'STOR',
+  'USER',
+  'PASS',
+  'QUIT',
+  'NOOP',
+  'SYST',
+  'FEAT',
+  'OPTS',
+  'TYPE',
+  'STRU',
+  'MODE',
+  'PWD',
+  'XPWD',
+  'CWD',
+  'PASV',
+  'EPSV',
+  'SIZE',
+  'RETR',
+  'STOR',
 ];
 
 const defaults = {
@@ -137,7 +153,8 @@ export class FtpFileServer extends EventEmitter<{ transfer: [CompletedTransfer] 
    */
   restoreTransfer(request: TransferRequest & Omit<IssuedCredentials, 'file'> & { expiresAt: number }): IssuedCredentials {
     const { username, password, expiresAt } = request;
-    if (!/^[\x21-\x7e]{1,128}$/.test(username) || !/^[\x21-\x7e]{1,128}$/.test(password)) throw new RangeError('restored FTP credentials must be 1-128 printable characters');
+    if (!/^[\x21-\x7e]{1,128}$/.test(username) || !/^[\x21-\x7e]{1,128}$/.test(password))
+      throw new RangeError('restored FTP credentials must be 1-128 printable characters');
     return this.transfers.restore({ username, password }, this.grantFor(request), expiresAt);
   }
 
@@ -145,7 +162,8 @@ export class FtpFileServer extends EventEmitter<{ transfer: [CompletedTransfer] 
     const { mode, file, maxBytes, peerAddress } = request;
     if (mode !== 'read' && mode !== 'write') throw new RangeError(`transfer mode must be read or write, not ${JSON.stringify(mode)}`);
     if (!isPlainFileName(file)) throw new RangeError(`${JSON.stringify(file)} is not a plain file name (letters, digits, . _ -, not starting with a dot)`);
-    if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) throw new RangeError(`maxBytes ${maxBytes} is not a non-negative integer`);
+    if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 0))
+      throw new RangeError(`maxBytes ${maxBytes} is not a non-negative integer`);
     if (peerAddress !== undefined && isIP(peerAddress) === 0) throw new RangeError(`peer address ${JSON.stringify(peerAddress)} is not an IP address`);
     const path = join(this.root, file);
     if (mode === 'read' && !lstatSync(path, { throwIfNoEntry: false })?.isFile()) throw new RangeError(`${file} is not a regular file in the FTP root`);
@@ -194,7 +212,8 @@ export class FtpFileServer extends EventEmitter<{ transfer: [CompletedTransfer] 
 
 function checkOptions(options: FtpFileServerOptions & typeof defaults): string[] {
   const problems: string[] = [];
-  if (isIP(options.address) === 0 || options.address === '0.0.0.0' || options.address === '::') problems.push(`address ${JSON.stringify(options.address)} is not one IPv4 or IPv6 address`);
+  if (isIP(options.address) === 0 || options.address === '0.0.0.0' || options.address === '::')
+    problems.push(`address ${JSON.stringify(options.address)} is not one IPv4 or IPv6 address`);
   if (options.port !== undefined && !isPort(options.port, 0)) problems.push(`port ${options.port} is not 0-65535`);
   const passive = options.passivePorts;
   if (passive !== undefined && !(isPort(passive.min, 1024) && isPort(passive.max, 1024) && passive.min <= passive.max)) {

@@ -54,7 +54,10 @@ export class UploadFile extends Writable {
       return;
     }
     this.hash.update(chunk);
-    this.handle!.write(chunk).then(() => done(), (error: Error) => done(error));
+    this.handle!.write(chunk).then(
+      () => done(),
+      (error: Error) => done(error),
+    );
   }
 
   override _final(done: (error?: Error | null) => void): void {
@@ -62,7 +65,10 @@ export class UploadFile extends Writable {
       done(this.overCap());
       return;
     }
-    this.commit().then(() => done(), (error: Error) => done(error));
+    this.commit().then(
+      () => done(),
+      (error: Error) => done(error),
+    );
   }
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {

@@ -85,7 +85,9 @@ export class BlockReceiver {
       return;
     }
     if (data.length > blksize) {
-      this.fail(new TftpFailure('protocolError', `DATA block ${this.next} carries ${data.length} bytes, more than blksize ${blksize}`, TftpErrorCode.illegalOperation));
+      this.fail(
+        new TftpFailure('protocolError', `DATA block ${this.next} carries ${data.length} bytes, more than blksize ${blksize}`, TftpErrorCode.illegalOperation),
+      );
       return;
     }
     this.bytes += data.length;

@@ -106,7 +106,10 @@ class ClientTransfer {
     this.requestTimer = new RetransmitTimer(
       this.retry,
       () => sendTo(this.socket, request, toServer),
-      () => this.fail(new TransferError('serverUnreachable', `no answer from TFTP server ${this.label} after ${this.retry.retries} retransmissions of the request`)),
+      () =>
+        this.fail(
+          new TransferError('serverUnreachable', `no answer from TFTP server ${this.label} after ${this.retry.retries} retransmissions of the request`),
+        ),
     );
     sendTo(this.socket, request, toServer);
     this.requestTimer.arm();
@@ -152,7 +155,8 @@ class ClientTransfer {
     }
     try {
       if (packet.type === 'oack') {
-        if (this.proposal === undefined) throw new TftpFailure('protocolError', 'server sent an OACK to a request without options', TftpErrorCode.illegalOperation);
+        if (this.proposal === undefined)
+          throw new TftpFailure('protocolError', 'server sent an OACK to a request without options', TftpErrorCode.illegalOperation);
         const parameters = acceptOack(this.proposal, packet.options);
         this.begin(parameters, true);
       } else if (packet.type === 'data' && this.direction === 'rrq') {
@@ -203,7 +207,8 @@ class ClientTransfer {
     if (packet.type === 'data' && engine.kind === 'receiver') engine.receiver.handleData(packet.block, packet.data);
     else if (packet.type === 'ack' && engine.kind === 'sender') engine.sender.handleAck(packet.block);
     else if (packet.type === 'error') this.fail(errorFromPeer(peerLabel(this.peer as Peer), packet.code, packet.message), false);
-    else if (packet.type === 'oack' || (packet.type === 'ack' && packet.block === 0)) return; // a repeated opening
+    else if (packet.type === 'oack' || (packet.type === 'ack' && packet.block === 0))
+      return; // a repeated opening
     else this.fail(new TftpFailure('protocolError', `unexpected ${packet.type.toUpperCase()} during the transfer`, TftpErrorCode.illegalOperation));
   }
 
@@ -229,11 +234,7 @@ class ClientTransfer {
   }
 }
 
-async function runTransfer(
-  direction: Direction,
-  options: TftpClientOptions,
-  data: { sink: BlockSink } | { source: BlockSource },
-): Promise<TftpClientResult> {
+async function runTransfer(direction: Direction, options: TftpClientOptions, data: { sink: BlockSink } | { source: BlockSource }): Promise<TftpClientResult> {
   assertIPAddress(options.server, 'TFTP server');
   if (options.signal?.aborted) throw new TransferError('aborted', 'transfer aborted before it started');
   let socket: dgram.Socket;

@@ -74,11 +74,7 @@ export interface ServerNegotiation {
  * a known option with a value no one could honour is refused with error 8.
  * `fileSize` is the size of the file being read, or undefined for a write.
  */
-export function negotiateAsServer(
-  options: TftpOptionList,
-  limits: ServerOptionLimits,
-  fileSize: number | undefined,
-): ServerNegotiation {
+export function negotiateAsServer(options: TftpOptionList, limits: ServerOptionLimits, fileSize: number | undefined): ServerNegotiation {
   const parameters: TransferParameters = { ...PLAIN_RFC1350 };
   const reply: Array<readonly [string, string]> = [];
   for (const [name, value] of options) {

@@ -15,11 +15,19 @@ export function TokenPrompt() {
       >
         <h3>API token</h3>
         <p>
-          The manager needs a token. Create one with <code>safeflash token create --role viewer --name me</code> (or operator, to act), or use the
-          operator token in the manager's data directory. It is kept for this tab only.
+          The manager needs a token. Create one with <code>safeflash token create --role viewer --name me</code> (or operator, to act), or use the operator
+          token in the manager's data directory. It is kept for this tab only.
         </p>
         {/* biome-ignore lint/a11y/noAutofocus: the prompt opens because the page needs a token; typing it is the only thing to do */}
-        <input class="input" type="password" autoFocus placeholder="token" data-testid="token" value={value} onInput={(event) => setValue((event.target as HTMLInputElement).value)} />
+        <input
+          class="input"
+          type="password"
+          autoFocus
+          placeholder="token"
+          data-testid="token"
+          value={value}
+          onInput={(event) => setValue((event.target as HTMLInputElement).value)}
+        />
         <div class="modal-actions">
           <button class="btn primary" type="submit" data-testid="token-submit">
             Use token

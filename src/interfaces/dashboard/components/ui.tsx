@@ -38,7 +38,11 @@ export function tone(state: string | null | undefined): string {
 }
 
 export function Badge({ state, label }: { state: string | null | undefined; label?: string }) {
-  return <span class={`badge ${tone(state)}`} data-state={state ?? ''}>{label ?? words(state ?? 'none')}</span>;
+  return (
+    <span class={`badge ${tone(state)}`} data-state={state ?? ''}>
+      {label ?? words(state ?? 'none')}
+    </span>
+  );
 }
 
 export function Progress({ value, state }: { value: number | null; state?: string | null | undefined }) {
@@ -53,9 +57,18 @@ export function Progress({ value, state }: { value: number | null; state?: strin
 
 /** One bar split by state, e.g. a wave's devices: verified | running | failed | pending. */
 export function StackedBar({ counters, total }: { counters: Record<string, number>; total: number }) {
-  const sum = Math.max(total, Object.values(counters).reduce((a, b) => a + b, 0), 1);
+  const sum = Math.max(
+    total,
+    Object.values(counters).reduce((a, b) => a + b, 0),
+    1,
+  );
   return (
-    <div class="stacked" title={Object.entries(counters).map(([k, v]) => `${words(k)}: ${v}`).join(', ')}>
+    <div
+      class="stacked"
+      title={Object.entries(counters)
+        .map(([k, v]) => `${words(k)}: ${v}`)
+        .join(', ')}
+    >
       {Object.entries(counters)
         .filter(([, n]) => n > 0)
         .map(([state, n]) => (
@@ -80,7 +93,17 @@ export function Counts({ counters }: { counters: Record<string, number> }) {
   );
 }
 
-export function Panel({ title, actions, children, class: extra }: { title?: ComponentChildren; actions?: ComponentChildren; children: ComponentChildren; class?: string }) {
+export function Panel({
+  title,
+  actions,
+  children,
+  class: extra,
+}: {
+  title?: ComponentChildren;
+  actions?: ComponentChildren;
+  children: ComponentChildren;
+  class?: string;
+}) {
   return (
     <section class={`panel ${extra ?? ''}`}>
       {(title || actions) && (
@@ -117,7 +140,15 @@ export function TableHead({ columns }: { columns: Array<string | [title: string,
   return (
     <thead>
       <tr>
-        {columns.map((column) => (typeof column === 'string' ? <th key={column}>{column}</th> : <th key={column[0]} class={column[1]}>{column[0]}</th>))}
+        {columns.map((column) =>
+          typeof column === 'string' ? (
+            <th key={column}>{column}</th>
+          ) : (
+            <th key={column[0]} class={column[1]}>
+              {column[0]}
+            </th>
+          ),
+        )}
       </tr>
     </thead>
   );

@@ -41,7 +41,15 @@ function DeviceRow({ device, live }: { device: CampaignDeviceJson; live: RunOver
         {message && at && <span class="muted"> · {ago(at)}</span>}
       </td>
       <td class={cause && (failedStates.has(device.state) || device.state === 'offline') ? 'cause' : cause ? '' : 'muted'}>{cause ? words(cause) : '—'}</td>
-      <td class="nowrap">{device.runId ? <a class="mono" href={`/runs/${device.runId}`}>{device.runId}</a> : <span class="muted">—</span>}</td>
+      <td class="nowrap">
+        {device.runId ? (
+          <a class="mono" href={`/runs/${device.runId}`}>
+            {device.runId}
+          </a>
+        ) : (
+          <span class="muted">—</span>
+        )}
+      </td>
     </tr>
   );
 }
@@ -66,8 +74,16 @@ export function CampaignPage() {
         [event.runId]: {
           state: event.state,
           phase: event.phase,
-          ...(event.progress !== undefined ? { progress: event.progress } : before?.progress !== undefined && before.phase === event.phase ? { progress: before.progress } : {}),
-          ...(event.lastEvent ? { lastEvent: event.lastEvent.message, at: event.lastEvent.at, cause: event.lastEvent.cause } : before?.lastEvent ? { lastEvent: before.lastEvent, at: before.at!, cause: before.cause ?? null } : {}),
+          ...(event.progress !== undefined
+            ? { progress: event.progress }
+            : before?.progress !== undefined && before.phase === event.phase
+              ? { progress: before.progress }
+              : {}),
+          ...(event.lastEvent
+            ? { lastEvent: event.lastEvent.message, at: event.lastEvent.at, cause: event.lastEvent.cause }
+            : before?.lastEvent
+              ? { lastEvent: before.lastEvent, at: before.at!, cause: before.cause ?? null }
+              : {}),
         },
       };
     });
@@ -86,7 +102,9 @@ export function CampaignPage() {
     <div class="page">
       <div class="title-row">
         <div>
-          <div class="crumbs"><a href="/campaigns">Campaigns</a> / <span class="mono">{campaign.id}</span></div>
+          <div class="crumbs">
+            <a href="/campaigns">Campaigns</a> / <span class="mono">{campaign.id}</span>
+          </div>
           <h1>
             {campaign.name} <Badge state={campaign.state} />
           </h1>
@@ -106,14 +124,25 @@ export function CampaignPage() {
           <b>{stageName(campaign.stage)}</b> ({campaign.stage.size} devices) waits for an operator's approval.
         </div>
       )}
-      {campaign.state === 'paused' && <div class="banner bad">Paused{campaign.pauseCause ? ` by ${words(campaign.pauseCause)}` : ''}: no new run starts until it is resumed.</div>}
+      {campaign.state === 'paused' && (
+        <div class="banner bad">Paused{campaign.pauseCause ? ` by ${words(campaign.pauseCause)}` : ''}: no new run starts until it is resumed.</div>
+      )}
 
       <div class="stats">
         <Stat label="Done" value={`${done} / ${total}`} sub={<StackedBar counters={campaign.counters} total={total} />} />
         <Stat label="Running now" value={running} state={running > 0 ? 'running' : ''} sub={`${campaign.counters.waiting ?? 0} waiting for an operator`} />
-        <Stat label="Upgraded" value={(campaign.counters.verified ?? 0) + (campaign.counters.recovered ?? 0)} state="verified" sub={`${campaign.counters.recovered ?? 0} after a failure · ${campaign.counters.skipped ?? 0} skipped`} />
+        <Stat
+          label="Upgraded"
+          value={(campaign.counters.verified ?? 0) + (campaign.counters.recovered ?? 0)}
+          state="verified"
+          sub={`${campaign.counters.recovered ?? 0} after a failure · ${campaign.counters.skipped ?? 0} skipped`}
+        />
         <Stat label="Failures" value={failures} state={failures > 0 ? 'failed' : ''} sub={`${campaign.counters.offline ?? 0} offline, retried later`} />
-        <Stat label="Stage" value={campaign.stage ? stageName(campaign.stage) : '—'} sub={campaign.stage ? `pauses at ${campaign.stage.pauseAt} failures` : 'ended'} />
+        <Stat
+          label="Stage"
+          value={campaign.stage ? stageName(campaign.stage) : '—'}
+          sub={campaign.stage ? `pauses at ${campaign.stage.pauseAt} failures` : 'ended'}
+        />
       </div>
 
       <div class="waves" data-testid="waves">
@@ -140,7 +169,13 @@ export function CampaignPage() {
       </div>
 
       <div class="grid side">
-        <Panel title={<>Devices <Counts counters={campaign.counters} /></>}>
+        <Panel
+          title={
+            <>
+              Devices <Counts counters={campaign.counters} />
+            </>
+          }
+        >
           <table class="table" data-testid="campaign-devices">
             <TableHead columns={['Device', 'Wave', 'State', 'Phase', ['Progress', 'w-progress'], 'Last event', 'Failure cause', 'Run']} />
             <tbody>
@@ -152,13 +187,16 @@ export function CampaignPage() {
         </Panel>
         <Panel title="Campaign events">
           <ol class="events">
-            {[...events].reverse().slice(0, 40).map((event) => (
-              <li key={event.id}>
-                <span class="mono muted">{clock(event.at)}</span>
-                <span>{event.message}</span>
-                <span class="muted small">{event.actor}</span>
-              </li>
-            ))}
+            {[...events]
+              .reverse()
+              .slice(0, 40)
+              .map((event) => (
+                <li key={event.id}>
+                  <span class="mono muted">{clock(event.at)}</span>
+                  <span>{event.message}</span>
+                  <span class="muted small">{event.actor}</span>
+                </li>
+              ))}
           </ol>
         </Panel>
       </div>

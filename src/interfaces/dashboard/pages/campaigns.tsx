@@ -38,17 +38,25 @@ export function CampaignsPage() {
                   <td class="nowrap">{waveCell(c)}</td>
                   <td>
                     <StackedBar counters={c.counters} total={total} />
-                    <div class="muted small">{doneOf(c.counters)} of {total} done</div>
+                    <div class="muted small">
+                      {doneOf(c.counters)} of {total} done
+                    </div>
                   </td>
-                  <td><Counts counters={c.counters} /></td>
+                  <td>
+                    <Counts counters={c.counters} />
+                  </td>
                   <td class="muted nowrap">{ago(c.createdAt)}</td>
-                  <td class="right actions"><CampaignActions campaign={c} onDone={list.reload} /></td>
+                  <td class="right actions">
+                    <CampaignActions campaign={c} onDone={list.reload} />
+                  </td>
                 </tr>
               );
             })}
             {campaigns.length === 0 && (
               <tr>
-                <td colSpan={8} class="muted pad">No campaigns yet. Start one with <code>safeflash campaign create</code>.</td>
+                <td colSpan={8} class="muted pad">
+                  No campaigns yet. Start one with <code>safeflash campaign create</code>.
+                </td>
               </tr>
             )}
           </tbody>

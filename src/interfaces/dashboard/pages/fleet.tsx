@@ -22,7 +22,11 @@ function tally<T>(items: T[], key: (item: T) => string): Array<[string, number]>
 
 export function FleetPage() {
   useTick();
-  const devices = useApi<DeviceJson[]>('/api/devices', { deviceChanged: () => true, runChanged: (e) => e.state !== 'running' && e.progress === undefined }, 1000);
+  const devices = useApi<DeviceJson[]>(
+    '/api/devices',
+    { deviceChanged: () => true, runChanged: (e) => e.state !== 'running' && e.progress === undefined },
+    1000,
+  );
   const runs = useApi<RunJson[]>('/api/runs', { runChanged: (e) => e.progress === undefined }, 1000);
   const campaigns = useApi<CampaignJson[]>('/api/campaigns', { campaignChanged: () => true }, 1000);
   const [progress, setProgress] = useState<Record<string, number>>({});
@@ -49,8 +53,18 @@ export function FleetPage() {
         <Stat label="Devices" value={total} sub={byModel.map(([m, n]) => `${n} ${m}`).join(' · ') || 'none yet'} />
         <Stat label="Upgrading now" value={byState.running ?? 0} state="running" sub="runs in progress" />
         <Stat label="Waiting for operator" value={byState.waiting ?? 0} state={(byState.waiting ?? 0) > 0 ? 'waiting' : ''} sub="runs that ask" />
-        <Stat label="Verified" value={(byState.verified ?? 0) + (byState.upToDate ?? 0)} state="verified" sub={`last run verified · ${byState.upToDate ?? 0} already up to date`} />
-        <Stat label="Failed / rolled back" value={(byState.failed ?? 0) + (byState.rolledBack ?? 0) + (byState.aborted ?? 0)} state={(byState.failed ?? 0) > 0 ? 'failed' : ''} sub={`${byState.rolledBack ?? 0} rolled back · ${byState.aborted ?? 0} aborted`} />
+        <Stat
+          label="Verified"
+          value={(byState.verified ?? 0) + (byState.upToDate ?? 0)}
+          state="verified"
+          sub={`last run verified · ${byState.upToDate ?? 0} already up to date`}
+        />
+        <Stat
+          label="Failed / rolled back"
+          value={(byState.failed ?? 0) + (byState.rolledBack ?? 0) + (byState.aborted ?? 0)}
+          state={(byState.failed ?? 0) > 0 ? 'failed' : ''}
+          sub={`${byState.rolledBack ?? 0} rolled back · ${byState.aborted ?? 0} aborted`}
+        />
         <Stat label="Active campaigns" value={activeCampaigns.length} sub={`${campaignList.length} in all`} />
       </div>
 
@@ -98,13 +112,35 @@ export function FleetPage() {
             <tbody>
               {waiting.map((run) => (
                 <tr key={run.id}>
-                  <td><a href={`/runs/${run.id}`} class="mono">{run.id}</a></td>
+                  <td>
+                    <a href={`/runs/${run.id}`} class="mono">
+                      {run.id}
+                    </a>
+                  </td>
                   <td>{names.get(run.deviceId) ?? run.deviceId}</td>
                   <td>{words(run.phase)}</td>
                   <td class="muted">{ago(run.updatedAt)}</td>
                   <td class="right actions">
-                    <ActionButton label="Retry" kind="primary" question={<>Retry the {run.phase} phase of {run.id}?</>} path={`/api/runs/${run.id}/decision`} body={{ answer: 'retry' }} onDone={runs.reload} />
-                    <ActionButton label="Abort" kind="danger" question={<>Abort {run.id}? The device is rolled back to its previous software and configuration.</>} path={`/api/runs/${run.id}/decision`} body={{ answer: 'abort' }} onDone={runs.reload} />
+                    <ActionButton
+                      label="Retry"
+                      kind="primary"
+                      question={
+                        <>
+                          Retry the {run.phase} phase of {run.id}?
+                        </>
+                      }
+                      path={`/api/runs/${run.id}/decision`}
+                      body={{ answer: 'retry' }}
+                      onDone={runs.reload}
+                    />
+                    <ActionButton
+                      label="Abort"
+                      kind="danger"
+                      question={<>Abort {run.id}? The device is rolled back to its previous software and configuration.</>}
+                      path={`/api/runs/${run.id}/decision`}
+                      body={{ answer: 'abort' }}
+                      onDone={runs.reload}
+                    />
                   </td>
                 </tr>
               ))}
@@ -122,13 +158,25 @@ export function FleetPage() {
               return (
                 <tr key={device.id}>
                   <td>{device.name}</td>
-                  <td class="mono muted">{device.address}:{device.port}</td>
+                  <td class="mono muted">
+                    {device.address}:{device.port}
+                  </td>
                   <td>{device.model ?? '—'}</td>
                   <td class="mono">{device.runningVersion ?? '—'}</td>
                   <td class="muted">{device.activeBank ?? '—'}</td>
-                  <td>{run ? <a href={`/runs/${run.id}`}><Badge state={run.state} /></a> : <span class="muted">none</span>}</td>
+                  <td>
+                    {run ? (
+                      <a href={`/runs/${run.id}`}>
+                        <Badge state={run.state} />
+                      </a>
+                    ) : (
+                      <span class="muted">none</span>
+                    )}
+                  </td>
                   <td>{run ? words(run.phase) : ''}</td>
-                  <td>{run && (run.state === 'running' || run.state === 'waiting') ? <Progress value={progress[run.id] ?? null} state={run.state} /> : null}</td>
+                  <td>
+                    {run && (run.state === 'running' || run.state === 'waiting') ? <Progress value={progress[run.id] ?? null} state={run.state} /> : null}
+                  </td>
                   <td class="muted">{ago(device.lastSeenAt)}</td>
                 </tr>
               );

@@ -35,8 +35,8 @@ function CancelButton({ runId, path, onDone }: { runId: string; path: string; on
       testId="cancel-run"
       question={
         <>
-          Cancel {runId}? It stops at its next safe point: an operation already under way finishes, nothing new starts. Before the upgrade nothing on the device has changed; after it,
-          the device is rolled back to its previous software and configuration.
+          Cancel {runId}? It stops at its next safe point: an operation already under way finishes, nothing new starts. Before the upgrade nothing on the device
+          has changed; after it, the device is rolled back to its previous software and configuration.
         </>
       }
       path={path}
@@ -71,7 +71,9 @@ export function RunPage() {
     <div class="page">
       <div class="title-row">
         <div>
-          <div class="crumbs"><a href="/">Fleet</a> / runs /</div>
+          <div class="crumbs">
+            <a href="/">Fleet</a> / runs /
+          </div>
           <h1>
             <span class="mono">{run.id}</span> <Badge state={run.state} />
           </h1>
@@ -79,13 +81,18 @@ export function RunPage() {
             {run.kind} of {device ? <b>{device.name}</b> : `device ${run.deviceId}`} {device && <span class="mono">({device.address})</span>}
             {run.imageSha256 && (
               <>
-                {' '}to image <span class="mono" data-testid="run-image">{image ? `${image.version} ` : ''}({run.imageSha256.slice(0, 12)})</span>
+                {' '}
+                to image{' '}
+                <span class="mono" data-testid="run-image">
+                  {image ? `${image.version} ` : ''}({run.imageSha256.slice(0, 12)})
+                </span>
               </>
             )}{' '}
             · started by {run.startedBy} · {ago(run.createdAt)}
             {run.options && (
               <>
-                {' '}· over {run.options.transport.toUpperCase()}
+                {' '}
+                · over {run.options.transport.toUpperCase()}
                 {run.options.reinstall ? ' · reinstall' : ''}
               </>
             )}
@@ -98,11 +105,37 @@ export function RunPage() {
         )}
         {run.state === 'waiting' && !cancelAsked && (
           <div class="actions" data-testid="run-actions">
-            <ActionButton label="Retry" kind="primary" testId="retry" question={<>Retry the {run.phase} phase of {run.id}?</>} path={decisionPath} body={{ answer: 'retry' }} onDone={detail.reload} />
+            <ActionButton
+              label="Retry"
+              kind="primary"
+              testId="retry"
+              question={
+                <>
+                  Retry the {run.phase} phase of {run.id}?
+                </>
+              }
+              path={decisionPath}
+              body={{ answer: 'retry' }}
+              onDone={detail.reload}
+            />
             {run.kind === 'upgrade' && ['migrate', 'restore', 'verify'].includes(run.phase) && (
-              <ActionButton label="Keep new software" question={<>End {run.id} keeping the new software as it is now, without rolling back?</>} path={decisionPath} body={{ answer: 'keepNewSoftware' }} onDone={detail.reload} />
+              <ActionButton
+                label="Keep new software"
+                question={<>End {run.id} keeping the new software as it is now, without rolling back?</>}
+                path={decisionPath}
+                body={{ answer: 'keepNewSoftware' }}
+                onDone={detail.reload}
+              />
             )}
-            <ActionButton label="Abort" kind="danger" testId="abort-run" question={<>Abort {run.id}? The device is rolled back to its previous software and configuration.</>} path={decisionPath} body={{ answer: 'abort' }} onDone={detail.reload} />
+            <ActionButton
+              label="Abort"
+              kind="danger"
+              testId="abort-run"
+              question={<>Abort {run.id}? The device is rolled back to its previous software and configuration.</>}
+              path={decisionPath}
+              body={{ answer: 'abort' }}
+              onDone={detail.reload}
+            />
             <CancelButton runId={run.id} path={cancelPath} onDone={detail.reload} />
           </div>
         )}
@@ -110,7 +143,8 @@ export function RunPage() {
 
       {cancelAsked && (
         <div class="banner ask" data-testid="cancel-asked">
-          <b>Cancel asked</b> by {run.cancelRequestedBy} {ago(run.cancelRequestedAt)}: the run stops at its next safe point, then ends with nothing changed or rolls the device back.
+          <b>Cancel asked</b> by {run.cancelRequestedBy} {ago(run.cancelRequestedAt)}: the run stops at its next safe point, then ends with nothing changed or
+          rolls the device back.
         </div>
       )}
 
@@ -125,8 +159,16 @@ export function RunPage() {
       <div class="stats">
         <Stat label="Phase" value={words(run.phase)} />
         <Stat label="Progress" value={shownProgress === null ? '—' : `${shownProgress}%`} sub={<Progress value={shownProgress} state={run.state} />} />
-        <Stat label="Running version" value={<span class="mono">{run.outcome?.runningVersion ?? device?.runningVersion ?? '—'}</span>} sub={run.outcome ? (run.outcome.keptNewSoftware ? 'new software kept' : 'previous software') : ''} />
-        <Stat label="Duration" value={duration(first, final ? run.updatedAt : new Date().toISOString())} sub={`${timeline.length} events · ${counts.retries} retries · ${counts.reverts} reverts · ${decisions.length} decisions`} />
+        <Stat
+          label="Running version"
+          value={<span class="mono">{run.outcome?.runningVersion ?? device?.runningVersion ?? '—'}</span>}
+          sub={run.outcome ? (run.outcome.keptNewSoftware ? 'new software kept' : 'previous software') : ''}
+        />
+        <Stat
+          label="Duration"
+          value={duration(first, final ? run.updatedAt : new Date().toISOString())}
+          sub={`${timeline.length} events · ${counts.retries} retries · ${counts.reverts} reverts · ${decisions.length} decisions`}
+        />
       </div>
 
       <div class="phases">
@@ -149,11 +191,17 @@ export function RunPage() {
               <tr key={event.id} class={`tl ${eventTone(event)}`}>
                 <td class="mono nowrap">{clock(event.at)}</td>
                 <td class="mono muted nowrap">{duration(first, event.at)}</td>
-                <td><span class="chip">{words(event.phase)}</span></td>
-                <td class="nowrap"><span class={`kind ${eventTone(event)}`}>{words(event.kind)}</span></td>
+                <td>
+                  <span class="chip">{words(event.phase)}</span>
+                </td>
+                <td class="nowrap">
+                  <span class={`kind ${eventTone(event)}`}>{words(event.kind)}</span>
+                </td>
                 <td class="muted nowrap">{event.actor}</td>
                 <td>{event.message}</td>
-                <td class={eventTone(event) === 'failed' || event.cause === 'failed' || event.cause === 'rolledBack' ? 'cause' : 'muted'}>{event.cause ? words(event.cause) : ''}</td>
+                <td class={eventTone(event) === 'failed' || event.cause === 'failed' || event.cause === 'rolledBack' ? 'cause' : 'muted'}>
+                  {event.cause ? words(event.cause) : ''}
+                </td>
               </tr>
             ))}
           </tbody>
