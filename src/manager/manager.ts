@@ -1,22 +1,20 @@
 // The manager, composed: database -> file service -> notification receiver -> procedure -> durable
-// workflows (which resume every unfinished run) -> HTTP API. Stopped in the reverse order. The
-// procedure must be registered before DBOS.launch, since launch is what resumes runs.
+// workflows (which resume every unfinished run) -> operator token. Stopped in the reverse order. The
+// procedure must be registered before DBOS.launch, since launch is what resumes runs. The manager does
+// not know its faces: the HTTP API (src/interfaces/http/serve.ts) and the CLI are built around it.
 import type { KeyObject } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { isIPv6 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { claimOwnership, releaseOwnership } from '../common/owner-file.ts';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { pino, type Logger } from 'pino';
-import type { FastifyInstance } from 'fastify';
 import { managerDefaults } from './manager-defaults.ts';
 import type { Endpoint } from '../protocol/endpoint.ts';
 import { readPublicKey } from '../protocol/keys.ts';
 import { NotificationReceiver } from '../protocol/snmp/receiver.ts';
 import type { UsmUser } from '../protocol/snmp/security.ts';
 import type { TransferProtocol } from '../protocol/transfer-contract.ts';
-import { buildApiServer } from '../interfaces/http/server.ts';
-import { ManagerMetrics } from '../interfaces/http/metrics.ts';
+import { ManagerMetrics } from './metrics.ts';
 import { Campaigns, type CampaignsOptions } from './campaigns/campaigns.ts';
 import { DeviceDriver } from './device-driver.ts';
 import { LiveEvents } from './live-events.ts';
@@ -43,7 +41,8 @@ export interface ManagerOptions {
   databaseUrl?: string;
   /** TCP port of the embedded PostgreSQL (always on 127.0.0.1); a free one when absent. */
   databasePort?: number;
-  http?: Partial<Endpoint>;
+  /** Listeners the caller opens once the manager runs (its HTTP API): checked with the manager's own, so that every busy port is named before anything starts. */
+  reservedListeners?: Listener[];
   /** Where devices send notifications, and who may send them. */
   notifications?: Partial<Endpoint> & { users?: UsmUser[]; communities?: string[] };
   tftp?: Partial<Endpoint>;
@@ -69,9 +68,6 @@ export { managerDefaults } from './manager-defaults.ts';
 const applicationVersion = 'safeflash-procedure-1';
 
 export interface Manager {
-  /** Base URL of the HTTP API. */
-  url: string;
-  http: Endpoint;
   notifyTarget: Endpoint;
   files: ManagerFiles;
   procedure: Procedure;
@@ -80,10 +76,12 @@ export interface Manager {
   metrics: ManagerMetrics;
   /** Changes to runs, campaigns and devices as they happen (the dashboard's event stream). */
   live: LiveEvents;
+  /** API tokens: who may read and who may act. */
+  tokens: TokenStore;
   /** <dataDir>/operator.token: an operator API token, written (0600) on first start. */
   operatorTokenFile: string;
-  /** The HTTP server, for what only it knows (its routes). */
-  api: FastifyInstance;
+  /** How many vendor keys images are checked against; none means images cannot be added. */
+  trustedKeyCount: number;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -117,7 +115,6 @@ function readAllowedNetworks(networks: readonly string[]): AllowedNetworks {
 export async function startManager(options: ManagerOptions = {}): Promise<Manager> {
   const logger = options.logger ?? pino({ name: 'safeflash' });
   const dataDir = resolve(options.dataDir ?? managerDefaults.dataDir);
-  const http = endpoint(options.http, managerDefaults.http);
   const notify = endpoint(options.notifications, managerDefaults.notifications);
   const tftp = endpoint(options.tftp, managerDefaults.tftp);
   const ftp = endpoint(options.ftp, managerDefaults.ftp);
@@ -125,7 +122,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
   const sourceAddress = options.snmpSourceAddress ?? managerDefaults.snmpSourceAddress;
   const allowedNetworks = readAllowedNetworks(options.allowedNetworks ?? loopbackNetworks);
   const listeners: Listener[] = [
-    { service: 'HTTP API', transport: 'tcp', ...http, option: '--http-address/--http-port' },
+    ...(options.reservedListeners ?? []),
     { service: 'notification receiver', transport: 'udp', ...notify, option: '--snmp-address/--snmp-port' },
     { service: 'TFTP server', transport: 'udp', ...tftp, option: '--tftp-address/--tftp-port' },
     { service: 'FTP server', transport: 'tcp', ...ftp, option: '--ftp-address/--ftp-port' },
@@ -214,18 +211,10 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
 
     const tokens = new TokenStore(database.pool);
     const operatorTokenFile = await ensureOperatorToken(tokens, dataDir, logger);
-    const app: FastifyInstance = buildApiServer({ inventory, files, procedure, campaigns, metrics, live, tokens, trustedKeyCount: trustedKeys.length }, logger);
-    await app.listen({ host: http.address, port: http.port });
-    stops.push({ what: 'HTTP API', stop: () => app.close() });
-    const bound = app.server.address();
-    const httpEndpoint = typeof bound === 'object' && bound ? { address: http.address, port: bound.port } : http;
-    const url = `http://${isIPv6(httpEndpoint.address) ? `[${httpEndpoint.address}]` : httpEndpoint.address}:${httpEndpoint.port}`;
-    logger.info({ url, allowedNetworks: allowedNetworks.toString(), notifyTarget: receiver.endpoint, tftp: files.endpoint('tftp'), ftp: files.endpoint('ftp'), dataDir, operatorTokenFile, trustedKeys: trustedKeys.length }, 'manager started');
+    logger.info({ allowedNetworks: allowedNetworks.toString(), notifyTarget: receiver.endpoint, tftp: files.endpoint('tftp'), ftp: files.endpoint('ftp'), dataDir, operatorTokenFile, trustedKeys: trustedKeys.length }, 'manager started');
 
     let stopping: Promise<void> | undefined;
     return {
-      url,
-      http: httpEndpoint,
       notifyTarget: receiver.endpoint,
       files,
       procedure,
@@ -233,8 +222,9 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       inventory,
       metrics,
       live,
+      tokens,
       operatorTokenFile,
-      api: app,
+      trustedKeyCount: trustedKeys.length,
       logger,
       stop: () => (stopping ??= stopAll().then(() => logger.info('manager stopped'))),
     };

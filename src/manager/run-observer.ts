@@ -4,7 +4,7 @@
 // file service know nothing of metrics.
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { ActiveRunCount, ManagerMetrics } from '../interfaces/http/metrics.ts';
+import type { ActiveRunCount, ManagerMetrics } from './metrics.ts';
 import type { ManagerFiles } from './files/manager-files.ts';
 import type { LiveEvents, RunChanged } from './live-events.ts';
 

@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { startManager, type Manager } from '../../src/manager/manager.ts';
+import { serveManager, type ServedManager } from '../../src/interfaces/http/serve.ts';
 import { testUser } from '../helpers/snmp-device.ts';
 
 const community = 'sekret-community-4711';
 const secrets = [testUser.authKey, testUser.privKey, community];
 
 let dir: string;
-let manager: Manager;
+let manager: ServedManager;
 let operator: string;
 
 interface Answer {
@@ -87,7 +87,7 @@ const protectedPath = (path: string) => path.startsWith('/api/') || path === '/m
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sf-access-'));
   await chmod(dir, 0o755);
-  manager = await startManager({
+  manager = await serveManager({
     dataDir: join(dir, 'manager'),
     http: { address: '127.0.0.1', port: 0 },
     notifications: { address: '127.0.0.1', port: 0, users: [testUser] },

@@ -10,14 +10,14 @@ import { Fleet } from '../../src/agent/fleet.ts';
 import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { packImage } from '../../src/protocol/image.ts';
-import { startManager, type Manager } from '../../src/manager/manager.ts';
+import { serveManager, type ServedManager } from '../../src/interfaces/http/serve.ts';
 import { testUser } from '../helpers/snmp-device.ts';
 
 const model = 'IAD-2400';
 const secrets = [testUser.authKey, testUser.privKey, 'sekret-community'];
 
 let dir: string;
-let manager: Manager;
+let manager: ServedManager;
 let fleet: Fleet;
 let block: string;
 let fleetPort: number;
@@ -67,7 +67,7 @@ before(async () => {
     rebootRequired: true,
     faults: () => ({}),
   });
-  manager = await startManager({
+  manager = await serveManager({
     dataDir: join(dir, 'manager'),
     http: { address: '127.0.0.1', port: 0 },
     notifications: { address: '127.0.0.1', port: 0, users: [testUser] },

@@ -10,14 +10,14 @@ import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { Fleet } from '../../src/agent/fleet.ts';
 import { ensureVendorSoftware } from '../../src/agent/vendor-key.ts';
-import { startManager, type Manager } from '../../src/manager/manager.ts';
+import { serveManager, type ServedManager } from '../../src/interfaces/http/serve.ts';
 import { testUser } from '../helpers/snmp-device.ts';
 
 const model = 'IAD-2400';
 const credentials = { v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey };
 
 let dir: string;
-let manager: Manager;
+let manager: ServedManager;
 let fleet: Fleet;
 let third: number;
 let fleetPort: number;
@@ -53,7 +53,7 @@ before(async () => {
     rebootRequired: true,
     faults: () => ({}),
   });
-  manager = await startManager({
+  manager = await serveManager({
     dataDir: join(dir, 'manager'),
     http: { address: '127.0.0.1', port: 0 },
     notifications: { address: '127.0.0.1', port: 0, users: [testUser] },

@@ -13,7 +13,7 @@ import { VirtualDevice } from '../../src/agent/device.ts';
 import { DeviceAgent } from '../../src/agent/snmp/device-agent.ts';
 import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
-import { startManager, type Manager } from '../../src/manager/manager.ts';
+import { serveManager, type ServedManager } from '../../src/interfaces/http/serve.ts';
 import type { RunRecord } from '../../src/manager/store/records.ts';
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
@@ -26,7 +26,7 @@ const finalStates = ['verified', 'failed', 'rolledBack', 'aborted'];
 let dir: string;
 let device: VirtualDevice;
 let agent: DeviceAgent;
-let manager: Manager;
+let manager: ServedManager;
 let token: string;
 let vendorPrivateKeyFile: string;
 
@@ -66,7 +66,7 @@ before(async () => {
   });
   agent = await DeviceAgent.start({ device, address: '::1', port: 0, users: [testUser], communities: [], notifySecurity: v3 });
   await device.start();
-  manager = await startManager({
+  manager = await serveManager({
     dataDir: join(dir, 'manager'),
     http: { address: '127.0.0.1', port: 0 },
     // The device is on ::1: the addresses it is told to fetch from and notify to must be IPv6 too.

@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { Fleet } from '../../src/agent/fleet.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
-import { startManager, type Manager } from '../../src/manager/manager.ts';
+import { serveManager, type ServedManager } from '../../src/interfaces/http/serve.ts';
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { testUser } from '../helpers/snmp-device.ts';
@@ -25,7 +25,7 @@ const quick = { retries: 2, backoffSeconds: 0.2, then: 'abort' } as const;
 const policy = { preflight: quick, backup: quick, upgrade: quick, migrate: quick, restore: { retries: 0, backoffSeconds: 0.2, then: 'abort' } } as const;
 
 let dir: string;
-let manager: Manager;
+let manager: ServedManager;
 let fleet: Fleet;
 let token: string;
 const logLines: string[] = [];
@@ -78,7 +78,7 @@ before(async () => {
       done();
     },
   });
-  manager = await startManager({
+  manager = await serveManager({
     dataDir: join(dir, 'manager'),
     http: { address: '127.0.0.1', port: 0 },
     notifications: { address: '127.0.0.1', port: 0, users: [testUser] },

@@ -12,7 +12,7 @@ import { Fleet, type FleetMember } from '../../src/agent/fleet.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { DeviceDriver, type DeviceReading } from '../../src/manager/device-driver.ts';
-import { startManager, type Manager } from '../../src/manager/manager.ts';
+import { serveManager, type ServedManager } from '../../src/interfaces/http/serve.ts';
 import type { CampaignDetail } from '../../src/manager/campaigns/campaigns.ts';
 import type { CampaignState } from '../../src/manager/campaigns/model.ts';
 import type { CampaignRecord } from '../../src/manager/store/campaigns.ts';
@@ -35,7 +35,7 @@ export async function createCampaign(world: CampaignWorld, body: object): Promis
 }
 
 export interface CampaignWorld {
-  manager: Manager;
+  manager: ServedManager;
   fleet: Fleet;
   /** Device names in the inventory, by fleet number (1-based). */
   names: string[];
@@ -72,9 +72,9 @@ export async function startCampaignWorld(options: { devices: number; faults?: (n
     faults: options.faults ?? (() => ({})),
   });
   const clock = { offsetMs: 0, now: () => Date.now() + clock.offsetMs };
-  let manager: Manager;
+  let manager: ServedManager;
   try {
-    manager = await startManager({
+    manager = await serveManager({
       dataDir: join(dir, 'manager'),
       http: { address: '127.0.0.1', port: 0 },
       notifications: { address: '127.0.0.1', port: 0, users: [testUser] },
@@ -91,7 +91,7 @@ export async function startCampaignWorld(options: { devices: number; faults?: (n
   }
   for (const member of fleet.members) await member.device.setNotifyTarget(manager.notifyTarget);
   // The access layer's operator token, when the manager writes one.
-  const tokenFile = (manager as Manager & { operatorTokenFile?: string }).operatorTokenFile;
+  const tokenFile = (manager as ServedManager & { operatorTokenFile?: string }).operatorTokenFile;
   const token = tokenFile && existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined;
 
   const api = async <T,>(method: string, path: string, body?: unknown) => {

@@ -6,7 +6,7 @@ import { checkUsmUser, type UsmUser } from '../../protocol/snmp/security.ts';
 import { ListenerError } from '../../manager/startup/free-ports.ts';
 import { managerDefaults } from '../../manager/manager-defaults.ts';
 import { AllowedNetworks, allowNetworksOption, loopbackNetworks } from '../../manager/inventory/allowed-networks.ts';
-import type { ManagerOptions } from '../../manager/manager.ts';
+import type { ServeOptions as ServedManagerOptions } from '../http/serve.ts';
 import { timeoutsOf } from '../../manager/procedure/timeouts.ts';
 import type { TimeLimits } from '../../manager/store/records.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
@@ -74,7 +74,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-function managerOptions(options: ServeOptions): ManagerOptions {
+function managerOptions(options: ServeOptions): ServedManagerOptions {
   const users = options.snmpUser;
   const communities = options.snmpCommunity;
   return {
@@ -101,10 +101,10 @@ function managerOptions(options: ServeOptions): ManagerOptions {
 
 async function serve(options: ServeOptions): Promise<void> {
   // Loaded on use: the other commands start faster without the manager's modules.
-  const { startManager } = await import('../../manager/manager.ts');
+  const { serveManager } = await import('../http/serve.ts');
   let manager;
   try {
-    manager = await startManager(managerOptions(options));
+    manager = await serveManager(managerOptions(options));
   } catch (error) {
     if (error instanceof ListenerError || (error as Error).name === 'ManagerStartError') throw new CommandFailure((error as Error).message);
     throw error;

@@ -4,7 +4,7 @@ import type { Inventory } from '../../manager/inventory/inventory.ts';
 import type { ManagerFiles } from '../../manager/files/manager-files.ts';
 import type { Procedure } from '../../manager/procedure/procedure.ts';
 import type { Campaigns } from '../../manager/campaigns/campaigns.ts';
-import type { ManagerMetrics } from './metrics.ts';
+import type { ManagerMetrics } from '../../manager/metrics.ts';
 import type { LiveEvents } from '../../manager/live-events.ts';
 import type { TokenCheck } from './auth.ts';
 import type { TokenService } from './auth-routes.ts';

@@ -9,7 +9,7 @@ import { agentDefaults } from '../../../agent/defaults.ts';
 import { parseFaultFlags, type FaultPlan } from '../../../agent/faults.ts';
 import { Fleet } from '../../../agent/fleet.ts';
 import { ensureVendorSoftware, vendorKeyPrefix } from '../../../agent/vendor-key.ts';
-import type { Manager } from '../../../manager/manager.ts';
+import type { ServedManager } from '../../http/serve.ts';
 import type { DeviceRecord, ImageRecord } from '../../../manager/store/records.ts';
 import { packImage } from '../../../protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../../protocol/keys.ts';
@@ -38,7 +38,7 @@ export interface DemoWorldOptions {
 
 export interface DemoWorld {
   fleet: Fleet;
-  manager: Manager;
+  manager: ServedManager;
   devices: DeviceRecord[];
   image: ImageRecord;
   logFile: string;
@@ -70,8 +70,8 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
   const logFile = join(options.directory, 'manager.log');
 
   // Loaded on use: the manager's modules are heavy and the other commands do not need them.
-  const { startManager } = await import('../../../manager/manager.ts');
-  const manager = await startManager({
+  const { serveManager } = await import('../../http/serve.ts');
+  const manager = await serveManager({
     dataDir: join(options.directory, 'manager'),
     ...(options.databasePort ? { databasePort: options.databasePort } : {}),
     http: { address: '127.0.0.1', port: await freePort('tcp') },
