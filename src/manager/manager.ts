@@ -31,8 +31,8 @@ import { ensureOperatorToken } from './startup/operator-token.ts';
 import { observeRuns } from './run-observer.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { embeddedDatabaseAddress } from './database/embedded-postgres.ts';
-import { DeviceStore } from './store/devices.ts';
-import { TokenStore } from './store/tokens.ts';
+import { storeOn } from './store/store.ts';
+import type { TokenStore } from './store/tokens.ts';
 
 export interface ManagerOptions {
   /** Database (when embedded), images and backups. */
@@ -157,14 +157,15 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       onLog: (line) => logger.debug({ postgres: line }),
     });
     stops.push({ what: 'database', stop: () => database.close() });
+    const store = storeOn(database.pool);
 
     const passivePorts = options.ftp?.passivePorts;
-    const files = await ManagerFiles.start({ dataDir, tftp, ftp: { ...ftp, ...(passivePorts ? { passivePorts } : {}) }, pool: database.pool, trustedKeys });
+    const files = await ManagerFiles.start({ dataDir, tftp, ftp: { ...ftp, ...(passivePorts ? { passivePorts } : {}) }, store, trustedKeys });
     stops.push({ what: 'file service', stop: () => files.close() });
 
     const metrics = new ManagerMetrics();
     const live = new LiveEvents((error) => logger.error({ err: error }, 'live event listener failed'));
-    const stopObserving = observeRuns({ live, files, metrics, pool: database.pool, log: logger });
+    const stopObserving = observeRuns({ live, files, metrics, runs: store.runs, log: logger });
     stops.push({ what: 'run metrics', stop: async () => stopObserving() });
     let procedure: Procedure | undefined;
     const receiver = await NotificationReceiver.start({
@@ -181,10 +182,9 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     });
     receiver.on('rejected', (error) => logger.warn({ err: error }, 'notification rejected'));
 
-    const devices = new DeviceStore(database.pool);
-    const inventory = new Inventory(devices, { sourceAddress, allowedNetworks, onChange: (deviceId) => live.emit('deviceChanged', { deviceId }) });
+    const inventory = new Inventory(store.devices, { sourceAddress, allowedNetworks, onChange: (deviceId) => live.emit('deviceChanged', { deviceId }) });
     procedure = registerProcedure({
-      pool: database.pool,
+      store,
       files,
       driverFor: (device) =>
         new DeviceDriver({ endpoint: { address: device.address, port: device.port }, security: device.security, sourceAddress, allowedNetworks }),
@@ -194,7 +194,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       ...(options.transport ? { protocol: options.transport } : {}),
     });
 
-    const campaigns = await Campaigns.register({ pool: database.pool, procedure, live, ...(options.campaigns ? { options: options.campaigns } : {}) });
+    const campaigns = Campaigns.register({ store, procedure, live, ...(options.campaigns ? { options: options.campaigns } : {}) });
 
     const executorID = options.databaseUrl ? sharedExecutorId(dataDir) : embeddedExecutorId;
     // At launch DBOS puts the pending workflows of this executor ID on its internal queue, and every
@@ -207,9 +207,9 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     stops.push({ what: 'workflows', stop: () => DBOS.shutdown() });
     // launch() resumes every run that has a workflow; this starts the runs whose row was created but
     // whose workflow never started (the manager died in between). See startup/orphan-runs.ts.
-    await resumeOrphanRuns({ pool: database.pool, log: logger, start: (run) => procedure.resume(run) });
+    await resumeOrphanRuns({ runs: store.runs, log: logger, start: (run) => procedure.resume(run) });
 
-    const tokens = new TokenStore(database.pool);
+    const { tokens } = store;
     const operatorTokenFile = await ensureOperatorToken(tokens, dataDir, logger);
     logger.info({ allowedNetworks: allowedNetworks.toString(), notifyTarget: receiver.endpoint, tftp: files.endpoint('tftp'), ftp: files.endpoint('ftp'), dataDir, operatorTokenFile, trustedKeys: trustedKeys.length }, 'manager started');
 

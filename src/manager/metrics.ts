@@ -4,6 +4,7 @@
 // where things happen; active runs are read from the database when scraped, so they are right after
 // a restart too.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ActiveRunCount } from './store/runs.ts';
 
 /** Seconds a phase may reasonably take, from a quick preflight to a slow image download. */
 const phaseSecondsBuckets = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
@@ -22,12 +23,6 @@ export class CampaignGauge {
     this.gauge.reset();
     for (const [state, count] of Object.entries(counts)) this.gauge.set({ state }, count);
   }
-}
-
-export interface ActiveRunCount {
-  phase: string;
-  state: string;
-  count: number;
 }
 
 export class ManagerMetrics {

@@ -2,9 +2,9 @@
 // event a run records reaches LiveEvents (runChanged with lastEvent), and is counted and logged here.
 // The file service's completed transfers are counted from its offerUsed events. The procedure and the
 // file service know nothing of metrics.
-import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { ActiveRunCount, ManagerMetrics } from './metrics.ts';
+import type { ManagerMetrics } from './metrics.ts';
+import type { RunStore } from './store/runs.ts';
 import type { ManagerFiles } from './files/manager-files.ts';
 import type { LiveEvents, RunChanged } from './live-events.ts';
 
@@ -18,11 +18,12 @@ export interface RunObserverParts {
   live: LiveEvents;
   files: Pick<ManagerFiles, 'on' | 'off'>;
   metrics: ManagerMetrics;
-  pool: pg.Pool;
+  /** Where the active-runs gauge reads its figures when scraped. */
+  runs: Pick<RunStore, 'countActive'>;
   log: Logger;
 }
 
-export function observeRuns({ live, files, metrics, pool, log }: RunObserverParts): () => void {
+export function observeRuns({ live, files, metrics, runs, log }: RunObserverParts): () => void {
   const attempts = new Map<string, { phase: string; startedAt: number }>();
 
   const onRun = (change: RunChanged) => {
@@ -65,12 +66,7 @@ export function observeRuns({ live, files, metrics, pool, log }: RunObserverPart
     metrics.fileBytes.inc({ protocol: offer.protocol, direction }, bytes);
   };
 
-  metrics.countActiveRunsWith(async () => {
-    const result = await pool.query<ActiveRunCount>(
-      `SELECT phase, state, count(*)::integer AS count FROM safeflash.runs WHERE state IN ('running', 'waiting') GROUP BY phase, state`,
-    );
-    return result.rows;
-  });
+  metrics.countActiveRunsWith(() => runs.countActive());
   const stopRuns = live.on('runChanged', onRun);
   files.on('offerUsed', onFile);
   return () => {

@@ -59,9 +59,9 @@ test('sweeps at once and repeated starts of an orphaned run: its workflow runs o
   const offersBefore = await backupOffers();
 
   const sweeps = await Promise.all([
-    resumeOrphanRuns({ pool: h.database.pool, log: quiet, start: (r) => h.procedure.resume(r) }),
-    resumeOrphanRuns({ pool: h.database.pool, log: quiet, start: (r) => h.procedure.resume(r) }),
-    resumeOrphanRuns({ pool: h.database.pool, log: quiet, start: (r) => h.procedure.resume(r) }),
+    resumeOrphanRuns({ runs: h.store.runs, log: quiet, start: (r) => h.procedure.resume(r) }),
+    resumeOrphanRuns({ runs: h.store.runs, log: quiet, start: (r) => h.procedure.resume(r) }),
+    resumeOrphanRuns({ runs: h.store.runs, log: quiet, start: (r) => h.procedure.resume(r) }),
     h.procedure.resume(run),
     h.procedure.resume(run),
   ]);
@@ -85,12 +85,12 @@ test('sweeps at once and repeated starts of an orphaned run: its workflow runs o
   assert.equal((await DBOS.getWorkflowStatus(run.id))?.status, status?.status);
   assert.equal((await h.procedure.runs.timeline(run.id)).length, timeline.length);
   await assertOperationsOnce(1, run.id);
-  assert.deepEqual(await resumeOrphanRuns({ pool: h.database.pool, log: quiet, start: (r) => h.procedure.resume(r) }), { active: 0, started: [], failed: [] });
+  assert.deepEqual(await resumeOrphanRuns({ runs: h.store.runs, log: quiet, start: (r) => h.procedure.resume(r) }), { active: 0, started: [], failed: [] });
 });
 
 test('a run started the ordinary way is left to its workflow: the sweep does not touch it', testTimeout, async () => {
   const run = await h.procedure.startRun({ deviceId: h.devices[1]!.record.id, imageSha256: image.sha256, startedBy: 'operator:sweep-test' });
-  const sweep = await resumeOrphanRuns({ pool: h.database.pool, log: quiet, start: (r) => h.procedure.resume(r) });
+  const sweep = await resumeOrphanRuns({ runs: h.store.runs, log: quiet, start: (r) => h.procedure.resume(r) });
   assert.equal(sweep.active, 1);
   assert.deepEqual(sweep.started, []);
   const ended = await h.waitFor(run.id, finalStates);
@@ -103,7 +103,7 @@ test('a run whose workflow cannot be started is reported and started by the next
   const run = await orphanRun(3);
   const logged: string[] = [];
   const failing = await resumeOrphanRuns({
-    pool: h.database.pool,
+    runs: h.store.runs,
     log: { info: () => {}, error: (_fields, message) => logged.push(message) },
     start: async () => {
       throw new Error('the system database went away');
@@ -114,7 +114,7 @@ test('a run whose workflow cannot be started is reported and started by the next
   assert.equal(await DBOS.getWorkflowStatus(run.id), null);
   assert.equal((await h.procedure.runs.get(run.id))?.state, 'running', 'still active: the next start tries again');
 
-  const next = await resumeOrphanRuns({ pool: h.database.pool, log: quiet, start: (r) => h.procedure.resume(r) });
+  const next = await resumeOrphanRuns({ runs: h.store.runs, log: quiet, start: (r) => h.procedure.resume(r) });
   assert.deepEqual(next.started, [run.id]);
   const ended = await h.waitFor(run.id, finalStates);
   assert.equal(ended.state, 'verified');

@@ -10,6 +10,7 @@ import { factoryConfig, renderConfig } from '../../src/protocol/config.ts';
 import { download, upload } from '../../src/protocol/transfer.ts';
 import { TransferError, type TransferFailure } from '../../src/protocol/transfer-contract.ts';
 import { openDatabase, type Database } from '../../src/manager/store/database.ts';
+import { storeOn } from '../../src/manager/store/store.ts';
 import { ManagerFiles, type FileOffer, type ManagerFilesOptions } from '../../src/manager/files/manager-files.ts';
 import type { OfferDirection } from '../../src/manager/files/file-offer.ts';
 
@@ -53,7 +54,7 @@ export async function startFiles(world: TestWorld, options: Partial<ManagerFiles
     dataDir: join(world.dir, `data-${dataDirs}`),
     tftp: { address: '127.0.0.1', port: 0 },
     ftp: { address: '127.0.0.1', port: 0 },
-    pool: world.database.pool,
+    store: storeOn(world.database.pool),
     trustedKeys: [world.vendor.publicKey],
     ...options,
   });

@@ -15,8 +15,8 @@ import { readNotification } from '../../src/manager/notifications.ts';
 import { registerProcedure, type Procedure } from '../../src/manager/procedure/procedure.ts';
 import type { PhaseTimeouts } from '../../src/manager/procedure/timeouts.ts';
 import { openDatabase, type Database } from '../../src/manager/store/database.ts';
-import { DeviceStore } from '../../src/manager/store/devices.ts';
 import type { DeviceRecord, ImageRecord, RunRecord, RunState } from '../../src/manager/store/records.ts';
+import { storeOn, type Store } from '../../src/manager/store/store.ts';
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { NotificationReceiver } from '../../src/protocol/snmp/receiver.ts';
@@ -41,6 +41,8 @@ export const testTimeouts: Partial<PhaseTimeouts> = {
 export interface Harness {
   procedure: Procedure;
   database: Database;
+  /** The repositories the manager's parts are given. */
+  store: Store;
   files: ManagerFiles;
   fleet: Fleet;
   devices: Array<{ member: FleetMember; record: DeviceRecord }>;
@@ -73,6 +75,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   try {
     const database = await openDatabase({ dataDir: join(dir, 'manager') });
     cleanups.push(() => database.close());
+    const store = storeOn(database.pool);
     const agentDir = join(dir, 'agent');
     const software = ensureVendorSoftware(agentDir, model);
     const vendorKey: KeyObject = readPrivateKey(keyPairFiles(vendorKeyPrefix(agentDir)).privateKeyFile);
@@ -80,7 +83,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       dataDir: join(dir, 'manager'),
       tftp: { address: '127.0.0.1', port: 0 },
       ftp: { address: '127.0.0.1', port: 0 },
-      pool: database.pool,
+      store,
       trustedKeys: [software.trustedKey],
     });
     cleanups.push(() => files.close());
@@ -88,7 +91,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     cleanups.push(() => receiver.close());
 
     const procedure = registerProcedure({
-      pool: database.pool,
+      store,
       files,
       driverFor: (device) =>
         new DeviceDriver({ endpoint: { address: device.address, port: device.port }, security: device.security, sourceAddress: '127.0.0.1' }, { timeoutMs: 400, retries: 1 }),
@@ -121,16 +124,16 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     });
     cleanups.push(() => fleet.stop());
 
-    const store = new DeviceStore(database.pool);
     const devices = [];
     for (const member of fleet.members) {
-      const record = await store.add({ name: `iad-${member.number}`, address: member.address, port, security, tags: [] });
+      const record = await store.devices.add({ name: `iad-${member.number}`, address: member.address, port, security, tags: [] });
       devices.push({ member, record });
     }
 
     return {
       procedure,
       database,
+      store,
       files,
       fleet,
       devices,

@@ -4,13 +4,11 @@
 // campaign is doing so that an operator hears at once when the request makes no sense.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import type pg from 'pg';
 import type { LiveEvents } from '../live-events.ts';
 import { alreadyInstalled } from '../procedure/decisions.ts';
 import type { Procedure } from '../procedure/procedure.ts';
-import { CampaignStore, campaignSchemaStatements, type CampaignDeviceRecord, type CampaignEvent, type CampaignRecord } from '../store/campaigns.ts';
-import { DeviceStore } from '../store/devices.ts';
-import { ImageStore } from '../store/images.ts';
+import type { CampaignDeviceRecord, CampaignEvent, CampaignRecord } from '../store/campaigns.ts';
+import type { Store } from '../store/store.ts';
 import type { Actor, DeviceRecord, ImageRecord } from '../store/records.ts';
 import { countDevices, controlTopic, finalCampaignStates, type CampaignPlan, type CampaignState, type ControlMessage, type PlannedDevice, type Stage } from './model.ts';
 import type { SchedulerTiming } from './scheduler.ts';
@@ -26,7 +24,7 @@ export interface CampaignsOptions extends Partial<SchedulerTiming> {
 }
 
 export interface CampaignsDeps {
-  pool: pg.Pool;
+  store: Pick<Store, 'campaigns' | 'devices' | 'images' | 'runs'>;
   procedure: Procedure;
   live?: Pick<LiveEvents, 'emit'>;
   options?: CampaignsOptions;
@@ -65,34 +63,32 @@ export const defaultCampaignTiming: SchedulerTiming = { tickSeconds: 1, idleSeco
 const acknowledgeMs = 5000;
 
 export class Campaigns {
-  readonly store: CampaignStore;
-  private readonly devices: DeviceStore;
-  private readonly images: ImageStore;
+  readonly store: Store['campaigns'];
+  private readonly devices: Store['devices'];
+  private readonly images: Store['images'];
 
   private constructor(
-    pool: pg.Pool,
+    store: CampaignsDeps['store'],
     private readonly workflow: (plan: CampaignPlan) => Promise<CampaignState>,
   ) {
-    this.store = new CampaignStore(pool);
-    this.devices = new DeviceStore(pool);
-    this.images = new ImageStore(pool);
+    this.store = store.campaigns;
+    this.devices = store.devices;
+    this.images = store.images;
   }
 
-  /** Creates the tables and registers the workflow and its steps: before DBOS.launch, once per process. */
-  static async register(deps: CampaignsDeps): Promise<Campaigns> {
-    await applySchema(deps.pool);
+  /** Registers the workflow and its steps: before DBOS.launch, once per process. */
+  static register(deps: CampaignsDeps): Campaigns {
     const timing: SchedulerTiming = { ...defaultCampaignTiming, ...stripUndefined(deps.options ?? {}) };
-    const devices = new DeviceStore(deps.pool);
-    const images = new ImageStore(deps.pool);
+    const { devices, images } = deps.store;
     const steps = registerCampaignSteps({
-      pool: deps.pool,
-      store: new CampaignStore(deps.pool),
+      runs: deps.store.runs,
+      store: deps.store.campaigns,
       runCreation: { runs: deps.procedure.runs, devices, images, defaults: deps.procedure.defaults },
       procedure: deps.procedure,
       clock: deps.options?.clock ?? Date.now,
       ...(deps.live ? { live: deps.live } : {}),
     });
-    return new Campaigns(deps.pool, registerCampaignWorkflow(steps, timing, deps.procedure));
+    return new Campaigns(deps.store, registerCampaignWorkflow(steps, timing, deps.procedure));
   }
 
   async create(given: unknown, actor: Actor): Promise<CampaignRecord> {
@@ -215,16 +211,4 @@ export function planCampaign(
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && typeof v === 'number')) as Partial<T>;
-}
-
-async function applySchema(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    // Two managers starting on one shared database must not race through the DDL.
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', ['safeflash campaign schema']);
-    for (const statement of campaignSchemaStatements) await client.query(statement);
-  } finally {
-    await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['safeflash campaign schema']).catch(() => {});
-    client.release();
-  }
 }

@@ -2,7 +2,7 @@
 // workflow goes through one, so that a replay after a crash sees the same answers and does nothing
 // twice (run IDs are fixed per campaign, device and attempt; writes carry the step's key).
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import type pg from 'pg';
+import type { RunStore } from '../store/runs.ts';
 import type { LiveEvents } from '../live-events.ts';
 import { NotWaitingError, RunRequestError } from '../procedure/errors.ts';
 import type { Procedure } from '../procedure/procedure.ts';
@@ -16,7 +16,7 @@ import { readRuns } from './run-watch.ts';
 import type { RunObservation, StartRefusal } from './scheduler.ts';
 
 export interface CampaignStepDeps {
-  pool: pg.Pool;
+  runs: Pick<RunStore, 'standings' | 'timelineLines'>;
   store: CampaignStore;
   runCreation: RunCreation;
   procedure: Pick<Procedure, 'decide'>;
@@ -47,7 +47,7 @@ export function registerCampaignSteps(deps: CampaignStepDeps) {
       { name: 'safeflash.campaign.save', ...databaseStep },
     ),
 
-    observe: DBOS.registerStep(async (runs: Array<{ deviceId: number; runId: string }>): Promise<RunObservation[]> => readRuns(deps.pool, runs), {
+    observe: DBOS.registerStep(async (runs: Array<{ deviceId: number; runId: string }>): Promise<RunObservation[]> => readRuns(deps.runs, runs), {
       name: 'safeflash.campaign.observe',
       ...databaseStep,
     }),

@@ -7,21 +7,18 @@
 import { EventEmitter } from 'node:events';
 import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import type pg from 'pg';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import { FtpFileServer } from '../../protocol/ftp/server.ts';
 import { inspectImageHeader, readImage, type ImageHeader } from '../../protocol/image.ts';
 import { TftpServer } from '../../protocol/tftp/server.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
-import { BackupStore } from '../store/backups.ts';
-import { ImageStore } from '../store/images.ts';
 import type { BackupKind, BackupRecord, ImageRecord } from '../store/records.ts';
+import type { Store } from '../store/store.ts';
 import { checkConfigFile } from './backup-check.ts';
 import { BackupError } from './backup-error.ts';
 import { ContentStore, isSha256 } from './content-store.ts';
 import type { FileOffer } from './file-offer.ts';
 import { OfferDesk, type FileEvents } from './offer-desk.ts';
-import { OfferStore } from './offer-store.ts';
 import { ServedDirectory } from './served-directory.ts';
 
 export { BackupError, type BackupFailure } from './backup-error.ts';
@@ -32,7 +29,7 @@ export interface ManagerFilesOptions {
   dataDir: string;
   tftp: Endpoint;
   ftp: Endpoint & { passivePorts?: { min: number; max: number } };
-  pool: pg.Pool;
+  store: Pick<Store, 'images' | 'backups' | 'offers'>;
   /** Keys whose signatures make an image acceptable. */
   trustedKeys: KeyObject[];
   /** How long an offer stays usable. Default 30 minutes. */
@@ -48,8 +45,8 @@ export const defaultMaxBackupBytes = 1024 * 1024;
 export const maxConcurrentTftpTransfers = 2048;
 
 export class ManagerFiles extends EventEmitter<FileEvents> {
-  private readonly images: ImageStore;
-  private readonly backups: BackupStore;
+  private readonly images: Store['images'];
+  private readonly backups: Store['backups'];
   private readonly desk: OfferDesk;
 
   private constructor(
@@ -60,13 +57,13 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
     rejectedDir: string,
   ) {
     super();
-    this.images = new ImageStore(options.pool);
-    this.backups = new BackupStore(options.pool);
+    this.images = options.store.images;
+    this.backups = options.store.backups;
     this.desk = new OfferDesk({
       ...servers,
       served,
       rejectedDir,
-      offers: new OfferStore(options.pool),
+      offers: options.store.offers,
       contentPath: (kind, sha256) => store.pathOf(kind, sha256),
       ttlMs: options.offerTtlMs ?? defaultOfferTtlMs,
       maxUploadBytes: options.maxBackupBytes,

@@ -12,7 +12,7 @@ import type { Queryable } from '../store/backups.ts';
 import type { BackupFailure } from './backup-error.ts';
 import type { FileOffer, OfferDirection, OfferedContent } from './file-offer.ts';
 import { offerName } from './offer-names.ts';
-import { offerOf, type OfferRecord, type OfferStore } from './offer-store.ts';
+import { offerOf, type OfferRecord, type OfferStore } from '../store/offers.ts';
 import type { ServedDirectory } from './served-directory.ts';
 
 export interface FileEvents {

@@ -3,7 +3,7 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { DeviceNotification } from '../notifications.ts';
 import { operationTopic, type OperationMessage } from './messages.ts';
-import type { OperationRoutes, Route } from './operation-routes.ts';
+import type { OperationRoutes, Route } from '../store/operation-routes.ts';
 
 /** Latest progress per run; forgotten when the run ends. Bounded: a run that never ends cannot fill it. */
 export class ProgressBoard {

@@ -7,7 +7,7 @@ import type { DeviceStore } from '../store/devices.ts';
 import { NetworkNotAllowedError } from '../inventory/allowed-networks.ts';
 import type { Phase } from '../store/records.ts';
 import type { RunStore } from '../store/runs.ts';
-import type { OperationRoutes } from './operation-routes.ts';
+import type { OperationRoutes } from '../store/operation-routes.ts';
 import type { DeviceCommands } from './procedure-deps.ts';
 import { stepKey } from './run-steps.ts';
 import type { Outcome, Poll, Reading } from './step-types.ts';

@@ -1,12 +1,12 @@
-// What the procedure needs from the rest of the manager: the database, the file service, a way to
+// What the procedure needs from the rest of the manager: its repositories, the file service, a way to
 // command a device, and where devices send their notifications.
-import type pg from 'pg';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { DeviceDriver } from '../device-driver.ts';
 import type { LiveEvents } from '../live-events.ts';
 import type { FileOffer } from '../files/file-offer.ts';
 import type { BackupRecord, DeviceRecord } from '../store/records.ts';
+import type { Store } from '../store/store.ts';
 import type { PhaseTimeouts } from './timeouts.ts';
 
 export type { FileOffer } from '../files/file-offer.ts';
@@ -26,7 +26,7 @@ export interface ProcedureFiles {
 export type DeviceCommands = Pick<DeviceDriver, 'read' | 'startOperation' | 'readOperation' | 'close'>;
 
 export interface ProcedureDeps {
-  pool: pg.Pool;
+  store: Pick<Store, 'runs' | 'devices' | 'images' | 'backups' | 'routes'>;
   files: ProcedureFiles;
   driverFor(device: DeviceRecord): DeviceCommands;
   /** The manager's notification receiver, named in every operation the procedure orders. */

@@ -4,18 +4,14 @@
 // per process (DBOS is a process-wide singleton).
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { DeviceNotification } from '../notifications.ts';
-import { BackupStore } from '../store/backups.ts';
-import { DeviceStore } from '../store/devices.ts';
-import { ImageStore } from '../store/images.ts';
 import type { Actor, DecisionRecord, RunKind, RunOutcome, RunRecord } from '../store/records.ts';
-import { RunStore } from '../store/runs.ts';
+import type { RunStore } from '../store/runs.ts';
 import { backupRun } from './backup-workflow.ts';
 import { cancelRun, type CancelAnswer } from './cancel.ts';
 import { decide, type DecisionRequest } from './decide.ts';
 import { NotificationRouter, ProgressBoard } from './delivery.ts';
 import { registerDeviceSteps } from './device-steps.ts';
 import { registerFileSteps } from './file-steps.ts';
-import { OperationRoutes } from './operation-routes.ts';
 import type { ProcedureDeps } from './procedure-deps.ts';
 import { end } from './run-end.ts';
 import type { RunContext, Steps } from './run-context.ts';
@@ -61,11 +57,7 @@ export interface Procedure {
 export function registerProcedure(deps: ProcedureDeps): Procedure {
   const timeouts = resolveTimeouts(deps.timeouts);
   const defaults: RunDefaults = { transport: deps.protocol ?? 'tftp', timeLimits: timeLimitsOf(timeouts) };
-  const runs = new RunStore(deps.pool);
-  const devices = new DeviceStore(deps.pool);
-  const images = new ImageStore(deps.pool);
-  const backups = new BackupStore(deps.pool);
-  const routes = new OperationRoutes(deps.pool);
+  const { runs, devices, images, backups, routes } = deps.store;
   const feed = new RunFeed(runs, deps.live, (error) => DBOS.logger.warn(`live run event not published: ${error.message}`));
   const progress = new ProgressBoard((runId, value) => feed.progress(runId, value));
   const router = new NotificationRouter(routes, progress, (error) => DBOS.logger.warn(`notification not delivered: ${error.message}`));

@@ -8,9 +8,8 @@
 // start while a sweep looks: both are harmless, because a workflow ID is started at most once (see
 // Procedure.resume) and the timeline event is written once per run (its step key is fixed).
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import type pg from 'pg';
-import type { Phase, RunEventKind, RunKind } from '../store/records.ts';
-import { activeRunStates, RunStore } from '../store/runs.ts';
+import type { RunEventKind, RunKind } from '../store/records.ts';
+import type { RunStore } from '../store/runs.ts';
 
 /** The timeline event of a run this sweep started. */
 export const runResumedKind: RunEventKind = 'runResumed';
@@ -23,7 +22,7 @@ export interface OrphanSweepLog {
 }
 
 export interface OrphanSweepOptions {
-  pool: pg.Pool;
+  runs: Pick<RunStore, 'allActive' | 'recordEvent'>;
   log: OrphanSweepLog;
   /** How a run's workflow is started: Procedure.resume. */
   start: (run: { id: string; kind: RunKind }) => Promise<void>;
@@ -38,19 +37,12 @@ export interface OrphanSweepResult {
   failed: Array<{ runId: string; message: string }>;
 }
 
-interface ActiveRunRow {
-  id: string;
-  kind: RunKind;
-  phase: Phase;
-}
-
 export async function resumeOrphanRuns(options: OrphanSweepOptions): Promise<OrphanSweepResult> {
-  const { start } = options;
-  const runs = new RunStore(options.pool);
+  const { start, runs } = options;
   // Every active run, oldest first; bounded by the devices (one active run per device).
-  const active = await options.pool.query<ActiveRunRow>(`SELECT id, kind, phase FROM safeflash.runs WHERE state = ANY($1) ORDER BY number`, [activeRunStates]);
-  const result: OrphanSweepResult = { active: active.rowCount ?? 0, started: [], failed: [] };
-  for (const run of active.rows) {
+  const active = await runs.allActive();
+  const result: OrphanSweepResult = { active: active.length, started: [], failed: [] };
+  for (const run of active) {
     try {
       if ((await DBOS.getWorkflowStatus(run.id)) !== null) continue;
       // Written before the start: a manager that dies in between leaves the event and the next sweep

@@ -148,6 +148,35 @@ export interface RunFilter {
 
 const uniqueViolation = '23505';
 
+/** A run not ended, as the orphan sweep sees it. */
+export interface ActiveRun {
+  id: string;
+  kind: RunKind;
+  phase: Phase;
+}
+
+export interface ActiveRunCount {
+  phase: string;
+  state: string;
+  count: number;
+}
+
+export interface RunStanding {
+  id: string;
+  state: RunState;
+  phase: Phase;
+  outcome: RunOutcome | null;
+}
+
+/** One line of a run's timeline, reduced to what judges the run: phase, kind, cause, the operation it is about. */
+export interface TimelineLineOf {
+  runId: string;
+  phase: Phase;
+  kind: RunEventKind;
+  cause: string | null;
+  operation: string | null;
+}
+
 export class RunStore {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -188,6 +217,38 @@ export class RunStore {
   async number(id: string): Promise<number | undefined> {
     const result = await this.pool.query<{ number: string }>(`SELECT number FROM safeflash.runs WHERE id = $1`, [id]);
     return result.rows[0] ? Number(result.rows[0].number) : undefined;
+  }
+
+  /** Every active run of every device, oldest first: what the orphan sweep at start looks at. */
+  async allActive(): Promise<ActiveRun[]> {
+    const result = await this.pool.query<ActiveRun>(`SELECT id, kind, phase FROM safeflash.runs WHERE state = ANY($1) ORDER BY number`, [activeRunStates]);
+    return result.rows;
+  }
+
+  /** Active runs counted by phase and state: the runs-active gauge, read when metrics are scraped. */
+  async countActive(): Promise<ActiveRunCount[]> {
+    const result = await this.pool.query<ActiveRunCount>(
+      `SELECT phase, state, count(*)::integer AS count FROM safeflash.runs WHERE state = ANY($1) GROUP BY phase, state`,
+      [activeRunStates],
+    );
+    return result.rows;
+  }
+
+  /** Where the runs named stand (unknown ids are left out): a campaign's look at its runs. */
+  async standings(ids: readonly string[]): Promise<RunStanding[]> {
+    if (ids.length === 0) return [];
+    const result = await this.pool.query<RunStanding>(`SELECT id, state, phase, outcome FROM safeflash.runs WHERE id = ANY($1)`, [ids]);
+    return result.rows;
+  }
+
+  /** The timeline lines of the runs named, in the order they were recorded, with the operation a line is about. */
+  async timelineLines(ids: readonly string[]): Promise<TimelineLineOf[]> {
+    if (ids.length === 0) return [];
+    const result = await this.pool.query<{ run_id: string; phase: Phase; kind: RunEventKind; cause: string | null; operation: string | null }>(
+      `SELECT run_id, phase, kind, cause, detail->>'type' AS operation FROM safeflash.run_events WHERE run_id = ANY($1) ORDER BY id`,
+      [ids],
+    );
+    return result.rows.map((row) => ({ runId: row.run_id, phase: row.phase, kind: row.kind, cause: row.cause, operation: row.operation }));
   }
 
   async active(deviceId: number): Promise<RunRecord | undefined> {

@@ -136,4 +136,51 @@ export const schemaStatements = [
   `ALTER TABLE safeflash.runs ADD COLUMN IF NOT EXISTS cancel_requested_at timestamptz`,
   // What each bank of a device held when it was last read (discovery, a refresh, a run): [{bank, state, version, configFormat}].
   `ALTER TABLE safeflash.devices ADD COLUMN IF NOT EXISTS banks jsonb`,
+  // Campaigns, their devices and their events (store/campaigns.ts).
+  `CREATE SEQUENCE IF NOT EXISTS safeflash.campaign_numbers`,
+  `CREATE TABLE IF NOT EXISTS safeflash.campaigns (
+     id            text PRIMARY KEY,
+     name          text NOT NULL,
+     image_sha256  text NOT NULL REFERENCES safeflash.images(sha256),
+     image_version text NOT NULL,
+     settings      jsonb NOT NULL,
+     selector      jsonb NOT NULL,
+     state         text NOT NULL,
+     pause_cause   text,
+     stage         integer,
+     stages        jsonb NOT NULL,
+     counters      jsonb NOT NULL DEFAULT '{}',
+     created_by    text NOT NULL,
+     created_at    timestamptz NOT NULL DEFAULT now(),
+     updated_at    timestamptz NOT NULL DEFAULT now()
+   )`,
+  // No foreign key to devices: removing a device from the inventory later must not be refused because
+  // an old campaign names it; the name is kept here for the report.
+  `CREATE TABLE IF NOT EXISTS safeflash.campaign_devices (
+     campaign_id text NOT NULL REFERENCES safeflash.campaigns(id),
+     device_id   integer NOT NULL,
+     name        text NOT NULL,
+     wave        integer,
+     stage       integer,
+     state       text NOT NULL,
+     attempts    integer NOT NULL DEFAULT 0,
+     run_id      text,
+     cause       text,
+     message     text,
+     started_at  timestamptz,
+     updated_at  timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (campaign_id, device_id)
+   )`,
+  `CREATE TABLE IF NOT EXISTS safeflash.campaign_events (
+     id          bigserial PRIMARY KEY,
+     campaign_id text NOT NULL REFERENCES safeflash.campaigns(id),
+     at          timestamptz NOT NULL DEFAULT now(),
+     kind        text NOT NULL,
+     actor       text NOT NULL,
+     cause       text,
+     message     text NOT NULL,
+     detail      jsonb NOT NULL DEFAULT '{}',
+     step_key    text,
+     UNIQUE (campaign_id, step_key)
+   )`,
 ] as const;

@@ -1,12 +1,12 @@
 // The file_offers table: every name and set of FTP credentials handed to a device, with what became
 // of it. Kept so that a manager restarted mid-run honours the offers its runs already recorded.
-import { inTransaction } from '../store/transaction.ts';
+import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
-import type { Queryable } from '../store/backups.ts';
-import type { FileOffer, OfferDirection, OfferedContent, OfferState } from './file-offer.ts';
-import { isBackupFailure, type BackupFailure } from './backup-error.ts';
+import type { Queryable } from './backups.ts';
+import type { FileOffer, OfferDirection, OfferedContent, OfferState } from '../files/file-offer.ts';
+import { isBackupFailure, type BackupFailure } from '../files/backup-error.ts';
 
 export interface OfferRecord {
   protocol: TransferProtocol;

@@ -2,7 +2,7 @@
 // operation's notifications, which name only the device's address and the row index, find their run.
 import type pg from 'pg';
 import type { OperationType } from '../../protocol/vocabulary.ts';
-import type { Phase } from '../store/records.ts';
+import type { Phase } from './records.ts';
 
 export interface Route {
   runId: string;

@@ -1,0 +1,38 @@
+// The manager's store: every repository, over one pool. The only place repositories are built; the
+// other parts of the manager are handed the ones they use (declared as narrow types where they live).
+import type pg from 'pg';
+import { BackupStore } from './backups.ts';
+import { CampaignStore } from './campaigns.ts';
+import { DeviceStore } from './devices.ts';
+import { ImageStore } from './images.ts';
+import { OfferStore } from './offers.ts';
+import { OperationRoutes } from './operation-routes.ts';
+import { RunStore } from './runs.ts';
+import { TokenStore } from './tokens.ts';
+
+export interface Store {
+  devices: DeviceStore;
+  images: ImageStore;
+  backups: BackupStore;
+  runs: RunStore;
+  /** Which run ordered which operation: where notifications go. */
+  routes: OperationRoutes;
+  /** Names and credentials handed to devices for their transfers. */
+  offers: OfferStore;
+  campaigns: CampaignStore;
+  tokens: TokenStore;
+}
+
+/** The repositories over a pool whose database has the schema (store/database.ts applies it). */
+export function storeOn(pool: pg.Pool): Store {
+  return {
+    devices: new DeviceStore(pool),
+    images: new ImageStore(pool),
+    backups: new BackupStore(pool),
+    runs: new RunStore(pool),
+    routes: new OperationRoutes(pool),
+    offers: new OfferStore(pool),
+    campaigns: new CampaignStore(pool),
+    tokens: new TokenStore(pool),
+  };
+}
