@@ -38,11 +38,11 @@ test('after a failure: retry with doubling backoff while retries remain, then th
 });
 
 test('a failure that repeating cannot cure skips the retries', () => {
-  for (const cause of ['imageBadSignature', 'imageWrongModel', 'wrongModel', 'migrationFailed', 'configInvalid']) {
+  for (const cause of ['imageBadSignature', 'imageWrongModel', 'wrongModel', 'migrationFailed', 'configInvalid'] as const) {
     assert.ok(isPermanent(cause), cause);
     assert.deepEqual(afterFailure(retryTwiceThenAsk, 1, cause), { action: 'ask' });
   }
-  for (const cause of ['silent', 'transferTimeout', 'imageCorrupt', 'bootFailed', 'configFormatMismatch', 'powerLoss']) {
+  for (const cause of ['silent', 'transferTimeout', 'imageCorrupt', 'bootFailed', 'configFormatMismatch', 'powerLoss'] as const) {
     assert.ok(!isPermanent(cause), cause);
   }
 });
@@ -94,7 +94,7 @@ test('an upgrade is judged by the bank and the version that run afterwards', () 
 });
 
 test('a reboot order that ended badly: what runs decides', () => {
-  const lost = { phase: 'upgrade' as const, cause: 'powerLoss', message: 'reboot into 2.0.0: the power went' };
+  const lost = { phase: 'upgrade' as const, cause: 'powerLoss' as const, message: 'reboot into 2.0.0: the power went' };
   const upgraded = { runningVersion: '2.0.0', activeBank: 'bankB' as const, configDigest: 'aaaa', lastBootCause: 'powerOn' };
   // Came up on the new software from the new bank: go on, and say what was survived.
   assert.deepEqual(judgeReboot(before, '2.0.0', lost, upgraded), { ok: true, despite: lost });
@@ -144,7 +144,7 @@ test('what an operator may answer depends on the phase the run waits in', () => 
 });
 
 test('the final report says what the device runs and who stopped the run', () => {
-  const failure = { phase: 'restore' as const, cause: 'configFormatMismatch', message: 'refused' };
+  const failure = { phase: 'restore' as const, cause: 'configFormatMismatch' as const, message: 'refused' };
   const rolledBack = runOutcome({ kind: 'rolledBack', failure, by: 'operator:ann', restored: true, device: before, backupSha256: 'b1' });
   assert.equal(rolledBack.state, 'rolledBack');
   assert.equal(rolledBack.keptNewSoftware, false);
@@ -162,7 +162,7 @@ test('the final report says what the device runs and who stopped the run', () =>
 });
 
 test('a preflight failure says what happened and why the run stopped at once, not that a policy stopped it', () => {
-  const silent = { phase: 'preflight' as const, cause: 'silent', message: 'the device does not answer' };
+  const silent = { phase: 'preflight' as const, cause: 'silent' as const, message: 'the device does not answer' };
   // Even under then=ask: preflight is never retried or asked.
   const stopped = runOutcome({ kind: 'stopped', failure: silent, by: 'manager', device: undefined, backupSha256: null });
   assert.equal(stopped.state, 'failed');

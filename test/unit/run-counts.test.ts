@@ -3,23 +3,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCounts } from '../../src/manager/procedure/run-counts.ts';
-import type { RunEvent } from '../../src/manager/store/records.ts';
+import type { RunEvent, RunEventCause } from '../../src/manager/store/records.ts';
+import type { OperationType } from '../../src/protocol/vocabulary.ts';
 
 type Line = Pick<RunEvent, 'kind' | 'detail' | 'cause' | 'message'>;
 
-const started = (type: string, index: number): Line => ({
+const started = (type: OperationType, index: number): Line => ({
   kind: 'operationStarted',
   detail: { index, type },
   cause: null,
   message: `${type} as operation ${index}`,
 });
-const finished = (type: string, index: number, cause: string | null = null): Line => ({
+const finished = (type: OperationType, index: number, cause: RunEventCause | null = null): Line => ({
   kind: 'operationFinished',
   detail: { index, type },
   cause,
   message: `${type} ${index}`,
 });
-const revertLine = (cause: string, message: string): Line => ({ kind: 'revert', detail: {}, cause, message });
+const revertLine = (cause: RunEventCause, message: string): Line => ({ kind: 'revert', detail: {}, cause, message });
 const retry: Line = { kind: 'retryScheduled', detail: { backoffSeconds: 1 }, cause: null, message: 'retrying upgrade in 1 s' };
 
 test('a failed download: the revert line says there is nothing to revert, no revert is counted', () => {

@@ -4,6 +4,7 @@
 // The exceptions: a device that did not answer in preflight (nothing was changed, and the campaign
 // tries it again later: "offline"), and one that already ran the image ("skipped", like a device the
 // campaign left out from the start because the inventory said so).
+import type { Cause } from '../procedure/causes.ts';
 import type { RunOutcome, RunState } from '../store/records.ts';
 
 export type RunResult = 'verified' | 'recovered' | 'failed' | 'offline' | 'skipped';
@@ -31,9 +32,11 @@ export interface TimelineLine {
   operation?: string | null;
 }
 
+// Timeline lines come from the database as text: the sets hold causes (checked here against the
+// vocabulary) and are asked about any string.
 /** Preflight causes that mean the device could not be reached at all. */
-const offlineCauses = new Set(['silent', 'unreachable', 'timeout', 'socket']);
-const timeoutCauses = new Set(['silent', 'operationLost', 'timeout']);
+const offlineCauses: ReadonlySet<string> = new Set(['silent', 'socket'] satisfies Cause[]);
+const timeoutCauses: ReadonlySet<string> = new Set(['silent', 'operationLost'] satisfies Cause[]);
 
 function failureKind(line: TimelineLine): string | undefined {
   // A revert counts when one was ordered, not when the timeline only says there was nothing to revert.

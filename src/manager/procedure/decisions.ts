@@ -3,12 +3,13 @@
 // and what the final report says. The workflow calls these; their tests need no device and no database.
 import type { Bank } from '../../protocol/vocabulary.ts';
 import type { Actor, DecisionAnswer, PhasePolicy, Phase, RunOutcome } from '../store/records.ts';
+import type { Cause } from './causes.ts';
 import { maxBackoffSeconds } from './policy.ts';
 
 /** Why an attempt failed: the device's fail cause, or the manager's judgement ('silent', 'fellBack', ...). */
 export interface Failure {
   phase: Phase;
-  cause: string;
+  cause: Cause;
   message: string;
   /** Facts for the timeline, e.g. which time limit ran out ({ limit, seconds }). */
   detail?: Record<string, unknown>;
@@ -27,7 +28,7 @@ export interface DeviceFacts {
  * Causes that repeating the same attempt cannot get past: the image or configuration itself is wrong,
  * or the device cannot do it. Retrying them only wastes the retries; the policy's `then` decides at once.
  */
-const permanentCauses = new Set([
+const permanentCauses: ReadonlySet<Cause> = new Set<Cause>([
   'wrongModel',
   'imageBadSignature',
   'imageWrongModel',
@@ -39,7 +40,7 @@ const permanentCauses = new Set([
   'networkNotAllowed',
 ]);
 
-export function isPermanent(cause: string): boolean {
+export function isPermanent(cause: Cause): boolean {
   return permanentCauses.has(cause);
 }
 
@@ -50,7 +51,7 @@ export type NextStep = { action: 'retry'; backoffSeconds: number } | { action: '
  * operator last answered retry): retry with a doubling backoff while retries remain, then the policy's
  * `then`.
  */
-export function afterFailure(policy: PhasePolicy, failures: number, cause: string): NextStep {
+export function afterFailure(policy: PhasePolicy, failures: number, cause: Cause): NextStep {
   if (!Number.isInteger(failures) || failures < 1) throw new RangeError(`failures counts failed attempts from 1, got ${failures}`);
   if (!isPermanent(cause) && failures <= policy.retries) {
     return { action: 'retry', backoffSeconds: Math.min(maxBackoffSeconds, policy.backoffSeconds * 2 ** (failures - 1)) };
@@ -97,7 +98,7 @@ export function alreadyInstalled(image: { version: string; payloadSha256?: strin
 // ------------------------------------------------------------------ cancel
 
 /** The cause of a phase stopped by an operator's cancel request. */
-export const cancelledCause = 'cancelled';
+export const cancelledCause = 'cancelled' satisfies Cause;
 
 export function cancelFailure(phase: Phase, by: `operator:${string}`): Failure {
   return { phase, cause: cancelledCause, message: `cancelled by ${operatorName(by)}` };
@@ -286,8 +287,8 @@ function short(digest: string): string {
 // ------------------------------------------------------------------ who said so
 
 /** Failures the manager judges (silence, a wrong read-back, a bad file) rather than the device reports. */
-const judgedByManager = new Set(['silent', 'operationLost', 'fellBack', 'mismatch', 'migrationFailed', 'missing', 'empty', 'unparsable', 'tooLarge', 'wrongModel', 'unknown', 'networkNotAllowed', cancelledCause]);
+const judgedByManager: ReadonlySet<Cause> = new Set<Cause>(['silent', 'operationLost', 'fellBack', 'mismatch', 'migrationFailed', 'missing', 'empty', 'unparsable', 'tooLarge', 'wrongModel', 'unknown', 'networkNotAllowed', cancelledCause]);
 
-export function failureActor(cause: string): Extract<Actor, 'device' | 'manager'> {
+export function failureActor(cause: Cause): Extract<Actor, 'device' | 'manager'> {
   return judgedByManager.has(cause) ? 'manager' : 'device';
 }

@@ -11,6 +11,7 @@ import type { OperationRoutes } from '../store/operation-routes.ts';
 import type { DeviceCommands } from './procedure-deps.ts';
 import { stepKey } from './run-steps.ts';
 import type { Outcome, Poll, Reading } from './step-types.ts';
+import type { Cause } from './causes.ts';
 
 export interface DeviceStepServices {
   devices: DeviceStore;
@@ -23,7 +24,7 @@ export interface DeviceStepServices {
 }
 
 /** Why a device command failed, in the procedure's words. */
-export function commandFailure(error: unknown): { cause: string; message: string } {
+export function commandFailure(error: unknown): { cause: Cause; message: string } {
   // Nothing was sent: the device's address is outside the networks the manager may talk to.
   if (error instanceof NetworkNotAllowedError) return { cause: 'networkNotAllowed', message: error.message };
   if (error instanceof SnmpError) {

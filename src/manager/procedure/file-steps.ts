@@ -6,6 +6,7 @@ import { migrateConfigFile } from '../migrations/registry.ts';
 import type { FileOffer, ProcedureFiles } from './procedure-deps.ts';
 import { configFile } from './run-steps.ts';
 import type { ConfigFile, Outcome } from './step-types.ts';
+import { BackupError } from '../files/backup-error.ts';
 
 export function registerFileSteps(files: ProcedureFiles) {
   return {
@@ -25,8 +26,7 @@ export function registerFileSteps(files: ProcedureFiles) {
         try {
           return { ok: true, config: configFile(await files.collectBackup(offer, { deviceId, runId })) };
         } catch (error) {
-          const reason = (error as { reason?: unknown }).reason;
-          return { ok: false, cause: typeof reason === 'string' ? reason : 'unknown', message: (error as Error).message };
+          return { ok: false, cause: error instanceof BackupError ? error.reason : 'unknown', message: (error as Error).message };
         }
       },
       { name: 'safeflash.collectBackup' },

@@ -9,6 +9,7 @@ import { cancelFailure, cancelledCause, startsAfterCancel } from './decisions.ts
 import { operationTopic, type OperationMessage } from './messages.ts';
 import type { RunContext } from './run-context.ts';
 import type { Outcome } from './step-types.ts';
+import type { FailCause, OperationState } from '../../protocol/vocabulary.ts';
 
 export type OperationResult = Outcome<{ via: 'notification' | 'polling' }>;
 
@@ -89,7 +90,7 @@ async function awaitOperation(ctx: RunContext, index: number, type: string, time
   return { ok: false, cause: 'silent', message: `${type} did not finish within the ${limit} time limit of ${timeoutSeconds} s (${stand})` };
 }
 
-function ended(state: string, failCause: string, failMessage: string, via: 'notification' | 'polling'): OperationResult {
+function ended(state: OperationState, failCause: FailCause, failMessage: string, via: 'notification' | 'polling'): OperationResult {
   if (state === 'successful') return { ok: true, via };
   return { ok: false, cause: failCause === 'none' ? 'unknown' : failCause, message: failMessage || failCause };
 }

@@ -5,6 +5,7 @@
 // its safe points, and a backoff or a wait for a decision is cut short by one.
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { Actor, PhasePolicy, Phase } from '../store/records.ts';
+import type { Cause } from './causes.ts';
 import { afterFailure, cancelFailure, failureActor, type Failure } from './decisions.ts';
 import { operatorTopic } from './messages.ts';
 import { attemptsPerPhase } from './operation-index.ts';
@@ -17,7 +18,18 @@ export interface Supplied {
   config?: ConfigFile;
 }
 
-export type AttemptResult<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+/** An attempt, or a phase, that did not succeed: the failure says where and why. */
+export interface Failed {
+  ok: false;
+  failure: Failure;
+}
+
+export type AttemptResult<T> = { ok: true; value: T } | Failed;
+
+/** How every phase says an attempt failed. */
+export function attemptFailed(phase: Phase, cause: Cause, message: string): Failed {
+  return { ok: false, failure: { phase, cause, message } };
+}
 
 export interface AttemptContext {
   supplied: Supplied;
@@ -28,7 +40,7 @@ export interface AttemptContext {
 export type PhaseResult<T> =
   | { ok: true; value: T }
   /** The phase gave up: by the policy (abort) or by an operator (abort or keepNewSoftware). */
-  | { ok: false; failure: Failure; stop: 'abort' | 'keepNewSoftware'; by: Actor };
+  | (Failed & { stop: 'abort' | 'keepNewSoftware'; by: Actor });
 
 /** What an attempt works with, named in its phaseStarted event: the upgrade's image. */
 export interface AttemptSubject {

@@ -2,6 +2,7 @@
 // recorded and replayed), and expected failures as values, not exceptions.
 import type { DeviceReading, OperationReading } from '../device-driver.ts';
 import type { BackupKind, RunKind, RunOptions, RunPolicy } from '../store/records.ts';
+import type { Cause } from './causes.ts';
 
 export interface ImageFacts {
   sha256: string;
@@ -32,7 +33,8 @@ export interface RunFacts {
   options?: RunOptions | null;
 }
 
-export type Outcome<T = object> = ({ ok: true } & T) | { ok: false; cause: string; message: string };
+/** A durable step's answer: what it found, or why not. Recorded by DBOS as JSON, so its shape stays. */
+export type Outcome<T = object> = ({ ok: true } & T) | { ok: false; cause: Cause; message: string };
 
 export type Reading = Outcome<{ reading: DeviceReading }>;
 

@@ -1,8 +1,9 @@
 // What the manager keeps in PostgreSQL, as TypeScript sees it. One record type per table; the SQL is
 // in schema.ts. Credentials live in device rows and never leave the manager (see publicDevice).
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
-import type { Bank, BankState, FailCause, OperationType } from '../../protocol/vocabulary.ts';
+import type { Bank, BankState, OperationType } from '../../protocol/vocabulary.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
+import type { Cause, EventNote } from '../procedure/causes.ts';
 
 export interface DeviceRecord {
   id: number;
@@ -191,10 +192,28 @@ export interface RunEvent {
   phase: Phase;
   kind: RunEventKind;
   actor: Actor;
-  /** Machine-readable cause, e.g. a FailCause or 'silent'. */
-  cause: FailCause | string | null;
+  cause: RunEventCause | null;
   message: string;
-  detail: Record<string, unknown>;
+  detail: RunEventDetail;
+}
+
+/** Why a timeline line was written: a failure's cause, a note (a reinstall, a revert not needed), or the run's end state. */
+export type RunEventCause = Cause | EventNote | RunState;
+
+/**
+ * What a timeline line carries beyond its words. The facts code reads back are named and typed; other
+ * facts (a reading, a migration's steps, the image an attempt installs) ride along for the operator.
+ */
+export interface RunEventDetail {
+  /** An operation's lines: its row on the device and what it orders. */
+  index?: number;
+  type?: OperationType;
+  /** A phase's lines: which attempt. */
+  attempt?: number;
+  /** A time limit that ran out, and how long it was. */
+  limit?: string;
+  seconds?: number;
+  [fact: string]: unknown;
 }
 
 export type DecisionAnswer = 'retry' | 'abort' | 'keepNewSoftware';

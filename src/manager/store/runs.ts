@@ -9,6 +9,8 @@ import type {
   DecisionRecord,
   Phase,
   RunEvent,
+  RunEventCause,
+  RunEventDetail,
   RunEventKind,
   RunKind,
   RunOutcome,
@@ -45,9 +47,9 @@ interface EventRow {
   phase: Phase;
   kind: RunEventKind;
   actor: Actor;
-  cause: string | null;
+  cause: RunEventCause | null;
   message: string;
-  detail: Record<string, unknown>;
+  detail: RunEventDetail;
 }
 
 interface DecisionRow {
@@ -130,9 +132,9 @@ export interface NewEvent {
   phase: Phase;
   kind: RunEventKind;
   actor: Actor;
-  cause?: string | null;
+  cause?: RunEventCause | null;
   message: string;
-  detail?: Record<string, unknown>;
+  detail?: RunEventDetail;
   /** The run's state from this event on, when it changes it. */
   state?: RunState;
   /** The image the run installs from this event on, when it changes it (an operator's corrected image). */

@@ -1,27 +1,25 @@
 // Backup (steps 100-120): the device uploads its configuration to a name issued for it; the file is
 // checked (arrived, size, header, parses) and must be the configuration the device runs. No verified
 // backup, no upgrade.
-import type { Failure } from '../decisions.ts';
 import { operationIndex } from '../operation-index.ts';
 import { runOperation } from '../operation-wait.ts';
-import type { AttemptResult } from '../phase-loop.ts';
+import { attemptFailed, type AttemptResult } from '../phase-loop.ts';
 import type { RunContext } from '../run-context.ts';
 import type { ConfigFile } from '../step-types.ts';
 import { transferOrder } from './transfer-order.ts';
 
 export async function backupAttempt(ctx: RunContext, attempt: number): Promise<AttemptResult<ConfigFile>> {
   const { run, steps } = ctx;
-  const fail = (cause: string, message: string): AttemptResult<ConfigFile> => ({ ok: false, failure: { phase: 'backup', cause, message } satisfies Failure });
   const offer = await steps.expectBackup(ctx.protocol);
   const index = operationIndex(run.number, 'backup', attempt, 0);
   const uploaded = await runOperation(ctx, 'backup', index, transferOrder('backupConfig', offer), 'backup');
-  if (!uploaded.ok) return fail(uploaded.cause, uploaded.message);
+  if (!uploaded.ok) return attemptFailed('backup', uploaded.cause, uploaded.message);
   const collected = await steps.collectBackup(offer, run.deviceId, run.runId);
-  if (!collected.ok) return fail(collected.cause, `the backup is not usable: ${collected.message}`);
+  if (!collected.ok) return attemptFailed('backup', collected.cause, `the backup is not usable: ${collected.message}`);
   const now = await steps.readDevice(run.deviceId);
-  if (!now.ok) return fail(now.cause, `cannot compare the backup with the running configuration: ${now.message}`);
+  if (!now.ok) return attemptFailed('backup', now.cause, `cannot compare the backup with the running configuration: ${now.message}`);
   if (now.reading.configDigest !== collected.config.configDigest) {
-    return fail('mismatch', 'the backup differs from the configuration the device runs');
+    return attemptFailed('backup', 'mismatch', 'the backup differs from the configuration the device runs');
   }
   return { ok: true, value: collected.config };
 }

@@ -1,7 +1,7 @@
 // Migrate: convert the configuration to the format the new software reads (validated at every step of
 // the chain). The result is stored as its own file derived from the source; the source is only read.
 import type { Phase } from '../../store/records.ts';
-import type { AttemptResult } from '../phase-loop.ts';
+import { attemptFailed, type AttemptResult } from '../phase-loop.ts';
 import type { RunContext } from '../run-context.ts';
 import type { ConfigFile } from '../step-types.ts';
 
@@ -16,7 +16,7 @@ export async function migrateConfig(
 ): Promise<AttemptResult<ConfigFile>> {
   const { run, steps } = ctx;
   const migrated = await steps.migrate(source, model, toFormat, run.deviceId, run.runId);
-  if (!migrated.ok) return { ok: false, failure: { phase, cause: migrated.cause, message: migrated.message } };
+  if (!migrated.ok) return attemptFailed(phase, migrated.cause, migrated.message);
   await steps.event(run.runId, {
     phase,
     kind: 'migration',

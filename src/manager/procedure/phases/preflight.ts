@@ -1,5 +1,10 @@
 // Preflight: read the device and check that the image is for it, and not already what it runs. Changes
 // nothing; a failure stops the run.
+//
+// Not an inPhase phase, on purpose: preflight has no policy. There is nothing to retry or to ask an
+// operator about before the run has touched the device (a device that does not answer is tried again
+// by whoever started the run, e.g. a campaign's offline retries), and the run must not hold a device's
+// active-run slot waiting for a decision about a device it has not changed.
 import type { DeviceReading } from '../../device-driver.ts';
 import { alreadyInstalled, type Failure } from '../decisions.ts';
 import type { AttemptResult } from '../phase-loop.ts';

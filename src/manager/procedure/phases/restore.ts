@@ -5,7 +5,7 @@ import type { DeviceReading } from '../../device-driver.ts';
 import { restoreNeedsRemigration } from '../decisions.ts';
 import { operationIndex } from '../operation-index.ts';
 import { runOperation } from '../operation-wait.ts';
-import type { AttemptContext, AttemptResult } from '../phase-loop.ts';
+import { attemptFailed, type AttemptContext, type AttemptResult } from '../phase-loop.ts';
 import type { RunContext } from '../run-context.ts';
 import type { ConfigFile } from '../step-types.ts';
 import { migrateConfig } from './migrate.ts';
@@ -21,23 +21,22 @@ export interface RestorePlan {
 
 export async function restoreAttempt(ctx: RunContext, attempt: number, plan: RestorePlan, { supplied, previous }: AttemptContext): Promise<AttemptResult<ConfigFile>> {
   const { run, steps } = ctx;
-  const fail = (cause: string, message: string): AttemptResult<ConfigFile> => ({ ok: false, failure: { phase: 'restore', cause, message } });
   let config = supplied.config ?? plan.config;
   if (restoreNeedsRemigration(previous)) {
     const now = await steps.readDevice(run.deviceId);
-    if (!now.ok) return fail(now.cause, `cannot ask the device which format it wants: ${now.message}`);
+    if (!now.ok) return attemptFailed('restore', now.cause, `cannot ask the device which format it wants: ${now.message}`);
     const remigrated = await migrateConfig(ctx, 'restore', supplied.config ?? plan.original, plan.model, wantedFormat(now.reading), 're-migrated after the device refused the format');
-    if (!remigrated.ok) return fail(remigrated.failure.cause, remigrated.failure.message);
+    if (!remigrated.ok) return attemptFailed('restore', remigrated.failure.cause, remigrated.failure.message);
     config = remigrated.value;
   }
   const offer = await steps.offerConfig(config.sha256, ctx.protocol);
   const index = operationIndex(run.number, 'restore', attempt, 0);
   const applied = await runOperation(ctx, 'restore', index, transferOrder('restoreConfig', offer), 'restore');
-  if (!applied.ok) return fail(applied.cause, applied.message);
+  if (!applied.ok) return attemptFailed('restore', applied.cause, applied.message);
   const now = await steps.readDevice(run.deviceId);
-  if (!now.ok) return fail(now.cause, `after the restore: ${now.message}`);
+  if (!now.ok) return attemptFailed('restore', now.cause, `after the restore: ${now.message}`);
   if (now.reading.configDigest !== config.configDigest) {
-    return fail('mismatch', `the device runs configuration ${now.reading.configDigest.slice(0, 12)}, not the restored ${config.configDigest.slice(0, 12)}`);
+    return attemptFailed('restore', 'mismatch', `the device runs configuration ${now.reading.configDigest.slice(0, 12)}, not the restored ${config.configDigest.slice(0, 12)}`);
   }
   return { ok: true, value: config };
 }

@@ -1,6 +1,11 @@
 // Full rollback: a run that cannot finish leaves the device as it found it. Back to the original bank
 // (the previous software), then the original backup, step by step until a read-back shows the device
 // as it was before the run; a few failures in a row end the rollback and the report says so.
+//
+// Not an inPhase phase, on purpose: a rollback is what a phase's policy ends in, so it cannot itself end
+// in asking or aborting. It is no repeated attempt of one thing either: each step is chosen afresh from
+// what the device reads back (nextRollbackStep), and it goes on, within a budget of failures, until the
+// device is as it was found.
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { DeviceReading } from '../../device-driver.ts';
 import { nextRollbackStep, type DeviceFacts } from '../decisions.ts';

@@ -6,7 +6,7 @@ import type { DeviceReading } from '../../device-driver.ts';
 import { afterFailedUpgrade, judgeReboot, type Failure } from '../decisions.ts';
 import { operationIndex } from '../operation-index.ts';
 import { runOperation } from '../operation-wait.ts';
-import type { AttemptResult } from '../phase-loop.ts';
+import { attemptFailed, type AttemptResult } from '../phase-loop.ts';
 import type { RunContext } from '../run-context.ts';
 import type { ImageFacts, Outcome } from '../step-types.ts';
 import { transferOrder } from './transfer-order.ts';
@@ -20,16 +20,15 @@ const slots = { download: 0, reboot: 1, revertAfterFailure: 2, revertBeforeRetry
 
 export async function upgradeAttempt(ctx: RunContext, before: DeviceReading, image: ImageFacts, attempt: number): Promise<AttemptResult<Installed>> {
   const { run, steps } = ctx;
-  const fail = (cause: string, message: string): AttemptResult<Installed> => ({ ok: false, failure: { phase: 'upgrade', cause, message } });
   const index = (slot: number) => operationIndex(run.number, 'upgrade', attempt, slot);
   if (attempt > 0) {
     // Writing the inactive bank while the new software runs would overwrite the previous software.
     const back = await returnToOriginalBank(ctx, before, index(slots.revertBeforeRetry), false);
-    if (!back.ok) return fail(back.cause, `not retrying before the device is back on ${before.activeBank}: ${back.message}`);
+    if (!back.ok) return attemptFailed('upgrade', back.cause, `not retrying before the device is back on ${before.activeBank}: ${back.message}`);
   }
   const offer = await steps.offerImage(image.sha256, ctx.protocol);
   const download = await runOperation(ctx, 'upgrade', index(slots.download), transferOrder('downloadSoftware', offer), 'download');
-  if (!download.ok) return fail(download.cause, `download of ${image.version}: ${download.message}`);
+  if (!download.ok) return attemptFailed('upgrade', download.cause, `download of ${image.version}: ${download.message}`);
   let rebootFailure: Failure | undefined;
   if (before.rebootRequired) {
     const reboot = await runOperation(ctx, 'upgrade', index(slots.reboot), { type: 'reboot' }, 'boot');
@@ -37,9 +36,9 @@ export async function upgradeAttempt(ctx: RunContext, before: DeviceReading, ima
   }
   // Read what runs even after a failed reboot order: the device may have come up on the new software.
   const after = await steps.readDevice(run.deviceId);
-  if (!after.ok) return fail(rebootFailure?.cause ?? after.cause, rebootFailure?.message ?? `after the upgrade: ${after.message}`);
+  if (!after.ok) return attemptFailed('upgrade', rebootFailure?.cause ?? after.cause, rebootFailure?.message ?? `after the upgrade: ${after.message}`);
   const verdict = judgeReboot(before, image.version, rebootFailure, after.reading);
-  if (!verdict.ok) return fail(verdict.failure.cause, verdict.failure.message);
+  if (!verdict.ok) return attemptFailed('upgrade', verdict.failure.cause, verdict.failure.message);
   if (verdict.despite) {
     await steps.event(run.runId, {
       phase: 'upgrade',
