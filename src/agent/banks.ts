@@ -5,7 +5,7 @@ import type { KeyObject } from 'node:crypto';
 import { readImage, type ImageHeader } from '../protocol/image.ts';
 import { readFileIfExists, syncDirectory, writeFileAtomic } from '../common/atomic-file.ts';
 import type { Bank, BankState } from '../protocol/vocabulary.ts';
-import type { BankStatus } from './types.ts';
+import type { BankStatus } from '../protocol/safeflash-mib/device-scalars.ts';
 
 /** What a bank's file holds, checked as strictly as a download is. */
 export type BankContent =

@@ -4,7 +4,7 @@
 // valid image or, when neither bank holds one, refuses to pretend it runs at all.
 import { cloneState, otherBank, type DeviceState } from './device-state.ts';
 import type { Bank, BootCause } from '../protocol/vocabulary.ts';
-import type { BankStatus } from './types.ts';
+import type { BankStatus } from '../protocol/safeflash-mib/device-scalars.ts';
 
 export const defaultMaxBootAttempts = 3;
 

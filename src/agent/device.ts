@@ -31,7 +31,9 @@ import { downloadSoftware } from './operations/download-software.ts';
 import { reboot, revertSoftware } from './operations/reboot.ts';
 import { restoreConfig } from './operations/restore-config.ts';
 import { SerialWriter } from './serial-writer.ts';
-import { OperationRejected, type BankStatus, type DeviceEvents, type DeviceStatus, type Operation, type OperationRequest } from './types.ts';
+import { OperationRejected, type DeviceEvents } from './types.ts';
+import type { BankStatus, DeviceStatus } from '../protocol/safeflash-mib/device-scalars.ts';
+import type { Operation, OperationRequest } from '../protocol/safeflash-mib/operation-row.ts';
 import type { Bank, BootCause, OperationType } from '../protocol/vocabulary.ts';
 import type { Endpoint } from '../protocol/endpoint.ts';
 

@@ -2,7 +2,7 @@
 // changes nothing on the device.
 import { isLoopbackAddress } from './loopback-addresses.ts';
 import type { Endpoint } from '../protocol/endpoint.ts';
-import type { OperationRequest } from './types.ts';
+import type { OperationRequest } from '../protocol/safeflash-mib/operation-row.ts';
 import type { OperationType } from '../protocol/vocabulary.ts';
 import { hasControlCharacter } from '../common/text.ts';
 

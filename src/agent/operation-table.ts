@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { readFileIfExists } from '../common/atomic-file.ts';
 import { sameRequest } from './operation-request.ts';
 import { SerialWriter } from './serial-writer.ts';
-import type { Operation, OperationRequest } from './types.ts';
+import type { Operation, OperationRequest } from '../protocol/safeflash-mib/operation-row.ts';
 
 export interface OperationRecord {
   /** The row itself; request.password is always '' here. */

@@ -5,7 +5,7 @@ import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { VirtualDevice } from '../../src/agent/device.ts';
-import type { Operation, OperationRequest } from '../../src/agent/types.ts';
+import type { Operation, OperationRequest } from '../../src/protocol/safeflash-mib/operation-row.ts';
 import type { OperationType } from '../../src/protocol/vocabulary.ts';
 
 export interface ChildSetup {

@@ -10,7 +10,7 @@ import { generateKeyPair, type SigningKeyPair } from '../../src/protocol/keys.ts
 import { packImage } from '../../src/protocol/image.ts';
 import { TftpServer } from '../../src/protocol/tftp/server.ts';
 import { VirtualDevice, type DeviceOptions } from '../../src/agent/device.ts';
-import type { Operation, OperationRequest } from '../../src/agent/types.ts';
+import type { Operation, OperationRequest } from '../../src/protocol/safeflash-mib/operation-row.ts';
 import type { OperationType } from '../../src/protocol/vocabulary.ts';
 
 export const testModel = 'IAD-2400';

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { beginBoot, NoBootableImage, resolveBoot } from '../../src/agent/boot.ts';
 import { factoryState, parseState, renderState } from '../../src/agent/device-state.ts';
 import { VirtualDevice } from '../../src/agent/device.ts';
-import type { BankStatus } from '../../src/agent/types.ts';
+import type { BankStatus } from '../../src/protocol/safeflash-mib/device-scalars.ts';
 import { DeviceBench, makeImage, runOperation } from '../helpers/device-fixtures.ts';
 
 let bench: DeviceBench;

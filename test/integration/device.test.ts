@@ -8,7 +8,9 @@ import { configDigest, factoryConfig, parseConfig, renderConfig } from '../../sr
 import { FtpFileServer } from '../../src/protocol/ftp/server.ts';
 import { generateKeyPair } from '../../src/protocol/keys.ts';
 import { VirtualDevice } from '../../src/agent/device.ts';
-import { OperationRejected, type DeviceStatus, type Operation } from '../../src/agent/types.ts';
+import { OperationRejected } from '../../src/agent/types.ts';
+import type { DeviceStatus } from '../../src/protocol/safeflash-mib/device-scalars.ts';
+import type { Operation } from '../../src/protocol/safeflash-mib/operation-row.ts';
 import { DeviceBench, makeImage, runOperation, testModel } from '../helpers/device-fixtures.ts';
 
 let bench: DeviceBench;

@@ -7,7 +7,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { factoryConfig, renderConfig } from '../../src/protocol/config.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import type { VirtualDevice } from '../../src/agent/device.ts';
-import type { DeviceStatus, Operation } from '../../src/agent/types.ts';
+import type { DeviceStatus } from '../../src/protocol/safeflash-mib/device-scalars.ts';
+import type { Operation } from '../../src/protocol/safeflash-mib/operation-row.ts';
 import { answeringAgain, assertConsistentOnDisk, DeviceBench, makeImage, runOperation, testModel } from '../helpers/device-fixtures.ts';
 
 let bench: DeviceBench;

@@ -9,7 +9,8 @@ import type { RunningConfig } from '../config-store.ts';
 import type { DeviceState } from '../device-state.ts';
 import type { FaultInjector } from '../fault-injector.ts';
 import type { Bank, BootCause, FailCause } from '../../protocol/vocabulary.ts';
-import type { BankStatus, OperationRequest } from '../types.ts';
+import type { BankStatus } from '../../protocol/safeflash-mib/device-scalars.ts';
+import type { OperationRequest } from '../../protocol/safeflash-mib/operation-row.ts';
 
 export interface DeviceTransfer {
   download: typeof download;

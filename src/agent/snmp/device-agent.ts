@@ -6,7 +6,7 @@ import type { SnmpSecurity, UsmUser } from '../../protocol/snmp/security.ts';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { ManagedDevice } from './managed-device.ts';
 import { Notifier, type NotificationOutcome } from './notifier.ts';
-import { sfProviders } from './providers.ts';
+import { sfProviders } from '../../protocol/safeflash-mib/providers.ts';
 import { refreshView } from './refresh.ts';
 import { applySet } from './set-request.ts';
 

@@ -1,5 +1,7 @@
 // The part of a VirtualDevice the SNMP layer uses: what it reports, what it can be asked, what it announces.
-import type { DeviceEvents, DeviceStatus, Operation, OperationRequest } from '../types.ts';
+import type { DeviceEvents } from '../types.ts';
+import type { DeviceStatus } from '../../protocol/safeflash-mib/device-scalars.ts';
+import type { Operation, OperationRequest } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 
 export interface ManagedDevice {

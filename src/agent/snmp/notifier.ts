@@ -5,10 +5,11 @@
 import { EventEmitter } from 'node:events';
 import { SnmpSession } from '../../protocol/snmp/session.ts';
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
-import type { DeviceStatus, Operation } from '../types.ts';
+import type { DeviceStatus } from '../../protocol/safeflash-mib/device-scalars.ts';
+import type { Operation } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { ManagedDevice } from './managed-device.ts';
-import { bootCompletedNotification, operationNotification, type SfNotification } from './notifications.ts';
+import { bootCompletedNotification, operationNotification, type EncodedNotification } from '../../protocol/safeflash-mib/notifications.ts';
 
 export interface NotifierOptions {
   device: ManagedDevice;
@@ -26,7 +27,7 @@ export interface NotifierOptions {
 export type Delivery = 'inform' | 'trap' | 'dropped' | 'failed' | 'noTarget';
 
 export interface NotificationOutcome {
-  name: SfNotification['name'];
+  name: EncodedNotification['name'];
   target: Endpoint | undefined;
   delivery: Delivery;
   error?: string;
@@ -87,7 +88,7 @@ export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome
     this.#enqueue(operationNotification(name, op), op.request.notifyTarget ?? status.notifyTarget, status, progress);
   }
 
-  #enqueue(notification: SfNotification, target: Endpoint | undefined, status: DeviceStatus, progress = false): void {
+  #enqueue(notification: EncodedNotification, target: Endpoint | undefined, status: DeviceStatus, progress = false): void {
     if (this.#stopped) return;
     if (progress) this.#queuedProgress += 1;
     const upTime = Math.max(0, Math.floor((Date.now() - status.bootTime.getTime()) / 10));
@@ -98,7 +99,7 @@ export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome
     });
   }
 
-  async #deliver(notification: SfNotification, target: Endpoint | undefined, upTime: number): Promise<NotificationOutcome> {
+  async #deliver(notification: EncodedNotification, target: Endpoint | undefined, upTime: number): Promise<NotificationOutcome> {
     const { name } = notification;
     if (!target) return { name, target, delivery: 'noTarget' };
     const random = this.#options.random ?? Math.random;

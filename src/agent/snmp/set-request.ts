@@ -2,21 +2,18 @@
 // size, enumeration, consistency) before anything is changed; then at most one operation row is
 // created (or re-confirmed), finished rows are destroyed, and the notify target is written.
 import type { ProviderColumn, ScalarProvider } from 'net-snmp';
-import { enumeration } from '../../protocol/mib.ts';
+import { enums } from '../../protocol/safeflash-mib/cells.ts';
 import type { SetResult } from '../../protocol/snmp/agent.ts';
 import { isUnder, ObjectType, type Varbind } from '../../protocol/snmp/varbind.ts';
 import { endpointProblems, maxOperationIndex } from '../operation-request.ts';
-import { OperationRejected, type OperationRequest } from '../types.ts';
+import { OperationRejected } from '../types.ts';
+import type { OperationRequest } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { Endpoint } from '../../protocol/endpoint.ts';
-import type { OperationType } from '../../protocol/vocabulary.ts';
-import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
-import { cellsEndpoint, endpointCells, inetIpv4, type InetEndpointCells } from './inet-address.ts';
+import { cellsEndpoint, endpointCells, inetIpv4, type InetEndpointCells } from '../../protocol/safeflash-mib/inet-address.ts';
 import type { ManagedDevice } from './managed-device.ts';
-import { sfProviders, tableOfColumn } from './providers.ts';
+import { sfProviders, tableOfColumn } from '../../protocol/safeflash-mib/providers.ts';
 
-const rowStatus = enumeration('sfOpRowStatus');
-const opType = enumeration<OperationType>('sfOpType');
-const protocol = enumeration<TransferProtocol>('sfOpProtocol');
+const { rowStatus, opType, protocol } = enums;
 const opTable = tableOfColumn('sfOpRowStatus');
 const trapPort = 162;
 /** Columns holding text that must be printable ASCII (DisplayString). */

@@ -1,7 +1,8 @@
 // Discovery: ask every address of a block what it is, a bounded number at a time, each with its own
 // short timeout. An address that does not answer is skipped; one that answers but refuses the
 // credentials, or is not a SAFEFLASH-MIB device, is reported as such.
-import { DeviceDriver, type DeviceReading } from '../device-driver.ts';
+import { DeviceDriver } from '../device-driver.ts';
+import type { DeviceReading } from '../../protocol/safeflash-mib/device-scalars.ts';
 import { SnmpError } from '../../protocol/snmp/errors.ts';
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
 import type { AddressBlock } from './cidr.ts';

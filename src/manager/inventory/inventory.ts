@@ -6,7 +6,8 @@ import { checkDeviceSpec, type DeviceSpec } from './device-spec.ts';
 import { parseCidr } from './cidr.ts';
 import { AllowedNetworks, NetworkNotAllowedError } from './allowed-networks.ts';
 import { discover, type DiscoverOptions } from './discover.ts';
-import { DeviceDriver, type DeviceReading } from '../device-driver.ts';
+import { DeviceDriver } from '../device-driver.ts';
+import type { DeviceReading } from '../../protocol/safeflash-mib/device-scalars.ts';
 import { parseImport, type ImportFormat } from './import-file.ts';
 
 /** What the operator gave cannot describe a device; nothing was changed. */

@@ -2,7 +2,7 @@
 // row. A device that does not answer is an outcome here, not an exception: the workflow judges it.
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { SnmpError } from '../../protocol/snmp/errors.ts';
-import type { OperationOrder } from '../device-driver.ts';
+import type { OperationOrder } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { DeviceStore } from '../store/devices.ts';
 import { NetworkNotAllowedError } from '../inventory/allowed-networks.ts';
 import type { Phase } from '../store/records.ts';

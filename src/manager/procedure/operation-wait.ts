@@ -3,7 +3,7 @@
 // row itself; past the phase's deadline, silence is a failure. Every wait is a durable recv, so a
 // manager restarted mid-wait carries on waiting where it was.
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import type { OperationOrder, OperationReading } from '../device-driver.ts';
+import type { OperationOrder, OperationReading } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { Phase, TimeLimitName } from '../store/records.ts';
 import { cancelFailure, cancelledCause, startsAfterCancel } from './decisions.ts';
 import { operationTopic, type OperationMessage } from './messages.ts';

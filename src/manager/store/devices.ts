@@ -3,7 +3,7 @@
 // the device said the last time it was read.
 import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
-import type { DeviceReading } from '../device-driver.ts';
+import type { DeviceReading } from '../../protocol/safeflash-mib/device-scalars.ts';
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
 import type { Bank } from '../../protocol/vocabulary.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';

@@ -1,7 +1,7 @@
 // Restore (steps 170-190): the device downloads the configuration and applies it; the configuration
 // it then runs must be the one restored. A device that refuses the format gets the configuration
 // migrated again to the format it says it wants, on the next attempt.
-import type { DeviceReading } from '../../device-driver.ts';
+import type { DeviceReading } from '../../../protocol/safeflash-mib/device-scalars.ts';
 import { restoreNeedsRemigration } from '../decisions.ts';
 import { operationIndex } from '../operation-index.ts';
 import { runOperation } from '../operation-wait.ts';

@@ -2,7 +2,7 @@
 // applies software live), and must come back running the new version from that bank. A device back on
 // its original bank has fallen back: a failure, never a success. After a failed attempt, step 160
 // puts the device back on its original bank when the new software runs.
-import type { DeviceReading } from '../../device-driver.ts';
+import type { DeviceReading } from '../../../protocol/safeflash-mib/device-scalars.ts';
 import { afterFailedUpgrade, judgeReboot, type Failure } from '../decisions.ts';
 import { operationIndex } from '../operation-index.ts';
 import { runOperation } from '../operation-wait.ts';

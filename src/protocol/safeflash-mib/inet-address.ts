@@ -1,8 +1,8 @@
 // INET-ADDRESS-MIB (RFC 4001) as the device uses it: a type, octets and a port; ipv4 (4 octets) and
 // ipv6 (16 octets). Zoned addresses (ipv4z, ipv6z) and dns names are not supported.
-import { addressOctets, octetsAddress } from '../../protocol/ip-address.ts';
-import { enumeration } from '../../protocol/mib.ts';
-import type { Endpoint } from '../../protocol/endpoint.ts';
+import { addressOctets, octetsAddress } from '../ip-address.ts';
+import { enumeration } from '../mib.ts';
+import type { Endpoint } from '../endpoint.ts';
 
 const addressType = enumeration('sfNotifyAddressType');
 export const inetUnknown = addressType.number('unknown');

@@ -1,6 +1,8 @@
-// SAFEFLASH-MIB's net-snmp providers (from the MIB file, via src/protocol/mib.ts) and lookups into them.
+// SAFEFLASH-MIB's net-snmp providers (from the MIB file, via src/protocol/mib.ts), lookups into them, and
+// named cells turned into varbinds of the objects' own types.
 import type { ProviderColumn, ScalarProvider, TableProvider, VarbindValue } from 'net-snmp';
-import { providers as mibProviders } from '../../protocol/mib.ts';
+import { providers as mibProviders, oid } from '../mib.ts';
+import type { Varbind } from '../snmp/varbind.ts';
 
 export const sfProviders = mibProviders();
 
@@ -34,5 +36,20 @@ export function rowInColumnOrder(table: TableProvider, cells: Record<string, Var
     const v = cells[c.name];
     if (v === undefined) throw new Error(`no value for ${c.name}`);
     return v;
+  });
+}
+
+/** The SNMP type of a scalar or column, as the MIB declares it. */
+export function objectType(name: string): number {
+  const scalar = sfProviders.find((p): p is ScalarProvider => p.type === 1 && p.name === name);
+  return scalar ? scalar.scalarType : column(name).type;
+}
+
+/** Named cells as varbinds of one instance (0 for scalars, a row's index for columns), in the order given. */
+export function varbindsOf(names: readonly string[], cells: Readonly<Record<string, VarbindValue>>, instance: number): Varbind[] {
+  return names.map((name) => {
+    const value = cells[name];
+    if (value === undefined) throw new Error(`no value for ${name}`);
+    return { oid: `${oid(name)}.${instance}`, type: objectType(name), value };
   });
 }
