@@ -4,13 +4,13 @@
 // shown once and never again; the bootstrap operator token file; the OpenAPI document lists every
 // registered route with its security. No answer ever holds a device's credentials.
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
-import { serveManager, type ServedManager } from '../../src/interfaces/http/serve.ts';
+import { type ServedManager } from '../../src/interfaces/http/serve.ts';
 import { testUser } from '../helpers/snmp-device.ts';
+import { operatorToken, startLoopbackManager } from '../helpers/loopback-lab.ts';
 
 const community = 'sekret-community-4711';
 const secrets = [testUser.authKey, testUser.privKey, community];
@@ -87,15 +87,9 @@ const protectedPath = (path: string) => path.startsWith('/api/') || path === '/m
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sf-access-'));
   await chmod(dir, 0o755);
-  manager = await serveManager({
-    dataDir: join(dir, 'manager'),
-    http: { address: '127.0.0.1', port: 0 },
-    notifications: { address: '127.0.0.1', port: 0, users: [testUser] },
-    tftp: { address: '127.0.0.1', port: 0 },
-    ftp: { address: '127.0.0.1', port: 0 },
-    logger: pino({ level: 'silent' }),
-  });
-  operator = (await readFile(manager.operatorTokenFile, 'utf8')).trim();
+  // No trusted vendor key: images cannot be added, as on a manager started without --trusted-key.
+  manager = await startLoopbackManager(dir, { trustedKeyFiles: [] });
+  operator = await operatorToken(manager);
   // Devices with credentials, so that a leak would have something to show.
   assert.equal((await call('POST', '/api/devices', { body: { address: '127.0.77.1', name: 'v3-device', v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey } })).status, 201);
   assert.equal((await call('POST', '/api/devices', { body: { address: '127.0.77.2', name: 'v2c-device', community } })).status, 201);

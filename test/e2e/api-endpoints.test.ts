@@ -3,19 +3,16 @@
 // campaigns, and the refusals every endpoint owes bad input — malformed or oversize bodies, unknown
 // ids, wrong media types, bad queries — each a 4xx that changes nothing. No answer holds a credential.
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
 import { Fleet } from '../../src/agent/fleet.ts';
-import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
-import { serveManager, type ServedManager } from '../../src/interfaces/http/serve.ts';
-import { keyPairFiles } from '../../src/protocol/keys.ts';
+import { type ServedManager } from '../../src/interfaces/http/serve.ts';
 import { testUser } from '../helpers/snmp-device.ts';
+import { operatorToken, startLoopbackFleet, startLoopbackManager } from '../helpers/loopback-lab.ts';
 
-const model = 'IAD-2400';
 const secrets = [testUser.authKey, testUser.privKey];
 
 let dir: string;
@@ -36,34 +33,13 @@ async function api(method: string, path: string, body?: unknown, contentType?: s
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sf-endpoints-'));
   await chmod(dir, 0o755);
-  const software = ensureVendorSoftware(join(dir, 'vendor'), model);
   const third = 1 + Math.floor(Math.random() * 250);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  fleet = await Fleet.start({
-    devices: 1,
-    baseAddress: `127.6.${third}.1`,
-    port,
-    stateDir: join(dir, 'fleet'),
-    model,
-    software,
-    users: [testUser],
-    communities: [],
-    notifySecurity: { version: 'v3', user: testUser },
-    rebootMs: 100,
-    rebootRequired: true,
-    faults: () => ({}),
-  });
-  manager = await serveManager({
-    dataDir: join(dir, 'manager'),
-    http: { address: '127.0.0.1', port: 0 },
-    notifications: { address: '127.0.0.1', port: 0, users: [testUser] },
-    tftp: { address: '127.0.0.1', port: 0 },
-    ftp: { address: '127.0.0.1', port: 0 },
-    trustedKeyFiles: [keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile],
+  fleet = await startLoopbackFleet(dir, { devices: 1, baseAddress: `127.6.${third}.1`, port, rebootMs: 100 });
+  manager = await startLoopbackManager(dir, {
     timeouts: { pollSeconds: 0.5 },
-    logger: pino({ level: 'silent' }),
   });
-  token = (await readFile(manager.operatorTokenFile, 'utf8')).trim();
+  token = await operatorToken(manager);
   deviceName = 'unit-1';
   const added = await api('POST', '/api/devices', { address: fleet.members[0]!.address, port, name: deviceName, v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey });
   assert.equal(added.status, 201, added.text);

@@ -1,17 +1,17 @@
 // The manager's HTTP API against a real manager (embedded PostgreSQL, DBOS) and a real virtual fleet on
 // loopback: inventory (add, discover, list, remove, import), refusals of bad input, OpenAPI, metrics.
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
 import { Fleet } from '../../src/agent/fleet.ts';
-import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
+import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { packImage } from '../../src/protocol/image.ts';
-import { serveManager, type ServedManager } from '../../src/interfaces/http/serve.ts';
+import { type ServedManager } from '../../src/interfaces/http/serve.ts';
 import { testUser } from '../helpers/snmp-device.ts';
+import { operatorToken, startLoopbackFleet, startLoopbackManager } from '../helpers/loopback-lab.ts';
 
 const model = 'IAD-2400';
 const secrets = [testUser.authKey, testUser.privKey, 'sekret-community'];
@@ -48,35 +48,13 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sf-api-'));
   // As root, PostgreSQL runs as another user, who must be able to enter the data directory.
   await chmod(dir, 0o755);
-  const software = ensureVendorSoftware(join(dir, 'vendor'), model);
   // A block of its own per run: 127.4.x.0/29 holds devices .1 to .3 (and nothing on .4 to .6).
   const third = 1 + Math.floor(Math.random() * 250);
   block = `127.4.${third}.0/29`;
   fleetPort = 20000 + Math.floor(Math.random() * 20000);
-  fleet = await Fleet.start({
-    devices: 3,
-    baseAddress: `127.4.${third}.1`,
-    port: fleetPort,
-    stateDir: join(dir, 'fleet'),
-    model,
-    software,
-    users: [testUser],
-    communities: [],
-    notifySecurity: { version: 'v3', user: testUser },
-    rebootMs: 100,
-    rebootRequired: true,
-    faults: () => ({}),
-  });
-  manager = await serveManager({
-    dataDir: join(dir, 'manager'),
-    http: { address: '127.0.0.1', port: 0 },
-    notifications: { address: '127.0.0.1', port: 0, users: [testUser] },
-    tftp: { address: '127.0.0.1', port: 0 },
-    ftp: { address: '127.0.0.1', port: 0 },
-    trustedKeyFiles: [keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile],
-    logger: pino({ level: 'silent' }),
-  });
-  token = (await readFile(manager.operatorTokenFile, 'utf8')).trim();
+  fleet = await startLoopbackFleet(dir, { devices: 3, baseAddress: `127.4.${third}.1`, port: fleetPort, rebootMs: 100 });
+  manager = await startLoopbackManager(dir);
+  token = await operatorToken(manager);
 });
 
 after(async () => {

@@ -3,15 +3,14 @@
 // a real manager and a real fleet on loopback, through the API. The manager here may also talk to
 // 192.0.2.0/24: a device there is accepted into the inventory, and nothing is ever sent to it.
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
 import { Fleet } from '../../src/agent/fleet.ts';
-import { ensureVendorSoftware } from '../../src/agent/vendor-key.ts';
-import { serveManager, type ServedManager } from '../../src/interfaces/http/serve.ts';
+import { type ServedManager } from '../../src/interfaces/http/serve.ts';
 import { testUser } from '../helpers/snmp-device.ts';
+import { operatorToken, startLoopbackFleet, startLoopbackManager } from '../helpers/loopback-lab.ts';
 
 const model = 'IAD-2400';
 const credentials = { v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey };
@@ -39,31 +38,12 @@ before(async () => {
   await chmod(dir, 0o755);
   third = 1 + Math.floor(Math.random() * 250);
   fleetPort = 20000 + Math.floor(Math.random() * 20000);
-  fleet = await Fleet.start({
-    devices: 2,
-    baseAddress: `127.14.${third}.1`,
-    port: fleetPort,
-    stateDir: join(dir, 'fleet'),
-    model,
-    software: ensureVendorSoftware(join(dir, 'vendor'), model),
-    users: [testUser],
-    communities: [],
-    notifySecurity: { version: 'v3', user: testUser },
-    rebootMs: 100,
-    rebootRequired: true,
-    faults: () => ({}),
-  });
-  manager = await serveManager({
-    dataDir: join(dir, 'manager'),
-    http: { address: '127.0.0.1', port: 0 },
-    notifications: { address: '127.0.0.1', port: 0, users: [testUser] },
-    tftp: { address: '127.0.0.1', port: 0 },
-    ftp: { address: '127.0.0.1', port: 0 },
+  fleet = await startLoopbackFleet(dir, { devices: 2, baseAddress: `127.14.${third}.1`, port: fleetPort, rebootMs: 100 });
+  manager = await startLoopbackManager(dir, {
     allowedNetworks: ['127.0.0.0/8', '192.0.2.0/24'],
-    logger: pino({ level: 'silent' }),
   });
   manager.live.on('deviceChanged', (event) => changed.push(event.deviceId));
-  token = (await readFile(manager.operatorTokenFile, 'utf8')).trim();
+  token = await operatorToken(manager);
 });
 
 after(async () => {

@@ -4,7 +4,7 @@
 // rollback with a revert). /metrics must then show what happened, by phase and outcome. The run log
 // lines are JSON with the run's and device's ids.
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,11 +13,12 @@ import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { Fleet } from '../../src/agent/fleet.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
-import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
-import { serveManager, type ServedManager } from '../../src/interfaces/http/serve.ts';
+import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
+import { type ServedManager } from '../../src/interfaces/http/serve.ts';
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { testUser } from '../helpers/snmp-device.ts';
+import { operatorToken, startLoopbackFleet, startLoopbackManager } from '../helpers/loopback-lab.ts';
 
 const model = 'IAD-2400';
 const faults: FaultPlan[] = [{}, { failDownloads: { count: 1, cause: 'serverUnreachable' } }, { dropNotifications: 1, failRestores: { count: 1, cause: 'configInvalid' } }];
@@ -55,40 +56,20 @@ function sample(exposition: string, name: string, labels: Record<string, string>
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sf-metrics-'));
   await chmod(dir, 0o755);
-  const software = ensureVendorSoftware(join(dir, 'vendor'), model);
   const third = 1 + Math.floor(Math.random() * 250);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  fleet = await Fleet.start({
-    devices: faults.length,
-    baseAddress: `127.5.${third}.1`,
-    port,
-    stateDir: join(dir, 'fleet'),
-    model,
-    software,
-    users: [testUser],
-    communities: [],
-    notifySecurity: { version: 'v3', user: testUser },
-    rebootMs: 100,
-    rebootRequired: true,
-    faults: (n: number) => faults[n - 1] ?? {},
-  });
+  fleet = await startLoopbackFleet(dir, { devices: faults.length, baseAddress: `127.5.${third}.1`, port, rebootMs: 100, faults: (n: number) => faults[n - 1] ?? {} });
   const logs = new Writable({
     write(chunk, _encoding, done) {
       logLines.push(...String(chunk).split('\n').filter((l) => l !== ''));
       done();
     },
   });
-  manager = await serveManager({
-    dataDir: join(dir, 'manager'),
-    http: { address: '127.0.0.1', port: 0 },
-    notifications: { address: '127.0.0.1', port: 0, users: [testUser] },
-    tftp: { address: '127.0.0.1', port: 0 },
-    ftp: { address: '127.0.0.1', port: 0 },
-    trustedKeyFiles: [keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile],
+  manager = await startLoopbackManager(dir, {
     timeouts: { pollSeconds: 0.5, restoreSeconds: 10 },
     logger: pino({ level: 'info' }, logs),
   });
-  token = (await readFile(manager.operatorTokenFile, 'utf8')).trim();
+  token = await operatorToken(manager);
   for (const member of fleet.members) {
     await api('POST', '/api/devices', { address: member.address, port, name: `m${member.address.split('.')[3]}`, v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey });
   }

@@ -2,25 +2,24 @@
 // file (DBOS is a process-wide singleton). Campaigns look at their runs often and the clock can be
 // moved, so that waves, windows and retries happen in seconds.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
 import { Fleet, type FleetMember } from '../../src/agent/fleet.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
-import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
+import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
 import type { DeviceReading } from '../../src/protocol/safeflash-mib/device-scalars.ts';
-import { serveManager, type ServedManager } from '../../src/interfaces/http/serve.ts';
+import type { ServedManager } from '../../src/interfaces/http/serve.ts';
 import type { CampaignDetail } from '../../src/manager/campaigns/campaigns.ts';
 import type { CampaignState } from '../../src/manager/campaigns/model.ts';
 import type { CampaignRecord } from '../../src/manager/store/campaigns.ts';
 import type { RunRecord } from '../../src/manager/store/records.ts';
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
-import { testUser, v3 } from './snmp-device.ts';
+import { v3 } from './snmp-device.ts';
+import { operatorToken, startLoopbackFleet, startLoopbackManager } from './loopback-lab.ts';
 
 export const model = 'IAD-2400';
 
@@ -55,45 +54,22 @@ export interface CampaignWorld {
 export async function startCampaignWorld(options: { devices: number; faults?: (n: number) => FaultPlan; tags?: (n: number) => string[]; rebootMs?: number }): Promise<CampaignWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'sf-campaign-'));
   await chmod(dir, 0o755);
-  const software = ensureVendorSoftware(join(dir, 'vendor'), model);
   const third = 1 + Math.floor(Math.random() * 250);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const fleet = await Fleet.start({
-    devices: options.devices,
-    baseAddress: `127.12.${third}.1`,
-    port,
-    stateDir: join(dir, 'fleet'),
-    model,
-    software,
-    users: [testUser],
-    communities: [],
-    notifySecurity: v3,
-    rebootMs: options.rebootMs ?? 100,
-    rebootRequired: true,
-    faults: options.faults ?? (() => ({})),
-  });
+  const fleet = await startLoopbackFleet(dir, { devices: options.devices, baseAddress: `127.12.${third}.1`, port, ...(options.rebootMs !== undefined ? { rebootMs: options.rebootMs } : {}), ...(options.faults ? { faults: options.faults } : {}) });
   const clock = { offsetMs: 0, now: () => Date.now() + clock.offsetMs };
   let manager: ServedManager;
   try {
-    manager = await serveManager({
-      dataDir: join(dir, 'manager'),
-      http: { address: '127.0.0.1', port: 0 },
-      notifications: { address: '127.0.0.1', port: 0, users: [testUser] },
-      tftp: { address: '127.0.0.1', port: 0 },
-      ftp: { address: '127.0.0.1', port: 0 },
-      trustedKeyFiles: [keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile],
+    manager = await startLoopbackManager(dir, {
       timeouts: { backupSeconds: 8, downloadSeconds: 10, bootSeconds: 10, restoreSeconds: 8, pollSeconds: 0.5 },
       campaigns: { tickSeconds: 0.2, windowRecheckSeconds: 0.3, clock: () => clock.now() },
-      logger: pino({ level: 'silent' }),
     });
   } catch (error) {
     await fleet.stop();
     throw error;
   }
   for (const member of fleet.members) await member.device.setNotifyTarget(manager.notifyTarget);
-  // The access layer's operator token, when the manager writes one.
-  const tokenFile = (manager as ServedManager & { operatorTokenFile?: string }).operatorTokenFile;
-  const token = tokenFile && existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined;
+  const token = await operatorToken(manager);
 
   const api = async <T,>(method: string, path: string, body?: unknown) => {
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
