@@ -2,8 +2,7 @@
 // directory: the campaign's workflow resumes where it stood, its runs carry on, no device gets a
 // second run, and the campaign completes with every device upgraded.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Fleet } from '../../src/agent/fleet.ts';
@@ -12,17 +11,12 @@ import { DeviceDriver } from '../../src/manager/device-driver.ts';
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { startServe, type ServeProcess } from '../helpers/cli-process.ts';
-import { freePort, killPostgres, labModel, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
+import { killLab, killPostgres, restartableServeArgs, labModel, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
 import { testUser, v3 } from '../helpers/snmp-device.ts';
 
 const model = labModel;
-const dir = mkdtempSync(join(tmpdir(), 'sf-campaign-kill-'));
-chmodSync(dir, 0o755);
-const dataDir = join(dir, 'manager');
-const third = 1 + Math.floor(Math.random() * 250);
-const devicePort = 20000 + Math.floor(Math.random() * 20000);
-const address = (n: number) => `127.13.${third}.${n}`;
-const managerAddress = `127.13.${third}.200`;
+const lab = killLab('sf-campaign-kill-', 13);
+const { dir, dataDir, third, devicePort, address } = lab;
 
 let fleet: Fleet;
 let serveArgs: string[];
@@ -47,15 +41,7 @@ async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pro
 before(async () => {
   // Slow transfers: the kill lands while the first wave's runs are under way.
   fleet = await startLabFleet({ dir, devices: 4, baseAddress: address(1), port: devicePort, faults: () => ({ slowTransfers: { stepDelayMs: 250 } }) });
-  serveArgs = [
-    '--data-dir', dataDir,
-    '--http-address', managerAddress, '--http-port', '0',
-    '--snmp-address', managerAddress, '--snmp-port', String(await freePort(managerAddress, 'udp')),
-    '--tftp-address', managerAddress, '--tftp-port', String(await freePort(managerAddress, 'udp')),
-    '--ftp-address', managerAddress, '--ftp-port', String(await freePort(managerAddress, 'tcp')),
-    '--snmp-user', `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
-    '--trusted-key', keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile,
-  ];
+  serveArgs = await restartableServeArgs(lab, false);
   manager = await startServe(serveArgs);
   await api('POST', '/api/devices/discover', { cidr: `127.13.${third}.0/29`, port: devicePort, timeoutMs: 300, v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey });
   const key = readPrivateKey(keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).privateKeyFile);

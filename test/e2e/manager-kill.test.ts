@@ -5,8 +5,7 @@
 // and no operation was started twice on any device. The devices live in this process, so they outlive
 // every manager; the managers are real `safeflash serve` processes.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
@@ -23,20 +22,12 @@ import { RunStore } from '../../src/manager/store/runs.ts';
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { runCli, startServe, type ServeProcess } from '../helpers/cli-process.ts';
-import { freePort, killPostgres, labModel, managerDatabase, postgresPids, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
-import { testUser, v3 } from '../helpers/snmp-device.ts';
+import { killLab, killPostgres, restartableServeArgs, labModel, managerDatabase, postgresPids, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
+import { v3 } from '../helpers/snmp-device.ts';
 
 const model = labModel;
-const dir = mkdtempSync(join(tmpdir(), 'sf-kill-'));
-// As root the embedded PostgreSQL runs as another user, who must be able to enter the data directory.
-chmodSync(dir, 0o755);
-const dataDir = join(dir, 'manager');
-const third = 1 + Math.floor(Math.random() * 250);
-const devicePort = 20000 + Math.floor(Math.random() * 20000);
-const address = (n: number) => `127.9.${third}.${n}`;
-const deviceName = (n: number) => `${address(n)}:${devicePort}`;
-const managerAddress = `127.9.${third}.200`;
-const credentials = ['--v3-user', testUser.name, '--auth-key', testUser.authKey, '--priv-key', testUser.privKey];
+const lab = killLab('sf-kill-', 9);
+const { dir, dataDir, third, devicePort, address, deviceName, credentials } = lab;
 /** Slow enough that a kill lands inside the operation; the pause is per tenth of the file. */
 const slowStepMs = 600;
 const waitMs = 60_000;
@@ -127,15 +118,7 @@ before(async () => {
   fleet = await startLabFleet({ dir, devices: 3, baseAddress: address(1), port: devicePort, faults: (n) => (n === backupAndDownload ? { slowTransfers: { stepDelayMs: slowStepMs } } : n === asking ? { failBoots: 1 } : {}) });
   // Fixed ports: devices are told where to send notifications and where to fetch files, and a
   // restarted manager must be found there again.
-  serveArgs = [
-    '--data-dir', dataDir,
-    '--http-address', managerAddress, '--http-port', '0',
-    '--snmp-address', managerAddress, '--snmp-port', String(await freePort(managerAddress, 'udp')),
-    '--tftp-address', managerAddress, '--tftp-port', String(await freePort(managerAddress, 'udp')),
-    '--ftp-address', managerAddress, '--ftp-port', String(await freePort(managerAddress, 'tcp')),
-    '--snmp-user', `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
-    '--trusted-key', keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile,
-  ];
+  serveArgs = await restartableServeArgs(lab, false);
   manager = await startServe(serveArgs);
   const discovered = await cli('device', 'discover', `127.9.${third}.0/29`, '--port', String(devicePort), '--timeout-ms', '300', ...credentials);
   assert.equal(discovered.code, 0, discovered.stderr);

@@ -9,12 +9,13 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Fleet } from '../../src/agent/fleet.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
-import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
+import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { keyPairFiles } from '../../src/protocol/keys.ts';
 import pg from 'pg';
-import { testUser, v3 } from './snmp-device.ts';
+import { testUser } from './snmp-device.ts';
+import { startLoopbackFleet } from './loopback-lab.ts';
 
-export const labModel = 'IAD-2400';
+export { labModel } from './loopback-lab.ts';
 
 /** A port free now on `address`, for a service that must come back on the same port after a restart. */
 export function freePort(address: string, transport: 'tcp' | 'udp'): Promise<number> {
@@ -106,20 +107,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
  * that it outlives a manager that is killed. Devices trust the vendor key under `<dir>/vendor`.
  */
 export function startLabFleet(options: { dir: string; devices: number; baseAddress: string; port: number; faults: (device: number) => FaultPlan }): Promise<Fleet> {
-  return Fleet.start({
-    devices: options.devices,
-    baseAddress: options.baseAddress,
-    port: options.port,
-    stateDir: join(options.dir, 'fleet'),
-    model: labModel,
-    software: ensureVendorSoftware(join(options.dir, 'vendor'), labModel),
-    users: [testUser],
-    communities: [],
-    notifySecurity: v3,
-    rebootMs: 200,
-    rebootRequired: true,
-    faults: options.faults,
-  });
+  // Reboots a little slower than the in-process labs': a kill must be able to land inside one.
+  return startLoopbackFleet(options.dir, { ...options, rebootMs: 200 });
 }
 
 /** Where one test file's killed and restarted manager lives: a data directory, and addresses of its own. */

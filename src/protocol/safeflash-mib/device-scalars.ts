@@ -41,22 +41,15 @@ export interface DeviceStatus {
   notifyTarget: Endpoint | undefined;
 }
 
-/** The device as the manager reads it: the scalars a run decides on, and every bank. */
-export interface DeviceReading {
-  model: string;
-  serial: string;
-  runningVersion: string;
-  previousVersion: string;
-  activeBank: Bank;
-  nextBootBank: Bank;
-  configFormat: number;
-  /** SHA-256 of the running configuration's canonical text, hex. */
+/**
+ * The device as the manager reads it: what a run decides on, without the boot time and notify target,
+ * digests in hex.
+ */
+export type DeviceReading = Omit<DeviceStatus, 'configDigest' | 'bootTime' | 'notifyTarget' | 'banks'> & {
   configDigest: string;
-  rebootRequired: boolean;
-  lastBootCause: BootCause;
-  /** imageDigest: SHA-256 of the bank's image payload (hex), when the device reports one. */
-  banks: { bank: Bank; state: BankState; version: string; configFormat: number; imageDigest?: string }[];
-}
+  /** imageDigest: when the device reports one. */
+  banks: Array<Omit<BankStatus, 'imageDigest'> & { imageDigest?: string }>;
+};
 
 // ------------------------------------------------------------------ encode (the agent)
 
