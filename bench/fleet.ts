@@ -92,7 +92,15 @@ async function main(): Promise<number> {
   const image = await api.call<{ sha256: string }>('POST', '/api/images', { raw: bed.signedImage(imageKiB * 1024), timeoutMs: 120_000 });
 
   const stats = await PostgresStats.connect(join(bed.dir, 'manager', 'postgres'), (reason) => note(`no PostgreSQL statistics: ${reason}`));
-  const context: ModeContext = { api, devices: found, image: { sha256: image.sha256, bytes: imageKiB * 1024 }, limitSeconds, database: stats, managerCpuSeconds: () => treeCpuSeconds(sampleTree(manager.pid)!), note };
+  const context: ModeContext = {
+    api,
+    devices: found,
+    image: { sha256: image.sha256, bytes: imageKiB * 1024 },
+    limitSeconds,
+    database: stats,
+    managerCpuSeconds: () => treeCpuSeconds(sampleTree(manager.pid)!),
+    note,
+  };
   const mode: BenchMode = args.campaign
     ? campaignMode(context, { waves: args.waves!, maxConcurrent, threshold: args.threshold!, retryDelaySeconds })
     : runMode(context, { startWidth });
@@ -119,7 +127,9 @@ async function main(): Promise<number> {
 
   say('');
   say(`$ ${command}`);
-  say(`fleet: ${devices} virtual devices (one safeflash-agent process), reboot ${rebootMs} ms; image ${imageKiB} KiB, version 2.0.0 expecting config format 2 (every run migrates 1 -> 2); TFTP; ${result.setup}`);
+  say(
+    `fleet: ${devices} virtual devices (one safeflash-agent process), reboot ${rebootMs} ms; image ${imageKiB} KiB, version 2.0.0 expecting config format 2 (every run migrates 1 -> 2); TFTP; ${result.setup}`,
+  );
   say(machineLine(loadAtStart));
   for (const line of result.lines) say(line);
   for (const line of costLines({ devices, manager: managerSampler, fleet: fleetSampler, database: before && after ? { before, after } : undefined })) say(line);

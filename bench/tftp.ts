@@ -205,8 +205,7 @@ async function measure(client: Client, server: RunningServer, s: Setting, out: s
   const result = await runToEnd(client.command(server.port, s, out));
   const seconds = client.reportedSeconds?.(result.stdout) ?? result.seconds;
   try {
-    if (result.code !== 0)
-      return `FAILED (exit ${result.code ?? 'killed after ' + RUN_LIMIT_MS / 1000 + ' s'}: ${result.stderr.trim().split('\n').pop() ?? ''})`;
+    if (result.code !== 0) return `FAILED (exit ${result.code ?? `killed after ${RUN_LIMIT_MS / 1000} s`}: ${result.stderr.trim().split('\n').pop() ?? ''})`;
     if ((await fileDigest(out)) !== digest) return 'WRONG CONTENT';
     return s.size / MiB / seconds;
   } finally {

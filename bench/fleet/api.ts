@@ -39,7 +39,19 @@ export interface CampaignDetailJson {
     createdAt: string;
     updatedAt: string;
   };
-  devices: Array<{ deviceId: number; name: string; wave: number | null; stage: number | null; runId: string | null; state: string; attempts: number; cause: string | null; message: string | null; startedAt: string | null; updatedAt: string }>;
+  devices: Array<{
+    deviceId: number;
+    name: string;
+    wave: number | null;
+    stage: number | null;
+    runId: string | null;
+    state: string;
+    attempts: number;
+    cause: string | null;
+    message: string | null;
+    startedAt: string | null;
+    updatedAt: string;
+  }>;
   events: Array<{ at: string; kind: string; cause: string | null; message: string; detail: Record<string, unknown> }>;
 }
 

@@ -77,11 +77,30 @@ export class BenchBed {
     ensureVendorSoftware(vendorDir, benchModel);
     const trustedKey = keyPairFiles(vendorKeyPrefix(vendorDir)).publicKeyFile;
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const fleet = startChild('fleet', [
-      agentBin, '--devices', String(devices), '--base-address', baseAddress, '--port', String(port),
-      '--state-dir', join(this.dir, 'fleet'), '--model', benchModel, '--reboot-ms', String(rebootMs),
-      '--trusted-key', trustedKey, '--factory-image', factoryImagePath(vendorDir, benchModel), '--json',
-    ], join(this.dir, 'fleet.log'));
+    const fleet = startChild(
+      'fleet',
+      [
+        agentBin,
+        '--devices',
+        String(devices),
+        '--base-address',
+        baseAddress,
+        '--port',
+        String(port),
+        '--state-dir',
+        join(this.dir, 'fleet'),
+        '--model',
+        benchModel,
+        '--reboot-ms',
+        String(rebootMs),
+        '--trusted-key',
+        trustedKey,
+        '--factory-image',
+        factoryImagePath(vendorDir, benchModel),
+        '--json',
+      ],
+      join(this.dir, 'fleet.log'),
+    );
     this.children.push(fleet);
     await fleet.waitFor(/"event":"ready"/, 60_000 + 100 * devices);
     return { fleet, port, trustedKey };
@@ -90,10 +109,27 @@ export class BenchBed {
   async startManager(trustedKey: string): Promise<{ manager: BenchChild; api: ManagerApi }> {
     const profileDir = this.options.managerProfileDir;
     const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
-    const manager = startChild('manager', [
-      ...profile, managerBin, 'serve', '--data-dir', join(this.dir, 'manager'),
-      '--http-port', '0', '--snmp-port', '0', '--tftp-port', '0', '--ftp-port', '0', '--trusted-key', trustedKey,
-    ], join(this.dir, 'manager.log'));
+    const manager = startChild(
+      'manager',
+      [
+        ...profile,
+        managerBin,
+        'serve',
+        '--data-dir',
+        join(this.dir, 'manager'),
+        '--http-port',
+        '0',
+        '--snmp-port',
+        '0',
+        '--tftp-port',
+        '0',
+        '--ftp-port',
+        '0',
+        '--trusted-key',
+        trustedKey,
+      ],
+      join(this.dir, 'manager.log'),
+    );
     this.children.push(manager);
     const match = await manager.waitFor(/API (http:\/\/[0-9.]+:[0-9]+)/, 120_000);
     // The manager writes its first operator token there before its API listens.
@@ -137,7 +173,8 @@ export class BenchBed {
     if (this.cleaned) return;
     this.cleaned = true;
     // The manager first: its orderly stop ends the runs' workflows and PostgreSQL.
-    for (const child of [...this.children].reverse()) await child.stop(30_000).catch((error: Error) => this.options.note(`stopping ${child.name}: ${error.message}`));
+    for (const child of [...this.children].reverse())
+      await child.stop(30_000).catch((error: Error) => this.options.note(`stopping ${child.name}: ${error.message}`));
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -73,8 +73,11 @@ async function runSampleLines(api: ManagerApi, detail: Detail): Promise<string[]
   if (runs.length === 0) return [];
   const sorted = (values: number[]) => values.sort((a, b) => a - b);
   const lag = sorted(runs.map(({ device, run }) => Date.parse(run.run.createdAt) - Date.parse(device.startedAt!)));
-  const runTime = sorted(runs.filter(({ run }) => finalStates.has(run.run.state)).map(({ run }) => Date.parse(run.run.updatedAt) - Date.parse(run.run.createdAt)));
-  const spread = (values: number[]) => (values.length ? `p50 ${seconds(percentileOf(values, 0.5))} s, p90 ${seconds(percentileOf(values, 0.9))} s, max ${seconds(values.at(-1)!)} s` : '-');
+  const runTime = sorted(
+    runs.filter(({ run }) => finalStates.has(run.run.state)).map(({ run }) => Date.parse(run.run.updatedAt) - Date.parse(run.run.createdAt)),
+  );
+  const spread = (values: number[]) =>
+    values.length ? `p50 ${seconds(percentileOf(values, 0.5))} s, p90 ${seconds(percentileOf(values, 0.9))} s, max ${seconds(values.at(-1)!)} s` : '-';
   const details = runs.map(({ run }) => run);
   return [
     `sample of ${runs.length} runs: campaign decided to start -> run created ${spread(lag)}; run created -> final ${spread(runTime)}`,
@@ -128,7 +131,9 @@ export function campaignMode(context: ModeContext, options: CampaignModeOptions)
           lastNote = Date.now();
           const c = seen.campaign;
           const lastMs = page.samples.at(-1)?.ms ?? NaN;
-          note(`${seconds(Date.now() - posted)} s: ${c.state}, ${c.stage ? `${c.stage.kind} ${c.stage.number}` : 'no stage'}; ${JSON.stringify(Object.fromEntries(Object.entries(c.counters).filter(([, n]) => n > 0)))}; page ${lastMs.toFixed(0)} ms`);
+          note(
+            `${seconds(Date.now() - posted)} s: ${c.state}, ${c.stage ? `${c.stage.kind} ${c.stage.number}` : 'no stage'}; ${JSON.stringify(Object.fromEntries(Object.entries(c.counters).filter(([, n]) => n > 0)))}; page ${lastMs.toFixed(0)} ms`,
+          );
         }
         if (seen && settled(seen.campaign)) break;
         if (Date.now() >= deadline) {
@@ -148,26 +153,44 @@ export function campaignMode(context: ModeContext, options: CampaignModeOptions)
       const startMs = Date.parse(campaign.createdAt);
       const endMs = finalEvent ? Date.parse(finalEvent.at) : Math.max(...ended.map((d) => Date.parse(d.updatedAt)));
       const spanMs = endMs - startMs;
-      const runTimes = ended.filter((d) => d.startedAt).map((d) => Date.parse(d.updatedAt) - Date.parse(d.startedAt!)).sort((a, b) => a - b);
+      const runTimes = ended
+        .filter((d) => d.startedAt)
+        .map((d) => Date.parse(d.updatedAt) - Date.parse(d.startedAt!))
+        .sort((a, b) => a - b);
       const pct = (p: number) => (runTimes.length ? seconds(percentileOf(runTimes, p)) : '-');
       const firstStart = Math.min(...last.devices.filter((d) => d.startedAt).map((d) => Date.parse(d.startedAt!)));
       const sortedUnderWay = [...underWay].sort((a, b) => a - b);
-      const failures = countBy(last.devices.filter((d) => !['verified', 'skipped', 'pending', 'running', 'waiting'].includes(d.state)), (d) => `${d.state}: ${d.cause ?? ''} ${(d.message ?? '').slice(0, 100)}`);
+      const failures = countBy(
+        last.devices.filter((d) => !['verified', 'skipped', 'pending', 'running', 'waiting'].includes(d.state)),
+        (d) => `${d.state}: ${d.cause ?? ''} ${(d.message ?? '').slice(0, 100)}`,
+      );
       const upgraded = (campaign.counters.verified ?? 0) + (campaign.counters.recovered ?? 0);
 
       const lines: string[] = [];
       if (gaveUp) lines.push(`GAVE UP after the ${limitSeconds} s limit: the campaign is ${campaign.state}, ${JSON.stringify(counters)}`);
-      if (campaign.state === 'paused') lines.push(`PAUSED by its failure threshold (${options.threshold} of a wave): the figures cover the campaign up to there`);
-      lines.push(`end to end: ${(ended.length / (spanMs / 60_000)).toFixed(1)} devices/minute (${ended.length} devices ended, campaign created -> ${finalEvent ? `${finalEvent.kind}` : 'last device ended'} ${seconds(spanMs)} s; POST /api/campaigns answered in ${seconds(createMs)} s, first run started ${seconds(firstStart - startMs)} s after creation)`);
-      lines.push(`campaign ${campaign.state}: ${upgraded} upgraded (${campaign.counters.verified ?? 0} verified, ${campaign.counters.recovered ?? 0} recovered after a failure), ${ended.length - upgraded} not upgraded; devices by state ${JSON.stringify(counters)}`);
-      for (const [failure, count] of Object.entries(failures).sort((a, b) => b[1] - a[1]).slice(0, 10)) lines.push(`  ${count} x ${failure}`);
+      if (campaign.state === 'paused')
+        lines.push(`PAUSED by its failure threshold (${options.threshold} of a wave): the figures cover the campaign up to there`);
+      lines.push(
+        `end to end: ${(ended.length / (spanMs / 60_000)).toFixed(1)} devices/minute (${ended.length} devices ended, campaign created -> ${finalEvent ? `${finalEvent.kind}` : 'last device ended'} ${seconds(spanMs)} s; POST /api/campaigns answered in ${seconds(createMs)} s, first run started ${seconds(firstStart - startMs)} s after creation)`,
+      );
+      lines.push(
+        `campaign ${campaign.state}: ${upgraded} upgraded (${campaign.counters.verified ?? 0} verified, ${campaign.counters.recovered ?? 0} recovered after a failure), ${ended.length - upgraded} not upgraded; devices by state ${JSON.stringify(counters)}`,
+      );
+      for (const [failure, count] of Object.entries(failures)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 10))
+        lines.push(`  ${count} x ${failure}`);
       lines.push(`waves: ${stageLines(last).join('; ')}`);
-      lines.push(`runs under way at once as the campaign page showed them (its counters change when the campaign saves): median ${sortedUnderWay.length ? percentileOf(sortedUnderWay, 0.5) : '-'}, max ${sortedUnderWay.at(-1) ?? '-'} of at most ${options.maxConcurrent}`);
+      lines.push(
+        `runs under way at once as the campaign page showed them (its counters change when the campaign saves): median ${sortedUnderWay.length ? percentileOf(sortedUnderWay, 0.5) : '-'}, max ${sortedUnderWay.at(-1) ?? '-'} of at most ${options.maxConcurrent}`,
+      );
       lines.push(`device time (campaign decided to start its run -> campaign saw the run end): p50 ${pct(0.5)} s, p90 ${pct(0.9)} s, max ${pct(1)} s`);
       if (context.database) lines.push(runSpanLine(await context.database.runSpans(`${campaignId}-`), options.maxConcurrent));
       lines.push(...(await runSampleLines(api, last)));
       const pagePath = `/api/campaigns/${encodeURIComponent(campaignId)}`;
-      lines.push(`campaign page GET ${pagePath} (${last.devices.length} device rows, ${last.events.length} events) every second while it ran: ${page!.describe()}`);
+      lines.push(
+        `campaign page GET ${pagePath} (${last.devices.length} device rows, ${last.events.length} events) every second while it ran: ${page!.describe()}`,
+      );
       lines.push(`  cost: ${await pageCost(api, pagePath, context.managerCpuSeconds, 20)}`);
       return {
         setup: `one campaign over every device through POST /api/campaigns: waves ${options.waves}, maxConcurrent ${options.maxConcurrent}, threshold ${options.threshold}, retry delay ${options.retryDelaySeconds} s, policy then=abort`,

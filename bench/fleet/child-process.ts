@@ -35,7 +35,13 @@ export function startChild(name: string, argv: string[], logFile: string): Bench
   );
   const log = () => readFileSync(logFile, 'utf8');
   // Lines cut short: the fleet's ready line alone lists every device.
-  const tail = (lines = 20) => log().trimEnd().split('\n').slice(-lines).map((line) => (line.length > 400 ? `${line.slice(0, 400)}…` : line)).join('\n');
+  const tail = (lines = 20) =>
+    log()
+      .trimEnd()
+      .split('\n')
+      .slice(-lines)
+      .map((line) => (line.length > 400 ? `${line.slice(0, 400)}…` : line))
+      .join('\n');
 
   return {
     name,

@@ -28,7 +28,9 @@ function part(sample: TreeSample, which: (p: ProcessSample) => boolean): Process
 const cpuOf = (list: ProcessSample[]) => list.reduce((sum, p) => sum + p.cpuSeconds, 0);
 
 export function machineLine(loadAtStart: number[]): string {
-  return `machine: ${cpus().length} cores shared with other engineers' test runs (load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at end): figures are indicative`;
+  return `machine: ${cpus().length} cores shared with other engineers' test runs (load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} at end): figures are indicative`;
 }
 
 export function costLines({ devices, manager, fleet, database }: CostInput): string[] {
@@ -48,7 +50,9 @@ export function costLines({ devices, manager, fleet, database }: CostInput): str
     const commits = database.after.commits - database.before.commits;
     const rows = database.after.rowsWritten - database.before.rowsWritten;
     const wal = database.after.walBytes - database.before.walBytes;
-    lines.push(`PostgreSQL over the run: ${commits} transactions committed (${(commits / devices).toFixed(0)} per device), ${rows} rows written (${(rows / devices).toFixed(0)} per device), ${mib(wal / 1024)} MiB of WAL (${(wal / devices / 1024).toFixed(0)} KiB per device)`);
+    lines.push(
+      `PostgreSQL over the run: ${commits} transactions committed (${(commits / devices).toFixed(0)} per device), ${rows} rows written (${(rows / devices).toFixed(0)} per device), ${mib(wal / 1024)} MiB of WAL (${(wal / devices / 1024).toFixed(0)} KiB per device)`,
+    );
   }
   const hwm = last.root.hwmKiB;
   const pgRss = manager.peakChildrenRssKiB;
@@ -75,7 +79,9 @@ export function diagnosisLines({ statements, steps }: Diagnosis, devices: number
   }
   if (steps.length > 0) {
     const total = steps.reduce((sum, s) => sum + s.count, 0);
-    lines.push(`durable steps recorded: ${total} (${(total / devices).toFixed(1)} per device): ${steps.map((s) => `${s.name} ${(s.count / devices).toFixed(1)}`).join(', ')}`);
+    lines.push(
+      `durable steps recorded: ${total} (${(total / devices).toFixed(1)} per device): ${steps.map((s) => `${s.name} ${(s.count / devices).toFixed(1)}`).join(', ')}`,
+    );
   }
   return lines;
 }

@@ -58,8 +58,10 @@ export class PageSampler<T> {
     const bytes = this.samples.map((s) => s.bytes).sort((a, b) => a - b);
     const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
     const at = (p: number) => `${percentileOf(ms, p).toFixed(0)} ms`;
-    return `p50 ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)}, max ${ms.at(-1)!.toFixed(0)} ms over ${ms.length} requests` +
-      `${this.failures.length ? ` (${this.failures.length} failed, first: ${this.failures[0]})` : ''}; response size median ${kib(percentileOf(bytes, 0.5))}, largest ${kib(bytes.at(-1)!)}`;
+    return (
+      `p50 ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)}, max ${ms.at(-1)!.toFixed(0)} ms over ${ms.length} requests` +
+      `${this.failures.length ? ` (${this.failures.length} failed, first: ${this.failures[0]})` : ''}; response size median ${kib(percentileOf(bytes, 0.5))}, largest ${kib(bytes.at(-1)!)}`
+    );
   }
 }
 

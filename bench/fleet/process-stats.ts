@@ -101,7 +101,9 @@ export interface TreeSample {
 export function sampleTree(root: number): TreeSample | undefined {
   const rootSample = sampleProcess(root);
   if (!rootSample) return undefined;
-  const children = descendants(root).map(sampleProcess).filter((s): s is ProcessSample => s !== undefined);
+  const children = descendants(root)
+    .map(sampleProcess)
+    .filter((s): s is ProcessSample => s !== undefined);
   return { at: Date.now(), root: rootSample, children };
 }
 

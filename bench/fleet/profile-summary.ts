@@ -55,4 +55,6 @@ profile.samples.forEach((id, i) => {
   const name = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/src\//, 'src/')}:${lineNumber + 1}`;
   byFunction.set(name, (byFunction.get(name) ?? 0) + us);
 });
-process.stdout.write(`${file}: ${(total / 1e6).toFixed(1)} s busy, ${(idle / 1e6).toFixed(1)} s idle\nby area:\n${top(byArea, total, 15).join('\n')}\nheaviest functions (self time):\n${top(byFunction, total, 25).join('\n')}\n`);
+process.stdout.write(
+  `${file}: ${(total / 1e6).toFixed(1)} s busy, ${(idle / 1e6).toFixed(1)} s idle\nby area:\n${top(byArea, total, 15).join('\n')}\nheaviest functions (self time):\n${top(byFunction, total, 25).join('\n')}\n`,
+);

@@ -24,7 +24,9 @@ async function awaitRuns(context: ModeContext, ids: Set<string>, startedAt: numb
     if (Date.now() - lastReport >= 15_000) {
       lastReport = Date.now();
       // Each list holds at most 100 runs: a count of 100 means "100 or more".
-      note(`${seconds(Date.now() - startedAt)} s: unfinished runs by state/phase (lists capped at 100) ${JSON.stringify(countBy(unfinished, (r) => `${r.state}/${r.phase}`))}`);
+      note(
+        `${seconds(Date.now() - startedAt)} s: unfinished runs by state/phase (lists capped at 100) ${JSON.stringify(countBy(unfinished, (r) => `${r.state}/${r.phase}`))}`,
+      );
     }
     if (unfinished.length === 0) return false;
     if (Date.now() >= deadline) return true;
@@ -77,11 +79,26 @@ export function runMode(context: ModeContext, options: RunModeOptions): BenchMod
       const durations = finals.map((r) => Date.parse(r.updatedAt) - Date.parse(r.createdAt)).sort((a, b) => a - b);
       const pct = (p: number) => (durations.length ? seconds(percentileOf(durations, p)) : '-');
       const states = countBy(runs, (r) => r.state);
-      const failures = countBy(finals.filter((r) => r.state !== 'verified'), (r) => (r.outcome?.summary ?? '').slice(0, 120));
+      const failures = countBy(
+        finals.filter((r) => r.state !== 'verified'),
+        (r) => (r.outcome?.summary ?? '').slice(0, 120),
+      );
       const lines: string[] = [];
-      if (gaveUp) lines.push(`GAVE UP after the ${context.limitSeconds} s limit: ${runs.length - finals.length} of ${runs.length} runs not final (${JSON.stringify(countBy(runs.filter((r) => !finalStates.has(r.state)), (r) => `${r.state}/${r.phase}`))})`);
-      lines.push(`end to end: ${(finals.length / (spanMs / 60_000)).toFixed(1)} devices/minute (${finals.length} final runs, first run started -> last run final ${seconds(spanMs)} s; starting all ${runs.length} runs took ${seconds(lastPost - firstPost)} s)`);
-      lines.push(`runs: ${states.verified ?? 0} verified, ${finals.length - (states.verified ?? 0)} failed/rolled back/aborted ${JSON.stringify(states)}; run time p50 ${pct(0.5)} s, p90 ${pct(0.9)} s, max ${pct(1)} s`);
+      if (gaveUp)
+        lines.push(
+          `GAVE UP after the ${context.limitSeconds} s limit: ${runs.length - finals.length} of ${runs.length} runs not final (${JSON.stringify(
+            countBy(
+              runs.filter((r) => !finalStates.has(r.state)),
+              (r) => `${r.state}/${r.phase}`,
+            ),
+          )})`,
+        );
+      lines.push(
+        `end to end: ${(finals.length / (spanMs / 60_000)).toFixed(1)} devices/minute (${finals.length} final runs, first run started -> last run final ${seconds(spanMs)} s; starting all ${runs.length} runs took ${seconds(lastPost - firstPost)} s)`,
+      );
+      lines.push(
+        `runs: ${states.verified ?? 0} verified, ${finals.length - (states.verified ?? 0)} failed/rolled back/aborted ${JSON.stringify(states)}; run time p50 ${pct(0.5)} s, p90 ${pct(0.9)} s, max ${pct(1)} s`,
+      );
       for (const [summary, count] of Object.entries(failures)) lines.push(`  ${count} x ${summary}`);
       lines.push(`time per phase: ${phaseDurations(details).join('; ')}`);
       lines.push(`operations and retries: ${JSON.stringify(eventCounts(details))}`);

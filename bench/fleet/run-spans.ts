@@ -33,6 +33,8 @@ export function runSpanLine(spans: readonly RunSpan[], maxConcurrent: number): s
     peak = Math.max(peak, now);
   }
   const durations = ended.map((s) => s.updated - s.created).sort((a, b) => a - b);
-  return `runs in the database (${spans.length}): under way at once mean ${(area / (end - start)).toFixed(0)}, peak ${peak} (campaign allows ${maxConcurrent}) ` +
-    `over ${seconds(end - start)} s from the first run created to the last run ended; run time p50 ${seconds(percentileOf(durations, 0.5))} s, p90 ${seconds(percentileOf(durations, 0.9))} s, max ${seconds(durations.at(-1)!)} s`;
+  return (
+    `runs in the database (${spans.length}): under way at once mean ${(area / (end - start)).toFixed(0)}, peak ${peak} (campaign allows ${maxConcurrent}) ` +
+    `over ${seconds(end - start)} s from the first run created to the last run ended; run time p50 ${seconds(percentileOf(durations, 0.5))} s, p90 ${seconds(percentileOf(durations, 0.9))} s, max ${seconds(durations.at(-1)!)} s`
+  );
 }

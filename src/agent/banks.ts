@@ -8,10 +8,7 @@ import type { Bank, BankState } from '../protocol/vocabulary.ts';
 import type { BankStatus } from '../protocol/safeflash-mib/device-scalars.ts';
 
 /** What a bank's file holds, checked as strictly as a download is. */
-export type BankContent =
-  | { kind: 'empty' }
-  | { kind: 'image'; header: ImageHeader }
-  | { kind: 'unreadable'; problem: string };
+export type BankContent = { kind: 'empty' } | { kind: 'image'; header: ImageHeader } | { kind: 'unreadable'; problem: string };
 
 export interface ImageTrust {
   trustedKeys: readonly KeyObject[];

@@ -44,7 +44,11 @@ export interface FleetMember {
 
 /** A serial number that names the unit's address, so that an operator can tell the devices apart. */
 export function serialFor(address: string): string {
-  return `SF${address.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join('').toUpperCase()}`;
+  return `SF${address
+    .split('.')
+    .map((o) => Number(o).toString(16).padStart(2, '0'))
+    .join('')
+    .toUpperCase()}`;
 }
 
 export class Fleet {

@@ -37,7 +37,8 @@ export function endpointProblems(what: string, endpoint: Endpoint): string[] {
   if (!isLoopbackAddress(endpoint.address)) {
     problems.push(`${what} address must be a loopback address (127.0.0.0/8 or ::1), got ${JSON.stringify(endpoint.address)}`);
   }
-  if (!Number.isInteger(endpoint.port) || endpoint.port < 0 || endpoint.port > 65535) problems.push(`${what} port must be from 0 to 65535, got ${endpoint.port}`);
+  if (!Number.isInteger(endpoint.port) || endpoint.port < 0 || endpoint.port > 65535)
+    problems.push(`${what} port must be from 0 to 65535, got ${endpoint.port}`);
   return problems;
 }
 

@@ -134,7 +134,12 @@ type SavedRecord = Omit<Operation, 'startedAt' | 'finishedAt'> & { startedAt: st
 
 function reviveRow(item: SavedRecord): Operation {
   const { passwordDigest: _digest, ...row } = item;
-  return { ...row, request: copyRequest(row.request), startedAt: new Date(item.startedAt), finishedAt: item.finishedAt === null ? undefined : new Date(item.finishedAt) };
+  return {
+    ...row,
+    request: copyRequest(row.request),
+    startedAt: new Date(item.startedAt),
+    finishedAt: item.finishedAt === null ? undefined : new Date(item.finishedAt),
+  };
 }
 
 export function copyRow(row: Operation): Operation {

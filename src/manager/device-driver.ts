@@ -3,7 +3,13 @@
 // class owns the session and the rule that nothing is sent outside the allowed networks.
 import type { Endpoint } from '../protocol/endpoint.ts';
 import { decodeDeviceReading, deviceReadingOids, type DeviceReading } from '../protocol/safeflash-mib/device-scalars.ts';
-import { decodeOperationReading, operationReadingOids, orderVarbinds, type OperationOrder, type OperationReading } from '../protocol/safeflash-mib/operation-row.ts';
+import {
+  decodeOperationReading,
+  operationReadingOids,
+  orderVarbinds,
+  type OperationOrder,
+  type OperationReading,
+} from '../protocol/safeflash-mib/operation-row.ts';
 import type { SnmpSecurity } from '../protocol/snmp/security.ts';
 import { SnmpSession } from '../protocol/snmp/session.ts';
 import { udpTransport } from '../protocol/snmp/transport.ts';
@@ -27,7 +33,10 @@ export class DeviceDriver {
   readonly #session: SnmpSession | undefined;
   readonly #allowed: AllowedNetworks;
 
-  constructor(readonly target: DeviceTarget, options: { timeoutMs?: number; retries?: number } = {}) {
+  constructor(
+    readonly target: DeviceTarget,
+    options: { timeoutMs?: number; retries?: number } = {},
+  ) {
     this.#allowed = target.allowedNetworks ?? AllowedNetworks.loopback;
     const source = target.sourceAddress;
     this.#session = this.#allowed.allows(target.endpoint.address)

@@ -131,7 +131,13 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     throw new ManagerStartError('a database port is for the embedded PostgreSQL; with a database URL the port is part of the URL');
   }
   if (!options.databaseUrl && options.databasePort) {
-    listeners.push({ service: 'embedded PostgreSQL', transport: 'tcp', address: embeddedDatabaseAddress, port: options.databasePort, option: '--database-port' });
+    listeners.push({
+      service: 'embedded PostgreSQL',
+      transport: 'tcp',
+      address: embeddedDatabaseAddress,
+      port: options.databasePort,
+      option: '--database-port',
+    });
   }
   await checkListeners(listeners);
   // One manager per data directory, embedded database or shared: two would resume each other's runs
@@ -211,7 +217,18 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
 
     const { tokens } = store;
     const operatorTokenFile = await ensureOperatorToken(tokens, dataDir, logger);
-    logger.info({ allowedNetworks: allowedNetworks.toString(), notifyTarget: receiver.endpoint, tftp: files.endpoint('tftp'), ftp: files.endpoint('ftp'), dataDir, operatorTokenFile, trustedKeys: trustedKeys.length }, 'manager started');
+    logger.info(
+      {
+        allowedNetworks: allowedNetworks.toString(),
+        notifyTarget: receiver.endpoint,
+        tftp: files.endpoint('tftp'),
+        ftp: files.endpoint('ftp'),
+        dataDir,
+        operatorTokenFile,
+        trustedKeys: trustedKeys.length,
+      },
+      'manager started',
+    );
 
     let stopping: Promise<void> | undefined;
     return {

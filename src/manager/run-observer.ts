@@ -40,7 +40,8 @@ export function observeRuns({ live, files, metrics, runs, log }: RunObserverPart
       case 'phaseSucceeded':
       case 'phaseFailed': {
         const attempt = attempts.get(runId);
-        if (attempt?.phase === phase) metrics.phases.observe({ phase, result: event.kind === 'phaseSucceeded' ? 'succeeded' : 'failed' }, Math.max(0, at - attempt.startedAt) / 1000);
+        if (attempt?.phase === phase)
+          metrics.phases.observe({ phase, result: event.kind === 'phaseSucceeded' ? 'succeeded' : 'failed' }, Math.max(0, at - attempt.startedAt) / 1000);
         attempts.delete(runId);
         if (event.kind === 'phaseFailed') metrics.phaseFailures.inc({ phase, cause: event.cause ?? 'unknown' });
         break;

@@ -40,7 +40,10 @@ export class Enumeration<Label extends string = string> {
   readonly #byLabel = new Map<Label, number>();
   readonly #byNumber = new Map<number, Label>();
 
-  constructor(readonly name: string, values: Record<string, string>) {
+  constructor(
+    readonly name: string,
+    values: Record<string, string>,
+  ) {
     for (const [number, label] of Object.entries(values)) {
       this.#byLabel.set(label as Label, Number(number));
       this.#byNumber.set(Number(number), label as Label);
@@ -107,10 +110,7 @@ export function notificationObjects(name: string): string[] {
 export function enumeration<Label extends string = string>(name: string): Enumeration<Label> {
   let syntax = definition(name).SYNTAX;
   if (typeof syntax === 'string' && definitions[syntax]) syntax = definition(syntax).SYNTAX;
-  const values =
-    typeof syntax === 'object' && syntax !== null
-      ? (syntax as { INTEGER?: Record<string, string> }).INTEGER
-      : importedEnumerationValues(name);
+  const values = typeof syntax === 'object' && syntax !== null ? (syntax as { INTEGER?: Record<string, string> }).INTEGER : importedEnumerationValues(name);
   if (!values) throw new Error(`${moduleName}::${name} is not an enumeration`);
   return new Enumeration<Label>(name, values);
 }

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { Fleet } from '../../src/agent/fleet.ts';
-import { type ServedManager } from '../../src/interfaces/http/serve.ts';
+import type { Fleet } from '../../src/agent/fleet.ts';
+import type { ServedManager } from '../../src/interfaces/http/serve.ts';
 import { testUser } from '../helpers/snmp-device.ts';
 import { operatorToken, startLoopbackFleet, startLoopbackManager } from '../helpers/loopback-lab.ts';
 
@@ -24,7 +24,11 @@ let deviceName: string;
 async function api(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; text: string; json: any }> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   if (body !== undefined) headers['content-type'] = contentType ?? 'application/json';
-  const response = await fetch(`${manager.url}${path}`, { method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
+  const response = await fetch(`${manager.url}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
   const text = await response.text();
   for (const secret of secrets) assert.ok(!text.includes(secret), `an answer holds a credential: ${text.slice(0, 200)}`);
   return { status: response.status, text, json: text ? JSON.parse(text) : undefined };
@@ -41,7 +45,14 @@ before(async () => {
   });
   token = await operatorToken(manager);
   deviceName = 'unit-1';
-  const added = await api('POST', '/api/devices', { address: fleet.members[0]!.address, port, name: deviceName, v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey });
+  const added = await api('POST', '/api/devices', {
+    address: fleet.members[0]!.address,
+    port,
+    name: deviceName,
+    v3User: testUser.name,
+    authKey: testUser.authKey,
+    privKey: testUser.privKey,
+  });
   assert.equal(added.status, 201, added.text);
 });
 
@@ -72,7 +83,7 @@ describe('backups', () => {
     assert.deepEqual((await api('GET', `/api/devices/${deviceName}/backups`)).json, []);
     const started = await api('POST', `/api/devices/${deviceName}/backup`, { operator: 'alice' });
     assert.equal(started.status, 202, started.text);
-    let run;
+    let run: any;
     for (let i = 0; i < 300; i++) {
       run = (await api('GET', `/api/runs/${started.json.runId}`)).json.run;
       if (run.outcome) break;

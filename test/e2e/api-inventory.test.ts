@@ -5,11 +5,11 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Fleet } from '../../src/agent/fleet.ts';
+import type { Fleet } from '../../src/agent/fleet.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { packImage } from '../../src/protocol/image.ts';
-import { type ServedManager } from '../../src/interfaces/http/serve.ts';
+import type { ServedManager } from '../../src/interfaces/http/serve.ts';
 import { testUser } from '../helpers/snmp-device.ts';
 import { operatorToken, startLoopbackFleet, startLoopbackManager } from '../helpers/loopback-lab.ts';
 
@@ -85,9 +85,15 @@ describe('inventory', () => {
     const report = await api('POST', '/api/devices/discover', { cidr: block, port: fleetPort, timeoutMs: 300, ...v3 });
     assert.equal(report.status, 200, report.text);
     assert.equal(report.json.scanned, 6);
-    const found = report.json.found as Array<{ device: { address: string; model: string; runningVersion: string; configFormat: number; activeBank: string }; added: boolean }>;
+    const found = report.json.found as Array<{
+      device: { address: string; model: string; runningVersion: string; configFormat: number; activeBank: string };
+      added: boolean;
+    }>;
     assert.deepEqual(found.map((f) => f.device.address).sort(), fleet.members.map((m) => m.address).sort());
-    assert.deepEqual(found.map((f) => f.added), [false, true, true]);
+    assert.deepEqual(
+      found.map((f) => f.added),
+      [false, true, true],
+    );
     for (const f of found) {
       assert.equal(f.device.model, model);
       assert.equal(f.device.runningVersion, '1.0.0');
@@ -101,7 +107,14 @@ describe('inventory', () => {
 
   test('discover with wrong credentials adds nothing', async () => {
     const before = await deviceCount();
-    const report = await api('POST', '/api/devices/discover', { cidr: block, port: fleetPort, timeoutMs: 300, v3User: 'nobody', authKey: 'wrong-key-1', privKey: 'wrong-key-2' });
+    const report = await api('POST', '/api/devices/discover', {
+      cidr: block,
+      port: fleetPort,
+      timeoutMs: 300,
+      v3User: 'nobody',
+      authKey: 'wrong-key-1',
+      privKey: 'wrong-key-2',
+    });
     assert.equal(report.status, 200, report.text);
     assert.equal(report.json.found.length, 0);
     assert.equal(await deviceCount(), before);
@@ -131,10 +144,14 @@ describe('inventory', () => {
   });
 
   test('import CSV: all rows, or none when one is wrong', async () => {
-    const good = 'name,address,port,v3_user,auth_key,priv_key,community,tags\ncsv-1,127.0.8.1,16100,,,,sekret-community,lab;north\n"csv-2",127.0.8.2,,u1,auth-key-9999,priv-key-9999,,\n';
+    const good =
+      'name,address,port,v3_user,auth_key,priv_key,community,tags\ncsv-1,127.0.8.1,16100,,,,sekret-community,lab;north\n"csv-2",127.0.8.2,,u1,auth-key-9999,priv-key-9999,,\n';
     const added = await api('POST', '/api/devices/import', good, 'text/csv');
     assert.equal(added.status, 201, added.text);
-    assert.deepEqual(added.json.added.map((d: { name: string }) => d.name), ['csv-1', 'csv-2']);
+    assert.deepEqual(
+      added.json.added.map((d: { name: string }) => d.name),
+      ['csv-1', 'csv-2'],
+    );
     assert.deepEqual(added.json.added[0].tags, ['lab', 'north']);
     assertNoSecrets(added.text);
 
@@ -142,16 +159,26 @@ describe('inventory', () => {
     const bad = 'address,name,community\n127.0.8.3,csv-3,c1\n10.1.1.1,csv-4,c1\n127.0.8.5,csv-5,\n127.0.8.6,csv-3,c1\n';
     const refused = await api('POST', '/api/devices/import', bad, 'text/csv');
     assert.equal(refused.status, 400, refused.text);
-    assert.ok(refused.json.problems.some((p: string) => p.startsWith('line 3:') && p.includes('--allow-networks')), refused.text);
-    assert.ok(refused.json.problems.some((p: string) => p.startsWith('line 5:') && p.includes('csv-3')), refused.text);
+    assert.ok(
+      refused.json.problems.some((p: string) => p.startsWith('line 3:') && p.includes('--allow-networks')),
+      refused.text,
+    );
+    assert.ok(
+      refused.json.problems.some((p: string) => p.startsWith('line 5:') && p.includes('csv-3')),
+      refused.text,
+    );
     assert.equal(await deviceCount(), count, 'nothing added');
   });
 
   test('import YAML: all rows, or none when one clashes with the inventory', async () => {
-    const good = 'devices:\n  - address: 127.0.8.11\n    name: yaml-1\n    community: sekret-community\n  - address: 127.0.8.12\n    port: 16200\n    tags: [east]\n';
+    const good =
+      'devices:\n  - address: 127.0.8.11\n    name: yaml-1\n    community: sekret-community\n  - address: 127.0.8.12\n    port: 16200\n    tags: [east]\n';
     const added = await api('POST', '/api/devices/import', good, 'application/yaml');
     assert.equal(added.status, 201, added.text);
-    assert.deepEqual(added.json.added.map((d: { name: string }) => d.name), ['yaml-1', '127.0.8.12:16200']);
+    assert.deepEqual(
+      added.json.added.map((d: { name: string }) => d.name),
+      ['yaml-1', '127.0.8.12:16200'],
+    );
 
     const count = await deviceCount();
     const clash = '- address: 127.0.8.13\n  name: yaml-3\n- address: 127.0.8.14\n  name: yaml-1\n';
@@ -235,7 +262,11 @@ describe('bad input', () => {
     assert.equal(refused.status, 422, refused.text);
     assert.equal(typeof refused.json.reason, 'string');
 
-    const foreign = packImage({ model, version: '6.6.6', configFormat: 1 }, Buffer.from('evil'), (await import('../../src/protocol/keys.ts')).generateKeyPair().privateKey);
+    const foreign = packImage(
+      { model, version: '6.6.6', configFormat: 1 },
+      Buffer.from('evil'),
+      (await import('../../src/protocol/keys.ts')).generateKeyPair().privateKey,
+    );
     const untrusted = await api('POST', '/api/images', foreign, 'application/octet-stream');
     assert.equal(untrusted.status, 422, untrusted.text);
     assert.equal((await api('GET', '/api/images')).json.length, 1);
@@ -270,9 +301,17 @@ describe('documents', () => {
     assert.equal(doc.status, 200);
     assert.equal(doc.json.openapi, '3.1.0');
     for (const [path, method] of [
-      ['/api/devices', 'get'], ['/api/devices', 'post'], ['/api/devices/{device}', 'delete'], ['/api/devices/discover', 'post'],
-      ['/api/devices/import', 'post'], ['/api/images', 'post'], ['/api/runs', 'post'], ['/api/runs/{run}', 'get'],
-      ['/api/runs/{run}/decision', 'post'], ['/api/devices/{device}/backups', 'get'], ['/api/devices/{device}/backup', 'post'],
+      ['/api/devices', 'get'],
+      ['/api/devices', 'post'],
+      ['/api/devices/{device}', 'delete'],
+      ['/api/devices/discover', 'post'],
+      ['/api/devices/import', 'post'],
+      ['/api/images', 'post'],
+      ['/api/runs', 'post'],
+      ['/api/runs/{run}', 'get'],
+      ['/api/runs/{run}/decision', 'post'],
+      ['/api/devices/{device}/backups', 'get'],
+      ['/api/devices/{device}/backup', 'post'],
     ] as Array<[string, string]>) {
       assert.ok(doc.json.paths[path]?.[method], `${method} ${path}`);
     }

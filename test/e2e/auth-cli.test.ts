@@ -51,7 +51,10 @@ test('token create, list and revoke; a viewer reads but cannot act', async () =>
 
   const list = await runCli(['token', 'list', '--json'], { env: operator });
   assert.equal(list.code, 0, list.stderr);
-  assert.deepEqual(JSON.parse(list.stdout).map((t: { name: string; role: string }) => `${t.name}:${t.role}`), ['bootstrap:operator', 'night-shift:viewer']);
+  assert.deepEqual(
+    JSON.parse(list.stdout).map((t: { name: string; role: string }) => `${t.name}:${t.role}`),
+    ['bootstrap:operator', 'night-shift:viewer'],
+  );
   assert.ok(!list.stdout.includes(viewer.split('.')[2]!) && !list.stdout.includes(serve.token.split('.')[2]!), 'no secret is listed');
   const table = await runCli(['token', 'list'], { env: operator });
   assert.match(table.stdout, /night-shift\s+viewer/);

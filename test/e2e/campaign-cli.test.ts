@@ -48,11 +48,28 @@ test('bad campaign input is refused with exit 2, every problem named, nothing cr
 test('a campaign file creates a gated campaign; show, approve, and it completes', { timeout: 90_000 }, async () => {
   const image = await world.image('3.0.0');
   const file = join(dir, 'campaign.yaml');
-  writeFileSync(file, [`name: lab first`, `image: ${image}`, `tags: [lab]`, `waves: "1,1"`, `approval: true`, `maxConcurrent: 1`, `policy:`, `  upgrade: { retries: 0, then: abort }`, ''].join('\n'));
+  writeFileSync(
+    file,
+    [
+      `name: lab first`,
+      `image: ${image}`,
+      `tags: [lab]`,
+      `waves: "1,1"`,
+      `approval: true`,
+      `maxConcurrent: 1`,
+      `policy:`,
+      `  upgrade: { retries: 0, then: abort }`,
+      '',
+    ].join('\n'),
+  );
   const created = await cli('create', '--file', file, '--json');
   assert.equal(created.code, 0, created.stderr);
   const campaign = JSON.parse(created.stdout) as { id: string; stages: Array<{ size: number }> };
-  assert.deepEqual(campaign.stages.map((s) => s.size), [1, 1], 'the two lab devices, one per wave');
+  assert.deepEqual(
+    campaign.stages.map((s) => s.size),
+    [1, 1],
+    'the two lab devices, one per wave',
+  );
   await world.waitForState(campaign.id, ['awaitingApproval']);
   const shown = await cli('show', campaign.id);
   assert.equal(shown.code, 0, shown.stderr);
@@ -66,6 +83,9 @@ test('a campaign file creates a gated campaign; show, approve, and it completes'
   const list = await cli('list');
   assert.match(list.stdout, new RegExp(`${campaign.id}\\s+lab first\\s+3\\.0\\.0\\s+completed`));
   const detail = JSON.parse((await cli('show', campaign.id, '--json')).stdout) as { devices: Array<{ name: string; state: string }> };
-  assert.deepEqual(detail.devices.map((d) => d.state), ['verified', 'verified']);
+  assert.deepEqual(
+    detail.devices.map((d) => d.state),
+    ['verified', 'verified'],
+  );
   assert.equal((await world.read(3)).runningVersion === '3.0.0', false, 'the untagged device was not touched');
 });

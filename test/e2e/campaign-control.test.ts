@@ -28,14 +28,25 @@ test('maintenance window: nothing starts before it opens; runs start once it is 
   world.clock.offsetMs = toTarget * 1000 - (now % 1000);
   try {
     const image = await world.image('2.0.0');
-    const campaign = await create({ name: 'night', image, devices: world.names.slice(0, 2), waves: '100%', window: '02:00-05:00', timeZone: zone, policy: quickPolicy });
+    const campaign = await create({
+      name: 'night',
+      image,
+      devices: world.names.slice(0, 2),
+      waves: '100%',
+      window: '02:00-05:00',
+      timeZone: zone,
+      policy: quickPolicy,
+    });
     await world.waitForState(campaign.id, ['waitingWindow'], 10);
     assert.equal((await world.runs(campaign.id)).length, 0, 'no run before the window opens');
     const done = await world.waitForState(campaign.id, ['completed']);
     const window = parseWindow('02:00-05:00', zone);
     for (const device of done.devices) {
       assert.equal(device.state, 'verified');
-      assert.ok(device.startedAt && windowIsOpen(window, device.startedAt.getTime()), `${device.name} started inside the window (${device.startedAt?.toISOString()})`);
+      assert.ok(
+        device.startedAt && windowIsOpen(window, device.startedAt.getTime()),
+        `${device.name} started inside the window (${device.startedAt?.toISOString()})`,
+      );
     }
     const waited = done.events.find((e) => e.kind === 'stateChanged' && e.detail.to === 'waitingWindow');
     assert.equal(waited?.cause, 'outsideWindow');
@@ -69,7 +80,10 @@ test('abort: no new run starts, runs under way end complete or rolled back, a wa
   assert.equal(aborted.status, 200, JSON.stringify(aborted.json));
   const done = await world.waitForState(campaign.id, ['aborted']);
   const runs = await world.runs(campaign.id);
-  assert.ok(runs.every((r) => !['running', 'waiting'].includes(r.state)), 'every run reached its end');
+  assert.ok(
+    runs.every((r) => !['running', 'waiting'].includes(r.state)),
+    'every run reached its end',
+  );
   for (const [i, device] of done.devices.entries()) {
     const now = await world.read(i + 1);
     if (device.state === 'verified') assert.equal(now.runningVersion, '2.1.0');
@@ -80,9 +94,14 @@ test('abort: no new run starts, runs under way end complete or rolled back, a wa
     }
   }
   assert.equal(done.devices[0]!.state, 'failed', 'the waiting run was answered abort and rolled back');
-  assert.ok(done.devices.some((d) => d.state === 'notStarted'), 'devices whose turn had not come were not started');
+  assert.ok(
+    done.devices.some((d) => d.state === 'notStarted'),
+    'devices whose turn had not come were not started',
+  );
   assert.ok(runs.length <= 3, 'no run started after the abort beyond those under way');
-  assert.ok(done.events.some((e) => e.kind === 'stateChanged' && e.detail.to === 'aborting' && e.actor === 'operator:tester' && e.cause === 'abortedByOperator'));
+  assert.ok(
+    done.events.some((e) => e.kind === 'stateChanged' && e.detail.to === 'aborting' && e.actor === 'operator:tester' && e.cause === 'abortedByOperator'),
+  );
   const repeat = await world.api('POST', `/api/campaigns/${campaign.id}/abort`, {});
   assert.equal(repeat.status, 409);
   for (const m of world.fleet.members) m.device.setFaults({});
@@ -96,8 +115,22 @@ test('offline and busy devices are tried again after the last wave and reported'
   await gone.device.stop();
   // Device 4 is busy with a run started by an operator, slowed so that it is still going.
   world.fleet.members[3]!.device.setFaults({ slowTransfers: { stepDelayMs: 150 } });
-  const other = await world.manager.procedure.startRun({ deviceId: (await world.manager.inventory.devices.find(world.names[3]!))!.id, imageSha256: await world.image('2.1.5'), startedBy: 'operator:someone-else', policy: quickPolicy });
-  const campaign = await create({ name: 'spotty', image, devices: world.names.slice(3, 6), waves: '100%', offlineAttempts: 2, retryDelaySeconds: 1, threshold: 3, policy: quickPolicy });
+  const other = await world.manager.procedure.startRun({
+    deviceId: (await world.manager.inventory.devices.find(world.names[3]!))!.id,
+    imageSha256: await world.image('2.1.5'),
+    startedBy: 'operator:someone-else',
+    policy: quickPolicy,
+  });
+  const campaign = await create({
+    name: 'spotty',
+    image,
+    devices: world.names.slice(3, 6),
+    waves: '100%',
+    offlineAttempts: 2,
+    retryDelaySeconds: 1,
+    threshold: 3,
+    policy: quickPolicy,
+  });
 
   for (let waited = 0; waited < 600; waited++) {
     const detail = await world.detail(campaign.id);
@@ -113,7 +146,10 @@ test('offline and busy devices are tried again after the last wave and reported'
   assert.equal(byName.get(world.names[5]!)!.attempts, 2);
   const busy = byName.get(world.names[3]!)!;
   assert.ok(busy.state === 'verified' || busy.state === 'busy', `device 4: ${busy.state}`);
-  assert.ok(done.events.some((e) => e.kind === 'deviceBusy' && e.message.includes(other.id)), 'the other run is named');
+  assert.ok(
+    done.events.some((e) => e.kind === 'deviceBusy' && e.message.includes(other.id)),
+    'the other run is named',
+  );
   assert.ok(done.events.filter((e) => e.kind === 'deviceOffline').length >= 2);
   const runs = await world.runs(campaign.id);
   assert.equal(runs.filter((r) => r.deviceId === other.deviceId && r.state === 'running').length, 0);

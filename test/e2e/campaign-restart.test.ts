@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Fleet } from '../../src/agent/fleet.ts';
+import type { Fleet } from '../../src/agent/fleet.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
 import { packImage } from '../../src/protocol/image.ts';
@@ -32,7 +32,12 @@ async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pro
   const tokenFile = join(dataDir, 'operator.token');
   const headers: Record<string, string> = existsSync(tokenFile) ? { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` } : {};
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${manager!.url}${path}`, { method, headers, signal: AbortSignal.timeout(10_000), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const response = await fetch(`${manager!.url}${path}`, {
+    method,
+    headers,
+    signal: AbortSignal.timeout(10_000),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
   return JSON.parse(text) as T;
@@ -43,7 +48,14 @@ before(async () => {
   fleet = await startLabFleet({ dir, devices: 4, baseAddress: address(1), port: devicePort, faults: () => ({ slowTransfers: { stepDelayMs: 250 } }) });
   serveArgs = await restartableServeArgs(lab, false);
   manager = await startServe(serveArgs);
-  await api('POST', '/api/devices/discover', { cidr: `127.13.${third}.0/29`, port: devicePort, timeoutMs: 300, v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey });
+  await api('POST', '/api/devices/discover', {
+    cidr: `127.13.${third}.0/29`,
+    port: devicePort,
+    timeoutMs: 300,
+    v3User: testUser.name,
+    authKey: testUser.authKey,
+    privKey: testUser.privKey,
+  });
   const key = readPrivateKey(keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).privateKeyFile);
   writeFileSync(join(dir, 'new.sfimg'), packImage({ model, version: '1.1.0', configFormat: 1 }, Buffer.from('software 1.1.0'), key));
 });
@@ -58,7 +70,10 @@ after(async () => {
 test('a manager killed mid-campaign resumes it on restart: no device runs twice, every device upgraded', { timeout: 150_000 }, async () => {
   const image = await fetch(`${manager!.url}/api/images`, {
     method: 'POST',
-    headers: { 'content-type': 'application/octet-stream', ...(existsSync(join(dataDir, 'operator.token')) ? { authorization: `Bearer ${readFileSync(join(dataDir, 'operator.token'), 'utf8').trim()}` } : {}) },
+    headers: {
+      'content-type': 'application/octet-stream',
+      ...(existsSync(join(dataDir, 'operator.token')) ? { authorization: `Bearer ${readFileSync(join(dataDir, 'operator.token'), 'utf8').trim()}` } : {}),
+    },
     body: new Blob([new Uint8Array(readFileSync(join(dir, 'new.sfimg')))]),
   }).then(async (r) => ({ status: r.status, json: (await r.json()) as { sha256: string } }));
   assert.equal(image.status, 201, JSON.stringify(image.json));
@@ -71,18 +86,34 @@ test('a manager killed mid-campaign resumes it on restart: no device runs twice,
     policy: { backup: { backoffSeconds: 1 }, upgrade: { backoffSeconds: 1 }, restore: { backoffSeconds: 1 } },
   });
   // Kill while the first wave's runs are moving files.
-  await waitFor('a transfer under way', () => fleet.members.some((m) => m.device.operations().some((op) => op.state === 'running' && op.progress > 0)) || undefined, 60_000, 50);
+  await waitFor(
+    'a transfer under way',
+    () => fleet.members.some((m) => m.device.operations().some((op) => op.state === 'running' && op.progress > 0)) || undefined,
+    60_000,
+    50,
+  );
   const killed = manager!;
   manager = undefined;
   await killed.stop('SIGKILL');
   manager = await startServe(serveArgs);
 
-  const done = await waitFor('the campaign to complete', async () => {
-    const detail = await api<Detail>('GET', `/api/campaigns/${campaign.id}`);
-    return detail.campaign.state === 'completed' ? detail : undefined;
-  }, 120_000, 500);
-  assert.deepEqual(done.devices.map((d) => d.state), ['verified', 'verified', 'verified', 'verified']);
-  assert.ok(done.devices.every((d) => d.attempts === 1 && d.runId?.endsWith('-a1')), 'one run per device, its first');
+  const done = await waitFor(
+    'the campaign to complete',
+    async () => {
+      const detail = await api<Detail>('GET', `/api/campaigns/${campaign.id}`);
+      return detail.campaign.state === 'completed' ? detail : undefined;
+    },
+    120_000,
+    500,
+  );
+  assert.deepEqual(
+    done.devices.map((d) => d.state),
+    ['verified', 'verified', 'verified', 'verified'],
+  );
+  assert.ok(
+    done.devices.every((d) => d.attempts === 1 && d.runId?.endsWith('-a1')),
+    'one run per device, its first',
+  );
   const runs = await api<Array<{ id: string; deviceId: number }>>('GET', '/api/runs');
   const mine = runs.filter((r) => r.id.startsWith(`${campaign.id}-`));
   assert.equal(mine.length, 4, 'no device got a second run');

@@ -20,10 +20,25 @@ const create = (body: object): Promise<CampaignRecord> => createCampaign(world, 
 
 test('waves run one after the other, never more runs at once than allowed, every device upgraded', { timeout: 120_000 }, async () => {
   const image = await world.image('1.1.0');
-  const campaign = await create({ name: 'all six', image, model: 'IAD-2400', waves: '20%,50%,100%', maxConcurrent: 2, policy: quickPolicy, operator: 'tester' });
-  assert.deepEqual(campaign.stages.map((s) => s.size), [2, 1, 3], '20% of 6 is 2 devices; 50% brings it to 3; 100% to 6');
+  const campaign = await create({
+    name: 'all six',
+    image,
+    model: 'IAD-2400',
+    waves: '20%,50%,100%',
+    maxConcurrent: 2,
+    policy: quickPolicy,
+    operator: 'tester',
+  });
+  assert.deepEqual(
+    campaign.stages.map((s) => s.size),
+    [2, 1, 3],
+    '20% of 6 is 2 devices; 50% brings it to 3; 100% to 6',
+  );
   const done = await world.waitForState(campaign.id, ['completed']);
-  assert.deepEqual(done.devices.map((d) => d.state), Array(6).fill('verified'));
+  assert.deepEqual(
+    done.devices.map((d) => d.state),
+    Array(6).fill('verified'),
+  );
   for (let n = 1; n <= 6; n++) assert.equal((await world.read(n)).runningVersion, '1.1.0', `device ${n} runs the new version`);
 
   const runs = await world.runs(campaign.id);
@@ -55,8 +70,14 @@ test('failures reaching the threshold pause the campaign; the next wave waits; r
   assert.equal(crossed.actor, 'policy');
   const stateChange = paused.events.find((e) => e.kind === 'stateChanged' && e.detail.to === 'paused');
   assert.equal(stateChange?.cause, 'thresholdCrossed');
-  assert.deepEqual(paused.devices.filter((d) => d.wave === 0).map((d) => d.state), ['failed', 'failed']);
-  assert.ok(paused.devices.filter((d) => d.wave === 1).every((d) => d.state === 'pending'), 'the next wave has not started');
+  assert.deepEqual(
+    paused.devices.filter((d) => d.wave === 0).map((d) => d.state),
+    ['failed', 'failed'],
+  );
+  assert.ok(
+    paused.devices.filter((d) => d.wave === 1).every((d) => d.state === 'pending'),
+    'the next wave has not started',
+  );
   assert.equal((await world.runs(campaign.id)).length, 2);
   for (const n of [1, 2]) assert.equal((await world.read(n)).runningVersion, '1.1.0', 'a failed device still runs its old software');
 
@@ -64,13 +85,24 @@ test('failures reaching the threshold pause the campaign; the next wave waits; r
   const resumed = await world.api<CampaignRecord>('POST', `/api/campaigns/${campaign.id}/resume`, { operator: 'tester' });
   assert.equal(resumed.status, 200, JSON.stringify(resumed.json));
   const done = await world.waitForState(campaign.id, ['completed']);
-  assert.deepEqual(done.devices.map((d) => d.state), ['failed', 'failed', 'verified', 'verified', 'verified', 'verified']);
+  assert.deepEqual(
+    done.devices.map((d) => d.state),
+    ['failed', 'failed', 'verified', 'verified', 'verified', 'verified'],
+  );
   assert.ok(done.events.some((e) => e.kind === 'stateChanged' && e.cause === 'resumedByOperator' && e.actor === 'operator:tester'));
 });
 
 test('approval gate: the next wave waits for an operator, a wrong wave number is refused', { timeout: 120_000 }, async () => {
   const image = await world.image('1.3.0');
-  const campaign = await create({ name: 'gated', image, devices: world.names.slice(0, 3), waves: '1,2', approval: true, maxConcurrent: 2, policy: quickPolicy });
+  const campaign = await create({
+    name: 'gated',
+    image,
+    devices: world.names.slice(0, 3),
+    waves: '1,2',
+    approval: true,
+    maxConcurrent: 2,
+    policy: quickPolicy,
+  });
   const waiting = await world.waitForState(campaign.id, ['awaitingApproval']);
   assert.equal(waiting.campaign.stage?.number, 2);
   assert.equal((await world.runs(campaign.id)).length, 1, 'only the first wave ran');
@@ -79,7 +111,10 @@ test('approval gate: the next wave waits for an operator, a wrong wave number is
   const approved = await world.api<CampaignRecord>('POST', `/api/campaigns/${campaign.id}/approve`, { wave: 2, operator: 'boss' });
   assert.equal(approved.status, 200);
   const done = await world.waitForState(campaign.id, ['completed']);
-  assert.deepEqual(done.devices.map((d) => d.state), ['verified', 'verified', 'verified']);
+  assert.deepEqual(
+    done.devices.map((d) => d.state),
+    ['verified', 'verified', 'verified'],
+  );
   assert.ok(done.events.some((e) => e.kind === 'approved' && e.actor === 'operator:boss'));
   const again = await world.api('POST', `/api/campaigns/${campaign.id}/approve`, {});
   assert.equal(again.status, 409, 'nothing awaits approval any more');

@@ -46,7 +46,10 @@ async function readDevice(n: number) {
 
 /** One row of the summary table: DEVICE RUN RESULT PHASE RETRIES REVERTS ... */
 function summaryRows(stdout: string, device: string): string[][] {
-  return stdout.split('\n').filter((line) => line.startsWith(`${device} `)).map((line) => line.trim().split(/\s+/));
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith(`${device} `))
+    .map((line) => line.trim().split(/\s+/));
 }
 
 before(async () => {

@@ -43,7 +43,19 @@ describe('serve refuses a taken port', () => {
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
     const port = socket.address().port;
     try {
-      const result = await runCli(['serve', '--data-dir', join(dir, 'refused-snmp'), '--http-port', '0', '--snmp-port', String(port), '--tftp-port', '0', '--ftp-port', '0']);
+      const result = await runCli([
+        'serve',
+        '--data-dir',
+        join(dir, 'refused-snmp'),
+        '--http-port',
+        '0',
+        '--snmp-port',
+        String(port),
+        '--tftp-port',
+        '0',
+        '--ftp-port',
+        '0',
+      ]);
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, new RegExp(`notification receiver cannot listen on UDP 127\\.0\\.0\\.1:${port}.*--snmp-port`));
     } finally {
@@ -87,7 +99,10 @@ describe('commands against a running manager', () => {
     const list = await cli('device', 'list', '--json');
     assert.equal(list.code, 0, list.stderr);
     const devices = JSON.parse(list.stdout) as Array<{ name: string }>;
-    assert.deepEqual(devices.map((d) => d.name), ['lab-1']);
+    assert.deepEqual(
+      devices.map((d) => d.name),
+      ['lab-1'],
+    );
     const table = await cli('device', 'list');
     assert.match(table.stdout, /lab-1\s+127\.0\.8\.1:16100\s+v2c/);
     for (const output of [added, list, table]) assert.ok(!(output.stdout + output.stderr).includes(secret));

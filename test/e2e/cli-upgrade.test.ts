@@ -30,7 +30,11 @@ const cli = (...args: string[]) => runCli(args, { env, timeoutMs: 120_000 });
 
 /** The summary table's row of a device: DEVICE RUN RESULT PHASE RETRIES REVERTS ... */
 function summaryRow(stdout: string, device: string): { run: string; result: string; retries: number; reverts: number } | undefined {
-  const cells = stdout.split('\n').find((line) => line.startsWith(`${device} `))?.trim().split(/\s+/);
+  const cells = stdout
+    .split('\n')
+    .find((line) => line.startsWith(`${device} `))
+    ?.trim()
+    .split(/\s+/);
   return cells && { run: cells[1]!, result: cells[2]!, retries: Number(cells[4]), reverts: Number(cells[5]) };
 }
 
@@ -66,15 +70,29 @@ before(async () => {
     // Device 2's new software never boots: it falls back to the old bank every time. Device 3 never
     // gets an image. Device 4 refuses its first configuration restore, after its new software booted.
     faults: (n) =>
-      n === 2 ? { failBoots: 100 }
-      : n === 3 ? { failDownloads: { count: 100, cause: 'serverUnreachable' } }
-      : n === 4 ? { failRestores: { count: 1, cause: 'configInvalid' } }
-      : {},
+      n === 2
+        ? { failBoots: 100 }
+        : n === 3
+          ? { failDownloads: { count: 100, cause: 'serverUnreachable' } }
+          : n === 4
+            ? { failRestores: { count: 1, cause: 'configInvalid' } }
+            : {},
   });
   serve = await startServe([
-    '--data-dir', join(dir, 'manager'), '--http-port', '0', '--snmp-port', '0', '--tftp-port', '0', '--ftp-port', '0',
-    '--snmp-user', `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
-    '--trusted-key', keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile,
+    '--data-dir',
+    join(dir, 'manager'),
+    '--http-port',
+    '0',
+    '--snmp-port',
+    '0',
+    '--tftp-port',
+    '0',
+    '--ftp-port',
+    '0',
+    '--snmp-user',
+    `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
+    '--trusted-key',
+    keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile,
   ]);
   env = serve.env;
   const discovered = await cli('device', 'discover', `127.6.${third}.0/29`, '--port', String(port), '--timeout-ms', '300', ...credentials);
@@ -130,7 +148,14 @@ test('an image for another model is refused: nothing starts, exit 1', async () =
 
 test('a run that asks is left waiting off a terminal; decide abort rolls the device back', async () => {
   const before = await read(2);
-  const result = await cli('upgrade', name(2), '--image', image('new.sfimg', { model, version: '1.1.0', configFormat: 2 }), '--policy', 'upgrade.retry=0,then=ask');
+  const result = await cli(
+    'upgrade',
+    name(2),
+    '--image',
+    image('new.sfimg', { model, version: '1.1.0', configFormat: 2 }),
+    '--policy',
+    'upgrade.retry=0,then=ask',
+  );
   assert.equal(result.code, 1, result.stdout + result.stderr);
   const runId = /safeflash decide (run-\d+) retry\|abort/.exec(result.stdout)?.[1];
   assert.ok(runId, result.stdout);
@@ -141,7 +166,7 @@ test('a run that asks is left waiting off a terminal; decide abort rolls the dev
   const decided = await cli('decide', runId, 'abort', '--operator', 'alice');
   assert.equal(decided.code, 0, decided.stderr);
   assert.match(decided.stdout, /abort, recorded for operator:alice/);
-  let detail;
+  let detail: any;
   for (let i = 0; i < 300; i++) {
     detail = JSON.parse((await runCli(['runs', 'show', runId, '--json'], { env })).stdout);
     if (!['running', 'waiting'].includes(detail.run.state)) break;
@@ -187,7 +212,9 @@ test('REVERTS counts the reverts ordered: none after a failed download, one when
   const failedRestore = summaryRow(result.stdout, name(4));
   assert.ok(failedRestore, result.stdout);
   const restoreDetail = JSON.parse((await cli('runs', 'show', failedRestore.run, '--json')).stdout);
-  const ordered = restoreDetail.timeline.filter((e: { kind: string; detail: { type?: string } }) => e.kind === 'operationStarted' && e.detail.type === 'revertSoftware');
+  const ordered = restoreDetail.timeline.filter(
+    (e: { kind: string; detail: { type?: string } }) => e.kind === 'operationStarted' && e.detail.type === 'revertSoftware',
+  );
   assert.equal(ordered.length, 1, JSON.stringify(restoreDetail.timeline.map((e: { kind: string; message: string }) => `${e.kind}: ${e.message}`)));
   assert.equal(failedRestore.reverts, 1, result.stdout);
   assert.deepEqual(restoreDetail.counts, { retries: 0, reverts: 1 });

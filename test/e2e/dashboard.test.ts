@@ -17,7 +17,12 @@ import { startCampaignWorld, type CampaignWorld } from '../helpers/campaign-worl
 const chromiumPath = '/usr/bin/chromium';
 const noChromium = existsSync(chromiumPath) ? false : `${chromiumPath} is not installed (apt-get install chromium)`;
 const outputDir = join(import.meta.dirname, '..', '..', 'test-output');
-const quickPolicy = { upgrade: { retries: 0, then: 'abort' }, backup: { retries: 0, then: 'abort' }, restore: { retries: 0, then: 'abort' }, migrate: { retries: 0, then: 'abort' } };
+const quickPolicy = {
+  upgrade: { retries: 0, then: 'abort' },
+  backup: { retries: 0, then: 'abort' },
+  restore: { retries: 0, then: 'abort' },
+  migrate: { retries: 0, then: 'abort' },
+};
 
 let world: CampaignWorld;
 let token: string;
@@ -104,7 +109,6 @@ test('the dashboard follows a campaign live, an operator approves the next wave,
   page.on('pageerror', (error) => problems.push(error.message));
   page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
   try {
-
     await page.goto(`${world.manager.url}/`);
     // No token yet: the API refuses the page, which asks for one.
     await page.getByTestId('token').fill(token);
@@ -117,7 +121,14 @@ test('the dashboard follows a campaign live, an operator approves the next wave,
     await page.evaluate(() => ((window as unknown as { mark: number }).mark = 42));
 
     const created = await world.api<CampaignRecord>('POST', '/api/campaigns', {
-      name: 'gated rollout', image, devices: world.names, waves: '2,4', approval: true, maxConcurrent: 2, policy: quickPolicy, operator: 'tester',
+      name: 'gated rollout',
+      image,
+      devices: world.names,
+      waves: '2,4',
+      approval: true,
+      maxConcurrent: 2,
+      policy: quickPolicy,
+      operator: 'tester',
     });
     assert.equal(created.status, 201, JSON.stringify(created.json));
     const campaign = created.json;
@@ -128,7 +139,12 @@ test('the dashboard follows a campaign live, an operator approves the next wave,
     await page.locator('[data-testid=campaign-devices] tbody tr').nth(3).waitFor();
 
     // Wave 1 moves on screen: its devices are seen running, then verified, while wave 2 waits.
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=campaign-devices] tr[data-state=running], [data-testid=campaign-devices] tr[data-state=verified]').length > 0, null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('[data-testid=campaign-devices] tr[data-state=running], [data-testid=campaign-devices] tr[data-state=verified]').length > 0,
+      null,
+      { timeout: 60_000 },
+    );
     await page.getByTestId('approval-banner').waitFor({ timeout: 60_000 });
     const gated = await rowStates(page);
     assert.equal(gated.filter((s) => s === 'verified').length, 2, `wave 1 verified on screen: ${gated.join(',')}`);
@@ -143,7 +159,10 @@ test('the dashboard follows a campaign live, an operator approves the next wave,
     assert.equal(await page.evaluate(() => (window as unknown as { mark?: number }).mark), 42, 'the page was never reloaded');
     const detail = await world.detail(campaign.id);
     assert.equal(detail.campaign.state, 'completed');
-    assert.ok(detail.events.some((e) => e.kind === 'approved' && e.actor === 'operator:api'), 'the approval came from the page');
+    assert.ok(
+      detail.events.some((e) => e.kind === 'approved' && e.actor === 'operator:api'),
+      'the approval came from the page',
+    );
     await page.screenshot({ path: join(outputDir, 'dashboard.png'), fullPage: true });
 
     // A run's timeline, reached from its row; then the fleet, now on the new version.
@@ -165,10 +184,18 @@ test('the dashboard follows a campaign live, an operator approves the next wave,
   }
 });
 
-test('an operator cancels a run from its page: it stops at its next safe point and the page says who cancelled it', { skip: noChromium, timeout: 120_000 }, async () => {
+test('an operator cancels a run from its page: it stops at its next safe point and the page says who cancelled it', {
+  skip: noChromium,
+  timeout: 120_000,
+}, async () => {
   const image = await world.image('3.0.0');
   world.fleet.members[0]!.device.setFaults({ failDownloads: { count: 1, cause: 'fileNotFound' } });
-  const started = await world.api<RunRecord>('POST', '/api/runs', { device: world.names[0], image, policy: { upgrade: { retries: 0, then: 'ask' } }, operator: 'tester' });
+  const started = await world.api<RunRecord>('POST', '/api/runs', {
+    device: world.names[0],
+    image,
+    policy: { upgrade: { retries: 0, then: 'ask' } },
+    operator: 'tester',
+  });
   assert.equal(started.status, 201, JSON.stringify(started.json));
   const runId = started.json.id;
   for (let waited = 0; (await world.api<{ run: RunRecord }>('GET', `/api/runs/${runId}`)).json.run.state !== 'waiting'; waited++) {

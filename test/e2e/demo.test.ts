@@ -32,7 +32,10 @@ test('the demo upgrades a fleet with injected faults: every device verified, its
       assert.equal(agrees, 'yes');
     }
     // Devices 2, 3, 4 and 6 each met one injected failure and needed one retry; 1 and 5 none.
-    assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => row(n)[3]), ['0', '1', '1', '1', '0', '1']);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map((n) => row(n)[3]),
+      ['0', '1', '1', '1', '0', '1'],
+    );
     assert.match(result.stdout, new RegExp(`${prefix}\\.5 .*no notification of operation \\d+'s end: read from its row`));
     assert.doesNotMatch(result.stderr, /DeprecationWarning/);
     // A campaign in waves: 10% (1 device), 50% (3 in all), 100% (6); the four that met a fault count as recovered.

@@ -90,15 +90,24 @@ test(`a device SIGKILLed ${kills} times at different instants always restarts on
       const digest = status.configDigest.toString('hex');
       assert.ok(knownDigests.has(digest), `kill ${kill} at ${killAfterMs} ms: the configuration is one the device was given`);
       for (const row of device.operations()) assert.ok(row.state === 'successful' || row.state === 'failed', `row ${row.index} is final after a power cut`);
-      const cut = device.operations().filter((row) => row.failCause === 'powerLoss').map((row) => row.request.type);
-      t.diagnostic(`kill ${kill} at ${killAfterMs} ms: running ${status.runningVersion} (${status.lastBootCause}), banks ${status.banks.map((b) => `${b.bank}=${b.state}`).join(' ')}, cut: ${cut.join(',')}`);
+      const cut = device
+        .operations()
+        .filter((row) => row.failCause === 'powerLoss')
+        .map((row) => row.request.type);
+      t.diagnostic(
+        `kill ${kill} at ${killAfterMs} ms: running ${status.runningVersion} (${status.lastBootCause}), banks ${status.banks.map((b) => `${b.bank}=${b.state}`).join(' ')}, cut: ${cut.join(',')}`,
+      );
       versions.add(status.runningVersion);
       digests.add(digest);
     } finally {
       await device.stop();
     }
     for (const dir of [stateDir, join(stateDir, 'banks'), join(stateDir, 'config')]) {
-      assert.deepEqual((await readdir(dir)).filter((name) => name.includes('.tmp-')), [], 'recovery removed leftover temporary files');
+      assert.deepEqual(
+        (await readdir(dir)).filter((name) => name.includes('.tmp-')),
+        [],
+        'recovery removed leftover temporary files',
+      );
     }
   }
   // Evidence that the kills landed in different phases, not only before the first download.

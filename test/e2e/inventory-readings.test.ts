@@ -7,8 +7,8 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Fleet } from '../../src/agent/fleet.ts';
-import { type ServedManager } from '../../src/interfaces/http/serve.ts';
+import type { Fleet } from '../../src/agent/fleet.ts';
+import type { ServedManager } from '../../src/interfaces/http/serve.ts';
 import { testUser } from '../helpers/snmp-device.ts';
 import { operatorToken, startLoopbackFleet, startLoopbackManager } from '../helpers/loopback-lab.ts';
 
@@ -71,7 +71,10 @@ describe('readings in the inventory', () => {
     changed.length = 0;
     const report = await api('POST', '/api/devices/discover', { cidr: `127.14.${third}.0/30`, port: fleetPort, timeoutMs: 500, ...credentials });
     assert.equal(report.status, 200, report.text);
-    assert.deepEqual(report.json.found.map((f: { added: boolean }) => f.added), [false, true]);
+    assert.deepEqual(
+      report.json.found.map((f: { added: boolean }) => f.added),
+      [false, true],
+    );
     for (const { device } of report.json.found) {
       assert.equal(device.model, model);
       assert.equal(device.runningVersion, '1.0.0');

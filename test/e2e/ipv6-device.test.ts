@@ -132,7 +132,10 @@ describe('a device on ::1', () => {
     const timeline = await manager.procedure.runs.timeline(started.id);
     const story = timeline.map((e) => `${e.phase} ${e.kind} ${e.cause ?? ''} ${e.message}`).join('\n');
     assert.equal(run?.state, 'verified', story);
-    assert.ok(timeline.some((e) => e.phase === 'preflight' && e.kind === 'phaseSucceeded'), story);
+    assert.ok(
+      timeline.some((e) => e.phase === 'preflight' && e.kind === 'phaseSucceeded'),
+      story,
+    );
     const now = await readDevice();
     assert.equal(now.runningVersion, '2.0.0');
     assert.notEqual(now.activeBank, before.activeBank);

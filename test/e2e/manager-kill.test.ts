@@ -9,7 +9,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
-import { Fleet, type FleetMember } from '../../src/agent/fleet.ts';
+import type { Fleet, FleetMember } from '../../src/agent/fleet.ts';
 import type { OperationType } from '../../src/protocol/vocabulary.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
@@ -81,7 +81,9 @@ function member(n: number): FleetMember {
 
 /** The device's operation of this type that is under way, once there is one. */
 function runningOperation(n: number, type: OperationType) {
-  return member(n).device.operations().find((op) => op.request.type === type && op.state === 'running' && op.progress > 0);
+  return member(n)
+    .device.operations()
+    .find((op) => op.request.type === type && op.state === 'running' && op.progress > 0);
 }
 
 async function startRun(n: number, policy: object): Promise<string> {
@@ -90,10 +92,15 @@ async function startRun(n: number, policy: object): Promise<string> {
 }
 
 async function untilState(runId: string, states: string[], timeoutMs = waitMs): Promise<RunDetail> {
-  return waitFor(`run ${runId} to be ${states.join(' or ')}`, async () => {
-    const detail = await runDetail(runId);
-    return states.includes(detail.run.state) ? detail : undefined;
-  }, timeoutMs, 250);
+  return waitFor(
+    `run ${runId} to be ${states.join(' or ')}`,
+    async () => {
+      const detail = await runDetail(runId);
+      return states.includes(detail.run.state) ? detail : undefined;
+    },
+    timeoutMs,
+    250,
+  );
 }
 
 /** SIGKILL: nothing of the manager's orderly stop runs, its PostgreSQL is left running. */
@@ -115,7 +122,13 @@ async function readDevice(n: number) {
 }
 
 before(async () => {
-  fleet = await startLabFleet({ dir, devices: 3, baseAddress: address(1), port: devicePort, faults: (n) => (n === backupAndDownload ? { slowTransfers: { stepDelayMs: slowStepMs } } : n === asking ? { failBoots: 1 } : {}) });
+  fleet = await startLabFleet({
+    dir,
+    devices: 3,
+    baseAddress: address(1),
+    port: devicePort,
+    faults: (n) => (n === backupAndDownload ? { slowTransfers: { stepDelayMs: slowStepMs } } : n === asking ? { failBoots: 1 } : {}),
+  });
   // Fixed ports: devices are told where to send notifications and where to fetch files, and a
   // restarted manager must be found there again.
   serveArgs = await restartableServeArgs(lab, false);
@@ -144,22 +157,33 @@ test('killed while one run backs up and another waits for an operator: restarted
   runIds.set(asking, await startRun(asking, { upgrade: { retries: 0, then: 'ask' } }));
   await untilState(runOf(asking), ['waiting']);
   // Run A: short backoffs, so that an operation the kill made fail is retried at once.
-  runIds.set(backupAndDownload, await startRun(backupAndDownload, { backup: { backoffSeconds: 1 }, upgrade: { backoffSeconds: 1 }, restore: { backoffSeconds: 1 } }));
+  runIds.set(
+    backupAndDownload,
+    await startRun(backupAndDownload, { backup: { backoffSeconds: 1 }, upgrade: { backoffSeconds: 1 }, restore: { backoffSeconds: 1 } }),
+  );
   await waitFor('the backup under way on device 1', () => runningOperation(backupAndDownload, 'backupConfig'), waitMs);
 
   await killManager();
   const left = postgresPids(dataDir);
   assert.ok(left.length > 0, 'the killed manager left its PostgreSQL running');
   manager = await startServe(serveArgs);
-  assert.deepEqual(postgresPids(dataDir).filter((pid) => left.includes(pid)), [], 'the PostgreSQL left behind was stopped, a new one serves');
+  assert.deepEqual(
+    postgresPids(dataDir).filter((pid) => left.includes(pid)),
+    [],
+    'the PostgreSQL left behind was stopped, a new one serves',
+  );
 
   const asked = await runDetail(runOf(asking));
   assert.equal(asked.run.state, 'waiting', 'the run still waits for its operator');
   assert.equal(asked.timeline.filter((e) => e.kind === 'askedOperator').length, 1, 'the question was asked once');
-  const resumed = await waitFor('run A past its backup', async () => {
-    const detail = await runDetail(runOf(backupAndDownload));
-    return detail.timeline.some((e) => e.phase === 'backup' && e.kind === 'phaseSucceeded') ? detail : undefined;
-  }, waitMs);
+  const resumed = await waitFor(
+    'run A past its backup',
+    async () => {
+      const detail = await runDetail(runOf(backupAndDownload));
+      return detail.timeline.some((e) => e.phase === 'backup' && e.kind === 'phaseSucceeded') ? detail : undefined;
+    },
+    waitMs,
+  );
   assert.equal(resumed.run.state, 'running');
 });
 
@@ -211,7 +235,10 @@ test('each device reads back what its run reports, and no operation was started 
     const operations = member(n).device.operations();
     const indexes = operations.map((op) => op.index);
     assert.equal(new Set(indexes).size, indexes.length, `device ${n}: an index twice`);
-    assert.ok(operations.every((op) => op.state === 'successful' || op.state === 'failed'), `device ${n}: an operation still under way`);
+    assert.ok(
+      operations.every((op) => op.state === 'successful' || op.state === 'failed'),
+      `device ${n}: an operation still under way`,
+    );
     // Exactly the operations the run recorded ordering, each ordered once.
     const ordered = timeline.filter((e) => e.kind === 'operationStarted').map((e) => ({ index: Number(e.detail.index), type: String(e.detail.type) }));
     assert.equal(new Set(ordered.map((o) => o.index)).size, ordered.length, `device ${n}: an order recorded twice`);

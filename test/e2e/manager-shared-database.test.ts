@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Fleet, type FleetMember } from '../../src/agent/fleet.ts';
+import type { Fleet, FleetMember } from '../../src/agent/fleet.ts';
 import type { OperationType } from '../../src/protocol/vocabulary.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import type { DeviceRecord, ImageRecord, RunRecord } from '../../src/manager/store/records.ts';
@@ -70,7 +70,9 @@ function member(n: number): FleetMember {
 
 /** The device's operation of this type that is under way, once there is one. */
 function runningOperation(n: number, type: OperationType) {
-  return member(n).device.operations().find((op) => op.request.type === type && op.state === 'running' && op.progress > 0);
+  return member(n)
+    .device.operations()
+    .find((op) => op.request.type === type && op.state === 'running' && op.progress > 0);
 }
 
 const dataDirA = join(dir, 'manager-a');
@@ -81,13 +83,28 @@ const executorIdOf = (dataDir: string) => readFileSync(executorIdFile(dataDir), 
 async function managerArgs(managerAddress: string, dataDir: string, databaseUrl: string | undefined): Promise<string[]> {
   return [
     ...(databaseUrl ? ['--database-url', databaseUrl] : []),
-    '--data-dir', dataDir,
-    '--http-address', managerAddress, '--http-port', '0',
-    '--snmp-address', managerAddress, '--snmp-port', String(await freePort(managerAddress, 'udp')),
-    '--tftp-address', managerAddress, '--tftp-port', String(await freePort(managerAddress, 'udp')),
-    '--ftp-address', managerAddress, '--ftp-port', String(await freePort(managerAddress, 'tcp')),
-    '--snmp-user', `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
-    '--trusted-key', keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile,
+    '--data-dir',
+    dataDir,
+    '--http-address',
+    managerAddress,
+    '--http-port',
+    '0',
+    '--snmp-address',
+    managerAddress,
+    '--snmp-port',
+    String(await freePort(managerAddress, 'udp')),
+    '--tftp-address',
+    managerAddress,
+    '--tftp-port',
+    String(await freePort(managerAddress, 'udp')),
+    '--ftp-address',
+    managerAddress,
+    '--ftp-port',
+    String(await freePort(managerAddress, 'tcp')),
+    '--snmp-user',
+    `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
+    '--trusted-key',
+    keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile,
   ];
 }
 
@@ -99,7 +116,10 @@ function assertOperationsOnce(n: number, detail: RunDetail): void {
   const operations = member(n).device.operations();
   const indexes = operations.map((op) => op.index);
   assert.equal(new Set(indexes).size, indexes.length, `device ${n}: an operation index twice: ${indexes.join(', ')}`);
-  assert.ok(operations.every((op) => op.state === 'successful' || op.state === 'failed'), `device ${n}: an operation still under way`);
+  assert.ok(
+    operations.every((op) => op.state === 'successful' || op.state === 'failed'),
+    `device ${n}: an operation still under way`,
+  );
   const upgradeAttempts = detail.timeline.filter((e) => e.phase === 'upgrade' && e.kind === 'phaseStarted').length;
   const downloads = operations.filter((op) => op.request.type === 'downloadSoftware').length;
   assert.ok(upgradeAttempts >= 1, `device ${n}: the run never reached its upgrade`);
@@ -108,10 +128,14 @@ function assertOperationsOnce(n: number, detail: RunDetail): void {
 
 /** The run's workflow row once the workflow has returned (just after the run's last step ended the run). */
 function finishedWorkflow(runId: string) {
-  return waitFor(`the workflow of run ${runId} to succeed`, async () => {
-    const row = await workflowRow(postgres!.pool, runId);
-    return row?.status === 'SUCCESS' ? row : undefined;
-  }, waitMs);
+  return waitFor(
+    `the workflow of run ${runId} to succeed`,
+    async () => {
+      const row = await workflowRow(postgres!.pool, runId);
+      return row?.status === 'SUCCESS' ? row : undefined;
+    },
+    waitMs,
+  );
 }
 
 async function startRun(n: number): Promise<string> {
@@ -133,10 +157,20 @@ before(async () => {
   managerA = await startServe(argsA);
 
   for (const n of [besideB, killedA, onB]) {
-    await apiA.call<DeviceRecord>('POST', '/api/devices', { address: address(n), port: devicePort, v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey });
+    await apiA.call<DeviceRecord>('POST', '/api/devices', {
+      address: address(n),
+      port: devicePort,
+      v3User: testUser.name,
+      authKey: testUser.authKey,
+      privKey: testUser.privKey,
+    });
   }
   const key = readPrivateKey(keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).privateKeyFile);
-  const image = await apiA.call<ImageRecord>('POST', '/api/images', packImage({ model, version: '1.1.0', configFormat: 2 }, Buffer.from('software 1.1.0'), key));
+  const image = await apiA.call<ImageRecord>(
+    'POST',
+    '/api/images',
+    packImage({ model, version: '1.1.0', configFormat: 2 }, Buffer.from('software 1.1.0'), key),
+  );
   imageSha256 = image.sha256;
 });
 
@@ -173,7 +207,10 @@ test('manager B sees the same inventory, images and runs as A', testTimeout, asy
     assert.deepEqual(await apiB.call('GET', path), await apiA.call('GET', path), path);
   }
   const runsOnB = await apiB.call<RunRecord[]>('GET', '/api/runs');
-  assert.deepEqual(runsOnB.map((run) => run.id), [runOf(besideB)]);
+  assert.deepEqual(
+    runsOnB.map((run) => run.id),
+    [runOf(besideB)],
+  );
   assert.deepEqual(runsOnB, await apiA.call<RunRecord[]>('GET', '/api/runs'));
 });
 
@@ -192,11 +229,19 @@ test('A, SIGKILLed mid-download and restarted on its data directory, resumes its
   managerA = await startServe(argsA);
   assert.equal(executorIdOf(dataDirA), executorA, 'the restarted manager kept its executor ID');
   // A's launch put the workflow back in line (ENQUEUED); whichever manager claims it runs it from now on.
-  const claimed = await waitFor('the resumed workflow claimed by a manager', async () => {
-    const row = await workflowRow(postgres!.pool, runId);
-    return row && row.status !== 'ENQUEUED' ? row : undefined;
-  }, waitMs);
-  assert.equal(claimed.executorId, executorA, `the resumed run was claimed by ${claimed.executorId === executorIdOf(dataDirB) ? 'manager B' : claimed.executorId}, not by A`);
+  const claimed = await waitFor(
+    'the resumed workflow claimed by a manager',
+    async () => {
+      const row = await workflowRow(postgres!.pool, runId);
+      return row && row.status !== 'ENQUEUED' ? row : undefined;
+    },
+    waitMs,
+  );
+  assert.equal(
+    claimed.executorId,
+    executorA,
+    `the resumed run was claimed by ${claimed.executorId === executorIdOf(dataDirB) ? 'manager B' : claimed.executorId}, not by A`,
+  );
 
   const done = await apiA.untilState(runId, finalRunStates, waitMs);
   assert.equal(done.run.state, 'verified', JSON.stringify(done.run.outcome));

@@ -11,17 +11,21 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
-import { Fleet } from '../../src/agent/fleet.ts';
+import type { Fleet } from '../../src/agent/fleet.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
-import { type ServedManager } from '../../src/interfaces/http/serve.ts';
+import type { ServedManager } from '../../src/interfaces/http/serve.ts';
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { testUser } from '../helpers/snmp-device.ts';
 import { operatorToken, startLoopbackFleet, startLoopbackManager } from '../helpers/loopback-lab.ts';
 
 const model = 'IAD-2400';
-const faults: FaultPlan[] = [{}, { failDownloads: { count: 1, cause: 'serverUnreachable' } }, { dropNotifications: 1, failRestores: { count: 1, cause: 'configInvalid' } }];
+const faults: FaultPlan[] = [
+  {},
+  { failDownloads: { count: 1, cause: 'serverUnreachable' } },
+  { dropNotifications: 1, failRestores: { count: 1, cause: 'configInvalid' } },
+];
 const quick = { retries: 2, backoffSeconds: 0.2, then: 'abort' } as const;
 const policy = { preflight: quick, backup: quick, upgrade: quick, migrate: quick, restore: { retries: 0, backoffSeconds: 0.2, then: 'abort' } } as const;
 
@@ -58,10 +62,20 @@ before(async () => {
   await chmod(dir, 0o755);
   const third = 1 + Math.floor(Math.random() * 250);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  fleet = await startLoopbackFleet(dir, { devices: faults.length, baseAddress: `127.5.${third}.1`, port, rebootMs: 100, faults: (n: number) => faults[n - 1] ?? {} });
+  fleet = await startLoopbackFleet(dir, {
+    devices: faults.length,
+    baseAddress: `127.5.${third}.1`,
+    port,
+    rebootMs: 100,
+    faults: (n: number) => faults[n - 1] ?? {},
+  });
   const logs = new Writable({
     write(chunk, _encoding, done) {
-      logLines.push(...String(chunk).split('\n').filter((l) => l !== ''));
+      logLines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       done();
     },
   });
@@ -71,7 +85,14 @@ before(async () => {
   });
   token = await operatorToken(manager);
   for (const member of fleet.members) {
-    await api('POST', '/api/devices', { address: member.address, port, name: `m${member.address.split('.')[3]}`, v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey });
+    await api('POST', '/api/devices', {
+      address: member.address,
+      port,
+      name: `m${member.address.split('.')[3]}`,
+      v3User: testUser.name,
+      authKey: testUser.authKey,
+      privKey: testUser.privKey,
+    });
   }
 });
 
@@ -103,13 +124,20 @@ test('runs against virtual devices move the run, phase, notification, retry, rev
     }
     if (ended.size < runs.length) await sleep(200);
   }
-  assert.deepEqual(runs.map((r) => ended.get(r.id)), ['verified', 'verified', 'rolledBack']);
+  assert.deepEqual(
+    runs.map((r) => ended.get(r.id)),
+    ['verified', 'verified', 'rolledBack'],
+  );
 
   // The run observer hears of a run's end just after it is recorded.
   let metrics = '';
   for (let i = 0; i < 50; i++) {
     metrics = await api('GET', '/metrics');
-    if (sample(metrics, 'safeflash_runs_ended_total', { outcome: 'rolledBack' }) === 1 && sample(metrics, 'safeflash_runs_ended_total', { outcome: 'verified' }) === 2) break;
+    if (
+      sample(metrics, 'safeflash_runs_ended_total', { outcome: 'rolledBack' }) === 1 &&
+      sample(metrics, 'safeflash_runs_ended_total', { outcome: 'verified' }) === 2
+    )
+      break;
     await sleep(100);
   }
   assert.equal(sample(metrics, 'safeflash_runs_ended_total', { outcome: 'verified', phase: 'verify' }), 2, metrics);
@@ -128,7 +156,10 @@ test('runs against virtual devices move the run, phase, notification, retry, rev
   assert.equal(sample(metrics, 'safeflash_reverts_total', { phase: 'rollback', result: 'ok' }), 1, 'the rollback reverted the device');
 
   assert.ok(sample(metrics, 'safeflash_notifications_missed_total', { phase: 'backup' }) >= 1, 'device 3 never notifies: its operations end by polling');
-  assert.ok(sample(metrics, 'safeflash_notifications_received_total', { kind: 'operationCompleted' }) >= 2 * 3, 'the other devices notify every operation\'s end');
+  assert.ok(
+    sample(metrics, 'safeflash_notifications_received_total', { kind: 'operationCompleted' }) >= 2 * 3,
+    "the other devices notify every operation's end",
+  );
 
   const served = sample(metrics, 'safeflash_file_bytes_total', { protocol: 'tftp', direction: 'read' });
   assert.ok(served >= 3 * imageFile.length, `images served: ${served} bytes`);

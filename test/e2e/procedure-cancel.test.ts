@@ -27,7 +27,11 @@ let harness: Harness;
 
 before(async () => {
   // A decision is looked for only on a wake-up (or after 10 min): a cut-short wait is the cancel's doing.
-  harness = await startHarness({ devices: 6, faults: (n) => faults[n] ?? {}, timeouts: { downloadSeconds: 30, backupSeconds: 30, decisionRecheckSeconds: 600, decisionWaitSeconds: 1200 } });
+  harness = await startHarness({
+    devices: 6,
+    faults: (n) => faults[n] ?? {},
+    timeouts: { downloadSeconds: 30, backupSeconds: 30, decisionRecheckSeconds: 600, decisionWaitSeconds: 1200 },
+  });
 });
 
 after(async () => {
@@ -74,7 +78,10 @@ test('cancelled during a slow download: the download finishes, nothing new start
 
   // The download ran to its end; no reboot was ordered after the request; no operation is left under way.
   const operations = member.device.operations();
-  assert.ok(operations.every((op) => op.state === 'successful' || op.state === 'failed'), 'an operation still under way');
+  assert.ok(
+    operations.every((op) => op.state === 'successful' || op.state === 'failed'),
+    'an operation still under way',
+  );
   assert.equal(operations.find((op) => op.request.type === 'downloadSoftware')?.state, 'successful');
   assert.equal(operations.filter((op) => op.request.type === 'reboot').length, 0);
   const timeline = await harness.procedure.runs.timeline(run.id);
@@ -89,7 +96,10 @@ test('cancelled during a slow download: the download finishes, nothing new start
 
   // An ended run: refused, and nothing changes.
   await assert.rejects(harness.procedure.cancel(run.id, 'operator:eve'), (error: unknown) => error instanceof CancelError && error.problem === 'ended');
-  await assert.rejects(harness.procedure.cancel('run-999999', 'operator:eve'), (error: unknown) => error instanceof CancelError && error.problem === 'unknownRun');
+  await assert.rejects(
+    harness.procedure.cancel('run-999999', 'operator:eve'),
+    (error: unknown) => error instanceof CancelError && error.problem === 'unknownRun',
+  );
   await assert.rejects(harness.procedure.cancel(run.id, 'policy'), (error: unknown) => error instanceof CancelError && error.problem === 'badActor');
   assert.equal((await harness.procedure.runs.timeline(run.id)).length, timeline.length);
   assert.equal((await harness.procedure.runs.get(run.id))?.cancelRequestedBy, 'operator:eve');
@@ -99,7 +109,12 @@ test('cancelled while it waits for a decision: the wait ends at once, no decisio
   const { member, record } = harness.devices[1]!;
   const before = await harness.read(member);
   const image = await harness.image('8.0.1');
-  const started = await harness.procedure.startRun({ deviceId: record.id, imageSha256: image.sha256, policy: { upgrade: askAtOnce }, startedBy: 'operator:ann' });
+  const started = await harness.procedure.startRun({
+    deviceId: record.id,
+    imageSha256: image.sha256,
+    policy: { upgrade: askAtOnce },
+    startedBy: 'operator:ann',
+  });
   const waiting = await harness.waitFor(started.id, ['waiting']);
   assert.equal(waiting.phase, 'upgrade');
   await harness.procedure.cancel(started.id, 'operator:gus');
@@ -125,7 +140,10 @@ test('cancelled during its backup: the backup finishes, the run ends with nothin
   assert.equal(run.state, 'aborted', run.outcome?.summary);
   assert.equal(run.phase, 'backup');
   assert.match(run.outcome?.summary ?? '', /cancelled by hal during backup; nothing on the device was changed/);
-  assert.deepEqual(member.device.operations().map((op) => [op.request.type, op.state]), [['backupConfig', 'successful']]);
+  assert.deepEqual(
+    member.device.operations().map((op) => [op.request.type, op.state]),
+    [['backupConfig', 'successful']],
+  );
   assert.deepEqual(member.device.status().banks, before.banks);
   assert.equal(member.device.status().configDigest.toString('hex'), before.configDigest.toString('hex'));
 });
@@ -154,7 +172,12 @@ test('retried with a corrected image: the run names the image it installs, its t
   const { member, record } = harness.devices[4]!;
   const image = await harness.image('9.1.0');
   const corrected = await harness.image('9.1.1');
-  const started = await harness.procedure.startRun({ deviceId: record.id, imageSha256: image.sha256, policy: { upgrade: askAtOnce }, startedBy: 'operator:ann' });
+  const started = await harness.procedure.startRun({
+    deviceId: record.id,
+    imageSha256: image.sha256,
+    policy: { upgrade: askAtOnce },
+    startedBy: 'operator:ann',
+  });
   await harness.waitFor(started.id, ['waiting']);
   assert.equal((await harness.procedure.runs.get(started.id))?.imageSha256, image.sha256);
   await harness.procedure.decide(started.id, { answer: 'retry', actor: 'operator:bob', imageSha256: corrected.sha256 });

@@ -34,7 +34,12 @@ test('a run asks the operator; retry with a corrected image finishes it', async 
   const before = await harness.read(member);
   const image = await harness.image('4.0.0');
   const corrected = await harness.image('4.0.1');
-  const started = await harness.procedure.startRun({ deviceId: record.id, imageSha256: image.sha256, policy: { upgrade: askAtOnce }, startedBy: 'operator:ann' });
+  const started = await harness.procedure.startRun({
+    deviceId: record.id,
+    imageSha256: image.sha256,
+    policy: { upgrade: askAtOnce },
+    startedBy: 'operator:ann',
+  });
   const waiting = await harness.waitFor(started.id, ['waiting']);
   assert.equal(waiting.phase, 'upgrade');
   const decision = await harness.procedure.decide(started.id, { answer: 'retry', actor: 'operator:bob', imageSha256: corrected.sha256 });
@@ -51,7 +56,10 @@ test('a run asks the operator; retry with a corrected image finishes it', async 
   const decided = timeline.find((event) => event.kind === 'decision');
   assert.equal(decided?.actor, 'operator:bob');
   assert.equal(decided?.detail.imageSha256, corrected.sha256);
-  assert.deepEqual((await harness.procedure.runs.decisions(run.id)).map((d) => [d.answer, d.actor]), [['retry', 'operator:bob']]);
+  assert.deepEqual(
+    (await harness.procedure.runs.decisions(run.id)).map((d) => [d.answer, d.actor]),
+    [['retry', 'operator:bob']],
+  );
   await assert.rejects(harness.procedure.decide(run.id, { answer: 'retry', actor: 'operator:bob' }), NotWaitingError);
 });
 
@@ -59,7 +67,12 @@ test('the operator aborts after the new software runs: full rollback to the old 
   const { member, record } = harness.devices[1]!;
   const before = await harness.read(member);
   const image = await harness.image('5.0.0', { configFormat: 2 });
-  const started = await harness.procedure.startRun({ deviceId: record.id, imageSha256: image.sha256, policy: { restore: askAtOnce }, startedBy: 'operator:ann' });
+  const started = await harness.procedure.startRun({
+    deviceId: record.id,
+    imageSha256: image.sha256,
+    policy: { restore: askAtOnce },
+    startedBy: 'operator:ann',
+  });
   const waiting = await harness.waitFor(started.id, ['waiting']);
   assert.equal(waiting.phase, 'restore');
   const midway = await harness.read(member);
@@ -84,7 +97,12 @@ test('the operator aborts after the new software runs: full rollback to the old 
 test('the operator keeps the new software: no rollback, the report says so', async () => {
   const { member, record } = harness.devices[2]!;
   const image = await harness.image('5.0.1', { configFormat: 2 });
-  const started = await harness.procedure.startRun({ deviceId: record.id, imageSha256: image.sha256, policy: { restore: askAtOnce }, startedBy: 'operator:ann' });
+  const started = await harness.procedure.startRun({
+    deviceId: record.id,
+    imageSha256: image.sha256,
+    policy: { restore: askAtOnce },
+    startedBy: 'operator:ann',
+  });
   await harness.waitFor(started.id, ['waiting']);
   await harness.procedure.decide(started.id, { answer: 'keepNewSoftware', actor: 'operator:dora' });
   const run = await harness.waitFor(started.id, finalStates);

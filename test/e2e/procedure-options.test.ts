@@ -31,7 +31,13 @@ after(async () => {
 
 /** What the device says over SNMP about its boot, its banks, its configuration and its operation rows. */
 async function snapshot(member: FleetMember, record: DeviceRecord) {
-  const session = new SnmpSession({ peer: { address: member.address, port: record.port }, security: record.security, sourceAddress: '127.0.0.1', timeoutMs: 1000, retries: 2 });
+  const session = new SnmpSession({
+    peer: { address: member.address, port: record.port },
+    security: record.security,
+    sourceAddress: '127.0.0.1',
+    timeoutMs: 1000,
+    retries: 2,
+  });
   try {
     const [bootTime, bootCause, digest] = await session.get([`${oid('sfBootTime')}.0`, `${oid('sfLastBootCause')}.0`, `${oid('sfConfigDigest')}.0`]);
     const banks = await session.walk(oid('sfBankTable'));
@@ -100,18 +106,33 @@ test('an upgrade over FTP verifies and every transfer of the run used FTP', asyn
   const { run, timeline } = await upgrade(3, image.sha256, { transport: 'ftp' });
   assert.equal(run.state, 'verified', run.outcome?.summary);
   assert.equal(run.options?.transport, 'ftp');
-  const transfers = timeline.filter((e) => e.kind === 'operationFinished' && ['backupConfig', 'downloadSoftware', 'restoreConfig'].includes(String(e.detail.type)));
-  assert.deepEqual(transfers.map((e) => e.detail.type), ['backupConfig', 'downloadSoftware', 'restoreConfig']);
+  const transfers = timeline.filter(
+    (e) => e.kind === 'operationFinished' && ['backupConfig', 'downloadSoftware', 'restoreConfig'].includes(String(e.detail.type)),
+  );
+  assert.deepEqual(
+    transfers.map((e) => e.detail.type),
+    ['backupConfig', 'downloadSoftware', 'restoreConfig'],
+  );
   const { operations } = await snapshot(member, record);
   // The device's rows: backup, download, reboot (no transfer, protocol as ordered), restore: FTP wherever a file moved.
   assert.ok(operations.length >= 3);
   const rows = await operationRows(member, record);
-  for (const row of rows.filter((r) => r.type !== 'reboot' && r.type !== 'revertSoftware')) assert.equal(row.protocol, 'ftp', `operation ${row.index} (${row.type})`);
-  assert.deepEqual(rows.filter((r) => r.type !== 'reboot').map((r) => r.type), ['backupConfig', 'downloadSoftware', 'restoreConfig']);
+  for (const row of rows.filter((r) => r.type !== 'reboot' && r.type !== 'revertSoftware'))
+    assert.equal(row.protocol, 'ftp', `operation ${row.index} (${row.type})`);
+  assert.deepEqual(
+    rows.filter((r) => r.type !== 'reboot').map((r) => r.type),
+    ['backupConfig', 'downloadSoftware', 'restoreConfig'],
+  );
 });
 
 async function operationRows(member: FleetMember, record: DeviceRecord) {
-  const session = new SnmpSession({ peer: { address: member.address, port: record.port }, security: record.security, sourceAddress: '127.0.0.1', timeoutMs: 1000, retries: 2 });
+  const session = new SnmpSession({
+    peer: { address: member.address, port: record.port },
+    security: record.security,
+    sourceAddress: '127.0.0.1',
+    timeoutMs: 1000,
+    retries: 2,
+  });
   try {
     const types = await session.walk(oid('sfOpType'));
     const protocols = await session.walk(oid('sfOpProtocol'));
@@ -144,5 +165,5 @@ test('bad run options are refused and start nothing', async () => {
       (error: Error & { problem?: string }) => error.name === 'RunRequestError' && error.problem === 'badOptions',
     );
   }
-  assert.equal((await harness.procedure.runs.active(record.id)), undefined);
+  assert.equal(await harness.procedure.runs.active(record.id), undefined);
 });

@@ -66,7 +66,9 @@ test('happy path: backup, upgrade, restore, verify; the device agrees with the r
 });
 
 function failures(timeline: RunEvent[], phase: RunEvent['phase']): Array<string | null> {
-  return kinds(timeline, 'phaseFailed').filter((event) => event.phase === phase).map((event) => event.cause);
+  return kinds(timeline, 'phaseFailed')
+    .filter((event) => event.phase === phase)
+    .map((event) => event.cause);
 }
 
 test('a failed backup is retried and the run goes on', async () => {
@@ -109,7 +111,10 @@ test('a failed download leaves nothing to revert; the retry succeeds', async () 
   assert.equal(run.state, 'verified', run.outcome?.summary);
   assert.deepEqual(failures(timeline, 'upgrade'), ['transferTimeout']);
   const reverts = kinds(timeline, 'revert');
-  assert.deepEqual(reverts.map((event) => event.cause), ['nothingToRevert']);
+  assert.deepEqual(
+    reverts.map((event) => event.cause),
+    ['nothingToRevert'],
+  );
   assert.equal(now.runningVersion, '2.0.2');
   assert.equal(now.previousVersion, before.runningVersion);
   assert.equal(now.configDigest, before.configDigest);
@@ -122,7 +127,10 @@ test('new software that does not boot: the device falls back, the run reports it
   assert.equal(failed.length, 1);
   assert.equal(failed[0]!.cause, 'bootFailed');
   assert.match(failed[0]!.message, /fell back/);
-  assert.deepEqual(kinds(timeline, 'revert').map((event) => event.cause), ['nothingToRevert']);
+  assert.deepEqual(
+    kinds(timeline, 'revert').map((event) => event.cause),
+    ['nothingToRevert'],
+  );
   assert.equal(kinds(timeline, 'retryScheduled').filter((event) => event.phase === 'upgrade').length, 1);
   assert.equal(now.runningVersion, '2.0.3');
   assert.notEqual(now.activeBank, before.activeBank);

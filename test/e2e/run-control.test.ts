@@ -57,10 +57,15 @@ async function runDetail(runId: string): Promise<RunDetail> {
 }
 
 async function untilState(runId: string, states: string[]): Promise<RunDetail> {
-  return waitFor(`run ${runId} to be ${states.join(' or ')}`, async () => {
-    const detail = await runDetail(runId);
-    return states.includes(detail.run.state) ? detail : undefined;
-  }, waitMs, 250);
+  return waitFor(
+    `run ${runId} to be ${states.join(' or ')}`,
+    async () => {
+      const detail = await runDetail(runId);
+      return states.includes(detail.run.state) ? detail : undefined;
+    },
+    waitMs,
+    250,
+  );
 }
 
 function member(n: number): FleetMember {
@@ -68,7 +73,9 @@ function member(n: number): FleetMember {
 }
 
 function runningOperation(n: number, type: OperationType) {
-  return member(n).device.operations().find((op) => op.request.type === type && op.state === 'running' && op.progress > 0);
+  return member(n)
+    .device.operations()
+    .find((op) => op.request.type === type && op.state === 'running' && op.progress > 0);
 }
 
 async function readDevice(n: number) {
@@ -112,7 +119,12 @@ after(async () => {
 test('retried with a corrected image: the API, `runs list` and `runs show` name it, the timeline both images', testTimeout, async () => {
   const first = images.get('2.0.0')!;
   const fixed = images.get('2.0.1')!;
-  const started = await api<RunRecord>('POST', '/api/runs', { device: deviceName(corrupting), image: first, policy: { upgrade: { retries: 0, then: 'ask' } }, operator: 'ann' });
+  const started = await api<RunRecord>('POST', '/api/runs', {
+    device: deviceName(corrupting),
+    image: first,
+    policy: { upgrade: { retries: 0, then: 'ask' } },
+    operator: 'ann',
+  });
   assert.equal(started.status, 201);
   const runId = started.body.id;
   await untilState(runId, ['waiting']);
@@ -141,57 +153,66 @@ test('retried with a corrected image: the API, `runs list` and `runs show` name 
   assert.match(shown.stdout, new RegExp(`tried +2\\.0\\.0 \\(${first.slice(0, 12)}\\), 2\\.0\\.1 \\(${fixed.slice(0, 12)}\\)`));
 });
 
-test('`runs cancel` during a slow download, the manager killed and restarted before the download ends: the run still stops and rolls back', testTimeout, async () => {
-  const before = await readDevice(slowed);
-  const started = await api<RunRecord>('POST', '/api/runs', { device: deviceName(slowed), image: images.get('2.0.0')!, operator: 'ann' });
-  assert.equal(started.status, 201);
-  const runId = started.body.id;
-  await waitFor('the download under way on device 1', () => runningOperation(slowed, 'downloadSoftware'), waitMs);
+test(
+  '`runs cancel` during a slow download, the manager killed and restarted before the download ends: the run still stops and rolls back',
+  testTimeout,
+  async () => {
+    const before = await readDevice(slowed);
+    const started = await api<RunRecord>('POST', '/api/runs', { device: deviceName(slowed), image: images.get('2.0.0')!, operator: 'ann' });
+    assert.equal(started.status, 201);
+    const runId = started.body.id;
+    await waitFor('the download under way on device 1', () => runningOperation(slowed, 'downloadSoftware'), waitMs);
 
-  const cancelled = await cli('runs', 'cancel', runId, '--operator', 'zoe');
-  assert.equal(cancelled.code, 0, cancelled.stdout + cancelled.stderr);
-  assert.match(cancelled.stdout, new RegExp(`run ${runId}: cancel recorded for operator:zoe`));
-  // The request is on record, the run has not reached its safe point: the download still runs.
-  const asked = await runDetail(runId);
-  assert.equal(asked.run.cancelRequestedBy, 'operator:zoe');
-  assert.ok(!asked.timeline.some((e) => e.kind === 'cancelled'), 'the run stopped before its download ended');
-  assert.ok(runningOperation(slowed, 'downloadSoftware'), 'the download ended before the manager was killed');
+    const cancelled = await cli('runs', 'cancel', runId, '--operator', 'zoe');
+    assert.equal(cancelled.code, 0, cancelled.stdout + cancelled.stderr);
+    assert.match(cancelled.stdout, new RegExp(`run ${runId}: cancel recorded for operator:zoe`));
+    // The request is on record, the run has not reached its safe point: the download still runs.
+    const asked = await runDetail(runId);
+    assert.equal(asked.run.cancelRequestedBy, 'operator:zoe');
+    assert.ok(!asked.timeline.some((e) => e.kind === 'cancelled'), 'the run stopped before its download ended');
+    assert.ok(runningOperation(slowed, 'downloadSoftware'), 'the download ended before the manager was killed');
 
-  const killed = manager!;
-  manager = undefined;
-  await killed.stop('SIGKILL');
-  manager = await startServe(serveArgs);
+    const killed = manager!;
+    manager = undefined;
+    await killed.stop('SIGKILL');
+    manager = await startServe(serveArgs);
 
-  const { run, timeline } = await untilState(runId, finalStates);
-  assert.equal(run.state, 'rolledBack', JSON.stringify(run.outcome));
-  assert.match(run.outcome?.summary ?? '', /cancelled by zoe during upgrade; rolled back/);
-  const now = await readDevice(slowed);
-  assert.equal(now.activeBank, before.activeBank);
-  assert.equal(now.runningVersion, before.runningVersion);
-  assert.equal(now.configDigest, before.configDigest);
-  const operations = member(slowed).device.operations();
-  assert.equal(operations.find((op) => op.request.type === 'downloadSoftware')?.state, 'successful', 'the download was left to finish');
-  assert.equal(operations.filter((op) => op.request.type === 'reboot').length, 0, 'nothing new was started after the request');
-  const requested = timeline.filter((e) => e.kind === 'cancelRequested');
-  assert.deepEqual(requested.map((e) => e.actor), ['operator:zoe']);
-  assert.equal(timeline.find((e) => e.kind === 'cancelled')?.actor, 'operator:zoe');
+    const { run, timeline } = await untilState(runId, finalStates);
+    assert.equal(run.state, 'rolledBack', JSON.stringify(run.outcome));
+    assert.match(run.outcome?.summary ?? '', /cancelled by zoe during upgrade; rolled back/);
+    const now = await readDevice(slowed);
+    assert.equal(now.activeBank, before.activeBank);
+    assert.equal(now.runningVersion, before.runningVersion);
+    assert.equal(now.configDigest, before.configDigest);
+    const operations = member(slowed).device.operations();
+    assert.equal(operations.find((op) => op.request.type === 'downloadSoftware')?.state, 'successful', 'the download was left to finish');
+    assert.equal(operations.filter((op) => op.request.type === 'reboot').length, 0, 'nothing new was started after the request');
+    const requested = timeline.filter((e) => e.kind === 'cancelRequested');
+    assert.deepEqual(
+      requested.map((e) => e.actor),
+      ['operator:zoe'],
+    );
+    assert.equal(timeline.find((e) => e.kind === 'cancelled')?.actor, 'operator:zoe');
 
-  // Repeated on an ended run: refused with a clear message, exit 1; an unknown run is a usage error.
-  const late = await cli('runs', 'cancel', runId, '--operator', 'zoe');
-  assert.equal(late.code, 1);
-  assert.match(late.stderr, /has ended \(rolledBack\): there is nothing to cancel/);
-  const unknown = await cli('runs', 'cancel', 'run-999999');
-  assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /no run run-999999/);
-  const ended = await api<{ error: string }>('POST', `/api/runs/${runId}/cancel`, { operator: 'zoe' });
-  assert.equal(ended.status, 409);
-  assert.equal((await runDetail(runId)).timeline.length, timeline.length, 'a refused cancel changes nothing');
-  assert.equal((await api('POST', '/api/runs/run-999999/cancel', {})).status, 404);
-});
+    // Repeated on an ended run: refused with a clear message, exit 1; an unknown run is a usage error.
+    const late = await cli('runs', 'cancel', runId, '--operator', 'zoe');
+    assert.equal(late.code, 1);
+    assert.match(late.stderr, /has ended \(rolledBack\): there is nothing to cancel/);
+    const unknown = await cli('runs', 'cancel', 'run-999999');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no run run-999999/);
+    const ended = await api<{ error: string }>('POST', `/api/runs/${runId}/cancel`, { operator: 'zoe' });
+    assert.equal(ended.status, 409);
+    assert.equal((await runDetail(runId)).timeline.length, timeline.length, 'a refused cancel changes nothing');
+    assert.equal((await api('POST', '/api/runs/run-999999/cancel', {})).status, 404);
+  },
+);
 
 test('the OpenAPI document describes the cancel endpoint', testTimeout, async () => {
   const response = await fetch(`${manager!.url}/openapi.json`, { signal: AbortSignal.timeout(10_000) });
-  const document = (await response.json()) as { paths: Record<string, Record<string, { summary: string; responses: Record<string, unknown>; security: unknown[] }>> };
+  const document = (await response.json()) as {
+    paths: Record<string, Record<string, { summary: string; responses: Record<string, unknown>; security: unknown[] }>>;
+  };
   const cancel = document.paths['/api/runs/{run}/cancel']?.post;
   assert.ok(cancel, 'POST /api/runs/{run}/cancel is documented');
   assert.match(cancel.summary, /next safe point/);

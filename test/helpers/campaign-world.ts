@@ -6,7 +6,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Fleet, type FleetMember } from '../../src/agent/fleet.ts';
+import type { Fleet, FleetMember } from '../../src/agent/fleet.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
@@ -51,12 +51,23 @@ export interface CampaignWorld {
   stop(): Promise<void>;
 }
 
-export async function startCampaignWorld(options: { devices: number; faults?: (n: number) => FaultPlan; tags?: (n: number) => string[]; rebootMs?: number }): Promise<CampaignWorld> {
+export async function startCampaignWorld(options: {
+  devices: number;
+  faults?: (n: number) => FaultPlan;
+  tags?: (n: number) => string[];
+  rebootMs?: number;
+}): Promise<CampaignWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'sf-campaign-'));
   await chmod(dir, 0o755);
   const third = 1 + Math.floor(Math.random() * 250);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const fleet = await startLoopbackFleet(dir, { devices: options.devices, baseAddress: `127.12.${third}.1`, port, ...(options.rebootMs !== undefined ? { rebootMs: options.rebootMs } : {}), ...(options.faults ? { faults: options.faults } : {}) });
+  const fleet = await startLoopbackFleet(dir, {
+    devices: options.devices,
+    baseAddress: `127.12.${third}.1`,
+    port,
+    ...(options.rebootMs !== undefined ? { rebootMs: options.rebootMs } : {}),
+    ...(options.faults ? { faults: options.faults } : {}),
+  });
   const clock = { offsetMs: 0, now: () => Date.now() + clock.offsetMs };
   let manager: ServedManager;
   try {
@@ -71,17 +82,28 @@ export async function startCampaignWorld(options: { devices: number; faults?: (n
   for (const member of fleet.members) await member.device.setNotifyTarget(manager.notifyTarget);
   const token = await operatorToken(manager);
 
-  const api = async <T,>(method: string, path: string, body?: unknown) => {
+  const api = async <T>(method: string, path: string, body?: unknown) => {
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${manager.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(15_000) });
+    const response = await fetch(`${manager.url}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(15_000),
+    });
     const text = await response.text();
     return { status: response.status, json: (text ? JSON.parse(text) : undefined) as T };
   };
 
   const names: string[] = [];
   for (const member of fleet.members) {
-    const device = await manager.inventory.devices.add({ name: `iad-${member.number}`, address: member.address, port, security: v3, tags: options.tags?.(member.number) ?? [] });
+    const device = await manager.inventory.devices.add({
+      name: `iad-${member.number}`,
+      address: member.address,
+      port,
+      security: v3,
+      tags: options.tags?.(member.number) ?? [],
+    });
     names.push(device.name);
   }
   // Read every device once, as discovery would: campaigns select by model and version.
@@ -110,7 +132,9 @@ export async function startCampaignWorld(options: { devices: number; faults?: (n
         await sleep(100);
       }
       const detail = await manager.campaigns.detail(id);
-      throw new Error(`campaign ${id} is ${detail.campaign.state}, not ${states.join('/')}, after ${seconds} s:\n${detail.events.map((e) => `  ${e.kind} ${e.cause ?? ''} ${e.message}`).join('\n')}\n${detail.devices.map((d) => `  ${d.name} ${d.state} ${d.runId ?? ''} ${d.run?.state ?? ''} ${d.run?.phase ?? ''} ${d.message ?? ''}`).join('\n')}`);
+      throw new Error(
+        `campaign ${id} is ${detail.campaign.state}, not ${states.join('/')}, after ${seconds} s:\n${detail.events.map((e) => `  ${e.kind} ${e.cause ?? ''} ${e.message}`).join('\n')}\n${detail.devices.map((d) => `  ${d.name} ${d.state} ${d.runId ?? ''} ${d.run?.state ?? ''} ${d.run?.phase ?? ''} ${d.message ?? ''}`).join('\n')}`,
+      );
     },
     async runs(campaignId) {
       const all = await manager.procedure.runs.list({ limit: 1000 });
@@ -150,6 +174,9 @@ export function maxSimultaneous(runs: ReadonlyArray<{ createdAt: Date; endedAt: 
   points.sort((a, b) => a.at - b.at || a.delta - b.delta);
   let now = 0;
   let most = 0;
-  for (const p of points) most = Math.max(most, (now += p.delta));
+  for (const p of points) {
+    now += p.delta;
+    most = Math.max(most, now);
+  }
   return most;
 }

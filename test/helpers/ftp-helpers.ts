@@ -132,10 +132,7 @@ export async function startVsftpd(program: string): Promise<RunningVsftpd> {
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(child, 'exit');
   try {
-    await Promise.race([
-      waitForListener('127.0.0.1', port),
-      exited.then(() => Promise.reject(new Error(`vsftpd exited at start: ${stderr.trim()}`))),
-    ]);
+    await Promise.race([waitForListener('127.0.0.1', port), exited.then(() => Promise.reject(new Error(`vsftpd exited at start: ${stderr.trim()}`)))]);
   } catch (error) {
     child.kill('SIGKILL');
     root.remove();

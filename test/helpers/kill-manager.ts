@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Fleet } from '../../src/agent/fleet.ts';
+import type { Fleet } from '../../src/agent/fleet.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { keyPairFiles } from '../../src/protocol/keys.ts';
@@ -106,7 +106,13 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
  * The virtual fleet of a test whose manager runs in another process: it lives in the test process so
  * that it outlives a manager that is killed. Devices trust the vendor key under `<dir>/vendor`.
  */
-export function startLabFleet(options: { dir: string; devices: number; baseAddress: string; port: number; faults: (device: number) => FaultPlan }): Promise<Fleet> {
+export function startLabFleet(options: {
+  dir: string;
+  devices: number;
+  baseAddress: string;
+  port: number;
+  faults: (device: number) => FaultPlan;
+}): Promise<Fleet> {
   // Reboots a little slower than the in-process labs': a kill must be able to land inside one.
   return startLoopbackFleet(options.dir, { ...options, rebootMs: 200 });
 }
@@ -151,12 +157,27 @@ export function killLab(prefix: string, second: number): KillLab {
 export async function restartableServeArgs(lab: KillLab, fixedApi: boolean): Promise<string[]> {
   const at = lab.managerAddress;
   return [
-    '--data-dir', lab.dataDir,
-    '--http-address', at, '--http-port', fixedApi ? String(await freePort(at, 'tcp')) : '0',
-    '--snmp-address', at, '--snmp-port', String(await freePort(at, 'udp')),
-    '--tftp-address', at, '--tftp-port', String(await freePort(at, 'udp')),
-    '--ftp-address', at, '--ftp-port', String(await freePort(at, 'tcp')),
-    '--snmp-user', `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
-    '--trusted-key', keyPairFiles(vendorKeyPrefix(join(lab.dir, 'vendor'))).publicKeyFile,
+    '--data-dir',
+    lab.dataDir,
+    '--http-address',
+    at,
+    '--http-port',
+    fixedApi ? String(await freePort(at, 'tcp')) : '0',
+    '--snmp-address',
+    at,
+    '--snmp-port',
+    String(await freePort(at, 'udp')),
+    '--tftp-address',
+    at,
+    '--tftp-port',
+    String(await freePort(at, 'udp')),
+    '--ftp-address',
+    at,
+    '--ftp-port',
+    String(await freePort(at, 'tcp')),
+    '--snmp-user',
+    `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
+    '--trusted-key',
+    keyPairFiles(vendorKeyPrefix(join(lab.dir, 'vendor'))).publicKeyFile,
   ];
 }

@@ -54,11 +54,9 @@ export async function startSnmptrapd(configFile: string, config: string[], liste
   await writeFile(configFile, `${config.join('\n')}\n`);
   const program = findProgram('snmptrapd');
   if (!program) throw new Error('snmptrapd is not installed');
-  const child: ChildProcess = spawn(
-    program,
-    ['-f', '-Lo', '-C', '-c', configFile, ...mibArguments(), '-p', `${configFile}.pid`, listen],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child: ChildProcess = spawn(program, ['-f', '-Lo', '-C', '-c', configFile, ...mibArguments(), '-p', `${configFile}.pid`, listen], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let text = '';
   child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));

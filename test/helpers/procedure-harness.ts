@@ -95,7 +95,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       store,
       files,
       driverFor: (device) =>
-        new DeviceDriver({ endpoint: { address: device.address, port: device.port }, security: device.security, sourceAddress: '127.0.0.1' }, { timeoutMs: 400, retries: 1 }),
+        new DeviceDriver(
+          { endpoint: { address: device.address, port: device.port }, security: device.security, sourceAddress: '127.0.0.1' },
+          { timeoutMs: 400, retries: 1 },
+        ),
       notifyTarget: receiver.endpoint,
       timeouts: { ...testTimeouts, ...options.timeouts },
     });
@@ -150,7 +153,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         }
         const run = await procedure.runs.get(runId);
         const timeline = await procedure.runs.timeline(runId);
-        throw new Error(`run ${runId} is ${run?.state} in ${run?.phase}, not ${states.join('/')}, after ${seconds} s:\n${timeline.map((e) => `  ${e.phase} ${e.kind} ${e.cause ?? ''} ${e.message}`).join('\n')}`);
+        throw new Error(
+          `run ${runId} is ${run?.state} in ${run?.phase}, not ${states.join('/')}, after ${seconds} s:\n${timeline.map((e) => `  ${e.phase} ${e.kind} ${e.cause ?? ''} ${e.message}`).join('\n')}`,
+        );
       },
       async read(member) {
         const driver = new DeviceDriver({ endpoint: { address: member.address, port }, security, sourceAddress: '127.0.0.1' }, { timeoutMs: 1000, retries: 2 });

@@ -38,9 +38,14 @@ export class ManagerApi {
 
   /** Polls the run until its state is one of `states`. */
   untilState(runId: string, states: string[], timeoutMs: number): Promise<RunDetail> {
-    return waitFor(`run ${runId} to be ${states.join(' or ')}`, async () => {
-      const detail = await this.run(runId);
-      return states.includes(detail.run.state) ? detail : undefined;
-    }, timeoutMs, 250);
+    return waitFor(
+      `run ${runId} to be ${states.join(' or ')}`,
+      async () => {
+        const detail = await this.run(runId);
+        return states.includes(detail.run.state) ? detail : undefined;
+      },
+      timeoutMs,
+      250,
+    );
   }
 }

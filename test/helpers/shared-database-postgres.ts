@@ -55,7 +55,9 @@ export interface WorkflowRow {
 
 /** DBOS's row for workflow `id` (a run's workflow has the run's ID), or undefined before it exists. */
 export async function workflowRow(pool: pg.Pool, id: string): Promise<WorkflowRow | undefined> {
-  const result = await pool.query<{ executor_id: string; status: string }>('SELECT executor_id, status FROM dbos.workflow_status WHERE workflow_uuid = $1', [id]);
+  const result = await pool.query<{ executor_id: string; status: string }>('SELECT executor_id, status FROM dbos.workflow_status WHERE workflow_uuid = $1', [
+    id,
+  ]);
   const row = result.rows[0];
   return row ? { executorId: row.executor_id, status: row.status } : undefined;
 }

@@ -19,7 +19,7 @@ export const v2c: SnmpSecurity = { version: 'v2c', community: testCommunity };
 
 export function randomDeviceAddress(): string {
   const n = 1 + Math.floor(Math.random() * 65000);
-  return `127.2.${n >> 8}.${(n & 0xff) || 1}`;
+  return `127.2.${n >> 8}.${n & 0xff || 1}`;
 }
 
 export interface SnmpDeviceOptions {

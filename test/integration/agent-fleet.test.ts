@@ -58,7 +58,10 @@ test('a fleet runs each device on its own address, state directory and engine', 
     startConcurrency: 2,
   });
   try {
-    assert.deepEqual(fleet.members.map((m) => m.address), loopbackAddresses(base, 3));
+    assert.deepEqual(
+      fleet.members.map((m) => m.address),
+      loopbackAddresses(base, 3),
+    );
     const engines = new Set(fleet.members.map((m) => m.agent!.engineId.toString('hex')));
     assert.equal(engines.size, 3);
     for (const member of fleet.members) {

@@ -20,7 +20,10 @@ const v2c: SnmpSecurity = { version: 'v2c', community };
 const securityArgs = ['--user', user.name, '--auth-key', user.authKey, '--priv-key', user.privKey, '--community', community];
 
 function hexAddress(address: string): string {
-  return address.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join('');
+  return address
+    .split('.')
+    .map((o) => Number(o).toString(16).padStart(2, '0'))
+    .join('');
 }
 
 /** snmpget -Oqv of one object: its value as Net-SNMP prints it. */
@@ -31,11 +34,15 @@ async function getValue(security: SnmpSecurity, target: string, object: string):
 }
 
 async function waitForState(target: string, index: number): Promise<string> {
-  return pollFor(async () => {
-    const r = await runTool('snmpget', [...requestArguments(v3), '-Oqv', target, `sfOpState.${index}`]);
-    const state = r.stdout.trim();
-    return r.code === 0 && (state === 'successful' || state === 'failed') ? state : undefined;
-  }, 100, 100);
+  return pollFor(
+    async () => {
+      const r = await runTool('snmpget', [...requestArguments(v3), '-Oqv', target, `sfOpState.${index}`]);
+      const state = r.stdout.trim();
+      return r.code === 0 && (state === 'successful' || state === 'failed') ? state : undefined;
+    },
+    100,
+    100,
+  );
 }
 
 describe('safeflash-agent with Net-SNMP tools', { skip: netSnmpMissing }, () => {
@@ -49,8 +56,17 @@ describe('safeflash-agent with Net-SNMP tools', { skip: netSnmpMissing }, () => 
     dir = await mkdtemp(join(tmpdir(), 'sf-interop-'));
     port = randomPort();
     agent = await startAgentProcess([
-      '--devices', '2', '--base-address', randomBaseAddress(3), '--port', String(port),
-      '--state-dir', join(dir, 'agent'), '--reboot-ms', '300', ...securityArgs,
+      '--devices',
+      '2',
+      '--base-address',
+      randomBaseAddress(3),
+      '--port',
+      String(port),
+      '--state-dir',
+      join(dir, 'agent'),
+      '--reboot-ms',
+      '300',
+      ...securityArgs,
     ]);
     first = `${agent.devices[0]!.address}:${port}`;
     second = `${agent.devices[1]!.address}:${port}`;
@@ -62,7 +78,10 @@ describe('safeflash-agent with Net-SNMP tools', { skip: netSnmpMissing }, () => 
   });
 
   test('snmpwalk of the whole MIB, SNMPv3 authPriv and v2c', async () => {
-    for (const [security, target] of [[v3, first], [v2c, second]] as const) {
+    for (const [security, target] of [
+      [v3, first],
+      [v2c, second],
+    ] as const) {
       const r = await runTool('snmpwalk', [...requestArguments(security), target, 'safeflashMIB']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /sfDeviceModel\.0 = STRING: IAD-2400/);
@@ -73,7 +92,16 @@ describe('safeflash-agent with Net-SNMP tools', { skip: netSnmpMissing }, () => 
   });
 
   test('snmpget of the scalars', async () => {
-    const r = await runTool('snmpget', [...requestArguments(v3), '-Oqv', first, 'sfRunningVersion.0', 'sfActiveBank.0', 'sfRebootRequired.0', 'sfLastBootCause.0', 'sfDeviceSerial.0']);
+    const r = await runTool('snmpget', [
+      ...requestArguments(v3),
+      '-Oqv',
+      first,
+      'sfRunningVersion.0',
+      'sfActiveBank.0',
+      'sfRebootRequired.0',
+      'sfLastBootCause.0',
+      'sfDeviceSerial.0',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), ['1.0.0', 'bankA', 'true', 'powerOn', agent.devices[0]!.serial]);
   });
@@ -86,18 +114,45 @@ describe('safeflash-agent with Net-SNMP tools', { skip: netSnmpMissing }, () => 
     try {
       const name = server.issueWriteName('backup');
       const r = await runTool('snmpset', [
-        ...requestArguments(v3), first,
-        'sfOpType.11', 'i', 'backupConfig', 'sfOpProtocol.11', 'i', 'tftp',
-        'sfOpServerAddressType.11', 'i', 'ipv4', 'sfOpServerAddress.11', 'x', hexAddress('127.0.0.1'),
-        'sfOpServerPort.11', 'u', String(server.port), 'sfOpFileName.11', 's', name,
-        'sfOpUserName.11', 's', '', 'sfOpPassword.11', 's', 'secret-never-shown', 'sfOpRowStatus.11', 'i', 'createAndGo',
+        ...requestArguments(v3),
+        first,
+        'sfOpType.11',
+        'i',
+        'backupConfig',
+        'sfOpProtocol.11',
+        'i',
+        'tftp',
+        'sfOpServerAddressType.11',
+        'i',
+        'ipv4',
+        'sfOpServerAddress.11',
+        'x',
+        hexAddress('127.0.0.1'),
+        'sfOpServerPort.11',
+        'u',
+        String(server.port),
+        'sfOpFileName.11',
+        's',
+        name,
+        'sfOpUserName.11',
+        's',
+        '',
+        'sfOpPassword.11',
+        's',
+        'secret-never-shown',
+        'sfOpRowStatus.11',
+        'i',
+        'createAndGo',
       ]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(await waitForState(first, 11), 'successful');
       assert.equal(await getValue(v3, first, 'sfOpPassword.11'), '""');
       assert.equal(await getValue(v3, first, 'sfOpRowStatus.11'), 'active');
       const files = await readdir(root, { recursive: true });
-      assert.ok(files.some((f) => String(f).includes(name)), `backup ${name} arrived: ${files.join(', ')}`);
+      assert.ok(
+        files.some((f) => String(f).includes(name)),
+        `backup ${name} arrived: ${files.join(', ')}`,
+      );
       const stored = files.find((f) => String(f).includes(name))!;
       assert.ok((await readFile(join(root, String(stored)))).length > 0);
     } finally {
@@ -140,16 +195,30 @@ describe('safeflash-agent with Net-SNMP tools', { skip: netSnmpMissing }, () => 
 
   test('a v3 inform reaches snmptrapd', { skip: snmptrapdMissing }, async () => {
     const trapPort = randomPort();
-    const trapd = await startSnmptrapd(join(dir, 'trapd-v3.conf'), [
-      `createUser ${user.name} SHA-256 ${user.authKey} AES ${user.privKey}`,
-      `authUser log ${user.name} priv`,
-    ], `udp:127.0.0.1:${trapPort}`);
+    const trapd = await startSnmptrapd(
+      join(dir, 'trapd-v3.conf'),
+      [`createUser ${user.name} SHA-256 ${user.authKey} AES ${user.privKey}`, `authUser log ${user.name} priv`],
+      `udp:127.0.0.1:${trapPort}`,
+    );
     try {
       const r = await runTool('snmpset', [
-        ...requestArguments(v3), first,
-        'sfOpType.31', 'i', 'revertSoftware',
-        'sfOpNotifyAddressType.31', 'i', 'ipv4', 'sfOpNotifyAddress.31', 'x', hexAddress('127.0.0.1'), 'sfOpNotifyPort.31', 'u', String(trapPort),
-        'sfOpRowStatus.31', 'i', 'createAndGo',
+        ...requestArguments(v3),
+        first,
+        'sfOpType.31',
+        'i',
+        'revertSoftware',
+        'sfOpNotifyAddressType.31',
+        'i',
+        'ipv4',
+        'sfOpNotifyAddress.31',
+        'x',
+        hexAddress('127.0.0.1'),
+        'sfOpNotifyPort.31',
+        'u',
+        String(trapPort),
+        'sfOpRowStatus.31',
+        'i',
+        'createAndGo',
       ]);
       assert.equal(r.code, 0, r.stderr);
       const text = await trapd.waitFor(/sfOpCompletionNotification/, 20_000);
@@ -166,9 +235,21 @@ describe('safeflash-agent notifications over v2c', { skip: netSnmpMissing || snm
     const trapPort = randomPort();
     const trapd = await startSnmptrapd(join(dir, 'trapd.conf'), [`authCommunity log,execute,net ${community}`], `udp:127.0.0.1:${trapPort}`);
     const agent = await startAgentProcess([
-      '--devices', '1', '--base-address', randomBaseAddress(4), '--port', String(randomPort()),
-      '--state-dir', join(dir, 'agent'), '--reboot-ms', '200', '--notify-version', 'v2c',
-      '--notify', `127.0.0.1:${trapPort}`, ...securityArgs,
+      '--devices',
+      '1',
+      '--base-address',
+      randomBaseAddress(4),
+      '--port',
+      String(randomPort()),
+      '--state-dir',
+      join(dir, 'agent'),
+      '--reboot-ms',
+      '200',
+      '--notify-version',
+      'v2c',
+      '--notify',
+      `127.0.0.1:${trapPort}`,
+      ...securityArgs,
     ]);
     try {
       const target = `${agent.devices[0]!.address}:${agent.devices[0]!.port}`;

@@ -61,7 +61,10 @@ test('leftover temporary files of interrupted writes are removed; the files they
   assert.deepEqual(device.status().configDigest, digest);
   await device.stop();
   for (const dir of [stateDir, join(stateDir, 'banks'), join(stateDir, 'config')]) {
-    assert.deepEqual((await readdir(dir)).filter((name) => name.includes('.tmp-')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((name) => name.includes('.tmp-')),
+      [],
+    );
   }
 });
 
@@ -92,7 +95,11 @@ const valid = (bank: 'bankA' | 'bankB', version: string): BankStatus => ({ bank,
 
 test('resolveBoot: the marked bank when it starts, else the other one, else no boot at all', () => {
   const banks = { bankA: valid('bankA', '1'), bankB: valid('bankB', '2') };
-  const state = beginBoot({ ...factoryState(), nextBootBank: 'bankB', banks: { bankA: { state: 'valid', fresh: false }, bankB: { state: 'valid', fresh: true } } });
+  const state = beginBoot({
+    ...factoryState(),
+    nextBootBank: 'bankB',
+    banks: { bankA: { state: 'valid', fresh: false }, bankB: { state: 'valid', fresh: true } },
+  });
   const ok = resolveBoot({ state, banks, cause: 'commanded', start: () => undefined, maxBootAttempts: 3 });
   assert.equal(ok.booted, 'bankB');
   assert.equal(ok.markedBooted, true);

@@ -8,7 +8,7 @@ import { configDigest, factoryConfig, parseConfig, renderConfig } from '../../sr
 import { FtpFileServer } from '../../src/protocol/ftp/server.ts';
 import { generateKeyPair } from '../../src/protocol/keys.ts';
 import { VirtualDevice } from '../../src/agent/device.ts';
-import { OperationRejected } from '../../src/agent/types.ts';
+import type { OperationRejected } from '../../src/agent/types.ts';
 import type { DeviceStatus } from '../../src/protocol/safeflash-mib/device-scalars.ts';
 import type { Operation } from '../../src/protocol/safeflash-mib/operation-row.ts';
 import { DeviceBench, makeImage, runOperation, testModel } from '../helpers/device-fixtures.ts';
@@ -51,7 +51,10 @@ describe('first start', () => {
     assert.equal(status.nextBootBank, 'bankA');
     assert.equal(status.lastBootCause, 'powerOn');
     assert.equal(status.configFormat, 1);
-    assert.deepEqual(status.banks.map((bank) => bank.state), ['valid', 'empty']);
+    assert.deepEqual(
+      status.banks.map((bank) => bank.state),
+      ['valid', 'empty'],
+    );
     assert.equal(booted.length, 1);
     const onDisk = await readFile(join(stateDir, 'config', 'running.cfg'));
     assert.equal(configDigest(onDisk), status.configDigest.toString('hex'));
@@ -88,7 +91,10 @@ describe('operations', () => {
     assert.equal(config.serial, 'SN-0001');
     assert.equal(configDigest(uploaded), device.status().configDigest.toString('hex'));
     assert.ok(progress.length >= 1 && progress.every((operation) => operation.index === 1));
-    assert.deepEqual(progress.map((p) => p.progress), [...progress.map((p) => p.progress)].sort((a, b) => a - b));
+    assert.deepEqual(
+      progress.map((p) => p.progress),
+      [...progress.map((p) => p.progress)].sort((a, b) => a - b),
+    );
   });
 
   test('downloadSoftware then reboot runs the new version; previousVersion is the old one; it lasts a restart', async () => {
@@ -242,7 +248,7 @@ describe('operations', () => {
 });
 
 describe('over FTP', () => {
-  test('backup and download with per-transfer credentials, from the device\'s own address', async () => {
+  test("backup and download with per-transfer credentials, from the device's own address", async () => {
     const ftp = await FtpFileServer.start({ root: bench.root, address: '127.0.0.1', port: 0 });
     try {
       const device = await bench.startDevice({ stateDir: freshStateDir() });
@@ -257,7 +263,16 @@ describe('over FTP', () => {
       const downloaded = await runOperation(device, 2, ftpRequest('downloadSoftware', 'ftp-v2.img', 'read'));
       assert.equal(downloaded.state, 'successful', downloaded.failMessage);
       assert.equal(device.status().previousVersion, '2.0.0');
-      const refused = await runOperation(device, 3, bench.request('downloadSoftware', 'ftp-v2.img', { protocol: 'ftp', server: { address: '127.0.0.1', port: ftp.port }, username: 'nobody', password: 'wrong' }));
+      const refused = await runOperation(
+        device,
+        3,
+        bench.request('downloadSoftware', 'ftp-v2.img', {
+          protocol: 'ftp',
+          server: { address: '127.0.0.1', port: ftp.port },
+          username: 'nobody',
+          password: 'wrong',
+        }),
+      );
       assert.equal(refused.failCause, 'accessDenied', refused.failMessage);
     } finally {
       await ftp.close();
@@ -274,7 +289,10 @@ describe('the operation table', () => {
     const again = device.createOperation(7, { ...request });
     assert.deepEqual(again, first);
     assert.equal(device.operations().length, 1);
-    assert.throws(() => device.createOperation(7, { ...request, fileName: 'other.cfg' }), (error: OperationRejected) => error.reason === 'exists');
+    assert.throws(
+      () => device.createOperation(7, { ...request, fileName: 'other.cfg' }),
+      (error: OperationRejected) => error.reason === 'exists',
+    );
     const done = await new Promise<Operation>((resolve) => device.on('operationCompleted', resolve));
     assert.equal(done.state, 'successful', done.failMessage);
     assert.deepEqual(device.createOperation(7, request), done, 'a repeat after the end returns the finished row');
@@ -288,7 +306,10 @@ describe('the operation table', () => {
       () => device.createOperation(2, bench.request('backupConfig', 'x.cfg')),
       (error: OperationRejected) => error.reason === 'busy' && /operation 1 \(reboot\)/.test(error.message),
     );
-    assert.throws(() => device.destroyOperation(1), (error: OperationRejected) => error.reason === 'busy');
+    assert.throws(
+      () => device.destroyOperation(1),
+      (error: OperationRejected) => error.reason === 'busy',
+    );
     await new Promise<void>((resolve) => device.once('operationCompleted', () => resolve()));
     assert.equal(device.destroyOperation(1), true);
     assert.equal(device.destroyOperation(1), false);
@@ -300,7 +321,10 @@ describe('the operation table', () => {
     const done = runOperation(device, 1, bench.request('reboot'));
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(device.answering, false);
-    assert.throws(() => device.createOperation(2, bench.request('reboot')), (error: OperationRejected) => error.reason === 'notAnswering');
+    assert.throws(
+      () => device.createOperation(2, bench.request('reboot')),
+      (error: OperationRejected) => error.reason === 'notAnswering',
+    );
     assert.equal((await done).state, 'successful');
     assert.equal(device.answering, true);
   });
@@ -323,7 +347,11 @@ describe('the operation table', () => {
       [1, bench.request('reboot', '', { notifyTarget: { address: 'example.com', port: 162 } })],
     ] as const;
     for (const [index, request] of bad) {
-      assert.throws(() => device.createOperation(index, request), (error: OperationRejected) => error.reason === 'invalid', JSON.stringify(request));
+      assert.throws(
+        () => device.createOperation(index, request),
+        (error: OperationRejected) => error.reason === 'invalid',
+        JSON.stringify(request),
+      );
     }
     assert.deepEqual(device.operations(), []);
     assert.deepEqual(device.status(), before);
@@ -336,7 +364,10 @@ describe('the operation table', () => {
       assert.equal(done.failCause, 'accessDenied', done.failMessage);
       assert.equal(done.request.password, '');
     }
-    assert.deepEqual(device.operations().map((operation) => operation.index), [3, 4, 5]);
+    assert.deepEqual(
+      device.operations().map((operation) => operation.index),
+      [3, 4, 5],
+    );
   });
 
   test('the notify target is kept across restarts; a bad one is refused', async () => {

@@ -151,7 +151,10 @@ test('slowTransfers: a slow download reports its progress step by step and still
   const done = await runOperation(device, 1, bench.request('downloadSoftware', 'v2.img'));
   assert.equal(done.state, 'successful', done.failMessage);
   assert.ok(progress.length >= 12, `progress steps: ${progress.join(',')}`);
-  assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
+  assert.deepEqual(
+    progress,
+    [...progress].sort((a, b) => a - b),
+  );
   const backup = await runOperation(device, 2, bench.request('backupConfig', bench.tftp.issueWriteName()));
   assert.equal(backup.state, 'successful', backup.failMessage);
 });
@@ -166,7 +169,10 @@ for (const percent of [30, 78, 85, 92]) {
     device.on('operationProgress', (operation) => progress.push(operation));
     const booted = await throughPowerCut(device, 1, bench.request('downloadSoftware', 'v2.img'));
     assert.equal(booted.lastBootCause, 'powerOn');
-    assert.ok(progress.every((operation) => operation.progress < percent), 'nothing is reported past the cut');
+    assert.ok(
+      progress.every((operation) => operation.progress < percent),
+      'nothing is reported past the cut',
+    );
     const row = device.operation(1);
     assert.equal(row?.state, 'failed');
     assert.equal(row?.failCause, 'powerLoss');

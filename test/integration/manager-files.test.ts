@@ -50,12 +50,18 @@ const servedFiles = (protocol: 'tftp' | 'ftp') => readdirSync(join(dataDir, 'fil
 
 async function imageError(work: Promise<unknown>): Promise<string> {
   await assert.rejects(work, ImageError);
-  return work.then(() => 'none', (error: ImageError) => error.reason);
+  return work.then(
+    () => 'none',
+    (error: ImageError) => error.reason,
+  );
 }
 
 async function backupError(work: Promise<unknown>): Promise<string> {
   await assert.rejects(work, BackupError);
-  return work.then(() => 'none', (error: BackupError) => error.reason);
+  return work.then(
+    () => 'none',
+    (error: BackupError) => error.reason,
+  );
 }
 
 describe('images', () => {
@@ -66,7 +72,10 @@ describe('images', () => {
     assert.deepEqual(storedImages(), [`${record.sha256}.sfimg`]);
     const again = await files.addImage(Buffer.from(image));
     assert.deepEqual(again, record);
-    assert.deepEqual((await files.listImages()).map((listed) => listed.sha256), [record.sha256]);
+    assert.deepEqual(
+      (await files.listImages()).map((listed) => listed.sha256),
+      [record.sha256],
+    );
     assert.deepEqual(await files.image(record.sha256), record);
     assert.equal((await files.imageHeader(record.sha256)).version, '4.2.0');
   });
@@ -221,7 +230,10 @@ describe('backups', () => {
     } finally {
       await capped.close();
     }
-    assert.throws(() => checkConfigFile(deviceConfig(), 100, 'the file'), (error: BackupError) => error.reason === 'tooLarge');
+    assert.throws(
+      () => checkConfigFile(deviceConfig(), 100, 'the file'),
+      (error: BackupError) => error.reason === 'tooLarge',
+    );
   });
 
   test('migrated and operator configurations are checked, stored with their origin, and can be offered', { timeout }, async () => {
@@ -232,8 +244,14 @@ describe('backups', () => {
     const migrated = deviceConfig('SN-migrate', 2);
     const record = await files.storeConfig(migrated, { deviceId: world.deviceId, runId: 'run-3', kind: 'migrated', derivedFrom: backup.sha256 });
     assert.deepEqual([record.kind, record.derivedFrom, record.configFormat], ['migrated', backup.sha256, 2]);
-    assert.equal(await backupError(files.storeConfig(Buffer.from('nonsense'), { deviceId: world.deviceId, runId: null, kind: 'operator', derivedFrom: null })), 'unparsable');
-    await assert.rejects(files.storeConfig(migrated, { deviceId: world.deviceId, runId: null, kind: 'operator', derivedFrom: 'f'.repeat(64) }), /no configuration/);
+    assert.equal(
+      await backupError(files.storeConfig(Buffer.from('nonsense'), { deviceId: world.deviceId, runId: null, kind: 'operator', derivedFrom: null })),
+      'unparsable',
+    );
+    await assert.rejects(
+      files.storeConfig(migrated, { deviceId: world.deviceId, runId: null, kind: 'operator', derivedFrom: 'f'.repeat(64) }),
+      /no configuration/,
+    );
     for (const protocol of ['tftp', 'ftp'] as const) {
       const offer = await files.offerConfig(record.sha256, protocol);
       assert.match(offer.fileName, /^config-[0-9a-f]{32}\.cfg$/);

@@ -90,15 +90,53 @@ describe('SAFEFLASH-MIB agent through our own SNMP session', () => {
     const cases: Array<[string, Varbind[], string]> = [
       ['type as octets', [octets(col('sfOpType', i), 'x'), integer(col('sfOpRowStatus', i), rowStatus.createAndGo)], 'wrongType'],
       ['unknown type', [integer(col('sfOpType', i), 99), integer(col('sfOpRowStatus', i), rowStatus.createAndGo)], 'wrongValue'],
-      ['file name too long', [integer(col('sfOpType', i), opType.number('backupConfig')), octets(col('sfOpFileName', i), 'a'.repeat(256)), integer(col('sfOpRowStatus', i), rowStatus.createAndGo)], 'wrongLength'],
-      ['5-octet ipv4 address', [integer(col('sfOpType', i), opType.number('backupConfig')), integer(col('sfOpServerAddressType', i), ipv4), octets(col('sfOpServerAddress', i), Buffer.from([127, 0, 0, 1, 1])), octets(col('sfOpFileName', i), 'f'), integer(col('sfOpRowStatus', i), rowStatus.createAndGo)], 'inconsistentValue'],
+      [
+        'file name too long',
+        [
+          integer(col('sfOpType', i), opType.number('backupConfig')),
+          octets(col('sfOpFileName', i), 'a'.repeat(256)),
+          integer(col('sfOpRowStatus', i), rowStatus.createAndGo),
+        ],
+        'wrongLength',
+      ],
+      [
+        '5-octet ipv4 address',
+        [
+          integer(col('sfOpType', i), opType.number('backupConfig')),
+          integer(col('sfOpServerAddressType', i), ipv4),
+          octets(col('sfOpServerAddress', i), Buffer.from([127, 0, 0, 1, 1])),
+          octets(col('sfOpFileName', i), 'f'),
+          integer(col('sfOpRowStatus', i), rowStatus.createAndGo),
+        ],
+        'inconsistentValue',
+      ],
       ['no type', [integer(col('sfOpRowStatus', i), rowStatus.createAndGo)], 'inconsistentValue'],
-      ['backup without server', [integer(col('sfOpType', i), opType.number('backupConfig')), octets(col('sfOpFileName', i), 'f'), integer(col('sfOpRowStatus', i), rowStatus.createAndGo)], 'inconsistentValue'],
+      [
+        'backup without server',
+        [
+          integer(col('sfOpType', i), opType.number('backupConfig')),
+          octets(col('sfOpFileName', i), 'f'),
+          integer(col('sfOpRowStatus', i), rowStatus.createAndGo),
+        ],
+        'inconsistentValue',
+      ],
       ['createAndWait', [integer(col('sfOpType', i), opType.number('reboot')), integer(col('sfOpRowStatus', i), rowStatus.createAndWait)], 'wrongValue'],
       ['column without row status', [integer(col('sfOpType', i), opType.number('reboot'))], 'noCreation'],
-      ['port out of range', [integer(col('sfOpType', i), opType.number('reboot')), unsigned(col('sfOpNotifyPort', i), 70000), integer(col('sfOpRowStatus', i), rowStatus.createAndGo)], 'wrongValue'],
+      [
+        'port out of range',
+        [
+          integer(col('sfOpType', i), opType.number('reboot')),
+          unsigned(col('sfOpNotifyPort', i), 70000),
+          integer(col('sfOpRowStatus', i), rowStatus.createAndGo),
+        ],
+        'wrongValue',
+      ],
       ['read-only scalar', [octets(`${oid('sfDeviceModel')}.0`, 'x')], 'notWritable'],
-      ['notify address of 3 octets', [integer(`${oid('sfNotifyAddressType')}.0`, ipv4), octets(`${oid('sfNotifyAddress')}.0`, Buffer.from([127, 0, 0]))], 'inconsistentValue'],
+      [
+        'notify address of 3 octets',
+        [integer(`${oid('sfNotifyAddressType')}.0`, ipv4), octets(`${oid('sfNotifyAddress')}.0`, Buffer.from([127, 0, 0]))],
+        'inconsistentValue',
+      ],
     ];
     for (const [what, varbinds, status] of cases) {
       const error = await rejection(session.set(varbinds));
@@ -138,14 +176,18 @@ describe('SAFEFLASH-MIB agent through our own SNMP session', () => {
       const quick = new SnmpSession({ peer: bench.endpoint, security: v3, timeoutMs: 200, retries: 0 });
       try {
         // The reboot starts just after the SET is answered; from then on until it is up again, not a word.
-        const silence = await pollFor(async () => {
-          try {
-            await quick.get([`${oid('sfDeviceModel')}.0`]);
-            return undefined;
-          } catch (error) {
-            return error as SnmpError;
-          }
-        }, 20, 10);
+        const silence = await pollFor(
+          async () => {
+            try {
+              await quick.get([`${oid('sfDeviceModel')}.0`]);
+              return undefined;
+            } catch (error) {
+              return error as SnmpError;
+            }
+          },
+          20,
+          10,
+        );
         assert.equal(silence.failure, 'timeout');
       } finally {
         quick.close();
@@ -191,7 +233,15 @@ describe('notifier delivery', () => {
     await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
     try {
       await bench.device.setNotifyTarget({ address: '127.0.0.1', port: silent.address().port });
-      bench.device.createOperation(3, { type: 'revertSoftware', protocol: 'tftp', server: undefined, fileName: '', username: '', password: '', notifyTarget: undefined });
+      bench.device.createOperation(3, {
+        type: 'revertSoftware',
+        protocol: 'tftp',
+        server: undefined,
+        fileName: '',
+        username: '',
+        password: '',
+        notifyTarget: undefined,
+      });
       const outcome = await pollFor(async () => bench.outcomes.find((o) => o.name === 'sfOpCompletionNotification'));
       assert.equal(outcome.delivery, 'trap');
       // Two inform attempts (first + one retry) and the trap, at least, for this one notification.
@@ -209,7 +259,15 @@ describe('notifier delivery', () => {
     receiver.on('notification', (n) => received.push(n));
     try {
       await bench.device.setNotifyTarget(receiver.endpoint);
-      bench.device.createOperation(4, { type: 'revertSoftware', protocol: 'tftp', server: undefined, fileName: '', username: '', password: '', notifyTarget: undefined });
+      bench.device.createOperation(4, {
+        type: 'revertSoftware',
+        protocol: 'tftp',
+        server: undefined,
+        fileName: '',
+        username: '',
+        password: '',
+        notifyTarget: undefined,
+      });
       const outcome = await pollFor(async () => bench.outcomes.find((o) => o.name === 'sfOpCompletionNotification'));
       assert.equal(outcome.delivery, 'dropped');
       await bench.agent.notifier.idle();

@@ -331,8 +331,8 @@ function writeEverywhere(value: unknown): void {
     value.push(undefined);
     value.pop();
   } else {
-    (value as Record<string, unknown>)['written'] = true;
-    delete (value as Record<string, unknown>)['written'];
+    (value as Record<string, unknown>).written = true;
+    delete (value as Record<string, unknown>).written;
   }
   for (const inner of Object.values(value)) writeEverywhere(inner);
 }

@@ -5,7 +5,13 @@ import { test } from 'node:test';
 import { bankCells, decodeDeviceReading, deviceReadingOids, deviceScalarCells, type DeviceStatus } from '../../src/protocol/safeflash-mib/device-scalars.ts';
 import { cellsEndpoint, endpointCells } from '../../src/protocol/safeflash-mib/inet-address.ts';
 import { bootCompletedNotification, decodeNotification, operationNotification } from '../../src/protocol/safeflash-mib/notifications.ts';
-import { decodeOperationReading, type Operation, operationReadingOids, operationRowCells, orderVarbinds } from '../../src/protocol/safeflash-mib/operation-row.ts';
+import {
+  decodeOperationReading,
+  type Operation,
+  operationReadingOids,
+  operationRowCells,
+  orderVarbinds,
+} from '../../src/protocol/safeflash-mib/operation-row.ts';
 import { objectType, varbindsOf } from '../../src/protocol/safeflash-mib/providers.ts';
 import { oid } from '../../src/protocol/mib.ts';
 import { bufferValue, numberValue, type Varbind } from '../../src/protocol/snmp/varbind.ts';
@@ -58,7 +64,38 @@ function answer(oids: string[], cellsOf: (instance: number) => Record<string, un
   });
 }
 
-const objectNames = ['sfDeviceModel', 'sfDeviceSerial', 'sfRunningVersion', 'sfPreviousVersion', 'sfActiveBank', 'sfNextBootBank', 'sfConfigFormat', 'sfConfigDigest', 'sfRebootRequired', 'sfLastBootCause', 'sfBankState', 'sfBankVersion', 'sfBankConfigFormat', 'sfBankImageDigest', 'sfOpType', 'sfOpState', 'sfOpProgress', 'sfOpFailCause', 'sfOpFailMessage', 'sfOpProtocol', 'sfOpServerAddressType', 'sfOpServerAddress', 'sfOpServerPort', 'sfOpFileName', 'sfOpUserName', 'sfOpPassword', 'sfOpNotifyAddressType', 'sfOpNotifyAddress', 'sfOpNotifyPort', 'sfOpRowStatus'];
+const objectNames = [
+  'sfDeviceModel',
+  'sfDeviceSerial',
+  'sfRunningVersion',
+  'sfPreviousVersion',
+  'sfActiveBank',
+  'sfNextBootBank',
+  'sfConfigFormat',
+  'sfConfigDigest',
+  'sfRebootRequired',
+  'sfLastBootCause',
+  'sfBankState',
+  'sfBankVersion',
+  'sfBankConfigFormat',
+  'sfBankImageDigest',
+  'sfOpType',
+  'sfOpState',
+  'sfOpProgress',
+  'sfOpFailCause',
+  'sfOpFailMessage',
+  'sfOpProtocol',
+  'sfOpServerAddressType',
+  'sfOpServerAddress',
+  'sfOpServerPort',
+  'sfOpFileName',
+  'sfOpUserName',
+  'sfOpPassword',
+  'sfOpNotifyAddressType',
+  'sfOpNotifyAddress',
+  'sfOpNotifyPort',
+  'sfOpRowStatus',
+];
 function objectOf(wanted: string): [string, number] {
   for (const name of objectNames) {
     const prefix = `${oid(name)}.`;
@@ -92,35 +129,84 @@ test('device group: the cells an agent serves read back as the device is', () =>
 test('device group: a value the MIB does not define is refused, naming the object', () => {
   const cells = { ...deviceScalarCells(status), sfActiveBank: 9 };
   const banks = new Map(status.banks.map((b) => [bankCells(b).sfBankIndex as number, bankCells(b)]));
-  assert.throws(() => decodeDeviceReading(answer(deviceReadingOids(), (i) => (i === 0 ? cells : banks.get(i)!))), { name: 'DeviceAnswerError', message: /sfActiveBank has no value 9/ });
+  assert.throws(() => decodeDeviceReading(answer(deviceReadingOids(), (i) => (i === 0 ? cells : banks.get(i)!))), {
+    name: 'DeviceAnswerError',
+    message: /sfActiveBank has no value 9/,
+  });
 });
 
 test('operation row: the row an agent serves reads back as the operation is', () => {
-  const reading = decodeOperationReading(7, answer(operationReadingOids(7), () => operationRowCells(operation)));
-  assert.deepEqual(reading, { index: 7, type: 'downloadSoftware', state: 'failed', progress: 42, failCause: 'imageCorrupt', failMessage: 'digest does not match' });
+  const reading = decodeOperationReading(
+    7,
+    answer(operationReadingOids(7), () => operationRowCells(operation)),
+  );
+  assert.deepEqual(reading, {
+    index: 7,
+    type: 'downloadSoftware',
+    state: 'failed',
+    progress: 42,
+    failCause: 'imageCorrupt',
+    failMessage: 'digest does not match',
+  });
 });
 
 test('operation order: the SET names every parameter given, IPv4 and IPv6, and ends with createAndGo', () => {
-  const set = orderVarbinds(3, { type: 'backupConfig', protocol: 'tftp', server: { address: '::1', port: 69 }, fileName: 'b.cfg', notifyTarget: { address: '127.0.0.1', port: 162 } });
+  const set = orderVarbinds(3, {
+    type: 'backupConfig',
+    protocol: 'tftp',
+    server: { address: '::1', port: 69 },
+    fileName: 'b.cfg',
+    notifyTarget: { address: '127.0.0.1', port: 162 },
+  });
   const named = new Map(set.map((v) => [objectOf(v.oid)[0], v]));
-  assert.deepEqual([...named.keys()], ['sfOpType', 'sfOpProtocol', 'sfOpServerAddressType', 'sfOpServerAddress', 'sfOpServerPort', 'sfOpFileName', 'sfOpNotifyAddressType', 'sfOpNotifyAddress', 'sfOpNotifyPort', 'sfOpRowStatus']);
+  assert.deepEqual(
+    [...named.keys()],
+    [
+      'sfOpType',
+      'sfOpProtocol',
+      'sfOpServerAddressType',
+      'sfOpServerAddress',
+      'sfOpServerPort',
+      'sfOpFileName',
+      'sfOpNotifyAddressType',
+      'sfOpNotifyAddress',
+      'sfOpNotifyPort',
+      'sfOpRowStatus',
+    ],
+  );
   for (const v of set) assert.equal(v.type, objectType(objectOf(v.oid)[0]), `${objectOf(v.oid)[0]} has the MIB's type`);
-  const server = cellsEndpoint({ type: numberValue(named.get('sfOpServerAddressType')!), address: bufferValue(named.get('sfOpServerAddress')!), port: numberValue(named.get('sfOpServerPort')!) }, 0);
+  const server = cellsEndpoint(
+    {
+      type: numberValue(named.get('sfOpServerAddressType')!),
+      address: bufferValue(named.get('sfOpServerAddress')!),
+      port: numberValue(named.get('sfOpServerPort')!),
+    },
+    0,
+  );
   assert.deepEqual(server, { address: '::1', port: 69 });
   assert.throws(() => orderVarbinds(3, { type: 'reboot', server: { address: 'not-an-address', port: 69 } }), /not an IP address/);
 });
-
 
 test('inet address: ipv4, ipv6 and none go into cells and come back', () => {
   for (const endpoint of [{ address: '127.0.0.5', port: 1162 }, { address: '::1', port: 162 }, undefined]) {
     assert.deepEqual(cellsEndpoint(endpointCells(endpoint), 162), endpoint);
   }
-  assert.equal(typeof cellsEndpoint({ ...endpointCells({ address: '::1', port: 1 }), address: Buffer.alloc(4) }, 162), 'string', 'an ipv6 type with 4 octets is inconsistent');
+  assert.equal(
+    typeof cellsEndpoint({ ...endpointCells({ address: '::1', port: 1 }), address: Buffer.alloc(4) }, 162),
+    'string',
+    'an ipv6 type with 4 octets is inconsistent',
+  );
 });
 
 test('notifications: what the agent sends, the manager reads as the same event', () => {
   const progress = operationNotification('sfOpProgressNotification', { ...operation, state: 'running', progress: 12 });
-  assert.deepEqual(decodeNotification(progress.oid, progress.varbinds), { kind: 'operationProgress', index: 7, type: 'downloadSoftware', state: 'running', progress: 12 });
+  assert.deepEqual(decodeNotification(progress.oid, progress.varbinds), {
+    kind: 'operationProgress',
+    index: 7,
+    type: 'downloadSoftware',
+    state: 'running',
+    progress: 12,
+  });
   const done = operationNotification('sfOpCompletionNotification', operation);
   assert.deepEqual(decodeNotification(done.oid, done.varbinds), {
     kind: 'operationCompleted',
@@ -131,7 +217,13 @@ test('notifications: what the agent sends, the manager reads as the same event',
     failMessage: 'digest does not match',
   });
   const boot = bootCompletedNotification(status);
-  assert.deepEqual(decodeNotification(boot.oid, boot.varbinds), { kind: 'bootCompleted', runningVersion: '3.2.1', previousVersion: '3.1.0', activeBank: 'bankB', lastBootCause: 'commanded' });
+  assert.deepEqual(decodeNotification(boot.oid, boot.varbinds), {
+    kind: 'bootCompleted',
+    runningVersion: '3.2.1',
+    previousVersion: '3.1.0',
+    activeBank: 'bankB',
+    lastBootCause: 'commanded',
+  });
   assert.equal(decodeNotification('1.3.6.1.4.1.99999.1', boot.varbinds), undefined, 'not one of ours');
   assert.equal(decodeNotification(boot.oid, boot.varbinds.slice(1)), undefined, 'an object missing');
 });

@@ -46,7 +46,10 @@ export async function downloadSoftware(context: OperationContext): Promise<void>
   if (!context.rebootRequired) {
     const result = await context.boot('commanded', 0);
     if (!result.markedBooted) {
-      throw new OperationFailure('bootFailed', `version ${header.version} did not start (${result.failure}); still running ${context.bank(result.booted).version}`);
+      throw new OperationFailure(
+        'bootFailed',
+        `version ${header.version} did not start (${result.failure}); still running ${context.bank(result.booted).version}`,
+      );
     }
   }
 }

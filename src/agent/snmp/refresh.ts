@@ -11,6 +11,12 @@ const opTable = tableOfColumn('sfOpState');
 export function refreshView(view: MibView, device: ManagedDevice): void {
   const status = device.status();
   for (const [name, value] of Object.entries(deviceScalarCells(status))) view.setScalar(name, value);
-  view.replaceRows(bankTable.name, status.banks.map((b) => rowInColumnOrder(bankTable, bankCells(b))));
-  view.replaceRows(opTable.name, device.operations().map((op) => rowInColumnOrder(opTable, operationRowCells(op))));
+  view.replaceRows(
+    bankTable.name,
+    status.banks.map((b) => rowInColumnOrder(bankTable, bankCells(b))),
+  );
+  view.replaceRows(
+    opTable.name,
+    device.operations().map((op) => rowInColumnOrder(opTable, operationRowCells(op))),
+  );
 }

@@ -134,7 +134,10 @@ function locate(oid: string, position: number): Located {
       continue;
     }
     if (!isUnder(oid, provider.oid)) continue;
-    const [columnNumber, ...index] = oid.slice(provider.oid.length + 1).split('.').map(Number);
+    const [columnNumber, ...index] = oid
+      .slice(provider.oid.length + 1)
+      .split('.')
+      .map(Number);
     const columnDef = provider.tableColumns.find((c) => c.number === columnNumber);
     if (!columnDef) refuse('noCreation', position);
     if (columnDef.maxAccess < 3) refuse('notWritable', position);
@@ -176,8 +179,18 @@ function operationRequest(cells: Map<string, Cell>, statusPosition: number): Ope
   const typeCell = cells.get('sfOpType');
   if (!typeCell) refuse('inconsistentValue', statusPosition);
   const type = opType.label(typeCell.value as number)!;
-  const server = endpointOf(cells, 'sfOpServer', { type: number('sfOpServerAddressType', inetIpv4), address: octets('sfOpServerAddress'), port: number('sfOpServerPort', 0) }, 0);
-  const notifyTarget = endpointOf(cells, 'sfOpNotify', { type: number('sfOpNotifyAddressType', endpointCells(undefined).type), address: octets('sfOpNotifyAddress'), port: number('sfOpNotifyPort', 0) }, trapPort);
+  const server = endpointOf(
+    cells,
+    'sfOpServer',
+    { type: number('sfOpServerAddressType', inetIpv4), address: octets('sfOpServerAddress'), port: number('sfOpServerPort', 0) },
+    0,
+  );
+  const notifyTarget = endpointOf(
+    cells,
+    'sfOpNotify',
+    { type: number('sfOpNotifyAddressType', endpointCells(undefined).type), address: octets('sfOpNotifyAddress'), port: number('sfOpNotifyPort', 0) },
+    trapPort,
+  );
   return {
     type,
     protocol: protocol.label(number('sfOpProtocol', protocol.number('tftp')))!,

@@ -65,7 +65,7 @@ export function registerBackupCommands(program: Command): void {
         if (!finalStates.includes(run.state))
           throw new CommandFailure(`backup run ${runId} is still ${run.state} after ${options.timeout} s; follow it with safeflash runs show ${runId}`);
         if (run.state !== 'verified')
-          throw new CommandFailure(`backup of ${device} ${run.state}: ${run.outcome?.summary ?? 'see safeflash runs show ' + runId}`);
+          throw new CommandFailure(`backup of ${device} ${run.state}: ${run.outcome?.summary ?? `see safeflash runs show ${runId}`}`);
         if (!options.json) process.stdout.write(`backup of ${device} verified: ${run.outcome?.backupSha256 ?? '?'} (run ${runId})\n`);
       },
     );

@@ -24,7 +24,12 @@ interface DemoOptions {
 const newVersion = '2.0.0';
 const newConfigFormat = 2;
 /** The demo never waits for an operator: a run whose retries are spent rolls the device back instead. */
-const demoPolicy = { backup: { retries: 2, backoffSeconds: 1, then: 'abort' }, upgrade: { retries: 2, backoffSeconds: 1, then: 'abort' }, migrate: { retries: 0, backoffSeconds: 1, then: 'abort' }, restore: { retries: 2, backoffSeconds: 1, then: 'abort' } } as const;
+const demoPolicy = {
+  backup: { retries: 2, backoffSeconds: 1, then: 'abort' },
+  upgrade: { retries: 2, backoffSeconds: 1, then: 'abort' },
+  migrate: { retries: 0, backoffSeconds: 1, then: 'abort' },
+  restore: { retries: 2, backoffSeconds: 1, then: 'abort' },
+} as const;
 /** Bounded: a demo that has not finished by then reports what it has. */
 const demoLimitMs = 10 * 60_000;
 /** Cumulative shares of the fleet: a first small wave, then half, then everyone. */
@@ -56,10 +61,22 @@ async function demo(options: DemoOptions): Promise<void> {
 
   try {
     const { manager, image } = world;
-    say(`${stamp()} manager up at ${manager.url} (log: ${world.logFile}); image ${image.model} ${image.version} wants configuration format ${image.configFormat}`);
-    say(`${stamp()} the API and dashboard need a token: the operator token is in ${manager.operatorTokenFile} (e.g. curl -H "Authorization: Bearer $(cat ${manager.operatorTokenFile})" ${manager.url}/api/devices)`);
+    say(
+      `${stamp()} manager up at ${manager.url} (log: ${world.logFile}); image ${image.model} ${image.version} wants configuration format ${image.configFormat}`,
+    );
+    say(
+      `${stamp()} the API and dashboard need a token: the operator token is in ${manager.operatorTokenFile} (e.g. curl -H "Authorization: Bearer $(cat ${manager.operatorTokenFile})" ${manager.url}/api/devices)`,
+    );
     const campaign = await manager.campaigns.create(
-      { name: 'demo', image: image.sha256, devices: world.devices.map((d) => d.name), waves: demoWaves, maxConcurrent: 8, threshold: '60%', policy: demoPolicy },
+      {
+        name: 'demo',
+        image: image.sha256,
+        devices: world.devices.map((d) => d.name),
+        waves: demoWaves,
+        maxConcurrent: 8,
+        threshold: '60%',
+        policy: demoPolicy,
+      },
       'operator:demo',
     );
     say(`${stamp()} campaign ${campaign.id}: waves ${demoWaves}, at most 8 runs at once`);
@@ -86,7 +103,9 @@ async function demo(options: DemoOptions): Promise<void> {
       }
       if (detail.campaign.state === 'paused') {
         // A real operator looks first; the demo says what happened and carries on.
-        say(`${stamp()} the campaign paused (${detail.campaign.pauseCause ?? 'no cause'}): a wave reached its failure threshold, recovered runs included; the demo resumes it`);
+        say(
+          `${stamp()} the campaign paused (${detail.campaign.pauseCause ?? 'no cause'}): a wave reached its failure threshold, recovered runs included; the demo resumes it`,
+        );
         await manager.campaigns.resume(campaign.id, 'operator:demo');
       }
       await sleep(500);
@@ -103,8 +122,15 @@ async function demo(options: DemoOptions): Promise<void> {
     say('');
     say(demoTable(rows));
     say('');
-    say(`campaign ${detail.campaign.state}: ${Object.entries(detail.campaign.counters).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`).join(', ')}`);
-    say(`${verified} of ${world.devices.length} devices verified on ${newVersion} with their configuration migrated to format ${newConfigFormat}, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    say(
+      `campaign ${detail.campaign.state}: ${Object.entries(detail.campaign.counters)
+        .filter(([, n]) => n > 0)
+        .map(([state, n]) => `${n} ${state}`)
+        .join(', ')}`,
+    );
+    say(
+      `${verified} of ${world.devices.length} devices verified on ${newVersion} with their configuration migrated to format ${newConfigFormat}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     if (verified !== world.devices.length) process.exitCode = ExitCode.failure;
 
     if (options.keepRunning) {
@@ -136,7 +162,7 @@ export function registerDemoCommand(program: Command): void {
     )
     .option('--snmp-port <port>', "UDP port of the devices' SNMP agents", integerOption(1, 65535), 16110)
     .option('--reboot-ms <ms>', 'how long a device takes to reboot', integerOption(0, 600_000), 1500)
-    .option('--database-port <port>', 'TCP port of the manager\'s embedded PostgreSQL, on 127.0.0.1 (default: a free one)', integerOption(1, 65535))
+    .option('--database-port <port>', "TCP port of the manager's embedded PostgreSQL, on 127.0.0.1 (default: a free one)", integerOption(1, 65535))
     .option('--keep-running', 'keep the manager and the fleet up after the demo')
     .action(async (options: DemoOptions) => demo(options));
 }

@@ -49,5 +49,3 @@ export function integerOption(min: number, max: number) {
     return n;
   };
 }
-
-

@@ -5,7 +5,7 @@
 // goes on too, reconnecting with a capped backoff for as long as --max-wait allows.
 import { createInterface } from 'node:readline/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiClient, ApiError, ManagerUnreachable, managerFailure } from './api-client.ts';
+import { type ApiClient, ApiError, ManagerUnreachable, managerFailure } from './api-client.ts';
 import { finalStates, type RunDetailJson, type RunJson } from './api-types.ts';
 import { sendDecision } from './decide-command.ts';
 import { BarDisplay, LineDisplay, type RunDisplay } from './run-display.ts';

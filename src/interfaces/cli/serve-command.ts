@@ -102,7 +102,7 @@ function managerOptions(options: ServeOptions): ServedManagerOptions {
 async function serve(options: ServeOptions): Promise<void> {
   // Loaded on use: the other commands start faster without the manager's modules.
   const { serveManager } = await import('../http/serve.ts');
-  let manager;
+  let manager: Awaited<ReturnType<typeof serveManager>>;
   try {
     manager = await serveManager(managerOptions(options));
   } catch (error) {
@@ -112,7 +112,9 @@ async function serve(options: ServeOptions): Promise<void> {
   if ((options.trustedKey ?? []).length === 0) {
     manager.logger.warn('no trusted vendor key: images cannot be added until the manager is restarted with --trusted-key FILE');
   }
-  process.stderr.write(`safeflash manager: API ${manager.url}, notifications to ${manager.notifyTarget.address}:${manager.notifyTarget.port}; operator token in ${manager.operatorTokenFile}; stop with Ctrl-C\n`);
+  process.stderr.write(
+    `safeflash manager: API ${manager.url}, notifications to ${manager.notifyTarget.address}:${manager.notifyTarget.port}; operator token in ${manager.operatorTokenFile}; stop with Ctrl-C\n`,
+  );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -127,7 +129,9 @@ export function registerServeCommand(program: Command): void {
     .command('serve')
     .description('run the manager: HTTP API, SNMP notification receiver, TFTP and FTP file service, durable upgrade runs')
     .option('--data-dir <dir>', 'database (when embedded), images and backups', d.dataDir)
-    .addOption(new Option('--database-url <url>', 'a shared PostgreSQL instead of the embedded one (postgresql://user:password@host/db)').argParser(databaseUrl))
+    .addOption(
+      new Option('--database-url <url>', 'a shared PostgreSQL instead of the embedded one (postgresql://user:password@host/db)').argParser(databaseUrl),
+    )
     .addOption(
       new Option('--database-port <port>', 'TCP port of the embedded PostgreSQL, which listens on 127.0.0.1 only (default: a free one)')
         .argParser(integerOption(1, 65535))
@@ -137,18 +141,25 @@ export function registerServeCommand(program: Command): void {
     .option('--http-port <port>', 'TCP port of the HTTP API', integerOption(0, 65535), d.http.port)
     .option('--snmp-address <address>', 'address devices send notifications to', ipAddress, d.notifications.address)
     .option('--snmp-port <port>', 'UDP port of the notification receiver', integerOption(0, 65535), d.notifications.port)
-    .option('--snmp-user <name:auth:priv>', 'SNMPv3 user devices notify with (authPriv SHA-256/AES); repeat for several (default: the reference agent\'s laboratory user)', usmUser)
+    .option(
+      '--snmp-user <name:auth:priv>',
+      "SNMPv3 user devices notify with (authPriv SHA-256/AES); repeat for several (default: the reference agent's laboratory user)",
+      usmUser,
+    )
     .option('--snmp-community <community>', 'SNMPv2c community devices may notify with; repeat for several', collect)
     .option('--snmp-source <address>', 'address SNMP requests to devices are sent from', ipAddress, d.snmpSourceAddress)
     .option('--tftp-address <address>', 'address of the TFTP server', ipAddress, d.tftp.address)
     .option('--tftp-port <port>', 'UDP port of the TFTP server', integerOption(0, 65535), d.tftp.port)
     .option('--ftp-address <address>', 'address of the FTP server', ipAddress, d.ftp.address)
     .option('--ftp-port <port>', 'TCP port of the FTP server', integerOption(0, 65535), d.ftp.port)
-    .option('--ftp-passive-ports <from-to>', 'TCP ports of the FTP server\'s passive data connections, e.g. 30000-30100 (default: any free port)', passivePorts)
+    .option('--ftp-passive-ports <from-to>', "TCP ports of the FTP server's passive data connections, e.g. 30000-30100 (default: any free port)", passivePorts)
     .addOption(transportOption('how devices move files when neither a run, its campaign nor the device says (default tftp)'))
     .addOption(timeLimitsOption('default phase time limits in seconds (default backup=120,download=900,boot=300,restore=120,verify=120)'))
     .addOption(
-      new Option(`${allowNetworksOption} <cidrs>`, 'networks (IPv4 or IPv6 CIDR, comma-separated) whose devices the manager may add, discover and send to; anything else is refused')
+      new Option(
+        `${allowNetworksOption} <cidrs>`,
+        'networks (IPv4 or IPv6 CIDR, comma-separated) whose devices the manager may add, discover and send to; anything else is refused',
+      )
         .argParser(allowedNetworks)
         .default([...loopbackNetworks], loopbackNetworks.join(',')),
     )

@@ -2,16 +2,13 @@
 export function formatTable(header: string[], rows: string[][]): string {
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
-  return (
-    all
-      .map((row) =>
-        row
-          .map((cell, i) => (cell ?? '').padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
+  const lines = all.map((row) =>
+    row
+      .map((cell, i) => (cell ?? '').padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
   );
+  return `${lines.join('\n')}\n`;
 }
 
 export function printJson(value: unknown): void {

@@ -59,32 +59,52 @@ async function answering<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export function registerTokenRoutes(app: FastifyInstance, tokens: TokenService): void {
-  app.get('/api/tokens', {
-    schema: { summary: 'List the API tokens (revoked ones too), without their secrets', tags: ['tokens'], response: { 200: { type: 'array', items: { $ref: 'Token#' } } } },
-  }, async () => tokens.list());
-
-  app.get('/api/tokens/current', {
-    schema: { summary: 'The token this request was made with (its name and role)', tags: ['tokens'], response: { 200: { $ref: 'Token#' } } },
-  }, async (request) => {
-    if (!request.access) throw new HttpProblem(401, 'no API token');
-    return request.access;
-  });
-
-  app.post<{ Body: { name: string; role: Role } }>('/api/tokens', {
-    schema: {
-      summary: 'Create a token; the answer holds its secret, which is shown this once and stored only as a digest',
-      tags: ['tokens'],
-      body: newTokenSchema,
-      response: { 201: createdTokenSchema, ...errorResponses },
+  app.get(
+    '/api/tokens',
+    {
+      schema: {
+        summary: 'List the API tokens (revoked ones too), without their secrets',
+        tags: ['tokens'],
+        response: { 200: { type: 'array', items: { $ref: 'Token#' } } },
+      },
     },
-  }, async (request, reply) => reply.status(201).send(await answering(() => tokens.create(request.body.name, request.body.role))));
+    async () => tokens.list(),
+  );
 
-  app.delete<{ Params: { token: string } }>('/api/tokens/:token', {
-    schema: {
-      summary: 'Revoke a token (by id or name): requests made with it are refused from now on',
-      tags: ['tokens'],
-      params: tokenParams,
-      response: { 200: { $ref: 'Token#' }, ...errorResponses },
+  app.get(
+    '/api/tokens/current',
+    {
+      schema: { summary: 'The token this request was made with (its name and role)', tags: ['tokens'], response: { 200: { $ref: 'Token#' } } },
     },
-  }, async (request) => answering(() => tokens.revoke(request.params.token)));
+    async (request) => {
+      if (!request.access) throw new HttpProblem(401, 'no API token');
+      return request.access;
+    },
+  );
+
+  app.post<{ Body: { name: string; role: Role } }>(
+    '/api/tokens',
+    {
+      schema: {
+        summary: 'Create a token; the answer holds its secret, which is shown this once and stored only as a digest',
+        tags: ['tokens'],
+        body: newTokenSchema,
+        response: { 201: createdTokenSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await answering(() => tokens.create(request.body.name, request.body.role))),
+  );
+
+  app.delete<{ Params: { token: string } }>(
+    '/api/tokens/:token',
+    {
+      schema: {
+        summary: 'Revoke a token (by id or name): requests made with it are refused from now on',
+        tags: ['tokens'],
+        params: tokenParams,
+        response: { 200: { $ref: 'Token#' }, ...errorResponses },
+      },
+    },
+    async (request) => answering(() => tokens.revoke(request.params.token)),
+  );
 }

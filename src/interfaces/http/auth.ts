@@ -58,13 +58,18 @@ export function registerAuth(app: FastifyInstance, tokens: TokenCheck): void {
   app.addHook('onRequest', async (request, reply) => {
     // The registered path when a route matched (what the router serves, however the URL was spelt);
     // the URL's own path for one that did not, so that probing /api/ for routes needs a token too.
-    const path = request.is404 ? request.url.split('?')[0]! : request.routeOptions.url ?? '';
+    const path = request.is404 ? request.url.split('?')[0]! : (request.routeOptions.url ?? '');
     if (!isProtectedPath(path)) return;
     const token = bearerToken(request.headers.authorization) ?? (request.routeOptions.config.tokenInQuery ? queryToken(request) : undefined);
-    if (!token) throw unauthorized(reply, 'no API token: send "Authorization: Bearer <token>" (a token from `safeflash token create`, or the file operator.token in the manager\'s data directory)');
+    if (!token)
+      throw unauthorized(
+        reply,
+        'no API token: send "Authorization: Bearer <token>" (a token from `safeflash token create`, or the file operator.token in the manager\'s data directory)',
+      );
     const access = await tokens.authenticate(token);
     if (!access) throw unauthorized(reply, 'the API token is not valid (unknown, malformed or revoked)');
-    if (!mayUse(access.role, request.method)) throw new HttpProblem(403, `a ${access.role} token may only read (GET); ${request.method} needs an operator token`);
+    if (!mayUse(access.role, request.method))
+      throw new HttpProblem(403, `a ${access.role} token may only read (GET); ${request.method} needs an operator token`);
     request.access = access;
   });
 }

@@ -60,7 +60,8 @@ const statusByProblem: Record<string, number> = {
 
 function statusOf(error: Error): number | undefined {
   const problem = (error as { problem?: unknown }).problem;
-  if ((error.name === 'RunRequestError' || error.name === 'DecisionError' || error.name === 'CancelError') && typeof problem === 'string') return statusByProblem[problem] ?? 400;
+  if ((error.name === 'RunRequestError' || error.name === 'DecisionError' || error.name === 'CancelError') && typeof problem === 'string')
+    return statusByProblem[problem] ?? 400;
   return statusByErrorName[error.name];
 }
 
@@ -71,9 +72,12 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
-    const problems = fastifyError.validation.map((v) => `${fastifyError.validationContext ?? 'body'}${v.instancePath.replace(/\//g, '.')} ${v.message ?? 'is not valid'}${
-      v.keyword === 'additionalProperties' ? `: ${String((v.params as { additionalProperty?: string }).additionalProperty)}` : ''
-    }${v.keyword === 'enum' ? ` (${((v.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')})` : ''}`);
+    const problems = fastifyError.validation.map(
+      (v) =>
+        `${fastifyError.validationContext ?? 'body'}${v.instancePath.replace(/\//g, '.')} ${v.message ?? 'is not valid'}${
+          v.keyword === 'additionalProperties' ? `: ${String((v.params as { additionalProperty?: string }).additionalProperty)}` : ''
+        }${v.keyword === 'enum' ? ` (${((v.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')})` : ''}`,
+    );
     void reply.status(400).send({ error: `bad request: ${problems.join('; ')}`, problems } satisfies ErrorBody);
     return;
   }

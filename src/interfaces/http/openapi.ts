@@ -68,7 +68,14 @@ function operation(route: RouteOptions, method: string): Operation {
     op.responses = {
       ...(op.responses as object),
       401: { description: 'no token, or one that is unknown or revoked', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-      ...(method === 'GET' ? {} : { 403: { description: 'a viewer token: only operators may do this', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } }),
+      ...(method === 'GET'
+        ? {}
+        : {
+            403: {
+              description: 'a viewer token: only operators may do this',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+            },
+          }),
     };
   }
   return op;
@@ -82,7 +89,8 @@ export function collectOpenApi(app: FastifyInstance, sharedSchemas: Array<{ $id:
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       if (method === 'HEAD') continue;
-      (paths[path] ??= {})[method.toLowerCase()] = operation(route, method);
+      paths[path] ??= {};
+      paths[path][method.toLowerCase()] = operation(route, method);
     }
   });
   return () => ({

@@ -42,7 +42,12 @@ export const deviceSchema = {
       description: 'What each bank held when the device was last read (discovery, refresh, a run)',
       items: {
         type: 'object',
-        properties: { bank: { type: 'string' }, state: { type: 'string', enum: ['empty', 'valid', 'invalid'] }, version: { type: 'string' }, configFormat: { type: 'integer' } },
+        properties: {
+          bank: { type: 'string' },
+          state: { type: 'string', enum: ['empty', 'valid', 'invalid'] },
+          version: { type: 'string' },
+          configFormat: { type: 'integer' },
+        },
       },
     }),
     addedAt: timestamp,
@@ -64,7 +69,12 @@ export const newDeviceSchema = {
   type: 'object',
   required: ['address'],
   additionalProperties: false,
-  properties: { address: { type: 'string', maxLength: 64 }, name: { type: 'string', maxLength: 64 }, ...credentialProperties, transport: { ...transport, description: "the device's default transport for file transfers" } },
+  properties: {
+    address: { type: 'string', maxLength: 64 },
+    name: { type: 'string', maxLength: 64 },
+    ...credentialProperties,
+    transport: { ...transport, description: "the device's default transport for file transfers" },
+  },
 } as const;
 
 export const discoverSchema = {
@@ -72,7 +82,11 @@ export const discoverSchema = {
   required: ['cidr'],
   additionalProperties: false,
   properties: {
-    cidr: { type: 'string', maxLength: 64, description: 'IPv4 block of /16 or smaller, or IPv6 block of /112 or smaller, inside the networks the manager may talk to (serve --allow-networks)' },
+    cidr: {
+      type: 'string',
+      maxLength: 64,
+      description: 'IPv4 block of /16 or smaller, or IPv6 block of /112 or smaller, inside the networks the manager may talk to (serve --allow-networks)',
+    },
     concurrency: { type: 'integer', minimum: 1, maximum: 256 },
     timeoutMs: { type: 'integer', minimum: 50, maximum: 30_000 },
     ...credentialProperties,
@@ -140,7 +154,10 @@ const timeLimitsSchema = {
 export const runOptionProperties = {
   transport: { ...transport, description: "how every file of the run moves: tftp or ftp; default: the campaign's, then the device's, then the manager's" },
   timeLimits: timeLimitsSchema,
-  reinstall: { type: 'boolean', description: 'install the image even when the device already runs it: the other bank (the previous version, the way back) is overwritten' },
+  reinstall: {
+    type: 'boolean',
+    description: 'install the image even when the device already runs it: the other bank (the previous version, the way back) is overwritten',
+  },
 } as const;
 
 export const policySchema = {
@@ -170,7 +187,10 @@ export const runSchema = {
       description: 'how the run works, fixed at its start: null for runs recorded before runs kept them',
       properties: { transport, timeLimits: timeLimitsSchema, reinstall: { type: 'boolean' } },
     }),
-    cancelRequestedBy: { ...nullable({ type: 'string' }), description: 'the operator who asked to cancel the run (operator:<name>); it stops at its next safe point' },
+    cancelRequestedBy: {
+      ...nullable({ type: 'string' }),
+      description: 'the operator who asked to cancel the run (operator:<name>); it stops at its next safe point',
+    },
     cancelRequestedAt: nullable(timestamp),
   },
 } as const;

@@ -50,9 +50,13 @@ export function buildApiServer(services: ApiServices, logger: Logger): FastifyIn
   registerCampaignRoutes(app, services.campaigns);
 
   app.get('/openapi.json', { schema: { summary: 'This document (public)', tags: ['documents'] } }, async () => openApi());
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics (text exposition format); needs a token, viewer is enough', tags: ['documents'] } }, async (_request, reply) => {
-    void reply.header('content-type', services.metrics.registry.contentType);
-    return services.metrics.registry.metrics();
-  });
+  app.get(
+    '/metrics',
+    { schema: { summary: 'Prometheus metrics (text exposition format); needs a token, viewer is enough', tags: ['documents'] } },
+    async (_request, reply) => {
+      void reply.header('content-type', services.metrics.registry.contentType);
+      return services.metrics.registry.metrics();
+    },
+  );
   return app;
 }

@@ -10,7 +10,16 @@ import type { Procedure } from '../procedure/procedure.ts';
 import type { CampaignDeviceRecord, CampaignEvent, CampaignRecord } from '../store/campaigns.ts';
 import type { Store } from '../store/store.ts';
 import type { Actor, DeviceRecord, ImageRecord } from '../store/records.ts';
-import { countDevices, controlTopic, finalCampaignStates, type CampaignPlan, type CampaignState, type ControlMessage, type PlannedDevice, type Stage } from './model.ts';
+import {
+  countDevices,
+  controlTopic,
+  finalCampaignStates,
+  type CampaignPlan,
+  type CampaignState,
+  type ControlMessage,
+  type PlannedDevice,
+  type Stage,
+} from './model.ts';
 import type { SchedulerTiming } from './scheduler.ts';
 import { selectDevices } from './selection.ts';
 import { checkCampaignRequest, CampaignRequestError, type CampaignRequest } from './settings.ts';
@@ -133,11 +142,21 @@ export class Campaigns {
   }
 
   pause(id: string, actor: Actor): Promise<CampaignRecord> {
-    return this.control(id, { kind: 'pause', actor }, (c) => (['running', 'waitingWindow', 'awaitingApproval'].includes(c.state) ? undefined : `it is ${c.state}`), (c) => c.state === 'paused');
+    return this.control(
+      id,
+      { kind: 'pause', actor },
+      (c) => (['running', 'waitingWindow', 'awaitingApproval'].includes(c.state) ? undefined : `it is ${c.state}`),
+      (c) => c.state === 'paused',
+    );
   }
 
   resume(id: string, actor: Actor): Promise<CampaignRecord> {
-    return this.control(id, { kind: 'resume', actor }, (c) => (c.state === 'paused' ? undefined : `it is ${c.state}, not paused`), (c) => c.state !== 'paused');
+    return this.control(
+      id,
+      { kind: 'resume', actor },
+      (c) => (c.state === 'paused' ? undefined : `it is ${c.state}, not paused`),
+      (c) => c.state !== 'paused',
+    );
   }
 
   abort(id: string, actor: Actor): Promise<CampaignRecord> {
@@ -163,7 +182,12 @@ export class Campaigns {
     );
   }
 
-  private async control(id: string, message: ControlMessage, refusal: (c: CampaignRecord) => string | undefined, taken: (c: CampaignRecord) => boolean): Promise<CampaignRecord> {
+  private async control(
+    id: string,
+    message: ControlMessage,
+    refusal: (c: CampaignRecord) => string | undefined,
+    taken: (c: CampaignRecord) => boolean,
+  ): Promise<CampaignRecord> {
     const campaign = await this.get(id);
     const why = refusal(campaign);
     if (why !== undefined) throw new CampaignStateError(`campaign ${id} cannot ${message.kind}: ${why}`);
@@ -203,9 +227,15 @@ export function planCampaign(
   let position = 0;
   for (const wave of waves) for (let i = 0; i < wave.size; i++) waveOf.set(toRun[position++]!.id, wave.index);
   const devices: PlannedDevice[] = selected.map((d) =>
-    waveOf.has(d.id) ? { deviceId: d.id, name: d.name, wave: waveOf.get(d.id)! } : { deviceId: d.id, name: d.name, wave: null, skip: `already runs ${image.version}` },
+    waveOf.has(d.id)
+      ? { deviceId: d.id, name: d.name, wave: waveOf.get(d.id)! }
+      : { deviceId: d.id, name: d.name, wave: null, skip: `already runs ${image.version}` },
   );
-  const selector = Object.fromEntries(Object.entries({ devices: request.devices, model: request.model, versionRange: request.versionRange, tags: request.tags }).filter(([, v]) => v !== undefined));
+  const selector = Object.fromEntries(
+    Object.entries({ devices: request.devices, model: request.model, versionRange: request.versionRange, tags: request.tags }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  );
   return { campaignId, name: request.name.trim(), imageSha256: image.sha256, imageVersion: image.version, settings, waves, devices, createdBy, selector };
 }
 

@@ -33,7 +33,17 @@ export type CampaignDeviceState =
   | 'skipped'
   | 'notStarted';
 export const campaignDeviceStates: readonly CampaignDeviceState[] = [
-  'pending', 'running', 'waiting', 'verified', 'recovered', 'failed', 'offline', 'busy', 'unreachable', 'skipped', 'notStarted',
+  'pending',
+  'running',
+  'waiting',
+  'verified',
+  'recovered',
+  'failed',
+  'offline',
+  'busy',
+  'unreachable',
+  'skipped',
+  'notStarted',
 ];
 
 /** A stage is a wave, or (after the last wave) a round of retries of devices that were offline or busy. */
@@ -72,7 +82,7 @@ export interface CampaignPlan {
 
 export type ControlMessage =
   | { kind: 'pause' | 'resume' | 'abort'; actor: Actor }
-  | { kind: 'approve'; actor: Actor; /** The wave approved (1-based); any awaited wave when absent. */ wave?: number };
+  | { kind: 'approve'; actor: Actor /** The wave approved (1-based); any awaited wave when absent. */; wave?: number };
 
 export const controlTopic = 'campaign-control';
 

@@ -4,7 +4,10 @@ import { activeRunStates, type RunStore } from '../store/runs.ts';
 import { runVerdict, type TimelineLine } from './run-verdict.ts';
 import type { RunObservation } from './scheduler.ts';
 
-export async function readRuns(store: Pick<RunStore, 'standings' | 'timelineLines'>, runs: ReadonlyArray<{ deviceId: number; runId: string }>): Promise<RunObservation[]> {
+export async function readRuns(
+  store: Pick<RunStore, 'standings' | 'timelineLines'>,
+  runs: ReadonlyArray<{ deviceId: number; runId: string }>,
+): Promise<RunObservation[]> {
   if (runs.length === 0) return [];
   const standings = await store.standings(runs.map((r) => r.runId));
   const byId = new Map(standings.map((r) => [r.id, r]));

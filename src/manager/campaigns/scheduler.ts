@@ -108,7 +108,8 @@ export class CampaignScheduler {
       message: `campaign "${plan.name}" created: ${this.devices.length} device(s) in ${this.stages.length} wave(s) (${this.stages.map((s) => s.size).join(', ')}) to ${plan.imageVersion}`,
       detail: { waves: this.stages.map((s) => s.size), skipped: this.devices.filter((d) => d.state === 'skipped').length },
     });
-    if (this.stages.length > 0) this.event('waveStarted', 'manager', 'wave', `wave 1 of ${this.stages.length} (${this.stages[0]!.size} device(s))`, { wave: 1 });
+    if (this.stages.length > 0)
+      this.event('waveStarted', 'manager', 'wave', `wave 1 of ${this.stages.length} (${this.stages[0]!.size} device(s))`, { wave: 1 });
   }
 
   get isFinished(): boolean {
@@ -150,7 +151,12 @@ export class CampaignScheduler {
       case 'approve': {
         const stage = this.stages[this.stageIndex];
         if (!this.awaitsApproval() || (message.wave !== undefined && stage?.kind === 'wave' && message.wave !== stage.number)) {
-          this.event('approvalIgnored', message.actor, 'notAwaited', `approval${message.wave !== undefined ? ` of wave ${message.wave}` : ''} ignored: no such wave awaits approval`);
+          this.event(
+            'approvalIgnored',
+            message.actor,
+            'notAwaited',
+            `approval${message.wave !== undefined ? ` of wave ${message.wave}` : ''} ignored: no such wave awaits approval`,
+          );
           return;
         }
         this.approvedStage = this.stageIndex;
@@ -176,7 +182,13 @@ export class CampaignScheduler {
       const verdict = o.verdict!;
       this.setDevice(device, { state: verdict.result, cause: verdict.cause, message: verdict.summary });
       if (verdict.result === 'offline') {
-        this.event('deviceOffline', 'manager', 'offline', `${device.name} did not answer (attempt ${device.attempts}); ${this.attemptsLeft(device) > 0 ? 'it is tried again after the last wave' : 'no attempts left'}`, { deviceId: device.deviceId, runId: o.runId });
+        this.event(
+          'deviceOffline',
+          'manager',
+          'offline',
+          `${device.name} did not answer (attempt ${device.attempts}); ${this.attemptsLeft(device) > 0 ? 'it is tried again after the last wave' : 'no attempts left'}`,
+          { deviceId: device.deviceId, runId: o.runId },
+        );
       }
     }
   }
@@ -210,11 +222,17 @@ export class CampaignScheduler {
         this.control = 'paused';
         this.pauseCause = 'threshold';
         this.reason = { cause: 'thresholdCrossed', actor: 'policy' };
-        this.event('thresholdCrossed', 'policy', 'thresholdCrossed', `${counted} failure(s) in ${describeStage(stage)} reached its threshold of ${stage.pauseAt}: the campaign pauses`, {
-          stage: stage.index,
-          failures: counted,
-          pauseAt: stage.pauseAt,
-        });
+        this.event(
+          'thresholdCrossed',
+          'policy',
+          'thresholdCrossed',
+          `${counted} failure(s) in ${describeStage(stage)} reached its threshold of ${stage.pauseAt}: the campaign pauses`,
+          {
+            stage: stage.index,
+            failures: counted,
+            pauseAt: stage.pauseAt,
+          },
+        );
       }
     }
 
@@ -302,13 +320,20 @@ export class CampaignScheduler {
 
   private advance(now: number): void {
     const done = this.stages[this.stageIndex];
-    if (done) this.event('waveCompleted', 'manager', 'stageEnded', `${describeStage(done)} ended`, { stage: done.index, counters: countDevices(this.stageDevices()) });
+    if (done)
+      this.event('waveCompleted', 'manager', 'stageEnded', `${describeStage(done)} ended`, { stage: done.index, counters: countDevices(this.stageDevices()) });
     const next = this.stageIndex + 1;
     if (next < this.stages.length) {
       this.stageIndex = next;
       this.stageChanged = true;
       const stage = this.stages[next]!;
-      this.event('waveStarted', 'manager', 'wave', `${describeStage(stage)} of ${this.plan.waves.length} (${stage.size} device(s))${this.awaitsApproval() ? ': awaits approval' : ''}`, { wave: stage.number });
+      this.event(
+        'waveStarted',
+        'manager',
+        'wave',
+        `${describeStage(stage)} of ${this.plan.waves.length} (${stage.size} device(s))${this.awaitsApproval() ? ': awaits approval' : ''}`,
+        { wave: stage.number },
+      );
       return;
     }
     const retry = this.devices.filter((d) => retriedStates.has(d.state) && this.attemptsLeft(d) > 0);
@@ -317,31 +342,53 @@ export class CampaignScheduler {
       return;
     }
     const round = this.stages.filter((s) => s.kind === 'retry').length + 1;
-    const stage: Stage = { index: next, kind: 'retry', number: round, size: retry.length, pauseAt: failuresThatPause(this.plan.settings.threshold, retry.length) };
+    const stage: Stage = {
+      index: next,
+      kind: 'retry',
+      number: round,
+      size: retry.length,
+      pauseAt: failuresThatPause(this.plan.settings.threshold, retry.length),
+    };
     this.stages.push(stage);
     this.stageIndex = next;
     this.stageChanged = true;
     this.retryAfter = now + this.plan.settings.retryDelaySeconds * 1000;
     for (const d of retry) this.setDevice(d, { state: 'pending', stage: next });
-    this.event('retryRound', 'policy', 'offlineRetry', `${describeStage(stage)}: ${retry.length} device(s) that were offline or busy are tried again in ${this.plan.settings.retryDelaySeconds} s`, {
-      devices: retry.map((d) => d.deviceId),
-    });
+    this.event(
+      'retryRound',
+      'policy',
+      'offlineRetry',
+      `${describeStage(stage)}: ${retry.length} device(s) that were offline or busy are tried again in ${this.plan.settings.retryDelaySeconds} s`,
+      {
+        devices: retry.map((d) => d.deviceId),
+      },
+    );
   }
 
   private finish(how: 'completed' | 'aborted', now: number): void {
     for (const d of this.devices) {
       if (d.state === 'pending') this.setDevice(d, { state: 'notStarted', cause: 'campaignAborted', message: 'the campaign was aborted before its turn' });
-      else if (d.state === 'offline') this.setDevice(d, { state: 'unreachable', message: how === 'aborted' ? 'offline; not tried again: the campaign was aborted' : `did not answer in ${d.attempts} attempt(s)` });
+      else if (d.state === 'offline')
+        this.setDevice(d, {
+          state: 'unreachable',
+          message: how === 'aborted' ? 'offline; not tried again: the campaign was aborted' : `did not answer in ${d.attempts} attempt(s)`,
+        });
     }
     this.finished = how;
     this.stageChanged = true;
     if (how === 'completed') this.reason = { cause: 'allWavesDone', actor: 'manager' };
     const counters = countDevices(this.devices);
     const upgraded = counters.verified + counters.recovered;
-    this.event(how, how === 'aborted' ? this.reason.actor : 'manager', how, `campaign ${how}: ${upgraded} upgraded, ${counters.failed} failed, ${counters.unreachable} unreachable, ${counters.busy} busy, ${counters.skipped} skipped, ${counters.notStarted} not started`, {
-      counters,
-      at: now,
-    });
+    this.event(
+      how,
+      how === 'aborted' ? this.reason.actor : 'manager',
+      how,
+      `campaign ${how}: ${upgraded} upgraded, ${counters.failed} failed, ${counters.unreachable} unreachable, ${counters.busy} busy, ${counters.skipped} skipped, ${counters.notStarted} not started`,
+      {
+        counters,
+        at: now,
+      },
+    );
   }
 
   private publishState(blocked: CampaignState | null = null): void {

@@ -25,8 +25,13 @@ export function selectDevices(inventory: readonly DeviceRecord[], selector: Devi
   if (devices.length === 0) problems.push('no device of the inventory matches the selection');
   const otherModels = devices.filter((d) => d.model !== null && d.model !== image.model);
   if (otherModels.length > 0) {
-    const names = otherModels.slice(0, 5).map((d) => `${d.name} (${d.model})`).join(', ');
-    problems.push(`the image is for ${image.model}; ${otherModels.length} selected device(s) are not: ${names}${otherModels.length > 5 ? ', ...' : ''} (narrow the selection with a model)`);
+    const names = otherModels
+      .slice(0, 5)
+      .map((d) => `${d.name} (${d.model})`)
+      .join(', ');
+    problems.push(
+      `the image is for ${image.model}; ${otherModels.length} selected device(s) are not: ${names}${otherModels.length > 5 ? ', ...' : ''} (narrow the selection with a model)`,
+    );
   }
   return { devices, problems };
 }

@@ -74,8 +74,26 @@ export const campaignDefaults = { maxConcurrent: 10, threshold: '5%', offlineAtt
 export const campaignLimits = { maxConcurrent: 1000, ratePerMinute: 100_000, offlineAttempts: 10, retryDelaySeconds: 86_400, nameLength: 100 } as const;
 
 const requestFields = new Set([
-  'name', 'image', 'devices', 'model', 'versionRange', 'tags', 'waves', 'maxConcurrent', 'ratePerMinute', 'threshold',
-  'approval', 'window', 'timeZone', 'policy', 'offlineAttempts', 'retryDelaySeconds', 'transport', 'timeLimits', 'reinstall', 'operator',
+  'name',
+  'image',
+  'devices',
+  'model',
+  'versionRange',
+  'tags',
+  'waves',
+  'maxConcurrent',
+  'ratePerMinute',
+  'threshold',
+  'approval',
+  'window',
+  'timeZone',
+  'policy',
+  'offlineAttempts',
+  'retryDelaySeconds',
+  'transport',
+  'timeLimits',
+  'reinstall',
+  'operator',
 ]);
 
 function wholeNumber(value: unknown, what: string, min: number, max: number, problems: string[]): number | undefined {
@@ -111,12 +129,14 @@ function stringList(value: unknown, what: string, problems: string[]): string[] 
 /** Checks the request; throws CampaignRequestError with every problem found. */
 export function checkCampaignRequest(request: unknown): { request: CampaignRequest; settings: CampaignSettings } {
   const problems: string[] = [];
-  if (typeof request !== 'object' || request === null || Array.isArray(request)) throw new CampaignRequestError(['a campaign is an object of fields (name, image, waves, ...)']);
+  if (typeof request !== 'object' || request === null || Array.isArray(request))
+    throw new CampaignRequestError(['a campaign is an object of fields (name, image, waves, ...)']);
   const r = request as Record<string, unknown>;
   const unknown = Object.keys(r).filter((key) => !requestFields.has(key));
   if (unknown.length > 0) problems.push(`unknown field ${unknown.join(', ')}; fields are ${[...requestFields].join(', ')}`);
 
-  if (typeof r.name !== 'string' || r.name.trim() === '' || r.name.length > campaignLimits.nameLength) problems.push(`name must be a text of 1 to ${campaignLimits.nameLength} characters`);
+  if (typeof r.name !== 'string' || r.name.trim() === '' || r.name.length > campaignLimits.nameLength)
+    problems.push(`name must be a text of 1 to ${campaignLimits.nameLength} characters`);
   if (typeof r.image !== 'string' || r.image.trim() === '') problems.push('image must name an image the manager holds (its SHA-256)');
   stringList(r.devices, 'devices', problems);
   stringList(r.tags, 'tags', problems);
@@ -136,7 +156,8 @@ export function checkCampaignRequest(request: unknown): { request: CampaignReque
   const maxConcurrent = wholeNumber(r.maxConcurrent, 'maxConcurrent', 1, campaignLimits.maxConcurrent, problems) ?? campaignDefaults.maxConcurrent;
   const ratePerMinute = wholeNumber(r.ratePerMinute, 'ratePerMinute', 1, campaignLimits.ratePerMinute, problems) ?? null;
   let threshold: Threshold | undefined;
-  if (r.threshold !== undefined && typeof r.threshold !== 'string' && typeof r.threshold !== 'number') problems.push('threshold must be a count (2) or a percentage ("5%")');
+  if (r.threshold !== undefined && typeof r.threshold !== 'string' && typeof r.threshold !== 'number')
+    problems.push('threshold must be a count (2) or a percentage ("5%")');
   else threshold = collect(problems, () => parseThreshold((r.threshold as string | number | undefined) ?? campaignDefaults.threshold), WaveError);
   if (r.approval !== undefined && typeof r.approval !== 'boolean') problems.push('approval must be true or false');
 
@@ -156,11 +177,23 @@ export function checkCampaignRequest(request: unknown): { request: CampaignReque
     } else retryDelaySeconds = value;
   }
   const runOptions = collect(problems, () => checkRunOptions({ transport: r.transport, timeLimits: r.timeLimits, reinstall: r.reinstall }), RunOptionsError);
-  if (r.operator !== undefined && (typeof r.operator !== 'string' || !/^[^\s:][^\s]{0,63}$/.test(r.operator))) problems.push('operator must be a name without spaces');
+  if (r.operator !== undefined && (typeof r.operator !== 'string' || !/^[^\s:][^\s]{0,63}$/.test(r.operator)))
+    problems.push('operator must be a name without spaces');
 
   if (problems.length > 0 || !waves || !threshold || !policy) throw new CampaignRequestError(problems);
   return {
     request: r as unknown as CampaignRequest,
-    settings: { waves, maxConcurrent, ratePerMinute, threshold, approval: r.approval === true, window, policy, offlineAttempts, retryDelaySeconds, runOptions: runOptions ?? {} },
+    settings: {
+      waves,
+      maxConcurrent,
+      ratePerMinute,
+      threshold,
+      approval: r.approval === true,
+      window,
+      policy,
+      offlineAttempts,
+      retryDelaySeconds,
+      runOptions: runOptions ?? {},
+    },
   };
 }

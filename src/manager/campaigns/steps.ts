@@ -58,7 +58,14 @@ export function registerCampaignSteps(deps: CampaignStepDeps) {
         const runId = campaignRunId(campaignId, deviceId, attempt);
         if (await deps.runCreation.runs.get(runId)) return { ok: true, runId };
         try {
-          await createRun(deps.runCreation, 'upgrade', { deviceId, imageSha256, policy, startedBy: 'policy', runId, ...(options ? { campaignOptions: options } : {}) });
+          await createRun(deps.runCreation, 'upgrade', {
+            deviceId,
+            imageSha256,
+            policy,
+            startedBy: 'policy',
+            runId,
+            ...(options ? { campaignOptions: options } : {}),
+          });
           return { ok: true, runId };
         } catch (error) {
           if (!(error instanceof RunRequestError)) throw error;

@@ -31,7 +31,8 @@ export function compareVersions(a: string, b: string): number {
 
 export function parseVersionRange(text: string): VersionRange {
   const alternatives = text.split('||').map((alternative) => alternative.trim());
-  if (text.trim() === '' || alternatives.some((a) => a === '')) throw new VersionRangeError(`version range ${JSON.stringify(text)} is empty or has an empty alternative`);
+  if (text.trim() === '' || alternatives.some((a) => a === ''))
+    throw new VersionRangeError(`version range ${JSON.stringify(text)} is empty or has an empty alternative`);
   return alternatives.map((alternative) =>
     alternative.split(/\s+/).map((item) => {
       const match = /^(<=|>=|<|>|=)?\s*([0-9A-Za-z]+(?:[.-][0-9A-Za-z]+)*)$/.exec(item);

@@ -16,7 +16,7 @@ export interface CheckedConfig {
 export function checkConfigFile(bytes: Buffer, maxBytes: number, what: string): CheckedConfig {
   if (bytes.length === 0) throw new BackupError('empty', `${what} is empty`);
   if (bytes.length > maxBytes) throw new BackupError('tooLarge', `${what} has ${bytes.length} bytes, more than the ${maxBytes} accepted for a configuration`);
-  let config;
+  let config: ReturnType<typeof parseConfig>;
   try {
     config = parseConfig(bytes);
   } catch (error) {

@@ -139,7 +139,14 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
   async addImage(bytes: Buffer): Promise<ImageRecord> {
     const { header } = readImage(bytes, { trustedKeys: this.options.trustedKeys });
     const sha256 = await this.store.put('image', bytes);
-    return this.images.add({ sha256, model: header.model, version: header.version, configFormat: header.configFormat, size: bytes.length, payloadSha256: header.payloadSha256 });
+    return this.images.add({
+      sha256,
+      model: header.model,
+      version: header.version,
+      configFormat: header.configFormat,
+      size: bytes.length,
+      payloadSha256: header.payloadSha256,
+    });
   }
 
   async listImages(): Promise<ImageRecord[]> {
@@ -189,7 +196,7 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
     if (record.state === 'rejected') throw new BackupError(record.rejection ?? 'unparsable', `${what} was refused before: ${record.rejection ?? 'unusable'}`);
     const bytes = await this.desk.uploaded(record);
     if (bytes === undefined) throw new BackupError('missing', `${what} did not arrive`);
-    let checked;
+    let checked: ReturnType<typeof checkConfigFile>;
     try {
       checked = checkConfigFile(bytes, this.options.maxBackupBytes, what);
     } catch (error) {
@@ -198,16 +205,40 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
     }
     await this.store.put('config', bytes);
     return this.desk.collect(record, (db) =>
-      this.backups.add({ sha256: checked.sha256, deviceId: owner.deviceId, runId: owner.runId, kind: 'backup', derivedFrom: null, configFormat: checked.configFormat, configDigest: checked.configDigest, size: checked.size }, db),
+      this.backups.add(
+        {
+          sha256: checked.sha256,
+          deviceId: owner.deviceId,
+          runId: owner.runId,
+          kind: 'backup',
+          derivedFrom: null,
+          configFormat: checked.configFormat,
+          configDigest: checked.configDigest,
+          size: checked.size,
+        },
+        db,
+      ),
     );
   }
 
   /** Keeps a configuration the manager made (a migration) or an operator supplied; checked like a backup. */
-  async storeConfig(bytes: Buffer, origin: { deviceId: number; runId: string | null; kind: Exclude<BackupKind, 'backup'>; derivedFrom: string | null }): Promise<BackupRecord> {
+  async storeConfig(
+    bytes: Buffer,
+    origin: { deviceId: number; runId: string | null; kind: Exclude<BackupKind, 'backup'>; derivedFrom: string | null },
+  ): Promise<BackupRecord> {
     const checked = checkConfigFile(bytes, this.options.maxBackupBytes, `the ${origin.kind} configuration`);
     if (origin.derivedFrom !== null) await this.requireBackup(origin.derivedFrom);
     await this.store.put('config', bytes);
-    return this.backups.add({ sha256: checked.sha256, deviceId: origin.deviceId, runId: origin.runId, kind: origin.kind, derivedFrom: origin.derivedFrom, configFormat: checked.configFormat, configDigest: checked.configDigest, size: checked.size });
+    return this.backups.add({
+      sha256: checked.sha256,
+      deviceId: origin.deviceId,
+      runId: origin.runId,
+      kind: origin.kind,
+      derivedFrom: origin.derivedFrom,
+      configFormat: checked.configFormat,
+      configDigest: checked.configDigest,
+      size: checked.size,
+    });
   }
 
   /** The bytes of a stored configuration, checked against their digest. */

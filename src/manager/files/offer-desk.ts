@@ -146,7 +146,8 @@ export class OfferDesk {
     for (const protocol of protocols) {
       const dir = this.parts.served[protocol];
       for (const entry of await dir.entries()) {
-        if (!isPlainFileName(entry)) await dir.removeEntry(entry); // a partial upload or temporary file
+        if (!isPlainFileName(entry))
+          await dir.removeEntry(entry); // a partial upload or temporary file
         else await this.settleServedFile(protocol, entry);
       }
       for (const record of await this.parts.offers.openAt(protocol, this.endpointOf(protocol))) await this.reopen(record);

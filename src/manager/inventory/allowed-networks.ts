@@ -19,7 +19,10 @@ export class AllowedNetworks {
 
   /** Comma-separated networks, IPv4 or IPv6 (`192.0.2.0/24,2001:db8::/64`); throws CidrError. */
   static parse(text: string): AllowedNetworks {
-    const parts = text.split(',').map((part) => part.trim()).filter((part) => part !== '');
+    const parts = text
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '');
     if (parts.length === 0) throw new CidrError('give at least one network, e.g. 127.0.0.0/8');
     return new AllowedNetworks(parts.map(parseNetwork));
   }

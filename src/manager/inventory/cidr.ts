@@ -114,4 +114,3 @@ export function parseCidr(text: string): AddressBlock {
   for (let value = first; value <= last; value++) hosts.push(formatAddress({ family: network.family, value }));
   return { cidr: network.cidr, network, hosts };
 }
-

@@ -67,7 +67,8 @@ export function checkDeviceSpec(spec: DeviceSpec, allowed: AllowedNetworks = All
   let port = defaultDevicePort;
   if (spec.port !== undefined && spec.port !== '') {
     const n = typeof spec.port === 'string' ? Number(spec.port) : spec.port;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) problems.push(`port must be an integer from 1 to 65535, got ${JSON.stringify(spec.port)}`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535)
+      problems.push(`port must be an integer from 1 to 65535, got ${JSON.stringify(spec.port)}`);
     else port = n;
   }
 
@@ -124,7 +125,10 @@ function checkSecurity(spec: DeviceSpec, problems: string[]): SnmpSecurity | und
   if (!v3Given) return defaultDeviceSecurity;
   const before = problems.length;
   if (typeof spec.v3User !== 'string' || spec.v3User === '' || spec.v3User.length > 32) problems.push('v3User must be a user name of 1 to 32 characters');
-  for (const [field, key] of [['authKey', spec.authKey], ['privKey', spec.privKey]] as const) {
+  for (const [field, key] of [
+    ['authKey', spec.authKey],
+    ['privKey', spec.privKey],
+  ] as const) {
     if (typeof key !== 'string' || key.length < minimumKeyLength || key.length > 128) {
       problems.push(`${field} must be a pass phrase of ${minimumKeyLength} to 128 characters`);
     }

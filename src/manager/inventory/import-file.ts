@@ -28,7 +28,10 @@ const fieldByKey = new Map<string, string>([
 ]);
 
 function fieldFor(key: string): string {
-  const normalised = key.trim().toLowerCase().replace(/[_\s-]/g, '');
+  const normalised = key
+    .trim()
+    .toLowerCase()
+    .replace(/[_\s-]/g, '');
   return fieldByKey.get(normalised) ?? key.trim();
 }
 

@@ -44,7 +44,8 @@ function unrepresentable(config: DeviceConfigV2, marks: DefaultedMarks): string[
   const used = new Set(config.fxs.map((port) => port.account));
   for (const account of config.sip_accounts) {
     const section = `[sip.account ${account.account}]`;
-    if (account.auth_user !== undefined) problems.push(`${section} auth_user: format 1 has no separate authentication name (it authenticates as user ${account.user})`);
+    if (account.auth_user !== undefined)
+      problems.push(`${section} auth_user: format 1 has no separate authentication name (it authenticates as user ${account.user})`);
     if (!used.has(account.account)) problems.push(`${section}: no [fxs N] uses this account; format 1 keeps SIP accounts only inside a port`);
   }
   for (const port of config.fxs) {

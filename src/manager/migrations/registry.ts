@@ -14,7 +14,10 @@ export function familyFor(model: string, families: readonly DeviceFamily[] = dev
 
 /** The steps from one format to another, in order; empty when they are the same. */
 export function migrationPath(model: string, from: number, to: number, families: readonly DeviceFamily[] = deviceFamilies): MigrationStep[] {
-  for (const [name, format] of [['from', from], ['to', to]] as const) {
+  for (const [name, format] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
     if (!Number.isInteger(format) || format < 1) throw new MigrationError('noPath', [`${name} format must be a positive integer, got ${String(format)}`]);
   }
   const family = familyFor(model, families);
@@ -26,7 +29,8 @@ export function migrationPath(model: string, from: number, to: number, families:
   const path: MigrationStep[] = [];
   for (let format = from; format !== to; format += direction) {
     const next = family.steps.find((step) => step.from === format && step.to === format + direction);
-    if (!next) throw new MigrationError('noPath', [`${family.name} has no step from format ${format} to ${format + direction} (on the way from ${from} to ${to})`]);
+    if (!next)
+      throw new MigrationError('noPath', [`${family.name} has no step from format ${format} to ${format + direction} (on the way from ${from} to ${to})`]);
     path.push(next);
   }
   return path;
@@ -41,14 +45,22 @@ export interface MigrationResult {
 
 export function migrateConfig(config: DeviceConfig, model: string, toFormat: number, families: readonly DeviceFamily[] = deviceFamilies): MigrationResult {
   const invalid = validateConfig(config);
-  if (invalid.length > 0) throw new MigrationError('invalidInput', invalid.map((problem) => `format ${String(config.format)}: ${problem}`));
+  if (invalid.length > 0)
+    throw new MigrationError(
+      'invalidInput',
+      invalid.map((problem) => `format ${String(config.format)}: ${problem}`),
+    );
   if (config.model !== model) throw new MigrationError('invalidInput', [`the configuration is for model ${config.model}, the device is ${model}`]);
   const path = migrationPath(model, config.format, toFormat, families);
   let current: DeviceConfig = structuredClone(config);
   for (const step of path) {
     const next = step.convert(current);
     const problems = next.format === step.to ? validateConfig(next) : [`produced format ${String(next.format)}, expected ${step.to}`];
-    if (problems.length > 0) throw new MigrationError('invalidResult', problems.map((problem) => `${step.name}: ${problem}`));
+    if (problems.length > 0)
+      throw new MigrationError(
+        'invalidResult',
+        problems.map((problem) => `${step.name}: ${problem}`),
+      );
     current = next;
   }
   return { config: current, steps: path.map((step) => step.name) };

@@ -25,8 +25,10 @@ export interface DecisionStores {
 }
 
 export async function decide(stores: DecisionStores, runId: string, request: DecisionRequest): Promise<DecisionRecord> {
-  if (!isDecisionAnswer(request.answer)) throw new DecisionError('badAnswer', `answer must be retry, abort or keepNewSoftware, got ${JSON.stringify(request.answer)}`);
-  if (!isOperator(request.actor)) throw new DecisionError('badActor', `a decision is an operator's: actor must be "operator:<name>", got ${JSON.stringify(request.actor)}`);
+  if (!isDecisionAnswer(request.answer))
+    throw new DecisionError('badAnswer', `answer must be retry, abort or keepNewSoftware, got ${JSON.stringify(request.answer)}`);
+  if (!isOperator(request.actor))
+    throw new DecisionError('badActor', `a decision is an operator's: actor must be "operator:<name>", got ${JSON.stringify(request.actor)}`);
   const run = await stores.runs.get(runId);
   if (!run) throw new DecisionError('unknownRun', `no run ${runId}`);
   if (run.state !== 'waiting') throw new NotWaitingError(`run ${runId} is not waiting for a decision (it is ${run.state}, in ${run.phase})`);
@@ -37,11 +39,13 @@ export async function decide(stores: DecisionStores, runId: string, request: Dec
     throw new DecisionError('notHere', `run ${runId} waits in ${run.phase}: the new software does not run yet, so there is none to keep`);
   }
   if (request.imageSha256) {
-    if (!acceptsSupplied(run.phase, 'image')) throw new DecisionError('notHere', `run ${runId} waits in ${run.phase}: a corrected image goes with the upgrade phase only`);
+    if (!acceptsSupplied(run.phase, 'image'))
+      throw new DecisionError('notHere', `run ${runId} waits in ${run.phase}: a corrected image goes with the upgrade phase only`);
     const image = await stores.images.get(request.imageSha256);
     if (!image) throw new DecisionError('unknownImage', `no image ${request.imageSha256} in the image store`);
     const current = run.imageSha256 ? await stores.images.get(run.imageSha256) : undefined;
-    if (current && image.model !== current.model) throw new DecisionError('wrongModel', `image ${image.version} is for ${image.model}, the device is a ${current.model}`);
+    if (current && image.model !== current.model)
+      throw new DecisionError('wrongModel', `image ${image.version} is for ${image.model}, the device is a ${current.model}`);
   }
   if (request.backupSha256) {
     if (!acceptsSupplied(run.phase, 'config')) {

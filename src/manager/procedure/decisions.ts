@@ -179,7 +179,11 @@ export function judgeVerify(before: DeviceFacts, version: string, restoredDigest
   }
   if (now.runningVersion !== version) return { phase: 'verify', cause: 'mismatch', message: `running ${now.runningVersion}, expected ${version}` };
   if (now.configDigest !== restoredDigest) {
-    return { phase: 'verify', cause: 'mismatch', message: `running configuration ${short(now.configDigest)} differs from the restored ${short(restoredDigest)}` };
+    return {
+      phase: 'verify',
+      cause: 'mismatch',
+      message: `running configuration ${short(now.configDigest)} differs from the restored ${short(restoredDigest)}`,
+    };
   }
   return undefined;
 }
@@ -252,7 +256,12 @@ export function runOutcome(end: RunEnd): RunOutcome {
       return { state: 'aborted', keptNewSoftware: true, ...device, summary: `${why}; the new software was kept as the operator decided` };
     case 'rolledBack':
       return end.restored
-        ? { state: 'rolledBack', keptNewSoftware: false, ...device, summary: `${why}; rolled back: the device runs its previous software with its original configuration` }
+        ? {
+            state: 'rolledBack',
+            keptNewSoftware: false,
+            ...device,
+            summary: `${why}; rolled back: the device runs its previous software with its original configuration`,
+          }
         : {
             state: 'failed',
             keptNewSoftware: false,
@@ -277,7 +286,11 @@ function operatorName(actor: Actor): string {
 }
 
 function byWhom(actor: Actor): string {
-  return actor === 'policy' ? 'the policy stopped the run' : actor.startsWith('operator:') ? `${actor.slice('operator:'.length)} stopped the run` : `stopped by the ${actor}`;
+  return actor === 'policy'
+    ? 'the policy stopped the run'
+    : actor.startsWith('operator:')
+      ? `${actor.slice('operator:'.length)} stopped the run`
+      : `stopped by the ${actor}`;
 }
 
 function short(digest: string): string {
@@ -287,7 +300,21 @@ function short(digest: string): string {
 // ------------------------------------------------------------------ who said so
 
 /** Failures the manager judges (silence, a wrong read-back, a bad file) rather than the device reports. */
-const judgedByManager: ReadonlySet<Cause> = new Set<Cause>(['silent', 'operationLost', 'fellBack', 'mismatch', 'migrationFailed', 'missing', 'empty', 'unparsable', 'tooLarge', 'wrongModel', 'unknown', 'networkNotAllowed', cancelledCause]);
+const judgedByManager: ReadonlySet<Cause> = new Set<Cause>([
+  'silent',
+  'operationLost',
+  'fellBack',
+  'mismatch',
+  'migrationFailed',
+  'missing',
+  'empty',
+  'unparsable',
+  'tooLarge',
+  'wrongModel',
+  'unknown',
+  'networkNotAllowed',
+  cancelledCause,
+]);
 
 export function failureActor(cause: Cause): Extract<Actor, 'device' | 'manager'> {
   return judgedByManager.has(cause) ? 'manager' : 'device';

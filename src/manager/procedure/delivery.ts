@@ -68,7 +68,12 @@ export class NotificationRouter {
         this.progress.set(route.runId, notification.progress);
         return;
       }
-      const message: OperationMessage = { kind: 'completed', state: notification.state, failCause: notification.failCause, failMessage: notification.failMessage };
+      const message: OperationMessage = {
+        kind: 'completed',
+        state: notification.state,
+        failCause: notification.failCause,
+        failMessage: notification.failMessage,
+      };
       this.progress.set(route.runId, 100);
       // The same completion heard twice (an inform retried) is one message.
       await DBOS.send(route.runId, message, operationTopic(route.index), `${route.runId}:${operationTopic(route.index)}:${notification.state}`);

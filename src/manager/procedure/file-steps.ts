@@ -34,8 +34,14 @@ export function registerFileSteps(files: ProcedureFiles) {
 
     /** `source` converted to `toFormat` for `model`, stored as a migrated file derived from it. */
     migrate: DBOS.registerStep(
-      async (source: ConfigFile, model: string, toFormat: number, deviceId: number, runId: string): Promise<Outcome<{ config: ConfigFile; steps: string[] }>> => {
-        let migrated;
+      async (
+        source: ConfigFile,
+        model: string,
+        toFormat: number,
+        deviceId: number,
+        runId: string,
+      ): Promise<Outcome<{ config: ConfigFile; steps: string[] }>> => {
+        let migrated: ReturnType<typeof migrateConfigFile>;
         try {
           migrated = migrateConfigFile(await files.readBackup(source.sha256), model, toFormat);
         } catch (error) {

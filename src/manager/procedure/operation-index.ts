@@ -17,7 +17,8 @@ const runBlocks = Math.floor((2 ** 31 - 1) / indexesPerRun);
 
 export function operationIndex(runNumber: number, phase: OperationPhase, attempt: number, slot: number): number {
   if (!Number.isSafeInteger(runNumber) || runNumber < 1) throw new RangeError(`run number must be a positive integer, got ${runNumber}`);
-  if (!Number.isInteger(attempt) || attempt < 0 || attempt >= attemptsPerPhase) throw new RangeError(`attempt must be from 0 to ${attemptsPerPhase - 1}, got ${attempt}`);
+  if (!Number.isInteger(attempt) || attempt < 0 || attempt >= attemptsPerPhase)
+    throw new RangeError(`attempt must be from 0 to ${attemptsPerPhase - 1}, got ${attempt}`);
   if (!Number.isInteger(slot) || slot < 0 || slot >= slotsPerAttempt) throw new RangeError(`slot must be from 0 to ${slotsPerAttempt - 1}, got ${slot}`);
   const block = runNumber % runBlocks;
   return 1 + block * indexesPerRun + (phaseCodes[phase] * attemptsPerPhase + attempt) * slotsPerAttempt + slot;

@@ -116,7 +116,12 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
     async cancel(runId, actor) {
       const answer = await cancelRun(runs, runId, actor);
       if (!answer.repeated) {
-        feed.changed(runId, { kind: 'cancelRequested', message: `${actor.slice('operator:'.length)} asked to cancel the run`, cause: null, at: new Date().toISOString() });
+        feed.changed(runId, {
+          kind: 'cancelRequested',
+          message: `${actor.slice('operator:'.length)} asked to cancel the run`,
+          cause: null,
+          at: new Date().toISOString(),
+        });
       }
       return answer;
     },

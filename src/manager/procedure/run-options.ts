@@ -85,7 +85,11 @@ function checkReinstall(value: unknown): boolean {
  * The options a run keeps: each one from the first level that sets it. `levels`: the run's own request
  * first, then its campaign's; `deviceTransport`: the device's inventory default.
  */
-export function resolveRunOptions(levels: ReadonlyArray<RunOptionsRequest | undefined>, deviceTransport: TransferProtocol | null, defaults: RunDefaults): RunOptions {
+export function resolveRunOptions(
+  levels: ReadonlyArray<RunOptionsRequest | undefined>,
+  deviceTransport: TransferProtocol | null,
+  defaults: RunDefaults,
+): RunOptions {
   const given = levels.filter((level): level is RunOptionsRequest => level !== undefined).map(checkRunOptions);
   const transport = given.find((level) => level.transport !== undefined)?.transport ?? deviceTransport ?? defaults.transport;
   const timeLimits = { ...defaults.timeLimits };

@@ -43,9 +43,11 @@ export async function createRun(
   kind: RunKind,
   request: Omit<StartRunRequest, 'imageSha256'> & { imageSha256?: string },
 ): Promise<RunRecord> {
-  if (request.runId !== undefined && !runIdPattern.test(request.runId)) throw new RunRequestError('badRunId', `a run ID is 1 to 128 letters, digits, dots, dashes or underscores, got ${JSON.stringify(request.runId)}`);
-  if (!isActor(request.startedBy)) throw new RunRequestError('badActor', `startedBy must be "operator:<name>", "policy", "device" or "manager", got ${JSON.stringify(request.startedBy)}`);
-  let policy;
+  if (request.runId !== undefined && !runIdPattern.test(request.runId))
+    throw new RunRequestError('badRunId', `a run ID is 1 to 128 letters, digits, dots, dashes or underscores, got ${JSON.stringify(request.runId)}`);
+  if (!isActor(request.startedBy))
+    throw new RunRequestError('badActor', `startedBy must be "operator:<name>", "policy", "device" or "manager", got ${JSON.stringify(request.startedBy)}`);
+  let policy: ReturnType<typeof resolvePolicy>;
   try {
     policy = resolvePolicy(request.policy ?? (kind === 'backup' ? backupRunPolicy : {}));
   } catch (error) {
@@ -54,7 +56,7 @@ export async function createRun(
   }
   const device = await stores.devices.get(request.deviceId);
   if (!device) throw new RunRequestError('unknownDevice', `no device ${String(request.deviceId)} in the inventory`);
-  let options;
+  let options: ReturnType<typeof resolveRunOptions>;
   try {
     options = resolveRunOptions([request.options, request.campaignOptions], device.transport, stores.defaults ?? builtInDefaults);
   } catch (error) {
@@ -71,7 +73,15 @@ export async function createRun(
     imageSha256 = image.sha256;
   }
   try {
-    return await stores.runs.create({ kind, deviceId: device.id, imageSha256, policy, options, startedBy: request.startedBy, ...(request.runId !== undefined ? { id: request.runId } : {}) });
+    return await stores.runs.create({
+      kind,
+      deviceId: device.id,
+      imageSha256,
+      policy,
+      options,
+      startedBy: request.startedBy,
+      ...(request.runId !== undefined ? { id: request.runId } : {}),
+    });
   } catch (error) {
     if (error instanceof ActiveRunError) throw new RunRequestError('activeRun', `device ${device.name} ${error.message.replace(/^device \d+ /, '')}`);
     throw error;

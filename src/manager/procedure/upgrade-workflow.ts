@@ -27,14 +27,16 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
   if (!checked.ok) return end(ctx, 'preflight', { kind: 'stopped', failure: checked.failure, by: 'manager', device: undefined, backupSha256: null });
   const before = checked.value;
   // Already running the image: installing it again would cost an outage and the way back, unless asked to.
-  if (await alreadyUpToDate(ctx, run.image, before)) return end(ctx, 'preflight', { kind: 'upToDate', device: before, version: run.image.version, backupSha256: null });
+  if (await alreadyUpToDate(ctx, run.image, before))
+    return end(ctx, 'preflight', { kind: 'upToDate', device: before, version: run.image.version, backupSha256: null });
 
   // backup: no verified backup, no upgrade.
   const backup = await inPhase(ctx, 'backup', policy.backup, (n) => backupAttempt(ctx, n));
   if (!backup.ok) return end(ctx, 'backup', { kind: 'stopped', failure: backup.failure, by: backup.by, device: before, backupSha256: null });
   // The last point at which nothing on the device has changed: a cancel asked for by now needs no rollback.
   const cancelled = await cancelPoint(ctx, 'backup');
-  if (cancelled) return end(ctx, 'backup', { kind: 'stopped', failure: cancelled.failure, by: cancelled.by, device: before, backupSha256: backup.value.sha256 });
+  if (cancelled)
+    return end(ctx, 'backup', { kind: 'stopped', failure: cancelled.failure, by: cancelled.by, device: before, backupSha256: backup.value.sha256 });
   const original = backup.value;
 
   // upgrade: download into the inactive bank, reboot, read back; step 160 after every failed attempt.
@@ -79,10 +81,22 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
 }
 
 /** After the upgrade started: keep the new software if the operator said so, else roll back fully. */
-async function giveUp(ctx: RunContext, phase: Phase, result: Extract<PhaseResult<unknown>, { ok: false }>, before: DeviceReading, original: ConfigFile): Promise<RunOutcome> {
+async function giveUp(
+  ctx: RunContext,
+  phase: Phase,
+  result: Extract<PhaseResult<unknown>, { ok: false }>,
+  before: DeviceReading,
+  original: ConfigFile,
+): Promise<RunOutcome> {
   if (result.stop === 'keepNewSoftware') {
     const now = await ctx.steps.readDevice(ctx.run.deviceId);
-    return end(ctx, phase, { kind: 'keptNewSoftware', failure: result.failure, by: result.by, device: now.ok ? now.reading : undefined, backupSha256: original.sha256 });
+    return end(ctx, phase, {
+      kind: 'keptNewSoftware',
+      failure: result.failure,
+      by: result.by,
+      device: now.ok ? now.reading : undefined,
+      backupSha256: original.sha256,
+    });
   }
   const rollback = await rollBack(ctx, before, original, ctx.run.policy.restore.backoffSeconds);
   return end(ctx, 'rollback', {

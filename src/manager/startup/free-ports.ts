@@ -25,13 +25,17 @@ export async function checkListeners(listeners: Listener[]): Promise<void> {
     // Any address of this machine will do (a management network's, not only loopback); binding says
     // whether it is one. Devices are told these addresses, so a wildcard (0.0.0.0, ::) is no address.
     if (isIP(listener.address) === 0 || /^(0\.0\.0\.0|::)$/.test(listener.address)) {
-      throw new ListenerError(`${listener.service}: ${JSON.stringify(listener.address)} is not one IPv4 or IPv6 address; choose another with ${listener.option}`);
+      throw new ListenerError(
+        `${listener.service}: ${JSON.stringify(listener.address)} is not one IPv4 or IPv6 address; choose another with ${listener.option}`,
+      );
     }
     if (listener.port === 0) continue;
     const key = `${listener.transport}:${listener.address}:${listener.port}`;
     const clash = seen.get(key);
     if (clash) {
-      throw new ListenerError(`${listener.service} and ${clash.service} are both set to ${listener.transport.toUpperCase()} ${listener.address}:${listener.port}; move one with ${listener.option}`);
+      throw new ListenerError(
+        `${listener.service} and ${clash.service} are both set to ${listener.transport.toUpperCase()} ${listener.address}:${listener.port}; move one with ${listener.option}`,
+      );
     }
     seen.set(key, listener);
     const problem = await (listener.transport === 'tcp' ? tryTcp(listener) : tryUdp(listener));

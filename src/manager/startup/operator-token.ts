@@ -29,10 +29,11 @@ export async function ensureOperatorToken(tokens: TokenStore, dataDir: string, l
   const file = operatorTokenFile(dataDir);
   const existing = await readToken(file);
   if (existing !== undefined) {
-    if (!(await tokens.isValid(existing))) log.warn({ file }, 'the operator token file holds a token that is unknown or revoked; delete the file and restart to get a new one');
+    if (!(await tokens.isValid(existing)))
+      log.warn({ file }, 'the operator token file holds a token that is unknown or revoked; delete the file and restart to get a new one');
     return file;
   }
-  let created;
+  let created: Awaited<ReturnType<typeof tokens.create>>;
   try {
     created = await tokens.create('bootstrap', 'operator');
   } catch (error) {
@@ -42,7 +43,7 @@ export async function ensureOperatorToken(tokens: TokenStore, dataDir: string, l
   }
   await mkdir(dirname(file), { recursive: true });
   // 'wx': never overwrite a file another process wrote meanwhile; 0600: the token is a credential.
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(file, 'wx', 0o600);
   } catch (error) {

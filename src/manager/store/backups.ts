@@ -61,10 +61,7 @@ export class BackupStore {
 
   /** A device's configuration files, newest first. */
   async listForDevice(deviceId: number): Promise<BackupRecord[]> {
-    const result = await this.pool.query<BackupRow>(
-      `SELECT ${columns} FROM safeflash.backups WHERE device_id = $1 ORDER BY taken_at DESC, sha256`,
-      [deviceId],
-    );
+    const result = await this.pool.query<BackupRow>(`SELECT ${columns} FROM safeflash.backups WHERE device_id = $1 ORDER BY taken_at DESC, sha256`, [deviceId]);
     return result.rows.map(toRecord);
   }
 }

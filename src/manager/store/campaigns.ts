@@ -4,15 +4,7 @@
 import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
 import type { Actor } from './records.ts';
-import type {
-  CampaignDevice,
-  CampaignDeviceState,
-  CampaignEventDraft,
-  CampaignPlan,
-  CampaignState,
-  Counters,
-  Stage,
-} from '../campaigns/model.ts';
+import type { CampaignDevice, CampaignDeviceState, CampaignEventDraft, CampaignPlan, CampaignState, Counters, Stage } from '../campaigns/model.ts';
 import type { CampaignSettings } from '../campaigns/settings.ts';
 
 export interface CampaignRecord {
@@ -78,7 +70,8 @@ interface CampaignRow {
   updated_at: Date;
 }
 
-const campaignColumns = 'id, name, image_sha256, image_version, settings, selector, state, pause_cause, stage, stages, counters, created_by, created_at, updated_at';
+const campaignColumns =
+  'id, name, image_sha256, image_version, settings, selector, state, pause_cause, stage, stages, counters, created_by, created_at, updated_at';
 
 function toCampaign(row: CampaignRow): CampaignRecord {
   return {
@@ -191,11 +184,26 @@ export class CampaignStore {
   }
 
   async events(id: string): Promise<CampaignEvent[]> {
-    const result = await this.pool.query<{ id: string; campaign_id: string; at: Date; kind: string; actor: Actor; cause: string | null; message: string; detail: Record<string, unknown> }>(
-      `SELECT id, campaign_id, at, kind, actor, cause, message, detail FROM safeflash.campaign_events WHERE campaign_id = $1 ORDER BY id`,
-      [id],
-    );
-    return result.rows.map((row) => ({ id: Number(row.id), campaignId: row.campaign_id, at: row.at, kind: row.kind, actor: row.actor, cause: row.cause, message: row.message, detail: row.detail }));
+    const result = await this.pool.query<{
+      id: string;
+      campaign_id: string;
+      at: Date;
+      kind: string;
+      actor: Actor;
+      cause: string | null;
+      message: string;
+      detail: Record<string, unknown>;
+    }>(`SELECT id, campaign_id, at, kind, actor, cause, message, detail FROM safeflash.campaign_events WHERE campaign_id = $1 ORDER BY id`, [id]);
+    return result.rows.map((row) => ({
+      id: Number(row.id),
+      campaignId: row.campaign_id,
+      at: row.at,
+      kind: row.kind,
+      actor: row.actor,
+      cause: row.cause,
+      message: row.message,
+      detail: row.detail,
+    }));
   }
 
   /** What a campaign step saw and decided, in one transaction, once per step key. */
@@ -216,14 +224,29 @@ export class CampaignStore {
             WHERE c.campaign_id = $1 AND c.device_id = d.device_id`,
           [
             campaignId,
-            JSON.stringify(devices.map((d) => ({ device_id: d.deviceId, stage: d.stage, state: d.state, attempts: d.attempts, run_id: d.runId, cause: d.cause, message: d.message, started_at: d.startedAt }))),
+            JSON.stringify(
+              devices.map((d) => ({
+                device_id: d.deviceId,
+                stage: d.stage,
+                state: d.state,
+                attempts: d.attempts,
+                run_id: d.runId,
+                cause: d.cause,
+                message: d.message,
+                started_at: d.startedAt,
+              })),
+            ),
           ],
         );
       }
-      await db.query(
-        `UPDATE safeflash.campaigns SET state = $2, pause_cause = $3, stage = $4, stages = $5, counters = $6, updated_at = now() WHERE id = $1`,
-        [campaignId, progress.state, progress.pauseCause, progress.stage?.index ?? null, JSON.stringify(progress.stages), JSON.stringify(progress.counters)],
-      );
+      await db.query(`UPDATE safeflash.campaigns SET state = $2, pause_cause = $3, stage = $4, stages = $5, counters = $6, updated_at = now() WHERE id = $1`, [
+        campaignId,
+        progress.state,
+        progress.pauseCause,
+        progress.stage?.index ?? null,
+        JSON.stringify(progress.stages),
+        JSON.stringify(progress.counters),
+      ]);
     });
   }
 

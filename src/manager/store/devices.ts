@@ -111,10 +111,7 @@ export class DeviceStore {
     }
     const byName = await this.pool.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices WHERE name = $1`, [reference]);
     if (byName.rows[0]) return toRecord(byName.rows[0]);
-    const byAddress = await this.pool.query<DeviceRow>(
-      `SELECT ${columns} FROM safeflash.devices WHERE host(address) = $1 ORDER BY id LIMIT 2`,
-      [reference],
-    );
+    const byAddress = await this.pool.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices WHERE host(address) = $1 ORDER BY id LIMIT 2`, [reference]);
     return byAddress.rows.length === 1 ? toRecord(byAddress.rows[0]!) : undefined;
   }
 

@@ -84,10 +84,17 @@ export class OfferStore {
          content_sha256, username, password, max_bytes, state, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11)`,
       [
-        offer.protocol, offer.fileName, offer.direction, offer.server.address, offer.server.port,
-        offer.content?.kind ?? null, offer.content?.sha256 ?? null,
-        offer.credentials?.username ?? null, offer.credentials?.password ?? null,
-        offer.maxBytes, offer.expiresAt,
+        offer.protocol,
+        offer.fileName,
+        offer.direction,
+        offer.server.address,
+        offer.server.port,
+        offer.content?.kind ?? null,
+        offer.content?.sha256 ?? null,
+        offer.credentials?.username ?? null,
+        offer.credentials?.password ?? null,
+        offer.maxBytes,
+        offer.expiresAt,
       ],
     );
   }
@@ -109,7 +116,10 @@ export class OfferStore {
 
   /** A transfer completed: an open offer becomes used. Undefined when it was not open. */
   async markUsed(protocol: TransferProtocol, fileName: string, direction: OfferDirection, bytes: number): Promise<OfferRecord | undefined> {
-    return this.transition(protocol, fileName, `state = 'used', bytes = $4, finished_at = now()`, `state IN ('open', 'expired') AND direction = $3`, [direction, bytes]);
+    return this.transition(protocol, fileName, `state = 'used', bytes = $4, finished_at = now()`, `state IN ('open', 'expired') AND direction = $3`, [
+      direction,
+      bytes,
+    ]);
   }
 
   /**
@@ -124,7 +134,13 @@ export class OfferStore {
   }
 
   async markRejected(protocol: TransferProtocol, fileName: string, reason: BackupFailure): Promise<void> {
-    await this.transition(protocol, fileName, `state = 'rejected', rejection = $3, finished_at = now()`, `direction = 'write' AND state IN ('open', 'used', 'expired')`, [reason]);
+    await this.transition(
+      protocol,
+      fileName,
+      `state = 'rejected', rejection = $3, finished_at = now()`,
+      `direction = 'write' AND state IN ('open', 'used', 'expired')`,
+      [reason],
+    );
   }
 
   /** Within the transaction of `db`: the upload became backup `backupSha256`. */
@@ -142,10 +158,11 @@ export class OfferStore {
   }
 
   private async transition(protocol: TransferProtocol, fileName: string, set: string, when: string, values: unknown[]): Promise<OfferRecord | undefined> {
-    const result = await this.pool.query<OfferRow>(
-      `UPDATE safeflash.file_offers SET ${set} WHERE protocol = $1 AND file_name = $2 AND ${when} RETURNING *`,
-      [protocol, fileName, ...values],
-    );
+    const result = await this.pool.query<OfferRow>(`UPDATE safeflash.file_offers SET ${set} WHERE protocol = $1 AND file_name = $2 AND ${when} RETURNING *`, [
+      protocol,
+      fileName,
+      ...values,
+    ]);
     return result.rows[0] ? toRecord(result.rows[0]) : undefined;
   }
 }

@@ -62,7 +62,8 @@ interface DecisionRow {
   backup_sha256: string | null;
 }
 
-const runColumns = 'id, kind, number, device_id, image_sha256, policy, state, phase, started_by, created_at, updated_at, outcome, options, cancel_requested_by, cancel_requested_at';
+const runColumns =
+  'id, kind, number, device_id, image_sha256, policy, state, phase, started_by, created_at, updated_at, outcome, options, cancel_requested_by, cancel_requested_at';
 
 function toRun(row: RunRow): RunRecord {
   return {
@@ -112,7 +113,10 @@ function toDecision(row: DecisionRow): DecisionRecord {
 /** The device already has a run that has not ended. */
 export class ActiveRunError extends Error {
   override name = 'ActiveRunError';
-  constructor(readonly activeRunId: string | undefined, message: string) {
+  constructor(
+    readonly activeRunId: string | undefined,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -196,7 +200,10 @@ export class RunStore {
     } catch (error) {
       if ((error as { code?: string; constraint?: string }).code === uniqueViolation) {
         const active = await this.active(run.deviceId);
-        throw new ActiveRunError(active?.id, `device ${run.deviceId} already has an active run${active ? ` (${active.id}, ${active.state} in ${active.phase})` : ''}`);
+        throw new ActiveRunError(
+          active?.id,
+          `device ${run.deviceId} already has an active run${active ? ` (${active.id}, ${active.state} in ${active.phase})` : ''}`,
+        );
       }
       throw error;
     }
@@ -204,10 +211,7 @@ export class RunStore {
 
   /** Removes a run that never got going (its workflow could not be started); only a run with no events. */
   async discard(id: string): Promise<void> {
-    await this.pool.query(
-      `DELETE FROM safeflash.runs WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM safeflash.run_events WHERE run_id = $1)`,
-      [id],
-    );
+    await this.pool.query(`DELETE FROM safeflash.runs WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM safeflash.run_events WHERE run_id = $1)`, [id]);
   }
 
   async get(id: string): Promise<RunRecord | undefined> {
@@ -326,10 +330,10 @@ export class RunStore {
    */
   async recordAsk(runId: string, stepKey: string, event: Omit<NewEvent, 'kind' | 'state'>): Promise<number> {
     return this.transaction(async (db) => {
-      const asked = await db.query<{ detail: { decisionMark?: number } }>(
-        `SELECT detail FROM safeflash.run_events WHERE run_id = $1 AND step_key = $2`,
-        [runId, stepKey],
-      );
+      const asked = await db.query<{ detail: { decisionMark?: number } }>(`SELECT detail FROM safeflash.run_events WHERE run_id = $1 AND step_key = $2`, [
+        runId,
+        stepKey,
+      ]);
       if (asked.rows[0]) return Number(asked.rows[0].detail.decisionMark ?? 0);
       const last = await db.query<{ id: string | null }>(`SELECT max(id) AS id FROM safeflash.decisions WHERE run_id = $1`, [runId]);
       const decisionMark = Number(last.rows[0]?.id ?? 0);
@@ -356,10 +360,13 @@ export class RunStore {
          ON CONFLICT (run_id, step_key) DO NOTHING`,
         [runId, phase, outcome.state, outcome.summary, JSON.stringify(outcome), stepKey],
       );
-      await db.query(
-        `UPDATE safeflash.runs SET state = $2, outcome = $3, phase = coalesce($5, phase), updated_at = now() WHERE id = $1 AND state = ANY($4)`,
-        [runId, outcome.state, JSON.stringify(outcome), activeRunStates, phase],
-      );
+      await db.query(`UPDATE safeflash.runs SET state = $2, outcome = $3, phase = coalesce($5, phase), updated_at = now() WHERE id = $1 AND state = ANY($4)`, [
+        runId,
+        outcome.state,
+        JSON.stringify(outcome),
+        activeRunStates,
+        phase,
+      ]);
     });
   }
 

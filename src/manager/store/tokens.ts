@@ -57,7 +57,11 @@ function digest(secret: string): Buffer {
 }
 
 export function checkTokenName(name: string): string {
-  if (!namePattern.test(name)) throw new TokenError('badName', `token name ${JSON.stringify(name)}: 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter (a number names a token by id)`);
+  if (!namePattern.test(name))
+    throw new TokenError(
+      'badName',
+      `token name ${JSON.stringify(name)}: 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter (a number names a token by id)`,
+    );
   return name;
 }
 
@@ -70,14 +74,16 @@ export class TokenStore {
     if (!roles.includes(role)) throw new TokenError('badRole', `role ${JSON.stringify(role)}: expected ${roles.join(' or ')}`);
     const secret = randomBytes(32).toString('base64url');
     try {
-      const result = await this.pool.query<TokenRow>(
-        `INSERT INTO safeflash.api_tokens (name, role, secret_sha256) VALUES ($1, $2, $3) RETURNING ${columns}`,
-        [name, role, digest(secret).toString('hex')],
-      );
+      const result = await this.pool.query<TokenRow>(`INSERT INTO safeflash.api_tokens (name, role, secret_sha256) VALUES ($1, $2, $3) RETURNING ${columns}`, [
+        name,
+        role,
+        digest(secret).toString('hex'),
+      ]);
       const record = toRecord(result.rows[0]!);
       return { ...record, token: `sf.${record.id}.${secret}` };
     } catch (error) {
-      if ((error as { code?: string }).code === uniqueViolation) throw new TokenError('nameTaken', `a token named ${JSON.stringify(name)} exists; revoke it or choose another name`);
+      if ((error as { code?: string }).code === uniqueViolation)
+        throw new TokenError('nameTaken', `a token named ${JSON.stringify(name)} exists; revoke it or choose another name`);
       throw error;
     }
   }

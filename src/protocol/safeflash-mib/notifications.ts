@@ -56,7 +56,13 @@ export function decodeNotification(notificationOid: string, varbinds: readonly V
       const activeBank = enums.bank.label(numberValue(bank));
       const lastBootCause = enums.bootCause.label(numberValue(cause));
       if (!activeBank || !lastBootCause) return undefined;
-      return { kind, runningVersion: bufferValue(running).toString('utf8'), previousVersion: bufferValue(previous).toString('utf8'), activeBank, lastBootCause };
+      return {
+        kind,
+        runningVersion: bufferValue(running).toString('utf8'),
+        previousVersion: bufferValue(previous).toString('utf8'),
+        activeBank,
+        lastBootCause,
+      };
     }
     const typeCell = find('sfOpType');
     const stateCell = find('sfOpState');

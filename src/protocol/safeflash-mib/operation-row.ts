@@ -58,11 +58,18 @@ export interface OperationReading {
 /** The SET that orders operation `index`: every parameter given, then RowStatus createAndGo. */
 export function orderVarbinds(index: number, order: OperationOrder): Varbind[] {
   const cell = (name: string) => `${oid(name)}.${index}`;
-  const varbinds: Varbind[] = [integer(cell('sfOpType'), enums.opType.number(order.type)), integer(cell('sfOpProtocol'), enums.protocol.number(order.protocol ?? 'tftp'))];
+  const varbinds: Varbind[] = [
+    integer(cell('sfOpType'), enums.opType.number(order.type)),
+    integer(cell('sfOpProtocol'), enums.protocol.number(order.protocol ?? 'tftp')),
+  ];
   const endpoint = (prefix: 'sfOpServer' | 'sfOpNotify', target: Endpoint) => {
     const cells = endpointCells(target);
     if (cells.type === inetUnknown) throw new Error(`${target.address} is not an IP address`);
-    varbinds.push(integer(cell(`${prefix}AddressType`), cells.type), octets(cell(`${prefix}Address`), cells.address), unsigned(cell(`${prefix}Port`), cells.port));
+    varbinds.push(
+      integer(cell(`${prefix}AddressType`), cells.type),
+      octets(cell(`${prefix}Address`), cells.address),
+      unsigned(cell(`${prefix}Port`), cells.port),
+    );
   };
   if (order.server) endpoint('sfOpServer', order.server);
   if (order.fileName !== undefined) varbinds.push(octets(cell('sfOpFileName'), order.fileName));

@@ -8,7 +8,7 @@ export const sfProviders = mibProviders();
 
 export function scalarProvider(name: string): ScalarProvider {
   const p = sfProviders.find((x) => x.name === name);
-  if (!p || p.type !== 1) throw new Error(`SAFEFLASH-MIB has no scalar ${name}`);
+  if (p?.type !== 1) throw new Error(`SAFEFLASH-MIB has no scalar ${name}`);
   return p;
 }
 

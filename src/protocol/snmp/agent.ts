@@ -127,9 +127,7 @@ export class SnmpAgent {
     const response = message.pdu.getResponsePduForRequest();
     response.varbinds = message.pdu.varbinds;
     const securityName = message.version === snmp.Version3 ? (message.user?.name ?? '') : (message.community ?? '');
-    const allowed =
-      this.#agent.getAuthorizer().getAccessControlModel()?.isAccessAllowed(message.version, securityName, message.pdu.type) ??
-      true;
+    const allowed = this.#agent.getAuthorizer().getAccessControlModel()?.isAccessAllowed(message.version, securityName, message.pdu.type) ?? true;
     const result: SetResult = allowed ? this.#options.set(message.pdu.varbinds) : { status: 'noAccess', index: 0 };
     if (result.status !== 'noError') {
       response.errorStatus = errorStatusNumber(result.status);

@@ -27,9 +27,7 @@ export class MibView {
     const provider = this.#tables.get(table);
     const present = this.#rows.get(table);
     if (!provider || !present) throw new Error(`no table provider ${table}`);
-    const indexPositions = provider.tableIndex.map(({ columnName }) =>
-      provider.tableColumns.findIndex((c) => c.name === columnName),
-    );
+    const indexPositions = provider.tableIndex.map(({ columnName }) => provider.tableColumns.findIndex((c) => c.name === columnName));
     const wanted = new Map<string, VarbindValue[]>();
     for (const row of rows) {
       const index = indexPositions.map((p) => row[p] ?? null);

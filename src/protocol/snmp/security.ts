@@ -17,7 +17,10 @@ export const minimumKeyLength = 8;
 
 export function checkUsmUser(user: UsmUser): void {
   if (!user.name) throw new Error('SNMPv3 user name is empty');
-  for (const [what, key] of [['auth', user.authKey], ['priv', user.privKey]] as const) {
+  for (const [what, key] of [
+    ['auth', user.authKey],
+    ['priv', user.privKey],
+  ] as const) {
     if (key.length < minimumKeyLength) {
       throw new Error(`SNMPv3 ${what} key of user ${user.name} is shorter than ${minimumKeyLength} characters`);
     }

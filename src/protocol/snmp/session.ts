@@ -94,9 +94,7 @@ export class SnmpSession {
   /** An unacknowledged notification (SNMPv2-Trap-PDU); resolves once the datagram is sent. */
   trap(notification: string, varbinds: Varbind[], upTimeCentiseconds?: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#session.trap(notification, varbinds, upTime(upTimeCentiseconds), (error) =>
-        error ? reject(toSnmpError(error)) : resolve(),
-      );
+      this.#session.trap(notification, varbinds, upTime(upTimeCentiseconds), (error) => (error ? reject(toSnmpError(error)) : resolve()));
     });
   }
 

@@ -22,11 +22,7 @@ export function octets(oid: string, value: Buffer | string): Varbind {
 
 /** True for the exception values a v2c/v3 agent puts in place of a value (noSuchObject, ...). */
 export function isException(varbind: Varbind): boolean {
-  return (
-    varbind.type === snmp.ObjectType.NoSuchObject ||
-    varbind.type === snmp.ObjectType.NoSuchInstance ||
-    varbind.type === snmp.ObjectType.EndOfMibView
-  );
+  return varbind.type === snmp.ObjectType.NoSuchObject || varbind.type === snmp.ObjectType.NoSuchInstance || varbind.type === snmp.ObjectType.EndOfMibView;
 }
 
 /** The value of an octet-string varbind as a Buffer (net-snmp hands strings or Buffers). */

@@ -42,8 +42,24 @@ export function demoRow(run: RunRecord, timeline: RunEvent[], deviceName: string
 export function demoTable(rows: DemoRow[]): string {
   const cells = [
     ['device', 'result', 'phases', 'retries', 'reverts', 'migration', 'time', 'device agrees'],
-    ...rows.map((r) => [r.device, r.result, r.phases, String(r.retries), String(r.reverts), r.migration, `${r.seconds.toFixed(1)} s`, r.deviceAgrees ? 'yes' : 'NO']),
+    ...rows.map((r) => [
+      r.device,
+      r.result,
+      r.phases,
+      String(r.retries),
+      String(r.reverts),
+      r.migration,
+      `${r.seconds.toFixed(1)} s`,
+      r.deviceAgrees ? 'yes' : 'NO',
+    ]),
   ];
   const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  return cells.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -114,11 +114,7 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
       );
     }
     const payload = Buffer.from(`Safeflash reference software for ${model}, version ${options.newVersion}\n`.repeat(64), 'utf8');
-    const signed = packImage(
-      { model, version: options.newVersion, configFormat: options.newConfigFormat },
-      payload,
-      readPrivateKey(vendorKey.privateKeyFile),
-    );
+    const signed = packImage({ model, version: options.newVersion, configFormat: options.newConfigFormat }, payload, readPrivateKey(vendorKey.privateKeyFile));
     const image = await manager.files.addImage(signed);
     const running = fleet;
     return {

@@ -18,10 +18,10 @@ export function TokenPrompt() {
           The manager needs a token. Create one with <code>safeflash token create --role viewer --name me</code> (or operator, to act), or use the operator
           token in the manager's data directory. It is kept for this tab only.
         </p>
-        {/* biome-ignore lint/a11y/noAutofocus: the prompt opens because the page needs a token; typing it is the only thing to do */}
         <input
           class="input"
           type="password"
+          // biome-ignore lint/a11y/noAutofocus: the prompt opens because the page needs a token; typing it is the only thing to do
           autoFocus
           placeholder="token"
           data-testid="token"

@@ -109,12 +109,21 @@ const newCampaignSchema = {
     versionRange: { type: 'string', minLength: 1, maxLength: 200, description: 'e.g. ">=1.0.0 <2.0.0"' },
     tags: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', minLength: 1, maxLength: 32 } },
     waves: {
-      anyOf: [{ type: 'string', maxLength: 500 }, { type: 'array', minItems: 1, maxItems: 100, items: { anyOf: [{ type: 'string', maxLength: 8 }, { type: 'integer' }] } }],
+      anyOf: [
+        { type: 'string', maxLength: 500 },
+        { type: 'array', minItems: 1, maxItems: 100, items: { anyOf: [{ type: 'string', maxLength: 8 }, { type: 'integer' }] } },
+      ],
       description: 'cumulative percentages "1%,10%,50%,100%" or wave sizes "5,20"',
     },
     maxConcurrent: { type: 'integer', minimum: 1, maximum: 1000 },
     ratePerMinute: { type: 'integer', minimum: 1, maximum: 100_000 },
-    threshold: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', maxLength: 8 }], description: 'failures per wave that pause: 2, or "5%"' },
+    threshold: {
+      anyOf: [
+        { type: 'integer', minimum: 1 },
+        { type: 'string', maxLength: 8 },
+      ],
+      description: 'failures per wave that pause: 2, or "5%"',
+    },
     approval: { type: 'boolean' },
     window: { type: 'string', maxLength: 11, description: 'maintenance window HH:MM-HH:MM, may cross midnight' },
     timeZone: { type: 'string', maxLength: 64, description: 'IANA time zone of the window' },
@@ -155,39 +164,56 @@ function wavesWithCounters(stages: Array<{ index: number }>, devices: CampaignDe
 }
 
 export function registerCampaignRoutes(app: FastifyInstance, campaigns: Campaigns): void {
-  app.get<{ Querystring: { limit?: string } }>('/api/campaigns', {
-    schema: {
-      summary: 'List campaigns, newest first',
-      tags: ['campaigns'],
-      // Query strings arrive as text (the server does not coerce types): a number of 1 to 4 digits.
-      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$', description: 'at most this many (default 100)' } } },
-      response: { 200: { type: 'array', items: campaignSchema }, ...errorResponses },
+  app.get<{ Querystring: { limit?: string } }>(
+    '/api/campaigns',
+    {
+      schema: {
+        summary: 'List campaigns, newest first',
+        tags: ['campaigns'],
+        // Query strings arrive as text (the server does not coerce types): a number of 1 to 4 digits.
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$', description: 'at most this many (default 100)' } },
+        },
+        response: { 200: { type: 'array', items: campaignSchema }, ...errorResponses },
+      },
     },
-  }, async (request) => campaigns.list(Math.min(1000, Number(request.query.limit ?? 100))));
+    async (request) => campaigns.list(Math.min(1000, Number(request.query.limit ?? 100))),
+  );
 
-  app.post<{ Body: CampaignRequest }>('/api/campaigns', {
-    schema: {
-      summary: 'Create a campaign: devices by list, model, version range or tags; an image; waves; concurrency, rate, threshold, approval, window, run policy',
-      tags: ['campaigns'],
-      body: newCampaignSchema,
-      response: { 201: campaignSchema, ...errorResponses },
+  app.post<{ Body: CampaignRequest }>(
+    '/api/campaigns',
+    {
+      schema: {
+        summary:
+          'Create a campaign: devices by list, model, version range or tags; an image; waves; concurrency, rate, threshold, approval, window, run policy',
+        tags: ['campaigns'],
+        body: newCampaignSchema,
+        response: { 201: campaignSchema, ...errorResponses },
+      },
     },
-  }, async (request, reply) => {
-    const campaign = await campaigns.create(request.body, operatorActor(request.body.operator)).catch(asHttp);
-    return reply.status(201).send(campaign);
-  });
+    async (request, reply) => {
+      const campaign = await campaigns.create(request.body, operatorActor(request.body.operator)).catch(asHttp);
+      return reply.status(201).send(campaign);
+    },
+  );
 
-  app.get<{ Params: { campaign: string } }>('/api/campaigns/:campaign', {
-    schema: {
-      summary: 'A campaign: its waves with counters, every device with its run, every event',
-      tags: ['campaigns'],
-      params: campaignParams,
-      response: { 200: campaignDetailSchema, ...errorResponses },
+  app.get<{ Params: { campaign: string } }>(
+    '/api/campaigns/:campaign',
+    {
+      schema: {
+        summary: 'A campaign: its waves with counters, every device with its run, every event',
+        tags: ['campaigns'],
+        params: campaignParams,
+        response: { 200: campaignDetailSchema, ...errorResponses },
+      },
     },
-  }, async (request) => {
-    const detail = await campaigns.detail(request.params.campaign).catch(asHttp);
-    return { ...detail, waves: wavesWithCounters(detail.campaign.stages, detail.devices) };
-  });
+    async (request) => {
+      const detail = await campaigns.detail(request.params.campaign).catch(asHttp);
+      return { ...detail, waves: wavesWithCounters(detail.campaign.stages, detail.devices) };
+    },
+  );
 
   const controls = {
     pause: 'Pause: no new run starts; runs under way carry on',
@@ -196,15 +222,25 @@ export function registerCampaignRoutes(app: FastifyInstance, campaigns: Campaign
     approve: 'Approve the wave that awaits approval',
   } as const;
   for (const [action, summary] of Object.entries(controls) as Array<[keyof typeof controls, string]>) {
-    app.post<{ Params: { campaign: string }; Body: { operator?: string; wave?: number } | undefined }>(`/api/campaigns/:campaign/${action}`, {
-      schema: { summary, tags: ['campaigns'], params: campaignParams, body: controlBody, response: { 200: campaignSchema, ...errorResponses } },
-    }, async (request) => {
-      const id = request.params.campaign;
-      const actor = operatorActor(request.body?.operator);
-      if (action !== 'approve' && request.body?.wave !== undefined) throw new HttpProblem(400, 'bad request: wave goes with approve only');
-      const done =
-        action === 'approve' ? campaigns.approve(id, actor, request.body?.wave) : action === 'pause' ? campaigns.pause(id, actor) : action === 'resume' ? campaigns.resume(id, actor) : campaigns.abort(id, actor);
-      return done.catch(asHttp);
-    });
+    app.post<{ Params: { campaign: string }; Body: { operator?: string; wave?: number } | undefined }>(
+      `/api/campaigns/:campaign/${action}`,
+      {
+        schema: { summary, tags: ['campaigns'], params: campaignParams, body: controlBody, response: { 200: campaignSchema, ...errorResponses } },
+      },
+      async (request) => {
+        const id = request.params.campaign;
+        const actor = operatorActor(request.body?.operator);
+        if (action !== 'approve' && request.body?.wave !== undefined) throw new HttpProblem(400, 'bad request: wave goes with approve only');
+        const done =
+          action === 'approve'
+            ? campaigns.approve(id, actor, request.body?.wave)
+            : action === 'pause'
+              ? campaigns.pause(id, actor)
+              : action === 'resume'
+                ? campaigns.resume(id, actor)
+                : campaigns.abort(id, actor);
+        return done.catch(asHttp);
+      },
+    );
   }
 }

@@ -23,7 +23,10 @@ export function registerDashboardRoutes(app: FastifyInstance): void {
       return true;
     } catch (error) {
       app.log.error({ err: error }, 'dashboard bundle cannot be built');
-      void reply.status(503).type('text/plain; charset=utf-8').send(`The dashboard is not built and cannot be built here (${(error as Error).message}). Run: npm run build:dashboard\n`);
+      void reply
+        .status(503)
+        .type('text/plain; charset=utf-8')
+        .send(`The dashboard is not built and cannot be built here (${(error as Error).message}). Run: npm run build:dashboard\n`);
       return false;
     }
   };

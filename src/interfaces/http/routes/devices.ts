@@ -24,84 +24,112 @@ const importTypes: Record<string, ImportFormat> = { 'text/csv': 'csv', 'applicat
 export function registerDeviceRoutes(app: FastifyInstance, services: ApiServices): void {
   const { inventory, metrics } = services;
 
-  app.get('/api/devices', {
-    schema: { summary: 'List the inventory', tags: ['devices'], response: { 200: { type: 'array', items: { $ref: 'Device#' } } } },
-  }, async () => (await inventory.devices.list()).map(publicDevice));
-
-  app.post<{ Body: Record<string, unknown> }>('/api/devices', {
-    schema: {
-      summary: 'Add a device (SNMPv3 user, or v2c community; the reference agent\'s laboratory user when neither is given)',
-      tags: ['devices'],
-      body: newDeviceSchema,
-      response: { 201: { $ref: 'Device#' }, ...errorResponses },
+  app.get(
+    '/api/devices',
+    {
+      schema: { summary: 'List the inventory', tags: ['devices'], response: { 200: { type: 'array', items: { $ref: 'Device#' } } } },
     },
-  }, async (request, reply) => {
-    const device = await inventory.add(request.body);
-    metrics.devicesAdded.inc({ how: 'add' });
-    return reply.status(201).send(publicDevice(device));
-  });
+    async () => (await inventory.devices.list()).map(publicDevice),
+  );
 
-  app.get<{ Params: { device: string } }>('/api/devices/:device', {
-    schema: { summary: 'One device', tags: ['devices'], params: deviceParams, response: { 200: { $ref: 'Device#' }, ...errorResponses } },
-  }, async (request) => publicDevice(await deviceNamed(services, request.params.device)));
-
-  app.post<{ Params: { device: string } }>('/api/devices/:device/refresh', {
-    schema: {
-      summary: 'Read the device again over SNMP (model, versions, banks, configuration format) and record when it was seen',
-      tags: ['devices'],
-      params: deviceParams,
-      response: { 200: { $ref: 'Device#' }, ...errorResponses, 502: { $ref: 'Error#' } },
+  app.post<{ Body: Record<string, unknown> }>(
+    '/api/devices',
+    {
+      schema: {
+        summary: "Add a device (SNMPv3 user, or v2c community; the reference agent's laboratory user when neither is given)",
+        tags: ['devices'],
+        body: newDeviceSchema,
+        response: { 201: { $ref: 'Device#' }, ...errorResponses },
+      },
     },
-  }, async (request) => publicDevice(await inventory.refresh(await deviceNamed(services, request.params.device))));
-
-  app.delete<{ Params: { device: string } }>('/api/devices/:device', {
-    schema: {
-      summary: 'Remove a device (refused while it has runs or backups on record)',
-      tags: ['devices'],
-      params: deviceParams,
-      response: { 200: { $ref: 'Device#' }, ...errorResponses },
+    async (request, reply) => {
+      const device = await inventory.add(request.body);
+      metrics.devicesAdded.inc({ how: 'add' });
+      return reply.status(201).send(publicDevice(device));
     },
-  }, async (request) => {
-    const device = await deviceNamed(services, request.params.device);
-    if (!(await inventory.devices.remove(device.id))) throw notFound('device', request.params.device);
-    return publicDevice(device);
-  });
+  );
 
-  app.post<{ Body: Record<string, unknown> & { cidr: string; concurrency?: number; timeoutMs?: number } }>('/api/devices/discover', {
-    schema: {
-      summary: 'Read every address of a block over SNMP; add the devices that answer',
-      tags: ['devices'],
-      body: discoverSchema,
-      response: { 200: discoveryReportSchema, ...errorResponses },
+  app.get<{ Params: { device: string } }>(
+    '/api/devices/:device',
+    {
+      schema: { summary: 'One device', tags: ['devices'], params: deviceParams, response: { 200: { $ref: 'Device#' }, ...errorResponses } },
     },
-  }, async (request) => {
-    const { cidr, concurrency, timeoutMs, ...credentials } = request.body;
-    const report = await inventory.discover({
-      cidr,
-      credentials,
-      ...(concurrency ? { concurrency } : {}),
-      ...(timeoutMs ? { timeoutMs } : {}),
-    });
-    metrics.devicesAdded.inc({ how: 'discover' }, report.found.filter((f) => f.added).length);
-    return { ...report, found: report.found.map((f) => ({ device: publicDevice(f.device), added: f.added })) };
-  });
+    async (request) => publicDevice(await deviceNamed(services, request.params.device)),
+  );
 
-  app.post<{ Body: string }>('/api/devices/import', {
-    schema: {
-      summary: 'Import devices from a CSV (text/csv) or YAML (application/yaml) file: all of them, or none when a row is wrong',
-      tags: ['devices'],
-      consumes: Object.keys(importTypes),
-      response: { 201: { type: 'object', properties: { added: { type: 'array', items: { $ref: 'Device#' } } } }, ...errorResponses },
+  app.post<{ Params: { device: string } }>(
+    '/api/devices/:device/refresh',
+    {
+      schema: {
+        summary: 'Read the device again over SNMP (model, versions, banks, configuration format) and record when it was seen',
+        tags: ['devices'],
+        params: deviceParams,
+        response: { 200: { $ref: 'Device#' }, ...errorResponses, 502: { $ref: 'Error#' } },
+      },
     },
-  }, async (request, reply) => {
-    const format = importTypes[mediaType(request.headers['content-type'])];
-    if (!format || typeof request.body !== 'string') {
-      throw new HttpProblem(415, `send the file as ${Object.keys(importTypes).join(' or ')}`);
-    }
-    const added = await inventory.import(request.body, format);
-    metrics.devicesAdded.inc({ how: 'import' }, added.length);
-    return reply.status(201).send({ added: added.map(publicDevice) });
-  });
+    async (request) => publicDevice(await inventory.refresh(await deviceNamed(services, request.params.device))),
+  );
+
+  app.delete<{ Params: { device: string } }>(
+    '/api/devices/:device',
+    {
+      schema: {
+        summary: 'Remove a device (refused while it has runs or backups on record)',
+        tags: ['devices'],
+        params: deviceParams,
+        response: { 200: { $ref: 'Device#' }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const device = await deviceNamed(services, request.params.device);
+      if (!(await inventory.devices.remove(device.id))) throw notFound('device', request.params.device);
+      return publicDevice(device);
+    },
+  );
+
+  app.post<{ Body: Record<string, unknown> & { cidr: string; concurrency?: number; timeoutMs?: number } }>(
+    '/api/devices/discover',
+    {
+      schema: {
+        summary: 'Read every address of a block over SNMP; add the devices that answer',
+        tags: ['devices'],
+        body: discoverSchema,
+        response: { 200: discoveryReportSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { cidr, concurrency, timeoutMs, ...credentials } = request.body;
+      const report = await inventory.discover({
+        cidr,
+        credentials,
+        ...(concurrency ? { concurrency } : {}),
+        ...(timeoutMs ? { timeoutMs } : {}),
+      });
+      metrics.devicesAdded.inc({ how: 'discover' }, report.found.filter((f) => f.added).length);
+      return { ...report, found: report.found.map((f) => ({ device: publicDevice(f.device), added: f.added })) };
+    },
+  );
+
+  app.post<{ Body: string }>(
+    '/api/devices/import',
+    {
+      schema: {
+        summary: 'Import devices from a CSV (text/csv) or YAML (application/yaml) file: all of them, or none when a row is wrong',
+        tags: ['devices'],
+        consumes: Object.keys(importTypes),
+        response: { 201: { type: 'object', properties: { added: { type: 'array', items: { $ref: 'Device#' } } } }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const format = importTypes[mediaType(request.headers['content-type'])];
+      if (!format || typeof request.body !== 'string') {
+        throw new HttpProblem(415, `send the file as ${Object.keys(importTypes).join(' or ')}`);
+      }
+      const added = await inventory.import(request.body, format);
+      metrics.devicesAdded.inc({ how: 'import' }, added.length);
+      return reply.status(201).send({ added: added.map(publicDevice) });
+    },
+  );
 
   app.addContentTypeParser(Object.keys(importTypes), { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
 }

@@ -12,29 +12,33 @@ export function registerEventRoutes(app: FastifyInstance, live: LiveEvents, opti
     for (const stream of open) stream.close();
   });
 
-  app.get<{ Querystring: { token?: string } }>('/api/events', {
-    config: { tokenInQuery: true },
-    schema: {
-      summary: 'Live changes as server-sent events: hello (on connect), runChanged, campaignChanged, deviceChanged, resync (re-read everything)',
-      tags: ['events'],
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { token: { type: 'string', maxLength: 256, description: 'the API token, for clients that cannot send an Authorization header' } },
+  app.get<{ Querystring: { token?: string } }>(
+    '/api/events',
+    {
+      config: { tokenInQuery: true },
+      schema: {
+        summary: 'Live changes as server-sent events: hello (on connect), runChanged, campaignChanged, deviceChanged, resync (re-read everything)',
+        tags: ['events'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { token: { type: 'string', maxLength: 256, description: 'the API token, for clients that cannot send an Authorization header' } },
+        },
       },
     },
-  }, async (_request, reply) => {
-    reply.hijack();
-    const stream = new EventStream(reply.raw, options);
-    open.add(stream);
-    const unsubscribe = liveEventNames.map((name) => live.on(name, (event) => stream.send(name, event as never)));
-    const close = () => {
-      for (const off of unsubscribe) off();
-      open.delete(stream);
-      stream.close();
-    };
-    // The response's close (not the request's, which closes once its body is read) is the client leaving.
-    reply.raw.on('close', close);
-    reply.raw.on('error', close);
-  });
+    async (_request, reply) => {
+      reply.hijack();
+      const stream = new EventStream(reply.raw, options);
+      open.add(stream);
+      const unsubscribe = liveEventNames.map((name) => live.on(name, (event) => stream.send(name, event as never)));
+      const close = () => {
+        for (const off of unsubscribe) off();
+        open.delete(stream);
+        stream.close();
+      };
+      // The response's close (not the request's, which closes once its body is read) is the client leaving.
+      reply.raw.on('close', close);
+      reply.raw.on('error', close);
+    },
+  );
 }

@@ -10,7 +10,6 @@ import type { ApiServices } from '../services.ts';
 import { deviceNamed } from './devices.ts';
 import { imageNamed } from './images.ts';
 
-
 const runParams = { type: 'object', required: ['run'], properties: { run: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
 
 const runDetailSchema = {
@@ -43,111 +42,134 @@ export async function runNamed(services: ApiServices, id: string): Promise<RunRe
 export function registerRunRoutes(app: FastifyInstance, services: ApiServices): void {
   const { procedure, metrics } = services;
 
-  app.get<{ Querystring: { device?: string; state?: RunState; limit?: string } }>('/api/runs', {
-    schema: {
-      summary: 'List runs, newest first',
-      tags: ['runs'],
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { device: { type: 'string', maxLength: 64 }, // Query strings are text and the server does not coerce types: a number is a pattern.
-        limit: { type: 'string', pattern: '^(1000|[1-9][0-9]{0,2})$', description: 'at most this many (1 to 1000, default 100)' }, state: runState },
-      },
-      response: { 200: { type: 'array', items: { $ref: 'Run#' } }, ...errorResponses },
-    },
-  }, async (request) => {
-    const device = request.query.device ? await deviceNamed(services, request.query.device) : undefined;
-    const { state, limit } = request.query;
-    return procedure.runs.list({ ...(device ? { deviceId: device.id } : {}), ...(state ? { state } : {}), ...(limit ? { limit: Number(limit) } : {}) });
-  });
-
-  app.post<{ Body: { device: string; image: string; policy?: PolicyRequest; operator?: string } & RunOptionsRequest }>('/api/runs', {
-    schema: {
-      summary: 'Start upgrading one device to an image the manager holds',
-      tags: ['runs'],
-      body: newRunSchema,
-      response: { 201: { $ref: 'Run#' }, ...errorResponses },
-    },
-  }, async (request, reply) => {
-    const device = await deviceNamed(services, request.body.device);
-    const image = await imageNamed(services, request.body.image);
-    const { policy, transport, timeLimits, reinstall } = request.body;
-    const run = await procedure.startRun({
-      deviceId: device.id,
-      imageSha256: image.sha256,
-      ...(policy ? { policy } : {}),
-      options: { ...(transport ? { transport } : {}), ...(timeLimits ? { timeLimits } : {}), ...(reinstall !== undefined ? { reinstall } : {}) },
-      startedBy: operatorActor(request.body.operator),
-    });
-    metrics.runsStarted.inc();
-    return reply.status(201).send(run);
-  });
-
-  app.get<{ Params: { run: string } }>('/api/runs/:run', {
-    schema: {
-      summary: 'A run with its device, timeline (every phase, notification, retry, decision, with times) and progress',
-      tags: ['runs'],
-      params: runParams,
-      response: { 200: runDetailSchema, ...errorResponses },
-    },
-  }, async (request) => {
-    const run = await runNamed(services, request.params.run);
-    const [device, timeline, decisions] = await Promise.all([
-      services.inventory.devices.get(run.deviceId),
-      procedure.runs.timeline(run.id),
-      procedure.runs.decisions(run.id),
-    ]);
-    return { run, device: device && publicDevice(device), progress: procedure.progress(run.id) ?? null, timeline, decisions, counts: runCounts(timeline) };
-  });
-
-  app.post<{ Params: { run: string }; Body: { answer: DecisionAnswer; image?: string; config?: string; operator?: string } }>('/api/runs/:run/decision', {
-    schema: {
-      summary: 'Answer a run that waits: retry (optionally with a corrected image or an edited configuration), abort, or keep the new software',
-      tags: ['runs'],
-      params: runParams,
-      body: newDecisionSchema,
-      response: { 201: { $ref: 'Decision#' }, ...errorResponses },
-    },
-  }, async (request, reply) => {
-    const run = await runNamed(services, request.params.run);
-    const { answer, image, config, operator } = request.body;
-    // Checked here too, so that an edited configuration is not stored for a run that cannot take it.
-    if (run.state !== 'waiting') throw new HttpProblem(409, `run ${run.id} is not waiting for a decision (it is ${run.state})`);
-    const corrected = image ? await imageNamed(services, image) : undefined;
-    const edited = config
-      ? await services.files.storeConfig(Buffer.from(config, 'utf8'), { deviceId: run.deviceId, runId: run.id, kind: 'operator', derivedFrom: null })
-      : undefined;
-    const decision = await procedure.decide(run.id, {
-      answer,
-      actor: operatorActor(operator),
-      ...(corrected ? { imageSha256: corrected.sha256 } : {}),
-      ...(edited ? { backupSha256: edited.sha256 } : {}),
-    });
-    metrics.decisions.inc({ answer });
-    return reply.status(201).send(decision);
-  });
-
-  app.post<{ Params: { run: string }; Body: { operator?: string } }>('/api/runs/:run/cancel', {
-    schema: {
-      summary:
-        'Cancel a running run: it stops at its next safe point (an operation already ordered is awaited to its end; a retry backoff or a wait for a decision is cut short), ' +
-        'then ends with nothing changed (before the upgrade) or rolls the device back fully. Repeating the request changes nothing; an ended run answers 409',
-      tags: ['runs'],
-      params: runParams,
-      body: operatorBodySchema,
-      response: {
-        202: {
+  app.get<{ Querystring: { device?: string; state?: RunState; limit?: string } }>(
+    '/api/runs',
+    {
+      schema: {
+        summary: 'List runs, newest first',
+        tags: ['runs'],
+        querystring: {
           type: 'object',
+          additionalProperties: false,
           properties: {
-            run: { $ref: 'Run#' },
-            repeated: { type: 'boolean', description: 'the run had been asked to cancel already (by run.cancelRequestedBy); this request changed nothing' },
+            device: { type: 'string', maxLength: 64 }, // Query strings are text and the server does not coerce types: a number is a pattern.
+            limit: { type: 'string', pattern: '^(1000|[1-9][0-9]{0,2})$', description: 'at most this many (1 to 1000, default 100)' },
+            state: runState,
           },
         },
-        ...errorResponses,
+        response: { 200: { type: 'array', items: { $ref: 'Run#' } }, ...errorResponses },
       },
     },
-  }, async (request, reply) => {
-    const answer = await procedure.cancel(request.params.run, operatorActor(request.body?.operator));
-    return reply.status(202).send(answer);
-  });
+    async (request) => {
+      const device = request.query.device ? await deviceNamed(services, request.query.device) : undefined;
+      const { state, limit } = request.query;
+      return procedure.runs.list({ ...(device ? { deviceId: device.id } : {}), ...(state ? { state } : {}), ...(limit ? { limit: Number(limit) } : {}) });
+    },
+  );
+
+  app.post<{ Body: { device: string; image: string; policy?: PolicyRequest; operator?: string } & RunOptionsRequest }>(
+    '/api/runs',
+    {
+      schema: {
+        summary: 'Start upgrading one device to an image the manager holds',
+        tags: ['runs'],
+        body: newRunSchema,
+        response: { 201: { $ref: 'Run#' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const device = await deviceNamed(services, request.body.device);
+      const image = await imageNamed(services, request.body.image);
+      const { policy, transport, timeLimits, reinstall } = request.body;
+      const run = await procedure.startRun({
+        deviceId: device.id,
+        imageSha256: image.sha256,
+        ...(policy ? { policy } : {}),
+        options: { ...(transport ? { transport } : {}), ...(timeLimits ? { timeLimits } : {}), ...(reinstall !== undefined ? { reinstall } : {}) },
+        startedBy: operatorActor(request.body.operator),
+      });
+      metrics.runsStarted.inc();
+      return reply.status(201).send(run);
+    },
+  );
+
+  app.get<{ Params: { run: string } }>(
+    '/api/runs/:run',
+    {
+      schema: {
+        summary: 'A run with its device, timeline (every phase, notification, retry, decision, with times) and progress',
+        tags: ['runs'],
+        params: runParams,
+        response: { 200: runDetailSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const run = await runNamed(services, request.params.run);
+      const [device, timeline, decisions] = await Promise.all([
+        services.inventory.devices.get(run.deviceId),
+        procedure.runs.timeline(run.id),
+        procedure.runs.decisions(run.id),
+      ]);
+      return { run, device: device && publicDevice(device), progress: procedure.progress(run.id) ?? null, timeline, decisions, counts: runCounts(timeline) };
+    },
+  );
+
+  app.post<{ Params: { run: string }; Body: { answer: DecisionAnswer; image?: string; config?: string; operator?: string } }>(
+    '/api/runs/:run/decision',
+    {
+      schema: {
+        summary: 'Answer a run that waits: retry (optionally with a corrected image or an edited configuration), abort, or keep the new software',
+        tags: ['runs'],
+        params: runParams,
+        body: newDecisionSchema,
+        response: { 201: { $ref: 'Decision#' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const run = await runNamed(services, request.params.run);
+      const { answer, image, config, operator } = request.body;
+      // Checked here too, so that an edited configuration is not stored for a run that cannot take it.
+      if (run.state !== 'waiting') throw new HttpProblem(409, `run ${run.id} is not waiting for a decision (it is ${run.state})`);
+      const corrected = image ? await imageNamed(services, image) : undefined;
+      const edited = config
+        ? await services.files.storeConfig(Buffer.from(config, 'utf8'), { deviceId: run.deviceId, runId: run.id, kind: 'operator', derivedFrom: null })
+        : undefined;
+      const decision = await procedure.decide(run.id, {
+        answer,
+        actor: operatorActor(operator),
+        ...(corrected ? { imageSha256: corrected.sha256 } : {}),
+        ...(edited ? { backupSha256: edited.sha256 } : {}),
+      });
+      metrics.decisions.inc({ answer });
+      return reply.status(201).send(decision);
+    },
+  );
+
+  app.post<{ Params: { run: string }; Body: { operator?: string } }>(
+    '/api/runs/:run/cancel',
+    {
+      schema: {
+        summary:
+          'Cancel a running run: it stops at its next safe point (an operation already ordered is awaited to its end; a retry backoff or a wait for a decision is cut short), ' +
+          'then ends with nothing changed (before the upgrade) or rolls the device back fully. Repeating the request changes nothing; an ended run answers 409',
+        tags: ['runs'],
+        params: runParams,
+        body: operatorBodySchema,
+        response: {
+          202: {
+            type: 'object',
+            properties: {
+              run: { $ref: 'Run#' },
+              repeated: { type: 'boolean', description: 'the run had been asked to cancel already (by run.cancelRequestedBy); this request changed nothing' },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const answer = await procedure.cancel(request.params.run, operatorActor(request.body?.operator));
+      return reply.status(202).send(answer);
+    },
+  );
 }

@@ -31,7 +31,14 @@ export async function preflight(ctx: RunContext, image: ImageFacts | null): Prom
     kind: 'phaseSucceeded',
     actor: 'manager',
     message: `${r.model} ${r.serial} runs ${r.runningVersion} from ${r.activeBank}, configuration format ${r.configFormat}`,
-    detail: { model: r.model, serial: r.serial, runningVersion: r.runningVersion, activeBank: r.activeBank, configFormat: r.configFormat, configDigest: r.configDigest },
+    detail: {
+      model: r.model,
+      serial: r.serial,
+      runningVersion: r.runningVersion,
+      activeBank: r.activeBank,
+      configFormat: r.configFormat,
+      configDigest: r.configDigest,
+    },
   });
   return { ok: true, value: r };
 }

@@ -19,13 +19,25 @@ export interface RestorePlan {
   model: string;
 }
 
-export async function restoreAttempt(ctx: RunContext, attempt: number, plan: RestorePlan, { supplied, previous }: AttemptContext): Promise<AttemptResult<ConfigFile>> {
+export async function restoreAttempt(
+  ctx: RunContext,
+  attempt: number,
+  plan: RestorePlan,
+  { supplied, previous }: AttemptContext,
+): Promise<AttemptResult<ConfigFile>> {
   const { run, steps } = ctx;
   let config = supplied.config ?? plan.config;
   if (restoreNeedsRemigration(previous)) {
     const now = await steps.readDevice(run.deviceId);
     if (!now.ok) return attemptFailed('restore', now.cause, `cannot ask the device which format it wants: ${now.message}`);
-    const remigrated = await migrateConfig(ctx, 'restore', supplied.config ?? plan.original, plan.model, wantedFormat(now.reading), 're-migrated after the device refused the format');
+    const remigrated = await migrateConfig(
+      ctx,
+      'restore',
+      supplied.config ?? plan.original,
+      plan.model,
+      wantedFormat(now.reading),
+      're-migrated after the device refused the format',
+    );
     if (!remigrated.ok) return attemptFailed('restore', remigrated.failure.cause, remigrated.failure.message);
     config = remigrated.value;
   }
@@ -36,7 +48,11 @@ export async function restoreAttempt(ctx: RunContext, attempt: number, plan: Res
   const now = await steps.readDevice(run.deviceId);
   if (!now.ok) return attemptFailed('restore', now.cause, `after the restore: ${now.message}`);
   if (now.reading.configDigest !== config.configDigest) {
-    return attemptFailed('restore', 'mismatch', `the device runs configuration ${now.reading.configDigest.slice(0, 12)}, not the restored ${config.configDigest.slice(0, 12)}`);
+    return attemptFailed(
+      'restore',
+      'mismatch',
+      `the device runs configuration ${now.reading.configDigest.slice(0, 12)}, not the restored ${config.configDigest.slice(0, 12)}`,
+    );
   }
   return { ok: true, value: config };
 }

@@ -45,7 +45,12 @@ export async function rollBack(ctx: RunContext, before: DeviceReading, original:
       device = now.reading;
       const next = nextRollbackStep(target, now.reading);
       if (next === 'done') {
-        await steps.event(run.runId, { phase: 'rollback', kind: 'phaseSucceeded', actor: 'manager', message: `the device runs ${before.runningVersion} with its original configuration` });
+        await steps.event(run.runId, {
+          phase: 'rollback',
+          kind: 'phaseSucceeded',
+          actor: 'manager',
+          message: `the device runs ${before.runningVersion} with its original configuration`,
+        });
         return { restored: true, device };
       }
       const index = operationIndex(run.number, 'rollback', step, 0);
