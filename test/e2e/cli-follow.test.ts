@@ -9,12 +9,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Fleet } from '../../src/agent/fleet.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
-import { DeviceDriver } from '../../src/manager/device-driver.ts';
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { runCli, startCli, startServe, type ServeProcess } from '../helpers/cli-process.ts';
-import { killLab, killPostgres, labModel, restartableServeArgs, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
-import { v3 } from '../helpers/snmp-device.ts';
+import { killLab, killPostgres, labModel, readLabDevice, restartableServeArgs, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
 
 const lab = killLab('sf-follow-', 61);
 const { dir, dataDir, third, devicePort, address, deviceName, credentials } = lab;
@@ -35,14 +33,7 @@ let imageSha256: string;
 
 const cli = (...args: string[]) => runCli(args, { env, timeoutMs: 120_000 });
 
-async function readDevice(n: number) {
-  const driver = new DeviceDriver({ endpoint: { address: address(n), port: devicePort }, security: v3, sourceAddress: '127.0.0.1' });
-  try {
-    return await driver.read();
-  } finally {
-    driver.close();
-  }
-}
+const readDevice = (n: number) => readLabDevice(lab, n);
 
 /** One row of the summary table: DEVICE RUN RESULT PHASE RETRIES REVERTS ... */
 function summaryRows(stdout: string, device: string): string[][] {

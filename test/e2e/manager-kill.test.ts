@@ -12,7 +12,6 @@ import type pg from 'pg';
 import type { Fleet, FleetMember } from '../../src/agent/fleet.ts';
 import type { OperationType } from '../../src/protocol/vocabulary.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
-import { DeviceDriver } from '../../src/manager/device-driver.ts';
 import { createRun } from '../../src/manager/procedure/start-run.ts';
 import { runResumedKind } from '../../src/manager/startup/orphan-runs.ts';
 import { DeviceStore } from '../../src/manager/store/devices.ts';
@@ -22,8 +21,18 @@ import { RunStore } from '../../src/manager/store/runs.ts';
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { runCli, startServe, type ServeProcess } from '../helpers/cli-process.ts';
-import { killLab, killPostgres, restartableServeArgs, labModel, managerDatabase, postgresPids, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
-import { v3 } from '../helpers/snmp-device.ts';
+import {
+  killLab,
+  killPostgres,
+  labModel,
+  managerDatabase,
+  postgresPids,
+  readLabDevice,
+  restartableServeArgs,
+  runningOperation,
+  startLabFleet,
+  waitFor,
+} from '../helpers/kill-manager.ts';
 
 const model = labModel;
 const lab = killLab('sf-kill-', 9);
@@ -79,12 +88,7 @@ function member(n: number): FleetMember {
   return fleet.members[n - 1]!;
 }
 
-/** The device's operation of this type that is under way, once there is one. */
-function runningOperation(n: number, type: OperationType) {
-  return member(n)
-    .device.operations()
-    .find((op) => op.request.type === type && op.state === 'running' && op.progress > 0);
-}
+const operationUnderWay = (n: number, type: OperationType) => runningOperation(fleet!, n, type);
 
 async function startRun(n: number, policy: object): Promise<string> {
   const run = await api<RunRecord>('POST', '/api/runs', { device: deviceName(n), image: imageSha256, policy, operator: 'kill-test' });
@@ -112,14 +116,7 @@ async function killManager(): Promise<void> {
   await killed.stop('SIGKILL');
 }
 
-async function readDevice(n: number) {
-  const driver = new DeviceDriver({ endpoint: { address: address(n), port: devicePort }, security: v3, sourceAddress: '127.0.0.1' });
-  try {
-    return await driver.read();
-  } finally {
-    driver.close();
-  }
-}
+const readDevice = (n: number) => readLabDevice(lab, n);
 
 before(async () => {
   fleet = await startLabFleet({
@@ -161,7 +158,7 @@ test('killed while one run backs up and another waits for an operator: restarted
     backupAndDownload,
     await startRun(backupAndDownload, { backup: { backoffSeconds: 1 }, upgrade: { backoffSeconds: 1 }, restore: { backoffSeconds: 1 } }),
   );
-  await waitFor('the backup under way on device 1', () => runningOperation(backupAndDownload, 'backupConfig'), waitMs);
+  await waitFor('the backup under way on device 1', () => operationUnderWay(backupAndDownload, 'backupConfig'), waitMs);
 
   await killManager();
   const left = postgresPids(dataDir);
@@ -198,7 +195,7 @@ test('killed while a run downloads its image, with a run row left without its wo
   runIds.set(orphaned, orphan.id);
   assert.equal((await runDetail(orphan.id)).run.state, 'running');
 
-  await waitFor('the image download under way on device 1', () => runningOperation(backupAndDownload, 'downloadSoftware'), waitMs);
+  await waitFor('the image download under way on device 1', () => operationUnderWay(backupAndDownload, 'downloadSoftware'), waitMs);
   await killManager();
   manager = await startServe(serveArgs);
   // The rest of run A need not be slow.

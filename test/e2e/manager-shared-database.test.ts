@@ -17,7 +17,7 @@ import type { DeviceRecord, ImageRecord, RunRecord } from '../../src/manager/sto
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { runCli, startServe, type ServeProcess } from '../helpers/cli-process.ts';
-import { freePort, killPostgres, labModel, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
+import { freePort, killPostgres, labModel, runningOperation, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
 import { finalRunStates, ManagerApi, type RunDetail } from '../helpers/shared-database-api.ts';
 import { executorIdFile, startSharedPostgres, workflowRow, type SharedPostgres } from '../helpers/shared-database-postgres.ts';
 import { testUser } from '../helpers/snmp-device.ts';
@@ -68,12 +68,7 @@ function member(n: number): FleetMember {
   return fleet!.members[n - 1]!;
 }
 
-/** The device's operation of this type that is under way, once there is one. */
-function runningOperation(n: number, type: OperationType) {
-  return member(n)
-    .device.operations()
-    .find((op) => op.request.type === type && op.state === 'running' && op.progress > 0);
-}
+const operationUnderWay = (n: number, type: OperationType) => runningOperation(fleet!, n, type);
 
 const dataDirA = join(dir, 'manager-a');
 const dataDirB = join(dir, 'manager-b');
@@ -186,7 +181,7 @@ after(async () => {
 
 test('manager B started while A upgrades a device leaves the run to A; the run ends verified', testTimeout, async () => {
   const runId = await startRun(besideB);
-  await waitFor('the backup under way on device 1', () => runningOperation(besideB, 'backupConfig'), waitMs);
+  await waitFor('the backup under way on device 1', () => operationUnderWay(besideB, 'backupConfig'), waitMs);
 
   managerB = await startServe(await managerArgs(`127.11.${third}.201`, dataDirB, postgres!.url));
   const executorA = executorIdOf(dataDirA);
@@ -217,7 +212,7 @@ test('manager B sees the same inventory, images and runs as A', testTimeout, asy
 test('A, SIGKILLed mid-download and restarted on its data directory, resumes its run to verified; B leaves it alone', testTimeout, async () => {
   const runId = await startRun(killedA);
   const executorA = executorIdOf(dataDirA);
-  await waitFor('the image download under way on device 2', () => runningOperation(killedA, 'downloadSoftware'), waitMs);
+  await waitFor('the image download under way on device 2', () => operationUnderWay(killedA, 'downloadSoftware'), waitMs);
 
   const killed = managerA!;
   managerA = undefined;

@@ -9,13 +9,11 @@ import { after, before, test } from 'node:test';
 import type { Fleet, FleetMember } from '../../src/agent/fleet.ts';
 import type { OperationType } from '../../src/protocol/vocabulary.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
-import { DeviceDriver } from '../../src/manager/device-driver.ts';
 import type { RunEvent, RunRecord } from '../../src/manager/store/records.ts';
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { runCli, startServe, type ServeProcess } from '../helpers/cli-process.ts';
-import { killLab, killPostgres, labModel, restartableServeArgs, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
-import { v3 } from '../helpers/snmp-device.ts';
+import { killLab, killPostgres, labModel, readLabDevice, restartableServeArgs, runningOperation, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
 
 const lab = killLab('sf-control-', 11);
 const { dir, dataDir, third, devicePort, address, deviceName, credentials } = lab;
@@ -72,20 +70,9 @@ function member(n: number): FleetMember {
   return fleet.members[n - 1]!;
 }
 
-function runningOperation(n: number, type: OperationType) {
-  return member(n)
-    .device.operations()
-    .find((op) => op.request.type === type && op.state === 'running' && op.progress > 0);
-}
+const operationUnderWay = (n: number, type: OperationType) => runningOperation(fleet!, n, type);
 
-async function readDevice(n: number) {
-  const driver = new DeviceDriver({ endpoint: { address: address(n), port: devicePort }, security: v3, sourceAddress: '127.0.0.1' });
-  try {
-    return await driver.read();
-  } finally {
-    driver.close();
-  }
-}
+const readDevice = (n: number) => readLabDevice(lab, n);
 
 before(async () => {
   fleet = await startLabFleet({
@@ -161,7 +148,7 @@ test(
     const started = await api<RunRecord>('POST', '/api/runs', { device: deviceName(slowed), image: images.get('2.0.0')!, operator: 'ann' });
     assert.equal(started.status, 201);
     const runId = started.body.id;
-    await waitFor('the download under way on device 1', () => runningOperation(slowed, 'downloadSoftware'), waitMs);
+    await waitFor('the download under way on device 1', () => operationUnderWay(slowed, 'downloadSoftware'), waitMs);
 
     const cancelled = await cli('runs', 'cancel', runId, '--operator', 'zoe');
     assert.equal(cancelled.code, 0, cancelled.stdout + cancelled.stderr);
@@ -170,7 +157,7 @@ test(
     const asked = await runDetail(runId);
     assert.equal(asked.run.cancelRequestedBy, 'operator:zoe');
     assert.ok(!asked.timeline.some((e) => e.kind === 'cancelled'), 'the run stopped before its download ended');
-    assert.ok(runningOperation(slowed, 'downloadSoftware'), 'the download ended before the manager was killed');
+    assert.ok(operationUnderWay(slowed, 'downloadSoftware'), 'the download ended before the manager was killed');
 
     const killed = manager!;
     manager = undefined;

@@ -14,6 +14,11 @@ import { keyPairFiles } from '../../src/protocol/keys.ts';
 import pg from 'pg';
 import { testUser } from './snmp-device.ts';
 import { startLoopbackFleet } from './loopback-lab.ts';
+import { DeviceDriver } from '../../src/manager/device-driver.ts';
+import type { DeviceReading } from '../../src/protocol/safeflash-mib/device-scalars.ts';
+import type { Operation } from '../../src/protocol/safeflash-mib/operation-row.ts';
+import type { OperationType } from '../../src/protocol/vocabulary.ts';
+import { v3 } from './snmp-device.ts';
 
 export { labModel } from './loopback-lab.ts';
 
@@ -180,4 +185,19 @@ export async function restartableServeArgs(lab: KillLab, fixedApi: boolean): Pro
     '--trusted-key',
     keyPairFiles(vendorKeyPrefix(join(lab.dir, 'vendor'))).publicKeyFile,
   ];
+}
+
+/** Reads lab device `n` over SNMP, as the manager does. */
+export async function readLabDevice(lab: Pick<KillLab, 'address' | 'devicePort'>, n: number): Promise<DeviceReading> {
+  const driver = new DeviceDriver({ endpoint: { address: lab.address(n), port: lab.devicePort }, security: v3, sourceAddress: '127.0.0.1' });
+  try {
+    return await driver.read();
+  } finally {
+    driver.close();
+  }
+}
+
+/** Device `n`'s operation of this type that is under way and has made progress, once there is one. */
+export function runningOperation(fleet: Fleet, n: number, type: OperationType): Operation | undefined {
+  return fleet.members[n - 1]!.device.operations().find((op) => op.request.type === type && op.state === 'running' && op.progress > 0);
 }
