@@ -2,7 +2,7 @@
 // A plan comes from a scenario file (per device selector) or from CLI flags; the device keeps the
 // remaining counts of countdown faults in memory only, so a restarted agent starts the plan afresh.
 import { readFileSync } from 'node:fs';
-import { enumeration } from '../protocol/mib.ts';
+import { failCauses, isOneOf, operationTypes } from '../protocol/vocabulary.ts';
 import type { FailCause, OperationType } from '../protocol/vocabulary.ts';
 
 /** Fail the next `count` operations of one kind with `cause` (count may be Infinity: every one). */
@@ -52,8 +52,6 @@ export class FaultPlanError extends Error {
 }
 
 export const defaultPowerOffMs = 500;
-const failCauses = new Set<string>(enumeration<FailCause>('sfOpFailCause').labels);
-const operationTypes = new Set<string>(enumeration<OperationType>('sfOpType').labels);
 
 // ---------------------------------------------------------------- CLI flags
 
@@ -281,10 +279,10 @@ function countOf(value: unknown, where: string): number {
 }
 
 function parseCause(text: string, where: string): FailCause {
-  if (!failCauses.has(text) || text === 'none') {
-    throw new FaultPlanError(`${where}: unknown fail cause "${text}"; one of ${[...failCauses].filter((c) => c !== 'none').join(', ')}`);
+  if (!isOneOf(failCauses, text) || text === 'none') {
+    throw new FaultPlanError(`${where}: unknown fail cause "${text}"; one of ${failCauses.filter((c) => c !== 'none').join(', ')}`);
   }
-  return text as FailCause;
+  return text;
 }
 
 function parseShare(text: string, where: string): number {
@@ -295,8 +293,8 @@ function parseShare(text: string, where: string): number {
 
 function checkPowerLoss(value: Record<string, unknown>, where: string): PowerLossFault {
   const { operation, percent, powerOffMs, count } = value;
-  if (typeof operation !== 'string' || !operationTypes.has(operation)) {
-    throw new FaultPlanError(`${where}: operation must be one of ${[...operationTypes].join(', ')}, got ${JSON.stringify(operation)}`);
+  if (!isOneOf(operationTypes, operation)) {
+    throw new FaultPlanError(`${where}: operation must be one of ${operationTypes.join(', ')}, got ${JSON.stringify(operation)}`);
   }
   if (typeof percent !== 'number' || !(percent >= 0 && percent <= 100)) throw new FaultPlanError(`${where}: percent must be from 0 to 100`);
   if (typeof powerOffMs !== 'number' || !Number.isInteger(powerOffMs) || powerOffMs < 0 || powerOffMs > 3_600_000) {

@@ -3,12 +3,12 @@
 import { isLoopbackAddress } from './loopback-addresses.ts';
 import type { Endpoint } from '../protocol/endpoint.ts';
 import type { OperationRequest } from '../protocol/safeflash-mib/operation-row.ts';
-import type { OperationType } from '../protocol/vocabulary.ts';
+import { isOneOf, operationTypes, type OperationType } from '../protocol/vocabulary.ts';
+import { transferProtocols } from '../protocol/transfer-contract.ts';
 import { hasControlCharacter } from '../common/text.ts';
 
 export const maxOperationIndex = 2_147_483_647;
 const transferTypes: ReadonlySet<OperationType> = new Set(['backupConfig', 'downloadSoftware', 'restoreConfig']);
-const operationTypes: ReadonlySet<string> = new Set(['backupConfig', 'downloadSoftware', 'reboot', 'revertSoftware', 'restoreConfig']);
 
 export function movesAFile(type: OperationType): boolean {
   return transferTypes.has(type);
@@ -18,8 +18,8 @@ export function movesAFile(type: OperationType): boolean {
 export function requestProblems(index: number, request: OperationRequest): string[] {
   const problems: string[] = [];
   if (!Number.isInteger(index) || index < 1 || index > maxOperationIndex) problems.push(`index must be from 1 to ${maxOperationIndex}, got ${index}`);
-  if (!operationTypes.has(request.type)) problems.push(`unknown operation type ${JSON.stringify(request.type)}`);
-  if (request.protocol !== 'tftp' && request.protocol !== 'ftp') problems.push(`protocol must be tftp or ftp, got ${JSON.stringify(request.protocol)}`);
+  if (!isOneOf(operationTypes, request.type)) problems.push(`unknown operation type ${JSON.stringify(request.type)}`);
+  if (!isOneOf(transferProtocols, request.protocol)) problems.push(`protocol must be tftp or ftp, got ${JSON.stringify(request.protocol)}`);
   if (movesAFile(request.type)) {
     if (request.server === undefined) problems.push(`${request.type} needs a file server`);
     else problems.push(...endpointProblems('server', request.server));

@@ -23,7 +23,7 @@ export interface TransferTarget {
   maxBytes?: number;
 }
 
-/** Why a transfer failed: each is also an SfFailCause label (src/protocol/vocabulary.ts builds on this list). */
+/** Why a transfer failed: each is also an SfFailCause label (src/protocol/vocabulary.ts checks it). */
 export const transferFailures = ['serverUnreachable', 'fileNotFound', 'accessDenied', 'transferTimeout', 'tooLarge', 'protocolError', 'aborted'] as const;
 export type TransferFailure = (typeof transferFailures)[number];
 

@@ -1,7 +1,7 @@
 // SAFEFLASH-MIB's enumerations as the code spells them: one list each, from which the type and the check
-// come. The labels are the MIB's; the numbers are not here (src/protocol/mib.ts reads them from the MIB
-// file), and test/unit/vocabulary.test.ts holds each list equal to the MIB's labels.
-import { transferFailures } from './transfer-contract.ts';
+// come. The labels are the MIB's, in its order; the numbers are not here (src/protocol/mib.ts reads them
+// from the MIB file), and test/unit/vocabulary.test.ts holds each list equal to the MIB's labels.
+import type { TransferFailure } from './transfer-contract.ts';
 
 /** sfOpType: what an operation row orders. */
 export const operationTypes = ['backupConfig', 'downloadSoftware', 'reboot', 'revertSoftware', 'restoreConfig'] as const;
@@ -15,7 +15,12 @@ export type OperationState = (typeof operationStates)[number];
 export const failCauses = [
   'none',
   'unknown',
-  ...transferFailures,
+  'serverUnreachable',
+  'fileNotFound',
+  'accessDenied',
+  'transferTimeout',
+  'tooLarge',
+  'protocolError',
   'imageCorrupt',
   'imageBadSignature',
   'imageWrongModel',
@@ -26,8 +31,12 @@ export const failCauses = [
   'writeFailed',
   'busy',
   'powerLoss',
+  'aborted',
 ] as const;
 export type FailCause = (typeof failCauses)[number];
+/** A transfer's failure is what the device reports (this line stops compiling when one is not). */
+type TransferFailureIsFailCause<T extends FailCause> = T;
+export type TransferFailCause = TransferFailureIsFailCause<TransferFailure>;
 
 /** SfBank: the two software banks. */
 export const banks = ['bankA', 'bankB'] as const;

@@ -18,8 +18,8 @@ const lists: Array<[object: string, labels: readonly string[]]> = [
 ];
 
 for (const [object, labels] of lists) {
-  test(`the labels of ${object} are the code's list, no more and no fewer`, () => {
-    assert.deepEqual([...labels].sort(), [...enumeration(object).labels].sort());
+  test(`the labels of ${object} are the code's list, in the MIB's order`, () => {
+    assert.deepEqual([...labels], enumeration(object).labels);
     assert.equal(new Set(labels).size, labels.length, 'a label is listed twice');
   });
 }

@@ -2,6 +2,7 @@
 // resolved once, when the run starts: the run's own choice, then its campaign's, then the device's
 // default, then the manager's. The result is stored with the run, so a resumed run works the same way.
 import { transferProtocols, type TransferProtocol } from '../../protocol/transfer-contract.ts';
+import { isOneOf } from '../../protocol/vocabulary.ts';
 import { timeLimitNames, type RunOptions, type TimeLimitName, type TimeLimits } from '../store/records.ts';
 
 /** The longest time limit: a week. A limit is a bound on silence, not a schedule. */
@@ -26,7 +27,7 @@ export class RunOptionsError extends Error {
 }
 
 export function isTransport(value: unknown): value is TransferProtocol {
-  return typeof value === 'string' && (transferProtocols as readonly string[]).includes(value);
+  return isOneOf(transferProtocols, value);
 }
 
 export function checkTransport(value: unknown): TransferProtocol {
