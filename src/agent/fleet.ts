@@ -10,6 +10,14 @@ import { DeviceAgent } from './snmp/device-agent.ts';
 import type { NotificationOutcome } from './snmp/notifier.ts';
 import type { Endpoint } from '../protocol/endpoint.ts';
 import type { FactorySoftware } from './vendor-key.ts';
+import type { Personality } from './snmp/personality.ts';
+
+/** What device number n (1-based) is, when the fleet mixes families: its personality, model and software. */
+export interface MemberKind {
+  personality: Personality;
+  model: string;
+  software: FactorySoftware;
+}
 
 export interface FleetOptions {
   devices: number;
@@ -25,6 +33,8 @@ export interface FleetOptions {
   notifyTarget?: Endpoint;
   rebootMs: number;
   rebootRequired: boolean;
+  /** What device number n is; the fleet's model and software under SAFEFLASH-MIB when not given. */
+  kindOf?: (device: number) => MemberKind;
   /** The fault plan of device number n (1-based). */
   faults: (device: number) => FaultPlan;
   /** Devices powering on at the same time. */
@@ -38,8 +48,11 @@ export interface FleetMember {
   number: number;
   address: string;
   serial: string;
+  /** The family whose personality the device answers as. */
+  family: string;
   device: VirtualDevice;
   agent: DeviceAgent | undefined;
+  personality: Personality | undefined;
 }
 
 /** A serial number that names the unit's address, so that an operator can tell the devices apart. */
@@ -59,18 +72,20 @@ export class Fleet {
     const addresses = loopbackAddresses(options.baseAddress, options.devices);
     const members: FleetMember[] = addresses.map((address, i) => {
       const serial = serialFor(address);
+      const kind = options.kindOf?.(i + 1);
+      const software = kind?.software ?? options.software;
       const device = new VirtualDevice({
         address,
         stateDir: join(options.stateDir, address),
-        model: options.model,
+        model: kind?.model ?? options.model,
         serial,
-        trustedKeys: [options.software.trustedKey],
-        factoryImage: options.software.factoryImage,
+        trustedKeys: [software.trustedKey],
+        factoryImage: software.factoryImage,
         rebootMs: options.rebootMs,
         rebootRequired: options.rebootRequired,
         faults: options.faults(i + 1),
       });
-      return { number: i + 1, address, serial, device, agent: undefined };
+      return { number: i + 1, address, serial, family: kind?.personality.family ?? 'safeflash', device, agent: undefined, personality: kind?.personality };
     });
     const fleet = new Fleet(members);
     try {
@@ -94,6 +109,7 @@ async function startMember(member: FleetMember, options: FleetOptions): Promise<
   // The agent first, so that the boot notification of this power-on is sent; it stays silent until the device answers.
   member.agent = await DeviceAgent.start({
     device,
+    ...(member.personality ? { personality: member.personality } : {}),
     address: member.address,
     port: options.port,
     users: options.users,

@@ -1,18 +1,15 @@
-// The manager's side of SAFEFLASH-MIB for one device: read what it is, order an operation with one SET,
-// read an operation row back. What goes on the wire is the codecs' (src/protocol/safeflash-mib/); this
-// class owns the session and the rule that nothing is sent outside the allowed networks.
+// The manager's connection to one device: the SNMP session, opened only to addresses inside the allowed
+// networks, and the device's family driver over it (src/families/). What goes on the wire is the
+// family's; this class owns the session and the rule that nothing is sent outside the allowed networks.
+import { family as familyNamed } from '../families/families.ts';
+import type { DeviceReading, DeviceSystem, FamilyDriver, FamilyName } from '../families/family.ts';
+import { readSystem } from '../families/system-group.ts';
 import type { Endpoint } from '../protocol/endpoint.ts';
-import { decodeDeviceReading, deviceReadingOids, type DeviceReading } from '../protocol/safeflash-mib/device-scalars.ts';
-import {
-  decodeOperationReading,
-  operationReadingOids,
-  orderVarbinds,
-  type OperationOrder,
-  type OperationReading,
-} from '../protocol/safeflash-mib/operation-row.ts';
+import type { OperationOrder, OperationReading } from '../protocol/safeflash-mib/operation-row.ts';
 import type { SnmpSecurity } from '../protocol/snmp/security.ts';
 import { SnmpSession } from '../protocol/snmp/session.ts';
 import { udpTransport } from '../protocol/snmp/transport.ts';
+import type { OperationType } from '../protocol/vocabulary.ts';
 import { AllowedNetworks } from './inventory/allowed-networks.ts';
 
 export interface DeviceTarget {
@@ -26,9 +23,11 @@ export interface DeviceTarget {
   sourceAddress?: string;
   /** The networks the manager may send to; loopback only when not given. */
   allowedNetworks?: AllowedNetworks;
+  /** The device's family; the reference IAD's when not given. */
+  family?: FamilyName;
 }
 
-export class DeviceDriver {
+export class DeviceDriver implements FamilyDriver {
   /** Undefined when the device's address is outside the allowed networks: nothing is ever sent then. */
   readonly #session: SnmpSession | undefined;
   readonly #allowed: AllowedNetworks;
@@ -56,21 +55,25 @@ export class DeviceDriver {
     return this.#session!;
   }
 
-  async read(): Promise<DeviceReading> {
-    return decodeDeviceReading(await this.#open().get(deviceReadingOids()));
+  #driver(): FamilyDriver {
+    return familyNamed(this.target.family ?? 'safeflash').driver(this.#open());
   }
 
-  /**
-   * Orders an operation: one SET creating row `index` with createAndGo and every parameter. Repeating
-   * the same order is harmless: the device answers it without starting a second operation.
-   */
-  async startOperation(index: number, order: OperationOrder): Promise<void> {
-    await this.#open().set(orderVarbinds(index, order));
+  /** What the device says it is (its system group), whatever its family. */
+  async system(): Promise<DeviceSystem> {
+    return readSystem(this.#open());
   }
 
-  /** The operation row, or undefined when the device has no such row (e.g. it lost power meanwhile). */
-  async readOperation(index: number): Promise<OperationReading | undefined> {
-    return decodeOperationReading(index, await this.#open().get(operationReadingOids(index)));
+  read(): Promise<DeviceReading> {
+    return this.#driver().read();
+  }
+
+  startOperation(index: number, order: OperationOrder): Promise<void> {
+    return this.#driver().startOperation(index, order);
+  }
+
+  readOperation(index: number, type: OperationType): Promise<OperationReading | undefined> {
+    return this.#driver().readOperation(index, type);
   }
 
   close(): void {

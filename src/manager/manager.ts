@@ -193,7 +193,13 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       store,
       files,
       driverFor: (device) =>
-        new DeviceDriver({ endpoint: { address: device.address, port: device.port }, security: device.security, sourceAddress, allowedNetworks }),
+        new DeviceDriver({
+          endpoint: { address: device.address, port: device.port },
+          security: device.security,
+          family: device.family,
+          sourceAddress,
+          allowedNetworks,
+        }),
       notifyTarget: receiver.endpoint,
       live,
       ...(options.timeouts ? { timeouts: options.timeouts } : {}),

@@ -1,12 +1,13 @@
-// SAFEFLASH-MIB notifications as the manager reads them: the codec's (src/protocol/safeflash-mib/
-// notifications.ts), with the device they came from.
-import { decodeNotification, type SfNotification } from '../protocol/safeflash-mib/notifications.ts';
+// Notifications as the manager reads them: the sending family's decoding (src/families/), with the device
+// they came from.
+import { decodeAnyNotification } from '../families/families.ts';
+import type { FamilyName, FamilyNotification } from '../families/family.ts';
 import type { ReceivedNotification } from '../protocol/snmp/receiver.ts';
 
-export type DeviceNotification = SfNotification & { device: string };
+export type DeviceNotification = FamilyNotification & { device: string; family: FamilyName };
 
-/** The notification in the manager's terms, or undefined when it is not one of ours or is malformed. */
+/** The notification in the manager's terms, or undefined when no family reads it or it is malformed. */
 export function readNotification(received: ReceivedNotification): DeviceNotification | undefined {
-  const notification = decodeNotification(received.notification, received.varbinds);
+  const notification = decodeAnyNotification(received.notification, received.varbinds);
   return notification && { ...notification, device: received.from.address };
 }

@@ -10,7 +10,7 @@ import type { Fleet, FleetMember } from '../../src/agent/fleet.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
-import type { DeviceReading } from '../../src/protocol/safeflash-mib/device-scalars.ts';
+import type { DeviceReading } from '../../src/families/family.ts';
 import type { ServedManager } from '../../src/interfaces/http/serve.ts';
 import type { CampaignDetail } from '../../src/manager/campaigns/campaigns.ts';
 import type { CampaignState } from '../../src/manager/campaigns/model.ts';

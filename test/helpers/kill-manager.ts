@@ -15,7 +15,7 @@ import pg from 'pg';
 import { testUser } from './snmp-device.ts';
 import { startLoopbackFleet } from './loopback-lab.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
-import type { DeviceReading } from '../../src/protocol/safeflash-mib/device-scalars.ts';
+import type { DeviceReading } from '../../src/families/family.ts';
 import type { Operation } from '../../src/protocol/safeflash-mib/operation-row.ts';
 import type { OperationType } from '../../src/protocol/vocabulary.ts';
 import { v3 } from './snmp-device.ts';

@@ -10,7 +10,7 @@ import { Fleet, type FleetMember } from '../../src/agent/fleet.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
-import type { DeviceReading } from '../../src/protocol/safeflash-mib/device-scalars.ts';
+import type { DeviceReading } from '../../src/families/family.ts';
 import { ManagerFiles } from '../../src/manager/files/manager-files.ts';
 import { readNotification } from '../../src/manager/notifications.ts';
 import { registerProcedure, type Procedure } from '../../src/manager/procedure/procedure.ts';

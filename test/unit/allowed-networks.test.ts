@@ -118,7 +118,12 @@ test('the SNMP driver refuses an address outside the allowed networks before any
   // A device row written by an older build, or by a manager allowed more networks: this one never sends to it.
   const driver = new DeviceDriver({ endpoint: { address: '192.0.2.1', port: 161 }, security: { version: 'v2c', community: 'public' } });
   try {
-    for (const request of [() => driver.read(), () => driver.readOperation(1), () => driver.startOperation(1, { type: 'reboot' })]) {
+    for (const request of [
+      () => driver.read(),
+      () => driver.readOperation(1, 'reboot'),
+      () => driver.system(),
+      () => driver.startOperation(1, { type: 'reboot' }),
+    ]) {
       await assert.rejects(request(), (e: unknown) => e instanceof NetworkNotAllowedError && /--allow-networks/.test(e.message));
     }
   } finally {

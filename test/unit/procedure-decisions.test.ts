@@ -72,10 +72,25 @@ test('a policy request is completed with defaults and checked', () => {
 });
 
 test('step 160: revert only when the device runs the bank that was inactive before', () => {
-  assert.equal(afterFailedUpgrade('bankA', { activeBank: 'bankB' }), 'revert');
-  assert.equal(afterFailedUpgrade('bankA', { activeBank: 'bankA' }), 'nothingToRevert');
-  assert.equal(afterFailedUpgrade('bankB', { activeBank: 'bankB' }), 'nothingToRevert');
-  assert.equal(afterFailedUpgrade('bankA', undefined), 'unknown');
+  const on = (activeBank: 'bankA' | 'bankB', runningVersion = '1.0.0') => ({ activeBank, runningVersion });
+  assert.equal(afterFailedUpgrade(on('bankA'), on('bankB', '2.0.0')), 'revert');
+  assert.equal(afterFailedUpgrade(on('bankA'), on('bankA')), 'nothingToRevert');
+  assert.equal(afterFailedUpgrade(on('bankB'), on('bankB')), 'nothingToRevert');
+  assert.equal(afterFailedUpgrade(on('bankA'), undefined), 'unknown');
+});
+
+test('step 160 on a device that shows no banks: the running version tells whether the new software runs', () => {
+  const modem = (runningVersion: string) => ({ activeBank: null, runningVersion });
+  assert.equal(afterFailedUpgrade(modem('1.0.0'), modem('2.0.0')), 'revert');
+  assert.equal(afterFailedUpgrade(modem('1.0.0'), modem('1.0.0')), 'nothingToRevert');
+  const before = { ...modem('1.0.0'), configDigest: null };
+  assert.equal(judgeUpgrade(before, '2.0.0', { ...modem('1.0.0'), configDigest: null, lastBootCause: null })?.cause, 'fellBack');
+  assert.equal(judgeUpgrade(before, '2.0.0', { ...modem('2.0.0'), configDigest: null, lastBootCause: null }), undefined);
+  assert.equal(judgeUpgrade(before, '2.0.0', { ...modem('1.5.0'), configDigest: null, lastBootCause: null })?.cause, 'mismatch');
+  assert.equal(judgeVerify(before, '2.0.0', null, { ...modem('2.0.0'), configDigest: null }), undefined);
+  assert.equal(judgeVerify(before, '2.0.0', null, { ...modem('1.0.0'), configDigest: null })?.cause, 'fellBack');
+  // A reinstall of the running version cannot be told from a fallback by version: it is not one.
+  assert.equal(judgeVerify(before, '1.0.0', null, { ...modem('1.0.0'), configDigest: null }), undefined);
 });
 
 const before: DeviceFacts = { runningVersion: '1.0.0', activeBank: 'bankA', configDigest: 'aaaa' };

@@ -7,9 +7,13 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { test } from 'node:test';
 
 const root = join(import.meta.dirname, '..', '..');
-const layers = ['common', 'protocol', 'agent', 'manager', 'interfaces'] as const;
-/** Device families will sit beside the agent: neither may import the other. */
+const layers = ['common', 'protocol', 'agent', 'families', 'manager', 'interfaces'] as const;
+/**
+ * Device families sit beside the agent: neither may import the other, save a family's personality (the
+ * face a virtual device of that family shows), which is built on the agent's device.
+ */
 const rank: Record<string, number> = { common: 0, protocol: 1, agent: 2, families: 2, manager: 3, interfaces: 4 };
+const isPersonality = (file: string): boolean => /^src\/families\/[^/]+\/personality[^/]*\.ts$/.test(file);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
@@ -42,6 +46,7 @@ test('the source tree has the layers DESIGN.md names, and every import resolves 
 test('imports only go down the layers', () => {
   const upward = [...graph].flatMap(([file, targets]) =>
     targets
+      .filter((target) => !(isPersonality(file) && layerOf(target) === 'agent'))
       .filter((target) => rank[layerOf(target)]! > rank[layerOf(file)]! || (layerOf(target) !== layerOf(file) && rank[layerOf(target)] === rank[layerOf(file)]))
       .map((target) => `${file} -> ${target}`),
   );
@@ -90,4 +95,9 @@ test('SQL and database queries appear only under src/manager/store', () => {
     return /\.query\s*[<(]/.test(code) || /\b(?:SELECT|INSERT INTO|UPDATE \w+\.\w+ SET|DELETE FROM|CREATE (?:TABLE|INDEX|SCHEMA)|ALTER TABLE)\b/.test(text);
   });
   assert.deepEqual(offenders, []);
+});
+
+test('the manager never reaches a personality: what it drives is the family driver', () => {
+  const reached = [...graph].flatMap(([file, targets]) => (layerOf(file) === 'manager' ? targets.filter(isPersonality).map((t) => `${file} -> ${t}`) : []));
+  assert.deepEqual(reached, []);
 });

@@ -1,17 +1,23 @@
-// SAFEFLASH-MIB for one virtual device: its SNMP agent on the device's own address and engine ID,
-// serving the device's state and turning SETs into operations, plus the notifier for its events.
+// One virtual device's SNMP agent on the device's own address and engine ID, answering as its family's
+// personality (SAFEFLASH-MIB unless told otherwise) plus the system group, and the notifier for its events.
 import { SnmpAgent } from '../../protocol/snmp/agent.ts';
 import { engineIdForAddress } from '../../protocol/snmp/engine-id.ts';
 import type { SnmpSecurity, UsmUser } from '../../protocol/snmp/security.ts';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { ManagedDevice } from './managed-device.ts';
 import { Notifier, type NotificationOutcome } from './notifier.ts';
-import { sfProviders } from '../../protocol/safeflash-mib/providers.ts';
-import { refreshView } from './refresh.ts';
-import { applySet } from './set-request.ts';
+import { scalarProviderOf } from '../../protocol/snmp/object-table.ts';
+import { systemObjects } from '../../protocol/snmp/system-group.ts';
+import type { MibView } from '../../protocol/snmp/mib-view.ts';
+import type { DeviceFace, Personality } from './personality.ts';
+import { safeflashPersonality } from './safeflash-personality.ts';
+
+const systemProviders = Object.entries(systemObjects).map(([name, fact]) => scalarProviderOf(name, fact));
 
 export interface DeviceAgentOptions {
   device: ManagedDevice;
+  /** How the device answers: the reference IAD's SAFEFLASH-MIB when not given. */
+  personality?: Personality;
   address: string;
   /** 0 picks a free port. */
   port: number;
@@ -31,25 +37,31 @@ export class DeviceAgent {
   private constructor(
     readonly agent: SnmpAgent,
     readonly notifier: Notifier,
+    readonly face: DeviceFace,
   ) {}
 
   static async start(options: DeviceAgentOptions): Promise<DeviceAgent> {
     const { device } = options;
     const engineId = engineIdForAddress(options.address);
+    const face = (options.personality ?? safeflashPersonality).face(device);
     const agent = await SnmpAgent.start({
       address: options.address,
       port: options.port,
       engineId,
       users: options.users,
       communities: options.communities,
-      providers: sfProviders,
+      providers: [...systemProviders, ...face.providers],
       isAnswering: () => device.answering,
-      refresh: (view) => refreshView(view, device),
-      set: (varbinds) => applySet(device, varbinds),
+      refresh: (view) => {
+        refreshSystem(view, face, device);
+        face.refresh(view);
+      },
+      set: (varbinds) => face.set(varbinds),
       ...(options.onRequestError ? { onRequestError: options.onRequestError } : {}),
     });
     const notifier = new Notifier({
       device,
+      face,
       sourceAddress: options.address,
       engineId,
       security: options.notifySecurity,
@@ -58,7 +70,7 @@ export class DeviceAgent {
       ...(options.informRetries !== undefined ? { informRetries: options.informRetries } : {}),
     });
     if (options.onNotification) notifier.on('sent', options.onNotification);
-    return new DeviceAgent(agent, notifier);
+    return new DeviceAgent(agent, notifier, face);
   }
 
   get endpoint(): Endpoint {
@@ -70,7 +82,16 @@ export class DeviceAgent {
   }
 
   async stop(): Promise<void> {
+    this.face.close?.();
     await this.notifier.stop();
     await this.agent.close();
   }
+}
+
+function refreshSystem(view: MibView, face: DeviceFace, device: DeviceAgentOptions['device']): void {
+  const status = device.status();
+  view.setScalar('sysDescr', Buffer.from(face.sysDescr(status)));
+  view.setScalar('sysObjectID', face.sysObjectID);
+  view.setScalar('sysUpTime', Math.max(0, Math.floor((Date.now() - status.bootTime.getTime()) / 10)));
+  view.setScalar('sysName', Buffer.from(status.serial));
 }

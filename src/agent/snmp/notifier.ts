@@ -9,10 +9,12 @@ import type { DeviceStatus } from '../../protocol/safeflash-mib/device-scalars.t
 import type { Operation } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { ManagedDevice } from './managed-device.ts';
-import { bootCompletedNotification, operationNotification, type EncodedNotification } from '../../protocol/safeflash-mib/notifications.ts';
+import type { DeviceFace, OutgoingNotification } from './personality.ts';
 
 export interface NotifierOptions {
   device: ManagedDevice;
+  /** What the device's events become, in its family's notifications. */
+  face: Pick<DeviceFace, 'progressNotification' | 'completionNotification' | 'bootNotification'>;
   /** The device's address: notifications leave from it. */
   sourceAddress: string;
   engineId: Buffer;
@@ -27,7 +29,7 @@ export interface NotifierOptions {
 export type Delivery = 'inform' | 'trap' | 'dropped' | 'failed' | 'noTarget';
 
 export interface NotificationOutcome {
-  name: EncodedNotification['name'];
+  name: string;
   target: Endpoint | undefined;
   delivery: Delivery;
   error?: string;
@@ -43,9 +45,12 @@ export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome
   #queuedProgress = 0;
   #stopped = false;
 
-  readonly #onProgress = (op: Operation) => this.#enqueueOperation('sfOpProgressNotification', op);
-  readonly #onCompleted = (op: Operation) => this.#enqueueOperation('sfOpCompletionNotification', op);
-  readonly #onBoot = (status: DeviceStatus) => this.#enqueue(bootCompletedNotification(status), status.notifyTarget, status);
+  readonly #onProgress = (op: Operation) => this.#enqueueOperation('progress', op);
+  readonly #onCompleted = (op: Operation) => this.#enqueueOperation('completion', op);
+  readonly #onBoot = (status: DeviceStatus) => {
+    const notification = this.#options.face.bootNotification(status);
+    if (notification) this.#enqueue(notification, status.notifyTarget, status);
+  };
 
   constructor(options: NotifierOptions) {
     super();
@@ -71,24 +76,28 @@ export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome
     return this.#queue;
   }
 
-  #enqueueOperation(name: 'sfOpProgressNotification' | 'sfOpCompletionNotification', op: Operation): void {
-    const progress = name === 'sfOpProgressNotification';
+  #enqueueOperation(event: 'progress' | 'completion', op: Operation): void {
+    const progress = event === 'progress';
     let status: DeviceStatus;
     try {
       status = this.#options.device.status();
     } catch {
       // The device lost power as the operation ended: nobody is there to send anything.
-      this.emit('sent', { name, target: op.request.notifyTarget, delivery: 'dropped', error: 'device is off' });
+      this.emit('sent', { name: event, target: op.request.notifyTarget, delivery: 'dropped', error: 'device is off' });
       return;
     }
+    const face = this.#options.face;
+    const notification = progress ? face.progressNotification(op, status) : face.completionNotification(op, status);
+    if (!notification) return;
+    const { name } = notification;
     if (progress && this.#queuedProgress >= maxQueuedProgress) {
       this.emit('sent', { name, target: undefined, delivery: 'dropped', error: 'too many progress notifications waiting' });
       return;
     }
-    this.#enqueue(operationNotification(name, op), op.request.notifyTarget ?? status.notifyTarget, status, progress);
+    this.#enqueue(notification, op.request.notifyTarget ?? status.notifyTarget, status, progress);
   }
 
-  #enqueue(notification: EncodedNotification, target: Endpoint | undefined, status: DeviceStatus, progress = false): void {
+  #enqueue(notification: OutgoingNotification, target: Endpoint | undefined, status: DeviceStatus, progress = false): void {
     if (this.#stopped) return;
     if (progress) this.#queuedProgress += 1;
     const upTime = Math.max(0, Math.floor((Date.now() - status.bootTime.getTime()) / 10));
@@ -99,7 +108,7 @@ export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome
     });
   }
 
-  async #deliver(notification: EncodedNotification, target: Endpoint | undefined, upTime: number): Promise<NotificationOutcome> {
+  async #deliver(notification: OutgoingNotification, target: Endpoint | undefined, upTime: number): Promise<NotificationOutcome> {
     const { name } = notification;
     if (!target) return { name, target, delivery: 'noTarget' };
     const random = this.#options.random ?? Math.random;

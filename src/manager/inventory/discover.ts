@@ -2,7 +2,7 @@
 // short timeout. An address that does not answer is skipped; one that answers but refuses the
 // credentials, or is not a SAFEFLASH-MIB device, is reported as such.
 import { DeviceDriver } from '../device-driver.ts';
-import type { DeviceReading } from '../../protocol/safeflash-mib/device-scalars.ts';
+import type { DeviceReading } from '../../families/family.ts';
 import { SnmpError } from '../../protocol/snmp/errors.ts';
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
 import type { AddressBlock } from './cidr.ts';

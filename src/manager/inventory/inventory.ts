@@ -7,7 +7,7 @@ import { parseCidr } from './cidr.ts';
 import { AllowedNetworks, NetworkNotAllowedError } from './allowed-networks.ts';
 import { discover, type DiscoverOptions } from './discover.ts';
 import { DeviceDriver } from '../device-driver.ts';
-import type { DeviceReading } from '../../protocol/safeflash-mib/device-scalars.ts';
+import type { DeviceReading } from '../../families/family.ts';
 import { parseImport, type ImportFormat } from './import-file.ts';
 
 /** What the operator gave cannot describe a device; nothing was changed. */
@@ -80,6 +80,7 @@ export class Inventory {
     const driver = new DeviceDriver({
       endpoint: { address: device.address, port: device.port },
       security: device.security,
+      family: device.family,
       allowedNetworks: this.allowedNetworks,
       ...(this.options.sourceAddress ? { sourceAddress: this.options.sourceAddress } : {}),
     });

@@ -34,6 +34,8 @@ export const managerCauses = [
   'cancelled',
   /** The rollback could not bring the device back as it was found. */
   'rollbackFailed',
+  /** The device's family cannot carry out the order (e.g. a cable modem ordered back to its old software). */
+  'notSupported',
 ] as const;
 
 export const causes = [...failCauses, ...managerCauses] as const;

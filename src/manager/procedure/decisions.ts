@@ -15,11 +15,34 @@ export interface Failure {
   detail?: Record<string, unknown>;
 }
 
-/** What the procedure needs to know of a device reading to decide. */
+/**
+ * What the procedure needs to know of a device reading to decide. A family that shows no banks (a
+ * cable modem) or no configuration digest (vendor MIBs) reads null there, and the decisions go by the
+ * running version, or by a backup taken again, instead.
+ */
 export interface DeviceFacts {
   runningVersion: string;
-  activeBank: Bank;
-  configDigest: string;
+  activeBank: Bank | null;
+  configDigest: string | null;
+}
+
+/**
+ * Whether the device still (or again) runs the software it ran before: the same bank where banks show,
+ * else the same version. By version alone, a reinstall of the running version (`newVersion` the same)
+ * cannot be told from a fallback, so it does not count as one.
+ */
+export function runsOriginal(
+  before: Pick<DeviceFacts, 'activeBank' | 'runningVersion'>,
+  now: Pick<DeviceFacts, 'activeBank' | 'runningVersion'>,
+  newVersion?: string,
+): boolean {
+  if (before.activeBank !== null && now.activeBank !== null) return now.activeBank === before.activeBank;
+  return now.runningVersion === before.runningVersion && newVersion !== before.runningVersion;
+}
+
+/** " from bankB", or nothing for a device that shows no banks: for messages. */
+export function fromBank(facts: Pick<DeviceFacts, 'activeBank'>): string {
+  return facts.activeBank === null ? '' : ` from ${facts.activeBank}`;
 }
 
 // ------------------------------------------------------------------ after a failed attempt
@@ -38,6 +61,7 @@ const permanentCauses: ReadonlySet<Cause> = new Set<Cause>([
   'unparsable',
   'tooLarge',
   'networkNotAllowed',
+  'notSupported',
 ]);
 
 export function isPermanent(cause: Cause): boolean {
@@ -122,19 +146,22 @@ export function startsAfterCancel(phase: Phase, type: string): boolean {
  */
 export type UpgradeRecovery = 'revert' | 'nothingToRevert' | 'unknown';
 
-export function afterFailedUpgrade(originalBank: Bank, now: Pick<DeviceFacts, 'activeBank'> | undefined): UpgradeRecovery {
+export function afterFailedUpgrade(
+  before: Pick<DeviceFacts, 'activeBank' | 'runningVersion'>,
+  now: Pick<DeviceFacts, 'activeBank' | 'runningVersion'> | undefined,
+): UpgradeRecovery {
   if (now === undefined) return 'unknown';
-  return now.activeBank === originalBank ? 'nothingToRevert' : 'revert';
+  return runsOriginal(before, now) ? 'nothingToRevert' : 'revert';
 }
 
 /** The read-back after download and reboot: the new version from the other bank, or the reason it is not. */
-export function judgeUpgrade(before: DeviceFacts, version: string, after: DeviceFacts & { lastBootCause: string }): Failure | undefined {
-  if (after.activeBank === before.activeBank) {
+export function judgeUpgrade(before: DeviceFacts, version: string, after: DeviceFacts & { lastBootCause: string | null }): Failure | undefined {
+  if (runsOriginal(before, after, version)) {
     const how = after.lastBootCause === 'fallback' ? 'the new software did not start; the device fell back to' : 'the device still runs';
-    return { phase: 'upgrade', cause: 'fellBack', message: `${how} ${after.runningVersion} from ${after.activeBank}` };
+    return { phase: 'upgrade', cause: 'fellBack', message: `${how} ${after.runningVersion}${fromBank(after)}` };
   }
   if (after.runningVersion !== version) {
-    return { phase: 'upgrade', cause: 'mismatch', message: `the device runs ${after.runningVersion} from ${after.activeBank}, expected ${version}` };
+    return { phase: 'upgrade', cause: 'mismatch', message: `the device runs ${after.runningVersion}${fromBank(after)}, expected ${version}` };
   }
   return undefined;
 }
@@ -152,7 +179,7 @@ export function judgeReboot(
   before: DeviceFacts,
   version: string,
   rebootFailure: Failure | undefined,
-  after: DeviceFacts & { lastBootCause: string },
+  after: DeviceFacts & { lastBootCause: string | null },
 ): RebootVerdict {
   const wrong = judgeUpgrade(before, version, after);
   if (wrong === undefined) return rebootFailure ? { ok: true, despite: rebootFailure } : { ok: true };
@@ -171,14 +198,18 @@ export function restoreNeedsRemigration(previous: Failure | undefined): boolean 
   return previous?.cause === 'configFormatMismatch';
 }
 
-/** Verify: the new version from the new bank, with the configuration that was restored. */
-export function judgeVerify(before: DeviceFacts, version: string, restoredDigest: string, now: DeviceFacts | undefined): Failure | undefined {
+/**
+ * Verify: the new version from the new bank, with the configuration that was restored. `restoredDigest`
+ * null: nothing was restored (the family keeps no configuration of its own), or the device reports no
+ * digest and the restore phase compared a second backup instead.
+ */
+export function judgeVerify(before: DeviceFacts, version: string, restoredDigest: string | null, now: DeviceFacts | undefined): Failure | undefined {
   if (now === undefined) return { phase: 'verify', cause: 'silent', message: 'the device does not answer' };
-  if (now.activeBank === before.activeBank) {
-    return { phase: 'verify', cause: 'fellBack', message: `the device fell back to ${now.runningVersion} from ${now.activeBank}` };
+  if (runsOriginal(before, now, version)) {
+    return { phase: 'verify', cause: 'fellBack', message: `the device fell back to ${now.runningVersion}${fromBank(now)}` };
   }
   if (now.runningVersion !== version) return { phase: 'verify', cause: 'mismatch', message: `running ${now.runningVersion}, expected ${version}` };
-  if (now.configDigest !== restoredDigest) {
+  if (restoredDigest !== null && now.configDigest !== null && now.configDigest !== restoredDigest) {
     return {
       phase: 'verify',
       cause: 'mismatch',
@@ -197,8 +228,8 @@ export type RollbackStep = 'revert' | 'restoreOriginal' | 'done';
  * original backup, until the device runs what it ran before the run with the configuration it had.
  */
 export function nextRollbackStep(original: DeviceFacts, now: DeviceFacts): RollbackStep {
-  if (now.activeBank !== original.activeBank) return 'revert';
-  if (now.configDigest !== original.configDigest) return 'restoreOriginal';
+  if (!runsOriginal(original, now)) return 'revert';
+  if (original.configDigest !== null && now.configDigest !== original.configDigest) return 'restoreOriginal';
   return 'done';
 }
 
@@ -240,7 +271,7 @@ export function runOutcome(end: RunEnd): RunOutcome {
       state: 'upToDate',
       keptNewSoftware: false,
       ...device,
-      summary: `already up to date: the device runs ${end.version} from ${end.device.activeBank}; nothing on the device was changed (reinstall to install it again)`,
+      summary: `already up to date: the device runs ${end.version}${fromBank(end.device)}; nothing on the device was changed (reinstall to install it again)`,
     };
   }
   const why = whyEnded(end.failure, end.by);

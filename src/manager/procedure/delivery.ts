@@ -62,7 +62,9 @@ export class NotificationRouter {
         await DBOS.send(route.runId, message, operationTopic(route.index));
         return;
       }
-      const route = await this.route(notification.device, notification.index);
+      // A family whose notifications name no operation means the device's latest one.
+      const route =
+        notification.index === undefined ? await this.routes.latest(notification.device) : await this.route(notification.device, notification.index);
       if (!route) return;
       if (notification.kind === 'operationProgress') {
         this.progress.set(route.runId, notification.progress);

@@ -1,6 +1,7 @@
 // Durable steps that talk to the device over SNMP: read it, order an operation, look at an operation
 // row. A device that does not answer is an outcome here, not an exception: the workflow judges it.
 import { DBOS } from '@dbos-inc/dbos-sdk';
+import { UnsupportedOrder } from '../../families/family.ts';
 import { SnmpError } from '../../protocol/snmp/errors.ts';
 import type { OperationOrder } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { DeviceStore } from '../store/devices.ts';
@@ -12,6 +13,7 @@ import type { DeviceCommands } from './procedure-deps.ts';
 import { stepKey } from './run-steps.ts';
 import type { Outcome, Poll, Reading } from './step-types.ts';
 import type { Cause } from './causes.ts';
+import type { OperationType } from '../../protocol/vocabulary.ts';
 
 export interface DeviceStepServices {
   devices: DeviceStore;
@@ -27,6 +29,7 @@ export interface DeviceStepServices {
 export function commandFailure(error: unknown): { cause: Cause; message: string } {
   // Nothing was sent: the device's address is outside the networks the manager may talk to.
   if (error instanceof NetworkNotAllowedError) return { cause: 'networkNotAllowed', message: error.message };
+  if (error instanceof UnsupportedOrder) return { cause: 'notSupported', message: error.message };
   if (error instanceof SnmpError) {
     if (error.failure === 'timeout') return { cause: 'silent', message: 'the device does not answer' };
     if (error.failure === 'errorStatus' && error.status === 'resourceUnavailable') return { cause: 'busy', message: `the device refused: ${error.message}` };
@@ -88,9 +91,9 @@ export function registerDeviceSteps(services: DeviceStepServices) {
     ),
 
     pollOperation: DBOS.registerStep(
-      async (runId: string, deviceId: number, index: number): Promise<Poll> => {
+      async (runId: string, deviceId: number, index: number, type: OperationType): Promise<Poll> => {
         try {
-          const reading = await withDevice(deviceId, (driver) => driver.readOperation(index));
+          const reading = await withDevice(deviceId, (driver) => driver.readOperation(index, type));
           if (reading) services.onProgress(runId, reading.progress);
           return { at: Date.now(), answered: true, ...(reading ? { reading } : {}) };
         } catch (error) {

@@ -5,7 +5,7 @@ import type { Bank, FailCause, OperationState } from '../../protocol/vocabulary.
 export type OperationMessage =
   | { kind: 'completed'; state: OperationState; failCause: FailCause; failMessage: string }
   /** The device booted: a hint to read the operation row now rather than at the next poll. */
-  | { kind: 'boot'; runningVersion: string; activeBank: Bank };
+  | { kind: 'boot'; runningVersion: string; activeBank: Bank | null };
 
 export function operationTopic(index: number): string {
   return `op:${index}`;

@@ -9,7 +9,7 @@ import { cancelFailure, cancelledCause, startsAfterCancel } from './decisions.ts
 import { operationTopic, type OperationMessage } from './messages.ts';
 import type { RunContext } from './run-context.ts';
 import type { Outcome } from './step-types.ts';
-import type { FailCause, OperationState } from '../../protocol/vocabulary.ts';
+import type { FailCause, OperationState, OperationType } from '../../protocol/vocabulary.ts';
 
 export type OperationResult = Outcome<{ via: 'notification' | 'polling' }>;
 
@@ -53,7 +53,7 @@ export async function runOperation(ctx: RunContext, phase: Phase, index: number,
   return result;
 }
 
-async function awaitOperation(ctx: RunContext, index: number, type: string, timeoutSeconds: number, limit: TimeLimitName): Promise<OperationResult> {
+async function awaitOperation(ctx: RunContext, index: number, type: OperationType, timeoutSeconds: number, limit: TimeLimitName): Promise<OperationResult> {
   const { run, steps, timeouts } = ctx;
   const topic = operationTopic(index);
   const startedAt = await DBOS.now();
@@ -70,7 +70,7 @@ async function awaitOperation(ctx: RunContext, index: number, type: string, time
     const message = await DBOS.recv<OperationMessage>(topic, { timeoutSeconds: waitSeconds, pollingIntervalMs: recvPollingMs });
     if (message?.kind === 'completed') return ended(message.state, message.failCause, message.failMessage, 'notification');
     if (message?.kind === 'boot') heardBoot = true;
-    const poll = await steps.pollOperation(run.runId, run.deviceId, index);
+    const poll = await steps.pollOperation(run.runId, run.deviceId, index, type);
     now = poll.at;
     if (poll.reading) {
       missing = 0;

@@ -1,6 +1,6 @@
 // What the procedure's durable steps hand back to the workflow: plain JSON (a step's output is
 // recorded and replayed), and expected failures as values, not exceptions.
-import type { DeviceReading } from '../../protocol/safeflash-mib/device-scalars.ts';
+import type { DeviceReading } from '../../families/family.ts';
 import type { OperationReading } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { BackupKind, RunKind, RunOptions, RunPolicy } from '../store/records.ts';
 import type { Cause } from './causes.ts';

@@ -13,7 +13,7 @@ import { restoreAttempt } from './phases/restore.ts';
 import { rollBack } from './phases/rollback.ts';
 import { revertAfterFailedUpgrade, upgradeAttempt } from './phases/upgrade.ts';
 import { verifyAttempt } from './phases/verify.ts';
-import type { DeviceReading } from '../../protocol/safeflash-mib/device-scalars.ts';
+import type { DeviceReading } from '../../families/family.ts';
 import type { RunContext } from './run-context.ts';
 import type { ConfigFile } from './step-types.ts';
 

@@ -3,10 +3,11 @@
 // the device said the last time it was read.
 import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
-import type { DeviceReading } from '../../protocol/safeflash-mib/device-scalars.ts';
+import type { DeviceReading } from '../../families/family.ts';
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
 import type { Bank } from '../../protocol/vocabulary.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
+import type { FamilyName } from '../../families/family.ts';
 import type { DeviceBank, DeviceRecord } from './records.ts';
 
 /** A device as an operator describes it; the manager fills in the rest when it reads the device. */
@@ -16,6 +17,8 @@ export interface NewDevice {
   port: number;
   security: SnmpSecurity;
   tags: string[];
+  /** Which family drives the device; absent: the reference IAD's (discovery names it from the device's answer). */
+  family?: FamilyName;
   /** The device's default transport for file transfers; absent: the manager's. */
   transport?: TransferProtocol | null;
 }
@@ -37,6 +40,7 @@ interface DeviceRow {
   port: number;
   security: SnmpSecurity;
   tags: string[];
+  family: FamilyName;
   model: string | null;
   serial: string | null;
   running_version: string | null;
@@ -48,7 +52,7 @@ interface DeviceRow {
   transport: TransferProtocol | null;
 }
 
-const columns = `id, name, host(address) AS address, port, security, tags, model, serial, running_version, config_format,
+const columns = `id, name, host(address) AS address, port, security, tags, family, model, serial, running_version, config_format,
   active_bank, banks, added_at, last_seen_at, transport`;
 
 function toRecord(row: DeviceRow): DeviceRecord {
@@ -59,6 +63,7 @@ function toRecord(row: DeviceRow): DeviceRecord {
     port: row.port,
     security: row.security,
     tags: row.tags,
+    family: row.family,
     model: row.model,
     serial: row.serial,
     runningVersion: row.running_version,
@@ -149,10 +154,10 @@ export class DeviceStore {
 async function insert(db: Queryable, device: NewDevice): Promise<DeviceRecord> {
   try {
     const result = await db.query<DeviceRow>(
-      `INSERT INTO safeflash.devices (name, address, port, security, tags, transport)
-       VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO safeflash.devices (name, address, port, security, tags, transport, family)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
     RETURNING ${columns}`,
-      [device.name, device.address, device.port, JSON.stringify(device.security), device.tags, device.transport ?? null],
+      [device.name, device.address, device.port, JSON.stringify(device.security), device.tags, device.transport ?? null, device.family ?? 'safeflash'],
     );
     return toRecord(result.rows[0]!);
   } catch (error) {

@@ -33,15 +33,25 @@ export class OperationRoutes {
     return result.rows[0] ? { runId: result.rows[0].run_id, index } : undefined;
   }
 
+  /** The latest operation of an active run on a device at `address`. */
+  async latest(address: string): Promise<Route | undefined> {
+    return this.#latestOf(address, null);
+  }
+
   /** The latest booting operation of an active run on a device at `address`: where a boot notification goes. */
   async lastBooting(address: string): Promise<Route | undefined> {
+    return this.#latestOf(address, bootingOperations);
+  }
+
+  /** `types` null: operations of any type. */
+  async #latestOf(address: string, types: OperationType[] | null): Promise<Route | undefined> {
     const result = await this.pool.query<{ run_id: string; op_index: string }>(
       `SELECT r.run_id, r.op_index FROM safeflash.operation_routes r
          JOIN safeflash.devices d ON d.id = r.device_id
          JOIN safeflash.runs u ON u.id = r.run_id
-        WHERE d.address = $1::inet AND r.type = ANY($2) AND u.state IN ('running', 'waiting')
+        WHERE d.address = $1::inet AND ($2::text[] IS NULL OR r.type = ANY($2)) AND u.state IN ('running', 'waiting')
         ORDER BY r.started_at DESC, r.op_index DESC LIMIT 1`,
-      [address, bootingOperations],
+      [address, types],
     );
     const row = result.rows[0];
     return row ? { runId: row.run_id, index: Number(row.op_index) } : undefined;

@@ -1,5 +1,6 @@
 // What the manager keeps in PostgreSQL, as TypeScript sees it. One record type per table; the SQL is
 // in schema.ts. Credentials live in device rows and never leave the manager (see publicDevice).
+import type { FamilyName } from '../../families/family.ts';
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
 import type { Bank, BankState, OperationType } from '../../protocol/vocabulary.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
@@ -13,6 +14,8 @@ export interface DeviceRecord {
   port: number;
   security: SnmpSecurity;
   tags: string[];
+  /** Which family drives the device (src/families/). */
+  family: FamilyName;
   /** What the device said last time it was read (discover, preflight, verify). */
   model: string | null;
   serial: string | null;

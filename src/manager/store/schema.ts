@@ -136,6 +136,8 @@ export const schemaStatements = [
   `ALTER TABLE safeflash.runs ADD COLUMN IF NOT EXISTS cancel_requested_at timestamptz`,
   // What each bank of a device held when it was last read (discovery, a refresh, a run): [{bank, state, version, configFormat}].
   `ALTER TABLE safeflash.devices ADD COLUMN IF NOT EXISTS banks jsonb`,
+  // Devices recorded before families existed are reference IADs.
+  `ALTER TABLE safeflash.devices ADD COLUMN IF NOT EXISTS family text NOT NULL DEFAULT 'safeflash'`,
   // Campaigns, their devices and their events (store/campaigns.ts).
   `CREATE SEQUENCE IF NOT EXISTS safeflash.campaign_numbers`,
   `CREATE TABLE IF NOT EXISTS safeflash.campaigns (

@@ -5,7 +5,7 @@
 // operator about before the run has touched the device (a device that does not answer is tried again
 // by whoever started the run, e.g. a campaign's offline retries), and the run must not hold a device's
 // active-run slot waiting for a decision about a device it has not changed.
-import type { DeviceReading } from '../../../protocol/safeflash-mib/device-scalars.ts';
+import type { DeviceReading } from '../../../families/family.ts';
 import { alreadyInstalled, type Failure } from '../decisions.ts';
 import type { AttemptResult } from '../phase-loop.ts';
 import type { RunContext } from '../run-context.ts';

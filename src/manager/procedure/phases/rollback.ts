@@ -7,7 +7,7 @@
 // what the device reads back (nextRollbackStep), and it goes on, within a budget of failures, until the
 // device is as it was found.
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import type { DeviceReading } from '../../../protocol/safeflash-mib/device-scalars.ts';
+import type { DeviceReading } from '../../../families/family.ts';
 import { nextRollbackStep, type DeviceFacts } from '../decisions.ts';
 import { operationIndex } from '../operation-index.ts';
 import { runOperation } from '../operation-wait.ts';

@@ -2,8 +2,8 @@
 // applies software live), and must come back running the new version from that bank. A device back on
 // its original bank has fallen back: a failure, never a success. After a failed attempt, step 160
 // puts the device back on its original bank when the new software runs.
-import type { DeviceReading } from '../../../protocol/safeflash-mib/device-scalars.ts';
-import { afterFailedUpgrade, judgeReboot, type Failure } from '../decisions.ts';
+import type { DeviceReading } from '../../../families/family.ts';
+import { afterFailedUpgrade, fromBank, judgeReboot, type Failure } from '../decisions.ts';
 import { operationIndex } from '../operation-index.ts';
 import { runOperation } from '../operation-wait.ts';
 import { attemptFailed, type AttemptResult } from '../phase-loop.ts';
@@ -64,7 +64,7 @@ export async function revertAfterFailedUpgrade(ctx: RunContext, before: DeviceRe
 async function returnToOriginalBank(ctx: RunContext, before: DeviceReading, index: number, announceNothing: boolean): Promise<Outcome> {
   const { run, steps } = ctx;
   const now = await steps.readDevice(run.deviceId);
-  const action = afterFailedUpgrade(before.activeBank, now.ok ? now.reading : undefined);
+  const action = afterFailedUpgrade(before, now.ok ? now.reading : undefined);
   if (action === 'unknown' || !now.ok) {
     const message = `cannot tell which bank runs: ${now.ok ? 'no reading' : now.message}`;
     await steps.event(run.runId, { phase: 'upgrade', kind: 'revert', actor: 'policy', cause: 'silent', message });
@@ -77,7 +77,7 @@ async function returnToOriginalBank(ctx: RunContext, before: DeviceReading, inde
         kind: 'revert',
         actor: 'policy',
         cause: 'nothingToRevert',
-        message: `nothing to revert: the device runs ${now.reading.runningVersion} from ${now.reading.activeBank}, as before the upgrade`,
+        message: `nothing to revert: the device runs ${now.reading.runningVersion}${fromBank(now.reading)}, as before the upgrade`,
       });
     }
     return { ok: true };

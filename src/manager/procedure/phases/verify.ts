@@ -2,7 +2,7 @@
 // a failure: a device that fell back or went silent has not been upgraded. A device that does not
 // answer is read again until the run's verify time limit runs out; silence then is a failure.
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import type { DeviceReading } from '../../../protocol/safeflash-mib/device-scalars.ts';
+import type { DeviceReading } from '../../../families/family.ts';
 import { judgeVerify } from '../decisions.ts';
 import type { AttemptResult } from '../phase-loop.ts';
 import type { RunContext } from '../run-context.ts';

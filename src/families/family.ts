@@ -1,0 +1,96 @@
+// The device-family port: what the procedure needs from any kind of equipment, and what a family says it
+// can do. A family is one folder under src/families/ (its objects, codec, driver and agent personality);
+// the manager reaches equipment only through this port, so that one workflow drives every family.
+import type { DeviceReading as SafeflashReading } from '../protocol/safeflash-mib/device-scalars.ts';
+import type { OperationOrder, OperationReading } from '../protocol/safeflash-mib/operation-row.ts';
+import type { Varbind } from '../protocol/snmp/varbind.ts';
+import type { Bank, BootCause, FailCause, OperationState, OperationType } from '../protocol/vocabulary.ts';
+
+/** The families Safeflash drives, in the order an operator sees them listed. */
+export const familyNames = ['safeflash', 'docsis'] as const;
+export type FamilyName = (typeof familyNames)[number];
+
+/**
+ * A device as its driver reads it, in the procedure's words. What a family's objects do not tell is
+ * null: which bank runs (a modem shows no banks), the configuration's digest (vendor MIBs have none),
+ * the configuration's format, why it last booted.
+ */
+export type DeviceReading = Omit<SafeflashReading, 'activeBank' | 'nextBootBank' | 'configDigest' | 'configFormat' | 'lastBootCause'> & {
+  activeBank: Bank | null;
+  nextBootBank: Bank | null;
+  configFormat: number | null;
+  configDigest: string | null;
+  lastBootCause: BootCause | null;
+};
+
+/** What a family's equipment can and cannot do; the run's plan is drawn from it. */
+export interface Capabilities {
+  /** The device reports progress while an operation runs (else only its end). */
+  progress: boolean;
+  /** The device announces an operation's end (else the manager learns it by polling only). */
+  notifications: boolean;
+  /**
+   * After a download: `ordered` the manager orders the reboot; `self` the device reboots by itself
+   * and the download ends once the new software runs; `none` the software applies in place.
+   */
+  reboot: 'ordered' | 'self' | 'none';
+  /** Operations the device runs at the same time. */
+  operationsAtOnce: number;
+  /** The configuration can be backed up and restored over the network (else it comes from elsewhere). */
+  configBackup: boolean;
+  /** The device reports a digest of its running configuration (else a restore is verified by backing up again). */
+  configDigest: boolean;
+  /** The device can be ordered back to the software it ran before (else it only falls back by itself). */
+  revert: boolean;
+  /** The device converts a configuration to another format itself, when ordered to. */
+  convertsConfig: boolean;
+}
+
+/** What SNMPv2-MIB's system group says of a device: how a family is recognised. */
+export interface DeviceSystem {
+  sysObjectID: string;
+  sysDescr: string;
+}
+
+/** The SNMP requests a driver makes: the manager opens the session (and checks where it may send). */
+export interface DeviceSession {
+  get(oids: string[]): Promise<Varbind[]>;
+  set(varbinds: Varbind[]): Promise<unknown>;
+}
+
+/** An order the family cannot carry out (e.g. a configuration backup on a cable modem): nothing was sent. */
+export class UnsupportedOrder extends Error {
+  override name = 'UnsupportedOrder';
+}
+
+/** One device of a family, driven over an open session. */
+export interface FamilyDriver {
+  read(): Promise<DeviceReading>;
+  /**
+   * Orders an operation under the manager's index. Repeating the same order is harmless: the device
+   * answers it without starting a second operation. Throws UnsupportedOrder for what the family cannot do.
+   */
+  startOperation(index: number, order: OperationOrder): Promise<void>;
+  /** The operation's state; undefined when the device has no such operation (e.g. it lost power meanwhile). */
+  readOperation(index: number, type: OperationType): Promise<OperationReading | undefined>;
+}
+
+/**
+ * A notification in the procedure's words. `index` is the operation it is about, or undefined when the
+ * family's notifications do not name one (the device's latest operation is meant).
+ */
+export type FamilyNotification =
+  | { kind: 'operationProgress'; index: number | undefined; state: OperationState; progress: number }
+  | { kind: 'operationCompleted'; index: number | undefined; state: OperationState; failCause: FailCause; failMessage: string }
+  | { kind: 'bootCompleted'; runningVersion: string; activeBank: Bank | null; lastBootCause: BootCause };
+
+export interface Family {
+  readonly name: FamilyName;
+  /** How an operator calls such equipment. */
+  readonly title: string;
+  readonly capabilities: Capabilities;
+  recognises(system: DeviceSystem): boolean;
+  driver(session: DeviceSession): FamilyDriver;
+  /** Undefined when the notification is not this family's, or is malformed. */
+  decodeNotification(notificationOid: string, varbinds: readonly Varbind[]): FamilyNotification | undefined;
+}
