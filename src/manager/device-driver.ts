@@ -59,20 +59,25 @@ export class DeviceDriver implements FamilyDriver {
     return familyNamed(this.target.family ?? 'safeflash').driver(this.#open());
   }
 
+  /** The same device driven as another family (discovery, once it has recognised the device). */
+  withFamily(family: FamilyName): FamilyDriver {
+    return familyNamed(family).driver(this.#open());
+  }
+
   /** What the device says it is (its system group), whatever its family. */
   async system(): Promise<DeviceSystem> {
     return readSystem(this.#open());
   }
 
-  read(): Promise<DeviceReading> {
+  async read(): Promise<DeviceReading> {
     return this.#driver().read();
   }
 
-  startOperation(index: number, order: OperationOrder): Promise<void> {
+  async startOperation(index: number, order: OperationOrder): Promise<void> {
     return this.#driver().startOperation(index, order);
   }
 
-  readOperation(index: number, type: OperationType): Promise<OperationReading | undefined> {
+  async readOperation(index: number, type: OperationType): Promise<OperationReading | undefined> {
     return this.#driver().readOperation(index, type);
   }
 

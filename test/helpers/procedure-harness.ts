@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import { Fleet, type FleetMember } from '../../src/agent/fleet.ts';
+import { Fleet, type FleetMember, type MemberKind } from '../../src/agent/fleet.ts';
+import type { FamilyName } from '../../src/families/family.ts';
+import type { FactorySoftware } from '../../src/agent/vendor-key.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
@@ -63,6 +65,8 @@ export interface HarnessOptions {
   rebootRequired?: boolean;
   /** How long a device's reboot takes (default 100 ms). */
   rebootMs?: number;
+  /** What device n is, when not a reference IAD: its family and how its agent answers (see familyKind). */
+  kindOf?: (device: number, lab: { softwareFor: (model: string) => FactorySoftware; tftpPort: () => number }) => MemberKind & { family: FamilyName };
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -96,7 +100,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       files,
       driverFor: (device) =>
         new DeviceDriver(
-          { endpoint: { address: device.address, port: device.port }, security: device.security, sourceAddress: '127.0.0.1' },
+          { endpoint: { address: device.address, port: device.port }, security: device.security, family: device.family, sourceAddress: '127.0.0.1' },
           { timeoutMs: 400, retries: 1 },
         ),
       notifyTarget: receiver.endpoint,
@@ -111,7 +115,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     cleanups.push(() => DBOS.shutdown());
 
     const port = 20000 + Math.floor(Math.random() * 30000);
+    const lab = { softwareFor: (m: string) => ensureVendorSoftware(agentDir, m), tftpPort: () => files.endpoint('tftp').port };
+    const kinds = new Map(Array.from({ length: options.devices }, (_, i) => [i + 1, options.kindOf?.(i + 1, lab)]));
     const fleet = await Fleet.start({
+      ...(options.kindOf ? { kindOf: (n: number) => kinds.get(n)! } : {}),
       devices: options.devices,
       baseAddress: `127.6.${1 + Math.floor(Math.random() * 250)}.1`,
       port,
@@ -130,7 +137,15 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 
     const devices = [];
     for (const member of fleet.members) {
-      const record = await store.devices.add({ name: `iad-${member.number}`, address: member.address, port, security, tags: [] });
+      const family = kinds.get(member.number)?.family ?? 'safeflash';
+      const record = await store.devices.add({
+        name: `${family === 'safeflash' ? 'iad' : family}-${member.number}`,
+        address: member.address,
+        port,
+        security,
+        tags: [],
+        family,
+      });
       devices.push({ member, record });
     }
 
@@ -158,7 +173,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         );
       },
       async read(member) {
-        const driver = new DeviceDriver({ endpoint: { address: member.address, port }, security, sourceAddress: '127.0.0.1' }, { timeoutMs: 1000, retries: 2 });
+        const family = kinds.get(member.number)?.family ?? 'safeflash';
+        const driver = new DeviceDriver(
+          { endpoint: { address: member.address, port }, security, family, sourceAddress: '127.0.0.1' },
+          { timeoutMs: 1000, retries: 2 },
+        );
         try {
           return await driver.read();
         } finally {

@@ -1,6 +1,8 @@
 // A device as an operator writes it (command line, API body, a row of an import file), checked and
 // turned into what the inventory stores. Every problem is reported at once, in the operator's terms.
 import { agentDefaults } from '../../agent/defaults.ts';
+import { isFamilyName } from '../../families/families.ts';
+import { familyNames, type FamilyName } from '../../families/family.ts';
 import { minimumKeyLength, type SnmpSecurity } from '../../protocol/snmp/security.ts';
 import { transferProtocols, type TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { isTransport } from '../procedure/run-options.ts';
@@ -19,9 +21,11 @@ export interface DeviceSpec {
   community?: unknown;
   /** The device's default transport for file transfers (tftp, ftp); empty: the manager's. */
   transport?: unknown;
+  /** Which family drives it (src/families/); empty: what discovery recognises, else the reference IAD's. */
+  family?: unknown;
 }
 
-export const deviceSpecFields = ['address', 'port', 'name', 'tags', 'v3User', 'authKey', 'privKey', 'community', 'transport'] as const;
+export const deviceSpecFields = ['address', 'port', 'name', 'tags', 'v3User', 'authKey', 'privKey', 'community', 'transport', 'family'] as const;
 
 /** The devices' SNMP port when none is given: the reference agent's (161 needs root). */
 export const defaultDevicePort: number = agentDefaults.port;
@@ -88,8 +92,13 @@ export function checkDeviceSpec(spec: DeviceSpec, allowed: AllowedNetworks = All
     if (isTransport(spec.transport)) transport = spec.transport;
     else problems.push(`transport must be ${transferProtocols.join(' or ')}, got ${JSON.stringify(spec.transport)}`);
   }
+  let family: FamilyName | undefined;
+  if (spec.family !== undefined && spec.family !== '') {
+    if (isFamilyName(spec.family)) family = spec.family;
+    else problems.push(`family must be one of ${familyNames.join(', ')}, got ${JSON.stringify(spec.family)}`);
+  }
   if (problems.length > 0 || !security) return { ok: false, problems };
-  return { ok: true, device: { name, address, port, security, tags, transport } };
+  return { ok: true, device: { name, address, port, security, tags, transport, ...(family ? { family } : {}) } };
 }
 
 function checkTags(value: unknown, problems: string[]): string[] {

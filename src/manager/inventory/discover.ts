@@ -1,8 +1,9 @@
 // Discovery: ask every address of a block what it is, a bounded number at a time, each with its own
 // short timeout. An address that does not answer is skipped; one that answers but refuses the
-// credentials, or is not a SAFEFLASH-MIB device, is reported as such.
+// credentials, or is of no family the manager knows, is reported as such.
 import { DeviceDriver } from '../device-driver.ts';
-import type { DeviceReading } from '../../families/family.ts';
+import { recogniseFamily } from '../../families/families.ts';
+import type { DeviceReading, FamilyName } from '../../families/family.ts';
 import { SnmpError } from '../../protocol/snmp/errors.ts';
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
 import type { AddressBlock } from './cidr.ts';
@@ -21,7 +22,7 @@ export interface DiscoverOptions {
 }
 
 export type Probe =
-  | { address: string; answered: true; reading: DeviceReading }
+  | { address: string; answered: true; family: FamilyName; reading: DeviceReading }
   | { address: string; answered: false }
   | { address: string; answered: true; error: string };
 
@@ -52,7 +53,17 @@ async function probe(address: string, options: DiscoverOptions): Promise<Probe> 
     { timeoutMs: options.timeoutMs ?? discoveryDefaults.timeoutMs, retries: 0 },
   );
   try {
-    return { address, answered: true, reading: await driver.read() };
+    // The family first (every agent serves the system group), then what that family's objects say.
+    const system = await driver.system();
+    const family = recogniseFamily(system);
+    if (!family)
+      return {
+        address,
+        answered: true,
+        error: `no known family answers as sysObjectID ${system.sysObjectID || '(none)'}, sysDescr ${JSON.stringify(system.sysDescr.slice(0, 80))}`,
+      };
+    const reading = await driver.withFamily(family.name).read();
+    return { address, answered: true, family: family.name, reading };
   } catch (error) {
     if (error instanceof SnmpError && error.failure === 'timeout') return { address, answered: false };
     return { address, answered: true, error: (error as Error).message };

@@ -135,7 +135,7 @@ export class Inventory {
       const spec = checkDeviceSpec({ ...request.credentials, address: probe.address }, this.allowedNetworks);
       if (!spec.ok) throw new DeviceSpecError(spec.problems);
       try {
-        const added = await this.devices.add({ ...spec.device, tags });
+        const added = await this.devices.add({ ...spec.device, tags, family: probe.family });
         report.found.push({ device: this.#changed((await this.devices.recordReading(added.id, probe.reading)) ?? added), added: true });
       } catch (error) {
         report.unreadable.push({ address: probe.address, error: (error as Error).message });

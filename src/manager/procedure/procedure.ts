@@ -17,6 +17,8 @@ import { end } from './run-end.ts';
 import type { RunContext, Steps } from './run-context.ts';
 import { RunFeed } from './run-feed.ts';
 import { registerRunSteps } from './run-steps.ts';
+import { runPlan } from './run-plan.ts';
+import { family } from '../../families/families.ts';
 import type { RunDefaults, RunOptionsRequest } from './run-options.ts';
 import { createRun, type StartRunRequest } from './start-run.ts';
 import { resolveTimeouts, timeLimitsOf } from './timeouts.ts';
@@ -63,7 +65,7 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
   const router = new NotificationRouter(routes, progress, (error) => DBOS.logger.warn(`notification not delivered: ${error.message}`));
 
   const steps: Steps = {
-    ...registerRunSteps({ runs, images, backups, onEnded: (runId) => progress.forget(runId), onChanged: (runId, last) => feed.changed(runId, last) }),
+    ...registerRunSteps({ runs, devices, images, backups, onEnded: (runId) => progress.forget(runId), onChanged: (runId, last) => feed.changed(runId, last) }),
     ...registerDeviceSteps({
       devices,
       runs,
@@ -80,7 +82,8 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
       async (runId: string): Promise<RunOutcome> => {
         const run = await steps.loadRun(runId);
         const options = run.options ?? { ...defaults, reinstall: false };
-        const ctx: RunContext = { run, steps, timeouts, protocol: options.transport, options };
+        const name = run.family ?? 'safeflash';
+        const ctx: RunContext = { run, steps, timeouts, protocol: options.transport, options, plan: runPlan(name, family(name).capabilities) };
         return ending(ctx, body);
       },
       { name },

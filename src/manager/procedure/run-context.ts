@@ -4,6 +4,7 @@ import type { RunOptions } from '../store/records.ts';
 import type { DeviceSteps } from './device-steps.ts';
 import type { FileSteps } from './file-steps.ts';
 import type { RunSteps } from './run-steps.ts';
+import type { RunPlan } from './run-plan.ts';
 import type { RunFacts } from './step-types.ts';
 import type { PhaseTimeouts } from './timeouts.ts';
 
@@ -17,4 +18,6 @@ export interface RunContext {
   protocol: TransferProtocol;
   /** The run's options: its own, or the manager's defaults for a run recorded without them. */
   options: RunOptions;
+  /** The steps of the method the device's family has. */
+  plan: RunPlan;
 }

@@ -3,6 +3,7 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { BackupRecord, ImageRecord, Phase, RunOutcome } from '../store/records.ts';
 import type { BackupStore } from '../store/backups.ts';
+import type { DeviceStore } from '../store/devices.ts';
 import type { ImageStore } from '../store/images.ts';
 import type { NewEvent, RunStore } from '../store/runs.ts';
 import type { LastEvent } from './run-feed.ts';
@@ -10,6 +11,7 @@ import type { ConfigFile, DecisionFacts, ImageFacts, RunFacts } from './step-typ
 
 export interface RunStepServices {
   runs: RunStore;
+  devices: Pick<DeviceStore, 'get'>;
   images: ImageStore;
   backups: BackupStore;
   /** Called when a run ends, to forget what was kept in memory for it. */
@@ -38,7 +40,7 @@ function lastEvent(kind: string, message: string, cause: string | null | undefin
   return { kind, message, cause: cause ?? null, at: new Date().toISOString(), ...(typeof operation === 'string' ? { operation } : {}) };
 }
 
-export function registerRunSteps({ runs, images, backups, onEnded, onChanged }: RunStepServices) {
+export function registerRunSteps({ runs, devices, images, backups, onEnded, onChanged }: RunStepServices) {
   return {
     loadRun: DBOS.registerStep(
       async (runId: string): Promise<RunFacts> => {
@@ -47,7 +49,17 @@ export function registerRunSteps({ runs, images, backups, onEnded, onChanged }: 
         if (!run || number === undefined) throw new Error(`run ${runId} is not in the database`);
         const image = run.imageSha256 === null ? undefined : await images.get(run.imageSha256);
         if (run.imageSha256 !== null && !image) throw new Error(`run ${runId}: image ${run.imageSha256} is not in the database`);
-        return { runId, number, kind: run.kind, deviceId: run.deviceId, policy: run.policy, image: image ? imageFacts(image) : null, options: run.options };
+        const device = await devices.get(run.deviceId);
+        return {
+          runId,
+          number,
+          kind: run.kind,
+          deviceId: run.deviceId,
+          family: device?.family ?? 'safeflash',
+          policy: run.policy,
+          image: image ? imageFacts(image) : null,
+          options: run.options,
+        };
       },
       { name: 'safeflash.loadRun', ...databaseStep },
     ),

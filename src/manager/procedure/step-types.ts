@@ -4,6 +4,7 @@ import type { DeviceReading } from '../../families/family.ts';
 import type { OperationReading } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { BackupKind, RunKind, RunOptions, RunPolicy } from '../store/records.ts';
 import type { Cause } from './causes.ts';
+import type { FamilyName } from '../../families/family.ts';
 
 export interface ImageFacts {
   sha256: string;
@@ -28,6 +29,8 @@ export interface RunFacts {
   number: number;
   kind: RunKind;
   deviceId: number;
+  /** The device's family; absent in a step recorded by an earlier build, which knew only the reference IAD. */
+  family?: FamilyName;
   policy: RunPolicy;
   image: ImageFacts | null;
   /** Null (or absent, in a step recorded by an earlier build) for a run that kept no options. */

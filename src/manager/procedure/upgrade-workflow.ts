@@ -13,6 +13,7 @@ import { restoreAttempt } from './phases/restore.ts';
 import { rollBack } from './phases/rollback.ts';
 import { revertAfterFailedUpgrade, upgradeAttempt } from './phases/upgrade.ts';
 import { verifyAttempt } from './phases/verify.ts';
+import { skippedSteps } from './run-plan.ts';
 import type { DeviceReading } from '../../families/family.ts';
 import type { RunContext } from './run-context.ts';
 import type { ConfigFile } from './step-types.ts';
@@ -30,14 +31,30 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
   if (await alreadyUpToDate(ctx, run.image, before))
     return end(ctx, 'preflight', { kind: 'upToDate', device: before, version: run.image.version, backupSha256: null });
 
-  // backup: no verified backup, no upgrade.
-  const backup = await inPhase(ctx, 'backup', policy.backup, (n) => backupAttempt(ctx, n));
-  if (!backup.ok) return end(ctx, 'backup', { kind: 'stopped', failure: backup.failure, by: backup.by, device: before, backupSha256: null });
+  const skipped = skippedSteps(ctx.plan);
+  if (skipped.length > 0) {
+    await ctx.steps.event(run.runId, {
+      phase: 'preflight',
+      kind: 'plan',
+      actor: 'manager',
+      message: skipped.join('; '),
+      detail: { family: run.family ?? 'safeflash', skipped },
+    });
+  }
+
+  // backup: no verified backup, no upgrade (for every family that holds its own configuration).
+  let original: ConfigFile | null = null;
+  if (ctx.plan.configuration.applies) {
+    const backup = await inPhase(ctx, 'backup', policy.backup, (n) => backupAttempt(ctx, n));
+    if (!backup.ok) return end(ctx, 'backup', { kind: 'stopped', failure: backup.failure, by: backup.by, device: before, backupSha256: null });
+    original = backup.value;
+  } else {
+    await skipPhase(ctx, 'backup', ctx.plan.configuration.why);
+  }
   // The last point at which nothing on the device has changed: a cancel asked for by now needs no rollback.
   const cancelled = await cancelPoint(ctx, 'backup');
   if (cancelled)
-    return end(ctx, 'backup', { kind: 'stopped', failure: cancelled.failure, by: cancelled.by, device: before, backupSha256: backup.value.sha256 });
-  const original = backup.value;
+    return end(ctx, 'backup', { kind: 'stopped', failure: cancelled.failure, by: cancelled.by, device: before, backupSha256: original?.sha256 ?? null });
 
   // upgrade: download into the inactive bank, reboot, read back; step 160 after every failed attempt.
   // Every attempt names its image: the run's, or the corrected one an operator handed in.
@@ -52,32 +69,45 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
   if (!upgrade.ok) return giveUp(ctx, 'upgrade', upgrade, before, original);
   const { image } = upgrade.value;
 
-  // migrate: when the new software reads another configuration format; the backup stays as it is.
+  // migrate, restore: only where the family keeps a configuration of its own.
+  let restoredDigest: string | null = null;
   let config = original;
-  if (needsMigration(original.configFormat, image.configFormat)) {
-    const migrated = await inPhase(ctx, 'migrate', policy.migrate, (_n, { supplied }) =>
-      migrateConfig(ctx, 'migrate', supplied.config ?? original, before.model, image.configFormat, `for ${image.version}`),
-    );
-    if (!migrated.ok) return giveUp(ctx, 'migrate', migrated, before, original);
-    config = migrated.value;
+  if (original) {
+    // migrate: when the new software reads another configuration format; the backup stays as it is.
+    if (needsMigration(original.configFormat, image.configFormat)) {
+      const migrated = await inPhase(ctx, 'migrate', policy.migrate, (_n, { supplied }) =>
+        migrateConfig(ctx, 'migrate', supplied.config ?? original, before.model, image.configFormat, `for ${image.version}`),
+      );
+      if (!migrated.ok) return giveUp(ctx, 'migrate', migrated, before, original);
+      config = migrated.value;
+    }
+
+    // restore: apply it; the running configuration must read back as the one restored.
+    const plan = { config: config!, original, model: before.model };
+    const restored = await inPhase(ctx, 'restore', policy.restore, (n, attempt) => restoreAttempt(ctx, n, plan, attempt));
+    if (!restored.ok) return giveUp(ctx, 'restore', restored, before, original);
+    restoredDigest = restored.value.configDigest;
+  } else {
+    await skipPhase(ctx, 'restore', 'nothing was backed up');
   }
 
-  // restore: apply it; the running configuration must read back as the one restored.
-  const restored = await inPhase(ctx, 'restore', policy.restore, (n, attempt) => restoreAttempt(ctx, n, { config, original, model: before.model }, attempt));
-  if (!restored.ok) return giveUp(ctx, 'restore', restored, before, original);
-
   // verify: version and configuration read back; under the restore policy.
-  const verified = await inPhase(ctx, 'verify', policy.restore, () => verifyAttempt(ctx, before, image, restored.value));
+  const verified = await inPhase(ctx, 'verify', policy.restore, () => verifyAttempt(ctx, before, image, restoredDigest));
   if (!verified.ok) return giveUp(ctx, 'verify', verified, before, original);
 
-  const migration = config === original ? '' : `, configuration migrated from format ${original.configFormat} to ${image.configFormat}`;
+  const migration = !original || config === original ? '' : `, configuration migrated from format ${original.configFormat} to ${image.configFormat}`;
   return end(ctx, 'verify', {
     kind: 'verified',
     newSoftware: true,
     device: verified.value,
-    backupSha256: original.sha256,
-    summary: `upgraded from ${before.runningVersion} to ${image.version}${migration}; version and configuration verified`,
+    backupSha256: original?.sha256 ?? null,
+    summary: `upgraded from ${before.runningVersion} to ${image.version}${migration}; ${original ? 'version and configuration verified' : 'version verified (the family keeps no configuration)'}`,
   });
+}
+
+/** A phase the device's family does not have: said in the timeline, so that nobody thinks it happened. */
+async function skipPhase(ctx: RunContext, phase: Phase, why: string): Promise<void> {
+  await ctx.steps.event(ctx.run.runId, { phase, kind: 'phaseSkipped', actor: 'manager', message: `${phase} does not apply: ${why}` });
 }
 
 /** After the upgrade started: keep the new software if the operator said so, else roll back fully. */
@@ -86,7 +116,7 @@ async function giveUp(
   phase: Phase,
   result: Extract<PhaseResult<unknown>, { ok: false }>,
   before: DeviceReading,
-  original: ConfigFile,
+  original: ConfigFile | null,
 ): Promise<RunOutcome> {
   if (result.stop === 'keepNewSoftware') {
     const now = await ctx.steps.readDevice(ctx.run.deviceId);
@@ -95,7 +125,7 @@ async function giveUp(
       failure: result.failure,
       by: result.by,
       device: now.ok ? now.reading : undefined,
-      backupSha256: original.sha256,
+      backupSha256: original?.sha256 ?? null,
     });
   }
   const rollback = await rollBack(ctx, before, original, ctx.run.policy.restore.backoffSeconds);
@@ -105,7 +135,7 @@ async function giveUp(
     by: result.by,
     restored: rollback.restored,
     device: rollback.device,
-    backupSha256: original.sha256,
+    backupSha256: original?.sha256 ?? null,
     ...(rollback.problem !== undefined ? { problem: rollback.problem } : {}),
   });
 }

@@ -182,6 +182,10 @@ export type RunEventKind =
   | 'runEnded'
   | 'runResumed'
   | 'reinstall'
+  /** Steps of the method the device's family does not have, and why (recorded once, after preflight). */
+  | 'plan'
+  /** A phase that does not apply to the device's family (e.g. backup on a cable modem). */
+  | 'phaseSkipped'
   /** An operator asked to cancel the run (recorded when asked). */
   | 'cancelRequested'
   /** The run reached a safe point with a cancel request: it starts nothing new from here. */

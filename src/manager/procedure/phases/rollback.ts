@@ -8,7 +8,7 @@
 // device is as it was found.
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { DeviceReading } from '../../../families/family.ts';
-import { nextRollbackStep, type DeviceFacts } from '../decisions.ts';
+import { fromBank, nextRollbackStep, type DeviceFacts } from '../decisions.ts';
 import { operationIndex } from '../operation-index.ts';
 import { runOperation } from '../operation-wait.ts';
 import type { RunContext } from '../run-context.ts';
@@ -24,14 +24,15 @@ export interface RollbackResult {
 const maxSteps = 8;
 const maxFailures = 3;
 
-export async function rollBack(ctx: RunContext, before: DeviceReading, original: ConfigFile, backoffSeconds: number): Promise<RollbackResult> {
+/** `original`: the configuration backed up before the upgrade, null when the family keeps none. */
+export async function rollBack(ctx: RunContext, before: DeviceReading, original: ConfigFile | null, backoffSeconds: number): Promise<RollbackResult> {
   const { run, steps } = ctx;
-  const target: DeviceFacts = { runningVersion: before.runningVersion, activeBank: before.activeBank, configDigest: original.configDigest };
+  const target: DeviceFacts = { runningVersion: before.runningVersion, activeBank: before.activeBank, configDigest: original?.configDigest ?? null };
   await steps.event(run.runId, {
     phase: 'rollback',
     kind: 'phaseStarted',
     actor: 'policy',
-    message: `rolling back to ${before.runningVersion} on ${before.activeBank} with configuration ${original.sha256.slice(0, 12)}`,
+    message: `rolling back to ${before.runningVersion}${fromBank(before)}${original ? ` with configuration ${original.sha256.slice(0, 12)}` : ''}`,
   });
   let failures = 0;
   let device: DeviceFacts | undefined;
@@ -49,13 +50,18 @@ export async function rollBack(ctx: RunContext, before: DeviceReading, original:
           phase: 'rollback',
           kind: 'phaseSucceeded',
           actor: 'manager',
-          message: `the device runs ${before.runningVersion} with its original configuration`,
+          message: `the device runs ${before.runningVersion}${original ? ' with its original configuration' : ''}`,
         });
         return { restored: true, device };
       }
+      if (next === 'revert' && !ctx.plan.revert.applies) {
+        // Nothing to try again: the family has no way back to order.
+        problem = `the device runs ${now.reading.runningVersion}, and ${ctx.plan.revert.why}`;
+        break;
+      }
       const index = operationIndex(run.number, 'rollback', step, 0);
       result =
-        next === 'revert'
+        next === 'revert' || !original
           ? await runOperation(ctx, 'rollback', index, { type: 'revertSoftware' }, 'boot')
           : await runOperation(ctx, 'rollback', index, transferOrder('restoreConfig', await steps.offerConfig(original.sha256, ctx.protocol)), 'restore');
     }

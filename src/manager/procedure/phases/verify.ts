@@ -6,9 +6,15 @@ import type { DeviceReading } from '../../../families/family.ts';
 import { judgeVerify } from '../decisions.ts';
 import type { AttemptResult } from '../phase-loop.ts';
 import type { RunContext } from '../run-context.ts';
-import type { ConfigFile, ImageFacts } from '../step-types.ts';
+import type { ImageFacts } from '../step-types.ts';
 
-export async function verifyAttempt(ctx: RunContext, before: DeviceReading, image: ImageFacts, restored: ConfigFile): Promise<AttemptResult<DeviceReading>> {
+/** `restoredDigest`: the configuration restored, null when the family keeps none. */
+export async function verifyAttempt(
+  ctx: RunContext,
+  before: DeviceReading,
+  image: ImageFacts,
+  restoredDigest: string | null,
+): Promise<AttemptResult<DeviceReading>> {
   const { run, steps, timeouts } = ctx;
   const seconds = ctx.options.timeLimits.verify;
   const deadline = (await DBOS.now()) + seconds * 1000;
@@ -29,6 +35,6 @@ export async function verifyAttempt(ctx: RunContext, before: DeviceReading, imag
       },
     };
   }
-  const wrong = judgeVerify(before, image.version, restored.configDigest, now.reading);
+  const wrong = judgeVerify(before, image.version, restoredDigest, now.reading);
   return wrong ? { ok: false, failure: wrong } : { ok: true, value: now.reading };
 }

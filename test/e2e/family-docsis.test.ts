@@ -1,0 +1,116 @@
+// DOCSIS cable modems upgraded end to end: the manager drives virtual modems through RFC 4639's
+// docsDevSoftware objects only (no operation rows, no banks, no configuration), over real SNMP and TFTP
+// on loopback, with the modem rebooting by itself. Each scenario takes its own modem.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { FaultPlan } from '../../src/agent/faults.ts';
+import { docsisPersonality } from '../../src/families/docsis/personality.ts';
+import type { RunEvent } from '../../src/manager/store/records.ts';
+import { finalStates, type Harness, startHarness } from '../helpers/procedure-harness.ts';
+
+const modemModel = 'CM-3200';
+const small = { retries: 2, backoffSeconds: 0.2, then: 'abort' as const };
+const policy = { backup: small, upgrade: small, migrate: small, restore: small };
+
+const faults: Record<number, FaultPlan> = {
+  // 1: a clean modem.
+  2: { failDownloads: { count: 1, cause: 'transferTimeout' } },
+  3: { failBoots: 1 },
+  4: { dropNotifications: 1 },
+  // The power goes halfway through the download and comes back: the modem starts the download again.
+  5: { powerLoss: { operation: 'downloadSoftware', percent: 40, powerOffMs: 300, count: 1 } },
+  // 6: a modem whose image never boots (all attempts).
+  6: { failBoots: 5 },
+};
+
+let harness: Harness;
+
+before(async () => {
+  harness = await startHarness({
+    devices: 6,
+    faults: (n) => faults[n] ?? {},
+    kindOf: (_n, lab) => ({
+      family: 'docsis',
+      personality: docsisPersonality({ tftpPort: lab.tftpPort }),
+      model: modemModel,
+      software: lab.softwareFor(modemModel),
+    }),
+  });
+});
+
+after(async () => {
+  await harness?.stop();
+});
+
+const kinds = (timeline: RunEvent[], kind: RunEvent['kind']) => timeline.filter((event) => event.kind === kind);
+
+async function upgrade(device: number, version: string) {
+  const { member, record } = harness.devices[device - 1]!;
+  const before = await harness.read(member);
+  const image = await harness.image(version, { model: modemModel });
+  const started = await harness.procedure.startRun({ deviceId: record.id, imageSha256: image.sha256, policy, startedBy: 'operator:tester' });
+  const run = await harness.waitFor(started.id, finalStates);
+  const timeline = await harness.procedure.runs.timeline(run.id);
+  return { before, run, timeline, now: await harness.read(member) };
+}
+
+test('a clean upgrade: the modem downloads, reboots by itself and reports the new version; backup and restore are recorded as not applying', async () => {
+  const { before, run, timeline, now } = await upgrade(1, '2.0.0');
+  assert.equal(run.state, 'verified', run.outcome?.summary);
+  assert.equal(before.runningVersion, '1.0.0');
+  assert.equal(now.runningVersion, '2.0.0');
+  assert.equal(now.activeBank, null);
+  assert.deepEqual(
+    kinds(timeline, 'phaseSkipped').map((event) => event.phase),
+    ['backup', 'restore'],
+  );
+  const plan = kinds(timeline, 'plan')[0];
+  assert.match(plan?.message ?? '', /backup, migrate and restore do not apply/);
+  assert.match(plan?.message ?? '', /reboots by itself/);
+  // No reboot was ordered: the only operation is the download.
+  assert.deepEqual(
+    kinds(timeline, 'operationStarted').map((event) => event.detail?.type),
+    ['downloadSoftware'],
+  );
+  assert.equal(run.outcome?.backupSha256, null);
+  assert.match(run.outcome?.summary ?? '', /version verified/);
+});
+
+test('a failed image download is retried and the run finishes', async () => {
+  const { run, timeline, now } = await upgrade(2, '2.0.1');
+  assert.equal(run.state, 'verified', run.outcome?.summary);
+  assert.equal(now.runningVersion, '2.0.1');
+  assert.equal(kinds(timeline, 'retryScheduled').filter((event) => event.phase === 'upgrade').length, 1);
+  // The modem's failure came by its fail notification or its failed OperStatus.
+  assert.equal(kinds(timeline, 'operationFinished').filter((event) => event.cause !== null).length, 1);
+});
+
+test('an image that does not boot: the modem comes back on its old software, the run says so and tries again', async () => {
+  const { run, timeline, now } = await upgrade(3, '2.0.2');
+  assert.equal(run.state, 'verified', run.outcome?.summary);
+  assert.equal(now.runningVersion, '2.0.2');
+  const failed = kinds(timeline, 'phaseFailed').find((event) => event.phase === 'upgrade');
+  assert.ok(failed, 'the failed attempt is in the timeline');
+  // Either the modem's own report (new software did not start) or the manager's read-back (still 1.0.0).
+  assert.match(failed.message, /did not start|still runs 1\.0\.0|fell back/);
+});
+
+test('an image that never boots: the run ends failed, the modem still runs its old software, and nothing pretends to revert', async () => {
+  const { run, timeline, now } = await upgrade(6, '2.0.5');
+  assert.notEqual(run.state, 'verified');
+  assert.equal(now.runningVersion, '1.0.0');
+  assert.equal(kinds(timeline, 'operationStarted').filter((event) => event.detail?.type === 'revertSoftware').length, 0);
+});
+
+test('every notification lost: polling the modem finishes the upgrade', async () => {
+  const { run, timeline, now } = await upgrade(4, '2.0.3');
+  assert.equal(run.state, 'verified', run.outcome?.summary);
+  assert.equal(now.runningVersion, '2.0.3');
+  assert.ok(kinds(timeline, 'pollingFallback').length >= 1);
+});
+
+test('a power cut mid-download: the modem starts the download again when it is back, and the run finishes', async () => {
+  const { run, now } = await upgrade(5, '2.0.4');
+  assert.equal(run.state, 'verified', run.outcome?.summary);
+  assert.equal(now.runningVersion, '2.0.4');
+});
