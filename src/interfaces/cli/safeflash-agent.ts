@@ -1,6 +1,8 @@
-// `safeflash-agent`: a fleet of virtual devices (IADs), each on its own loopback address with its own
-// SNMP agent for SAFEFLASH-MIB, until SIGINT or SIGTERM.
+// `safeflash-agent`: a fleet of virtual devices (IADs, or other families' equipment), each on its own
+// loopback address with its own SNMP agent answering as its family, until SIGINT or SIGTERM.
 // Defaults (src/agent/defaults.ts) work out of the box; --community adds SNMPv2c.
+import { familiesOption, familyOption, type FamilyShare, kindsOf } from './agent-families.ts';
+import { familyNames, type FamilyName } from '../../families/family.ts';
 import { isIPv4 } from 'node:net';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -35,6 +37,9 @@ interface AgentCommandOptions {
   fault: string[];
   trustedKey?: string;
   factoryImage?: string;
+  family: FamilyName;
+  families?: FamilyShare[];
+  tftpPort: number;
   json?: boolean;
 }
 
@@ -94,6 +99,7 @@ function describeMember(member: FleetMember, port: number) {
   const status = member.device.answering ? member.device.status() : undefined;
   return {
     number: member.number,
+    family: member.family,
     address: member.address,
     port,
     serial: member.serial,
@@ -125,13 +131,21 @@ async function runFleet(options: AgentCommandOptions): Promise<void> {
   const notifySecurity: SnmpSecurity = options.notifyVersion === 'v2c' ? { version: 'v2c', community: options.community! } : { version: 'v3', user };
   const faults = faultPlans(options);
   const software = factorySoftware(options);
+  const shares = options.families ?? [{ family: options.family, devices: options.devices }];
+  const mixed = shares.some(({ family }) => family !== 'safeflash');
+  if (mixed && options.trustedKey)
+    throw new InvalidArgumentError(
+      "--trusted-key and --factory-image serve the reference IAD only; other families sign their factory images with the state directory's vendor key",
+    );
+  const deviceCount = shares.reduce((sum, share) => sum + share.devices, 0);
   const say = (text: string) => process.stdout.write(`${text}\n`);
   const log = (event: string, fields: object) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
 
   let fleet: Fleet;
   try {
     fleet = await Fleet.start({
-      devices: options.devices,
+      devices: deviceCount,
+      ...(mixed ? { kindOf: kindsOf(shares, options.model, (model) => ensureVendorSoftware(options.stateDir, model), { tftpPort: options.tftpPort }) } : {}),
       baseAddress: options.baseAddress,
       port: options.port,
       stateDir: options.stateDir,
@@ -168,7 +182,8 @@ async function runFleet(options: AgentCommandOptions): Promise<void> {
     const listed = devices.length <= maxListedDevices ? devices : [devices[0]!, devices[devices.length - 1]!];
     if (devices.length > maxListedDevices)
       say(`${devices.length} devices from ${devices[0]!.address} to ${devices[devices.length - 1]!.address}, port ${options.port} (first and last):`);
-    for (const d of listed) say(`device ${d.number}  ${d.address}:${d.port}  ${d.model} ${d.serial}  running ${d.runningVersion}  engineID ${d.engineId}`);
+    for (const d of listed)
+      say(`device ${d.number}  ${d.address}:${d.port}  ${d.family} ${d.model} ${d.serial}  running ${d.runningVersion}  engineID ${d.engineId}`);
     say(
       `SNMPv3 user ${options.user} (authPriv SHA-256 / AES; auth key "${options.authKey}", priv key "${options.privKey}")` +
         (options.community ? `; SNMPv2c community "${options.community}"` : ''),
@@ -212,6 +227,9 @@ const program = createProgram('safeflash-agent', 'Reference device agent: runs v
   .option('--fault <flag>', 'fault for every device, e.g. drop-notifications=0.5 (repeatable)', collect, [] as string[])
   .option('--trusted-key <file>', 'vendor public key the devices trust (with --factory-image)')
   .option('--factory-image <file>', 'signed image in bank A of a new device (with --trusted-key)')
+  .option('--family <name>', `family every device answers as: ${familyNames.join(', ')}`, familyOption, 'safeflash' as FamilyName)
+  .option('--families <mix>', 'a mix of families in device order, e.g. safeflash=5,docsis=5 (instead of --family and --devices)', familiesOption)
+  .option('--tftp-port <port>', 'TFTP port for devices that cannot name one (DOCSIS modems ask port 69)', integerOption(1, 65535), 69)
   .option('--json', 'print the start-up report and the end as JSON lines')
   .action(async (options: AgentCommandOptions, command: Command) => run(options, command));
 

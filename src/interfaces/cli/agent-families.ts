@@ -1,0 +1,58 @@
+// Which families a safeflash-agent process plays: one for all its devices (--family) or a mix in device
+// order (--families huawei=5,docsis=5), each with its personality and the hardware model its virtual
+// devices report. The composition root for personalities: the agent and the families stay apart.
+import { InvalidArgumentError } from 'commander';
+import type { MemberKind } from '../../agent/fleet.ts';
+import { safeflashPersonality } from '../../agent/snmp/safeflash-personality.ts';
+import type { Personality } from '../../agent/snmp/personality.ts';
+import type { FactorySoftware } from '../../agent/vendor-key.ts';
+import { docsisPersonality } from '../../families/docsis/personality.ts';
+import { isFamilyName } from '../../families/families.ts';
+import { type FamilyName, familyNames } from '../../families/family.ts';
+
+export interface PersonalityOptions {
+  /** Where devices that cannot name a TFTP port (DOCSIS modems ask port 69) fetch files. */
+  tftpPort: number;
+}
+
+/** Each family's personality and the model of its virtual devices (undefined: the --model option's). */
+const played: Record<FamilyName, { model: string | undefined; personality: (options: PersonalityOptions) => Personality }> = {
+  safeflash: { model: undefined, personality: () => safeflashPersonality },
+  docsis: { model: 'CM-3200', personality: (options) => docsisPersonality({ tftpPort: () => options.tftpPort }) },
+};
+
+export interface FamilyShare {
+  family: FamilyName;
+  devices: number;
+}
+
+export function familyOption(value: string): FamilyName {
+  if (!isFamilyName(value)) throw new InvalidArgumentError(`expected one of ${familyNames.join(', ')}, got "${value}"`);
+  return value;
+}
+
+/** `huawei=5,docsis=5`: families in device order, each with its number of devices. */
+export function familiesOption(value: string): FamilyShare[] {
+  return value.split(',').map((part) => {
+    const match = /^([a-z-]+)=(\d+)$/.exec(part.trim());
+    if (!match) throw new InvalidArgumentError(`expected FAMILY=COUNT[,FAMILY=COUNT...], e.g. safeflash=5,docsis=5, got "${part}"`);
+    const devices = Number(match[2]);
+    if (devices < 1 || devices > 10_000) throw new InvalidArgumentError(`a family's count is from 1 to 10000, got ${devices}`);
+    return { family: familyOption(match[1]!), devices };
+  });
+}
+
+/** What device n (1-based) is, for a mix of families; `software(model)` signs each model's factory image. */
+export function kindsOf(
+  shares: FamilyShare[],
+  defaultModel: string,
+  software: (model: string) => FactorySoftware,
+  options: PersonalityOptions,
+): (device: number) => MemberKind {
+  const kinds = shares.flatMap(({ family, devices }) => {
+    const model = played[family].model ?? defaultModel;
+    const kind: MemberKind = { personality: played[family].personality(options), model, software: software(model) };
+    return Array.from({ length: devices }, () => kind);
+  });
+  return (device) => kinds[device - 1] ?? kinds[kinds.length - 1]!;
+}
