@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { importFormatOf } from '../../manager/inventory/import-file.ts';
+import { familyNames } from '../../families/family.ts';
 import { transferProtocols } from '../../protocol/transfer-contract.ts';
 import type { DeviceJson } from './api-types.ts';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
@@ -18,6 +19,7 @@ interface CredentialOptions {
   community?: string;
   tag?: string[];
   transport?: string;
+  family?: string;
 }
 
 function addCredentialOptions(command: Command): Command {
@@ -39,11 +41,14 @@ function credentials(options: CredentialOptions): Record<string, unknown> {
   if (options.community !== undefined) body.community = options.community;
   if (options.tag) body.tags = options.tag;
   if (options.transport !== undefined) body.transport = options.transport;
+  if (options.family !== undefined) body.family = options.family;
   return body;
 }
 
 function describe(device: DeviceJson): string {
-  const reading = device.model ? `, ${device.model} running ${device.runningVersion} (config format ${device.configFormat}, bank ${device.activeBank})` : '';
+  const reading = device.model
+    ? `, ${device.family} ${device.model} running ${device.runningVersion} (config format ${device.configFormat}, bank ${device.activeBank})`
+    : '';
   return `${device.name} (id ${device.id}) at ${device.address}:${device.port}, SNMP${device.securityModel}${reading}`;
 }
 
@@ -55,12 +60,13 @@ function bankSummary(device: DeviceJson): string {
 
 export function deviceTable(devices: DeviceJson[]): string {
   return formatTable(
-    ['ID', 'NAME', 'ADDRESS', 'SNMP', 'MODEL', 'VERSION', 'BANK', 'FORMAT', 'BANKS', 'TAGS', 'LAST SEEN'],
+    ['ID', 'NAME', 'ADDRESS', 'SNMP', 'FAMILY', 'MODEL', 'VERSION', 'BANK', 'FORMAT', 'BANKS', 'TAGS', 'LAST SEEN'],
     devices.map((d) => [
       String(d.id),
       d.name,
       `${d.address}:${d.port}`,
       d.securityModel,
+      d.family,
       d.model ?? '-',
       d.runningVersion ?? '-',
       d.activeBank ?? '-',
@@ -87,6 +93,7 @@ export function registerDeviceCommands(program: Command): void {
         ...transferProtocols,
       ]),
     )
+    .addOption(new Option('--family <family>', 'which family drives the device (default: the reference IAD)').choices([...familyNames]))
     .option('--json', 'print JSON')
     .addOption(serverOption())
     .action(async (address: string, options: CredentialOptions & { name?: string; json?: boolean; server: string }) => {

@@ -1,6 +1,7 @@
 // JSON schemas of what the API accepts and returns. Responses are serialised through them, so a field
 // that is not listed (a device's credentials, say) can never reach a client. The OpenAPI document is
 // generated from these.
+import { familyNames } from '../../families/family.ts';
 import { runStates, timeLimitNames } from '../../manager/store/records.ts';
 import { maxTimeLimitSeconds } from '../../manager/procedure/run-options.ts';
 import { transferProtocols } from '../../protocol/transfer-contract.ts';
@@ -12,6 +13,7 @@ const operatorName = { type: 'string', pattern: '^[^\\s:][^\\s]{0,63}$', descrip
 const phase = { type: 'string', enum: ['preflight', 'backup', 'upgrade', 'migrate', 'restore', 'verify', 'rollback'] } as const;
 export const runState = { type: 'string', enum: runStates, description: 'upToDate: the device already ran the image; the run changed nothing' } as const;
 
+const family = { type: 'string', enum: familyNames, description: 'the device family whose MIBs the manager speaks to it' } as const;
 const transport = { type: 'string', enum: transferProtocols, description: 'tftp or ftp (FTP with credentials for each transfer)' } as const;
 
 export const errorSchema = {
@@ -53,6 +55,7 @@ export const deviceSchema = {
     addedAt: timestamp,
     lastSeenAt: nullable(timestamp),
     transport: nullable({ ...transport, description: "how the device moves files unless a run or its campaign says; null: the manager's default" }),
+    family,
   },
 } as const;
 
@@ -74,6 +77,7 @@ export const newDeviceSchema = {
     name: { type: 'string', maxLength: 64 },
     ...credentialProperties,
     transport: { ...transport, description: "the device's default transport for file transfers" },
+    family: { ...family, description: 'which family drives the device; default: the reference IAD (discovery recognises it)' },
   },
 } as const;
 

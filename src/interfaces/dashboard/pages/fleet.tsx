@@ -151,7 +151,7 @@ export function FleetPage() {
 
       <Panel title={`Devices (${total})`}>
         <table class="table" data-testid="devices">
-          <TableHead columns={['Device', 'Address', 'Model', 'Version', 'Bank', 'Latest run', 'Phase', ['Progress', 'w-progress'], 'Seen']} />
+          <TableHead columns={['Device', 'Address', 'Family', 'Model', 'Version', 'Bank', 'Latest run', 'Phase', ['Progress', 'w-progress'], 'Seen']} />
           <tbody>
             {devices.data.map((device) => {
               const run = latest.get(device.id);
@@ -161,6 +161,7 @@ export function FleetPage() {
                   <td class="mono muted">
                     {device.address}:{device.port}
                   </td>
+                  <td>{device.family}</td>
                   <td>{device.model ?? '—'}</td>
                   <td class="mono">{device.runningVersion ?? '—'}</td>
                   <td class="muted">{device.activeBank ?? '—'}</td>
