@@ -87,3 +87,9 @@ export const docsisNotificationObjects = {
 
 /** The modem's cable interface, as the interface objects above are indexed. */
 export const cableIfIndex = 2;
+
+/**
+ * The virtual modem's sysObjectID. Modems answer with their vendor's; ours has no vendor, so it takes an
+ * arc of the example enterprise (RFC 5612) that SAFEFLASH-MIB lives under.
+ */
+export const virtualModemObjectId = '1.3.6.1.4.1.32473.2.1';

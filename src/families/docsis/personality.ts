@@ -15,7 +15,7 @@ import { answerSet, refuse, scalarValues } from '../../agent/snmp/scalar-set.ts'
 import { OperationRejected } from '../../agent/types.ts';
 import { adminStatus, addressType, operStatus, transportProtocol, truth } from './driver.ts';
 import { encodeUpgradeNotification, type UpgradeEvent } from './notifications.ts';
-import { docsisScalars as objects } from './objects.ts';
+import { docsisScalars as objects, virtualModemObjectId } from './objects.ts';
 import { formatSysDescr } from './sys-descr.ts';
 
 export interface DocsisPersonalityOptions {
@@ -25,9 +25,6 @@ export interface DocsisPersonalityOptions {
    */
   tftpPort?: () => number;
 }
-
-/** Illustrative: the example enterprise of RFC 5612, as a virtual modem has no vendor of its own. */
-export const virtualModemObjectId = '1.3.6.1.4.1.32473.2.1';
 
 const providers = Object.entries(objects).map(([name, fact]) => scalarProviderOf(name, fact));
 const swObjects = new Set<string>([

@@ -34,7 +34,7 @@ export const safeflashFamily: Family = {
   }),
   decodeNotification: (notificationOid, varbinds): FamilyNotification | undefined => {
     const decoded = decodeNotification(notificationOid, varbinds);
-    if (!decoded || decoded.kind !== 'bootCompleted') return decoded;
+    if (decoded?.kind !== 'bootCompleted') return decoded;
     return { kind: 'bootCompleted', runningVersion: decoded.runningVersion, activeBank: decoded.activeBank, lastBootCause: decoded.lastBootCause };
   },
 };
