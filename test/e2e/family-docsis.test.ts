@@ -114,3 +114,13 @@ test('a power cut mid-download: the modem starts the download again when it is b
   assert.equal(run.state, 'verified', run.outcome?.summary);
   assert.equal(now.runningVersion, '2.0.4');
 });
+
+test('an on-demand backup of a modem stops at once and says why: its configuration comes from provisioning', async () => {
+  const { record } = harness.devices[0]!;
+  const { runId } = await harness.procedure.startBackup({ deviceId: record.id, startedBy: 'operator:tester' });
+  const run = await harness.waitFor(runId, finalStates);
+  assert.equal(run.state, 'failed');
+  assert.match(run.outcome?.summary ?? '', /notSupported: .*provisioning.*nothing on the device was changed/);
+  const timeline = await harness.procedure.runs.timeline(runId);
+  assert.equal(kinds(timeline, 'operationStarted').length, 0);
+});

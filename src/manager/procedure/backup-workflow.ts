@@ -9,6 +9,11 @@ import { end } from './run-end.ts';
 export async function backupRun(ctx: RunContext): Promise<RunOutcome> {
   const checked = await preflight(ctx, null);
   if (!checked.ok) return end(ctx, 'preflight', { kind: 'stopped', failure: checked.failure, by: 'manager', device: undefined, backupSha256: null });
+  const { configuration } = ctx.plan;
+  if (!configuration.applies) {
+    const failure = { phase: 'backup' as const, cause: 'notSupported' as const, message: configuration.why };
+    return end(ctx, 'backup', { kind: 'stopped', failure, by: 'manager', device: checked.value, backupSha256: null });
+  }
   const backup = await inPhase(ctx, 'backup', ctx.run.policy.backup, (n) => backupAttempt(ctx, n));
   if (!backup.ok) return end(ctx, 'backup', { kind: 'stopped', failure: backup.failure, by: backup.by, device: checked.value, backupSha256: null });
   return end(ctx, 'backup', {

@@ -71,8 +71,9 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
 
   // migrate, restore: only where the family keeps a configuration of its own.
   let restoredDigest: string | null = null;
-  let config = original;
+  let migration = '';
   if (original) {
+    let config = original;
     // migrate: when the new software reads another configuration format; the backup stays as it is.
     if (needsMigration(original.configFormat, image.configFormat)) {
       const migrated = await inPhase(ctx, 'migrate', policy.migrate, (_n, { supplied }) =>
@@ -80,10 +81,11 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
       );
       if (!migrated.ok) return giveUp(ctx, 'migrate', migrated, before, original);
       config = migrated.value;
+      migration = `, configuration migrated from format ${original.configFormat} to ${image.configFormat}`;
     }
 
     // restore: apply it; the running configuration must read back as the one restored.
-    const plan = { config: config!, original, model: before.model };
+    const plan = { config, original, model: before.model };
     const restored = await inPhase(ctx, 'restore', policy.restore, (n, attempt) => restoreAttempt(ctx, n, plan, attempt));
     if (!restored.ok) return giveUp(ctx, 'restore', restored, before, original);
     restoredDigest = restored.value.configDigest;
@@ -95,7 +97,6 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
   const verified = await inPhase(ctx, 'verify', policy.restore, () => verifyAttempt(ctx, before, image, restoredDigest));
   if (!verified.ok) return giveUp(ctx, 'verify', verified, before, original);
 
-  const migration = !original || config === original ? '' : `, configuration migrated from format ${original.configFormat} to ${image.configFormat}`;
   return end(ctx, 'verify', {
     kind: 'verified',
     newSoftware: true,
