@@ -84,11 +84,27 @@ export type FamilyNotification =
   | { kind: 'operationCompleted'; index: number | undefined; state: OperationState; failCause: FailCause; failMessage: string }
   | { kind: 'bootCompleted'; runningVersion: string; activeBank: Bank | null; lastBootCause: BootCause };
 
+/**
+ * How a family's configuration reads as text. The manager never interprets a vendor's configuration:
+ * it checks that a backup is one, reads the format it declares, and compares two of them line by line,
+ * leaving out the lines that change by themselves.
+ */
+export interface ConfigurationText {
+  /** Why the text is not a configuration of this family; empty when it is one. */
+  problems(text: string): string[];
+  /** The configuration format the text declares (its software's dialect), or null when it declares none. */
+  formatOf(text: string): number | null;
+  /** A line that changes by itself (a timestamp, a byte count): left out of digests and comparisons. */
+  isVolatile(line: string): boolean;
+}
+
 export interface Family {
   readonly name: FamilyName;
   /** How an operator calls such equipment. */
   readonly title: string;
   readonly capabilities: Capabilities;
+  /** How its configuration reads; absent: the reference format (src/protocol/config.ts), with its header. */
+  readonly configuration?: ConfigurationText;
   recognises(system: DeviceSystem): boolean;
   driver(session: DeviceSession): FamilyDriver;
   /** Undefined when the notification is not this family's, or is malformed. */

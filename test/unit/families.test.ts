@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { compareTexts, textDigest } from '../../src/families/configuration-text.ts';
 import { decodeUpgradeNotification, encodeUpgradeNotification } from '../../src/families/docsis/notifications.ts';
 import { docsisNotifications } from '../../src/families/docsis/objects.ts';
 import { formatSysDescr, parseSysDescr } from '../../src/families/docsis/sys-descr.ts';
@@ -85,4 +86,17 @@ test("a family's OIDs are written in its objects table only", () => {
         .map((file) => `${entry.name}/${file}`),
     );
   assert.deepEqual(offenders, []);
+});
+
+test('two configurations kept as text compare equal once the lines that change by themselves are left out', () => {
+  const rules = { problems: () => [], formatOf: () => null, isVolatile: (line: string) => line.startsWith('! Last configuration change') };
+  const first = '! Last configuration change at 10:00\nhostname a\ninterface e0\n';
+  const second = '! Last configuration change at 11:30\nhostname a\ninterface e0';
+  assert.equal(textDigest(first, rules), textDigest(second, rules));
+  const same = compareTexts(first, second, rules);
+  assert.deepEqual(same, { equal: true, ignored: ['! Last configuration change at 10:00', '! Last configuration change at 11:30'], differing: [] });
+  const other = compareTexts(first, second.replace('hostname a', 'hostname b'), rules);
+  assert.equal(other.equal, false);
+  assert.deepEqual(other.differing, ['- hostname a', '+ hostname b']);
+  assert.notEqual(textDigest(first, rules), textDigest(first.replace('e0', 'e1'), rules));
 });

@@ -79,6 +79,16 @@ test('step 160: revert only when the device runs the bank that was inactive befo
   assert.equal(afterFailedUpgrade(on('bankA'), undefined), 'unknown');
 });
 
+test('a rollback on a device that reports no configuration digest restores the original once', () => {
+  const original = { runningVersion: '1.0.0', activeBank: 'bankA' as const, configDigest: 'abc' };
+  const now = { ...original, configDigest: null };
+  assert.equal(nextRollbackStep(original, now), 'restoreOriginal');
+  assert.equal(nextRollbackStep(original, now, true), 'done');
+  assert.equal(nextRollbackStep(original, { ...now, activeBank: 'bankB' }, true), 'revert');
+  // Nothing was backed up (the family keeps no configuration): back on the old software is all.
+  assert.equal(nextRollbackStep({ ...original, configDigest: null }, now), 'done');
+});
+
 test('step 160 on a device that shows no banks: the running version tells whether the new software runs', () => {
   const modem = (runningVersion: string) => ({ activeBank: null, runningVersion });
   assert.equal(afterFailedUpgrade(modem('1.0.0'), modem('2.0.0')), 'revert');

@@ -15,6 +15,8 @@ import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { BackupKind, BackupRecord, ImageRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import { checkConfigFile } from './backup-check.ts';
+import { family as familyNamed } from '../../families/families.ts';
+import type { ConfigurationText, FamilyName } from '../../families/family.ts';
 import { BackupError } from './backup-error.ts';
 import { ContentStore, isSha256 } from './content-store.ts';
 import type { FileOffer } from './file-offer.ts';
@@ -185,7 +187,8 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
    * configuration), stored and recorded. Called again for the same offer (after a crash), it returns
    * the same record, or the same refusal.
    */
-  async collectBackup(offer: FileOffer, owner: { deviceId: number; runId: string | null }): Promise<BackupRecord> {
+  /** `owner.family`: whose text rules the backup is checked by; the reference format when absent. */
+  async collectBackup(offer: FileOffer, owner: { deviceId: number; runId: string | null; family?: FamilyName }): Promise<BackupRecord> {
     const record = await this.desk.uploadOffer(offer);
     const what = `the upload ${JSON.stringify(offer.fileName)}`;
     if (record === undefined) throw new BackupError('missing', `${what} was never offered by this manager`);
@@ -198,7 +201,7 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
     if (bytes === undefined) throw new BackupError('missing', `${what} did not arrive`);
     let checked: ReturnType<typeof checkConfigFile>;
     try {
-      checked = checkConfigFile(bytes, this.options.maxBackupBytes, what);
+      checked = checkConfigFile(bytes, this.options.maxBackupBytes, what, textRules(owner.family));
     } catch (error) {
       if (error instanceof BackupError) await this.desk.reject(record, error.reason);
       throw error;
@@ -224,9 +227,9 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
   /** Keeps a configuration the manager made (a migration) or an operator supplied; checked like a backup. */
   async storeConfig(
     bytes: Buffer,
-    origin: { deviceId: number; runId: string | null; kind: Exclude<BackupKind, 'backup'>; derivedFrom: string | null },
+    origin: { deviceId: number; runId: string | null; kind: Exclude<BackupKind, 'backup'>; derivedFrom: string | null; family?: FamilyName },
   ): Promise<BackupRecord> {
-    const checked = checkConfigFile(bytes, this.options.maxBackupBytes, `the ${origin.kind} configuration`);
+    const checked = checkConfigFile(bytes, this.options.maxBackupBytes, `the ${origin.kind} configuration`, textRules(origin.family));
     if (origin.derivedFrom !== null) await this.requireBackup(origin.derivedFrom);
     await this.store.put('config', bytes);
     return this.backups.add({
@@ -274,4 +277,8 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
 function requireProtocol(protocol: TransferProtocol): TransferProtocol {
   if (protocol !== 'tftp' && protocol !== 'ftp') throw new RangeError(`protocol must be tftp or ftp, not ${JSON.stringify(protocol)}`);
   return protocol;
+}
+
+function textRules(family: FamilyName | undefined): ConfigurationText | undefined {
+  return family ? familyNamed(family).configuration : undefined;
 }

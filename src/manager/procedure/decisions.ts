@@ -225,12 +225,15 @@ export type RollbackStep = 'revert' | 'restoreOriginal' | 'done';
 
 /**
  * The next step of a full rollback: first back to the original bank (the previous software), then the
- * original backup, until the device runs what it ran before the run with the configuration it had.
+ * original backup, until the device runs what it ran before the run with the configuration it had. A
+ * device that reports no digest cannot say which configuration runs: the original is restored once
+ * (`originalRestored` says whether that was done).
  */
-export function nextRollbackStep(original: DeviceFacts, now: DeviceFacts): RollbackStep {
+export function nextRollbackStep(original: DeviceFacts, now: DeviceFacts, originalRestored = false): RollbackStep {
   if (!runsOriginal(original, now)) return 'revert';
-  if (original.configDigest !== null && now.configDigest !== original.configDigest) return 'restoreOriginal';
-  return 'done';
+  if (original.configDigest === null) return 'done';
+  if (now.configDigest === null) return originalRestored ? 'done' : 'restoreOriginal';
+  return now.configDigest === original.configDigest ? 'done' : 'restoreOriginal';
 }
 
 // ------------------------------------------------------------------ the final report

@@ -2,6 +2,9 @@
 // migration of a configuration (stored as a new file; the one it came from is only read).
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
+import type { FamilyName } from '../../families/family.ts';
+import { family as familyNamed } from '../../families/families.ts';
+import { compareTexts, type TextComparison } from '../../families/configuration-text.ts';
 import { migrateConfigFile } from '../migrations/registry.ts';
 import type { FileOffer, ProcedureFiles } from './procedure-deps.ts';
 import { configFile } from './run-steps.ts';
@@ -22,14 +25,31 @@ export function registerFileSteps(files: ProcedureFiles) {
 
     /** The uploaded backup, checked and stored, or why there is none (BackupError's reason). */
     collectBackup: DBOS.registerStep(
-      async (offer: FileOffer, deviceId: number, runId: string): Promise<Outcome<{ config: ConfigFile }>> => {
+      async (offer: FileOffer, deviceId: number, runId: string, family: FamilyName = 'safeflash'): Promise<Outcome<{ config: ConfigFile }>> => {
         try {
-          return { ok: true, config: configFile(await files.collectBackup(offer, { deviceId, runId })) };
+          return { ok: true, config: configFile(await files.collectBackup(offer, { deviceId, runId, family })) };
         } catch (error) {
           return { ok: false, cause: error instanceof BackupError ? error.reason : 'unknown', message: (error as Error).message };
         }
       },
       { name: 'safeflash.collectBackup' },
+    ),
+
+    /**
+     * A configuration read back against the one restored, by the family's text rules: equal once the
+     * lines that change by themselves are left out, and which lines those were.
+     */
+    compareConfigs: DBOS.registerStep(
+      async (expectedSha256: string, foundSha256: string, family: FamilyName): Promise<TextComparison> => {
+        const rules = familyNamed(family).configuration;
+        if (!rules) {
+          const equal = expectedSha256 === foundSha256;
+          return { equal, ignored: [], differing: equal ? [] : [`- ${expectedSha256}`, `+ ${foundSha256}`] };
+        }
+        const [expected, found] = await Promise.all([files.readBackup(expectedSha256), files.readBackup(foundSha256)]);
+        return compareTexts(expected.toString('utf8'), found.toString('utf8'), rules);
+      },
+      { name: 'safeflash.compareConfigs' },
     ),
 
     /** `source` converted to `toFormat` for `model`, stored as a migrated file derived from it. */

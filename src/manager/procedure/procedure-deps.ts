@@ -1,5 +1,6 @@
 // What the procedure needs from the rest of the manager: its repositories, the file service, a way to
 // command a device, and where devices send their notifications.
+import type { FamilyName } from '../../families/family.ts';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { DeviceDriver } from '../device-driver.ts';
@@ -17,8 +18,12 @@ export interface ProcedureFiles {
   offerConfig(backupSha256: string, protocol: TransferProtocol): Promise<FileOffer>;
   expectBackup(protocol: TransferProtocol): Promise<FileOffer>;
   /** Throws BackupError (reason: missing, empty, unparsable, tooLarge) when no usable backup arrived. */
-  collectBackup(offer: FileOffer, owner: { deviceId: number; runId: string }): Promise<BackupRecord>;
-  storeConfig(bytes: Buffer, meta: { deviceId: number; runId: string; kind: 'migrated' | 'operator'; derivedFrom: string | null }): Promise<BackupRecord>;
+  /** `family`: whose text rules the configuration is checked by (the reference format when absent). */
+  collectBackup(offer: FileOffer, owner: { deviceId: number; runId: string; family?: FamilyName }): Promise<BackupRecord>;
+  storeConfig(
+    bytes: Buffer,
+    meta: { deviceId: number; runId: string; kind: 'migrated' | 'operator'; derivedFrom: string | null; family?: FamilyName },
+  ): Promise<BackupRecord>;
   readBackup(sha256: string): Promise<Buffer>;
 }
 

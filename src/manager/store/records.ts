@@ -186,6 +186,8 @@ export type RunEventKind =
   | 'plan'
   /** A phase that does not apply to the device's family (e.g. backup on a cable modem). */
   | 'phaseSkipped'
+  /** A restored configuration backed up again and compared, for a family whose device reports no digest. */
+  | 'readBack'
   /** An operator asked to cancel the run (recorded when asked). */
   | 'cancelRequested'
   /** The run reached a safe point with a cancel request: it starts nothing new from here. */

@@ -131,8 +131,16 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
       // Checked here too, so that an edited configuration is not stored for a run that cannot take it.
       if (run.state !== 'waiting') throw new HttpProblem(409, `run ${run.id} is not waiting for a decision (it is ${run.state})`);
       const corrected = image ? await imageNamed(services, image) : undefined;
+      // Checked by the rules of the device's family: a vendor's configuration is its own text.
+      const family = (await services.inventory.devices.get(run.deviceId))?.family;
       const edited = config
-        ? await services.files.storeConfig(Buffer.from(config, 'utf8'), { deviceId: run.deviceId, runId: run.id, kind: 'operator', derivedFrom: null })
+        ? await services.files.storeConfig(Buffer.from(config, 'utf8'), {
+            deviceId: run.deviceId,
+            runId: run.id,
+            kind: 'operator',
+            derivedFrom: null,
+            ...(family ? { family } : {}),
+          })
         : undefined;
       const decision = await procedure.decide(run.id, {
         answer,

@@ -47,17 +47,46 @@ export async function restoreAttempt(
   const index = operationIndex(run.number, 'restore', attempt, 0);
   const applied = await runOperation(ctx, 'restore', index, transferOrder('restoreConfig', offer), 'restore');
   if (!applied.ok) return attemptFailed('restore', applied.cause, applied.message);
+  if (ctx.plan.restoreCheck === 'secondBackup') return readBack(ctx, attempt, config);
   const now = await steps.readDevice(run.deviceId);
   if (!now.ok) return attemptFailed('restore', now.cause, `after the restore: ${now.message}`);
-  // Vendor MIBs report no digest: such a family's restore is judged by a second backup (not built yet).
-  if (now.reading.configDigest === null) return attemptFailed('restore', 'unknown', 'the device reports no configuration digest to check the restore against');
   if (now.reading.configDigest !== config.configDigest) {
     return attemptFailed(
       'restore',
       'mismatch',
-      `the device runs configuration ${now.reading.configDigest.slice(0, 12)}, not the restored ${config.configDigest.slice(0, 12)}`,
+      `the device runs configuration ${(now.reading.configDigest ?? 'none').slice(0, 12)}, not the restored ${config.configDigest.slice(0, 12)}`,
     );
   }
+  return { ok: true, value: config };
+}
+
+/**
+ * For a family whose device reports no configuration digest: back the configuration up again and
+ * compare it with the one restored, leaving out the lines that change by themselves. The comparison,
+ * and what it ignored, go into the run's timeline.
+ */
+async function readBack(ctx: RunContext, attempt: number, config: ConfigFile): Promise<AttemptResult<ConfigFile>> {
+  const { run, steps } = ctx;
+  const offer = await steps.expectBackup(ctx.protocol);
+  const index = operationIndex(run.number, 'restore', attempt, 1);
+  const uploaded = await runOperation(ctx, 'restore', index, transferOrder('backupConfig', offer), 'backup');
+  if (!uploaded.ok) return attemptFailed('restore', uploaded.cause, `the restored configuration could not be read back: ${uploaded.message}`);
+  const again = await steps.collectBackup(offer, run.deviceId, run.runId, run.family);
+  if (!again.ok) return attemptFailed('restore', again.cause, `the configuration read back is not usable: ${again.message}`);
+  const comparison = await steps.compareConfigs(config.sha256, again.config.sha256, run.family ?? 'safeflash');
+  const ignored =
+    comparison.ignored.length === 0 ? 'no line' : `${comparison.ignored.length} line${comparison.ignored.length > 1 ? 's' : ''} that change by themselves`;
+  await steps.event(run.runId, {
+    phase: 'restore',
+    kind: 'readBack',
+    actor: 'manager',
+    cause: comparison.equal ? null : 'mismatch',
+    message: comparison.equal
+      ? `the configuration read back (${again.config.sha256.slice(0, 12)}) equals the one restored, leaving out ${ignored}`
+      : `the configuration read back (${again.config.sha256.slice(0, 12)}) differs from the one restored: ${comparison.differing.slice(0, 4).join(' | ')}`,
+    detail: { restored: config.sha256, readBack: again.config.sha256, ignored: comparison.ignored, differing: comparison.differing },
+  });
+  if (!comparison.equal) return attemptFailed('restore', 'mismatch', 'the configuration read back differs from the one restored');
   return { ok: true, value: config };
 }
 

@@ -35,6 +35,7 @@ export async function rollBack(ctx: RunContext, before: DeviceReading, original:
     message: `rolling back to ${before.runningVersion}${fromBank(before)}${original ? ` with configuration ${original.sha256.slice(0, 12)}` : ''}`,
   });
   let failures = 0;
+  let originalRestored = false;
   let device: DeviceFacts | undefined;
   let problem = 'too many steps';
   for (let step = 0; step < maxSteps && failures < maxFailures; step++) {
@@ -44,7 +45,7 @@ export async function rollBack(ctx: RunContext, before: DeviceReading, original:
       result = now;
     } else {
       device = now.reading;
-      const next = nextRollbackStep(target, now.reading);
+      const next = nextRollbackStep(target, now.reading, originalRestored);
       if (next === 'done') {
         await steps.event(run.runId, {
           phase: 'rollback',
@@ -60,10 +61,12 @@ export async function rollBack(ctx: RunContext, before: DeviceReading, original:
         break;
       }
       const index = operationIndex(run.number, 'rollback', step, 0);
-      result =
-        next === 'revert' || !original
-          ? await runOperation(ctx, 'rollback', index, { type: 'revertSoftware' }, 'boot')
-          : await runOperation(ctx, 'rollback', index, transferOrder('restoreConfig', await steps.offerConfig(original.sha256, ctx.protocol)), 'restore');
+      if (next === 'revert' || !original) {
+        result = await runOperation(ctx, 'rollback', index, { type: 'revertSoftware' }, 'boot');
+      } else {
+        result = await runOperation(ctx, 'rollback', index, transferOrder('restoreConfig', await steps.offerConfig(original.sha256, ctx.protocol)), 'restore');
+        originalRestored ||= result.ok;
+      }
     }
     if (!result.ok) {
       failures += 1;
