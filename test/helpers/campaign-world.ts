@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Fleet, FleetMember } from '../../src/agent/fleet.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
-import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
+import { ensureVendorSoftware, type FactorySoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
+import type { MemberKind } from '../../src/agent/fleet.ts';
+import type { FamilyName } from '../../src/families/family.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
 import type { DeviceReading } from '../../src/families/family.ts';
 import type { ServedManager } from '../../src/interfaces/http/serve.ts';
@@ -34,6 +36,13 @@ export async function createCampaign(world: CampaignWorld, body: object): Promis
   return created.json;
 }
 
+/** What a family's virtual devices need from the lab. */
+export interface FamilyLab {
+  /** The manager's TFTP port, for devices that cannot be told one. */
+  tftpPort(): number;
+  softwareFor(model: string): FactorySoftware;
+}
+
 export interface CampaignWorld {
   manager: ServedManager;
   fleet: Fleet;
@@ -42,8 +51,8 @@ export interface CampaignWorld {
   /** The campaign clock's offset from real time, in ms; tests move it. */
   clock: { offsetMs: number; now(): number };
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }>;
-  /** Adds a signed image for the fleet's model; returns its SHA-256. */
-  image(version: string): Promise<string>;
+  /** Adds a signed image for the fleet's model (or another); returns its SHA-256. */
+  image(version: string, forModel?: string): Promise<string>;
   read(n: number): Promise<DeviceReading>;
   detail(id: string): Promise<CampaignDetail>;
   waitForState(id: string, states: CampaignState[], seconds?: number): Promise<CampaignDetail>;
@@ -56,13 +65,20 @@ export async function startCampaignWorld(options: {
   faults?: (n: number) => FaultPlan;
   tags?: (n: number) => string[];
   rebootMs?: number;
+  /** What device n is, when not a reference IAD: its family, personality and model. */
+  kindOf?: (n: number, lab: FamilyLab) => MemberKind & { family: FamilyName };
 }): Promise<CampaignWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'sf-campaign-'));
   await chmod(dir, 0o755);
   const third = 1 + Math.floor(Math.random() * 250);
   const port = 20000 + Math.floor(Math.random() * 20000);
+  // Modems ask port 69 for their software: they are told the manager's TFTP port once it listens.
+  let tftpPort = 69;
+  const lab: FamilyLab = { tftpPort: () => tftpPort, softwareFor: (m) => ensureVendorSoftware(join(dir, 'vendor'), m) };
+  const kinds = new Map(Array.from({ length: options.devices }, (_, i) => [i + 1, options.kindOf?.(i + 1, lab)]));
   const fleet = await startLoopbackFleet(dir, {
     devices: options.devices,
+    ...(options.kindOf ? { kindOf: (n: number) => kinds.get(n)! } : {}),
     baseAddress: `127.12.${third}.1`,
     port,
     ...(options.rebootMs !== undefined ? { rebootMs: options.rebootMs } : {}),
@@ -79,6 +95,8 @@ export async function startCampaignWorld(options: {
     await fleet.stop();
     throw error;
   }
+  tftpPort = manager.files.endpoint('tftp').port;
+  const familyOf = (n: number): FamilyName => kinds.get(n)?.family ?? 'safeflash';
   for (const member of fleet.members) await member.device.setNotifyTarget(manager.notifyTarget);
   const token = await operatorToken(manager);
 
@@ -97,19 +115,21 @@ export async function startCampaignWorld(options: {
 
   const names: string[] = [];
   for (const member of fleet.members) {
+    const family = familyOf(member.number);
     const device = await manager.inventory.devices.add({
-      name: `iad-${member.number}`,
+      name: `${family === 'safeflash' ? 'iad' : family}-${member.number}`,
       address: member.address,
       port,
       security: v3,
       tags: options.tags?.(member.number) ?? [],
+      family,
     });
     names.push(device.name);
   }
   // Read every device once, as discovery would: campaigns select by model and version.
   for (const [i, member] of fleet.members.entries()) {
     const device = (await manager.inventory.devices.find(names[i]!))!;
-    await manager.inventory.devices.recordReading(device.id, await readMember(member, port));
+    await manager.inventory.devices.recordReading(device.id, await readMember(member, port, familyOf(member.number)));
   }
   const vendorKey = readPrivateKey(keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).privateKeyFile);
 
@@ -119,11 +139,11 @@ export async function startCampaignWorld(options: {
     names,
     clock,
     api,
-    async image(version) {
-      const image = await manager.files.addImage(packImage({ model, version, configFormat: 1 }, Buffer.from(`software ${version}\n`), vendorKey));
+    async image(version, forModel = model) {
+      const image = await manager.files.addImage(packImage({ model: forModel, version, configFormat: 1 }, Buffer.from(`software ${version}\n`), vendorKey));
       return image.sha256;
     },
-    read: (n) => readMember(fleet.members[n - 1]!, port),
+    read: (n) => readMember(fleet.members[n - 1]!, port, familyOf(n)),
     detail: (id) => manager.campaigns.detail(id),
     async waitForState(id, states, seconds = 60) {
       for (let waited = 0; waited < seconds * 10; waited++) {
@@ -155,8 +175,11 @@ export async function startCampaignWorld(options: {
   return world;
 }
 
-async function readMember(member: FleetMember, port: number): Promise<DeviceReading> {
-  const driver = new DeviceDriver({ endpoint: { address: member.address, port }, security: v3, sourceAddress: '127.0.0.1' }, { timeoutMs: 1000, retries: 2 });
+async function readMember(member: FleetMember, port: number, family: FamilyName): Promise<DeviceReading> {
+  const driver = new DeviceDriver(
+    { endpoint: { address: member.address, port }, security: v3, family, sourceAddress: '127.0.0.1' },
+    { timeoutMs: 1000, retries: 2 },
+  );
   try {
     return await driver.read();
   } finally {

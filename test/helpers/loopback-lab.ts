@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { FaultPlan } from '../../src/agent/faults.ts';
-import { Fleet } from '../../src/agent/fleet.ts';
+import { Fleet, type MemberKind } from '../../src/agent/fleet.ts';
 import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { type ServedManager, type ServeOptions, serveManager } from '../../src/interfaces/http/serve.ts';
 import { keyPairFiles } from '../../src/protocol/keys.ts';
@@ -21,6 +21,8 @@ export interface LabFleetOptions {
   faults?: (device: number) => FaultPlan;
   /** How long a reboot takes (default 100 ms). */
   rebootMs?: number;
+  /** What device n is, when the fleet mixes families. */
+  kindOf?: (device: number) => MemberKind;
 }
 
 /** Devices that trust the vendor key under `<dir>/vendor`, keep their state under `<dir>/fleet`, and notify as the test user. */
@@ -38,6 +40,7 @@ export function startLoopbackFleet(dir: string, options: LabFleetOptions): Promi
     rebootMs: options.rebootMs ?? 100,
     rebootRequired: true,
     faults: options.faults ?? (() => ({})),
+    ...(options.kindOf ? { kindOf: options.kindOf } : {}),
   });
 }
 

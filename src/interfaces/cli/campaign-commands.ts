@@ -1,5 +1,6 @@
 // `safeflash campaign create|list|show|pause|resume|abort|approve`: fleet upgrades in waves, from flags
 // or from a campaign file (YAML with the same fields as the API's POST /api/campaigns body).
+import { familyNames } from '../../families/family.ts';
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -25,9 +26,10 @@ type CampaignDetailJson = Json<CampaignDetail> & { waves: Array<Stage & { counte
 interface CreateOptions {
   file?: string;
   name?: string;
-  image?: string;
+  image?: string[];
   devices?: string;
   model?: string;
+  family?: string;
   versionRange?: string;
   tag?: string[];
   waves?: string;
@@ -72,12 +74,14 @@ export function readCampaignFile(file: string): Record<string, unknown> {
 function requestFromFlags(options: CreateOptions): Record<string, unknown> {
   const given: Record<string, unknown> = {
     name: options.name,
-    image: options.image,
+    image: options.image?.[0],
+    images: options.image && options.image.length > 1 ? options.image.slice(1) : undefined,
     devices: options.devices
       ?.split(',')
       .map((d) => d.trim())
       .filter(Boolean),
     model: options.model,
+    family: options.family,
     versionRange: options.versionRange,
     tags: options.tag,
     waves: options.waves,
@@ -171,9 +175,14 @@ export function registerCampaignCommands(program: Command): void {
     )
     .option('--file <campaign.yaml>', 'campaign file; flags given too override its fields')
     .option('--name <name>', "the campaign's name")
-    .option('--image <file|sha256>', 'a signed image file (sent to the manager) or the SHA-256 of one it holds')
+    .option(
+      '--image <file|sha256>',
+      'a signed image file (sent to the manager) or the SHA-256 of one it holds; repeat for a fleet of several models (one image each)',
+      (image: string, images: string[] = []) => [...images, image],
+    )
     .option('--devices <a,b,...>', 'these devices (ids, names or addresses)')
     .option('--model <model>', 'devices of this model')
+    .option('--family <family>', `devices of this family (${familyNames.join(', ')})`)
     .option('--version-range <range>', 'devices whose software is in this range, e.g. ">=1.0.0 <2.0.0"')
     .option('--tag <tag>', 'devices with this tag (repeat for several: all must match)', (tag: string, tags: string[] = []) => [...tags, tag])
     .option('--waves <list>', 'cumulative percentages (1%,10%,50%,100%) or wave sizes (5,20,100)')
@@ -207,7 +216,10 @@ export function registerCampaignCommands(program: Command): void {
       const api = new ApiClient(options.server);
       const created = await withManager(async () => {
         const image = await resolveImage(api, String(given.image));
-        return api.post<CampaignJson>('/api/campaigns', { body: { ...given, image: image.sha256, operator: operatorName(options.operator) } });
+        const more = Array.isArray(given.images) ? await Promise.all(given.images.map((i) => resolveImage(api, String(i)))) : undefined;
+        return api.post<CampaignJson>('/api/campaigns', {
+          body: { ...given, image: image.sha256, ...(more ? { images: more.map((i) => i.sha256) } : {}), operator: operatorName(options.operator) },
+        });
       });
       if (options.json) printJson(created);
       else

@@ -102,8 +102,12 @@ export class Campaigns {
 
   async create(given: unknown, actor: Actor): Promise<CampaignRecord> {
     const { request, settings } = checkCampaignRequest(given);
-    const image = await this.findImage(request.image);
+    const images = [await this.findImage(request.image)];
+    for (const reference of request.images ?? []) images.push(await this.findImage(reference));
     const problems: string[] = [];
+    const models = images.map((i) => i.model);
+    const twice = models.filter((model, i) => models.indexOf(model) !== i);
+    if (twice.length > 0) problems.push(`one image per model: ${[...new Set(twice)].join(', ')} has several`);
     let listed: DeviceRecord[] | undefined;
     if (request.devices) {
       listed = [];
@@ -113,12 +117,12 @@ export class Campaigns {
         else problems.push(`no device ${JSON.stringify(reference)} in the inventory`);
       }
     }
-    const selection = selectDevices(await this.devices.list(), request, image, listed);
+    const selection = selectDevices(await this.devices.list(), request, images, listed);
     problems.push(...selection.problems);
     if (problems.length > 0) throw new CampaignSelectionError(problems);
 
     const campaignId = await this.store.nextId();
-    const plan = planCampaign(campaignId, request, settings, image, selection.devices, request.operator ? `operator:${request.operator}` : actor);
+    const plan = planCampaign(campaignId, request, settings, images, selection.devices, request.operator ? `operator:${request.operator}` : actor);
     await DBOS.startWorkflow(this.workflow, { workflowID: campaignId })(plan);
     // The workflow writes the same rows as its first step; whichever comes second writes nothing.
     await this.store.create(plan, countDevices(plan.devices.map((d) => ({ state: d.skip ? 'skipped' : 'pending' }))));
@@ -211,30 +215,40 @@ export class Campaigns {
   }
 }
 
-/** The devices in waves, in selection order; devices already on the version are skipped, and reported. */
+/**
+ * The devices in waves, in selection order; devices already on the version are skipped, and reported.
+ * `images`: the campaign's image first, then one per further model; each device gets its model's.
+ */
 export function planCampaign(
   campaignId: string,
   request: CampaignRequest,
   settings: CampaignPlan['settings'],
-  image: ImageRecord,
+  images: readonly ImageRecord[],
   selected: DeviceRecord[],
   createdBy: Actor,
 ): CampaignPlan {
-  const toRun = settings.runOptions?.reinstall ? selected : selected.filter((d) => !alreadyInstalled(image, d));
+  const image = images[0]!;
+  const imageOf = (d: DeviceRecord) => images.find((i) => i.model === d.model) ?? image;
+  const toRun = settings.runOptions?.reinstall ? selected : selected.filter((d) => !alreadyInstalled(imageOf(d), d));
   const sizes = waveSizes(settings.waves, toRun.length);
   const waves: Stage[] = sizes.map((size, index) => ({ index, kind: 'wave', number: index + 1, size, pauseAt: failuresThatPause(settings.threshold, size) }));
   const waveOf = new Map<number, number>();
   let position = 0;
   for (const wave of waves) for (let i = 0; i < wave.size; i++) waveOf.set(toRun[position++]!.id, wave.index);
-  const devices: PlannedDevice[] = selected.map((d) =>
-    waveOf.has(d.id)
-      ? { deviceId: d.id, name: d.name, wave: waveOf.get(d.id)! }
-      : { deviceId: d.id, name: d.name, wave: null, skip: `already runs ${image.version}` },
-  );
+  const devices: PlannedDevice[] = selected.map((d) => {
+    const own = imageOf(d);
+    const planned = { deviceId: d.id, name: d.name, ...(own.sha256 !== image.sha256 ? { imageSha256: own.sha256 } : {}) };
+    return waveOf.has(d.id) ? { ...planned, wave: waveOf.get(d.id)! } : { ...planned, wave: null, skip: `already runs ${own.version}` };
+  });
   const selector = Object.fromEntries(
-    Object.entries({ devices: request.devices, model: request.model, versionRange: request.versionRange, tags: request.tags }).filter(
-      ([, v]) => v !== undefined,
-    ),
+    Object.entries({
+      devices: request.devices,
+      model: request.model,
+      family: request.family,
+      versionRange: request.versionRange,
+      tags: request.tags,
+      images: request.images,
+    }).filter(([, v]) => v !== undefined),
   );
   return { campaignId, name: request.name.trim(), imageSha256: image.sha256, imageVersion: image.version, settings, waves, devices, createdBy, selector };
 }

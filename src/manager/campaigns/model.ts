@@ -64,6 +64,8 @@ export interface PlannedDevice {
   wave: number | null;
   /** Why it is skipped (it already runs the version), if it is. */
   skip?: string;
+  /** Its model's image, when not the campaign's first (a campaign over several models). */
+  imageSha256?: string;
 }
 
 /** Everything a campaign's workflow needs, fixed at creation: its input, stored with the workflow. */

@@ -11,26 +11,34 @@ export interface Selection {
 }
 
 /** `listed`: the devices an explicit list named (already looked up), undefined when there was no list. */
-export function selectDevices(inventory: readonly DeviceRecord[], selector: DeviceSelector, image: ImageRecord, listed: DeviceRecord[] | undefined): Selection {
+/** `images`: one per model; a selected device of a model none is for is a problem. */
+export function selectDevices(
+  inventory: readonly DeviceRecord[],
+  selector: DeviceSelector,
+  images: readonly ImageRecord[],
+  listed: DeviceRecord[] | undefined,
+): Selection {
   const range = selector.versionRange ? parseVersionRange(selector.versionRange) : undefined;
   const tags = selector.tags ?? [];
   const listedIds = listed ? new Set(listed.map((d) => d.id)) : undefined;
   const devices = inventory
     .filter((d) => !listedIds || listedIds.has(d.id))
     .filter((d) => selector.model === undefined || d.model === selector.model)
+    .filter((d) => selector.family === undefined || d.family === selector.family)
     .filter((d) => !range || (d.runningVersion !== null && inVersionRange(range, d.runningVersion)))
     .filter((d) => tags.every((tag) => d.tags.includes(tag)))
     .sort((a, b) => a.id - b.id);
   const problems: string[] = [];
   if (devices.length === 0) problems.push('no device of the inventory matches the selection');
-  const otherModels = devices.filter((d) => d.model !== null && d.model !== image.model);
+  const models = new Set(images.map((i) => i.model));
+  const otherModels = devices.filter((d) => d.model !== null && !models.has(d.model));
   if (otherModels.length > 0) {
     const names = otherModels
       .slice(0, 5)
       .map((d) => `${d.name} (${d.model})`)
       .join(', ');
     problems.push(
-      `the image is for ${image.model}; ${otherModels.length} selected device(s) are not: ${names}${otherModels.length > 5 ? ', ...' : ''} (narrow the selection with a model)`,
+      `the image${images.length > 1 ? 's are' : ' is'} for ${[...models].join(', ')}; ${otherModels.length} selected device(s) are not: ${names}${otherModels.length > 5 ? ', ...' : ''} (narrow the selection with a model or a family, or add an image for theirs)`,
     );
   }
   return { devices, problems };

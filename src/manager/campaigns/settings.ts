@@ -1,5 +1,7 @@
 // A campaign as an operator asks for it (API body, CLI flags or a YAML file), and the same checked:
 // every problem is listed at once, and nothing is created while there is one.
+import { isFamilyName } from '../../families/families.ts';
+import { familyNames } from '../../families/family.ts';
 import { PolicyError, resolvePolicy, type PolicyRequest } from '../procedure/policy.ts';
 import { checkRunOptions, RunOptionsError, type RunOptionsRequest } from '../procedure/run-options.ts';
 import type { RunPolicy, TimeLimits } from '../store/records.ts';
@@ -13,6 +15,8 @@ export interface DeviceSelector {
   /** Device ids, names or addresses. */
   devices?: string[];
   model?: string;
+  /** Devices of this family only (src/families/). */
+  family?: string;
   versionRange?: string;
   /** A device has every one of these tags. */
   tags?: string[];
@@ -22,6 +26,8 @@ export interface CampaignRequest extends DeviceSelector {
   name: string;
   /** The image's SHA-256 (or a unique prefix of it). */
   image: string;
+  /** Further images for a fleet of several models: each device gets the one for its model. */
+  images?: string[];
   /** "1%,10%,50%,100%" (cumulative shares) or "5,20" (wave sizes), or the same as a list. */
   waves: string | Array<string | number>;
   maxConcurrent?: number;
@@ -76,8 +82,10 @@ export const campaignLimits = { maxConcurrent: 1000, ratePerMinute: 100_000, off
 const requestFields = new Set([
   'name',
   'image',
+  'images',
   'devices',
   'model',
+  'family',
   'versionRange',
   'tags',
   'waves',
@@ -139,14 +147,16 @@ export function checkCampaignRequest(request: unknown): { request: CampaignReque
     problems.push(`name must be a text of 1 to ${campaignLimits.nameLength} characters`);
   if (typeof r.image !== 'string' || r.image.trim() === '') problems.push('image must name an image the manager holds (its SHA-256)');
   stringList(r.devices, 'devices', problems);
+  stringList(r.images, 'images', problems);
+  if (r.family !== undefined && !isFamilyName(r.family)) problems.push(`family must be one of ${familyNames.join(', ')}`);
   stringList(r.tags, 'tags', problems);
   if (r.model !== undefined && (typeof r.model !== 'string' || r.model.trim() === '')) problems.push('model must be a model name');
   if (r.versionRange !== undefined) {
     if (typeof r.versionRange !== 'string') problems.push('versionRange must be a text such as ">=1.0.0 <2.0.0"');
     else collect(problems, () => parseVersionRange(r.versionRange as string), VersionRangeError);
   }
-  if (r.devices === undefined && r.model === undefined && r.versionRange === undefined && r.tags === undefined) {
-    problems.push('select devices: a list of devices, a model, a version range or tags (or several)');
+  if (r.devices === undefined && r.model === undefined && r.family === undefined && r.versionRange === undefined && r.tags === undefined) {
+    problems.push('select devices: a list of devices, a model, a family, a version range or tags (or several)');
   }
 
   let waves: WaveStep[] | undefined;

@@ -33,6 +33,8 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
         await steps.save(plan.campaignId, snapshot, wave, changes.devices, changes.events);
       };
 
+      // Each device's image: its model's, when the campaign has several.
+      const imageOf = new Map(plan.devices.flatMap((d) => (d.imageSha256 ? [[d.deviceId, d.imageSha256] as const] : [])));
       await steps.create(plan, scheduler.snapshot().counters);
       await save();
       // Ends when the scheduler says the campaign has ended: every device's run has reached its end.
@@ -43,7 +45,8 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
         const tick = scheduler.tick(now, windowAt(plan, now));
         if (tick.abortWaiting.length > 0) await steps.abortWaiting(tick.abortWaiting, scheduler.abortedBy ?? 'manager');
         for (const { deviceId, attempt } of tick.start) {
-          const started = await steps.createRun(plan.campaignId, deviceId, attempt, plan.imageSha256, plan.settings.policy, plan.settings.runOptions);
+          const image = imageOf.get(deviceId) ?? plan.imageSha256;
+          const started = await steps.createRun(plan.campaignId, deviceId, attempt, image, plan.settings.policy, plan.settings.runOptions);
           if (started.ok) {
             // Under the run's own ID: a replay finds the workflow already there and starts nothing.
             await procedure.resume({ id: started.runId, kind: 'upgrade' });

@@ -1,5 +1,6 @@
 // /api/campaigns: fleet campaigns in waves. Create, list, look at one (its waves with counters, every
 // device with its run, every event), and the operator's controls: pause, resume, abort, approve.
+import { familyNames } from '../../../families/family.ts';
 import type { FastifyInstance } from 'fastify';
 import type { CampaignRequest } from '../../../manager/campaigns/settings.ts';
 import { campaignDeviceStates, campaignStates, countDevices, type Counters } from '../../../manager/campaigns/model.ts';
@@ -105,7 +106,15 @@ const newCampaignSchema = {
     name: { type: 'string', minLength: 1, maxLength: 100 },
     image: { type: 'string', minLength: 6, maxLength: 64, description: 'SHA-256 of an image the manager holds, or a unique prefix' },
     devices: { type: 'array', minItems: 1, maxItems: 100_000, items: { type: 'string', minLength: 1, maxLength: 64 } },
+    images: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 64,
+      items: { type: 'string', minLength: 6, maxLength: 64 },
+      description: 'further images for a fleet of several models: each device gets the one for its model',
+    },
     model: { type: 'string', minLength: 1, maxLength: 64 },
+    family: { type: 'string', enum: familyNames, description: 'devices of this family' },
     versionRange: { type: 'string', minLength: 1, maxLength: 200, description: 'e.g. ">=1.0.0 <2.0.0"' },
     tags: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', minLength: 1, maxLength: 32 } },
     waves: {
