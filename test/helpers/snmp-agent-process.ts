@@ -21,6 +21,8 @@ export interface AgentProcess {
   stderr(): string;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL: a power cut of every device of the process. */
+  kill(): Promise<void>;
 }
 
 /** A random loopback /24 for one test file's devices (127.<second>.x.1), away from other tests' ranges. */
@@ -56,8 +58,12 @@ export async function startAgentProcess(args: string[], timeoutMs = 30_000): Pro
     if (child.exitCode === null) child.kill('SIGTERM');
     return exited;
   };
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
   try {
-    return { devices: await ready, stderr: () => errors, stop };
+    return { devices: await ready, stderr: () => errors, stop, kill };
   } catch (error) {
     await stop();
     throw error;

@@ -230,7 +230,8 @@ class ModemFace implements DeviceFace {
 function operStatusOf(upgrade: Upgrade | undefined): keyof typeof objects.docsDevSwOperStatus.values {
   if (!upgrade) return 'other';
   const { download, reboot } = upgrade;
-  if (download.state === 'failed') return 'failed';
+  // A download cut short by a power cut is tried again when the modem is back: not over yet.
+  if (download.state === 'failed') return download.failCause === 'powerLoss' && !reboot ? 'inProgress' : 'failed';
   if (download.state !== 'successful' || !reboot || reboot.state === 'waiting' || reboot.state === 'running') return 'inProgress';
   return reboot.state === 'successful' ? 'completeFromMgt' : 'failed';
 }

@@ -21,10 +21,25 @@ const slots = { download: 0, reboot: 1, revertAfterFailure: 2, revertBeforeRetry
 export async function upgradeAttempt(ctx: RunContext, before: DeviceReading, image: ImageFacts, attempt: number): Promise<AttemptResult<Installed>> {
   const { run, steps } = ctx;
   const index = (slot: number) => operationIndex(run.number, 'upgrade', attempt, slot);
-  if (attempt > 0) {
+  if (attempt > 0 && ctx.plan.revert.applies) {
     // Writing the inactive bank while the new software runs would overwrite the previous software.
     const back = await returnToOriginalBank(ctx, before, index(slots.revertBeforeRetry), false);
     if (!back.ok) return attemptFailed('upgrade', back.cause, `not retrying before the device is back on ${before.activeBank}: ${back.message}`);
+  } else if (attempt > 0) {
+    // A device that cannot be ordered back may have finished the upgrade by itself since (a modem that
+    // tried its download again after a power cut): then it is done, and downloading again would cost
+    // another outage for nothing.
+    const now = await steps.readDevice(run.deviceId);
+    if (now.ok && now.reading.runningVersion === image.version) {
+      await steps.event(run.runId, {
+        phase: 'upgrade',
+        kind: 'bootConfirmed',
+        actor: 'manager',
+        message: `the device came up running ${image.version} by itself after the failed attempt: the upgrade is done`,
+        detail: { runningVersion: image.version },
+      });
+      return { ok: true, value: { image, reading: now.reading } };
+    }
   }
   const offer = await steps.offerImage(image.sha256, ctx.protocol);
   const download = await runOperation(ctx, 'upgrade', index(slots.download), transferOrder('downloadSoftware', offer), 'download');
@@ -80,6 +95,11 @@ async function returnToOriginalBank(ctx: RunContext, before: DeviceReading, inde
         message: `nothing to revert: the device runs ${now.reading.runningVersion}${fromBank(now.reading)}, as before the upgrade`,
       });
     }
+    return { ok: true };
+  }
+  if (!ctx.plan.revert.applies) {
+    const message = `no revert: the device runs ${now.reading.runningVersion}, and ${ctx.plan.revert.why}`;
+    await steps.event(run.runId, { phase: 'upgrade', kind: 'revert', actor: 'policy', cause: 'notSupported', message });
     return { ok: true };
   }
   await steps.event(run.runId, {
