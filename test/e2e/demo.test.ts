@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 const cli = new URL('../../bin/safeflash.js', import.meta.url).pathname;
 
-test('the demo upgrades a fleet with injected faults: every device verified, its configuration migrated', () => {
+test('the demo upgrades a mixed fleet with injected faults: every device verified, each configuration migrated where its family keeps one', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sf-demo-'));
   chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as another user who must get in
   try {
@@ -17,31 +17,37 @@ test('the demo upgrades a fleet with injected faults: every device verified, its
     const base = `127.5.${1 + Math.floor(Math.random() * 250)}.1`;
     const result = spawnSync(
       process.execPath,
-      [cli, 'demo', '--devices', '6', '--data-dir', dataDir, '--snmp-port', String(port), '--base-address', base, '--reboot-ms', '200'],
+      [cli, 'demo', '--devices', '7', '--data-dir', dataDir, '--snmp-port', String(port), '--base-address', base, '--reboot-ms', '200'],
       { encoding: 'utf8', timeout: 300_000 },
     );
     assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
-    assert.match(result.stdout, /6 of 6 devices verified on 2\.0\.0 with their configuration migrated to format 2/);
+    // Seven devices: one in five a DOCSIS modem, at the end.
+    assert.match(result.stdout, /7 virtual devices \(6 safeflash, 1 docsis\)/);
+    assert.match(result.stdout, /7 of 7 devices verified on 2\.0\.0, each configuration a family keeps migrated to format 2/);
     const prefix = base.replace(/\.1$/, '');
     const row = (n: number) => (result.stdout.split('\n').find((line) => line.startsWith(`${prefix}.${n} `)) ?? '').split(/\s{2,}/);
     for (let n = 1; n <= 6; n++) {
-      const [, outcome, phases, , , migration, , agrees] = row(n);
+      const [, family, outcome, phases, , , migration, , agrees] = row(n);
+      assert.equal(family, 'safeflash');
       assert.equal(outcome, 'verified', row(n).join(' | '));
       assert.equal(phases, 'preflight backup upgrade migrate restore verify');
       assert.equal(migration, 'format 1 to 2');
       assert.equal(agrees, 'yes');
     }
+    // The modem: no backup, migrate or restore (its configuration comes from provisioning); its download failed once.
+    const modem = row(7);
+    assert.deepEqual([modem[1], modem[2], modem[3], modem[4], modem[7]], ['docsis', 'verified', 'preflight upgrade verify', '1', 'yes']);
     // Devices 2, 3, 4 and 6 each met one injected failure and needed one retry; 1 and 5 none.
     assert.deepEqual(
-      [1, 2, 3, 4, 5, 6].map((n) => row(n)[3]),
+      [1, 2, 3, 4, 5, 6].map((n) => row(n)[4]),
       ['0', '1', '1', '1', '0', '1'],
     );
     assert.match(result.stdout, new RegExp(`${prefix}\\.5 .*no notification of operation \\d+'s end: read from its row`));
     assert.doesNotMatch(result.stderr, /DeprecationWarning/);
-    // A campaign in waves: 10% (1 device), 50% (3 in all), 100% (6); the four that met a fault count as recovered.
-    assert.match(result.stdout, /wave 1: 1 devices[\s\S]*wave 2: 2 devices[\s\S]*wave 3: 3 devices/);
-    assert.match(result.stdout, /campaign completed: 2 verified, 4 recovered/);
-    // Wave 2 holds devices 2 and 3, both of which met a fault: past the 60% threshold, so it paused.
+    // A campaign in waves: 10% (1 device), 50% (4 in all), 100% (7); the five that met a fault count as recovered.
+    assert.match(result.stdout, /wave 1: 1 devices[\s\S]*wave 2: 3 devices[\s\S]*wave 3: 3 devices/);
+    assert.match(result.stdout, /campaign completed: 2 verified, 5 recovered/);
+    // Wave 2 holds devices 2, 3 and 4, all of which met a fault: past the 60% threshold, so it paused.
     assert.match(result.stdout, /the campaign paused \(threshold\)/);
     assert.match(result.stdout, /watch it live: http:\/\/127\.0\.0\.1:\d+\//);
   } finally {

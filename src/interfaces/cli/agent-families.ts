@@ -42,6 +42,11 @@ export function familiesOption(value: string): FamilyShare[] {
   });
 }
 
+/** The family of each device, in device order. */
+export function fleetFamilies(shares: FamilyShare[]): FamilyName[] {
+  return shares.flatMap(({ family, devices }) => Array.from({ length: devices }, () => family));
+}
+
 /** What device n (1-based) is, for a mix of families; `software(model)` signs each model's factory image. */
 export function kindsOf(
   shares: FamilyShare[],

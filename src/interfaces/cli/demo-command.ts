@@ -7,12 +7,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { isLoopback } from '../../agent/loopback-addresses.ts';
 import { finalCampaignStates } from '../../manager/campaigns/model.ts';
-import { demoFaults, startDemoWorld } from './demo/demo-world.ts';
+import { demoFaults, otherFamilyFault, startDemoWorld } from './demo/demo-world.ts';
+import { type FamilyShare, familiesOption, fleetFamilies } from './agent-families.ts';
+import type { ImageRecord } from '../../manager/store/records.ts';
 import { demoRow, demoTable } from './demo/demo-report.ts';
 import { CommandFailure, ExitCode, integerOption } from './program.ts';
 
 interface DemoOptions {
   devices: number;
+  families?: FamilyShare[];
   dataDir: string;
   baseAddress: string;
   snmpPort: number;
@@ -35,6 +38,12 @@ const demoLimitMs = 10 * 60_000;
 /** Cumulative shares of the fleet: a first small wave, then half, then everyone. */
 const demoWaves = '10%,50%,100%';
 
+/** One device in five a modem, at the end of the fleet, so that the IADs keep the numbers their faults are shown with. */
+function defaultMix(devices: number): FamilyShare[] {
+  const modems = Math.floor(devices / 5);
+  return [{ family: 'safeflash' as const, devices: devices - modems }, ...(modems > 0 ? [{ family: 'docsis' as const, devices: modems }] : [])];
+}
+
 async function demo(options: DemoOptions): Promise<void> {
   const say = (text: string) => process.stdout.write(`${text}\n`);
   const started = Date.now();
@@ -42,12 +51,18 @@ async function demo(options: DemoOptions): Promise<void> {
   // Each demo starts from factory-new devices in a directory of its own; earlier demos are left as they were.
   const directory = resolve(options.dataDir, `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 
-  say(`Safeflash demo: ${options.devices} virtual devices from ${options.baseAddress}, everything in ${directory}`);
+  const families = options.families ?? defaultMix(options.devices);
+  const members = fleetFamilies(families);
+  say(
+    `Safeflash demo: ${members.length} virtual devices (${families.map((f) => `${f.devices} ${f.family}`).join(', ')}) from ${options.baseAddress}, everything in ${directory}`,
+  );
   for (const [n, fault] of Object.entries(demoFaults)) {
-    if (Number(n) <= options.devices) say(`  device ${n}: ${fault.flags.join(' ')} — ${fault.shows}`);
+    if (members[Number(n) - 1] === 'safeflash') say(`  device ${n}: ${fault.flags.join(' ')} — ${fault.shows}`);
   }
+  const firstOther = members.findIndex((family) => family !== 'safeflash');
+  if (firstOther >= 0) say(`  device ${firstOther + 1} (${members[firstOther]}): ${otherFamilyFault.flags.join(' ')} — ${otherFamilyFault.shows}`);
   const world = await startDemoWorld({
-    devices: options.devices,
+    families,
     baseAddress: options.baseAddress,
     snmpPort: options.snmpPort,
     directory,
@@ -60,9 +75,10 @@ async function demo(options: DemoOptions): Promise<void> {
   });
 
   try {
-    const { manager, image } = world;
+    const { manager, images } = world;
+    const [image] = images as [ImageRecord, ...ImageRecord[]];
     say(
-      `${stamp()} manager up at ${manager.url} (log: ${world.logFile}); image ${image.model} ${image.version} wants configuration format ${image.configFormat}`,
+      `${stamp()} manager up at ${manager.url} (log: ${world.logFile}); images ${images.map((i) => `${i.model} ${i.version}`).join(', ')}; the IAD software wants configuration format ${image.configFormat}`,
     );
     say(
       `${stamp()} the API and dashboard need a token: the operator token is in ${manager.operatorTokenFile} (e.g. curl -H "Authorization: Bearer $(cat ${manager.operatorTokenFile})" ${manager.url}/api/devices)`,
@@ -71,6 +87,7 @@ async function demo(options: DemoOptions): Promise<void> {
       {
         name: 'demo',
         image: image.sha256,
+        ...(images.length > 1 ? { images: images.slice(1).map((i) => i.sha256) } : {}),
         devices: world.devices.map((d) => d.name),
         waves: demoWaves,
         maxConcurrent: 8,
@@ -129,7 +146,7 @@ async function demo(options: DemoOptions): Promise<void> {
         .join(', ')}`,
     );
     say(
-      `${verified} of ${world.devices.length} devices verified on ${newVersion} with their configuration migrated to format ${newConfigFormat}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `${verified} of ${world.devices.length} devices verified on ${newVersion}, each configuration a family keeps migrated to format ${newConfigFormat}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     if (verified !== world.devices.length) process.exitCode = ExitCode.failure;
 
@@ -149,7 +166,8 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('upgrade a virtual fleet with the safe method on embedded defaults: backup, upgrade, migrate, restore, verify')
-    .option('--devices <n>', 'number of virtual devices', integerOption(1, 1000), 20)
+    .option('--devices <n>', 'number of virtual devices: one in five a DOCSIS modem, the others reference IADs', integerOption(1, 1000), 20)
+    .option('--families <mix>', 'the fleet family by family instead, e.g. safeflash=8,docsis=2', familiesOption)
     .option('--data-dir <dir>', 'where the demo keeps its devices, database and files (a new directory per demo)', './data')
     .option(
       '--base-address <address>',

@@ -31,6 +31,16 @@ export function selectDevices(
   const problems: string[] = [];
   if (devices.length === 0) problems.push('no device of the inventory matches the selection');
   const models = new Set(images.map((i) => i.model));
+  // With an image per model, a device's image is its model's: one never read has none yet.
+  const unread = images.length > 1 ? devices.filter((d) => d.model === null) : [];
+  if (unread.length > 0) {
+    problems.push(
+      `${unread.length} selected device(s) were never read, so their model is not known: ${unread
+        .slice(0, 5)
+        .map((d) => d.name)
+        .join(', ')}${unread.length > 5 ? ', ...' : ''} (device refresh, or discovery, reads them)`,
+    );
+  }
   const otherModels = devices.filter((d) => d.model !== null && !models.has(d.model));
   if (otherModels.length > 0) {
     const names = otherModels

@@ -6,6 +6,7 @@ import type { RunEvent, RunRecord } from '../../../manager/store/records.ts';
 
 export interface DemoRow {
   device: string;
+  family: string;
   result: string;
   phases: string;
   retries: number;
@@ -25,6 +26,7 @@ export function demoRow(run: RunRecord, timeline: RunEvent[], deviceName: string
   const { retries, reverts } = runCounts(timeline);
   return {
     device: deviceName,
+    family: member?.family ?? '',
     result: outcome ? (outcome.state === 'verified' ? 'verified' : `${outcome.state}: ${outcome.summary}`) : run.state,
     phases: succeeded.join(' '),
     retries,
@@ -35,15 +37,17 @@ export function demoRow(run: RunRecord, timeline: RunEvent[], deviceName: string
       outcome !== null &&
       status !== undefined &&
       status.runningVersion === outcome.runningVersion &&
-      status.configDigest.toString('hex') === outcome.configDigest,
+      // A family that keeps no configuration reports none: its version is what the run can agree on.
+      (outcome.configDigest === null || status.configDigest.toString('hex') === outcome.configDigest),
   };
 }
 
 export function demoTable(rows: DemoRow[]): string {
   const cells = [
-    ['device', 'result', 'phases', 'retries', 'reverts', 'migration', 'time', 'device agrees'],
+    ['device', 'family', 'result', 'phases', 'retries', 'reverts', 'migration', 'time', 'device agrees'],
     ...rows.map((r) => [
       r.device,
+      r.family,
       r.result,
       r.phases,
       String(r.retries),

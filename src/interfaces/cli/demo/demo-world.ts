@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { agentDefaults } from '../../../agent/defaults.ts';
 import { parseFaultFlags, type FaultPlan } from '../../../agent/faults.ts';
 import { Fleet } from '../../../agent/fleet.ts';
+import { type FamilyShare, fleetFamilies, kindsOf } from '../agent-families.ts';
 import { ensureVendorSoftware, vendorKeyPrefix } from '../../../agent/vendor-key.ts';
 import type { ServedManager } from '../../http/serve.ts';
 import type { DeviceRecord, ImageRecord } from '../../../manager/store/records.ts';
@@ -24,8 +25,12 @@ export const demoFaults: Record<number, { flags: string[]; shows: string }> = {
   6: { flags: ['reject-config-format=1'], shows: 'a restore refused once: the configuration is migrated again and restored' },
 };
 
+/** The fault of the first device of another family than the reference IAD's. */
+export const otherFamilyFault = { flags: ['fail-download=1'], shows: 'its download fails once: it keeps its software, and the run retries' };
+
 export interface DemoWorldOptions {
-  devices: number;
+  /** The fleet, family by family in device order. */
+  families: FamilyShare[];
   baseAddress: string;
   snmpPort: number;
   directory: string;
@@ -40,7 +45,8 @@ export interface DemoWorld {
   fleet: Fleet;
   manager: ServedManager;
   devices: DeviceRecord[];
-  image: ImageRecord;
+  /** The reference IAD's image first, then one per other model of the fleet. */
+  images: ImageRecord[];
   logFile: string;
   stop(): Promise<void>;
 }
@@ -83,10 +89,14 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
     logger: pino({ name: 'safeflash' }, pino.destination({ dest: logFile, mkdir: true, sync: false })),
   });
 
+  const devices = options.families.reduce((sum, share) => sum + share.devices, 0);
+  const kindOf = kindsOf(options.families, model, (m) => ensureVendorSoftware(agentDir, m), { tftpPort: manager.files.endpoint('tftp').port });
+  const firstOther = fleetFamilies(options.families).findIndex((family) => family !== 'safeflash') + 1;
   let fleet: Fleet | undefined;
   try {
     fleet = await Fleet.start({
-      devices: options.devices,
+      devices,
+      kindOf,
       baseAddress: options.baseAddress,
       port: options.snmpPort,
       stateDir: agentDir,
@@ -98,11 +108,12 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
       notifyTarget: manager.notifyTarget,
       rebootMs: options.rebootMs,
       rebootRequired: true,
-      faults: (n): FaultPlan => parseFaultFlags(demoFaults[n]?.flags ?? []),
+      faults: (n): FaultPlan =>
+        parseFaultFlags((n === firstOther ? otherFamilyFault : kindOf(n).personality.family === 'safeflash' ? demoFaults[n] : undefined)?.flags ?? []),
     });
-    const devices: DeviceRecord[] = [];
+    const added: DeviceRecord[] = [];
     for (const member of fleet.members) {
-      devices.push(
+      added.push(
         await manager.inventory.add({
           address: member.address,
           port: options.snmpPort,
@@ -110,18 +121,28 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
           v3User: user.name,
           authKey: user.authKey,
           privKey: user.privKey,
+          family: member.family,
         }),
       );
     }
-    const payload = Buffer.from(`Safeflash reference software for ${model}, version ${options.newVersion}\n`.repeat(64), 'utf8');
-    const signed = packImage({ model, version: options.newVersion, configFormat: options.newConfigFormat }, payload, readPrivateKey(vendorKey.privateKeyFile));
-    const image = await manager.files.addImage(signed);
+    // Read once, as discovery would: a campaign over several models gives each device its model's image.
+    for (const [i, device] of added.entries()) added[i] = await manager.inventory.refresh(device);
+    const images: ImageRecord[] = [];
+    for (const imageModel of new Set(fleet.members.map((member) => member.device.model))) {
+      const payload = Buffer.from(`Safeflash reference software for ${imageModel}, version ${options.newVersion}\n`.repeat(64), 'utf8');
+      const signed = packImage(
+        { model: imageModel, version: options.newVersion, configFormat: options.newConfigFormat },
+        payload,
+        readPrivateKey(vendorKey.privateKeyFile),
+      );
+      images.push(await manager.files.addImage(signed));
+    }
     const running = fleet;
     return {
       fleet,
       manager,
-      devices,
-      image,
+      devices: added,
+      images,
       logFile,
       stop: async () => {
         await manager.stop();
