@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Fleet, FleetMember } from '../../src/agent/fleet.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
-import { ensureVendorSoftware, type FactorySoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
+import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import type { MemberKind } from '../../src/agent/fleet.ts';
 import type { FamilyName } from '../../src/families/family.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
@@ -21,7 +21,7 @@ import type { RunRecord } from '../../src/manager/store/records.ts';
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { v3 } from './snmp-device.ts';
-import { operatorToken, startLoopbackFleet, startLoopbackManager } from './loopback-lab.ts';
+import { type FamilyLab, operatorToken, startLoopbackFleet, startLoopbackManager } from './loopback-lab.ts';
 
 export const model = 'IAD-2400';
 
@@ -34,13 +34,6 @@ export async function createCampaign(world: CampaignWorld, body: object): Promis
   const created = await world.api<CampaignRecord>('POST', '/api/campaigns', body);
   assert.equal(created.status, 201, JSON.stringify(created.json));
   return created.json;
-}
-
-/** What a family's virtual devices need from the lab. */
-export interface FamilyLab {
-  /** The manager's TFTP port, for devices that cannot be told one. */
-  tftpPort(): number;
-  softwareFor(model: string): FactorySoftware;
 }
 
 export interface CampaignWorld {

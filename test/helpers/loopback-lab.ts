@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import { Fleet, type MemberKind } from '../../src/agent/fleet.ts';
-import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
+import { ensureVendorSoftware, type FactorySoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { type ServedManager, type ServeOptions, serveManager } from '../../src/interfaces/http/serve.ts';
 import { keyPairFiles } from '../../src/protocol/keys.ts';
 import { testUser } from './snmp-device.ts';
@@ -23,6 +23,13 @@ export interface LabFleetOptions {
   rebootMs?: number;
   /** What device n is, when the fleet mixes families. */
   kindOf?: (device: number) => MemberKind;
+}
+
+/** What a family's virtual devices need from a lab: the software of their model, the manager's TFTP port. */
+export interface FamilyLab {
+  /** The manager's TFTP port, for devices that cannot be told one (modems ask port 69). */
+  tftpPort(): number;
+  softwareFor(model: string): FactorySoftware;
 }
 
 /** Devices that trust the vendor key under `<dir>/vendor`, keep their state under `<dir>/fleet`, and notify as the test user. */

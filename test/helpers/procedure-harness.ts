@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { Fleet, type FleetMember, type MemberKind } from '../../src/agent/fleet.ts';
 import type { FamilyName } from '../../src/families/family.ts';
-import type { FactorySoftware } from '../../src/agent/vendor-key.ts';
+import type { FamilyLab } from './loopback-lab.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
@@ -66,7 +66,7 @@ export interface HarnessOptions {
   /** How long a device's reboot takes (default 100 ms). */
   rebootMs?: number;
   /** What device n is, when not a reference IAD: its family and how its agent answers (see familyKind). */
-  kindOf?: (device: number, lab: { softwareFor: (model: string) => FactorySoftware; tftpPort: () => number }) => MemberKind & { family: FamilyName };
+  kindOf?: (device: number, lab: FamilyLab) => MemberKind & { family: FamilyName };
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -115,7 +115,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     cleanups.push(() => DBOS.shutdown());
 
     const port = 20000 + Math.floor(Math.random() * 30000);
-    const lab = { softwareFor: (m: string) => ensureVendorSoftware(agentDir, m), tftpPort: () => files.endpoint('tftp').port };
+    const lab: FamilyLab = { softwareFor: (m) => ensureVendorSoftware(agentDir, m), tftpPort: () => files.endpoint('tftp').port };
     const kinds = new Map(Array.from({ length: options.devices }, (_, i) => [i + 1, options.kindOf?.(i + 1, lab)]));
     const fleet = await Fleet.start({
       ...(options.kindOf ? { kindOf: (n: number) => kinds.get(n)! } : {}),
