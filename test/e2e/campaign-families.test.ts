@@ -43,7 +43,7 @@ after(async () => {
 
 test('a campaign over reference IADs and DOCSIS modems upgrades each with its own image; faults are truly reported', { timeout: 240_000 }, async () => {
   const iadImage = await world.image('3.0.0');
-  const modemImage = await world.image('3.0.0', modemModel);
+  const modemImage = await world.image('3.0.0', modemModel, 'docsis');
   const retryOnce = { retries: 1, backoffSeconds: 0.2, then: 'abort' as const };
   const campaign = await createCampaign(world, {
     name: 'mixed fleet',

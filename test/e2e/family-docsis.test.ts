@@ -47,7 +47,7 @@ const kinds = (timeline: RunEvent[], kind: RunEvent['kind']) => timeline.filter(
 async function upgrade(device: number, version: string) {
   const { member, record } = harness.devices[device - 1]!;
   const before = await harness.read(member);
-  const image = await harness.image(version, { model: modemModel });
+  const image = await harness.image(version, { model: modemModel, family: 'docsis' });
   const started = await harness.procedure.startRun({ deviceId: record.id, imageSha256: image.sha256, policy, startedBy: 'operator:tester' });
   const run = await harness.waitFor(started.id, finalStates);
   const timeline = await harness.procedure.runs.timeline(run.id);
@@ -123,4 +123,13 @@ test('an on-demand backup of a modem stops at once and says why: its configurati
   assert.match(run.outcome?.summary ?? '', /notSupported: .*provisioning.*nothing on the device was changed/);
   const timeline = await harness.procedure.runs.timeline(runId);
   assert.equal(kinds(timeline, 'operationStarted').length, 0);
+});
+
+test("the reference IAD's own image is refused for a modem before anything is sent: a modem takes its vendor's file in a manifest", async () => {
+  const { record } = harness.devices[0]!;
+  const image = await harness.image('9.9.9', { model: modemModel });
+  await assert.rejects(
+    harness.procedure.startRun({ deviceId: record.id, imageSha256: image.sha256, policy, startedBy: 'operator:tester' }),
+    /is for safeflash devices; device docsis-1 is a docsis device/,
+  );
 });

@@ -10,9 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import type { ServedManager } from '../../src/interfaces/http/serve.ts';
 import type { RunRecord } from '../../src/manager/store/records.ts';
-import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
-import { labModel, startLoopbackManager } from '../helpers/loopback-lab.ts';
+import { labImage, labModel, startLoopbackManager } from '../helpers/loopback-lab.ts';
 import { finalStates } from '../helpers/procedure-harness.ts';
 import { type AgentProcess, randomBaseAddress, randomPort, startAgentProcess } from '../helpers/snmp-agent-process.ts';
 import { testUser } from '../helpers/snmp-device.ts';
@@ -57,7 +56,7 @@ test('SIGKILL mid-download of a reference IAD and a DOCSIS modem: both come back
   const runs: RunRecord[] = [];
   for (const device of await manager.inventory.devices.list()) {
     const model = device.family === 'docsis' ? modemModel : labModel;
-    const image = await manager.files.addImage(packImage({ model, version: '4.0.0', configFormat: 1 }, Buffer.alloc(64 * 1024, 7), vendorKey));
+    const image = await manager.files.addImage(labImage(vendorKey, { model, version: '4.0.0', family: device.family }));
     runs.push(
       await manager.procedure.startRun({
         deviceId: device.id,

@@ -18,10 +18,9 @@ import type { CampaignDetail } from '../../src/manager/campaigns/campaigns.ts';
 import type { CampaignState } from '../../src/manager/campaigns/model.ts';
 import type { CampaignRecord } from '../../src/manager/store/campaigns.ts';
 import type { RunRecord } from '../../src/manager/store/records.ts';
-import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { v3 } from './snmp-device.ts';
-import { type FamilyLab, operatorToken, startLoopbackFleet, startLoopbackManager } from './loopback-lab.ts';
+import { type FamilyLab, labImage, operatorToken, startLoopbackFleet, startLoopbackManager } from './loopback-lab.ts';
 
 export const model = 'IAD-2400';
 
@@ -44,8 +43,8 @@ export interface CampaignWorld {
   /** The campaign clock's offset from real time, in ms; tests move it. */
   clock: { offsetMs: number; now(): number };
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }>;
-  /** Adds a signed image for the fleet's model (or another); returns its SHA-256. */
-  image(version: string, forModel?: string): Promise<string>;
+  /** Adds a signed image for the fleet's model (or another model, of another family); returns its SHA-256. */
+  image(version: string, forModel?: string, family?: string): Promise<string>;
   read(n: number): Promise<DeviceReading>;
   detail(id: string): Promise<CampaignDetail>;
   waitForState(id: string, states: CampaignState[], seconds?: number): Promise<CampaignDetail>;
@@ -132,8 +131,8 @@ export async function startCampaignWorld(options: {
     names,
     clock,
     api,
-    async image(version, forModel = model) {
-      const image = await manager.files.addImage(packImage({ model: forModel, version, configFormat: 1 }, Buffer.from(`software ${version}\n`), vendorKey));
+    async image(version, forModel = model, family = 'safeflash') {
+      const image = await manager.files.addImage(labImage(vendorKey, { model: forModel, version, family }));
       return image.sha256;
     },
     read: (n) => readMember(fleet.members[n - 1]!, port, familyOf(n)),

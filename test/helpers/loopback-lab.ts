@@ -7,6 +7,8 @@ import type { FaultPlan } from '../../src/agent/faults.ts';
 import { Fleet, type MemberKind } from '../../src/agent/fleet.ts';
 import { ensureVendorSoftware, type FactorySoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { type ServedManager, type ServeOptions, serveManager } from '../../src/interfaces/http/serve.ts';
+import type { KeyObject } from 'node:crypto';
+import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles } from '../../src/protocol/keys.ts';
 import { testUser } from './snmp-device.ts';
 
@@ -30,6 +32,16 @@ export interface FamilyLab {
   /** The manager's TFTP port, for devices that cannot be told one (modems ask port 69). */
   tftpPort(): number;
   softwareFor(model: string): FactorySoftware;
+}
+
+/**
+ * A signed image of `version` for a model: the reference IAD's own software, or for another family
+ * a manifest around the vendor's file, which the lab's virtual devices check as their firmware.
+ */
+export function labImage(vendorKey: KeyObject, spec: { model: string; version: string; configFormat?: number; family?: string }): Buffer {
+  const description = { model: spec.model, version: spec.version, configFormat: spec.configFormat ?? 1 };
+  const software = packImage(description, Buffer.from(`software ${spec.version} for ${spec.model}\n`), vendorKey);
+  return spec.family && spec.family !== 'safeflash' ? packImage({ ...description, family: spec.family }, software, vendorKey) : software;
 }
 
 /** Devices that trust the vendor key under `<dir>/vendor`, keep their state under `<dir>/fleet`, and notify as the test user. */

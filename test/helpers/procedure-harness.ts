@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { Fleet, type FleetMember, type MemberKind } from '../../src/agent/fleet.ts';
 import type { FamilyName } from '../../src/families/family.ts';
-import type { FamilyLab } from './loopback-lab.ts';
+import { type FamilyLab, labImage } from './loopback-lab.ts';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import { ensureVendorSoftware, vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
@@ -50,7 +50,7 @@ export interface Harness {
   fleet: Fleet;
   devices: Array<{ member: FleetMember; record: DeviceRecord }>;
   /** A signed image for the fleet's model (or another), added to the file service. */
-  image(version: string, options?: { configFormat?: number; model?: string }): Promise<ImageRecord>;
+  image(version: string, options?: { configFormat?: number; model?: string; family?: string }): Promise<ImageRecord>;
   /** Waits until the run is in one of `states`; throws after `seconds`. */
   waitFor(runId: string, states: RunState[], seconds?: number): Promise<RunRecord>;
   /** Reads the device over SNMP, as the manager does. */
@@ -158,7 +158,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       devices,
       image: (version, spec = {}) =>
         files.addImage(
-          packImage({ model: spec.model ?? model, version, configFormat: spec.configFormat ?? 1 }, Buffer.from(`software ${version}\n`), vendorKey),
+          spec.family
+            ? labImage(vendorKey, {
+                model: spec.model ?? model,
+                version,
+                family: spec.family,
+                ...(spec.configFormat ? { configFormat: spec.configFormat } : {}),
+              })
+            : packImage({ model: spec.model ?? model, version, configFormat: spec.configFormat ?? 1 }, Buffer.from(`software ${version}\n`), vendorKey),
         ),
       async waitFor(runId, states, seconds = 60) {
         for (let waited = 0; waited < seconds * 10; waited++) {

@@ -182,3 +182,22 @@ test('config validate and show', async () => {
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /cannot read configuration .*missing\.cfg: no such file/);
 });
+
+test("pack --family wraps a vendor's file in a manifest for that family; inspect says so; an unknown family is refused", async () => {
+  writeFileSync(at('modem.bin'), Buffer.alloc(3000, 9));
+  const pack = await safeflash(
+    ...['image', 'pack', '--model', 'CM-3200', '--version', '7.1.0', '--config-format', '1', '--family', 'docsis'],
+    ...['--payload', at('modem.bin'), '--key', at('vendor.key'), '--out', at('modem.img')],
+  );
+  assert.equal(pack.code, 0, pack.stderr);
+  const { header, payload } = readImage(readFileSync(at('modem.img')), { trustedKeys: [readPublicKey(at('vendor.pub'))] });
+  assert.equal(header.family, 'docsis');
+  assert.deepEqual(payload, readFileSync(at('modem.bin')), "the vendor's file is carried unchanged");
+  const inspect = await safeflash('image', 'inspect', at('modem.img'), '--pubkey', at('vendor.pub'));
+  assert.match(inspect.stdout, /^family\s+docsis \(a manifest/m);
+  const refused = await safeflash(
+    ...['image', 'pack', '--model', 'X', '--version', '1', '--config-format', '1', '--family', 'nokia'],
+    ...['--payload', at('modem.bin'), '--key', at('vendor.key'), '--out', at('x.img')],
+  );
+  assert.equal(refused.code, 2);
+});

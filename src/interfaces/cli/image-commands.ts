@@ -1,4 +1,5 @@
 // The vendor's and operator's file tools: signing keys, signed images, configuration files.
+import { familyNames } from '../../families/family.ts';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -46,6 +47,7 @@ interface PackOptions {
   out: string;
   reboot: boolean;
   bootable: boolean;
+  family?: string;
 }
 
 function registerImagePack(image: Command): void {
@@ -59,6 +61,12 @@ function registerImagePack(image: Command): void {
     .requiredOption('--key <file>', 'the private key (PREFIX.key from safeflash keygen)')
     .requiredOption('--out <file>', 'where to write the image')
     .option('--no-reboot', 'the device applies this software without a reboot')
+    .addOption(
+      new Option(
+        '--family <family>',
+        "wrap the vendor's file (the payload) in a manifest for this device family; the manager serves the file unchanged",
+      ).choices(familyNames.filter((f) => f !== 'safeflash')),
+    )
     .addOption(new Option('--no-bootable', 'test image that verifies but fails to boot (exercises revert)').hideHelp())
     .action((options: PackOptions) => {
       const payload = readInput(options.payload, 'payload');
@@ -72,6 +80,7 @@ function registerImagePack(image: Command): void {
             configFormat: options.configFormat,
             ...(options.reboot ? {} : { rebootRequired: false }),
             ...(options.bootable ? {} : { bootable: false }),
+            ...(options.family ? { family: options.family } : {}),
           },
           payload,
           privateKey,
@@ -132,6 +141,10 @@ function describeImage(file: string, length: number, header: ImageHeader | undef
   if (header) {
     rows.push(
       ['model', header.model],
+      [
+        'family',
+        header.family ? `${header.family} (a manifest: devices get the payload, the vendor's file, unchanged)` : "safeflash (the reference IAD's own software)",
+      ],
       ['version', header.version],
       ['config format', String(header.configFormat)],
       ['payload', `${header.payloadLength} bytes, sha256 ${header.payloadSha256}`],

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-file.ts';
 import type { OfferedContent } from './file-offer.ts';
 
-const extensions: Record<OfferedContent, string> = { image: '.sfimg', config: '.cfg' };
-const folders: Record<OfferedContent, string> = { image: 'images', config: 'configs' };
+const extensions: Record<OfferedContent, string> = { image: '.sfimg', config: '.cfg', vendorFile: '.bin' };
+const folders: Record<OfferedContent, string> = { image: 'images', config: 'configs', vendorFile: 'vendor-files' };
 
 const sha256Pattern = /^[0-9a-f]{64}$/;
 

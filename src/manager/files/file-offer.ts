@@ -22,5 +22,8 @@ export type OfferDirection = 'read' | 'write';
  */
 export type OfferState = 'open' | 'used' | 'expired' | 'collected' | 'rejected';
 
-/** What a read offer serves, from the content store. */
-export type OfferedContent = 'image' | 'config';
+/**
+ * What a read offer serves, from the content store: a signed image (the reference IAD's software), a
+ * configuration, or the vendor's file a manifest image wraps (served unchanged to other families).
+ */
+export type OfferedContent = 'image' | 'config' | 'vendorFile';

@@ -139,7 +139,9 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
    * and stores nothing when it fails; adding the same image again returns its record.
    */
   async addImage(bytes: Buffer): Promise<ImageRecord> {
-    const { header } = readImage(bytes, { trustedKeys: this.options.trustedKeys });
+    const { header, payload } = readImage(bytes, { trustedKeys: this.options.trustedKeys });
+    // A manifest's vendor file is kept on its own, by its digest, to be served as it came.
+    if (servesVendorFile(header.family)) await this.store.put('vendorFile', payload);
     const sha256 = await this.store.put('image', bytes);
     return this.images.add({
       sha256,
@@ -148,6 +150,7 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
       configFormat: header.configFormat,
       size: bytes.length,
       payloadSha256: header.payloadSha256,
+      family: header.family ?? null,
     });
   }
 
@@ -165,9 +168,15 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
     return inspectImageHeader(await this.store.read('image', sha256));
   }
 
-  /** Serves a stored image for one download under a fresh, unguessable name. */
+  /**
+   * Serves a stored image for one download under a fresh, unguessable name: the signed image itself
+   * for the reference IAD, the vendor's file it wraps for another family.
+   */
   async offerImage(sha256: string, protocol: TransferProtocol): Promise<FileOffer> {
-    await this.requireImage(sha256);
+    const image = await this.requireImage(sha256);
+    if (servesVendorFile(image.family) && image.payloadSha256) {
+      return this.desk.offerRead(requireProtocol(protocol), { kind: 'vendorFile', sha256: image.payloadSha256 });
+    }
     return this.desk.offerRead(requireProtocol(protocol), { kind: 'image', sha256 });
   }
 
@@ -265,8 +274,10 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
     await this.desk.close();
   }
 
-  private async requireImage(sha256: string): Promise<void> {
-    if (!isSha256(sha256) || (await this.images.get(sha256)) === undefined) throw new RangeError(`no image ${JSON.stringify(sha256)} in the store`);
+  private async requireImage(sha256: string): Promise<ImageRecord> {
+    const image = isSha256(sha256) ? await this.images.get(sha256) : undefined;
+    if (image === undefined) throw new RangeError(`no image ${JSON.stringify(sha256)} in the store`);
+    return image;
   }
 
   private async requireBackup(sha256: string): Promise<void> {
@@ -277,6 +288,11 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
 function requireProtocol(protocol: TransferProtocol): TransferProtocol {
   if (protocol !== 'tftp' && protocol !== 'ftp') throw new RangeError(`protocol must be tftp or ftp, not ${JSON.stringify(protocol)}`);
   return protocol;
+}
+
+/** Whether an image of this family is a manifest whose vendor file is what devices get. */
+function servesVendorFile(family: string | null | undefined): boolean {
+  return family !== undefined && family !== null && family !== 'safeflash';
 }
 
 function textRules(family: FamilyName | undefined): ConfigurationText | undefined {

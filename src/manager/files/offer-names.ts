@@ -5,6 +5,7 @@ import type { OfferedContent } from './file-offer.ts';
 const shapes: Record<OfferedContent | 'backup', { prefix: string; extension: string }> = {
   image: { prefix: 'image', extension: '.sfimg' },
   config: { prefix: 'config', extension: '.cfg' },
+  vendorFile: { prefix: 'software', extension: '.bin' },
   backup: { prefix: 'backup', extension: '.cfg' },
 };
 

@@ -16,6 +16,8 @@ export const managerCauses = [
   'mismatch',
   /** The image is for another model than the device. */
   'wrongModel',
+  /** The image is for another family than the device's (a reference IAD image for a modem, say). */
+  'wrongFamily',
   /** The configuration could not be converted to the format the new software reads. */
   'migrationFailed',
   /** A backup that is not usable (BackupFailure; tooLarge is one of the device's causes too). */

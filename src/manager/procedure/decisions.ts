@@ -53,6 +53,7 @@ export function fromBank(facts: Pick<DeviceFacts, 'activeBank'>): string {
  */
 const permanentCauses: ReadonlySet<Cause> = new Set<Cause>([
   'wrongModel',
+  'wrongFamily',
   'imageBadSignature',
   'imageWrongModel',
   'noPreviousImage',
@@ -345,6 +346,7 @@ const judgedByManager: ReadonlySet<Cause> = new Set<Cause>([
   'unparsable',
   'tooLarge',
   'wrongModel',
+  'wrongFamily',
   'unknown',
   'networkNotAllowed',
   cancelledCause,

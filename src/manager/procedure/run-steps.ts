@@ -28,7 +28,14 @@ export function stepKey(): string {
 }
 
 export function imageFacts(image: ImageRecord): ImageFacts {
-  return { sha256: image.sha256, model: image.model, version: image.version, configFormat: image.configFormat, payloadSha256: image.payloadSha256 };
+  return {
+    sha256: image.sha256,
+    model: image.model,
+    version: image.version,
+    configFormat: image.configFormat,
+    payloadSha256: image.payloadSha256,
+    family: image.family,
+  };
 }
 
 export function configFile(backup: BackupRecord): ConfigFile {

@@ -70,6 +70,12 @@ export async function createRun(
     if (device.model !== null && device.model !== image.model) {
       throw new RunRequestError('wrongModel', `image ${image.version} is for ${image.model}; device ${device.name} is a ${device.model}`);
     }
+    if ((image.family ?? 'safeflash') !== device.family) {
+      throw new RunRequestError(
+        'wrongModel',
+        `image ${image.version} is for ${image.family ?? 'safeflash'} devices; device ${device.name} is a ${device.family} device`,
+      );
+    }
     imageSha256 = image.sha256;
   }
   try {

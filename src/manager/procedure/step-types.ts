@@ -13,6 +13,8 @@ export interface ImageFacts {
   configFormat: number;
   /** What a device reports as the bank's image digest; null when the manager did not record it. */
   payloadSha256?: string | null;
+  /** A manifest image's family; null (or absent, in a step recorded by an earlier build) for the reference IAD's. */
+  family?: string | null;
 }
 
 /** A configuration file the manager holds (a backup, a migration of one, an operator's). */

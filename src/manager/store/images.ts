@@ -11,9 +11,10 @@ interface ImageRow {
   size: string;
   added_at: Date;
   payload_sha256: string | null;
+  family: string | null;
 }
 
-const columns = 'sha256, model, version, config_format, size, added_at, payload_sha256';
+const columns = 'sha256, model, version, config_format, size, added_at, payload_sha256, family';
 
 function toRecord(row: ImageRow): ImageRecord {
   return {
@@ -24,6 +25,7 @@ function toRecord(row: ImageRow): ImageRecord {
     size: Number(row.size),
     addedAt: row.added_at,
     payloadSha256: row.payload_sha256,
+    family: row.family,
   };
 }
 
@@ -35,9 +37,9 @@ export class ImageStore {
   /** Records the image, or returns the row already there for the same SHA-256. */
   async add(image: NewImage): Promise<ImageRecord> {
     await this.pool.query(
-      `INSERT INTO safeflash.images (sha256, model, version, config_format, size, payload_sha256) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO safeflash.images (sha256, model, version, config_format, size, payload_sha256, family) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (sha256) DO UPDATE SET payload_sha256 = coalesce(safeflash.images.payload_sha256, EXCLUDED.payload_sha256)`,
-      [image.sha256, image.model, image.version, image.configFormat, image.size, image.payloadSha256],
+      [image.sha256, image.model, image.version, image.configFormat, image.size, image.payloadSha256, image.family],
     );
     const stored = await this.get(image.sha256);
     if (stored === undefined) throw new Error(`image ${image.sha256} vanished right after it was recorded`);

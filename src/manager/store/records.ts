@@ -57,6 +57,11 @@ export interface ImageRecord {
   addedAt: Date;
   /** SHA-256 of the image's payload, as a device reports it for a bank; null for images recorded before it was kept. */
   payloadSha256: string | null;
+  /**
+   * The family a manifest image is for: the manager serves the vendor's file it wraps (its payload)
+   * unchanged. Null for the reference IAD's own images, served whole.
+   */
+  family: string | null;
 }
 
 export type BackupKind = 'backup' | 'migrated' | 'operator';

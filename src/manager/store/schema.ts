@@ -138,6 +138,11 @@ export const schemaStatements = [
   `ALTER TABLE safeflash.devices ADD COLUMN IF NOT EXISTS banks jsonb`,
   // Devices recorded before families existed are reference IADs.
   `ALTER TABLE safeflash.devices ADD COLUMN IF NOT EXISTS family text NOT NULL DEFAULT 'safeflash'`,
+  // A manifest image's family; null for the reference IAD's own images.
+  `ALTER TABLE safeflash.images ADD COLUMN IF NOT EXISTS family text`,
+  // Offers may serve the vendor's file a manifest image wraps.
+  `ALTER TABLE safeflash.file_offers DROP CONSTRAINT IF EXISTS file_offers_content_kind_check`,
+  `ALTER TABLE safeflash.file_offers ADD CONSTRAINT file_offers_content_kind_check CHECK (content_kind IN ('image', 'config', 'vendorFile'))`,
   // Campaigns, their devices and their events (store/campaigns.ts).
   `CREATE SEQUENCE IF NOT EXISTS safeflash.campaign_numbers`,
   `CREATE TABLE IF NOT EXISTS safeflash.campaigns (

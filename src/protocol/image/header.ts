@@ -14,6 +14,11 @@ export interface ImageHeader {
   /** Absent means true; false: the device applies this software without a reboot, so the reboot step is skipped. */
   rebootRequired?: boolean;
   /**
+   * The device family the image is for (src/families/), when it is not the reference IAD's own software:
+   * the image is then a signed manifest around the vendor's file, which the manager serves unchanged.
+   */
+  family?: string;
+  /**
    * Absent means true; false marks a test image that verifies but fails to boot, so the revert path of a run
    * can be exercised on the reference device (a vendor never ships one).
    */
@@ -39,12 +44,13 @@ const versionPattern = /^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/;
 const sha256Pattern = /^[0-9a-f]{64}$/;
 
 /** Field order of the encoded header: fixed so that the same description always packs to the same bytes. */
-const fieldOrder = ['model', 'version', 'configFormat', 'payloadSha256', 'payloadLength', 'rebootRequired', 'bootable'] as const;
+const fieldOrder = ['model', 'version', 'configFormat', 'payloadSha256', 'payloadLength', 'rebootRequired', 'bootable', 'family'] as const;
+const familyPattern = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** Every problem with a header's fields; empty when it is well formed. */
 export function headerProblems(header: Record<string, unknown>): string[] {
   const problems: string[] = [];
-  const { model, version, configFormat, payloadSha256, payloadLength, rebootRequired, bootable } = header;
+  const { model, version, configFormat, payloadSha256, payloadLength, rebootRequired, bootable, family } = header;
   if (typeof model !== 'string' || !modelPattern.test(model)) {
     problems.push(`model must be 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(model)}`);
   }
@@ -62,6 +68,9 @@ export function headerProblems(header: Record<string, unknown>): string[] {
   }
   if (rebootRequired !== undefined && typeof rebootRequired !== 'boolean') problems.push('rebootRequired must be true or false');
   if (bootable !== undefined && typeof bootable !== 'boolean') problems.push('bootable must be true or false');
+  if (family !== undefined && (typeof family !== 'string' || !familyPattern.test(family))) {
+    problems.push(`family must be 1-32 lower-case letters, digits or "-", got ${JSON.stringify(family)}`);
+  }
   const unknown = Object.keys(header).filter((key) => !(fieldOrder as readonly string[]).includes(key));
   if (unknown.length > 0) problems.push(`unknown header field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
   return problems;

@@ -128,14 +128,14 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
     // Read once, as discovery would: a campaign over several models gives each device its model's image.
     for (const [i, device] of added.entries()) added[i] = await manager.inventory.refresh(device);
     const images: ImageRecord[] = [];
-    for (const imageModel of new Set(fleet.members.map((member) => member.device.model))) {
+    const signingKey = readPrivateKey(vendorKey.privateKeyFile);
+    const models = new Map(fleet.members.map((member) => [member.device.model, member.family]));
+    for (const [imageModel, family] of models) {
+      const description = { model: imageModel, version: options.newVersion, configFormat: options.newConfigFormat };
       const payload = Buffer.from(`Safeflash reference software for ${imageModel}, version ${options.newVersion}\n`.repeat(64), 'utf8');
-      const signed = packImage(
-        { model: imageModel, version: options.newVersion, configFormat: options.newConfigFormat },
-        payload,
-        readPrivateKey(vendorKey.privateKeyFile),
-      );
-      images.push(await manager.files.addImage(signed));
+      const software = packImage(description, payload, signingKey);
+      // Another family's device gets its vendor's file, which the manager holds in a signed manifest.
+      images.push(await manager.files.addImage(family === 'safeflash' ? software : packImage({ ...description, family }, software, signingKey)));
     }
     const running = fleet;
     return {

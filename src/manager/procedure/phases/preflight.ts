@@ -17,8 +17,8 @@ export async function preflight(ctx: RunContext, image: ImageFacts | null): Prom
   const read = await steps.readDevice(run.deviceId);
   const failure: Failure | undefined = !read.ok
     ? { phase: 'preflight', cause: read.cause, message: read.message }
-    : image && read.reading.model !== image.model
-      ? { phase: 'preflight', cause: 'wrongModel', message: `the image is for ${image.model}, the device is a ${read.reading.model}` }
+    : image
+      ? imageMisfit(image, run, read.reading)
       : undefined;
   if (failure || !read.ok) {
     const stop = failure ?? { phase: 'preflight', cause: 'unknown', message: 'no reading' };
@@ -41,6 +41,23 @@ export async function preflight(ctx: RunContext, image: ImageFacts | null): Prom
     },
   });
   return { ok: true, value: r };
+}
+
+/** Why the image cannot go onto the device: another family's, or another model's. */
+function imageMisfit(image: ImageFacts, run: RunContext['run'], reading: DeviceReading): Failure | undefined {
+  const imageFamily = image.family ?? 'safeflash';
+  const deviceFamily = run.family ?? 'safeflash';
+  if (imageFamily !== deviceFamily) {
+    const what = imageFamily === 'safeflash' ? "the reference IAD's own software" : `for ${imageFamily} devices`;
+    const needs =
+      deviceFamily === 'safeflash'
+        ? "the reference IAD's own software"
+        : `its vendor's file in a manifest signed for ${deviceFamily} (image pack --family ${deviceFamily})`;
+    return { phase: 'preflight', cause: 'wrongFamily', message: `the image is ${what}; the device is a ${deviceFamily} device and takes ${needs}` };
+  }
+  if (reading.model !== image.model)
+    return { phase: 'preflight', cause: 'wrongModel', message: `the image is for ${image.model}, the device is a ${reading.model}` };
+  return undefined;
 }
 
 /**
