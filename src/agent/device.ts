@@ -26,7 +26,7 @@ import type { FaultPlan } from './faults.ts';
 import { endpointProblems, movesAFile, requestProblems } from './operation-request.ts';
 import { copyRow, defaultMaxFinishedOperations, OperationTable, type OperationRecord } from './operation-table.ts';
 import { backupConfig } from './operations/backup-config.ts';
-import { OperationFailure, PowerLost, type DeviceTransfer, type OperationContext } from './operations/context.ts';
+import { type ConfigText, OperationFailure, PowerLost, type DeviceTransfer, type OperationContext } from './operations/context.ts';
 import { downloadSoftware } from './operations/download-software.ts';
 import { reboot, revertSoftware } from './operations/reboot.ts';
 import { restoreConfig } from './operations/restore-config.ts';
@@ -56,6 +56,8 @@ export interface DeviceOptions {
   faults?: FaultPlan;
   /** The file transfer functions; the real TFTP/FTP clients by default. */
   transfer?: DeviceTransfer;
+  /** How the device writes its configuration into files; the reference format when absent. */
+  configText?: ConfigText;
   /** Format of the factory configuration; default: the one the factory image expects. */
   initialConfigFormat?: number;
   /** Largest image a download may bring. Default 64 MiB. */
@@ -433,6 +435,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
       rebootRequired: this.rebootRequired,
       maxImageBytes: this.options.maxImageBytes ?? 64 * 1024 * 1024,
       maxConfigBytes: this.options.maxConfigBytes ?? 1024 * 1024,
+      configText: this.options.configText,
       transfer: this.transfer,
       faults: this.injector,
       signal: powered.power.signal,

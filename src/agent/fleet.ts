@@ -84,6 +84,7 @@ export class Fleet {
         rebootMs: options.rebootMs,
         rebootRequired: options.rebootRequired,
         faults: options.faults(i + 1),
+        ...(kind?.personality.configText ? { configText: kind.personality.configText } : {}),
       });
       return { number: i + 1, address, serial, family: kind?.personality.family ?? 'safeflash', device, agent: undefined, personality: kind?.personality };
     });

@@ -2,11 +2,12 @@
 // reading a notification whichever family sent it (notification OIDs are each family's own).
 import type { Varbind } from '../protocol/snmp/varbind.ts';
 import { isOneOf } from '../protocol/vocabulary.ts';
+import { ciscoIosFamily } from './cisco-ios/family.ts';
 import { docsisFamily } from './docsis/family.ts';
 import { type DeviceSystem, type Family, type FamilyName, type FamilyNotification, familyNames } from './family.ts';
 import { safeflashFamily } from './safeflash/family.ts';
 
-const byName: Record<FamilyName, Family> = { safeflash: safeflashFamily, docsis: docsisFamily };
+const byName: Record<FamilyName, Family> = { safeflash: safeflashFamily, 'cisco-ios': ciscoIosFamily, docsis: docsisFamily };
 
 export const families: readonly Family[] = familyNames.map((name) => byName[name]);
 

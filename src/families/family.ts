@@ -7,7 +7,7 @@ import type { Varbind } from '../protocol/snmp/varbind.ts';
 import type { Bank, BootCause, FailCause, OperationState, OperationType } from '../protocol/vocabulary.ts';
 
 /** The families Safeflash drives, in the order an operator sees them listed. */
-export const familyNames = ['safeflash', 'docsis'] as const;
+export const familyNames = ['safeflash', 'cisco-ios', 'docsis'] as const;
 export type FamilyName = (typeof familyNames)[number];
 
 /**

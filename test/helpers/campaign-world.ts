@@ -64,9 +64,9 @@ export async function startCampaignWorld(options: {
   await chmod(dir, 0o755);
   const third = 1 + Math.floor(Math.random() * 250);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  // Modems ask port 69 for their software: they are told the manager's TFTP port once it listens.
-  let tftpPort = 69;
-  const lab: FamilyLab = { tftpPort: () => tftpPort, softwareFor: (m) => ensureVendorSoftware(join(dir, 'vendor'), m) };
+  // Modems and IOS ask the protocols' own ports: they are told the manager's once it listens.
+  let ports = { tftp: 69, ftp: 21 };
+  const lab: FamilyLab = { tftpPort: () => ports.tftp, ftpPort: () => ports.ftp, softwareFor: (m) => ensureVendorSoftware(join(dir, 'vendor'), m) };
   const kinds = new Map(Array.from({ length: options.devices }, (_, i) => [i + 1, options.kindOf?.(i + 1, lab)]));
   const fleet = await startLoopbackFleet(dir, {
     devices: options.devices,
@@ -87,7 +87,7 @@ export async function startCampaignWorld(options: {
     await fleet.stop();
     throw error;
   }
-  tftpPort = manager.files.endpoint('tftp').port;
+  ports = { tftp: manager.files.endpoint('tftp').port, ftp: manager.files.endpoint('ftp').port };
   const familyOf = (n: number): FamilyName => kinds.get(n)?.family ?? 'safeflash';
   for (const member of fleet.members) await member.device.setNotifyTarget(manager.notifyTarget);
   const token = await operatorToken(manager);

@@ -29,8 +29,9 @@ export interface LabFleetOptions {
 
 /** What a family's virtual devices need from a lab: the software of their model, the manager's TFTP port. */
 export interface FamilyLab {
-  /** The manager's TFTP port, for devices that cannot be told one (modems ask port 69). */
+  /** The manager's TFTP and FTP ports, for devices that cannot be told one (modems and IOS ask the protocols' own). */
   tftpPort(): number;
+  ftpPort(): number;
   softwareFor(model: string): FactorySoftware;
 }
 

@@ -115,7 +115,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     cleanups.push(() => DBOS.shutdown());
 
     const port = 20000 + Math.floor(Math.random() * 30000);
-    const lab: FamilyLab = { softwareFor: (m) => ensureVendorSoftware(agentDir, m), tftpPort: () => files.endpoint('tftp').port };
+    const lab: FamilyLab = {
+      softwareFor: (m) => ensureVendorSoftware(agentDir, m),
+      tftpPort: () => files.endpoint('tftp').port,
+      ftpPort: () => files.endpoint('ftp').port,
+    };
     const kinds = new Map(Array.from({ length: options.devices }, (_, i) => [i + 1, options.kindOf?.(i + 1, lab)]));
     const fleet = await Fleet.start({
       ...(options.kindOf ? { kindOf: (n: number) => kinds.get(n)! } : {}),

@@ -17,6 +17,16 @@ export interface DeviceTransfer {
   upload: typeof upload;
 }
 
+/**
+ * How a device writes its configuration into a file and reads it back, when not in the reference
+ * format (a vendor's own text, e.g. IOS's `show running-config`).
+ */
+export interface ConfigText {
+  render(config: DeviceConfig, changedAt: Date): Buffer;
+  /** Throws ConfigError for a text that is not a configuration this device can apply. */
+  parse(bytes: Buffer): DeviceConfig;
+}
+
 /** An operation ends failed with this cause and message. */
 export class OperationFailure extends Error {
   override name = 'OperationFailure';
@@ -45,6 +55,8 @@ export interface OperationContext {
   readonly rebootRequired: boolean;
   readonly maxImageBytes: number;
   readonly maxConfigBytes: number;
+  /** The device's own configuration text; the reference format when absent. */
+  readonly configText: ConfigText | undefined;
   readonly transfer: DeviceTransfer;
   readonly faults: FaultInjector;
   /** Aborted when the power goes. */

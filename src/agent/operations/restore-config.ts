@@ -7,7 +7,7 @@ import { downloadFile } from './file-transfer.ts';
 
 export async function restoreConfig(context: OperationContext): Promise<void> {
   const text = await downloadFile(context, { from: 0, to: 70 }, context.maxConfigBytes);
-  const config = parse(text);
+  const config = parse(text, context);
   const problems = validateConfig(config);
   if (problems.length > 0) throw new OperationFailure('configInvalid', `configuration is invalid: ${problems.join('; ')}`);
   if (config.model !== context.model) throw new OperationFailure('configInvalid', `configuration is for model ${config.model}, this unit is ${context.model}`);
@@ -27,9 +27,9 @@ export async function restoreConfig(context: OperationContext): Promise<void> {
   }
 }
 
-function parse(text: Buffer): DeviceConfig {
+function parse(text: Buffer, context: OperationContext): DeviceConfig {
   try {
-    return parseConfig(text);
+    return context.configText ? context.configText.parse(text) : parseConfig(text);
   } catch (error) {
     if (error instanceof ConfigError) throw new OperationFailure('configInvalid', `configuration does not parse: ${error.message}`);
     throw error;

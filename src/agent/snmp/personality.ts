@@ -10,6 +10,7 @@ import type { Varbind } from '../../protocol/snmp/varbind.ts';
 import type { DeviceStatus } from '../../protocol/safeflash-mib/device-scalars.ts';
 import type { Operation } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { ManagedDevice } from './managed-device.ts';
+import type { ConfigText } from '../operations/context.ts';
 
 /** A notification ready to send: a name for logs, its OID and its varbinds. */
 export interface OutgoingNotification {
@@ -39,5 +40,7 @@ export interface DeviceFace {
 export interface Personality {
   /** The family's name, as the manager knows it. */
   readonly family: string;
+  /** How the family's devices write their configuration into files; the reference format when absent. */
+  readonly configText?: ConfigText;
   face(device: ManagedDevice): DeviceFace;
 }

@@ -11,7 +11,7 @@ import type { MibView } from '../../protocol/snmp/mib-view.ts';
 import type { Varbind } from '../../protocol/snmp/varbind.ts';
 import type { ManagedDevice } from '../../agent/snmp/managed-device.ts';
 import type { DeviceFace, Personality } from '../../agent/snmp/personality.ts';
-import { answerSet, refuse, scalarValues } from '../../agent/snmp/scalar-set.ts';
+import { answerSet, refuse, scalarValues } from '../../agent/snmp/object-set.ts';
 import { OperationRejected } from '../../agent/types.ts';
 import { adminStatus, addressType, operStatus, transportProtocol, truth } from './driver.ts';
 import { encodeUpgradeNotification, type UpgradeEvent } from './notifications.ts';

@@ -6,18 +6,24 @@ import type { MemberKind } from '../../agent/fleet.ts';
 import { safeflashPersonality } from '../../agent/snmp/safeflash-personality.ts';
 import type { Personality } from '../../agent/snmp/personality.ts';
 import type { FactorySoftware } from '../../agent/vendor-key.ts';
+import { ciscoIosPersonality } from '../../families/cisco-ios/personality.ts';
 import { docsisPersonality } from '../../families/docsis/personality.ts';
 import { isFamilyName } from '../../families/families.ts';
 import { type FamilyName, familyNames } from '../../families/family.ts';
 
 export interface PersonalityOptions {
-  /** Where devices that cannot name a TFTP port (DOCSIS modems ask port 69) fetch files. */
+  /** Where devices that cannot name a port (modems and IOS ask the protocols' own) find the lab's file servers. */
   tftpPort: number;
+  ftpPort: number;
 }
 
 /** Each family's personality and the model of its virtual devices (undefined: the --model option's). */
 const played: Record<FamilyName, { model: string | undefined; personality: (options: PersonalityOptions) => Personality }> = {
   safeflash: { model: undefined, personality: () => safeflashPersonality },
+  'cisco-ios': {
+    model: 'ISR-4321',
+    personality: (options) => ciscoIosPersonality({ tftpPort: () => options.tftpPort, ftpPort: () => options.ftpPort }),
+  },
   docsis: { model: 'CM-3200', personality: (options) => docsisPersonality({ tftpPort: () => options.tftpPort }) },
 };
 

@@ -40,6 +40,7 @@ interface AgentCommandOptions {
   family: FamilyName;
   families?: FamilyShare[];
   tftpPort: number;
+  ftpPort: number;
   json?: boolean;
 }
 
@@ -145,7 +146,14 @@ async function runFleet(options: AgentCommandOptions): Promise<void> {
   try {
     fleet = await Fleet.start({
       devices: deviceCount,
-      ...(mixed ? { kindOf: kindsOf(shares, options.model, (model) => ensureVendorSoftware(options.stateDir, model), { tftpPort: options.tftpPort }) } : {}),
+      ...(mixed
+        ? {
+            kindOf: kindsOf(shares, options.model, (model) => ensureVendorSoftware(options.stateDir, model), {
+              tftpPort: options.tftpPort,
+              ftpPort: options.ftpPort,
+            }),
+          }
+        : {}),
       baseAddress: options.baseAddress,
       port: options.port,
       stateDir: options.stateDir,
@@ -229,7 +237,8 @@ const program = createProgram('safeflash-agent', 'Reference device agent: runs v
   .option('--factory-image <file>', 'signed image in bank A of a new device (with --trusted-key)')
   .option('--family <name>', `family every device answers as: ${familyNames.join(', ')}`, familyOption, 'safeflash' as FamilyName)
   .option('--families <mix>', 'a mix of families in device order, e.g. safeflash=5,docsis=5 (instead of --family and --devices)', familiesOption)
-  .option('--tftp-port <port>', 'TFTP port for devices that cannot name one (DOCSIS modems ask port 69)', integerOption(1, 65535), 69)
+  .option('--tftp-port <port>', 'TFTP port for devices that cannot name one (DOCSIS modems and IOS ask port 69)', integerOption(1, 65535), 69)
+  .option('--ftp-port <port>', 'FTP port for devices that cannot name one (IOS asks port 21)', integerOption(1, 65535), 21)
   .option('--json', 'print the start-up report and the end as JSON lines')
   .action(async (options: AgentCommandOptions, command: Command) => run(options, command));
 

@@ -90,7 +90,10 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
   });
 
   const devices = options.families.reduce((sum, share) => sum + share.devices, 0);
-  const kindOf = kindsOf(options.families, model, (m) => ensureVendorSoftware(agentDir, m), { tftpPort: manager.files.endpoint('tftp').port });
+  const kindOf = kindsOf(options.families, model, (m) => ensureVendorSoftware(agentDir, m), {
+    tftpPort: manager.files.endpoint('tftp').port,
+    ftpPort: manager.files.endpoint('ftp').port,
+  });
   const firstOther = fleetFamilies(options.families).findIndex((family) => family !== 'safeflash') + 1;
   let fleet: Fleet | undefined;
   try {
