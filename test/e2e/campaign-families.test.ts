@@ -1,26 +1,35 @@
-// One campaign over a mixed fleet: reference IADs and DOCSIS modems side by side, one image per model,
-// some devices with faults. Every device ends verified or truly reported, and what each device runs
+// One campaign over a mixed fleet: reference IADs, Cisco IOS routers and DOCSIS modems side by side, one
+// image per model, some devices of each family with faults. Every device ends verified or truly reported, and what each device runs
 // afterwards agrees with its run.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FaultPlan } from '../../src/agent/faults.ts';
+import { safeflashPersonality } from '../../src/agent/snmp/safeflash-personality.ts';
+import { ciscoIosPersonality } from '../../src/families/cisco-ios/personality.ts';
 import { docsisPersonality } from '../../src/families/docsis/personality.ts';
 import { type CampaignWorld, createCampaign, quickPolicy, startCampaignWorld } from '../helpers/campaign-world.ts';
 
-const devices = 40;
-const modemModel = 'CM-3200';
-/** Odd devices are modems, even ones reference IADs. */
-const isModem = (n: number) => n % 2 === 1;
+const devices = 42;
+/** Device n's family, in turn: a reference IAD, a Cisco IOS router, a DOCSIS modem. */
+const kinds = [
+  { family: 'safeflash', model: 'IAD-2400', name: 'iad' },
+  { family: 'cisco-ios', model: 'ISR-4321', name: 'cisco-ios' },
+  { family: 'docsis', model: 'CM-3200', name: 'docsis' },
+] as const;
+const kindOf = (n: number) => kinds[(n - 1) % 3]!;
 const faults: Record<number, FaultPlan> = {
-  // A download that fails once, on each kind: retried by the policy.
-  3: { failDownloads: { count: 1, cause: 'transferTimeout' } },
+  // A download that fails once, on each family: retried by the policy.
   4: { failDownloads: { count: 1, cause: 'transferTimeout' } },
-  // Software that never starts, on each kind: the run fails and the device keeps its old software.
-  5: { failBoots: 9 },
-  6: { failBoots: 9 },
+  5: { failDownloads: { count: 1, cause: 'transferTimeout' } },
+  6: { failDownloads: { count: 1, cause: 'transferTimeout' } },
+  // Software that never starts, on each family: the run fails and the device keeps its old software.
+  7: { failBoots: 9 },
+  8: { failBoots: 9 },
+  9: { failBoots: 9 },
   // Notifications lost: polling finishes.
-  7: { dropNotifications: 1 },
-  8: { dropNotifications: 1 },
+  10: { dropNotifications: 1 },
+  11: { dropNotifications: 1 },
+  12: { dropNotifications: 1 },
 };
 
 let world: CampaignWorld;
@@ -30,10 +39,12 @@ before(async () => {
     devices,
     faults: (n) => faults[n] ?? {},
     tags: () => ['mixed'],
-    kindOf: (n, lab) =>
-      (isModem(n)
-        ? { family: 'docsis', personality: docsisPersonality({ tftpPort: lab.tftpPort }), model: modemModel, software: lab.softwareFor(modemModel) }
-        : undefined)!,
+    kindOf: (n, lab) => {
+      const { family, model } = kindOf(n);
+      const ports = { tftpPort: lab.tftpPort, ftpPort: lab.ftpPort };
+      const personality = family === 'docsis' ? docsisPersonality(ports) : family === 'cisco-ios' ? ciscoIosPersonality(ports) : safeflashPersonality;
+      return { family, personality, model, software: lab.softwareFor(model) };
+    },
   });
 });
 
@@ -41,14 +52,13 @@ after(async () => {
   await world?.stop();
 });
 
-test('a campaign over reference IADs and DOCSIS modems upgrades each with its own image; faults are truly reported', { timeout: 240_000 }, async () => {
-  const iadImage = await world.image('3.0.0');
-  const modemImage = await world.image('3.0.0', modemModel, 'docsis');
+test('a campaign over IADs, IOS routers and DOCSIS modems upgrades each with its own image; faults are truly reported', { timeout: 240_000 }, async () => {
+  const [iadImage, routerImage, modemImage] = await Promise.all(kinds.map(({ model, family }) => world.image('3.0.0', model, family)));
   const retryOnce = { retries: 1, backoffSeconds: 0.2, then: 'abort' as const };
   const campaign = await createCampaign(world, {
     name: 'mixed fleet',
     image: iadImage,
-    images: [modemImage],
+    images: [routerImage, modemImage],
     tags: ['mixed'],
     waves: '25%,100%',
     maxConcurrent: 20,
@@ -57,9 +67,9 @@ test('a campaign over reference IADs and DOCSIS modems upgrades each with its ow
     operator: 'tester',
   });
   const done = await world.waitForState(campaign.id, ['completed'], 200);
-  const failing = new Set([5, 6]);
+  const failing = new Set([7, 8, 9]);
   for (let n = 1; n <= devices; n++) {
-    const entry = done.devices.find((d) => d.name === `${isModem(n) ? 'docsis' : 'iad'}-${n}`)!;
+    const entry = done.devices.find((d) => d.name === `${kindOf(n).name}-${n}`)!;
     const now = await world.read(n);
     if (failing.has(n)) {
       assert.ok(!['verified', 'recovered'].includes(entry.state), `device ${n} cannot be upgraded, yet is ${entry.state}`);
@@ -73,6 +83,5 @@ test('a campaign over reference IADs and DOCSIS modems upgrades each with its ow
   // Each device got its own model's image.
   const runs = await world.runs(campaign.id);
   assert.equal(runs.length, devices);
-  const modemRuns = runs.filter((r) => r.imageSha256 === modemImage).length;
-  assert.equal(modemRuns, devices / 2);
+  for (const image of [iadImage, routerImage, modemImage]) assert.equal(runs.filter((r) => r.imageSha256 === image).length, devices / 3);
 });

@@ -24,6 +24,9 @@ const faults: Record<number, FaultPlan> = {
 };
 
 let harness: Harness;
+/** Every scenario's run, started together: the modems are independent. */
+let runs: Map<number, ReturnType<typeof upgrade>>;
+const versions: Record<number, string> = { 1: '2.0.0', 2: '2.0.1', 3: '2.0.2', 4: '2.0.3', 5: '2.0.4', 6: '2.0.5' };
 
 before(async () => {
   harness = await startHarness({
@@ -36,6 +39,8 @@ before(async () => {
       software: lab.softwareFor(modemModel),
     }),
   });
+  runs = new Map(Object.entries(versions).map(([n, version]) => [Number(n), upgrade(Number(n), version)]));
+  for (const run of runs.values()) run.catch(() => undefined);
 });
 
 after(async () => {
@@ -55,7 +60,7 @@ async function upgrade(device: number, version: string) {
 }
 
 test('a clean upgrade: the modem downloads, reboots by itself and reports the new version; backup and restore are recorded as not applying', async () => {
-  const { before, run, timeline, now } = await upgrade(1, '2.0.0');
+  const { before, run, timeline, now } = await runs.get(1)!;
   assert.equal(run.state, 'verified', run.outcome?.summary);
   assert.equal(before.runningVersion, '1.0.0');
   assert.equal(now.runningVersion, '2.0.0');
@@ -77,7 +82,7 @@ test('a clean upgrade: the modem downloads, reboots by itself and reports the ne
 });
 
 test('a failed image download is retried and the run finishes', async () => {
-  const { run, timeline, now } = await upgrade(2, '2.0.1');
+  const { run, timeline, now } = await runs.get(2)!;
   assert.equal(run.state, 'verified', run.outcome?.summary);
   assert.equal(now.runningVersion, '2.0.1');
   assert.equal(kinds(timeline, 'retryScheduled').filter((event) => event.phase === 'upgrade').length, 1);
@@ -86,7 +91,7 @@ test('a failed image download is retried and the run finishes', async () => {
 });
 
 test('an image that does not boot: the modem comes back on its old software, the run says so and tries again', async () => {
-  const { run, timeline, now } = await upgrade(3, '2.0.2');
+  const { run, timeline, now } = await runs.get(3)!;
   assert.equal(run.state, 'verified', run.outcome?.summary);
   assert.equal(now.runningVersion, '2.0.2');
   const failed = kinds(timeline, 'phaseFailed').find((event) => event.phase === 'upgrade');
@@ -96,26 +101,27 @@ test('an image that does not boot: the modem comes back on its old software, the
 });
 
 test('an image that never boots: the run ends failed, the modem still runs its old software, and nothing pretends to revert', async () => {
-  const { run, timeline, now } = await upgrade(6, '2.0.5');
+  const { run, timeline, now } = await runs.get(6)!;
   assert.notEqual(run.state, 'verified');
   assert.equal(now.runningVersion, '1.0.0');
   assert.equal(kinds(timeline, 'operationStarted').filter((event) => event.detail?.type === 'revertSoftware').length, 0);
 });
 
 test('every notification lost: polling the modem finishes the upgrade', async () => {
-  const { run, timeline, now } = await upgrade(4, '2.0.3');
+  const { run, timeline, now } = await runs.get(4)!;
   assert.equal(run.state, 'verified', run.outcome?.summary);
   assert.equal(now.runningVersion, '2.0.3');
   assert.ok(kinds(timeline, 'pollingFallback').length >= 1);
 });
 
 test('a power cut mid-download: the modem starts the download again when it is back, and the run finishes', async () => {
-  const { run, now } = await upgrade(5, '2.0.4');
+  const { run, now } = await runs.get(5)!;
   assert.equal(run.state, 'verified', run.outcome?.summary);
   assert.equal(now.runningVersion, '2.0.4');
 });
 
 test('an on-demand backup of a modem stops at once and says why: its configuration comes from provisioning', async () => {
+  await runs.get(1);
   const { record } = harness.devices[0]!;
   const { runId } = await harness.procedure.startBackup({ deviceId: record.id, startedBy: 'operator:tester' });
   const run = await harness.waitFor(runId, finalStates);
@@ -126,6 +132,7 @@ test('an on-demand backup of a modem stops at once and says why: its configurati
 });
 
 test("the reference IAD's own image is refused for a modem before anything is sent: a modem takes its vendor's file in a manifest", async () => {
+  await runs.get(1);
   const { record } = harness.devices[0]!;
   const image = await harness.image('9.9.9', { model: modemModel });
   await assert.rejects(

@@ -1,5 +1,5 @@
-// A power cut for real, in every family: the agent process playing a reference IAD and a DOCSIS modem is
-// SIGKILLed while both download their new software, and started again on the same state. The manager
+// A power cut for real, in every family: the agent process playing a reference IAD, an IOS router and a
+// DOCSIS modem is SIGKILLed while all three download their new software, and started again on the same state. The manager
 // found the devices by discovery (which names their families) and its runs finish on each.
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import { finalStates } from '../helpers/procedure-harness.ts';
 import { type AgentProcess, randomBaseAddress, randomPort, startAgentProcess } from '../helpers/snmp-agent-process.ts';
 import { testUser } from '../helpers/snmp-device.ts';
 
-const modemModel = 'CM-3200';
+const models: Record<string, string> = { safeflash: labModel, 'cisco-ios': 'ISR-4321', docsis: 'CM-3200' };
 let dir: string;
 let manager: ServedManager;
 let agent: AgentProcess | undefined;
@@ -31,17 +31,18 @@ before(async () => {
   const base = randomBaseAddress(14);
   const port = randomPort();
   agentArgs = [
-    ...['--families', 'safeflash=1,docsis=1', '--base-address', base, '--port', String(port)],
+    ...['--families', 'safeflash=1,cisco-ios=1,docsis=1', '--base-address', base, '--port', String(port)],
     ...['--state-dir', join(dir, 'vendor'), '--reboot-ms', '300'],
     ...['--user', testUser.name, '--auth-key', testUser.authKey, '--priv-key', testUser.privKey],
-    ...['--notify', `127.0.0.1:${manager.notifyTarget.port}`, '--tftp-port', String(manager.files.endpoint('tftp').port)],
+    ...['--notify', `127.0.0.1:${manager.notifyTarget.port}`],
+    ...['--tftp-port', String(manager.files.endpoint('tftp').port), '--ftp-port', String(manager.files.endpoint('ftp').port)],
     // Slow transfers: a pause at every tenth of a file, so that the cut comes mid-download.
     ...['--fault', 'slow-transfer=150ms'],
   ];
   agent = await startAgentProcess(agentArgs);
-  const cidr = `${base.replace(/\.1$/, '.0')}/30`;
+  const cidr = `${base.replace(/\.1$/, '.0')}/29`;
   const report = await manager.inventory.discover({ cidr, credentials: { port, v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey } });
-  assert.deepEqual(report.found.map((f) => f.device.family).sort(), ['docsis', 'safeflash']);
+  assert.deepEqual(report.found.map((f) => f.device.family).sort(), ['cisco-ios', 'docsis', 'safeflash']);
 });
 
 after(async () => {
@@ -50,12 +51,12 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('SIGKILL mid-download of a reference IAD and a DOCSIS modem: both come back and both runs finish verified', { timeout: 180_000 }, async () => {
+test('SIGKILL mid-download of an IAD, an IOS router and a DOCSIS modem: all come back and every run finishes verified', { timeout: 180_000 }, async () => {
   const vendorKey = readPrivateKey(keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).privateKeyFile);
   const policy = { retries: 3, backoffSeconds: 0.5, then: 'abort' as const };
   const runs: RunRecord[] = [];
   for (const device of await manager.inventory.devices.list()) {
-    const model = device.family === 'docsis' ? modemModel : labModel;
+    const model = models[device.family]!;
     const image = await manager.files.addImage(labImage(vendorKey, { model, version: '4.0.0', family: device.family }));
     runs.push(
       await manager.procedure.startRun({
@@ -66,7 +67,7 @@ test('SIGKILL mid-download of a reference IAD and a DOCSIS modem: both come back
       }),
     );
   }
-  // Cut the power once both downloads are under way.
+  // Cut the power once every download is under way.
   for (let waited = 0; waited < 600; waited++) {
     const downloading = await Promise.all(
       runs.map(async (run) =>
