@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { isLoopback } from '../../agent/loopback-addresses.ts';
 import { finalCampaignStates } from '../../manager/campaigns/model.ts';
-import { demoFaults, otherFamilyFault, startDemoWorld } from './demo/demo-world.ts';
+import { demoFaults, firstOfOtherFamilies, otherFamilyFault, startDemoWorld } from './demo/demo-world.ts';
 import { type FamilyShare, familiesOption, fleetFamilies } from './agent-families.ts';
 import type { ImageRecord } from '../../manager/store/records.ts';
 import { demoRow, demoTable } from './demo/demo-report.ts';
@@ -38,10 +38,20 @@ const demoLimitMs = 10 * 60_000;
 /** Cumulative shares of the fleet: a first small wave, then half, then everyone. */
 const demoWaves = '10%,50%,100%';
 
-/** One device in five a modem, at the end of the fleet, so that the IADs keep the numbers their faults are shown with. */
+/**
+ * One device in five an IOS router and one in five a DOCSIS modem, at the end of the fleet, so that the
+ * IADs keep the numbers their faults are shown with.
+ */
 function defaultMix(devices: number): FamilyShare[] {
-  const modems = Math.floor(devices / 5);
-  return [{ family: 'safeflash' as const, devices: devices - modems }, ...(modems > 0 ? [{ family: 'docsis' as const, devices: modems }] : [])];
+  const each = Math.floor(devices / 5);
+  const others: FamilyShare[] =
+    each > 0
+      ? [
+          { family: 'cisco-ios', devices: each },
+          { family: 'docsis', devices: each },
+        ]
+      : [];
+  return [{ family: 'safeflash', devices: devices - 2 * each }, ...others];
 }
 
 async function demo(options: DemoOptions): Promise<void> {
@@ -59,8 +69,7 @@ async function demo(options: DemoOptions): Promise<void> {
   for (const [n, fault] of Object.entries(demoFaults)) {
     if (members[Number(n) - 1] === 'safeflash') say(`  device ${n}: ${fault.flags.join(' ')} — ${fault.shows}`);
   }
-  const firstOther = members.findIndex((family) => family !== 'safeflash');
-  if (firstOther >= 0) say(`  device ${firstOther + 1} (${members[firstOther]}): ${otherFamilyFault.flags.join(' ')} — ${otherFamilyFault.shows}`);
+  for (const n of firstOfOtherFamilies(members)) say(`  device ${n} (${members[n - 1]}): ${otherFamilyFault.flags.join(' ')} — ${otherFamilyFault.shows}`);
   const world = await startDemoWorld({
     families,
     baseAddress: options.baseAddress,
@@ -146,7 +155,7 @@ async function demo(options: DemoOptions): Promise<void> {
         .join(', ')}`,
     );
     say(
-      `${verified} of ${world.devices.length} devices verified on ${newVersion}, each configuration a family keeps migrated to format ${newConfigFormat}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `${verified} of ${world.devices.length} devices verified on ${newVersion}, the IADs' configurations migrated to format ${newConfigFormat}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     if (verified !== world.devices.length) process.exitCode = ExitCode.failure;
 
@@ -166,8 +175,13 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('upgrade a virtual fleet with the safe method on embedded defaults: backup, upgrade, migrate, restore, verify')
-    .option('--devices <n>', 'number of virtual devices: one in five a DOCSIS modem, the others reference IADs', integerOption(1, 1000), 20)
-    .option('--families <mix>', 'the fleet family by family instead, e.g. safeflash=8,docsis=2', familiesOption)
+    .option(
+      '--devices <n>',
+      'number of virtual devices: one in five an IOS router, one in five a DOCSIS modem, the others reference IADs',
+      integerOption(1, 1000),
+      20,
+    )
+    .option('--families <mix>', 'the fleet family by family instead, e.g. safeflash=6,cisco-ios=2,docsis=2', familiesOption)
     .option('--data-dir <dir>', 'where the demo keeps its devices, database and files (a new directory per demo)', './data')
     .option(
       '--base-address <address>',

@@ -25,8 +25,13 @@ export const demoFaults: Record<number, { flags: string[]; shows: string }> = {
   6: { flags: ['reject-config-format=1'], shows: 'a restore refused once: the configuration is migrated again and restored' },
 };
 
-/** The fault of the first device of another family than the reference IAD's. */
+/** The fault of the first device of each family other than the reference IAD's. */
 export const otherFamilyFault = { flags: ['fail-download=1'], shows: 'its download fails once: it keeps its software, and the run retries' };
+
+/** The devices (1-based) that get otherFamilyFault: the first of each other family. */
+export function firstOfOtherFamilies(members: readonly string[]): number[] {
+  return [...new Set(members.filter((family) => family !== 'safeflash'))].map((family) => members.indexOf(family) + 1);
+}
 
 export interface DemoWorldOptions {
   /** The fleet, family by family in device order. */
@@ -94,7 +99,7 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
     tftpPort: manager.files.endpoint('tftp').port,
     ftpPort: manager.files.endpoint('ftp').port,
   });
-  const firstOther = fleetFamilies(options.families).findIndex((family) => family !== 'safeflash') + 1;
+  const firstOthers = firstOfOtherFamilies(fleetFamilies(options.families));
   let fleet: Fleet | undefined;
   try {
     fleet = await Fleet.start({
@@ -112,7 +117,7 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
       rebootMs: options.rebootMs,
       rebootRequired: true,
       faults: (n): FaultPlan =>
-        parseFaultFlags((n === firstOther ? otherFamilyFault : kindOf(n).personality.family === 'safeflash' ? demoFaults[n] : undefined)?.flags ?? []),
+        parseFaultFlags((firstOthers.includes(n) ? otherFamilyFault : kindOf(n).personality.family === 'safeflash' ? demoFaults[n] : undefined)?.flags ?? []),
     });
     const added: DeviceRecord[] = [];
     for (const member of fleet.members) {
@@ -134,7 +139,9 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
     const signingKey = readPrivateKey(vendorKey.privateKeyFile);
     const models = new Map(fleet.members.map((member) => [member.device.model, member.family]));
     for (const [imageModel, family] of models) {
-      const description = { model: imageModel, version: options.newVersion, configFormat: options.newConfigFormat };
+      // The reference IAD's new software reads the next configuration format; the other families' keep theirs.
+      const configFormat = family === 'safeflash' ? options.newConfigFormat : 1;
+      const description = { model: imageModel, version: options.newVersion, configFormat };
       const payload = Buffer.from(`Safeflash reference software for ${imageModel}, version ${options.newVersion}\n`.repeat(64), 'utf8');
       const software = packImage(description, payload, signingKey);
       // Another family's device gets its vendor's file, which the manager holds in a signed manifest.
