@@ -1,20 +1,18 @@
 // A virtual Cisco IOS router: the device underneath is the agent's (banks, operations, faults, power),
 // its face is IOS's. A configuration copy (ccCopyTable) to or from a network file is a backup or a
 // restore, a copy into flash (ciscoFlashCopyTable) a software download, tsMsgSend reload a reboot; the
-// configuration travels as `show running-config` text. Rows follow the MIBs' rules: created with
-// createAndGo in one SET, or createAndWait then active; unchangeable once active; kept at least five
-// minutes after they end, then aged out. Like IOS, the router forgets its copy rows when it restarts.
+// configuration travels as `show running-config` text. The rows follow the MIBs' rules (row-tables.ts).
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import { octetsAddress } from '../../protocol/ip-address.ts';
 import type { Operation, OperationRequest } from '../../protocol/safeflash-mib/operation-row.ts';
 import { labelsOf, type ObjectFact, scalarProviderOf, syntaxNumber, tableProviderOf } from '../../protocol/snmp/object-table.ts';
 import type { MibView } from '../../protocol/snmp/mib-view.ts';
-import type { Varbind, VarbindValue } from '../../protocol/snmp/varbind.ts';
+import type { Varbind } from '../../protocol/snmp/varbind.ts';
 import type { FailCause } from '../../protocol/vocabulary.ts';
 import type { ManagedDevice } from '../../agent/snmp/managed-device.ts';
 import { answerSet, checkValue, columnInstance, refuse, type ScalarValue } from '../../agent/snmp/object-set.ts';
 import type { DeviceFace, OutgoingNotification, Personality } from '../../agent/snmp/personality.ts';
-import { OperationRejected } from '../../agent/types.ts';
+import { byRow, type RowProgress, type RowTable, RowTables, type RowWork, rowStatusNumber, upTimeAt } from '../../agent/snmp/row-tables.ts';
 import { parseIosConfig, renderIosConfig } from './ios-config.ts';
 import {
   ccCopyColumns,
@@ -33,7 +31,7 @@ export interface CiscoPersonalityOptions {
   /** The TFTP and FTP ports of the file server: IOS asks the protocols' own ports, which a lab's servers may not hold. */
   tftpPort?: () => number;
   ftpPort?: () => number;
-  /** How long a finished row is kept; the MIBs promise at least five minutes. */
+  /** How long an ended row is kept; the MIBs promise at least five minutes. */
   finishedRowMs?: number;
 }
 
@@ -44,16 +42,9 @@ const copyProtocol = labelsOf('ccCopyProtocol', ccCopyColumns.ccCopyProtocol);
 const flashStatus = labelsOf('ciscoFlashCopyStatus', flashCopyColumns.ciscoFlashCopyStatus);
 const flashCommand = labelsOf('ciscoFlashCopyCommand', flashCopyColumns.ciscoFlashCopyCommand);
 const flashProtocol = labelsOf('ciscoFlashCopyProtocol', flashCopyColumns.ciscoFlashCopyProtocol);
-const rowStatus = labelsOf('RowStatus', ccCopyColumns.ccCopyEntryRowStatus);
 const truth = labelsOf('TruthValue', ccCopyColumns.ccCopyNotificationOnCompletion);
 const inetType = labelsOf('InetAddressType', ccCopyColumns.ccCopyServerAddressType);
 const msgSend = labelsOf('tsMsgSend', reloadObjects.tsMsgSend);
-
-const tables = {
-  copy: { entry: ccCopyEntry, columns: ccCopyColumns, status: 'ccCopyEntryRowStatus' },
-  flash: { entry: flashCopyEntry, columns: flashCopyColumns, status: 'ciscoFlashCopyEntryStatus' },
-} as const;
-type TableName = keyof typeof tables;
 
 const providers = [
   tableProviderOf(ccCopyEntry, ccCopyColumns, ['ccCopyIndex']),
@@ -61,19 +52,6 @@ const providers = [
   tableProviderOf(entPhysicalEntry, entPhysicalColumns, ['entPhysicalIndex']),
   ...Object.entries(reloadObjects).map(([name, fact]) => scalarProviderOf(name, fact)),
 ];
-
-/** A row as the manager created it; what it does is the device operation of the same index. */
-interface CopyRow {
-  table: TableName;
-  index: number;
-  cells: Map<string, ScalarValue>;
-  active: boolean;
-  /** The end of a row that needed no device operation (or could not have one), when it has one. */
-  settled?: { failed: false } | { failed: true; cause: FailCause };
-  createdAt: number;
-}
-
-const minuteMs = 60_000;
 
 export function ciscoIosPersonality(options: CiscoPersonalityOptions = {}): Personality {
   return {
@@ -86,14 +64,17 @@ export function ciscoIosPersonality(options: CiscoPersonalityOptions = {}): Pers
 class RouterFace implements DeviceFace {
   readonly providers = providers;
   readonly sysObjectID = virtualRouterObjectId;
-  readonly #rows: Record<TableName, Map<number, CopyRow>> = { copy: new Map(), flash: new Map() };
+  readonly #rows: RowTables;
   #reloadIndex: number | undefined;
   #message: Buffer = Buffer.alloc(0);
 
   constructor(
     private readonly device: ManagedDevice,
     private readonly options: CiscoPersonalityOptions,
-  ) {}
+  ) {
+    const server = (protocol: 'tftp' | 'ftp') => this.#server(protocol);
+    this.#rows = new RowTables(device, [copyTable(server, () => this.#upTime()), flashTable(server)], options.finishedRowMs);
+  }
 
   sysDescr(status: { model: string; runningVersion: string }): string {
     return `Cisco IOS Software, ${status.model} Software (${status.model}-UNIVERSALK9-M), Version ${status.runningVersion}, RELEASE SOFTWARE (fc1)`;
@@ -101,57 +82,35 @@ class RouterFace implements DeviceFace {
 
   refresh(view: MibView): void {
     const status = this.device.status();
-    this.#ageOut();
     view.setScalar('tsMsgText', this.#message);
     view.setScalar('tsMsgSend', msgSend.number(this.#reloading() ? 'reload' : 'nothing'));
     view.replaceRows(entPhysicalEntry.name, [[chassisRow, Buffer.from(status.serial), Buffer.from(status.model)]]);
-    const upTime = (at: Date | undefined) => (at ? Math.max(0, Math.floor((at.getTime() - status.bootTime.getTime()) / 10)) : 0);
-    for (const table of ['copy', 'flash'] as const) {
-      const { entry, columns } = tables[table];
-      view.replaceRows(
-        entry.name,
-        [...this.#rows[table].values()].map((row) => {
-          const cells = this.#cellsOf(row, upTime);
-          return Object.keys(columns).map((name) => cells[name] ?? defaultCell(columns[name as keyof typeof columns]));
-        }),
-      );
-    }
+    this.#rows.refresh(view);
   }
 
   set(varbinds: Varbind[]): ReturnType<DeviceFace['set']> {
     return answerSet(() => {
       const scalars = new Map<string, { value: ScalarValue; position: number }>();
-      const rows = new Map<string, { table: TableName; index: number; cells: Map<string, { value: ScalarValue; position: number }> }>();
+      const located: Array<NonNullable<ReturnType<RowTables['locate']>> & { position: number }> = [];
       varbinds.forEach((varbind, position) => {
         const scalar = Object.entries(reloadObjects).find(([, fact]) => varbind.oid === `${fact.oid}.0`);
         if (scalar) {
           scalars.set(scalar[0], { value: checkValue(scalar[1], varbind, position, 256), position });
           return;
         }
-        for (const table of ['copy', 'flash'] as const) {
-          const columns: Readonly<Record<string, ObjectFact>> = tables[table].columns;
-          const at = columnInstance(columns, varbind.oid);
-          if (!at) continue;
-          if (at.row < 1 || at.row > 2147483647) refuse('noCreation', position);
-          const fact = columns[at.name]!;
-          const key = `${table}.${at.row}`;
-          const row = rows.get(key) ?? { table, index: at.row, cells: new Map() };
-          if (row.cells.has(at.name)) refuse('inconsistentValue', position);
-          row.cells.set(at.name, { value: checkValue(fact, varbind, position, 255), position });
-          rows.set(key, row);
-          return;
-        }
-        refuse(columnInstance(entPhysicalColumns, varbind.oid) ? 'notWritable' : 'noCreation', position);
+        const cell = this.#rows.locate(varbind, position);
+        if (cell) located.push({ ...cell, position });
+        else refuse(columnInstance(entPhysicalColumns, varbind.oid) ? 'notWritable' : 'noCreation', position);
       });
-      const plans = [...rows.values()].map((row) => this.#planRow(row.table, row.index, row.cells));
+      const plans = [...byRow(located).values()].map((row) => this.#rows.plan(row.table, row.index, row.cells));
       const reload = scalars.get('tsMsgSend');
-      const starts = plans.filter((plan) => plan.start).length + (reload && msgSend.label(reload.value as number) === 'reload' ? 1 : 0);
+      const reloads = reload !== undefined && msgSend.label(reload.value as number) === 'reload';
       // The device runs one operation at a time: a SET may start one.
-      if (starts > 1) refuse('resourceUnavailable', varbinds.length - 1);
+      if (plans.filter((plan) => plan.starts).length + (reloads ? 1 : 0) > 1) refuse('resourceUnavailable', varbinds.length - 1);
       // Everything checked: apply, the start first (the one step the device may still refuse).
       const text = scalars.get('tsMsgText');
       if (text) this.#message = text.value as Buffer;
-      if (reload && msgSend.label(reload.value as number) === 'reload') this.#reload(reload.position);
+      if (reloads) this.#reload(reload.position);
       for (const plan of plans) plan.apply();
     });
   }
@@ -162,17 +121,17 @@ class RouterFace implements DeviceFace {
   }
 
   completionNotification(op: Operation): OutgoingNotification | undefined {
-    const row = this.#rows.copy.get(op.index) ?? this.#rows.flash.get(op.index);
-    if (!row?.active) return undefined;
-    const status = this.device.status();
-    const cells = this.#cellsOf(row, (at) => (at ? Math.max(0, Math.floor((at.getTime() - status.bootTime.getTime()) / 10)) : 0));
-    const varbind = (table: TableName, name: string): Varbind => {
-      const fact = (tables[table].columns as Readonly<Record<string, ObjectFact>>)[name]!;
-      return { oid: `${fact.oid}.${row.index}`, type: syntaxNumber(fact.syntax), value: cells[name]! };
+    const row = this.#rows.row(op.index);
+    if (!row) return undefined;
+    const cells = this.#rows.cells(row);
+    const columns: Readonly<Record<string, ObjectFact>> = row.table === 'copy' ? ccCopyColumns : flashCopyColumns;
+    const varbind = (name: string): Varbind => {
+      const fact = columns[name]!;
+      return { oid: `${fact.oid}.${row.index}`, type: syntaxNumber(fact.syntax), value: cells[Object.keys(columns).indexOf(name)]! };
     };
     if (row.table === 'copy') {
       if (truth.label(row.cells.get('ccCopyNotificationOnCompletion') as number) !== 'true') return undefined;
-      const failed = copyState.label(cells.ccCopyState as number) === 'failed';
+      const failed = this.#rows.progress(row).state === 'failed';
       const names = [
         'ccCopyServerAddress',
         'ccCopyFileName',
@@ -181,14 +140,10 @@ class RouterFace implements DeviceFace {
         'ccCopyTimeCompleted',
         ...(failed ? ['ccCopyFailCause'] : []),
       ];
-      return { name: 'ccCopyCompletion', oid: ciscoNotifications.ccCopyCompletion.oid, varbinds: names.map((name) => varbind('copy', name)) };
+      return { name: 'ccCopyCompletion', oid: ciscoNotifications.ccCopyCompletion.oid, varbinds: names.map(varbind) };
     }
     if (truth.label(row.cells.get('ciscoFlashCopyNotifyOnCompletion') as number) !== 'true') return undefined;
-    return {
-      name: 'ciscoFlashCopyCompletionTrap',
-      oid: ciscoNotifications.ciscoFlashCopyCompletionTrap.oid,
-      varbinds: [varbind('flash', 'ciscoFlashCopyStatus')],
-    };
+    return { name: 'ciscoFlashCopyCompletionTrap', oid: ciscoNotifications.ciscoFlashCopyCompletionTrap.oid, varbinds: [varbind('ciscoFlashCopyStatus')] };
   }
 
   bootNotification(status: { lastBootCause: string }): OutgoingNotification {
@@ -197,109 +152,24 @@ class RouterFace implements DeviceFace {
     return { name, oid: ciscoNotifications[name].oid, varbinds: [] };
   }
 
-  /** Checks a row's cells against the row rules; returns how to apply them. */
-  #planRow(table: TableName, index: number, given: Map<string, { value: ScalarValue; position: number }>): { start: boolean; apply: () => void } {
-    const statusName = tables[table].status;
-    const existing = this.#rows[table].get(index);
-    const status = given.get(statusName);
-    const action = status ? rowStatus.label(status.value as number) : undefined;
-    const first = [...given.values()].sort((a, b) => a.position - b.position)[0]!;
-    if (action === 'destroy') {
-      if (existing?.active && !this.#ended(existing)) refuse('inconsistentValue', status!.position);
-      return { start: false, apply: () => void this.#rows[table].delete(index) };
-    }
-    if (existing?.active) refuse(action === 'active' ? 'inconsistentValue' : 'notWritable', (status ?? first).position);
-    if (!existing && action !== 'createAndGo' && action !== 'createAndWait') refuse(status ? 'inconsistentValue' : 'noCreation', (status ?? first).position);
-    if (existing && (action === 'createAndGo' || action === 'createAndWait')) refuse('inconsistentValue', status!.position);
-    if (action === 'notInService' || action === 'notReady') refuse('wrongValue', status!.position);
-    const cells = new Map(existing?.cells);
-    for (const [name, cell] of given) if (name !== statusName) cells.set(name, cell.value);
-    const starts = action === 'createAndGo' || action === 'active';
-    const request = starts ? this.#requestOf(table, cells, (status ?? first).position) : undefined;
-    return {
-      start: request?.kind === 'operation',
-      apply: () => {
-        const row: CopyRow = existing ?? { table, index, cells, active: false, createdAt: Date.now() };
-        row.cells = cells;
-        if (!request) {
-          this.#rows[table].set(index, row);
-          return;
-        }
-        if (request.kind === 'operation') this.#start(index, request.request, (status ?? first).position);
-        else row.settled = request.settled;
-        row.active = true;
-        this.#rows[table].set(index, row);
-      },
-    };
+  #server(protocol: 'tftp' | 'ftp'): number {
+    return protocol === 'tftp' ? (this.options.tftpPort?.() ?? 69) : (this.options.ftpPort?.() ?? 21);
   }
 
-  /** What an activated row does: a device operation, or an end of its own (a copy the router need not make, or cannot). */
-  #requestOf(
-    table: TableName,
-    cells: Map<string, ScalarValue>,
-    position: number,
-  ): { kind: 'operation'; request: OperationRequest } | { kind: 'settled'; settled: NonNullable<CopyRow['settled']> } {
-    if (table === 'flash') {
-      const command = flashCommand.label(cells.get('ciscoFlashCopyCommand') as number);
-      const source = cells.get('ciscoFlashCopySourceName') as Buffer | undefined;
-      if (!command || !source || source.length === 0) refuse('inconsistentValue', position);
-      if (command === 'copyFromFlash' || command === 'copyFromFlhLog') return { kind: 'settled', settled: { failed: true, cause: 'protocolError' } };
-      const protocol = flashProtocol.label((cells.get('ciscoFlashCopyProtocol') as number | undefined) ?? flashProtocol.number('tftp'));
-      if (protocol !== 'tftp' && protocol !== 'ftp') return { kind: 'settled', settled: { failed: true, cause: 'protocolError' } };
-      const server = this.#server(cells, 'ciscoFlashCopyServerAddrType', 'ciscoFlashCopyServerAddrRev1', 'ciscoFlashCopyServerAddress', protocol, position);
-      return {
-        kind: 'operation',
-        request: request('downloadSoftware', protocol, server, source.toString('utf8'), cells, 'ciscoFlashCopyRemoteUserName', 'ciscoFlashCopyRemotePassword'),
-      };
-    }
-    const from = fileType.label(cells.get('ccCopySourceFileType') as number);
-    const to = fileType.label(cells.get('ccCopyDestFileType') as number);
-    const configs = ['runningConfig', 'startupConfig'];
-    if (!from || !to || from === to || !(configs.includes(from) || configs.includes(to))) refuse('inconsistentValue', position);
-    // The virtual router keeps one configuration, saved as soon as it changes.
-    if (configs.includes(from) && configs.includes(to)) return { kind: 'settled', settled: { failed: false } };
-    if (from !== 'networkFile' && to !== 'networkFile') return { kind: 'settled', settled: { failed: true, cause: 'protocolError' } };
-    const fileName = cells.get('ccCopyFileName') as Buffer | undefined;
-    if (!fileName || fileName.length === 0) refuse('inconsistentValue', position);
-    const protocol = copyProtocol.label((cells.get('ccCopyProtocol') as number | undefined) ?? copyProtocol.number('tftp'));
-    if (protocol !== 'tftp' && protocol !== 'ftp') return { kind: 'settled', settled: { failed: true, cause: 'protocolError' } };
-    if (protocol === 'ftp' && (!cells.has('ccCopyUserName') || !cells.has('ccCopyUserPassword'))) refuse('inconsistentValue', position);
-    const server = this.#server(cells, 'ccCopyServerAddressType', 'ccCopyServerAddressRev1', 'ccCopyServerAddress', protocol, position);
-    const type = from === 'networkFile' ? 'restoreConfig' : 'backupConfig';
-    return { kind: 'operation', request: request(type, protocol, server, fileName.toString('utf8'), cells, 'ccCopyUserName', 'ccCopyUserPassword') };
-  }
-
-  #server(cells: Map<string, ScalarValue>, typeName: string, addressName: string, legacyName: string, protocol: 'tftp' | 'ftp', position: number): Endpoint {
-    const port = protocol === 'tftp' ? (this.options.tftpPort?.() ?? 69) : (this.options.ftpPort?.() ?? 21);
-    const type = cells.get(typeName) as number | undefined;
-    const octets = cells.get(addressName) as Buffer | undefined;
-    if (octets !== undefined) {
-      const address = octetsAddress(octets);
-      const expected = type === undefined ? undefined : inetType.label(type);
-      if (!address || (expected !== undefined && expected !== (octets.length === 4 ? 'ipv4' : 'ipv6'))) refuse('inconsistentValue', position);
-      return { address, port };
-    }
-    const legacy = cells.get(legacyName) as string | undefined;
-    // 0.0.0.0 and 255.255.255.255 name no server.
-    if (!legacy || legacy === '0.0.0.0' || legacy === '255.255.255.255') refuse('inconsistentValue', position);
-    return { address: legacy, port };
-  }
-
-  #start(index: number, request: OperationRequest, position: number): void {
-    try {
-      this.device.createOperation(index, request);
-    } catch (error) {
-      if (error instanceof OperationRejected)
-        refuse(error.reason === 'busy' ? 'resourceUnavailable' : error.reason === 'invalid' ? 'wrongValue' : 'inconsistentValue', position);
-      throw error;
-    }
+  #upTime(): (at: Date | undefined) => number {
+    const { bootTime } = this.device.status();
+    return (at) => upTimeAt(bootTime, at);
   }
 
   #reload(position: number): void {
     // The reload takes the manager's operation number when its message names one, so that a repeated order is one reload.
     const named = /operation (\d+)/.exec(this.#message.toString('utf8'));
     const index = named ? Number(named[1]) : Math.max(0, ...this.device.operations().map((op) => op.index)) + 1;
-    this.#start(index, request('reboot', 'tftp', undefined, '', new Map(), '', ''), position);
+    this.#rows.start(
+      index,
+      { type: 'reboot', protocol: 'tftp', server: undefined, fileName: '', username: '', password: '', notifyTarget: undefined },
+      position,
+    );
     this.#reloadIndex = index;
   }
 
@@ -308,71 +178,112 @@ class RouterFace implements DeviceFace {
     const op = this.device.operation(this.#reloadIndex);
     return op !== undefined && (op.state === 'waiting' || op.state === 'running');
   }
-
-  #ended(row: CopyRow): boolean {
-    if (row.settled) return true;
-    const op = this.device.operation(row.index);
-    return op === undefined || op.state === 'successful' || op.state === 'failed';
-  }
-
-  #ageOut(): void {
-    const keep = this.options.finishedRowMs ?? 5 * minuteMs;
-    for (const rows of Object.values(this.#rows)) {
-      for (const [index, row] of rows) {
-        const finishedAt = row.settled ? row.createdAt : this.device.operation(index)?.finishedAt?.getTime();
-        if (row.active && finishedAt !== undefined && Date.now() - finishedAt > keep) rows.delete(index);
-      }
-    }
-  }
-
-  /** The row's cells as the MIB shows them: what was set, and the state of its copy. */
-  #cellsOf(row: CopyRow, upTime: (at: Date | undefined) => number): Record<string, VarbindValue> {
-    const op = this.device.operation(row.index);
-    const cells: Record<string, VarbindValue> = Object.fromEntries(row.cells);
-    const state = !row.active ? 'waiting' : row.settled ? (row.settled.failed ? 'failed' : 'successful') : (op?.state ?? 'failed');
-    const cause: FailCause = row.settled?.failed ? row.settled.cause : op?.state === 'failed' ? op.failCause : op ? 'none' : 'powerLoss';
-    if (row.table === 'copy') {
-      cells.ccCopyIndex = row.index;
-      cells.ccCopyUserPassword = Buffer.alloc(0);
-      cells.ccCopyState = copyState.number(state);
-      cells.ccCopyFailCause = copyFailCause.number(state === 'failed' ? copyFailCauseOf(cause) : 'unknown');
-      cells.ccCopyTimeStarted = op && state !== 'waiting' ? upTime(op.startedAt) : 0;
-      cells.ccCopyTimeCompleted = upTime(op?.finishedAt);
-      cells.ccCopyEntryRowStatus = rowStatus.number(row.active ? 'active' : 'notInService');
-    } else {
-      cells.ciscoFlashCopySerialNumber = row.index;
-      cells.ciscoFlashCopyRemotePassword = Buffer.alloc(0);
-      cells.ciscoFlashCopyStatus = flashStatus.number(flashStatusOf(state, cause));
-      cells.ciscoFlashCopyTime = op ? Math.floor(((op.finishedAt ?? new Date()).getTime() - op.startedAt.getTime()) / 10) : 0;
-      cells.ciscoFlashCopyEntryStatus = rowStatus.number(row.active ? 'active' : 'notInService');
-    }
-    return cells;
-  }
 }
 
-function request(
+type ServerPort = (protocol: 'tftp' | 'ftp') => number;
+
+/** ccCopyTable: running (or startup) configuration to a network file is a backup; the other way, a restore. */
+function copyTable(port: ServerPort, upTime: () => (at: Date | undefined) => number): RowTable {
+  return {
+    name: 'copy',
+    entry: ccCopyEntry,
+    columns: ccCopyColumns,
+    statusColumn: 'ccCopyEntryRowStatus',
+    workOf: (cells, position) => {
+      const from = fileType.label(cells.get('ccCopySourceFileType') as number);
+      const to = fileType.label(cells.get('ccCopyDestFileType') as number);
+      const configs = ['runningConfig', 'startupConfig'];
+      if (!from || !to || from === to || !(configs.includes(from) || configs.includes(to))) refuse('inconsistentValue', position);
+      // The virtual router keeps one configuration, saved as soon as it changes.
+      if (configs.includes(from) && configs.includes(to)) return { kind: 'settled', failed: false };
+      if (from !== 'networkFile' && to !== 'networkFile') return { kind: 'settled', failed: true, cause: 'protocolError' };
+      const fileName = cells.get('ccCopyFileName') as Buffer | undefined;
+      if (!fileName || fileName.length === 0) refuse('inconsistentValue', position);
+      const protocol = copyProtocol.label((cells.get('ccCopyProtocol') as number | undefined) ?? copyProtocol.number('tftp'));
+      if (protocol !== 'tftp' && protocol !== 'ftp') return { kind: 'settled', failed: true, cause: 'protocolError' };
+      if (protocol === 'ftp' && (!cells.has('ccCopyUserName') || !cells.has('ccCopyUserPassword'))) refuse('inconsistentValue', position);
+      const server = serverOf(cells, 'ccCopyServerAddressType', 'ccCopyServerAddressRev1', 'ccCopyServerAddress', port(protocol), position);
+      const type = from === 'networkFile' ? 'restoreConfig' : 'backupConfig';
+      return operation(type, protocol, server, fileName.toString('utf8'), cells, 'ccCopyUserName', 'ccCopyUserPassword');
+    },
+    stateCells: (row, progress) => {
+      const at = upTime();
+      return {
+        ccCopyIndex: row.index,
+        ccCopyUserPassword: Buffer.alloc(0),
+        ccCopyState: copyState.number(progress.state),
+        // Only meaningful when failed; a row cannot leave the cell out.
+        ccCopyFailCause: copyFailCause.number(progress.state === 'failed' ? copyFailCauseOf(progress.cause) : 'unknown'),
+        ccCopyTimeStarted: progress.state === 'waiting' ? 0 : at(progress.startedAt),
+        ccCopyTimeCompleted: at(progress.finishedAt),
+        ccCopyEntryRowStatus: row.active ? rowStatusNumber.active : rowStatusNumber.notInService,
+      };
+    },
+  };
+}
+
+/** ciscoFlashCopyTable: a copy into flash is a software download. */
+function flashTable(port: ServerPort): RowTable {
+  return {
+    name: 'flash',
+    entry: flashCopyEntry,
+    columns: flashCopyColumns,
+    statusColumn: 'ciscoFlashCopyEntryStatus',
+    workOf: (cells, position) => {
+      const command = flashCommand.label(cells.get('ciscoFlashCopyCommand') as number);
+      const source = cells.get('ciscoFlashCopySourceName') as Buffer | undefined;
+      if (!command || !source || source.length === 0) refuse('inconsistentValue', position);
+      if (command === 'copyFromFlash' || command === 'copyFromFlhLog') return { kind: 'settled', failed: true, cause: 'protocolError' };
+      const protocol = flashProtocol.label((cells.get('ciscoFlashCopyProtocol') as number | undefined) ?? flashProtocol.number('tftp'));
+      if (protocol !== 'tftp' && protocol !== 'ftp') return { kind: 'settled', failed: true, cause: 'protocolError' };
+      const server = serverOf(cells, 'ciscoFlashCopyServerAddrType', 'ciscoFlashCopyServerAddrRev1', 'ciscoFlashCopyServerAddress', port(protocol), position);
+      // The MIB documents the user name for rcp; the virtual router takes it (and the password) for ftp too.
+      return operation('downloadSoftware', protocol, server, source.toString('utf8'), cells, 'ciscoFlashCopyRemoteUserName', 'ciscoFlashCopyRemotePassword');
+    },
+    stateCells: (row, progress) => ({
+      ciscoFlashCopySerialNumber: row.index,
+      ciscoFlashCopyRemotePassword: Buffer.alloc(0),
+      ciscoFlashCopyStatus: flashStatus.number(flashStatusOf(progress)),
+      ciscoFlashCopyTime: progress.startedAt ? Math.floor(((progress.finishedAt ?? new Date()).getTime() - progress.startedAt.getTime()) / 10) : 0,
+      ciscoFlashCopyEntryStatus: row.active ? rowStatusNumber.active : rowStatusNumber.notInService,
+    }),
+  };
+}
+
+/** The server a row names: the InetAddress pair, or the deprecated IPv4 column. */
+function serverOf(
+  cells: ReadonlyMap<string, ScalarValue>,
+  typeName: string,
+  addressName: string,
+  legacyName: string,
+  port: number,
+  position: number,
+): Endpoint {
+  const type = cells.get(typeName) as number | undefined;
+  const octets = cells.get(addressName) as Buffer | undefined;
+  if (octets !== undefined) {
+    const address = octetsAddress(octets);
+    const expected = type === undefined ? undefined : inetType.label(type);
+    if (!address || (expected !== undefined && expected !== (octets.length === 4 ? 'ipv4' : 'ipv6'))) refuse('inconsistentValue', position);
+    return { address, port };
+  }
+  const legacy = cells.get(legacyName) as string | undefined;
+  // 0.0.0.0 and 255.255.255.255 name no server.
+  if (!legacy || legacy === '0.0.0.0' || legacy === '255.255.255.255') refuse('inconsistentValue', position);
+  return { address: legacy, port };
+}
+
+function operation(
   type: OperationRequest['type'],
   protocol: 'tftp' | 'ftp',
-  server: Endpoint | undefined,
+  server: Endpoint,
   fileName: string,
-  cells: Map<string, ScalarValue>,
+  cells: ReadonlyMap<string, ScalarValue>,
   userName: string,
   password: string,
-): OperationRequest {
+): RowWork {
   const text = (name: string) => (cells.get(name) as Buffer | undefined)?.toString('utf8') ?? '';
-  return { type, protocol, server, fileName, username: text(userName), password: text(password), notifyTarget: undefined };
-}
-
-/**
- * A column's value before anything set it: the MIB's default, else the type's zero or the
- * enumeration's first value (a row cannot leave a cell out).
- */
-function defaultCell(fact: { syntax: string; values?: Readonly<Record<string, number>> }): VarbindValue {
-  if (fact.syntax === 'OctetString') return Buffer.alloc(0);
-  if (fact.syntax === 'IpAddress') return '0.0.0.0';
-  if (!fact.values) return 0;
-  for (const preferred of ['tftp', 'false', 'ipv4']) if (preferred in fact.values) return fact.values[preferred]!;
-  return Object.values(fact.values)[0]!;
+  return { kind: 'operation', request: { type, protocol, server, fileName, username: text(userName), password: text(password), notifyTarget: undefined } };
 }
 
 function copyFailCauseOf(cause: FailCause): keyof typeof ccCopyColumns.ccCopyFailCause.values {
@@ -400,7 +311,7 @@ function copyFailCauseOf(cause: FailCause): keyof typeof ccCopyColumns.ccCopyFai
   }
 }
 
-function flashStatusOf(state: string, cause: FailCause): keyof typeof flashCopyColumns.ciscoFlashCopyStatus.values {
+function flashStatusOf({ state, cause }: RowProgress): keyof typeof flashCopyColumns.ciscoFlashCopyStatus.values {
   if (state === 'waiting') return 'copyOperationPending';
   if (state === 'running') return 'copyInProgress';
   if (state === 'successful') return 'copyOperationSuccess';

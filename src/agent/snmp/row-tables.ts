@@ -1,0 +1,214 @@
+// Vendor tables of operation rows (a configuration copy, a copy into flash, a scheduled reload), kept the
+// way their MIBs describe: a row is created with createAndGo in one SET, or createAndWait, more columns,
+// then active; it cannot change once active, only be destroyed when it has ended; it is kept a while
+// after its end, then aged out. What an active row does is the device operation of the same index (or
+// an end of its own, for a copy the device need not make or cannot). Rows live in memory: like the
+// equipment they stand for, devices forget them when they restart.
+import type { OperationRequest } from '../../protocol/safeflash-mib/operation-row.ts';
+import type { ObjectFact } from '../../protocol/snmp/object-table.ts';
+import type { MibView } from '../../protocol/snmp/mib-view.ts';
+import type { Varbind, VarbindValue } from '../../protocol/snmp/varbind.ts';
+import type { FailCause, OperationState } from '../../protocol/vocabulary.ts';
+import { OperationRejected } from '../types.ts';
+import type { ManagedDevice } from './managed-device.ts';
+import { checkValue, columnInstance, refuse, type ScalarValue } from './object-set.ts';
+
+/** What an activated row does. */
+export type RowWork =
+  | { kind: 'operation'; request: OperationRequest }
+  | { kind: 'settled'; failed: false }
+  | { kind: 'settled'; failed: true; cause: FailCause };
+
+export interface Row {
+  table: string;
+  index: number;
+  /** What the manager set, by column name. */
+  cells: Map<string, ScalarValue>;
+  active: boolean;
+  settled?: Extract<RowWork, { kind: 'settled' }>;
+  createdAt: number;
+}
+
+/** A row's state as its table shows it: the state of its operation, or its own end. */
+export interface RowProgress {
+  state: OperationState;
+  /** 'none' unless failed; 'powerLoss' for an operation the device no longer has. */
+  cause: FailCause;
+  startedAt: Date | undefined;
+  finishedAt: Date | undefined;
+}
+
+export interface RowTable {
+  name: string;
+  entry: { name: string; oid: string };
+  columns: Readonly<Record<string, ObjectFact>>;
+  /** The RowStatus column. */
+  statusColumn: string;
+  /** Lengths of its text columns, at most (wrongLength beyond). */
+  maxLength?: number;
+  /** What the row does once active; refuse() (inconsistentValue) when its cells cannot start. */
+  workOf(cells: ReadonlyMap<string, ScalarValue>, position: number): RowWork;
+  /** The cells it serves besides those set: its state, times, the index and RowStatus. */
+  stateCells(row: Row, progress: RowProgress): Record<string, VarbindValue>;
+}
+
+/** A SET's rows, checked: each applies in one step. */
+export interface RowPlan {
+  starts: boolean;
+  apply(): void;
+}
+
+const minuteMs = 60_000;
+
+export class RowTables {
+  readonly #tables: ReadonlyMap<string, RowTable>;
+  readonly #rows = new Map<string, Map<number, Row>>();
+
+  constructor(
+    private readonly device: ManagedDevice,
+    tables: readonly RowTable[],
+    /** How long an ended row is kept; the vendors' MIBs promise five minutes at least. */
+    private readonly finishedRowMs = 5 * minuteMs,
+  ) {
+    this.#tables = new Map(tables.map((table) => [table.name, table]));
+    for (const table of tables) this.#rows.set(table.name, new Map());
+  }
+
+  /** The table and row a varbind names, with its checked value; undefined when it names none of these tables. */
+  locate(varbind: Varbind, position: number): { table: string; index: number; column: string; value: ScalarValue } | undefined {
+    for (const table of this.#tables.values()) {
+      const at = columnInstance(table.columns, varbind.oid);
+      if (!at) continue;
+      if (at.row < 1 || at.row > 2147483647) refuse('noCreation', position);
+      return { table: table.name, index: at.row, column: at.name, value: checkValue(table.columns[at.name]!, varbind, position, table.maxLength ?? 255) };
+    }
+    return undefined;
+  }
+
+  /** Checks one row's cells of a SET against the row rules; returns how to apply them. */
+  plan(tableName: string, index: number, given: ReadonlyMap<string, { value: ScalarValue; position: number }>): RowPlan {
+    const table = this.#tables.get(tableName)!;
+    const rows = this.#rows.get(tableName)!;
+    const existing = rows.get(index);
+    const status = given.get(table.statusColumn);
+    const action = status ? statusLabels[status.value as number] : undefined;
+    const at = (status ?? [...given.values()].sort((a, b) => a.position - b.position)[0]!).position;
+    if (action === 'destroy') {
+      if (existing?.active && !this.#ended(existing)) refuse('inconsistentValue', at);
+      return { starts: false, apply: () => void rows.delete(index) };
+    }
+    if (existing?.active) refuse(action === 'active' ? 'inconsistentValue' : 'notWritable', at);
+    if (!existing && action !== 'createAndGo' && action !== 'createAndWait') refuse(status ? 'inconsistentValue' : 'noCreation', at);
+    if (existing && (action === 'createAndGo' || action === 'createAndWait')) refuse('inconsistentValue', at);
+    if (action === 'notInService' || action === 'notReady') refuse('wrongValue', at);
+    const cells = new Map(existing?.cells);
+    for (const [name, cell] of given) if (name !== table.statusColumn) cells.set(name, cell.value);
+    const work = action === 'createAndGo' || action === 'active' ? table.workOf(cells, at) : undefined;
+    return {
+      starts: work?.kind === 'operation',
+      apply: () => {
+        const row: Row = existing ?? { table: tableName, index, cells, active: false, createdAt: Date.now() };
+        row.cells = cells;
+        if (work?.kind === 'operation') this.start(index, work.request, at);
+        else if (work) row.settled = work;
+        row.active = work !== undefined;
+        rows.set(index, row);
+      },
+    };
+  }
+
+  /** Orders the device operation; a device that cannot take it refuses the SET (resourceUnavailable when busy). */
+  start(index: number, request: OperationRequest, position: number): void {
+    try {
+      this.device.createOperation(index, request);
+    } catch (error) {
+      if (error instanceof OperationRejected)
+        refuse(error.reason === 'busy' ? 'resourceUnavailable' : error.reason === 'invalid' ? 'wrongValue' : 'inconsistentValue', position);
+      throw error;
+    }
+  }
+
+  /** The active row of any table with this index (notifications name the operation's index). */
+  row(index: number): Row | undefined {
+    for (const rows of this.#rows.values()) {
+      const row = rows.get(index);
+      if (row?.active) return row;
+    }
+    return undefined;
+  }
+
+  progress(row: Row): RowProgress {
+    const op = this.device.operation(row.index);
+    if (!row.active) return { state: 'waiting', cause: 'none', startedAt: undefined, finishedAt: undefined };
+    if (row.settled) {
+      const at = new Date(row.createdAt);
+      return { state: row.settled.failed ? 'failed' : 'successful', cause: row.settled.failed ? row.settled.cause : 'none', startedAt: at, finishedAt: at };
+    }
+    if (!op) return { state: 'failed', cause: 'powerLoss', startedAt: undefined, finishedAt: undefined };
+    return { state: op.state, cause: op.state === 'failed' ? op.failCause : 'none', startedAt: op.startedAt, finishedAt: op.finishedAt };
+  }
+
+  /** A row's every cell, in its table's column order. */
+  cells(row: Row): VarbindValue[] {
+    const table = this.#tables.get(row.table)!;
+    const served: Record<string, VarbindValue> = { ...Object.fromEntries(row.cells), ...table.stateCells(row, this.progress(row)) };
+    return Object.entries(table.columns).map(([name, fact]) => served[name] ?? defaultCell(fact));
+  }
+
+  /** Ages ended rows out, then puts every table's rows into the view. */
+  refresh(view: MibView): void {
+    for (const [name, rows] of this.#rows) {
+      for (const [index, row] of rows) {
+        const finishedAt = row.active ? this.progress(row).finishedAt?.getTime() : undefined;
+        if (finishedAt !== undefined && Date.now() - finishedAt > this.finishedRowMs) rows.delete(index);
+      }
+      view.replaceRows(
+        this.#tables.get(name)!.entry.name,
+        [...rows.values()].map((row) => this.cells(row)),
+      );
+    }
+  }
+
+  #ended(row: Row): boolean {
+    const { state } = this.progress(row);
+    return state === 'successful' || state === 'failed';
+  }
+}
+
+/** RowStatus (SNMPv2-TC, RFC 2579), by number. */
+const statusLabels: Record<number, string> = { 1: 'active', 2: 'notInService', 3: 'notReady', 4: 'createAndGo', 5: 'createAndWait', 6: 'destroy' };
+
+/** RowStatus's numbers, for the cells a row serves. */
+export const rowStatusNumber = { active: 1, notInService: 2 } as const;
+
+/** Groups a SET's located cells by row. */
+export function byRow(
+  located: ReadonlyArray<{ table: string; index: number; column: string; value: ScalarValue; position: number }>,
+): Map<string, { table: string; index: number; cells: Map<string, { value: ScalarValue; position: number }> }> {
+  const rows = new Map<string, { table: string; index: number; cells: Map<string, { value: ScalarValue; position: number }> }>();
+  for (const cell of located) {
+    const key = `${cell.table}.${cell.index}`;
+    const row = rows.get(key) ?? { table: cell.table, index: cell.index, cells: new Map() };
+    if (row.cells.has(cell.column)) refuse('inconsistentValue', cell.position);
+    row.cells.set(cell.column, { value: cell.value, position: cell.position });
+    rows.set(key, row);
+  }
+  return rows;
+}
+
+/**
+ * A column's value before anything set it: the MIB's default, else the type's zero or the
+ * enumeration's first value (a row cannot leave a cell out).
+ */
+function defaultCell(fact: ObjectFact): VarbindValue {
+  if (fact.syntax === 'OctetString') return Buffer.alloc(0);
+  if (fact.syntax === 'IpAddress') return '0.0.0.0';
+  if (!fact.values) return 0;
+  for (const preferred of ['tftp', 'false', 'ipv4']) if (preferred in fact.values) return fact.values[preferred]!;
+  return Object.values(fact.values)[0]!;
+}
+
+/** The sysUpTime (centiseconds) of an instant, for a device that booted at `bootTime`. */
+export function upTimeAt(bootTime: Date, at: Date | undefined): number {
+  return at ? Math.max(0, Math.floor((at.getTime() - bootTime.getTime()) / 10)) : 0;
+}
