@@ -1,13 +1,15 @@
 // Every family the manager drives, by name; recognising a device's family from its system group; and
 // reading a notification whichever family sent it (notification OIDs are each family's own).
+import { startTraps } from '../protocol/snmp/entity-group.ts';
 import type { Varbind } from '../protocol/snmp/varbind.ts';
 import { isOneOf } from '../protocol/vocabulary.ts';
 import { ciscoIosFamily } from './cisco-ios/family.ts';
 import { docsisFamily } from './docsis/family.ts';
+import { huaweiFamily } from './huawei/family.ts';
 import { type DeviceSystem, type Family, type FamilyName, type FamilyNotification, familyNames } from './family.ts';
 import { safeflashFamily } from './safeflash/family.ts';
 
-const byName: Record<FamilyName, Family> = { safeflash: safeflashFamily, 'cisco-ios': ciscoIosFamily, docsis: docsisFamily };
+const byName: Record<FamilyName, Family> = { safeflash: safeflashFamily, huawei: huaweiFamily, 'cisco-ios': ciscoIosFamily, docsis: docsisFamily };
 
 export const families: readonly Family[] = familyNames.map((name) => byName[name]);
 
@@ -24,8 +26,21 @@ export function recogniseFamily(system: DeviceSystem): Family | undefined {
   return families.find((f) => f.recognises(system));
 }
 
-/** A notification from any family, with the family that sent it; undefined when none reads it. */
-export function decodeAnyNotification(notificationOid: string, varbinds: readonly Varbind[]): (FamilyNotification & { family: FamilyName }) | undefined {
+/**
+ * A notification from any family, with the family that sent it (null for the standard start traps,
+ * which any agent sends); undefined when none reads it.
+ */
+export function decodeAnyNotification(notificationOid: string, varbinds: readonly Varbind[]): (FamilyNotification & { family: FamilyName | null }) | undefined {
+  // A start trap says the device booted: a hint to read what runs now, whatever the family.
+  if (notificationOid === startTraps.coldStart.oid || notificationOid === startTraps.warmStart.oid) {
+    return {
+      kind: 'bootCompleted',
+      runningVersion: '',
+      activeBank: null,
+      lastBootCause: notificationOid === startTraps.coldStart.oid ? 'powerOn' : 'commanded',
+      family: null,
+    };
+  }
   for (const f of families) {
     const decoded = f.decodeNotification(notificationOid, varbinds);
     if (decoded) return { ...decoded, family: f.name };

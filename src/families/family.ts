@@ -7,7 +7,7 @@ import type { Varbind } from '../protocol/snmp/varbind.ts';
 import type { Bank, BootCause, FailCause, OperationState, OperationType } from '../protocol/vocabulary.ts';
 
 /** The families Safeflash drives, in the order an operator sees them listed. */
-export const familyNames = ['safeflash', 'cisco-ios', 'docsis'] as const;
+export const familyNames = ['safeflash', 'huawei', 'cisco-ios', 'docsis'] as const;
 export type FamilyName = (typeof familyNames)[number];
 
 /**
@@ -56,6 +56,8 @@ export interface DeviceSystem {
 export interface DeviceSession {
   get(oids: string[]): Promise<Varbind[]>;
   set(varbinds: Varbind[]): Promise<unknown>;
+  /** Every instance under an OID (a table's column, say), in order. */
+  walk(oid: string): Promise<Varbind[]>;
 }
 
 /** An order the family cannot carry out (e.g. a configuration backup on a cable modem): nothing was sent. */

@@ -4,7 +4,7 @@ import { decodeAnyNotification } from '../families/families.ts';
 import type { FamilyName, FamilyNotification } from '../families/family.ts';
 import type { ReceivedNotification } from '../protocol/snmp/receiver.ts';
 
-export type DeviceNotification = FamilyNotification & { device: string; family: FamilyName };
+export type DeviceNotification = FamilyNotification & { device: string; family: FamilyName | null };
 
 /** The notification in the manager's terms, or undefined when no family reads it or it is malformed. */
 export function readNotification(received: ReceivedNotification): DeviceNotification | undefined {

@@ -5,6 +5,7 @@
 // an end of its own, for a copy the device need not make or cannot). Rows live in memory: like the
 // equipment they stand for, devices forget them when they restart.
 import type { OperationRequest } from '../../protocol/safeflash-mib/operation-row.ts';
+import { startTraps } from '../../protocol/snmp/entity-group.ts';
 import type { ObjectFact } from '../../protocol/snmp/object-table.ts';
 import type { MibView } from '../../protocol/snmp/mib-view.ts';
 import type { Varbind, VarbindValue } from '../../protocol/snmp/varbind.ts';
@@ -211,4 +212,10 @@ function defaultCell(fact: ObjectFact): VarbindValue {
 /** The sysUpTime (centiseconds) of an instant, for a device that booted at `bootTime`. */
 export function upTimeAt(bootTime: Date, at: Date | undefined): number {
   return at ? Math.max(0, Math.floor((at.getTime() - bootTime.getTime()) / 10)) : 0;
+}
+
+/** The start trap of a device that booted: cold after a power-on, warm after a reload (SNMPv2-MIB). */
+export function startTrap(status: { lastBootCause: string }): { name: string; oid: string; varbinds: [] } {
+  const name = status.lastBootCause === 'powerOn' ? 'coldStart' : 'warmStart';
+  return { name, oid: startTraps[name].oid, varbinds: [] };
 }

@@ -27,14 +27,6 @@ export const ciscoIosFamily: Family = {
   driver: (session) => new CiscoIosDriver(session),
   decodeNotification: (notificationOid, varbinds): FamilyNotification | undefined => {
     try {
-      if (notificationOid === ciscoNotifications.coldStart.oid || notificationOid === ciscoNotifications.warmStart.oid) {
-        return {
-          kind: 'bootCompleted',
-          runningVersion: '',
-          activeBank: null,
-          lastBootCause: notificationOid === ciscoNotifications.coldStart.oid ? 'powerOn' : 'commanded',
-        };
-      }
       const find = (oid: string) => varbinds.find((v) => instanceOf(v.oid, oid) !== undefined);
       if (notificationOid === ciscoNotifications.ccCopyCompletion.oid) {
         const state = find(ccCopyColumns.ccCopyState.oid);

@@ -1,7 +1,7 @@
 // Cisco IOS's objects for the method: the one table the driver and the personality take their numbers
 // from. Facts read from CISCO-CONFIG-COPY-MIB (revision 2009-02-27), CISCO-FLASH-MIB (revision
-// 2018-08-14), OLD-CISCO-TS-MIB (1994) and CISCO-SMI (2016-01-15), as Cisco publishes them; SNMPv2-MIB
-// (RFC 3418) for the start traps IOS sends when it comes up.
+// 2018-08-14), OLD-CISCO-TS-MIB (1994) and CISCO-SMI (2016-01-15), as Cisco publishes them. The chassis
+// (ENTITY-MIB) and the start traps (SNMPv2-MIB) are the standards' (src/protocol/snmp/entity-group.ts).
 import type { ObjectFact } from '../../protocol/snmp/object-table.ts';
 
 const configCopy = 'CISCO-CONFIG-COPY-MIB (2009-02-27)';
@@ -144,25 +144,13 @@ export const reloadObjects = {
   tsMsgSend: { oid: '1.3.6.1.4.1.9.2.9.9', syntax: 'Integer', access: 'read-write', values: { nothing: 1, reload: 2, messagedone: 3, abort: 4 }, source: ts },
 } as const satisfies Record<string, ObjectFact>;
 
-/** entPhysicalEntry (ENTITY-MIB, RFC 6933): the chassis, row 1, says its model and serial number. */
-const entity = 'ENTITY-MIB (RFC 6933, 2013-04-15)';
-const physicalEntry = '1.3.6.1.2.1.47.1.1.1.1';
-export const entPhysicalEntry = { name: 'entPhysicalEntry', oid: physicalEntry } as const;
-export const entPhysicalColumns = {
-  entPhysicalIndex: { oid: `${physicalEntry}.1`, syntax: 'Integer', access: 'not-accessible', source: entity },
-  entPhysicalSerialNum: { oid: `${physicalEntry}.11`, syntax: 'OctetString', access: 'read-only', source: entity },
-  entPhysicalModelName: { oid: `${physicalEntry}.13`, syntax: 'OctetString', access: 'read-only', source: entity },
-} as const satisfies Record<string, ObjectFact>;
-export const chassisRow = 1;
+export { chassisRow, entPhysicalColumns, entPhysicalEntry } from '../../protocol/snmp/entity-group.ts';
 
 export const ciscoNotifications = {
   /** OBJECTS: ccCopyServerAddress, ccCopyFileName, ccCopyState, ccCopyTimeStarted, ccCopyTimeCompleted, ccCopyFailCause (only when failed). */
   ccCopyCompletion: { oid: '1.3.6.1.4.1.9.9.96.2.1.1', source: configCopy },
   /** OBJECTS: ciscoFlashCopyStatus. */
   ciscoFlashCopyCompletionTrap: { oid: '1.3.6.1.4.1.9.9.10.1.3.0.1', source: flash },
-  /** SNMPv2-MIB (RFC 3418): the agent starts after a power-on, or after a reload. */
-  coldStart: { oid: '1.3.6.1.6.3.1.1.5.1', source: 'SNMPv2-MIB (RFC 3418, 2002-10-16)' },
-  warmStart: { oid: '1.3.6.1.6.3.1.1.5.2', source: 'SNMPv2-MIB (RFC 3418, 2002-10-16)' },
 } as const;
 
 /** Illustrative: a product arc under ciscoProducts for the virtual router; real ones come from CISCO-PRODUCTS-MIB. */

@@ -12,7 +12,7 @@ import type { FailCause } from '../../protocol/vocabulary.ts';
 import type { ManagedDevice } from '../../agent/snmp/managed-device.ts';
 import { answerSet, checkValue, columnInstance, refuse, type ScalarValue } from '../../agent/snmp/object-set.ts';
 import type { DeviceFace, OutgoingNotification, Personality } from '../../agent/snmp/personality.ts';
-import { byRow, type RowProgress, type RowTable, RowTables, type RowWork, rowStatusNumber, upTimeAt } from '../../agent/snmp/row-tables.ts';
+import { byRow, type RowProgress, type RowTable, RowTables, type RowWork, rowStatusNumber, startTrap, upTimeAt } from '../../agent/snmp/row-tables.ts';
 import { parseIosConfig, renderIosConfig } from './ios-config.ts';
 import {
   ccCopyColumns,
@@ -147,9 +147,7 @@ class RouterFace implements DeviceFace {
   }
 
   bootNotification(status: { lastBootCause: string }): OutgoingNotification {
-    // The agent starting again: cold after a power-on, warm after a reload.
-    const name = status.lastBootCause === 'powerOn' ? 'coldStart' : 'warmStart';
-    return { name, oid: ciscoNotifications[name].oid, varbinds: [] };
+    return startTrap(status);
   }
 
   #server(protocol: 'tftp' | 'ftp'): number {

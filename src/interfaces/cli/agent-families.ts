@@ -8,6 +8,7 @@ import type { Personality } from '../../agent/snmp/personality.ts';
 import type { FactorySoftware } from '../../agent/vendor-key.ts';
 import { ciscoIosPersonality } from '../../families/cisco-ios/personality.ts';
 import { docsisPersonality } from '../../families/docsis/personality.ts';
+import { huaweiPersonality } from '../../families/huawei/personality.ts';
 import { isFamilyName } from '../../families/families.ts';
 import { type FamilyName, familyNames } from '../../families/family.ts';
 
@@ -20,6 +21,10 @@ export interface PersonalityOptions {
 /** Each family's personality and the model of its virtual devices (undefined: the --model option's). */
 const played: Record<FamilyName, { model: string | undefined; personality: (options: PersonalityOptions) => Personality }> = {
   safeflash: { model: undefined, personality: () => safeflashPersonality },
+  huawei: {
+    model: 'AR2220',
+    personality: (options) => huaweiPersonality({ tftpPort: () => options.tftpPort, ftpPort: () => options.ftpPort }),
+  },
   'cisco-ios': {
     model: 'ISR-4321',
     personality: (options) => ciscoIosPersonality({ tftpPort: () => options.tftpPort, ftpPort: () => options.ftpPort }),
