@@ -1,5 +1,5 @@
-// One campaign over a mixed fleet: reference IADs, Cisco IOS routers and DOCSIS modems side by side, one
-// image per model, some devices of each family with faults. Every device ends verified or truly reported, and what each device runs
+// One campaign over a mixed fleet: reference IADs, Huawei VRP devices, Cisco IOS routers and DOCSIS modems
+// side by side, one image per model, some devices of each family with faults. Every device ends verified or truly reported, and what each device runs
 // afterwards agrees with its run.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -7,42 +7,45 @@ import type { FaultPlan } from '../../src/agent/faults.ts';
 import { safeflashPersonality } from '../../src/agent/snmp/safeflash-personality.ts';
 import { ciscoIosPersonality } from '../../src/families/cisco-ios/personality.ts';
 import { docsisPersonality } from '../../src/families/docsis/personality.ts';
+import { huaweiPersonality } from '../../src/families/huawei/personality.ts';
 import { type CampaignWorld, createCampaign, quickPolicy, startCampaignWorld } from '../helpers/campaign-world.ts';
 
-const devices = 42;
-/** Device n's family, in turn: a reference IAD, a Cisco IOS router, a DOCSIS modem. */
+const devices = 44;
+/** Device n's family, in turn: a reference IAD, a Huawei VRP device, a Cisco IOS router, a DOCSIS modem. */
 const kinds = [
   { family: 'safeflash', model: 'IAD-2400', name: 'iad' },
+  { family: 'huawei', model: 'AR2220', name: 'huawei' },
   { family: 'cisco-ios', model: 'ISR-4321', name: 'cisco-ios' },
   { family: 'docsis', model: 'CM-3200', name: 'docsis' },
 ] as const;
-const kindOf = (n: number) => kinds[(n - 1) % 3]!;
-const faults: Record<number, FaultPlan> = {
-  // A download that fails once, on each family: retried by the policy.
-  4: { failDownloads: { count: 1, cause: 'transferTimeout' } },
-  5: { failDownloads: { count: 1, cause: 'transferTimeout' } },
-  6: { failDownloads: { count: 1, cause: 'transferTimeout' } },
-  // Software that never starts, on each family: the run fails and the device keeps its old software.
-  7: { failBoots: 9 },
-  8: { failBoots: 9 },
-  9: { failBoots: 9 },
+const kindOf = (n: number) => kinds[(n - 1) % kinds.length]!;
+/** One device of each family with each fault: devices 5-8, 9-12 and 13-16. */
+const faultOfRound: FaultPlan[] = [
+  // A download that fails once: retried by the policy.
+  { failDownloads: { count: 1, cause: 'transferTimeout' } },
+  // Software that never starts: the run fails and the device keeps its old software.
+  { failBoots: 9 },
   // Notifications lost: polling finishes.
-  10: { dropNotifications: 1 },
-  11: { dropNotifications: 1 },
-  12: { dropNotifications: 1 },
-};
+  { dropNotifications: 1 },
+];
+const faults = (n: number): FaultPlan => (n >= 5 && n <= 16 ? faultOfRound[Math.floor((n - 5) / 4)]! : {});
 
 let world: CampaignWorld;
 
 before(async () => {
   world = await startCampaignWorld({
     devices,
-    faults: (n) => faults[n] ?? {},
+    faults,
     tags: () => ['mixed'],
     kindOf: (n, lab) => {
       const { family, model } = kindOf(n);
       const ports = { tftpPort: lab.tftpPort, ftpPort: lab.ftpPort };
-      const personality = family === 'docsis' ? docsisPersonality(ports) : family === 'cisco-ios' ? ciscoIosPersonality(ports) : safeflashPersonality;
+      const personality = {
+        safeflash: () => safeflashPersonality,
+        huawei: () => huaweiPersonality(ports),
+        'cisco-ios': () => ciscoIosPersonality(ports),
+        docsis: () => docsisPersonality(ports),
+      }[family]();
       return { family, personality, model, software: lab.softwareFor(model) };
     },
   });
@@ -52,13 +55,15 @@ after(async () => {
   await world?.stop();
 });
 
-test('a campaign over IADs, IOS routers and DOCSIS modems upgrades each with its own image; faults are truly reported', { timeout: 240_000 }, async () => {
-  const [iadImage, routerImage, modemImage] = await Promise.all(kinds.map(({ model, family }) => world.image('3.0.0', model, family)));
+test('a campaign over IADs, VRP devices, IOS routers and DOCSIS modems upgrades each with its own image; faults are truly reported', {
+  timeout: 240_000,
+}, async () => {
+  const images = await Promise.all(kinds.map(({ model, family }) => world.image('3.0.0', model, family)));
   const retryOnce = { retries: 1, backoffSeconds: 0.2, then: 'abort' as const };
   const campaign = await createCampaign(world, {
     name: 'mixed fleet',
-    image: iadImage,
-    images: [routerImage, modemImage],
+    image: images[0],
+    images: images.slice(1),
     tags: ['mixed'],
     waves: '25%,100%',
     maxConcurrent: 20,
@@ -67,7 +72,7 @@ test('a campaign over IADs, IOS routers and DOCSIS modems upgrades each with its
     operator: 'tester',
   });
   const done = await world.waitForState(campaign.id, ['completed'], 200);
-  const failing = new Set([7, 8, 9]);
+  const failing = new Set([9, 10, 11, 12]);
   for (let n = 1; n <= devices; n++) {
     const entry = done.devices.find((d) => d.name === `${kindOf(n).name}-${n}`)!;
     const now = await world.read(n);
@@ -83,5 +88,5 @@ test('a campaign over IADs, IOS routers and DOCSIS modems upgrades each with its
   // Each device got its own model's image.
   const runs = await world.runs(campaign.id);
   assert.equal(runs.length, devices);
-  for (const image of [iadImage, routerImage, modemImage]) assert.equal(runs.filter((r) => r.imageSha256 === image).length, devices / 3);
+  for (const image of images) assert.equal(runs.filter((r) => r.imageSha256 === image).length, devices / kinds.length);
 });

@@ -1,5 +1,6 @@
-// A power cut for real, in every family: the agent process playing a reference IAD, an IOS router and a
-// DOCSIS modem is SIGKILLed while all three download their new software, and started again on the same state. The manager
+// A power cut for real, in every family: the agent process playing a reference IAD, a VRP device, an IOS
+// router and a DOCSIS modem is SIGKILLed while all four download their new software, and started again on
+// the same state. The manager
 // found the devices by discovery (which names their families) and its runs finish on each.
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -16,7 +17,7 @@ import { finalStates } from '../helpers/procedure-harness.ts';
 import { type AgentProcess, randomBaseAddress, randomPort, startAgentProcess } from '../helpers/snmp-agent-process.ts';
 import { testUser } from '../helpers/snmp-device.ts';
 
-const models: Record<string, string> = { safeflash: labModel, 'cisco-ios': 'ISR-4321', docsis: 'CM-3200' };
+const models: Record<string, string> = { safeflash: labModel, huawei: 'AR2220', 'cisco-ios': 'ISR-4321', docsis: 'CM-3200' };
 let dir: string;
 let manager: ServedManager;
 let agent: AgentProcess | undefined;
@@ -31,7 +32,7 @@ before(async () => {
   const base = randomBaseAddress(14);
   const port = randomPort();
   agentArgs = [
-    ...['--families', 'safeflash=1,cisco-ios=1,docsis=1', '--base-address', base, '--port', String(port)],
+    ...['--families', 'safeflash=1,huawei=1,cisco-ios=1,docsis=1', '--base-address', base, '--port', String(port)],
     ...['--state-dir', join(dir, 'vendor'), '--reboot-ms', '300'],
     ...['--user', testUser.name, '--auth-key', testUser.authKey, '--priv-key', testUser.privKey],
     ...['--notify', `127.0.0.1:${manager.notifyTarget.port}`],
@@ -42,7 +43,7 @@ before(async () => {
   agent = await startAgentProcess(agentArgs);
   const cidr = `${base.replace(/\.1$/, '.0')}/29`;
   const report = await manager.inventory.discover({ cidr, credentials: { port, v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey } });
-  assert.deepEqual(report.found.map((f) => f.device.family).sort(), ['cisco-ios', 'docsis', 'safeflash']);
+  assert.deepEqual(report.found.map((f) => f.device.family).sort(), ['cisco-ios', 'docsis', 'huawei', 'safeflash']);
 });
 
 after(async () => {
@@ -51,7 +52,9 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('SIGKILL mid-download of an IAD, an IOS router and a DOCSIS modem: all come back and every run finishes verified', { timeout: 180_000 }, async () => {
+test('SIGKILL mid-download of an IAD, a VRP device, an IOS router and a DOCSIS modem: all come back and every run finishes verified', {
+  timeout: 180_000,
+}, async () => {
   const vendorKey = readPrivateKey(keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).privateKeyFile);
   const policy = { retries: 3, backoffSeconds: 0.5, then: 'abort' as const };
   const runs: RunRecord[] = [];
