@@ -17,13 +17,13 @@ test('the demo upgrades a mixed fleet with injected faults: every device verifie
     const base = `127.5.${1 + Math.floor(Math.random() * 250)}.1`;
     const result = spawnSync(
       process.execPath,
-      [cli, 'demo', '--devices', '8', '--data-dir', dataDir, '--snmp-port', String(port), '--base-address', base, '--reboot-ms', '200'],
+      [cli, 'demo', '--devices', '9', '--data-dir', dataDir, '--snmp-port', String(port), '--base-address', base, '--reboot-ms', '200'],
       { encoding: 'utf8', timeout: 300_000 },
     );
     assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
-    // Eight devices: one in five an IOS router, one in five a DOCSIS modem, at the end.
-    assert.match(result.stdout, /8 virtual devices \(6 safeflash, 1 cisco-ios, 1 docsis\)/);
-    assert.match(result.stdout, /8 of 8 devices verified on 2\.0\.0, the IADs' configurations migrated to format 2/);
+    // Nine devices: one in six each a VRP device, an IOS router, a DOCSIS modem, at the end.
+    assert.match(result.stdout, /9 virtual devices \(6 safeflash, 1 huawei, 1 cisco-ios, 1 docsis\)/);
+    assert.match(result.stdout, /9 of 9 devices verified on 2\.0\.0, the IADs' configurations migrated to format 2/);
     const prefix = base.replace(/\.1$/, '');
     const row = (n: number) => (result.stdout.split('\n').find((line) => line.startsWith(`${prefix}.${n} `)) ?? '').split(/\s{2,}/);
     for (let n = 1; n <= 6; n++) {
@@ -34,11 +34,15 @@ test('the demo upgrades a mixed fleet with injected faults: every device verifie
       assert.equal(migration, 'format 1 to 2');
       assert.equal(agrees, 'yes');
     }
-    // The router: its IOS configuration backed up and restored (its software reads the same); its download failed once.
-    const router = row(7);
-    assert.deepEqual([router[1], router[2], router[3], router[4]], ['cisco-ios', 'verified', 'preflight backup upgrade restore verify', '1']);
+    // The VRP device and the router: their configurations backed up and restored (their software reads the same); a download failed once.
+    for (const [n, family] of [
+      [7, 'huawei'],
+      [8, 'cisco-ios'],
+    ] as const) {
+      assert.deepEqual(row(n).slice(1, 5), [family, 'verified', 'preflight backup upgrade restore verify', '1']);
+    }
     // The modem: no backup, migrate or restore (its configuration comes from provisioning); its download failed once.
-    const modem = row(8);
+    const modem = row(9);
     assert.deepEqual([modem[1], modem[2], modem[3], modem[4], modem[7]], ['docsis', 'verified', 'preflight upgrade verify', '1', 'yes']);
     // Devices 2, 3, 4 and 6 each met one injected failure and needed one retry; 1 and 5 none.
     assert.deepEqual(
@@ -47,9 +51,9 @@ test('the demo upgrades a mixed fleet with injected faults: every device verifie
     );
     assert.match(result.stdout, new RegExp(`${prefix}\\.5 .*no notification of operation \\d+'s end: read from its row`));
     assert.doesNotMatch(result.stderr, /DeprecationWarning/);
-    // A campaign in waves: 10% (1 device), 50% (4 in all), 100% (8); the six that met a fault count as recovered.
-    assert.match(result.stdout, /wave 1: 1 devices[\s\S]*wave 2: 3 devices[\s\S]*wave 3: 4 devices/);
-    assert.match(result.stdout, /campaign completed: 2 verified, 6 recovered/);
+    // A campaign in waves: 10% (1 device), 50% (5 in all), 100% (9); the seven that met a fault count as recovered.
+    assert.match(result.stdout, /wave 1: 1 devices[\s\S]*wave 2: 4 devices[\s\S]*wave 3: 4 devices/);
+    assert.match(result.stdout, /campaign completed: 2 verified, 7 recovered/);
     // Wave 2 holds devices 2, 3 and 4, all of which met a fault: past the 60% threshold, so it paused.
     assert.match(result.stdout, /the campaign paused \(threshold\)/);
     assert.match(result.stdout, /watch it live: http:\/\/127\.0\.0\.1:\d+\//);

@@ -39,19 +39,13 @@ const demoLimitMs = 10 * 60_000;
 const demoWaves = '10%,50%,100%';
 
 /**
- * One device in five an IOS router and one in five a DOCSIS modem, at the end of the fleet, so that the
- * IADs keep the numbers their faults are shown with.
+ * One device in six of each vendor family (Huawei VRP, Cisco IOS, DOCSIS), at the end of the fleet, so
+ * that the IADs keep the numbers their faults are shown with.
  */
 function defaultMix(devices: number): FamilyShare[] {
-  const each = Math.floor(devices / 5);
-  const others: FamilyShare[] =
-    each > 0
-      ? [
-          { family: 'cisco-ios', devices: each },
-          { family: 'docsis', devices: each },
-        ]
-      : [];
-  return [{ family: 'safeflash', devices: devices - 2 * each }, ...others];
+  const each = Math.floor(devices / 6);
+  const vendors = (['huawei', 'cisco-ios', 'docsis'] as const).map((family) => ({ family, devices: each }));
+  return [{ family: 'safeflash', devices: devices - 3 * each }, ...(each > 0 ? vendors : [])];
 }
 
 async function demo(options: DemoOptions): Promise<void> {
@@ -177,11 +171,11 @@ export function registerDemoCommand(program: Command): void {
     .description('upgrade a virtual fleet with the safe method on embedded defaults: backup, upgrade, migrate, restore, verify')
     .option(
       '--devices <n>',
-      'number of virtual devices: one in five an IOS router, one in five a DOCSIS modem, the others reference IADs',
+      'number of virtual devices: one in six each a Huawei VRP device, an IOS router, a DOCSIS modem; the others reference IADs',
       integerOption(1, 1000),
-      20,
+      24,
     )
-    .option('--families <mix>', 'the fleet family by family instead, e.g. safeflash=6,cisco-ios=2,docsis=2', familiesOption)
+    .option('--families <mix>', 'the fleet family by family instead, e.g. safeflash=6,huawei=2,cisco-ios=2,docsis=2', familiesOption)
     .option('--data-dir <dir>', 'where the demo keeps its devices, database and files (a new directory per demo)', './data')
     .option(
       '--base-address <address>',
