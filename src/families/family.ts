@@ -98,6 +98,11 @@ export interface ConfigurationText {
   formatOf(text: string): number | null;
   /** A line that changes by itself (a timestamp, a byte count): left out of digests and comparisons. */
   isVolatile(line: string): boolean;
+  /**
+   * The configuration converted to the format `toFormat` (the dialect of the software that reads it),
+   * with the names of the steps taken; MigrationError when there is no way there. The text given is only read.
+   */
+  migrate(text: Buffer, model: string, toFormat: number): { text: Buffer; steps: string[] };
 }
 
 export interface Family {

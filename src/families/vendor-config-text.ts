@@ -4,6 +4,7 @@
 // values are written as `default` commands, so that reading it back gives the very same configuration.
 // A dialect says what the vendor's lines look like.
 import { ConfigError, type DeviceConfig, parseConfig, renderConfig } from '../protocol/config.ts';
+import { MigrationError, migrateConfig } from '../protocol/config/migrations/registry.ts';
 import type { ConfigurationText } from './family.ts';
 
 export interface Dialect {
@@ -76,9 +77,24 @@ export function parseVendorConfig(dialect: Dialect, bytes: Buffer | string): Dev
   return parseConfig([`#!safeflash-config format=${format} model=${unit[1]} serial=${unit[2]}`, ...canonical, ''].join('\n'));
 }
 
-/** What the manager knows of a configuration in the dialect: a text it keeps and compares, never interprets. */
+/**
+ * What the manager knows of a configuration in the dialect: a text it keeps and compares, and converts
+ * between formats. The lab's dialects write the reference configuration, so their format steps are the
+ * reference steps (src/protocol/config/migrations/), read and written back through the dialect.
+ */
 export function vendorConfiguration(dialect: Dialect): ConfigurationText {
   return {
+    migrate: (text, model, toFormat) => {
+      let source: DeviceConfig;
+      try {
+        source = parseVendorConfig(dialect, text);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new MigrationError('invalidInput', error.problems, { cause: error });
+        throw error;
+      }
+      const migrated = migrateConfig(source, model, toFormat);
+      return { text: migrated.steps.length === 0 ? Buffer.from(text) : renderVendorConfig(dialect, migrated.config, new Date()), steps: migrated.steps };
+    },
     problems: (text) => {
       const problems: string[] = [];
       if (!text.split('\n').some((line) => dialect.formatPattern.test(line))) problems.push('no line naming the configuration format');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 const cli = new URL('../../bin/safeflash.js', import.meta.url).pathname;
 
-test('the demo upgrades a mixed fleet with injected faults: every device verified, the IADs with their configuration migrated', () => {
+test('the demo upgrades a mixed fleet with injected faults: every device verified, each configuration a family keeps migrated', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sf-demo-'));
   chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as another user who must get in
   try {
@@ -23,7 +23,7 @@ test('the demo upgrades a mixed fleet with injected faults: every device verifie
     assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
     // Nine devices: one in six each a VRP device, an IOS router, a DOCSIS modem, at the end.
     assert.match(result.stdout, /9 virtual devices \(6 safeflash, 1 huawei, 1 cisco-ios, 1 docsis\)/);
-    assert.match(result.stdout, /9 of 9 devices verified on 2\.0\.0, the IADs' configurations migrated to format 2/);
+    assert.match(result.stdout, /9 of 9 devices verified on 2\.0\.0, each configuration a family keeps migrated to format 2/);
     const prefix = base.replace(/\.1$/, '');
     const row = (n: number) => (result.stdout.split('\n').find((line) => line.startsWith(`${prefix}.${n} `)) ?? '').split(/\s{2,}/);
     for (let n = 1; n <= 6; n++) {
@@ -34,12 +34,12 @@ test('the demo upgrades a mixed fleet with injected faults: every device verifie
       assert.equal(migration, 'format 1 to 2');
       assert.equal(agrees, 'yes');
     }
-    // The VRP device and the router: their configurations backed up and restored (their software reads the same); a download failed once.
+    // The VRP device and the router: their own texts backed up, converted to format 2 by their family, restored; a download failed once.
     for (const [n, family] of [
       [7, 'huawei'],
       [8, 'cisco-ios'],
     ] as const) {
-      assert.deepEqual(row(n).slice(1, 5), [family, 'verified', 'preflight backup upgrade restore verify', '1']);
+      assert.deepEqual(row(n).slice(1, 7), [family, 'verified', 'preflight backup upgrade migrate restore verify', '1', '0', 'format 1 to 2']);
     }
     // The modem: no backup, migrate or restore (its configuration comes from provisioning); its download failed once.
     const modem = row(9);

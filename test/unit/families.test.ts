@@ -6,6 +6,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { compareTexts, textDigest } from '../../src/families/configuration-text.ts';
+import { iosConfiguration, parseIosConfig, renderIosConfig } from '../../src/families/cisco-ios/ios-config.ts';
+import { factoryConfig } from '../../src/protocol/config.ts';
+import { MigrationError, migrateConfig } from '../../src/protocol/config/migrations/registry.ts';
 import { decodeUpgradeNotification, encodeUpgradeNotification } from '../../src/families/docsis/notifications.ts';
 import { docsisNotifications } from '../../src/families/docsis/objects.ts';
 import { formatSysDescr, parseSysDescr } from '../../src/families/docsis/sys-descr.ts';
@@ -99,4 +102,17 @@ test('two configurations kept as text compare equal once the lines that change b
   assert.equal(other.equal, false);
   assert.deepEqual(other.differing, ['- hostname a', '+ hostname b']);
   assert.notEqual(textDigest(first, rules), textDigest(first.replace('e0', 'e1'), rules));
+});
+
+test("a vendor family converts its own text: an IOS configuration of format 1 becomes format 2, written IOS's way; the source is only read", () => {
+  const source = factoryConfig({ model: 'ISR-4321', serial: 'SN-7', format: 1 });
+  const text = renderIosConfig(source, new Date('2026-01-01T00:00:00Z'));
+  const copy = Buffer.from(text);
+  const migrated = iosConfiguration.migrate(text, 'ISR-4321', 2);
+  assert.deepEqual(text, copy);
+  assert.deepEqual(migrated.steps, ['IOS router (lab) format 1 -> 2']);
+  assert.equal(iosConfiguration.formatOf(migrated.text.toString('utf8')), 2);
+  assert.deepEqual(parseIosConfig(migrated.text), migrateConfig(source, 'ISR-4321', 2).config);
+  assert.deepEqual(iosConfiguration.migrate(text, 'ISR-4321', 1), { text, steps: [] });
+  assert.throws(() => iosConfiguration.migrate(Buffer.from('hostname x\n'), 'ISR-4321', 2), MigrationError);
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { configDigest, validateConfig, type DeviceConfig, type DeviceConfigV1, type DeviceConfigV2 } from '../../src/protocol/config.ts';
-import { MigrationError, migrateConfig } from '../../src/manager/migrations/registry.ts';
+import { MigrationError, migrateConfig } from '../../src/protocol/config/migrations/registry.ts';
 import { deepFreeze, factoryV1, factoryV2, models, type Unit } from '../fixtures/migrations/fleet.ts';
 
 /** A change a customer could make; returns the keys it set, which are then no longer factory defaults. */

@@ -12,16 +12,16 @@ import {
   type DeviceConfigV1,
   type DeviceConfigV2,
 } from '../../src/protocol/config.ts';
-import { format1To2 } from '../../src/manager/migrations/format1-to-2.ts';
-import { format2To1 } from '../../src/manager/migrations/format2-to-1.ts';
+import { format1To2 } from '../../src/protocol/config/migrations/format1-to-2.ts';
+import { format2To1 } from '../../src/protocol/config/migrations/format2-to-1.ts';
 import {
   MigrationError,
   migrateConfig,
   migrateConfigFile,
   migrationPath,
-  type DeviceFamily,
+  type ModelSeries,
   type MigrationFailure,
-} from '../../src/manager/migrations/registry.ts';
+} from '../../src/protocol/config/migrations/registry.ts';
 import { deepFreeze, factoryV1, factoryV2, units } from '../fixtures/migrations/fleet.ts';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/migrations/${name}`, import.meta.url));
@@ -230,23 +230,23 @@ test('1 -> 2 refuses a disabled port holding half a SIP account rather than drop
   ]);
 });
 
-test('no path: a model outside every family, a format nobody has, an invalid format number, a family with a missing step', () => {
+test('no path: a model outside every series, a format nobody has, an invalid format number, a series with a missing step', () => {
   const config = factoryV1({ model: 'ATA-100', serial: 'SF00X0001', seed: 0 });
   const unknownModel = migrationFailure(() => migrateConfig(config, 'ATA-100', 2), 'noPath');
-  assert.match(unknownModel.message, /model ATA-100 belongs to no device family with migrations \(known: IAD/);
+  assert.match(unknownModel.message, /model ATA-100 belongs to no model series with migrations \(known: IAD/);
   const iad = factoryV1({ model: 'IAD-2400', serial: 'SF24Q0003', seed: 0 });
   assert.match(migrationFailure(() => migrateConfig(iad, 'IAD-2400', 3), 'noPath').message, /IAD has no step from format 2 to 3 \(on the way from 1 to 3\)/);
   assert.match(migrationFailure(() => migrationPath('IAD-2400', 1, 0), 'noPath').message, /to format must be a positive integer, got 0/);
   assert.match(migrationFailure(() => migrationPath('IAD-2400', 1.5, 2), 'noPath').message, /from format must be a positive integer/);
-  const upOnly: DeviceFamily[] = [{ name: 'UP', models: /^IAD-/, steps: [{ from: 1, to: 2, name: 'up', convert: (c) => format1To2(v1Of(c)) }] }];
+  const upOnly: ModelSeries[] = [{ name: 'UP', models: /^IAD-/, steps: [{ from: 1, to: 2, name: 'up', convert: (c) => format1To2(v1Of(c)) }] }];
   const v2 = v2Of(migrateConfig(iad, 'IAD-2400', 2, upOnly).config);
   assert.match(migrationFailure(() => migrateConfig(v2, 'IAD-2400', 1, upOnly), 'noPath').message, /UP has no step from format 2 to 1/);
 });
 
 test('migration paths chain one format at a time in either direction', () => {
   const stepAt = (from: number, to: number) => ({ from, to, name: `${from}->${to}`, convert: (c: DeviceConfig) => c });
-  const family: DeviceFamily = { name: 'T', models: /^T-/, steps: [stepAt(2, 3), stepAt(1, 2), stepAt(3, 2), stepAt(3, 4), stepAt(2, 1), stepAt(4, 3)] };
-  const names = (from: number, to: number) => migrationPath('T-1', from, to, [family]).map((step) => step.name);
+  const series: ModelSeries = { name: 'T', models: /^T-/, steps: [stepAt(2, 3), stepAt(1, 2), stepAt(3, 2), stepAt(3, 4), stepAt(2, 1), stepAt(4, 3)] };
+  const names = (from: number, to: number) => migrationPath('T-1', from, to, [series]).map((step) => step.name);
   assert.deepEqual(names(1, 4), ['1->2', '2->3', '3->4']);
   assert.deepEqual(names(4, 1), ['4->3', '3->2', '2->1']);
   assert.deepEqual(names(3, 3), []);
@@ -257,7 +257,7 @@ test('migration paths chain one format at a time in either direction', () => {
 });
 
 test('a step whose result does not validate is refused with the step named', () => {
-  const broken: DeviceFamily[] = [
+  const broken: ModelSeries[] = [
     {
       name: 'BROKEN',
       models: /^IAD-/,

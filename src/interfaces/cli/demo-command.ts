@@ -81,7 +81,7 @@ async function demo(options: DemoOptions): Promise<void> {
     const { manager, images } = world;
     const [image] = images as [ImageRecord, ...ImageRecord[]];
     say(
-      `${stamp()} manager up at ${manager.url} (log: ${world.logFile}); images ${images.map((i) => `${i.model} ${i.version}`).join(', ')}; the IAD software wants configuration format ${image.configFormat}`,
+      `${stamp()} manager up at ${manager.url} (log: ${world.logFile}); images ${images.map((i) => `${i.model} ${i.version}`).join(', ')}; the new software wants configuration format ${image.configFormat}`,
     );
     say(
       `${stamp()} the API and dashboard need a token: the operator token is in ${manager.operatorTokenFile} (e.g. curl -H "Authorization: Bearer $(cat ${manager.operatorTokenFile})" ${manager.url}/api/devices)`,
@@ -149,7 +149,7 @@ async function demo(options: DemoOptions): Promise<void> {
         .join(', ')}`,
     );
     say(
-      `${verified} of ${world.devices.length} devices verified on ${newVersion}, the IADs' configurations migrated to format ${newConfigFormat}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `${verified} of ${world.devices.length} devices verified on ${newVersion}, each configuration a family keeps migrated to format ${newConfigFormat}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     if (verified !== world.devices.length) process.exitCode = ExitCode.failure;
 

@@ -5,7 +5,7 @@ import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { FamilyName } from '../../families/family.ts';
 import { family as familyNamed } from '../../families/families.ts';
 import { compareTexts, type TextComparison } from '../../families/configuration-text.ts';
-import { migrateConfigFile } from '../migrations/registry.ts';
+import { migrateConfigFile } from '../../protocol/config/migrations/registry.ts';
 import type { FileOffer, ProcedureFiles } from './procedure-deps.ts';
 import { configFile } from './run-steps.ts';
 import type { ConfigFile, Outcome } from './step-types.ts';
@@ -52,7 +52,10 @@ export function registerFileSteps(files: ProcedureFiles) {
       { name: 'safeflash.compareConfigs' },
     ),
 
-    /** `source` converted to `toFormat` for `model`, stored as a migrated file derived from it. */
+    /**
+     * `source` converted to `toFormat` for `model`, stored as a migrated file derived from it: by the
+     * reference migrations, or by the family's own for a family that keeps its configuration as its text.
+     */
     migrate: DBOS.registerStep(
       async (
         source: ConfigFile,
@@ -60,15 +63,18 @@ export function registerFileSteps(files: ProcedureFiles) {
         toFormat: number,
         deviceId: number,
         runId: string,
+        family: FamilyName = 'safeflash',
       ): Promise<Outcome<{ config: ConfigFile; steps: string[] }>> => {
-        let migrated: ReturnType<typeof migrateConfigFile>;
+        let migrated: { text: Buffer; steps: string[] };
         try {
-          migrated = migrateConfigFile(await files.readBackup(source.sha256), model, toFormat);
+          const text = await files.readBackup(source.sha256);
+          const rules = familyNamed(family).configuration;
+          migrated = rules ? rules.migrate(text, model, toFormat) : migrateConfigFile(text, model, toFormat);
         } catch (error) {
           return { ok: false, cause: 'migrationFailed', message: (error as Error).message };
         }
         if (migrated.steps.length === 0) return { ok: true, config: source, steps: [] };
-        const stored = await files.storeConfig(migrated.text, { deviceId, runId, kind: 'migrated', derivedFrom: source.sha256 });
+        const stored = await files.storeConfig(migrated.text, { deviceId, runId, kind: 'migrated', derivedFrom: source.sha256, family });
         return { ok: true, config: configFile(stored), steps: migrated.steps };
       },
       { name: 'safeflash.migrate' },

@@ -139,9 +139,7 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
     const signingKey = readPrivateKey(vendorKey.privateKeyFile);
     const models = new Map(fleet.members.map((member) => [member.device.model, member.family]));
     for (const [imageModel, family] of models) {
-      // The reference IAD's new software reads the next configuration format; the other families' keep theirs.
-      const configFormat = family === 'safeflash' ? options.newConfigFormat : 1;
-      const description = { model: imageModel, version: options.newVersion, configFormat };
+      const description = { model: imageModel, version: options.newVersion, configFormat: options.newConfigFormat };
       const payload = Buffer.from(`Safeflash reference software for ${imageModel}, version ${options.newVersion}\n`.repeat(64), 'utf8');
       const software = packImage(description, payload, signingKey);
       // Another family's device gets its vendor's file, which the manager holds in a signed manifest.

@@ -15,7 +15,7 @@ export async function migrateConfig(
   why: string,
 ): Promise<AttemptResult<ConfigFile>> {
   const { run, steps } = ctx;
-  const migrated = await steps.migrate(source, model, toFormat, run.deviceId, run.runId);
+  const migrated = await steps.migrate(source, model, toFormat, run.deviceId, run.runId, run.family);
   if (!migrated.ok) return attemptFailed(phase, migrated.cause, migrated.message);
   await steps.event(run.runId, {
     phase,

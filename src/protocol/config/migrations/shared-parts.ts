@@ -1,6 +1,6 @@
 // What formats 1 and 2 hold identically: the header identity, the management, network and customer
 // sections, and the [sip] keys of the same name. A step copies these verbatim (the schemas use the same section specs; the tests check that).
-import type { DeviceConfigV1, DeviceConfigV2, SipV1, SipV2 } from '../../protocol/config.ts';
+import type { DeviceConfigV1, DeviceConfigV2, SipV1, SipV2 } from '../../config.ts';
 import type { DefaultedMarks } from './provenance.ts';
 
 type CommonField = Exclude<keyof DeviceConfigV1 & keyof DeviceConfigV2, 'format' | 'defaulted'>;

@@ -9,8 +9,8 @@
 //
 // Format 1 allows a disabled port to keep part of a SIP account (a user without a password, or a display
 // name alone); format 2 has no place for a partial account, so such a port is refused, never trimmed.
-import { codecNameFromV1, configSchema, dtmfModeFromV1 } from '../../protocol/config.ts';
-import type { CodecV2, DeviceConfigV1, DeviceConfigV2, FxsPortV1, FxsPortV2, SipAccountV2, SipV1, SipV2 } from '../../protocol/config.ts';
+import { codecNameFromV1, configSchema, dtmfModeFromV1 } from '../../config.ts';
+import type { CodecV2, DeviceConfigV1, DeviceConfigV2, FxsPortV1, FxsPortV2, SipAccountV2, SipV1, SipV2 } from '../../config.ts';
 import { MigrationError } from './migration-error.ts';
 import { DefaultedMarks, withoutUndefined } from './provenance.ts';
 import { sameSipParts, sharedParts } from './shared-parts.ts';

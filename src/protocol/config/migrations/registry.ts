@@ -1,36 +1,36 @@
-// Converting a configuration to the format a device's software wants: find the model's family, chain its
+// Converting a configuration to the format a device's software wants: find the model's series, chain its
 // one-format steps, and check every intermediate and the final configuration against its format. The
 // input is never changed; a configuration file's bytes are returned as they were when no step is needed.
-import { ConfigError, configDigest, parseConfig, renderConfig, validateConfig, type DeviceConfig } from '../../protocol/config.ts';
-import { deviceFamilies, type DeviceFamily, type MigrationStep } from './families.ts';
+import { ConfigError, configDigest, parseConfig, renderConfig, validateConfig, type DeviceConfig } from '../../config.ts';
+import { modelSeries, type ModelSeries, type MigrationStep } from './model-series.ts';
 import { MigrationError } from './migration-error.ts';
 
 export { MigrationError, type MigrationFailure } from './migration-error.ts';
-export { deviceFamilies, type DeviceFamily, type MigrationStep } from './families.ts';
+export { modelSeries, type ModelSeries, type MigrationStep } from './model-series.ts';
 
-export function familyFor(model: string, families: readonly DeviceFamily[] = deviceFamilies): DeviceFamily | undefined {
-  return families.find((family) => family.models.test(model));
+export function seriesFor(model: string, catalogue: readonly ModelSeries[] = modelSeries): ModelSeries | undefined {
+  return catalogue.find((series) => series.models.test(model));
 }
 
 /** The steps from one format to another, in order; empty when they are the same. */
-export function migrationPath(model: string, from: number, to: number, families: readonly DeviceFamily[] = deviceFamilies): MigrationStep[] {
+export function migrationPath(model: string, from: number, to: number, catalogue: readonly ModelSeries[] = modelSeries): MigrationStep[] {
   for (const [name, format] of [
     ['from', from],
     ['to', to],
   ] as const) {
     if (!Number.isInteger(format) || format < 1) throw new MigrationError('noPath', [`${name} format must be a positive integer, got ${String(format)}`]);
   }
-  const family = familyFor(model, families);
-  if (!family) {
-    const known = families.map((entry) => `${entry.name} (${entry.models.source})`).join(', ');
-    throw new MigrationError('noPath', [`model ${model} belongs to no device family with migrations (known: ${known || 'none'})`]);
+  const series = seriesFor(model, catalogue);
+  if (!series) {
+    const known = catalogue.map((entry) => `${entry.name} (${entry.models.source})`).join(', ');
+    throw new MigrationError('noPath', [`model ${model} belongs to no model series with migrations (known: ${known || 'none'})`]);
   }
   const direction = Math.sign(to - from);
   const path: MigrationStep[] = [];
   for (let format = from; format !== to; format += direction) {
-    const next = family.steps.find((step) => step.from === format && step.to === format + direction);
+    const next = series.steps.find((step) => step.from === format && step.to === format + direction);
     if (!next)
-      throw new MigrationError('noPath', [`${family.name} has no step from format ${format} to ${format + direction} (on the way from ${from} to ${to})`]);
+      throw new MigrationError('noPath', [`${series.name} has no step from format ${format} to ${format + direction} (on the way from ${from} to ${to})`]);
     path.push(next);
   }
   return path;
@@ -43,7 +43,7 @@ export interface MigrationResult {
   steps: string[];
 }
 
-export function migrateConfig(config: DeviceConfig, model: string, toFormat: number, families: readonly DeviceFamily[] = deviceFamilies): MigrationResult {
+export function migrateConfig(config: DeviceConfig, model: string, toFormat: number, catalogue: readonly ModelSeries[] = modelSeries): MigrationResult {
   const invalid = validateConfig(config);
   if (invalid.length > 0)
     throw new MigrationError(
@@ -51,7 +51,7 @@ export function migrateConfig(config: DeviceConfig, model: string, toFormat: num
       invalid.map((problem) => `format ${String(config.format)}: ${problem}`),
     );
   if (config.model !== model) throw new MigrationError('invalidInput', [`the configuration is for model ${config.model}, the device is ${model}`]);
-  const path = migrationPath(model, config.format, toFormat, families);
+  const path = migrationPath(model, config.format, toFormat, catalogue);
   let current: DeviceConfig = structuredClone(config);
   for (const step of path) {
     const next = step.convert(current);
@@ -77,7 +77,7 @@ export interface MigratedFile extends MigrationResult {
 }
 
 /** For the manager: a backup file in, the file to restore out; the backup's bytes are only read. */
-export function migrateConfigFile(text: Buffer, model: string, toFormat: number, families: readonly DeviceFamily[] = deviceFamilies): MigratedFile {
+export function migrateConfigFile(text: Buffer, model: string, toFormat: number, catalogue: readonly ModelSeries[] = modelSeries): MigratedFile {
   let source: DeviceConfig;
   try {
     source = parseConfig(text);
@@ -85,7 +85,7 @@ export function migrateConfigFile(text: Buffer, model: string, toFormat: number,
     if (error instanceof ConfigError) throw new MigrationError('invalidInput', error.problems, { cause: error });
     throw error;
   }
-  const result = migrateConfig(source, model, toFormat, families);
+  const result = migrateConfig(source, model, toFormat, catalogue);
   return {
     ...result,
     text: result.steps.length === 0 ? Buffer.from(text) : renderConfig(result.config),

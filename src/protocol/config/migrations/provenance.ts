@@ -1,7 +1,7 @@
 // Keeping the "defaulted" marks right across a format step. A key the customer never set follows the
 // factory: in the target format it takes that format's default and stays marked. A key the customer set
 // keeps the customer's value (converted) and stays unmarked, even when that value equals a default.
-import type { configSchema, KeySpec } from '../../protocol/config.ts';
+import type { configSchema, KeySpec } from '../../config.ts';
 
 type AnyFormatSchema = ReturnType<typeof configSchema>;
 

@@ -7,8 +7,8 @@
 // - a codec with a packetization time other than 20 ms (format 1 always sends 20 ms).
 // Account numbers are not kept: format 1 has none, and going forward again numbers each account like its
 // port. Which account a port uses is kept, which is what the number stood for.
-import { codecNameFromV1, configSchema, dtmfModeFromV1 } from '../../protocol/config.ts';
-import type { CodecV1, DeviceConfigV1, DeviceConfigV2, FxsPortV1, FxsPortV2, SipAccountV2, SipV1, SipV2 } from '../../protocol/config.ts';
+import { codecNameFromV1, configSchema, dtmfModeFromV1 } from '../../config.ts';
+import type { CodecV1, DeviceConfigV1, DeviceConfigV2, FxsPortV1, FxsPortV2, SipAccountV2, SipV1, SipV2 } from '../../config.ts';
 import { format1PtimeMs } from './format1-to-2.ts';
 import { MigrationError } from './migration-error.ts';
 import { DefaultedMarks, withoutUndefined } from './provenance.ts';
