@@ -29,7 +29,7 @@ import { backupConfig } from './operations/backup-config.ts';
 import { type ConfigText, OperationFailure, PowerLost, type DeviceTransfer, type OperationContext } from './operations/context.ts';
 import { downloadSoftware } from './operations/download-software.ts';
 import { reboot, revertSoftware } from './operations/reboot.ts';
-import { restoreConfig } from './operations/restore-config.ts';
+import { convertConfig, restoreConfig } from './operations/restore-config.ts';
 import { SerialWriter } from './serial-writer.ts';
 import { OperationRejected, type DeviceEvents } from './types.ts';
 import type { BankStatus, DeviceStatus } from '../protocol/safeflash-mib/device-scalars.ts';
@@ -89,6 +89,7 @@ const runners: Record<OperationType, (context: OperationContext, rebootMs: numbe
   reboot,
   revertSoftware,
   restoreConfig,
+  convertConfig,
 };
 
 export class VirtualDevice extends EventEmitter<DeviceEvents> {

@@ -10,6 +10,7 @@ const failNextFaultOf: Partial<Record<OperationType, 'failBackups' | 'failDownlo
   backupConfig: 'failBackups',
   downloadSoftware: 'failDownloads',
   restoreConfig: 'failRestores',
+  convertConfig: 'failRestores',
 };
 
 export class FaultInjector {

@@ -4,7 +4,7 @@
 import type { TransferFailure } from './transfer-contract.ts';
 
 /** sfOpType: what an operation row orders. */
-export const operationTypes = ['backupConfig', 'downloadSoftware', 'reboot', 'revertSoftware', 'restoreConfig'] as const;
+export const operationTypes = ['backupConfig', 'downloadSoftware', 'reboot', 'revertSoftware', 'restoreConfig', 'convertConfig'] as const;
 export type OperationType = (typeof operationTypes)[number];
 
 /** sfOpState. */

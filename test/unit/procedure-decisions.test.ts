@@ -293,7 +293,9 @@ test('time limits on a command line: one syntax, every problem refused', () => {
 test('run options resolve run > campaign > device > manager', () => {
   const defaults = { transport: 'tftp' as const, timeLimits: { backup: 120, download: 900, boot: 300, restore: 120, verify: 120 } };
   const resolved = resolveRunOptions([{ timeLimits: { backup: 5 } }, { transport: 'ftp', timeLimits: { backup: 60, boot: 30 } }], 'tftp', defaults);
-  assert.deepEqual(resolved, { transport: 'ftp', timeLimits: { ...defaults.timeLimits, backup: 5, boot: 30 }, reinstall: false });
+  assert.deepEqual(resolved, { transport: 'ftp', timeLimits: { ...defaults.timeLimits, backup: 5, boot: 30 }, reinstall: false, converter: 'manager' });
+  assert.equal(resolveRunOptions([undefined, { converter: 'device' }], null, defaults).converter, 'device', "the campaign's converter");
+  assert.throws(() => resolveRunOptions([{ converter: 'modem' as never }], null, defaults), /converter must be manager or device/);
   assert.equal(resolveRunOptions([undefined, undefined], 'ftp', defaults).transport, 'ftp', "the device's default");
   assert.equal(resolveRunOptions([{ transport: 'tftp' }, { transport: 'ftp' }], 'ftp', defaults).transport, 'tftp', "the run's own");
   assert.equal(resolveRunOptions([], null, defaults).transport, 'tftp', "the manager's");

@@ -22,7 +22,7 @@ export const safeflashFamily: Family = {
     configBackup: true,
     configDigest: true,
     revert: true,
-    convertsConfig: false,
+    convertsConfig: true,
   },
   recognises: (system) => startsWithOid(system.sysObjectID, safeflashObjectId),
   driver: (session) => ({

@@ -13,7 +13,7 @@ import type { Json } from './api-types.ts';
 import { resolveImage } from './image-upload.ts';
 import { operatorName, operatorOption } from './operator-name.ts';
 import { parsePolicy, policySyntax } from './policy-option.ts';
-import { reinstallOption, timeLimitsOption, transportOption } from './run-options-option.ts';
+import { converterOption, reinstallOption, timeLimitsOption, transportOption } from './run-options-option.ts';
 import type { TimeLimits } from '../../manager/store/records.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { integerOption, UsageFailure } from './program.ts';
@@ -45,6 +45,7 @@ interface CreateOptions {
   transport?: TransferProtocol;
   timeLimits?: Partial<TimeLimits>;
   reinstall?: boolean;
+  converter?: string;
   operator?: string;
   json?: boolean;
   server: string;
@@ -97,6 +98,7 @@ function requestFromFlags(options: CreateOptions): Record<string, unknown> {
     transport: options.transport,
     timeLimits: options.timeLimits,
     reinstall: options.reinstall,
+    converter: options.converter,
   };
   return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
 }
@@ -198,6 +200,7 @@ export function registerCampaignCommands(program: Command): void {
     .addOption(transportOption("how every file of the campaign's runs moves (default: each device's, else the manager's)"))
     .addOption(timeLimitsOption("the runs' phase time limits in seconds, above the manager's"))
     .addOption(reinstallOption())
+    .addOption(converterOption())
     .addOption(operatorOption())
     .option('--json', 'print JSON')
     .addOption(serverOption())

@@ -1,8 +1,8 @@
 // Run options on the command line, the same on every command that takes them (serve, upgrade, backup,
-// campaign create): --transport tftp|ftp, --time-limits backup=120,download=900, --reinstall.
+// campaign create): --transport tftp|ftp, --time-limits backup=120,download=900, --reinstall, --converter.
 import { InvalidArgumentError, Option } from 'commander';
 import { parseTimeLimits, RunOptionsError, timeLimitsSyntax } from '../../manager/procedure/run-options.ts';
-import type { TimeLimits } from '../../manager/store/records.ts';
+import { converters, type TimeLimits } from '../../manager/store/records.ts';
 import { transferProtocols } from '../../protocol/transfer-contract.ts';
 
 export function transportOption(what: string): Option {
@@ -18,6 +18,13 @@ export function reinstallOption(): Option {
     '--reinstall',
     'install the image even on a device that already runs it: its other bank (the previous version, the way back) is overwritten',
   );
+}
+
+export function converterOption(): Option {
+  return new Option(
+    '--converter <who>',
+    'who converts the configuration when the new software reads another format: the manager (default), or the device with its own converter, where its family has one',
+  ).choices([...converters]);
 }
 
 function timeLimits(text: string): Partial<TimeLimits> {

@@ -9,7 +9,7 @@ import { resolveDevices } from './device-references.ts';
 import { resolveImage } from './image-upload.ts';
 import { operatorName, operatorOption } from './operator-name.ts';
 import { parsePolicy, policySyntax } from './policy-option.ts';
-import { reinstallOption, timeLimitsOption, transportOption } from './run-options-option.ts';
+import { converterOption, reinstallOption, timeLimitsOption, transportOption } from './run-options-option.ts';
 import type { TimeLimits } from '../../manager/store/records.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { CommandFailure, integerOption } from './program.ts';
@@ -25,6 +25,7 @@ interface UpgradeOptions {
   transport?: TransferProtocol;
   timeLimits?: Partial<TimeLimits>;
   reinstall?: boolean;
+  converter?: 'manager' | 'device';
 }
 
 export function registerUpgradeCommand(program: Command): void {
@@ -37,6 +38,7 @@ export function registerUpgradeCommand(program: Command): void {
     .addOption(transportOption("how every file of the runs moves (default: each device's, else the manager's)"))
     .addOption(timeLimitsOption("the runs' phase time limits in seconds, above the manager's"))
     .addOption(reinstallOption())
+    .addOption(converterOption())
     .option('--no-interactive', 'never ask in place; a run that asks is left waiting for `safeflash decide`')
     .option('--max-wait <seconds>', 'stop following after this long (the runs go on in the manager)', integerOption(1, 30 * 86_400), 86_400)
     .addOption(operatorOption())
@@ -62,6 +64,7 @@ async function upgrade(references: string[], options: UpgradeOptions): Promise<v
     ...(options.transport ? { transport: options.transport } : {}),
     ...(options.timeLimits ? { timeLimits: options.timeLimits } : {}),
     ...(options.reinstall ? { reinstall: true } : {}),
+    ...(options.converter ? { converter: options.converter } : {}),
   };
 
   const followed: FollowedRun[] = [];

@@ -2,7 +2,7 @@
 // that is not listed (a device's credentials, say) can never reach a client. The OpenAPI document is
 // generated from these.
 import { familyNames } from '../../families/family.ts';
-import { runStates, timeLimitNames } from '../../manager/store/records.ts';
+import { converters, runStates, timeLimitNames } from '../../manager/store/records.ts';
 import { maxTimeLimitSeconds } from '../../manager/procedure/run-options.ts';
 import { transferProtocols } from '../../protocol/transfer-contract.ts';
 
@@ -162,6 +162,11 @@ export const runOptionProperties = {
     type: 'boolean',
     description: 'install the image even when the device already runs it: the other bank (the previous version, the way back) is overwritten',
   },
+  converter: {
+    type: 'string',
+    enum: converters,
+    description: 'who converts the configuration when the new software reads another format: the manager (default), or the device, where its family can',
+  },
 } as const;
 
 export const policySchema = {
@@ -189,7 +194,7 @@ export const runSchema = {
     options: nullable({
       type: 'object',
       description: 'how the run works, fixed at its start: null for runs recorded before runs kept them',
-      properties: { transport, timeLimits: timeLimitsSchema, reinstall: { type: 'boolean' } },
+      properties: { transport, timeLimits: timeLimitsSchema, reinstall: { type: 'boolean' }, converter: { type: 'string', enum: converters } },
     }),
     cancelRequestedBy: {
       ...nullable({ type: 'string' }),

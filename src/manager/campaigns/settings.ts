@@ -51,6 +51,8 @@ export interface CampaignRequest extends DeviceSelector {
   timeLimits?: Partial<TimeLimits>;
   /** Install the image on devices that already run it too (overwriting their other bank). */
   reinstall?: boolean;
+  /** Who converts configurations the new software reads in another format: the manager, or the devices (where their family can). */
+  converter?: string;
   /** Who creates it, for the record. */
   operator?: string;
 }
@@ -101,6 +103,7 @@ const requestFields = new Set([
   'transport',
   'timeLimits',
   'reinstall',
+  'converter',
   'operator',
 ]);
 
@@ -186,7 +189,11 @@ export function checkCampaignRequest(request: unknown): { request: CampaignReque
       problems.push(`retryDelaySeconds must be from 0 to ${campaignLimits.retryDelaySeconds}, got ${JSON.stringify(value)}`);
     } else retryDelaySeconds = value;
   }
-  const runOptions = collect(problems, () => checkRunOptions({ transport: r.transport, timeLimits: r.timeLimits, reinstall: r.reinstall }), RunOptionsError);
+  const runOptions = collect(
+    problems,
+    () => checkRunOptions({ transport: r.transport, timeLimits: r.timeLimits, reinstall: r.reinstall, converter: r.converter }),
+    RunOptionsError,
+  );
   if (r.operator !== undefined && (typeof r.operator !== 'string' || !/^[^\s:][^\s]{0,63}$/.test(r.operator)))
     problems.push('operator must be a name without spaces');
 

@@ -3,7 +3,7 @@
 // default, then the manager's. The result is stored with the run, so a resumed run works the same way.
 import { transferProtocols, type TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { isOneOf } from '../../protocol/vocabulary.ts';
-import { timeLimitNames, type RunOptions, type TimeLimitName, type TimeLimits } from '../store/records.ts';
+import { type Converter, converters, timeLimitNames, type RunOptions, type TimeLimitName, type TimeLimits } from '../store/records.ts';
 
 /** The longest time limit: a week. A limit is a bound on silence, not a schedule. */
 export const maxTimeLimitSeconds = 7 * 86_400;
@@ -14,6 +14,8 @@ export interface RunOptionsRequest {
   timeLimits?: Partial<TimeLimits>;
   /** Install the image even when the device already runs it (overwriting the other bank). */
   reinstall?: boolean;
+  /** Who converts the configuration when the new software reads another format (a device only where its family can). */
+  converter?: Converter;
 }
 
 /** What the manager uses when neither the run, its campaign nor the device says. */
@@ -74,7 +76,13 @@ export function checkRunOptions(request: unknown): RunOptionsRequest {
     ...(r.transport !== undefined ? { transport: checkTransport(r.transport) } : {}),
     ...(r.timeLimits !== undefined ? { timeLimits: checkTimeLimits(r.timeLimits) } : {}),
     ...(r.reinstall !== undefined ? { reinstall: checkReinstall(r.reinstall) } : {}),
+    ...(r.converter !== undefined ? { converter: checkConverter(r.converter) } : {}),
   };
+}
+
+function checkConverter(value: unknown): Converter {
+  if (!isOneOf(converters, value)) throw new RunOptionsError(`converter must be ${converters.join(' or ')}, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 function checkReinstall(value: unknown): boolean {
@@ -96,5 +104,10 @@ export function resolveRunOptions(
   const timeLimits = { ...defaults.timeLimits };
   // The most specific level wins: apply the farthest first.
   for (const level of [...given].reverse()) Object.assign(timeLimits, level.timeLimits);
-  return { transport, timeLimits, reinstall: given.find((level) => level.reinstall !== undefined)?.reinstall ?? false };
+  return {
+    transport,
+    timeLimits,
+    reinstall: given.find((level) => level.reinstall !== undefined)?.reinstall ?? false,
+    converter: given.find((level) => level.converter !== undefined)?.converter ?? 'manager',
+  };
 }

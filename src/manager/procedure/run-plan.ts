@@ -11,6 +11,8 @@ export interface RunPlan {
   revert: { applies: true } | { applies: false; why: string };
   /** How a restored configuration is checked. */
   restoreCheck: 'digest' | 'secondBackup';
+  /** The device can convert a configuration to its software's format itself (the run's converter option chooses). */
+  deviceConverts: boolean;
 }
 
 export function runPlan(family: FamilyName, capabilities: Capabilities): RunPlan {
@@ -32,6 +34,7 @@ export function runPlan(family: FamilyName, capabilities: Capabilities): RunPlan
       ? { applies: true }
       : { applies: false, why: `a ${family} device cannot be ordered back to its old software; it falls back by itself when the new one does not start` },
     restoreCheck: capabilities.configDigest ? 'digest' : 'secondBackup',
+    deviceConverts: capabilities.convertsConfig,
   };
 }
 

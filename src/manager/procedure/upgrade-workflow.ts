@@ -74,18 +74,22 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
   let migration = '';
   if (original) {
     let config = original;
+    let convertOnDevice = false;
     // migrate: when the new software reads another configuration format; the backup stays as it is.
     if (needsMigration(original.configFormat, image.configFormat)) {
-      const migrated = await inPhase(ctx, 'migrate', policy.migrate, (_n, { supplied }) =>
-        migrateConfig(ctx, 'migrate', supplied.config ?? original, before.model, image.configFormat, `for ${image.version}`),
-      );
-      if (!migrated.ok) return giveUp(ctx, 'migrate', migrated, before, original);
-      config = migrated.value;
-      migration = `, configuration migrated from format ${original.configFormat} to ${image.configFormat}`;
+      convertOnDevice = await converterChosen(ctx, original, image.configFormat);
+      if (!convertOnDevice) {
+        const migrated = await inPhase(ctx, 'migrate', policy.migrate, (_n, { supplied }) =>
+          migrateConfig(ctx, 'migrate', supplied.config ?? original, before.model, image.configFormat, `for ${image.version}`),
+        );
+        if (!migrated.ok) return giveUp(ctx, 'migrate', migrated, before, original);
+        config = migrated.value;
+      }
+      migration = `, configuration ${convertOnDevice ? 'converted by the device' : 'migrated'} from format ${original.configFormat} to ${image.configFormat}`;
     }
 
     // restore: apply it; the running configuration must read back as the one restored.
-    const plan = { config, original, model: before.model };
+    const plan = { config, original, model: before.model, ...(convertOnDevice ? { convertTo: image.configFormat } : {}) };
     const restored = await inPhase(ctx, 'restore', policy.restore, (n, attempt) => restoreAttempt(ctx, n, plan, attempt));
     if (!restored.ok) return giveUp(ctx, 'restore', restored, before, original);
     restoredDigest = restored.value.configDigest;
@@ -104,6 +108,25 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
     backupSha256: original?.sha256 ?? null,
     summary: `upgraded from ${before.runningVersion} to ${image.version}${migration}; ${original ? 'version and configuration verified' : 'version verified (the family keeps no configuration)'}`,
   });
+}
+
+/**
+ * Whether the device converts the configuration itself (the run's converter option, where the family
+ * can); the timeline says who converts, and why the manager does when the device was asked but cannot.
+ */
+async function converterChosen(ctx: RunContext, original: ConfigFile, toFormat: number): Promise<boolean> {
+  if (ctx.options.converter !== 'device') return false;
+  const byDevice = ctx.plan.deviceConverts;
+  await ctx.steps.event(ctx.run.runId, {
+    phase: 'migrate',
+    kind: byDevice ? 'phaseSkipped' : 'migration',
+    actor: 'manager',
+    message: byDevice
+      ? `migrate: the device converts the configuration from format ${original.configFormat} to ${toFormat} itself, as the run asks; the manager checks the result`
+      : `the run asks the device to convert, but a ${ctx.run.family ?? 'safeflash'} device has no converter of its own: the manager converts`,
+    detail: { converter: byDevice ? 'device' : 'manager', fromFormat: original.configFormat, toFormat },
+  });
+  return byDevice;
 }
 
 /** A phase the device's family does not have: said in the timeline, so that nobody thinks it happened. */

@@ -118,10 +118,16 @@ export type TimeLimits = Record<TimeLimitName, number>;
  * the transport of every file transfer, the phases' time limits, and whether the image is installed
  * again on a device that already runs it.
  */
+/** Who converts a configuration the new software reads in another format: the manager, or the device itself. */
+export const converters = ['manager', 'device'] as const;
+export type Converter = (typeof converters)[number];
+
 export interface RunOptions {
   transport: TransferProtocol;
   timeLimits: TimeLimits;
   reinstall: boolean;
+  /** Absent in runs recorded before it existed: the manager converted. */
+  converter?: Converter;
 }
 
 /** An upgrade run goes through every phase; a backup run (on demand) through preflight and backup only. */

@@ -80,12 +80,17 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
     async (request, reply) => {
       const device = await deviceNamed(services, request.body.device);
       const image = await imageNamed(services, request.body.image);
-      const { policy, transport, timeLimits, reinstall } = request.body;
+      const { policy, transport, timeLimits, reinstall, converter } = request.body;
       const run = await procedure.startRun({
         deviceId: device.id,
         imageSha256: image.sha256,
         ...(policy ? { policy } : {}),
-        options: { ...(transport ? { transport } : {}), ...(timeLimits ? { timeLimits } : {}), ...(reinstall !== undefined ? { reinstall } : {}) },
+        options: {
+          ...(transport ? { transport } : {}),
+          ...(timeLimits ? { timeLimits } : {}),
+          ...(reinstall !== undefined ? { reinstall } : {}),
+          ...(converter ? { converter } : {}),
+        },
         startedBy: operatorActor(request.body.operator),
       });
       metrics.runsStarted.inc();

@@ -17,6 +17,8 @@ export interface RestorePlan {
   /** What a re-migration starts from: the original backup. */
   original: ConfigFile;
   model: string;
+  /** The device converts the configuration to this format itself (convertConfig): the manager then checks what it made. */
+  convertTo?: number;
 }
 
 export async function restoreAttempt(
@@ -45,8 +47,9 @@ export async function restoreAttempt(
   }
   const offer = await steps.offerConfig(config.sha256, ctx.protocol);
   const index = operationIndex(run.number, 'restore', attempt, 0);
-  const applied = await runOperation(ctx, 'restore', index, transferOrder('restoreConfig', offer), 'restore');
+  const applied = await runOperation(ctx, 'restore', index, transferOrder(plan.convertTo !== undefined ? 'convertConfig' : 'restoreConfig', offer), 'restore');
   if (!applied.ok) return attemptFailed('restore', applied.cause, applied.message);
+  if (plan.convertTo !== undefined) return checkConversion(ctx, attempt, config, plan.convertTo);
   if (ctx.plan.restoreCheck === 'secondBackup') return readBack(ctx, attempt, config);
   const now = await steps.readDevice(run.deviceId);
   if (!now.ok) return attemptFailed('restore', now.cause, `after the restore: ${now.message}`);
@@ -58,6 +61,36 @@ export async function restoreAttempt(
     );
   }
   return { ok: true, value: config };
+}
+
+/**
+ * The device converted the configuration itself: back up what it runs now, which must be a valid
+ * configuration in the format asked for, and the one the device reports running. The run records that
+ * the device converted, and what it made.
+ */
+async function checkConversion(ctx: RunContext, attempt: number, source: ConfigFile, format: number): Promise<AttemptResult<ConfigFile>> {
+  const { run, steps } = ctx;
+  const offer = await steps.expectBackup(ctx.protocol);
+  const uploaded = await runOperation(ctx, 'restore', operationIndex(run.number, 'restore', attempt, 1), transferOrder('backupConfig', offer), 'backup');
+  if (!uploaded.ok) return attemptFailed('restore', uploaded.cause, `the converted configuration could not be read back: ${uploaded.message}`);
+  const made = await steps.collectBackup(offer, run.deviceId, run.runId, run.family);
+  if (!made.ok) return attemptFailed('restore', made.cause, `the device's conversion is not a valid configuration: ${made.message}`);
+  if (made.config.configFormat !== format) {
+    return attemptFailed('restore', 'mismatch', `the device converted to format ${made.config.configFormat}, not ${format}`);
+  }
+  const now = await steps.readDevice(run.deviceId);
+  if (!now.ok) return attemptFailed('restore', now.cause, `after the conversion: ${now.message}`);
+  if (now.reading.configDigest !== null && now.reading.configDigest !== made.config.configDigest) {
+    return attemptFailed('restore', 'mismatch', 'the device runs another configuration than the one it reads back');
+  }
+  await steps.event(run.runId, {
+    phase: 'restore',
+    kind: 'migration',
+    actor: 'device',
+    message: `the device converted ${source.sha256.slice(0, 12)} from format ${source.configFormat} to ${format} itself; read back as ${made.config.sha256.slice(0, 12)}, a valid format ${format} configuration; ${source.sha256.slice(0, 12)} kept unchanged`,
+    detail: { converter: 'device', from: source.sha256, to: made.config.sha256, fromFormat: source.configFormat, toFormat: format },
+  });
+  return { ok: true, value: made.config };
 }
 
 /**
