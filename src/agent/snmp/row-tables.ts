@@ -4,6 +4,7 @@
 // after its end, then aged out. What an active row does is the device operation of the same index (or
 // an end of its own, for a copy the device need not make or cannot). Rows live in memory: like the
 // equipment they stand for, devices forget them when they restart.
+import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { OperationRequest } from '../../protocol/safeflash-mib/operation-row.ts';
 import { startTraps } from '../../protocol/snmp/entity-group.ts';
 import type { ObjectFact } from '../../protocol/snmp/object-table.ts';
@@ -86,6 +87,32 @@ export class RowTables {
     return undefined;
   }
 
+  /**
+   * A SET's varbinds sorted out: values of the face's own scalars (`scalars`, instance .0), and cells of
+   * these tables grouped by row. Anything else is refused: notWritable for an object the face serves
+   * read-only (`readOnly`), noCreation otherwise.
+   */
+  read(
+    varbinds: readonly Varbind[],
+    scalars: Readonly<Record<string, ObjectFact>>,
+    readOnly: (oid: string) => boolean,
+  ): { scalars: Map<string, { value: ScalarValue; position: number }>; rows: ReturnType<typeof byRow> } {
+    const values = new Map<string, { value: ScalarValue; position: number }>();
+    const located: Array<NonNullable<ReturnType<RowTables['locate']>> & { position: number }> = [];
+    varbinds.forEach((varbind, position) => {
+      const scalar = Object.entries(scalars).find(([, fact]) => varbind.oid === `${fact.oid}.0`);
+      if (scalar) {
+        if (values.has(scalar[0])) refuse('inconsistentValue', position);
+        values.set(scalar[0], { value: checkValue(scalar[1], varbind, position, 256), position });
+        return;
+      }
+      const cell = this.locate(varbind, position);
+      if (cell) located.push({ ...cell, position });
+      else refuse(readOnly(varbind.oid) ? 'notWritable' : 'noCreation', position);
+    });
+    return { scalars: values, rows: byRow(located) };
+  }
+
   /** Checks one row's cells of a SET against the row rules; returns how to apply them. */
   plan(tableName: string, index: number, given: ReadonlyMap<string, { value: ScalarValue; position: number }>): RowPlan {
     const table = this.#tables.get(tableName)!;
@@ -127,6 +154,12 @@ export class RowTables {
         refuse(error.reason === 'busy' ? 'resourceUnavailable' : error.reason === 'invalid' ? 'wrongValue' : 'inconsistentValue', position);
       throw error;
     }
+  }
+
+  /** Whether the device operation of this index (a reload the face ordered, say) is still under way. */
+  underWay(index: number | undefined): boolean {
+    const op = index === undefined ? undefined : this.device.operation(index);
+    return op !== undefined && (op.state === 'waiting' || op.state === 'running');
   }
 
   /** The active row of any table with this index (notifications name the operation's index). */
@@ -174,6 +207,27 @@ export class RowTables {
     const { state } = this.progress(row);
     return state === 'successful' || state === 'failed';
   }
+}
+
+/** What a row that moves a file does: the device operation, with the server and the credentials the row names. */
+export function transferWork(
+  type: OperationRequest['type'],
+  protocol: 'tftp' | 'ftp',
+  server: Endpoint,
+  fileName: string,
+  cells: ReadonlyMap<string, ScalarValue>,
+  credentials: { user: string; password: string },
+): RowWork {
+  const text = (name: string) => (cells.get(name) as Buffer | undefined)?.toString('utf8') ?? '';
+  return {
+    kind: 'operation',
+    request: { type, protocol, server, fileName, username: text(credentials.user), password: text(credentials.password), notifyTarget: undefined },
+  };
+}
+
+/** A reboot or a revert, as a face orders it when its reload objects are set. */
+export function bootRequest(type: 'reboot' | 'revertSoftware'): OperationRequest {
+  return { type, protocol: 'tftp', server: undefined, fileName: '', username: '', password: '', notifyTarget: undefined };
 }
 
 /** RowStatus (SNMPv2-TC, RFC 2579), by number. */

@@ -4,15 +4,15 @@
 // configuration travels as `show running-config` text. The rows follow the MIBs' rules (row-tables.ts).
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import { octetsAddress } from '../../protocol/ip-address.ts';
-import type { Operation, OperationRequest } from '../../protocol/safeflash-mib/operation-row.ts';
+import type { Operation } from '../../protocol/safeflash-mib/operation-row.ts';
 import { labelsOf, type ObjectFact, scalarProviderOf, syntaxNumber, tableProviderOf } from '../../protocol/snmp/object-table.ts';
 import type { MibView } from '../../protocol/snmp/mib-view.ts';
 import type { Varbind } from '../../protocol/snmp/varbind.ts';
 import type { FailCause } from '../../protocol/vocabulary.ts';
 import type { ManagedDevice } from '../../agent/snmp/managed-device.ts';
-import { answerSet, checkValue, columnInstance, refuse, type ScalarValue } from '../../agent/snmp/object-set.ts';
+import { answerSet, columnInstance, refuse, type ScalarValue } from '../../agent/snmp/object-set.ts';
 import type { DeviceFace, OutgoingNotification, Personality } from '../../agent/snmp/personality.ts';
-import { byRow, type RowProgress, type RowTable, RowTables, type RowWork, rowStatusNumber, startTrap, upTimeAt } from '../../agent/snmp/row-tables.ts';
+import { bootRequest, type RowProgress, type RowTable, RowTables, rowStatusNumber, startTrap, transferWork, upTimeAt } from '../../agent/snmp/row-tables.ts';
 import { parseIosConfig, renderIosConfig } from './ios-config.ts';
 import {
   ccCopyColumns,
@@ -83,26 +83,15 @@ class RouterFace implements DeviceFace {
   refresh(view: MibView): void {
     const status = this.device.status();
     view.setScalar('tsMsgText', this.#message);
-    view.setScalar('tsMsgSend', msgSend.number(this.#reloading() ? 'reload' : 'nothing'));
+    view.setScalar('tsMsgSend', msgSend.number(this.#rows.underWay(this.#reloadIndex) ? 'reload' : 'nothing'));
     view.replaceRows(entPhysicalEntry.name, [[chassisRow, Buffer.from(status.serial), Buffer.from(status.model)]]);
     this.#rows.refresh(view);
   }
 
   set(varbinds: Varbind[]): ReturnType<DeviceFace['set']> {
     return answerSet(() => {
-      const scalars = new Map<string, { value: ScalarValue; position: number }>();
-      const located: Array<NonNullable<ReturnType<RowTables['locate']>> & { position: number }> = [];
-      varbinds.forEach((varbind, position) => {
-        const scalar = Object.entries(reloadObjects).find(([, fact]) => varbind.oid === `${fact.oid}.0`);
-        if (scalar) {
-          scalars.set(scalar[0], { value: checkValue(scalar[1], varbind, position, 256), position });
-          return;
-        }
-        const cell = this.#rows.locate(varbind, position);
-        if (cell) located.push({ ...cell, position });
-        else refuse(columnInstance(entPhysicalColumns, varbind.oid) ? 'notWritable' : 'noCreation', position);
-      });
-      const plans = [...byRow(located).values()].map((row) => this.#rows.plan(row.table, row.index, row.cells));
+      const { scalars, rows } = this.#rows.read(varbinds, reloadObjects, (oid) => columnInstance(entPhysicalColumns, oid) !== undefined);
+      const plans = [...rows.values()].map((row) => this.#rows.plan(row.table, row.index, row.cells));
       const reload = scalars.get('tsMsgSend');
       const reloads = reload !== undefined && msgSend.label(reload.value as number) === 'reload';
       // The device runs one operation at a time: a SET may start one.
@@ -163,18 +152,8 @@ class RouterFace implements DeviceFace {
     // The reload takes the manager's operation number when its message names one, so that a repeated order is one reload.
     const named = /operation (\d+)/.exec(this.#message.toString('utf8'));
     const index = named ? Number(named[1]) : Math.max(0, ...this.device.operations().map((op) => op.index)) + 1;
-    this.#rows.start(
-      index,
-      { type: 'reboot', protocol: 'tftp', server: undefined, fileName: '', username: '', password: '', notifyTarget: undefined },
-      position,
-    );
+    this.#rows.start(index, bootRequest('reboot'), position);
     this.#reloadIndex = index;
-  }
-
-  #reloading(): boolean {
-    if (this.#reloadIndex === undefined) return false;
-    const op = this.device.operation(this.#reloadIndex);
-    return op !== undefined && (op.state === 'waiting' || op.state === 'running');
   }
 }
 
@@ -202,7 +181,7 @@ function copyTable(port: ServerPort, upTime: () => (at: Date | undefined) => num
       if (protocol === 'ftp' && (!cells.has('ccCopyUserName') || !cells.has('ccCopyUserPassword'))) refuse('inconsistentValue', position);
       const server = serverOf(cells, 'ccCopyServerAddressType', 'ccCopyServerAddressRev1', 'ccCopyServerAddress', port(protocol), position);
       const type = from === 'networkFile' ? 'restoreConfig' : 'backupConfig';
-      return operation(type, protocol, server, fileName.toString('utf8'), cells, 'ccCopyUserName', 'ccCopyUserPassword');
+      return transferWork(type, protocol, server, fileName.toString('utf8'), cells, { user: 'ccCopyUserName', password: 'ccCopyUserPassword' });
     },
     stateCells: (row, progress) => {
       const at = upTime();
@@ -236,7 +215,10 @@ function flashTable(port: ServerPort): RowTable {
       if (protocol !== 'tftp' && protocol !== 'ftp') return { kind: 'settled', failed: true, cause: 'protocolError' };
       const server = serverOf(cells, 'ciscoFlashCopyServerAddrType', 'ciscoFlashCopyServerAddrRev1', 'ciscoFlashCopyServerAddress', port(protocol), position);
       // The MIB documents the user name for rcp; the virtual router takes it (and the password) for ftp too.
-      return operation('downloadSoftware', protocol, server, source.toString('utf8'), cells, 'ciscoFlashCopyRemoteUserName', 'ciscoFlashCopyRemotePassword');
+      return transferWork('downloadSoftware', protocol, server, source.toString('utf8'), cells, {
+        user: 'ciscoFlashCopyRemoteUserName',
+        password: 'ciscoFlashCopyRemotePassword',
+      });
     },
     stateCells: (row, progress) => ({
       ciscoFlashCopySerialNumber: row.index,
@@ -269,19 +251,6 @@ function serverOf(
   // 0.0.0.0 and 255.255.255.255 name no server.
   if (!legacy || legacy === '0.0.0.0' || legacy === '255.255.255.255') refuse('inconsistentValue', position);
   return { address: legacy, port };
-}
-
-function operation(
-  type: OperationRequest['type'],
-  protocol: 'tftp' | 'ftp',
-  server: Endpoint,
-  fileName: string,
-  cells: ReadonlyMap<string, ScalarValue>,
-  userName: string,
-  password: string,
-): RowWork {
-  const text = (name: string) => (cells.get(name) as Buffer | undefined)?.toString('utf8') ?? '';
-  return { kind: 'operation', request: { type, protocol, server, fileName, username: text(userName), password: text(password), notifyTarget: undefined } };
 }
 
 function copyFailCauseOf(cause: FailCause): keyof typeof ccCopyColumns.ccCopyFailCause.values {

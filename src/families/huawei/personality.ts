@@ -11,19 +11,20 @@ import { labelsOf, type ObjectFact, scalarProviderOf, syntaxNumber, tableProvide
 import type { MibView } from '../../protocol/snmp/mib-view.ts';
 import type { Varbind, VarbindValue } from '../../protocol/snmp/varbind.ts';
 import type { Bank, FailCause } from '../../protocol/vocabulary.ts';
-import type { Operation, OperationRequest } from '../../protocol/safeflash-mib/operation-row.ts';
+import type { Operation } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { ManagedDevice } from '../../agent/snmp/managed-device.ts';
-import { answerSet, checkValue, columnInstance, refuse, type ScalarValue } from '../../agent/snmp/object-set.ts';
+import { answerSet, columnInstance, refuse, type ScalarValue } from '../../agent/snmp/object-set.ts';
 import type { DeviceFace, OutgoingNotification, Personality } from '../../agent/snmp/personality.ts';
 import {
-  byRow,
+  bootRequest,
+  type byRow,
   type Row,
   type RowProgress,
   type RowTable,
   RowTables,
-  type RowWork,
   rowStatusNumber,
   startTrap,
+  transferWork,
   upTimeAt,
 } from '../../agent/snmp/row-tables.ts';
 import {
@@ -109,7 +110,7 @@ class VrpFace implements DeviceFace {
 
   refresh(view: MibView): void {
     const status = this.device.status();
-    view.setScalar('hwSysReloadAction', reloadAction.number(this.#reloading() ? 'reloadAtOnce' : 'reloadUnavailable'));
+    view.setScalar('hwSysReloadAction', reloadAction.number(this.#rows.underWay(this.#reloadIndex) ? 'reloadAtOnce' : 'reloadUnavailable'));
     view.replaceRows(entPhysicalEntry.name, [[chassisRow, Buffer.from(status.serial), Buffer.from(status.model)]]);
     view.replaceRows(currentEntryOf.name, [[mainBoard, imageIndexOf[status.activeBank]]]);
     view.replaceRows(
@@ -130,18 +131,8 @@ class VrpFace implements DeviceFace {
 
   set(varbinds: Varbind[]): ReturnType<DeviceFace['set']> {
     return answerSet(() => {
-      let action: { value: ScalarValue; position: number } | undefined;
-      const located: Array<NonNullable<ReturnType<RowTables['locate']>> & { position: number }> = [];
-      varbinds.forEach((varbind, position) => {
-        if (varbind.oid === `${reloadObjects.hwSysReloadAction.oid}.0`) {
-          action = { value: checkValue(reloadObjects.hwSysReloadAction, varbind, position), position };
-          return;
-        }
-        const cell = this.#rows.locate(varbind, position);
-        if (cell) located.push({ ...cell, position });
-        else refuse(isReadOnly(varbind.oid) ? 'notWritable' : 'noCreation', position);
-      });
-      const rows = byRow(located);
+      const { scalars, rows } = this.#rows.read(varbinds, reloadObjects, isReadOnly);
+      const action = scalars.get('hwSysReloadAction');
       const plans = [...rows.values()].map((row) => this.#rows.plan(row.table, row.index, row.cells));
       const reloadNow = action !== undefined && reloadAction.label(action.value as number) === 'reloadAtOnce';
       if (action !== undefined && !reloadNow && reloadAction.label(action.value as number) !== 'reloadCancel') refuse('wrongValue', action.position);
@@ -223,18 +214,8 @@ class VrpFace implements DeviceFace {
     const other: Bank = status.activeBank === 'bankA' ? 'bankB' : 'bankA';
     const type = bank === status.nextBootBank ? 'reboot' : bank === other ? 'revertSoftware' : undefined;
     if (!type) refuse('inconsistentValue', position);
-    this.#rows.start(
-      schedule.index,
-      { type, protocol: 'tftp', server: undefined, fileName: '', username: '', password: '', notifyTarget: undefined },
-      position,
-    );
+    this.#rows.start(schedule.index, bootRequest(type), position);
     this.#reloadIndex = schedule.index;
-  }
-
-  #reloading(): boolean {
-    if (this.#reloadIndex === undefined) return false;
-    const op = this.device.operation(this.#reloadIndex);
-    return op !== undefined && (op.state === 'waiting' || op.state === 'running');
   }
 }
 
@@ -256,7 +237,7 @@ function flashTable(port: ServerPort): RowTable {
       if (protocol === 'sftp' || !protocol) return { kind: 'settled', failed: true, cause: 'protocolError' };
       if (protocol === 'ftp' && !cells.has('hwFlhOperServerUser')) refuse('inconsistentValue', position);
       const server = serverOf(cells, 'hwFlhOperServerAddress', 'hwFlhOperServerPort', port(protocol), position);
-      return operation('downloadSoftware', protocol, server, source.toString('utf8'), cells, 'hwFlhOperServerUser', 'hwFlhOperPassword');
+      return transferWork('downloadSoftware', protocol, server, source.toString('utf8'), cells, { user: 'hwFlhOperServerUser', password: 'hwFlhOperPassword' });
     },
     stateCells: (row, progress) => ({
       hwFlhOperIndex: row.index,
@@ -289,15 +270,10 @@ function configTable(port: ServerPort): RowTable {
       if (protocol === 'ftp' && (!cells.has('hwCfgOperateUserName') || !cells.has('hwCfgOperateUserPassword'))) refuse('inconsistentValue', position);
       const server = serverOf(cells, 'hwCfgOperateServerAddress', 'hwCfgOperateServerPort', port(protocol), position);
       const restore = type === 'net2Running' || type === 'net2Startup';
-      return operation(
-        restore ? 'restoreConfig' : 'backupConfig',
-        protocol,
-        server,
-        fileName.toString('utf8'),
-        cells,
-        'hwCfgOperateUserName',
-        'hwCfgOperateUserPassword',
-      );
+      return transferWork(restore ? 'restoreConfig' : 'backupConfig', protocol, server, fileName.toString('utf8'), cells, {
+        user: 'hwCfgOperateUserName',
+        password: 'hwCfgOperateUserPassword',
+      });
     },
     stateCells: (row) => ({
       hwCfgOperateIndex: row.index,
@@ -347,19 +323,6 @@ function serverOf(cells: ReadonlyMap<string, ScalarValue>, addressName: string, 
   // 0.0.0.0 and 255.255.255.255 name no server.
   if (!address || address === '0.0.0.0' || address === '255.255.255.255') refuse('inconsistentValue', position);
   return { address, port: (cells.get(portName) as number | undefined) ?? port };
-}
-
-function operation(
-  type: OperationRequest['type'],
-  protocol: 'tftp' | 'ftp',
-  server: Endpoint,
-  fileName: string,
-  cells: ReadonlyMap<string, ScalarValue>,
-  userName: string,
-  password: string,
-): RowWork {
-  const text = (name: string) => (cells.get(name) as Buffer | undefined)?.toString('utf8') ?? '';
-  return { kind: 'operation', request: { type, protocol, server, fileName, username: text(userName), password: text(password), notifyTarget: undefined } };
 }
 
 function flashStatusOf({ state, cause }: RowProgress): keyof typeof flashOperColumns.hwFlhOperStatus.values {
