@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import { ciscoIosPersonality } from '../../src/families/cisco-ios/personality.ts';
 import type { RunEvent } from '../../src/manager/store/records.ts';
-import { finalStates, type Harness, startHarness } from '../helpers/procedure-harness.ts';
+import { type Harness, type Scenario, startHarness, startScenarios } from '../helpers/procedure-harness.ts';
 
 const routerModel = 'ISR-4321';
 const small = { retries: 2, backoffSeconds: 0.2, then: 'abort' as const };
@@ -25,7 +25,7 @@ const faults: Record<number, FaultPlan> = {
 
 let harness: Harness;
 /** Every scenario's run, started together: the routers are independent, so the file takes as long as its slowest run. */
-let runs: Map<number, ReturnType<typeof upgrade>>;
+let runs: Map<number, Promise<Scenario>>;
 const versions: Record<number, string> = { 1: '2.0.0', 2: '2.0.1', 3: '2.0.2', 4: '2.0.3', 5: '2.0.4', 6: '2.0.5' };
 
 before(async () => {
@@ -39,9 +39,7 @@ before(async () => {
       software: lab.softwareFor(routerModel),
     }),
   });
-  runs = new Map(Object.entries(versions).map(([n, version]) => [Number(n), upgrade(Number(n), version)]));
-  // Each test takes its own result; one that fails must not leave the others' rejections unhandled.
-  for (const run of runs.values()) run.catch(() => undefined);
+  runs = startScenarios(harness, versions, { model: routerModel, family: 'cisco-ios' }, policy);
 });
 
 after(async () => {
@@ -49,15 +47,6 @@ after(async () => {
 });
 
 const kinds = (timeline: RunEvent[], kind: RunEvent['kind']) => timeline.filter((event) => event.kind === kind);
-
-async function upgrade(device: number, version: string) {
-  const { member, record } = harness.devices[device - 1]!;
-  const image = await harness.image(version, { model: routerModel, family: 'cisco-ios' });
-  const started = await harness.procedure.startRun({ deviceId: record.id, imageSha256: image.sha256, policy, startedBy: 'operator:tester' });
-  const run = await harness.waitFor(started.id, finalStates, 90);
-  const timeline = await harness.procedure.runs.timeline(run.id);
-  return { run, timeline, now: await harness.read(member), member };
-}
 
 test('a clean upgrade: IOS text backed up, image copied into flash, reload, configuration restored and read back equal', async () => {
   const { run, timeline, now, member } = await runs.get(1)!;

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import { docsisPersonality } from '../../src/families/docsis/personality.ts';
 import type { RunEvent } from '../../src/manager/store/records.ts';
-import { finalStates, type Harness, startHarness } from '../helpers/procedure-harness.ts';
+import { finalStates, type Harness, type Scenario, startHarness, startScenarios } from '../helpers/procedure-harness.ts';
 
 const modemModel = 'CM-3200';
 const small = { retries: 2, backoffSeconds: 0.2, then: 'abort' as const };
@@ -25,7 +25,7 @@ const faults: Record<number, FaultPlan> = {
 
 let harness: Harness;
 /** Every scenario's run, started together: the modems are independent. */
-let runs: Map<number, ReturnType<typeof upgrade>>;
+let runs: Map<number, Promise<Scenario>>;
 const versions: Record<number, string> = { 1: '2.0.0', 2: '2.0.1', 3: '2.0.2', 4: '2.0.3', 5: '2.0.4', 6: '2.0.5' };
 
 before(async () => {
@@ -39,8 +39,7 @@ before(async () => {
       software: lab.softwareFor(modemModel),
     }),
   });
-  runs = new Map(Object.entries(versions).map(([n, version]) => [Number(n), upgrade(Number(n), version)]));
-  for (const run of runs.values()) run.catch(() => undefined);
+  runs = startScenarios(harness, versions, { model: modemModel, family: 'docsis' }, policy);
 });
 
 after(async () => {
@@ -48,16 +47,6 @@ after(async () => {
 });
 
 const kinds = (timeline: RunEvent[], kind: RunEvent['kind']) => timeline.filter((event) => event.kind === kind);
-
-async function upgrade(device: number, version: string) {
-  const { member, record } = harness.devices[device - 1]!;
-  const before = await harness.read(member);
-  const image = await harness.image(version, { model: modemModel, family: 'docsis' });
-  const started = await harness.procedure.startRun({ deviceId: record.id, imageSha256: image.sha256, policy, startedBy: 'operator:tester' });
-  const run = await harness.waitFor(started.id, finalStates);
-  const timeline = await harness.procedure.runs.timeline(run.id);
-  return { before, run, timeline, now: await harness.read(member) };
-}
 
 test('a clean upgrade: the modem downloads, reboots by itself and reports the new version; backup and restore are recorded as not applying', async () => {
   const { before, run, timeline, now } = await runs.get(1)!;

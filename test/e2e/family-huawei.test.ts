@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import type { FaultPlan } from '../../src/agent/faults.ts';
 import { huaweiPersonality } from '../../src/families/huawei/personality.ts';
 import type { RunEvent } from '../../src/manager/store/records.ts';
-import { finalStates, type Harness, startHarness } from '../helpers/procedure-harness.ts';
+import { type Harness, type Scenario, startHarness, startScenarios } from '../helpers/procedure-harness.ts';
 
 const model = 'AR2220';
 const small = { retries: 2, backoffSeconds: 0.2, then: 'abort' as const };
@@ -26,7 +26,7 @@ const faults: Record<number, FaultPlan> = {
 
 let harness: Harness;
 /** Every scenario's run, started together: the devices are independent. */
-let runs: Map<number, ReturnType<typeof upgrade>>;
+let runs: Map<number, Promise<Scenario>>;
 
 before(async () => {
   harness = await startHarness({
@@ -39,8 +39,7 @@ before(async () => {
       software: lab.softwareFor(model),
     }),
   });
-  runs = new Map([1, 2, 3, 4, 5, 6, 7].map((n) => [n, upgrade(n, `2.0.${n}`)]));
-  for (const run of runs.values()) run.catch(() => undefined);
+  runs = startScenarios(harness, Object.fromEntries([1, 2, 3, 4, 5, 6, 7].map((n) => [n, `2.0.${n}`])), { model, family: 'huawei' }, policy);
 });
 
 after(async () => {
@@ -52,16 +51,6 @@ const failed = (timeline: RunEvent[], phase: RunEvent['phase']) =>
   kinds(timeline, 'phaseFailed')
     .filter((event) => event.phase === phase)
     .map((event) => event.cause);
-
-async function upgrade(device: number, version: string) {
-  const { member, record } = harness.devices[device - 1]!;
-  const before = await harness.read(member);
-  const image = await harness.image(version, { model, family: 'huawei' });
-  const started = await harness.procedure.startRun({ deviceId: record.id, imageSha256: image.sha256, policy, startedBy: 'operator:tester' });
-  const run = await harness.waitFor(started.id, finalStates, 90);
-  const timeline = await harness.procedure.runs.timeline(run.id);
-  return { before, run, timeline, now: await harness.read(member) };
-}
 
 test('a clean upgrade: VRP text backed up, net2Flash, a reload on the new image, the configuration restored and read back equal', async () => {
   const { before, run, timeline, now } = await runs.get(1)!;

@@ -16,6 +16,7 @@ import type { DeviceReading } from '../../src/families/family.ts';
 import { ManagerFiles } from '../../src/manager/files/manager-files.ts';
 import { readNotification } from '../../src/manager/notifications.ts';
 import { registerProcedure, type Procedure } from '../../src/manager/procedure/procedure.ts';
+import type { PolicyRequest } from '../../src/manager/procedure/policy.ts';
 import type { PhaseTimeouts } from '../../src/manager/procedure/timeouts.ts';
 import { openDatabase, type Database } from '../../src/manager/store/database.ts';
 import type { DeviceRecord, ImageRecord, RunRecord, RunState } from '../../src/manager/store/records.ts';
@@ -204,3 +205,36 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 }
 
 export const finalStates: RunState[] = ['verified', 'failed', 'rolledBack', 'aborted', 'upToDate'];
+
+/** One scenario's upgrade, once it has ended: the device before and after, the run and its timeline. */
+export interface Scenario {
+  before: DeviceReading;
+  run: RunRecord;
+  timeline: Awaited<ReturnType<Procedure['runs']['timeline']>>;
+  now: DeviceReading;
+  member: FleetMember;
+}
+
+/**
+ * One upgrade per device, all started at once (the devices are independent, so a file of scenarios
+ * takes as long as its slowest): device n to `versions[n]`, with images of `spec`.
+ */
+export function startScenarios(
+  harness: Harness,
+  versions: Record<number, string>,
+  spec: { model: string; family: string },
+  policy: PolicyRequest,
+): Map<number, Promise<Scenario>> {
+  const upgrade = async (device: number, version: string): Promise<Scenario> => {
+    const { member, record } = harness.devices[device - 1]!;
+    const before = await harness.read(member);
+    const image = await harness.image(version, spec);
+    const started = await harness.procedure.startRun({ deviceId: record.id, imageSha256: image.sha256, policy, startedBy: 'operator:tester' });
+    const run = await harness.waitFor(started.id, finalStates, 90);
+    return { before, run, timeline: await harness.procedure.runs.timeline(run.id), now: await harness.read(member), member };
+  };
+  const scenarios = new Map(Object.entries(versions).map(([n, version]) => [Number(n), upgrade(Number(n), version)]));
+  // Each test takes its own result; one that fails must not leave the others' rejections unhandled.
+  for (const scenario of scenarios.values()) scenario.catch(() => undefined);
+  return scenarios;
+}
