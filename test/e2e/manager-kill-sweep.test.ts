@@ -65,12 +65,15 @@ test('sweeps at once and repeated starts of an orphaned run: its workflow runs o
     h.procedure.resume(run),
     h.procedure.resume(run),
   ]);
-  for (const sweep of sweeps.slice(0, 3) as Array<Awaited<ReturnType<typeof resumeOrphanRuns>>>) assert.deepEqual(sweep.failed, []);
+  const sweepResults = sweeps.slice(0, 3) as Array<Awaited<ReturnType<typeof resumeOrphanRuns>>>;
+  for (const sweep of sweepResults) assert.deepEqual(sweep.failed, []);
+  // A direct start may win the race: then every sweep finds the workflow and none speaks of a resume.
+  const sweepStarted = sweepResults.some((sweep) => sweep.started.includes(run.id));
 
   const ended = await h.waitFor(run.id, finalStates);
   assert.equal(ended.state, 'verified', JSON.stringify(ended.outcome));
   const timeline = await h.procedure.runs.timeline(run.id);
-  assert.equal(timeline.filter((e) => e.kind === runResumedKind).length, 1, 'said once, however many sweeps');
+  assert.equal(timeline.filter((e) => e.kind === runResumedKind).length, sweepStarted ? 1 : 0, 'said once if a sweep started it, however many sweeps');
   assert.equal(timeline.filter((e) => e.phase === 'preflight' && e.kind === 'phaseStarted').length, 1);
   const backupAttempts = timeline.filter((e) => e.phase === 'backup' && e.kind === 'phaseStarted').length;
   assert.equal((await backupOffers()) - offersBefore, backupAttempts, 'each backup attempt executed once');
