@@ -174,6 +174,8 @@ function copyTable(port: ServerPort, upTime: () => (at: Date | undefined) => num
       // The virtual router keeps one configuration, saved as soon as it changes.
       if (configs.includes(from) && configs.includes(to)) return { kind: 'settled', failed: false };
       if (from !== 'networkFile' && to !== 'networkFile') return { kind: 'settled', failed: true, cause: 'protocolError' };
+      // The router has no VRFs: a server in one it cannot reach.
+      if (((cells.get('ccCopyVrfName') as Buffer | undefined)?.length ?? 0) > 0) refuse('inconsistentValue', position);
       const fileName = cells.get('ccCopyFileName') as Buffer | undefined;
       if (!fileName || fileName.length === 0) refuse('inconsistentValue', position);
       const protocol = copyProtocol.label((cells.get('ccCopyProtocol') as number | undefined) ?? copyProtocol.number('tftp'));
