@@ -292,6 +292,45 @@ describe("a virtual IOS router follows Cisco's documented ccCopyTable recipe", {
     assert.equal(await copyEnd(router.target, first), '3');
   });
 
+  test('each table numbers its rows on its own: one number in both tables, a number the device used before, flash serial 0', async () => {
+    const row = randomRow();
+    const copyTo = async (name: string) => {
+      const set = await net('snmpset', router.target, [
+        ...[at(copy.ccCopySourceFileType, row), 'i', '4'],
+        ...[at(copy.ccCopyDestFileType, row), 'i', '1'],
+        ...[at(copy.ccCopyServerAddress, row), 'a', '127.0.0.1'],
+        ...[at(copy.ccCopyFileName, row), 's', name],
+        ...[at(copy.ccCopyEntryRowStatus, row), 'i', '4'],
+      ]);
+      assert.equal(set.code, 0, set.stderr);
+      assert.equal(await copyEnd(router.target, row), '3');
+    };
+    const flashFrom = async (serial: number) => {
+      const set = await net('snmpset', router.target, [
+        ...[at(flash.ciscoFlashCopyCommand, serial), 'i', String(flash.ciscoFlashCopyCommand.values.copyToFlashWithoutErase)],
+        ...[at(flash.ciscoFlashCopyServerAddress, serial), 'a', '127.0.0.1'],
+        ...[at(flash.ciscoFlashCopySourceName, serial), 's', 'absent.bin'],
+        ...[at(flash.ciscoFlashCopyEntryStatus, serial), 'i', '4'],
+      ]);
+      assert.equal(set.code, 0, set.stderr);
+      return pollFor(async () => {
+        const status = Number(await value(router.target, at(flash.ciscoFlashCopyStatus, serial)));
+        return status > flash.ciscoFlashCopyStatus.values.copyInProgress ? status : undefined;
+      });
+    };
+    const first = tftp.issueWriteName('router-confg');
+    await copyTo(first);
+    // The flash row of the same number is another operation: the copy row keeps its own end.
+    assert.equal(await flashFrom(row), flash.ciscoFlashCopyStatus.values.copyInvalidSourceName);
+    assert.equal(await value(router.target, at(copy.ccCopyState, row)), '3');
+    // Destroyed, the number is free again in its table, though the device still keeps the first copy.
+    assert.equal((await net('snmpset', router.target, [at(copy.ccCopyEntryRowStatus, row), 'i', '6'])).code, 0);
+    const second = tftp.issueWriteName('router-confg');
+    await copyTo(second);
+    assert.match(await readFile(join(root, second), 'utf8'), /\nend\n$/);
+    assert.equal(await flashFrom(0), flash.ciscoFlashCopyStatus.values.copyInvalidSourceName);
+  });
+
   test('a copy into flash of a file the server lacks fails, and ciscoFlashCopyCompletionTrap says how', async () => {
     const serial = randomRow();
     const set = await net('snmpset', router.target, [

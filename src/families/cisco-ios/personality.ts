@@ -73,7 +73,8 @@ class RouterFace implements DeviceFace {
     private readonly options: CiscoPersonalityOptions,
   ) {
     const server = (protocol: 'tftp' | 'ftp') => this.#server(protocol);
-    this.#rows = new RowTables(device, [copyTable(server, () => this.#upTime()), flashTable(server)], options.finishedRowMs);
+    // Each IOS table numbers its rows on its own: a row's number may name an operation the device already has.
+    this.#rows = new RowTables(device, [copyTable(server, () => this.#upTime()), flashTable(server)], options.finishedRowMs, true);
   }
 
   sysDescr(status: { model: string; runningVersion: string }): string {
@@ -208,6 +209,8 @@ function flashTable(port: ServerPort): RowTable {
     entry: flashCopyEntry,
     columns: flashCopyColumns,
     statusColumn: 'ciscoFlashCopyEntryStatus',
+    // ciscoFlashCopySerialNumber is Integer32 (0..2147483647).
+    minIndex: 0,
     workOf: (cells, position) => {
       const command = flashCommand.label(cells.get('ciscoFlashCopyCommand') as number);
       const source = cells.get('ciscoFlashCopySourceName') as Buffer | undefined;
