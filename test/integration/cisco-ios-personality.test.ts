@@ -14,7 +14,7 @@ import { serialFor } from '../../src/agent/fleet.ts';
 import { DeviceAgent } from '../../src/agent/snmp/device-agent.ts';
 import { ensureVendorSoftware } from '../../src/agent/vendor-key.ts';
 import { iosConfiguration, renderIosConfig } from '../../src/families/cisco-ios/ios-config.ts';
-import { ccCopyColumns as copy, ciscoNotifications, flashCopyColumns as flash } from '../../src/families/cisco-ios/objects.ts';
+import { ccCopyColumns as copy, ciscoNotifications, flashCopyColumns as flash, reloadObjects } from '../../src/families/cisco-ios/objects.ts';
 import { type CiscoPersonalityOptions, ciscoIosPersonality } from '../../src/families/cisco-ios/personality.ts';
 import { compareTexts } from '../../src/families/configuration-text.ts';
 import { parseConfig } from '../../src/protocol/config.ts';
@@ -195,6 +195,27 @@ describe("a virtual IOS router follows Cisco's documented ccCopyTable recipe", {
     assert.ok(!log.includes(`.${silent} =`), log);
   });
 
+  test('a failed copy asked to notify sends ccCopyCompletion with failed(4) and its ccCopyFailCause', async () => {
+    const row = randomRow();
+    const set = await net('snmpset', router.target, [
+      ...[at(copy.ccCopySourceFileType, row), 'i', String(copy.ccCopySourceFileType.values.networkFile)],
+      ...[at(copy.ccCopyDestFileType, row), 'i', String(copy.ccCopyDestFileType.values.runningConfig)],
+      ...[at(copy.ccCopyServerAddress, row), 'a', '127.0.0.1'],
+      ...[at(copy.ccCopyFileName, row), 's', 'no-such-confg'],
+      ...[at(copy.ccCopyNotificationOnCompletion, row), 'i', String(copy.ccCopyNotificationOnCompletion.values.true)],
+      ...[at(copy.ccCopyEntryRowStatus, row), 'i', '4'],
+    ]);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(await copyEnd(router.target, row), String(copy.ccCopyState.values.failed));
+    const cause = String(copy.ccCopyFailCause.values.badFileName);
+    assert.equal(await value(router.target, at(copy.ccCopyFailCause, row)), cause);
+    const log = await pollFor(async () => {
+      const text = await trapd.log();
+      return text.includes(`.${copy.ccCopyFailCause.oid}.${row} = INTEGER: ${cause}`) ? text : undefined;
+    });
+    assert.ok(log.includes(`.${copy.ccCopyState.oid}.${row} = INTEGER: 4`), log);
+  });
+
   test('refused SETs answer the MIB error status and change nothing', async () => {
     const row = randomRow();
     const files = await readdir(root);
@@ -368,6 +389,36 @@ describe('a virtual IOS router ages its ended copy rows out', { skip: netSnmpMis
       ]);
       assert.equal(set.code, 0, set.stderr);
       await pollFor(async () => ((await net('snmpget', router.target, [at(copy.ccCopyState, row)])).stdout.includes('No Such Instance') ? true : undefined));
+    } finally {
+      await router.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a virtual IOS router reloads on tsMsgSend reload(2)', { skip: netSnmpMissing }, () => {
+  test('the reload is a device reboot; tsMsgSend reads reload while it is under way, nothing after', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sf-ios-reload-'));
+    const router = await startRouter(dir, {});
+    try {
+      const set = await net('snmpset', router.target, [
+        ...[`${reloadObjects.tsMsgText.oid}.0`, 's', 'Reload for maintenance'],
+        ...[`${reloadObjects.tsMsgSend.oid}.0`, 'i', String(reloadObjects.tsMsgSend.values.reload)],
+      ]);
+      assert.equal(set.code, 0, set.stderr);
+      const reboot = await pollFor(async () => {
+        const op = router.device.operations().find((o) => o.request.type === 'reboot');
+        return op?.state === 'successful' ? op : undefined;
+      }, 400);
+      assert.equal(reboot.failCause, 'none');
+      const after = await pollFor(async () => {
+        const r = await net('snmpget', router.target, [`${reloadObjects.tsMsgSend.oid}.0`]);
+        return r.code === 0 ? r.stdout : undefined;
+      });
+      assert.match(after, new RegExp(`= INTEGER: ${reloadObjects.tsMsgSend.values.nothing}$`, 'm'));
+      // Anything but reload, nothing or the others of the enumeration is not a tsMsgSend value.
+      const wrong = await net('snmpset', router.target, [`${reloadObjects.tsMsgSend.oid}.0`, 'i', '7']);
+      assert.match(wrong.stderr, /Reason: wrongValue/);
     } finally {
       await router.close();
       await rm(dir, { recursive: true, force: true });
