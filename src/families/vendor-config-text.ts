@@ -21,25 +21,41 @@ export interface Dialect {
   /** A comment naming the unit: the model and serial number its configuration is for. */
   unitLine(model: string, serial: string): string;
   unitPattern: RegExp;
+  /**
+   * How a section's block is headed, and back (IOS heads the sections that are interfaces
+   * `interface <name>`); the section's own name when absent. The two must be each other's inverse.
+   */
+  blockHeader?(section: string): string;
+  sectionOf?(header: string): string;
+  /**
+   * Commands the vendor writes at the top level instead of inside their section's block (IOS's
+   * `hostname`), by section. Only set values are moved: a defaulted one stays in its block.
+   */
+  globalCommands?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The configuration in the dialect, as of `changedAt`. */
 export function renderVendorConfig(dialect: Dialect, config: DeviceConfig, changedAt: Date): Buffer {
   const canonical = renderConfig(config).toString('utf8').split('\n');
-  const body: string[] = [dialect.formatLine(config.format), dialect.unitLine(config.model, config.serial)];
+  const globals: string[] = [];
+  const blocks: string[] = [];
+  let section = '';
   for (const line of canonical.slice(1)) {
     if (line === '') continue;
-    const section = /^\[(.+)\]$/.exec(line);
-    if (section) {
-      body.push(dialect.separator, section[1]!);
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) {
+      section = header[1]!;
+      blocks.push(dialect.separator, dialect.blockHeader?.(section) ?? section);
       continue;
     }
     const entry = /^([^ ]+) (\?=|=) ?(.*)$/.exec(line);
     if (!entry) throw new Error(`unexpected configuration line ${JSON.stringify(line)}`);
     const [, key, marker, value] = entry;
-    body.push(` ${marker === '?=' ? 'default ' : ''}${key}${value === '' ? '' : ` ${value}`}`);
+    const command = `${marker === '?=' ? 'default ' : ''}${key}${value === '' ? '' : ` ${value}`}`;
+    if (marker === '=' && value !== '' && dialect.globalCommands?.[section]?.includes(key!)) globals.push(command);
+    else blocks.push(` ${command}`);
   }
-  body.push(dialect.separator, dialect.end);
+  const body = [dialect.formatLine(config.format), dialect.unitLine(config.model, config.serial), ...globals, ...blocks, dialect.separator, dialect.end];
   const text = body.join('\n');
   return Buffer.from(`${[...dialect.banner(text, changedAt), text].join('\n')}\n`, 'utf8');
 }
@@ -50,6 +66,8 @@ export function parseVendorConfig(dialect: Dialect, bytes: Buffer | string): Dev
   let format: string | undefined;
   let unit: RegExpExecArray | null = null;
   const canonical: string[] = [];
+  // Top-level commands go back into their sections' blocks (after parsing, so that a block may come later).
+  const globals = new Map<string, string[]>();
   for (const [i, line] of lines.entries()) {
     if (line === '' || dialect.isVolatile(line) || line === dialect.separator || line === dialect.end) continue;
     const declared = dialect.formatPattern.exec(line);
@@ -64,8 +82,13 @@ export function parseVendorConfig(dialect: Dialect, bytes: Buffer | string): Dev
     }
     // Both IOS and VRP comment with `!`.
     if (line.startsWith('!')) continue;
+    const global = globalCommand(dialect, line);
+    if (global) {
+      globals.set(global.section, [...(globals.get(global.section) ?? []), global.line]);
+      continue;
+    }
     if (!line.startsWith(' ')) {
-      canonical.push('', `[${line}]`);
+      canonical.push('', `[${dialect.sectionOf?.(line) ?? line}]`);
       continue;
     }
     const command = /^ (default )?(\S+)(?: (.*))?$/.exec(line);
@@ -74,7 +97,22 @@ export function parseVendorConfig(dialect: Dialect, bytes: Buffer | string): Dev
     canonical.push(`${key} ${defaulted ? '?=' : '='} ${value ?? ''}`.trimEnd());
   }
   if (format === undefined || !unit) throw new ConfigError('noHeader', ["no format line or no unit line: not this device's configuration"]);
+  for (const [section, commands] of globals) {
+    const at = canonical.indexOf(`[${section}]`);
+    if (at === -1) canonical.push('', `[${section}]`, ...commands);
+    else canonical.splice(at + 1, 0, ...commands);
+  }
   return parseConfig([`#!safeflash-config format=${format} model=${unit[1]} serial=${unit[2]}`, ...canonical, ''].join('\n'));
+}
+
+/** A top-level command the dialect moves out of a section (`hostname r1`), as that section's line. */
+function globalCommand(dialect: Dialect, line: string): { section: string; line: string } | undefined {
+  const command = /^(\S+) (.+)$/.exec(line);
+  if (!command) return undefined;
+  for (const [section, keys] of Object.entries(dialect.globalCommands ?? {})) {
+    if (keys.includes(command[1]!)) return { section, line: `${command[1]} = ${command[2]}` };
+  }
+  return undefined;
 }
 
 /**

@@ -1,8 +1,10 @@
 // Vendor tables of operation rows (a configuration copy, a copy into flash, a scheduled reload), kept the
 // way their MIBs describe: a row is created with createAndGo in one SET, or createAndWait, more columns,
 // then active; it cannot change once active, only be destroyed when it has ended; it is kept a while
-// after its end, then aged out. What an active row does is the device operation of the same index (or
-// an end of its own, for a copy the device need not make or cannot). Rows live in memory: like the
+// after its end, then aged out. What an active row does is a device operation (or an end of its own,
+// for a copy the device need not make or cannot): the one of the row's own index, or, for a face whose
+// tables number their rows apart (separateIndices), the row's own index when the device has no
+// operation of that number yet and another free one when it has. Rows live in memory: like the
 // equipment they stand for, devices forget them when they restart.
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { OperationRequest } from '../../protocol/safeflash-mib/operation-row.ts';
@@ -24,6 +26,8 @@ export type RowWork =
 export interface Row {
   table: string;
   index: number;
+  /** The device operation it started (its own index unless that number was taken; 0 for none, with separateIndices). */
+  operation: number;
   /** What the manager set, by column name. */
   cells: Map<string, ScalarValue>;
   active: boolean;
@@ -48,6 +52,8 @@ export interface RowTable {
   statusColumn: string;
   /** Lengths of its text columns, at most (wrongLength beyond). */
   maxLength?: number;
+  /** The lowest row index its MIB allows: 1 unless told (some tables count from 0). */
+  minIndex?: number;
   /** What the row does once active; refuse() (inconsistentValue) when its cells cannot start. */
   workOf(cells: ReadonlyMap<string, ScalarValue>, position: number): RowWork;
   /** The cells it serves besides those set: its state, times, the index and RowStatus. */
@@ -71,6 +77,11 @@ export class RowTables {
     tables: readonly RowTable[],
     /** How long an ended row is kept; the vendors' MIBs promise five minutes at least. */
     private readonly finishedRowMs = 5 * minuteMs,
+    /**
+     * Whether each table numbers its rows on its own (as IOS's copy tables do), so that a row's index
+     * may already name another table's operation, or one the device still keeps from before.
+     */
+    private readonly separateIndices = false,
   ) {
     this.#tables = new Map(tables.map((table) => [table.name, table]));
     for (const table of tables) this.#rows.set(table.name, new Map());
@@ -81,7 +92,7 @@ export class RowTables {
     for (const table of this.#tables.values()) {
       const at = columnInstance(table.columns, varbind.oid);
       if (!at) continue;
-      if (at.row < 1 || at.row > 2147483647) refuse('noCreation', position);
+      if (at.row < (table.minIndex ?? 1) || at.row > 2147483647) refuse('noCreation', position);
       return { table: table.name, index: at.row, column: at.name, value: checkValue(table.columns[at.name]!, varbind, position, table.maxLength ?? 255) };
     }
     return undefined;
@@ -135,10 +146,16 @@ export class RowTables {
     return {
       starts: work?.kind === 'operation',
       apply: () => {
-        const row: Row = existing ?? { table: tableName, index, cells, active: false, createdAt: Date.now() };
+        const row: Row = existing ?? { table: tableName, index, operation: index, cells, active: false, createdAt: Date.now() };
         row.cells = cells;
-        if (work?.kind === 'operation') this.start(index, work.request, at);
-        else if (work) row.settled = work;
+        if (work?.kind === 'operation') {
+          row.operation = this.#operationIndex(row);
+          this.start(row.operation, work.request, at);
+        } else if (work) {
+          row.settled = work;
+          // An end of its own: no device operation (they count from 1) is this row's.
+          if (this.separateIndices) row.operation = 0;
+        }
         row.active = work !== undefined;
         rows.set(index, row);
       },
@@ -162,17 +179,16 @@ export class RowTables {
     return op !== undefined && (op.state === 'waiting' || op.state === 'running');
   }
 
-  /** The active row of any table with this index (notifications name the operation's index). */
+  /** The active row whose device operation has this index (notifications name the operation's index). */
   row(index: number): Row | undefined {
     for (const rows of this.#rows.values()) {
-      const row = rows.get(index);
-      if (row?.active) return row;
+      for (const row of rows.values()) if (row.active && row.operation === index) return row;
     }
     return undefined;
   }
 
   progress(row: Row): RowProgress {
-    const op = this.device.operation(row.index);
+    const op = this.device.operation(row.operation);
     if (!row.active) return { state: 'waiting', cause: 'none', startedAt: undefined, finishedAt: undefined };
     if (row.settled) {
       const at = new Date(row.createdAt);
@@ -201,6 +217,17 @@ export class RowTables {
         [...rows.values()].map((row) => this.cells(row)),
       );
     }
+  }
+
+  /** The device operation index for a row about to start: its own, unless that number is taken. */
+  #operationIndex(row: Row): number {
+    if (!this.separateIndices) return row.index;
+    const taken = new Set(this.device.operations().map((op) => op.index));
+    for (const rows of this.#rows.values()) for (const other of rows.values()) if (other !== row && other.active) taken.add(other.operation);
+    if (row.index >= 1 && !taken.has(row.index)) return row.index;
+    let free = Math.max(0, ...taken) + 1;
+    if (free > 2147483647) for (free = 1; taken.has(free); free++);
+    return free;
   }
 
   #ended(row: Row): boolean {

@@ -72,6 +72,8 @@ export const ccCopyColumns = {
   ccCopyEntryRowStatus: { oid: `${copyEntry}.14`, syntax: 'Integer', access: 'read-create', values: rowStatus, source: configCopy },
   ccCopyServerAddressType: { oid: `${copyEntry}.15`, syntax: 'Integer', access: 'read-create', values: inetAddressType, source: configCopy },
   ccCopyServerAddressRev1: { oid: `${copyEntry}.16`, syntax: 'OctetString', access: 'read-create', source: configCopy },
+  /** The VRF the server is in; empty (the default) when it is in none. */
+  ccCopyVrfName: { oid: `${copyEntry}.17`, syntax: 'OctetString', access: 'read-create', source: configCopy },
 } as const satisfies Record<string, ObjectFact>;
 
 /** ciscoFlashCopyEntry: a copy of a file into flash (or out of it). */

@@ -73,7 +73,8 @@ class RouterFace implements DeviceFace {
     private readonly options: CiscoPersonalityOptions,
   ) {
     const server = (protocol: 'tftp' | 'ftp') => this.#server(protocol);
-    this.#rows = new RowTables(device, [copyTable(server, () => this.#upTime()), flashTable(server)], options.finishedRowMs);
+    // Each IOS table numbers its rows on its own: a row's number may name an operation the device already has.
+    this.#rows = new RowTables(device, [copyTable(server, () => this.#upTime()), flashTable(server)], options.finishedRowMs, true);
   }
 
   sysDescr(status: { model: string; runningVersion: string }): string {
@@ -174,6 +175,8 @@ function copyTable(port: ServerPort, upTime: () => (at: Date | undefined) => num
       // The virtual router keeps one configuration, saved as soon as it changes.
       if (configs.includes(from) && configs.includes(to)) return { kind: 'settled', failed: false };
       if (from !== 'networkFile' && to !== 'networkFile') return { kind: 'settled', failed: true, cause: 'protocolError' };
+      // The router has no VRFs: a server in one it cannot reach.
+      if (((cells.get('ccCopyVrfName') as Buffer | undefined)?.length ?? 0) > 0) refuse('inconsistentValue', position);
       const fileName = cells.get('ccCopyFileName') as Buffer | undefined;
       if (!fileName || fileName.length === 0) refuse('inconsistentValue', position);
       const protocol = copyProtocol.label((cells.get('ccCopyProtocol') as number | undefined) ?? copyProtocol.number('tftp'));
@@ -206,6 +209,8 @@ function flashTable(port: ServerPort): RowTable {
     entry: flashCopyEntry,
     columns: flashCopyColumns,
     statusColumn: 'ciscoFlashCopyEntryStatus',
+    // ciscoFlashCopySerialNumber is Integer32 (0..2147483647).
+    minIndex: 0,
     workOf: (cells, position) => {
       const command = flashCommand.label(cells.get('ciscoFlashCopyCommand') as number);
       const source = cells.get('ciscoFlashCopySourceName') as Buffer | undefined;
