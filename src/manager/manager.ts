@@ -4,6 +4,7 @@
 // not know its faces: the HTTP API (src/interfaces/http/serve.ts) and the CLI are built around it.
 import type { KeyObject } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { claimOwnership, releaseOwnership } from '../common/owner-file.ts';
 import { DBOS } from '@dbos-inc/dbos-sdk';
@@ -22,7 +23,19 @@ import { ManagerFiles } from './files/manager-files.ts';
 import { Inventory } from './inventory/inventory.ts';
 import { AllowedNetworks, loopbackNetworks } from './inventory/allowed-networks.ts';
 import { readNotification } from './notifications.ts';
-import { registerProcedure, type Procedure } from './procedure/procedure.ts';
+import {
+  checkRunQueueLimits,
+  defaultRunQueueLimits,
+  registerProcedure,
+  runWorkflowNames,
+  serveRunQueue,
+  type Procedure,
+  type RunQueueLimits,
+} from './procedure/procedure.ts';
+import { campaignWorkflowName } from './campaigns/workflow.ts';
+import { defaultMembershipTiming, Membership, type MembershipTiming } from './membership/membership.ts';
+import { recoverWorkflowsOf } from './membership/workflow-recovery.ts';
+import type { ManagerRecord } from './store/managers.ts';
 import type { PhaseTimeouts } from './procedure/timeouts.ts';
 import { checkListeners, type Listener } from './startup/free-ports.ts';
 import { embeddedExecutorId, sharedExecutorId } from './startup/executor-id.ts';
@@ -57,6 +70,15 @@ export interface ManagerOptions {
   /** Networks (CIDR, IPv4 or IPv6) the manager may talk to; loopback only (127.0.0.0/8, ::1/128) by default. */
   allowedNetworks?: readonly string[];
   timeouts?: Partial<PhaseTimeouts>;
+  /** Heartbeat and how long a silent manager has before the others take over its work. */
+  membership?: Partial<MembershipTiming>;
+  /** Runs under way at once, in the whole system and on this manager. */
+  runQueue?: Partial<RunQueueLimits>;
+  /**
+   * This manager was declared dead by another, which took over its work: it must stop running it at
+   * once (the CLI exits). By default the manager stops.
+   */
+  onDeclaredDead?: () => void;
   /** Campaign timing and clock (tests move the clock to check maintenance windows). */
   campaigns?: CampaignsOptions;
   logger?: Logger;
@@ -82,6 +104,12 @@ export interface Manager {
   operatorTokenFile: string;
   /** How many vendor keys images are checked against; none means images cannot be added. */
   trustedKeyCount: number;
+  /** This manager's executor ID: its name among the managers sharing the database. */
+  executorId: string;
+  /** Every manager sharing the database: state, last heartbeat, runs and campaigns held. */
+  managers(): Promise<ManagerRecord[]>;
+  /** Tells the other managers where this one's HTTP API listens. */
+  announceApi(http: Endpoint): Promise<void>;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -209,14 +237,27 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     const campaigns = Campaigns.register({ store, procedure, live, ...(options.campaigns ? { options: options.campaigns } : {}) });
 
     const executorID = options.databaseUrl ? sharedExecutorId(dataDir) : embeddedExecutorId;
-    // At launch DBOS puts the pending workflows of this executor ID on its internal queue, and every
-    // process on the database dequeues from that queue, matching the application version but not the
-    // executor ID: on a shared database another manager would take this one's resumed runs (and could
-    // not finish them: their files are under this data directory). A version per manager keeps them.
-    const version = options.databaseUrl ? `${applicationVersion}/${executorID}` : applicationVersion;
-    DBOS.setConfig({ name: 'safeflash', systemDatabaseUrl: database.url, applicationVersion: version, executorID, logLevel: 'warn' });
+    // One application version for every manager: at launch DBOS puts this manager's unfinished
+    // workflows on its recovery queue, and whichever manager of the version has room runs them (their
+    // files are in the shared store, their offers and notifications re-issued by the manager that runs them).
+    DBOS.setConfig({ name: 'safeflash', systemDatabaseUrl: database.url, applicationVersion, executorID, logLevel: 'warn' });
     await DBOS.launch();
     stops.push({ what: 'workflows', stop: () => DBOS.shutdown() });
+    await serveRunQueue(checkRunQueueLimits({ ...defaultRunQueueLimits, ...options.runQueue }));
+    const membership = await Membership.join({
+      managers: store.managers,
+      self: {
+        executorId: executorID,
+        host: hostname(),
+        pid: process.pid,
+        endpoints: { notifications: receiver.endpoint, tftp: files.endpoint('tftp'), ftp: files.endpoint('ftp') },
+      },
+      timing: { ...defaultMembershipTiming, ...options.membership },
+      recover: recoverWorkflowsOf,
+      onDeclaredDead: options.onDeclaredDead ?? (() => void stop()),
+      log: logger,
+    });
+    stops.push({ what: 'membership', stop: () => membership.leave() });
     // launch() resumes every run that has a workflow; this starts the runs whose row was created but
     // whose workflow never started (the manager died in between). See startup/orphan-runs.ts.
     await resumeOrphanRuns({ runs: store.runs, log: logger, start: (run) => procedure.resume(run) });
@@ -237,6 +278,10 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     );
 
     let stopping: Promise<void> | undefined;
+    function stop(): Promise<void> {
+      stopping ??= stopAll().then(() => logger.info('manager stopped'));
+      return stopping;
+    }
     return {
       notifyTarget: receiver.endpoint,
       files,
@@ -249,7 +294,10 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       operatorTokenFile,
       trustedKeyCount: trustedKeys.length,
       logger,
-      stop: () => (stopping ??= stopAll().then(() => logger.info('manager stopped'))),
+      executorId: executorID,
+      managers: () => store.managers.list({ runs: runWorkflowNames, campaigns: [campaignWorkflowName] }),
+      announceApi: (http) => store.managers.announce(executorID, http),
+      stop,
     };
   } catch (error) {
     await stopAll();

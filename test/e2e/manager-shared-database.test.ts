@@ -1,12 +1,12 @@
-// Several managers on one shared PostgreSQL (`safeflash serve --database-url`). Manager A drives an
-// upgrade; manager B starts on the same database meanwhile, with its own data directory and ports.
+// Several managers on one shared PostgreSQL server (`safeflash serve --database-url`). Manager A drives
+// an upgrade; manager B starts on the same database meanwhile, with its own data directory and ports.
 // B's start must not take A's run (DBOS's record of the run's workflow keeps A's executor ID, and the
-// device ran each operation once); B sees the same inventory and runs; A, SIGKILLed mid-run and
-// restarted on its data directory, finishes its own run. And a second manager on a data directory
-// whose embedded database a live manager holds is refused, naming that manager's process. A run
-// started on B with an image added through A is a known defect (todo below).
+// device ran each operation once); B sees the same inventory and runs. The manager that holds a run,
+// SIGKILLed mid-download, is taken over by the other without an operator, and once restarted does not
+// run what was taken from it. B upgrades a device with an image only A received. And a second manager
+// on a data directory whose embedded database a live manager holds is refused, naming that process.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -41,16 +41,14 @@ const besideB = 1;
 const killedA = 2;
 const onB = 3;
 
-/**
- * A known defect, reported: the test runs and says what it finds without failing the suite. Images and
- * backups are recorded in the shared database, but their bytes are kept under the data directory of
- * the manager that received them.
- */
-const contentPerDataDirectory = 'a manager cannot offer an image (or restore a backup) another manager received';
+/** Heartbeats and the silence after which the surviving manager takes over, short for the test. */
+const heartbeatSeconds = 1;
+const deadAfterSeconds = 4;
 
 let postgres: SharedPostgres | undefined;
 let fleet: Fleet | undefined;
 let argsA: string[];
+let argsB: string[] | undefined;
 let managerA: ServeProcess | undefined;
 let managerB: ServeProcess | undefined;
 /** A manager on the embedded database, for the last test. */
@@ -100,6 +98,10 @@ async function managerArgs(managerAddress: string, dataDir: string, databaseUrl:
     `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
     '--trusted-key',
     keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile,
+    '--heartbeat-seconds',
+    String(heartbeatSeconds),
+    '--dead-after-seconds',
+    String(deadAfterSeconds),
   ];
 }
 
@@ -183,7 +185,8 @@ test('manager B started while A upgrades a device leaves the run to A; the run e
   const runId = await startRun(besideB);
   await waitFor('the backup under way on device 1', () => operationUnderWay(besideB, 'backupConfig'), waitMs);
 
-  managerB = await startServe(await managerArgs(`127.11.${third}.201`, dataDirB, postgres!.url));
+  argsB = await managerArgs(`127.11.${third}.201`, dataDirB, postgres!.url);
+  managerB = await startServe(argsB);
   const executorA = executorIdOf(dataDirA);
   assert.notEqual(executorIdOf(dataDirB), executorA, 'each manager has its own executor ID');
   // B is up while the run is still under way: its start had the chance to take the run.
@@ -209,48 +212,71 @@ test('manager B sees the same inventory, images and runs as A', testTimeout, asy
   assert.deepEqual(runsOnB, await apiA.call<RunRecord[]>('GET', '/api/runs'));
 });
 
-test('A, SIGKILLed mid-download and restarted on its data directory, resumes its run to verified; B leaves it alone', testTimeout, async () => {
-  const runId = await startRun(killedA);
-  const executorA = executorIdOf(dataDirA);
-  await waitFor('the image download under way on device 2', () => operationUnderWay(killedA, 'downloadSoftware'), waitMs);
+test(
+  'the manager holding a run, SIGKILLed mid-download, is taken over by the other: the run ends verified; restarted, it does not run it',
+  testTimeout,
+  async () => {
+    const runId = await startRun(killedA);
+    await waitFor('the image download under way on device 2', () => operationUnderWay(killedA, 'downloadSoftware'), waitMs);
 
-  const killed = managerA!;
+    // Whichever manager took the run from the queue holds it: that one is killed.
+    const holder = (await workflowRow(postgres!.pool, runId))!.executorId;
+    const victimIsA = holder === executorIdOf(dataDirA);
+    assert.ok(victimIsA || holder === executorIdOf(dataDirB), `the run is held by ${holder}, neither A nor B`);
+    const survivor = victimIsA ? apiB : apiA;
+    const survivorId = executorIdOf(victimIsA ? dataDirB : dataDirA);
+    const victim = victimIsA ? managerA! : managerB!;
+    if (victimIsA) managerA = undefined;
+    else managerB = undefined;
+    await victim.stop('SIGKILL');
+
+    // No operator: the survivor notices the silence, takes the run over and finishes it.
+    const done = await survivor.untilState(runId, finalRunStates, waitMs);
+    assert.equal(done.run.state, 'verified', JSON.stringify(done.run.outcome));
+    assert.equal((await finishedWorkflow(runId)).executorId, survivorId, 'the survivor ran the workflow to its end');
+    assertOperationsOnce(killedA, done);
+    const managers = await survivor.call<Array<{ executorId: string; state: string; takenOverBy: string | null; workflowsTaken: number | null }>>(
+      'GET',
+      '/api/managers',
+    );
+    const dead = managers.find((m) => m.executorId === holder);
+    assert.equal(dead?.state, 'dead');
+    assert.equal(dead?.takenOverBy, survivorId);
+    assert.ok((dead?.workflowsTaken ?? 0) >= 1, 'its run was among the workflows recovered');
+
+    // Restarted on its data directory, the killed manager rejoins and leaves the run alone.
+    const operationsBefore = member(killedA).device.operations().length;
+    const restarted = await startServe(victimIsA ? argsA : argsB!);
+    if (victimIsA) managerA = restarted;
+    else managerB = restarted;
+    const rejoined = await waitFor(
+      'the restarted manager up again',
+      async () =>
+        (await survivor.call<Array<{ executorId: string; state: string }>>('GET', '/api/managers')).find((m) => m.executorId === holder && m.state === 'up'),
+      waitMs,
+    );
+    assert.equal(rejoined.executorId, holder, 'the restarted manager kept its executor ID');
+    assert.equal((await finishedWorkflow(runId)).executorId, survivorId);
+    assert.equal(member(killedA).device.operations().length, operationsBefore, 'no operation ordered again');
+  },
+);
+
+test('B upgrades a device with an image only A received: the image comes from the shared store', testTimeout, async () => {
+  // A stops cleanly: every run started now is B's to run.
+  const stoppingA = managerA!;
   managerA = undefined;
-  await killed.stop('SIGKILL');
-  // While A is down its run waits: B, which is up, does not take it.
-  assert.deepEqual(await workflowRow(postgres!.pool, runId), { executorId: executorA, status: 'PENDING' });
-  assert.equal((await apiB.run(runId)).run.state, 'running');
+  assert.equal(await stoppingA.stop('SIGTERM'), 0, stoppingA.stderr());
+  const cached = join(dataDirB, 'files', 'images', `${imageSha256}.sfimg`);
+  const cachedBefore = existsSync(cached);
 
-  managerA = await startServe(argsA);
-  assert.equal(executorIdOf(dataDirA), executorA, 'the restarted manager kept its executor ID');
-  // A's launch put the workflow back in line (ENQUEUED); whichever manager claims it runs it from now on.
-  const claimed = await waitFor(
-    'the resumed workflow claimed by a manager',
-    async () => {
-      const row = await workflowRow(postgres!.pool, runId);
-      return row && row.status !== 'ENQUEUED' ? row : undefined;
-    },
-    waitMs,
-  );
-  assert.equal(
-    claimed.executorId,
-    executorA,
-    `the resumed run was claimed by ${claimed.executorId === executorIdOf(dataDirB) ? 'manager B' : claimed.executorId}, not by A`,
-  );
-
-  const done = await apiA.untilState(runId, finalRunStates, waitMs);
-  assert.equal(done.run.state, 'verified', JSON.stringify(done.run.outcome));
-  assert.equal((await finishedWorkflow(runId)).executorId, executorA, 'A, not B, ran the resumed workflow');
-  assertOperationsOnce(killedA, done);
-  // B's view agrees.
-  assert.equal((await apiB.run(runId)).run.state, 'verified');
-});
-
-test('B upgrades a device with an image added through A', { ...testTimeout, todo: contentPerDataDirectory }, async () => {
   const run = await apiB.call<RunRecord>('POST', '/api/runs', { device: deviceName(onB), image: imageSha256, operator: 'shared-database-test' });
   runIds.set(onB, run.id);
-  const done = await apiB.untilState(run.id, [...finalRunStates, 'waiting'], waitMs);
+  const done = await apiB.untilState(run.id, finalRunStates, waitMs);
   assert.equal(done.run.state, 'verified', JSON.stringify(done.run.outcome ?? done.timeline.at(-1)?.message));
+  assert.equal((await finishedWorkflow(run.id)).executorId, executorIdOf(dataDirB));
+  assertOperationsOnce(onB, done);
+  assert.ok(existsSync(cached), `B keeps the image in its cache${cachedBefore ? '' : ' (fetched from the shared store for this run)'}`);
+  managerA = await startServe(argsA);
 });
 
 test('a second manager on a data directory whose embedded database a running manager holds is refused, naming that process', testTimeout, async () => {

@@ -15,7 +15,7 @@ import { DeviceDriver } from '../../src/manager/device-driver.ts';
 import type { DeviceReading } from '../../src/families/family.ts';
 import { ManagerFiles } from '../../src/manager/files/manager-files.ts';
 import { readNotification } from '../../src/manager/notifications.ts';
-import { registerProcedure, type Procedure } from '../../src/manager/procedure/procedure.ts';
+import { registerProcedure, serveRunQueue, type Procedure } from '../../src/manager/procedure/procedure.ts';
 import type { PolicyRequest } from '../../src/manager/procedure/policy.ts';
 import type { PhaseTimeouts } from '../../src/manager/procedure/timeouts.ts';
 import { openDatabase, type Database } from '../../src/manager/store/database.ts';
@@ -114,6 +114,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     DBOS.setConfig({ name: 'safeflash', systemDatabaseUrl: database.url, applicationVersion: 'procedure-test', logLevel: 'warn' });
     await DBOS.launch();
     cleanups.push(() => DBOS.shutdown());
+    await serveRunQueue();
 
     const port = 20000 + Math.floor(Math.random() * 30000);
     const lab: FamilyLab = {

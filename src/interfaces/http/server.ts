@@ -15,6 +15,7 @@ import { registerBackupRoutes } from './routes/backups.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerCampaignRoutes } from './routes/campaigns.ts';
+import { registerManagerRoutes } from './routes/managers.ts';
 import { requestLogSerializer } from './request-log.ts';
 
 export const apiVersion = '1';
@@ -48,6 +49,7 @@ export function buildApiServer(services: ApiServices, logger: Logger): FastifyIn
   registerEventRoutes(app, services.live);
   registerDashboardRoutes(app);
   registerCampaignRoutes(app, services.campaigns);
+  registerManagerRoutes(app, services);
 
   app.get('/openapi.json', { schema: { summary: 'This document (public)', tags: ['documents'] } }, async () => openApi());
   app.get(

@@ -6,6 +6,7 @@ import type { Procedure } from '../../manager/procedure/procedure.ts';
 import type { Campaigns } from '../../manager/campaigns/campaigns.ts';
 import type { ManagerMetrics } from '../../manager/metrics.ts';
 import type { LiveEvents } from '../../manager/live-events.ts';
+import type { ManagerRecord } from '../../manager/store/managers.ts';
 import type { TokenCheck } from './auth.ts';
 import type { TokenService } from './auth-routes.ts';
 
@@ -24,4 +25,8 @@ export interface ApiServices {
   tokens: TokenCheck & TokenService;
   /** How many vendor keys images are checked against; none means images cannot be added. */
   trustedKeyCount: number;
+  /** This manager's name among those sharing the database. */
+  executorId: string;
+  /** Every manager sharing the database. */
+  managers: () => Promise<ManagerRecord[]>;
 }

@@ -1,14 +1,20 @@
-// Images and configuration files on disk, each named by the SHA-256 of its bytes. A file is written
-// once, atomically, and never changed or removed; it is never served from here directly (see
-// served-directory.ts).
+// Images and configuration files, each named by the SHA-256 of its bytes. The database holds every
+// file once for all managers (store/contents.ts); this manager keeps a disk cache of the ones it has
+// used, filled from the database on first use, so that a file any manager received can be served by
+// this one. A cached file is written once, atomically, and never changed; it is never served from
+// here directly (see served-directory.ts).
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-file.ts';
+import type { ContentTable } from '../store/contents.ts';
 import type { OfferedContent } from './file-offer.ts';
 
-const extensions: Record<OfferedContent, string> = { image: '.sfimg', config: '.cfg', vendorFile: '.bin' };
-const folders: Record<OfferedContent, string> = { image: 'images', config: 'configs', vendorFile: 'vendor-files' };
+/** What a file is kept as: something offered to devices, or an upload as it arrived. */
+export type StoredContent = OfferedContent | 'upload';
+
+const extensions: Record<StoredContent, string> = { image: '.sfimg', config: '.cfg', vendorFile: '.bin', upload: '.upload' };
+const folders: Record<StoredContent, string> = { image: 'images', config: 'configs', vendorFile: 'vendor-files', upload: 'uploads' };
 
 const sha256Pattern = /^[0-9a-f]{64}$/;
 
@@ -19,37 +25,60 @@ export function isSha256(value: string): boolean {
 }
 
 export class ContentStore {
-  private constructor(private readonly root: string) {}
+  private constructor(
+    private readonly root: string,
+    private readonly shared: Pick<ContentTable, 'put' | 'has' | 'read'>,
+  ) {}
 
-  static async open(root: string): Promise<ContentStore> {
+  static async open(root: string, shared: Pick<ContentTable, 'put' | 'has' | 'read'>): Promise<ContentStore> {
     for (const folder of Object.values(folders)) await mkdir(join(root, folder), { recursive: true });
-    return new ContentStore(root);
+    return new ContentStore(root, shared);
   }
 
-  /** Where the file with this digest lives; throws on anything that is not a SHA-256 in hex. */
-  pathOf(kind: OfferedContent, sha256: string): string {
+  /** Stores the bytes for every manager (if not already there), caches them here, and returns their SHA-256. */
+  async put(kind: StoredContent, bytes: Buffer): Promise<string> {
+    const sha256 = sha256Of(bytes);
+    // The shared copy first: a file this manager has is always a file every manager can have.
+    await this.shared.put(sha256, bytes);
+    await this.cache(kind, sha256, bytes);
+    return sha256;
+  }
+
+  async has(kind: StoredContent, sha256: string): Promise<boolean> {
+    return (await exists(this.pathOf(kind, sha256))) || (await this.shared.has(sha256));
+  }
+
+  /**
+   * The path of the file on this manager's disk, fetched from the shared store when it is not cached
+   * yet. Throws ENOENT when no manager ever stored it.
+   */
+  async local(kind: StoredContent, sha256: string): Promise<string> {
+    const path = this.pathOf(kind, sha256);
+    if (await exists(path)) return path;
+    const bytes = await this.shared.read(sha256);
+    if (bytes === undefined) throw Object.assign(new Error(`no stored ${kind} ${sha256}`), { code: 'ENOENT' });
+    if (sha256Of(bytes) !== sha256) throw new Error(`shared ${kind} ${sha256} is damaged: its bytes no longer match its SHA-256`);
+    await this.cache(kind, sha256, bytes);
+    return path;
+  }
+
+  /** The file's bytes, checked against their name so a damaged disk never passes for a good file. */
+  async read(kind: StoredContent, sha256: string): Promise<Buffer> {
+    const bytes = await readFile(await this.local(kind, sha256));
+    if (sha256Of(bytes) !== sha256) throw new Error(`stored ${kind} ${sha256} is damaged: its bytes no longer match its SHA-256`);
+    return bytes;
+  }
+
+  /** Where the file with this digest is cached; throws on anything that is not a SHA-256 in hex. */
+  private pathOf(kind: StoredContent, sha256: string): string {
     if (!isSha256(sha256)) throw new RangeError(`${JSON.stringify(sha256)} is not a SHA-256 (64 lowercase hex digits)`);
     return join(this.root, folders[kind], `${sha256}${extensions[kind]}`);
   }
 
-  /** Stores the bytes (if not already there) and returns their SHA-256. */
-  async put(kind: OfferedContent, bytes: Buffer): Promise<string> {
-    const sha256 = sha256Of(bytes);
+  private async cache(kind: StoredContent, sha256: string, bytes: Buffer): Promise<void> {
     const path = this.pathOf(kind, sha256);
     // A file under its digest is whole: it only ever appears by an atomic rename.
     if (!(await exists(path))) await writeFileAtomic(path, bytes, 0o444); // stored files never change
-    return sha256;
-  }
-
-  async has(kind: OfferedContent, sha256: string): Promise<boolean> {
-    return exists(this.pathOf(kind, sha256));
-  }
-
-  /** The file's bytes, checked against their name so a damaged disk never passes for a good file. */
-  async read(kind: OfferedContent, sha256: string): Promise<Buffer> {
-    const bytes = await readFile(this.pathOf(kind, sha256));
-    if (sha256Of(bytes) !== sha256) throw new Error(`stored ${kind} ${sha256} is damaged: its bytes no longer match its SHA-256`);
-    return bytes;
   }
 }
 

@@ -31,7 +31,7 @@ export interface ManagerFilesOptions {
   dataDir: string;
   tftp: Endpoint;
   ftp: Endpoint & { passivePorts?: { min: number; max: number } };
-  store: Pick<Store, 'images' | 'backups' | 'offers'>;
+  store: Pick<Store, 'images' | 'backups' | 'offers' | 'contents'>;
   /** Keys whose signatures make an image acceptable. */
   trustedKeys: KeyObject[];
   /** How long an offer stays usable. Default 30 minutes. */
@@ -66,7 +66,7 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
       served,
       rejectedDir,
       offers: options.store.offers,
-      contentPath: (kind, sha256) => store.pathOf(kind, sha256),
+      contents: store,
       ttlMs: options.offerTtlMs ?? defaultOfferTtlMs,
       maxUploadBytes: options.maxBackupBytes,
       events: this,
@@ -82,7 +82,7 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
       throw new RangeError(`backup size cap ${settings.maxBackupBytes} is not a positive integer`);
     }
     const root = join(options.dataDir, 'files');
-    const store = await ContentStore.open(root);
+    const store = await ContentStore.open(root, options.store.contents);
     const served = {
       tftp: await ServedDirectory.open(join(root, 'served', 'tftp')),
       ftp: await ServedDirectory.open(join(root, 'served', 'ftp')),

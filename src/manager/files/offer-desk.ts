@@ -14,6 +14,7 @@ import type { FileOffer, OfferDirection, OfferedContent } from './file-offer.ts'
 import { offerName } from './offer-names.ts';
 import { offerOf, type OfferRecord, type OfferStore } from '../store/offers.ts';
 import type { ServedDirectory } from './served-directory.ts';
+import type { ContentStore } from './content-store.ts';
 
 export interface FileEvents {
   /** A read offer was served, or an upload arrived. */
@@ -30,8 +31,8 @@ export interface OfferDeskParts {
   /** Where refused uploads are kept, out of every server's reach. */
   rejectedDir: string;
   offers: OfferStore;
-  /** The stored file a read offer of `content` serves. */
-  contentPath: (kind: OfferedContent, sha256: string) => string;
+  /** The stored files: what a read offer serves, and where uploads are kept as they arrive. */
+  contents: Pick<ContentStore, 'local' | 'put' | 'read'>;
   ttlMs: number;
   maxUploadBytes: number;
   events: EventEmitter<FileEvents>;
@@ -68,7 +69,7 @@ export class OfferDesk {
     const dir = this.parts.served[protocol];
     const expiresAt = new Date(Date.now() + this.parts.ttlMs);
     // A served file without its row is a leftover and is removed at start, so the file may come first.
-    await dir.place(this.parts.contentPath(content.kind, content.sha256), fileName);
+    await dir.place(await this.parts.contents.local(content.kind, content.sha256), fileName);
     let credentials: OfferRecord['credentials'] = null;
     try {
       if (protocol === 'ftp') credentials = this.parts.ftp.issueTransfer({ mode: 'read', file: fileName });
@@ -113,9 +114,19 @@ export class OfferDesk {
     return record?.direction === 'write' ? record : undefined;
   }
 
-  /** What arrived for an upload offer, or undefined when nothing did. */
+  /**
+   * What arrived for an upload offer, or undefined when nothing did: from the shared store once the
+   * receiving manager kept it there (so any manager can collect it), else from this manager's server.
+   */
   async uploaded(record: OfferRecord): Promise<Buffer | undefined> {
+    if (record.uploadSha256 !== null) return this.parts.contents.read('upload', record.uploadSha256);
     return this.parts.served[record.protocol].read(record.fileName);
+  }
+
+  /** Keeps an upload that arrived on this manager's server in the shared store; its SHA-256, or null when nothing is there. */
+  private async keepUpload(protocol: TransferProtocol, fileName: string): Promise<string | null> {
+    const bytes = await this.parts.served[protocol].read(fileName);
+    return bytes === undefined ? null : this.parts.contents.put('upload', bytes);
   }
 
   /** The upload became a backup: recorded by `addBackup` in the same transaction, then no longer served. */
@@ -174,7 +185,7 @@ export class OfferDesk {
     }
     if (record.state === 'open' || record.state === 'expired') {
       // The upload completed but the manager stopped before it recorded that.
-      await this.parts.offers.markUsed(protocol, fileName, 'write', (await dir.size(fileName)) ?? 0);
+      await this.parts.offers.markUsed(protocol, fileName, 'write', (await dir.size(fileName)) ?? 0, await this.keepUpload(protocol, fileName));
     } else if (record.state === 'collected') {
       await dir.remove(fileName);
     } else if (record.state === 'rejected') {
@@ -191,7 +202,7 @@ export class OfferDesk {
       if (content === null) return this.expire(record.protocol, record.fileName, true);
       if (!(await served[record.protocol].has(record.fileName))) {
         try {
-          await served[record.protocol].place(this.parts.contentPath(content.kind, content.sha256), record.fileName);
+          await served[record.protocol].place(await this.parts.contents.local(content.kind, content.sha256), record.fileName);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
           // The stored file is gone (the store was damaged by hand): nothing left to serve.
@@ -216,7 +227,9 @@ export class OfferDesk {
   private async transferred(protocol: TransferProtocol, fileName: string, direction: OfferDirection, bytes: number): Promise<void> {
     if (direction === 'read') this.served[protocol] += bytes;
     if (!isPlainFileName(fileName)) return;
-    const record = await this.parts.offers.markUsed(protocol, fileName, direction, bytes);
+    // The servers take writes only to names issued, once: what arrived is an upload to keep.
+    const upload = direction === 'write' ? await this.keepUpload(protocol, fileName) : null;
+    const record = await this.parts.offers.markUsed(protocol, fileName, direction, bytes, upload);
     if (record === undefined) return; // not an offer, or already used (a second read that raced the first)
     this.cancelTimer(record);
     if (direction === 'read') await this.parts.served[protocol].remove(fileName);

@@ -23,6 +23,7 @@ import type { RunDefaults, RunOptionsRequest } from './run-options.ts';
 import { createRun, type StartRunRequest } from './start-run.ts';
 import { resolveTimeouts, timeLimitsOf } from './timeouts.ts';
 import { upgradeRun } from './upgrade-workflow.ts';
+import { runQueueName } from './run-queue.ts';
 
 export type { ProcedureDeps, ProcedureFiles } from './procedure-deps.ts';
 export type { StartRunRequest } from './start-run.ts';
@@ -30,6 +31,10 @@ export type { RunDefaults, RunOptionsRequest } from './run-options.ts';
 export type { DecisionRequest } from './decide.ts';
 export type { CancelAnswer } from './cancel.ts';
 export { CancelError, DecisionError, NotWaitingError, RunRequestError } from './errors.ts';
+export { serveRunQueue, defaultRunQueueLimits, checkRunQueueLimits, type RunQueueLimits } from './run-queue.ts';
+
+/** The names DBOS records the runs' workflows under: upgrades, backups. */
+export const runWorkflowNames = ['safeflash.upgradeRun', 'safeflash.backupRun'] as const;
 
 export interface Procedure {
   startRun(request: StartRunRequest): Promise<RunRecord>;
@@ -88,8 +93,8 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
       },
       { name },
     );
-  const upgradeWorkflow = workflow('safeflash.upgradeRun', upgradeRun);
-  const backupWorkflow = workflow('safeflash.backupRun', backupRun);
+  const upgradeWorkflow = workflow(runWorkflowNames[0], upgradeRun);
+  const backupWorkflow = workflow(runWorkflowNames[1], backupRun);
 
   async function launch(run: RunRecord, start: (runId: string) => Promise<unknown>): Promise<void> {
     try {
@@ -103,17 +108,17 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
   return {
     async startRun(request) {
       const run = await createRun({ runs, devices, images, defaults }, 'upgrade', request);
-      await launch(run, (id) => DBOS.startWorkflow(upgradeWorkflow, { workflowID: id })(id));
+      await launch(run, (id) => DBOS.startWorkflow(upgradeWorkflow, { workflowID: id, queueName: runQueueName })(id));
       return run;
     },
     async startBackup(request) {
       const run = await createRun({ runs, devices, images, defaults }, 'backup', request);
-      await launch(run, (id) => DBOS.startWorkflow(backupWorkflow, { workflowID: id })(id));
+      await launch(run, (id) => DBOS.startWorkflow(backupWorkflow, { workflowID: id, queueName: runQueueName })(id));
       return { runId: run.id };
     },
     async resume(run) {
       const workflow = run.kind === 'upgrade' ? upgradeWorkflow : backupWorkflow;
-      await DBOS.startWorkflow(workflow, { workflowID: run.id, workflowIDReusePolicy: 'return-existing' })(run.id);
+      await DBOS.startWorkflow(workflow, { workflowID: run.id, workflowIDReusePolicy: 'return-existing', queueName: runQueueName })(run.id);
     },
     decide: (runId, decision) => decide({ runs, images, backups }, runId, decision),
     async cancel(runId, actor) {

@@ -1,10 +1,10 @@
-// Which manager a durable workflow belongs to. At launch DBOS resumes the unfinished workflows of its
-// own executor ID (through an internal queue that any process of the same application version may
-// dequeue from, so with a shared database manager.ts also puts the executor ID in the version). With the embedded database there is one manager per database (the data directory's
-// lock says so), and it is simply "local". Managers sharing one PostgreSQL must each have their own ID,
-// or every manager that starts would also resume the runs another live manager is driving: two managers
-// ordering one device. The ID is made once per data directory and kept there, so a manager that restarts
-// on its data directory resumes exactly its own runs.
+// Which manager a durable workflow belongs to. At launch DBOS recovers the unfinished workflows of its
+// own executor ID, and the membership sweep (membership/membership.ts) recovers those of a manager that
+// went silent, by its executor ID. With the embedded database there is one manager per database (the
+// data directory's lock says so), and it is simply "local". Managers sharing one PostgreSQL must each
+// have their own ID, or a manager that starts would recover the workflows another live manager is
+// running. The ID is made once per data directory and kept there, so that a manager restarted on its
+// data directory is the same member of the system.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';

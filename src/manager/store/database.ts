@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../database/embedded-postgres.ts';
+import { ReconnectingPool } from './reconnecting-pool.ts';
 import { schemaStatements } from './schema.ts';
 
 export interface Database {
@@ -33,7 +34,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   try {
     const serverUrl = options.databaseUrl ?? embedded!.url;
     const url = options.databaseUrl ?? (await ensureDatabase(serverUrl, databaseName));
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    const pool = new ReconnectingPool({ connectionString: url, max: 10 });
     pool.on('error', () => {
       // An idle client lost its connection; the next query opens a new one.
     });

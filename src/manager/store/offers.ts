@@ -26,9 +26,11 @@ export interface OfferRecord {
   /** collected write offers: the backup the upload became. */
   backupSha256: string | null;
   rejection: BackupFailure | null;
+  /** write offers, once used: the upload as it arrived, in the shared store (any manager can collect it). */
+  uploadSha256: string | null;
 }
 
-export type NewOffer = Omit<OfferRecord, 'state' | 'bytes' | 'backupSha256' | 'rejection'>;
+export type NewOffer = Omit<OfferRecord, 'state' | 'bytes' | 'backupSha256' | 'rejection' | 'uploadSha256'>;
 
 interface OfferRow {
   protocol: TransferProtocol;
@@ -46,6 +48,7 @@ interface OfferRow {
   bytes: string | null;
   backup_sha256: string | null;
   rejection: string | null;
+  upload_sha256: string | null;
 }
 
 function toRecord(row: OfferRow): OfferRecord {
@@ -62,6 +65,7 @@ function toRecord(row: OfferRow): OfferRecord {
     bytes: row.bytes === null ? null : Number(row.bytes),
     backupSha256: row.backup_sha256,
     rejection: row.rejection !== null && isBackupFailure(row.rejection) ? row.rejection : null,
+    uploadSha256: row.upload_sha256,
   };
 }
 
@@ -114,12 +118,21 @@ export class OfferStore {
     return result.rows.map(toRecord);
   }
 
-  /** A transfer completed: an open offer becomes used. Undefined when it was not open. */
-  async markUsed(protocol: TransferProtocol, fileName: string, direction: OfferDirection, bytes: number): Promise<OfferRecord | undefined> {
-    return this.transition(protocol, fileName, `state = 'used', bytes = $4, finished_at = now()`, `state IN ('open', 'expired') AND direction = $3`, [
-      direction,
-      bytes,
-    ]);
+  /** A transfer completed: an open offer becomes used (an upload with its stored bytes). Undefined when it was not open. */
+  async markUsed(
+    protocol: TransferProtocol,
+    fileName: string,
+    direction: OfferDirection,
+    bytes: number,
+    uploadSha256: string | null = null,
+  ): Promise<OfferRecord | undefined> {
+    return this.transition(
+      protocol,
+      fileName,
+      `state = 'used', bytes = $4, upload_sha256 = $5, finished_at = now()`,
+      `state IN ('open', 'expired') AND direction = $3`,
+      [direction, bytes, uploadSha256],
+    );
   }
 
   /**

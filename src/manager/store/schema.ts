@@ -190,4 +190,37 @@ export const schemaStatements = [
      step_key    text,
      UNIQUE (campaign_id, step_key)
    )`,
+  // Stored files (images, vendor files, configurations, uploads as they arrived), once for every
+  // manager on the database, by the SHA-256 of their bytes; each manager keeps a disk cache of them
+  // (files/content-store.ts). A file's row is written in the transaction that writes its chunks, so a
+  // row means the whole file is there.
+  `CREATE TABLE IF NOT EXISTS safeflash.contents (
+     sha256    text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+     size      bigint NOT NULL CHECK (size >= 0),
+     chunks    integer NOT NULL CHECK (chunks >= 0),
+     stored_at timestamptz NOT NULL DEFAULT now()
+   )`,
+  `CREATE TABLE IF NOT EXISTS safeflash.content_chunks (
+     sha256 text NOT NULL REFERENCES safeflash.contents(sha256),
+     seq    integer NOT NULL CHECK (seq >= 0),
+     bytes  bytea NOT NULL,
+     PRIMARY KEY (sha256, seq)
+   )`,
+  // An upload kept in the shared store as soon as it arrived, so that any manager can collect it.
+  `ALTER TABLE safeflash.file_offers ADD COLUMN IF NOT EXISTS upload_sha256 text REFERENCES safeflash.contents(sha256)`,
+  // The managers sharing this database (membership/membership.ts): each registers under its DBOS
+  // executor ID and heartbeats; one whose heartbeat stopped (it died, or stopped and did not come back)
+  // is taken over by another, which has its workflows recovered. Times are the database's own clock, so managers' clocks never disagree.
+  `CREATE TABLE IF NOT EXISTS safeflash.managers (
+     executor_id       text PRIMARY KEY,
+     host              text NOT NULL,
+     pid               integer NOT NULL,
+     endpoints         jsonb NOT NULL,
+     state             text NOT NULL CHECK (state IN ('up', 'stopped', 'dead')),
+     started_at        timestamptz NOT NULL DEFAULT now(),
+     heartbeat_at      timestamptz NOT NULL DEFAULT now(),
+     taken_over_by     text,
+     taken_over_at     timestamptz,
+     workflows_taken   integer
+   )`,
 ] as const;

@@ -3,8 +3,10 @@
 import type pg from 'pg';
 import { BackupStore } from './backups.ts';
 import { CampaignStore } from './campaigns.ts';
+import { ContentTable } from './contents.ts';
 import { DeviceStore } from './devices.ts';
 import { ImageStore } from './images.ts';
+import { ManagerStore } from './managers.ts';
 import { OfferStore } from './offers.ts';
 import { OperationRoutes } from './operation-routes.ts';
 import { RunStore } from './runs.ts';
@@ -21,6 +23,10 @@ export interface Store {
   offers: OfferStore;
   campaigns: CampaignStore;
   tokens: TokenStore;
+  /** Stored files' bytes, shared by every manager on the database. */
+  contents: ContentTable;
+  /** The managers sharing the database, their heartbeats and takeovers. */
+  managers: ManagerStore;
 }
 
 /** The repositories over a pool whose database has the schema (store/database.ts applies it). */
@@ -34,5 +40,7 @@ export function storeOn(pool: pg.Pool): Store {
     offers: new OfferStore(pool),
     campaigns: new CampaignStore(pool),
     tokens: new TokenStore(pool),
+    contents: new ContentTable(pool),
+    managers: new ManagerStore(pool),
   };
 }
