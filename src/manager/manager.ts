@@ -35,6 +35,7 @@ import {
 import { campaignWorkflowName } from './campaigns/workflow.ts';
 import { defaultMembershipTiming, Membership, type MembershipTiming } from './membership/membership.ts';
 import { recoverWorkflowsOf } from './membership/workflow-recovery.ts';
+import { LiveRelay } from './membership/live-relay.ts';
 import type { ManagerRecord } from './store/managers.ts';
 import type { PhaseTimeouts } from './procedure/timeouts.ts';
 import { checkListeners, type Listener } from './startup/free-ports.ts';
@@ -96,7 +97,7 @@ export interface Manager {
   campaigns: Campaigns;
   inventory: Inventory;
   metrics: ManagerMetrics;
-  /** Changes to runs, campaigns and devices as they happen (the dashboard's event stream). */
+  /** Changes to runs, campaigns and devices as they happen, on every manager sharing the database (the dashboard's event stream). */
   live: LiveEvents;
   /** API tokens: who may read and who may act. */
   tokens: TokenStore;
@@ -258,6 +259,19 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       log: logger,
     });
     stops.push({ what: 'membership', stop: () => membership.leave() });
+    // With a shared database the dashboards show every manager's runs live; alone, this manager's are all there is.
+    let view = live;
+    if (options.databaseUrl) {
+      view = new LiveEvents((error) => logger.error({ err: error }, 'live event listener failed'));
+      const relay = await LiveRelay.start({
+        databaseUrl: database.url,
+        self: executorID,
+        local: live,
+        view,
+        onError: (error) => logger.warn({ err: error }, 'live events of other managers interrupted'),
+      });
+      stops.push({ what: 'live relay', stop: () => relay.stop() });
+    }
     // launch() resumes every run that has a workflow; this starts the runs whose row was created but
     // whose workflow never started (the manager died in between). See startup/orphan-runs.ts.
     await resumeOrphanRuns({ runs: store.runs, log: logger, start: (run) => procedure.resume(run) });
@@ -289,7 +303,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       campaigns,
       inventory,
       metrics,
-      live,
+      live: view,
       tokens,
       operatorTokenFile,
       trustedKeyCount: trustedKeys.length,

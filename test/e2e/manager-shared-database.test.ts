@@ -18,7 +18,7 @@ import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { runCli, startServe, type ServeProcess } from '../helpers/cli-process.ts';
 import { freePort, killPostgres, labModel, runningOperation, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
-import { finalRunStates, ManagerApi, type RunDetail } from '../helpers/shared-database-api.ts';
+import { finalRunStates, ManagerApi, tapEvents, type RunDetail } from '../helpers/shared-database-api.ts';
 import { executorIdFile, startSharedPostgres, workflowRow, type SharedPostgres } from '../helpers/shared-database-postgres.ts';
 import { testUser } from '../helpers/snmp-device.ts';
 
@@ -190,12 +190,16 @@ test('manager B started while A upgrades a device leaves the run to A; the run e
   const executorA = executorIdOf(dataDirA);
   assert.notEqual(executorIdOf(dataDirB), executorA, 'each manager has its own executor ID');
   // B is up while the run is still under way: its start had the chance to take the run.
+  const dashboardOnB = await tapEvents(managerB);
   assert.equal((await apiB.run(runId)).run.state, 'running', 'the run was still under way when B had started');
   assert.deepEqual(await workflowRow(postgres!.pool, runId), { executorId: executorA, status: 'PENDING' });
 
   // Either manager reads the run: both read the same database.
   const done = await apiB.untilState(runId, finalRunStates, waitMs);
   assert.equal(done.run.state, 'verified', JSON.stringify(done.run.outcome));
+  // B's dashboard followed A's run live, to its end.
+  await waitFor("the run's end on B's event stream", () => dashboardOnB.runChanges.find((c) => c.runId === runId && c.state === 'verified'), waitMs);
+  dashboardOnB.close();
   assert.equal((await finishedWorkflow(runId)).executorId, executorA, 'A ran the workflow to its end');
   assertOperationsOnce(besideB, done);
 });

@@ -86,7 +86,7 @@ async function managerArgs(n: number, dataDir: string, databaseUrl: string): Pro
     '--heartbeat-seconds',
     '1',
     '--dead-after-seconds',
-    '4',
+    '8',
   ];
 }
 
@@ -114,7 +114,7 @@ async function startCampaign(through: number, name: string, image: string): Prom
     model: labModel,
     waves: '30,270',
     maxConcurrent: devices,
-    policy: { backup: { backoffSeconds: 1 }, upgrade: { backoffSeconds: 1 }, restore: { backoffSeconds: 1 }, verify: { backoffSeconds: 1 } },
+    policy: { backup: { backoffSeconds: 1 }, upgrade: { backoffSeconds: 1 }, restore: { backoffSeconds: 1 } },
     operator: 'scale-out-test',
   });
   return campaign.id;

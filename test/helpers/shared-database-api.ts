@@ -49,3 +49,37 @@ export class ManagerApi {
     );
   }
 }
+
+/** What one manager's dashboard stream (/api/events) carried, while it is open. */
+export interface EventStreamTap {
+  /** runChanged events seen, in order. */
+  runChanges: Array<{ runId: string; state: string }>;
+  close(): void;
+}
+
+/** Opens the manager's event stream as a dashboard does and keeps what it carries. */
+export async function tapEvents(manager: ServeProcess): Promise<EventStreamTap> {
+  const abort = new AbortController();
+  const response = await fetch(`${manager.url}/api/events?token=${manager.token}`, { signal: abort.signal });
+  if (!response.ok || !response.body) throw new Error(`/api/events: ${response.status}`);
+  const tap: EventStreamTap = { runChanges: [], close: () => abort.abort() };
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffered = '';
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffered += decoder.decode(chunk, { stream: true });
+        for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
+          const frame = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const name = /^event: (.*)$/m.exec(frame)?.[1];
+          const data = /^data: (.*)$/m.exec(frame)?.[1];
+          if (name === 'runChanged' && data) tap.runChanges.push(JSON.parse(data) as { runId: string; state: string });
+        }
+      }
+    } catch {
+      // closed by the test
+    }
+  })();
+  return tap;
+}

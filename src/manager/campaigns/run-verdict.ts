@@ -42,6 +42,8 @@ function failureKind(line: TimelineLine): string | undefined {
   // A revert counts when one was ordered, not when the timeline only says there was nothing to revert.
   if (line.kind === 'operationStarted' && line.operation === 'revertSoftware') return 'reverted';
   if (line.kind !== 'phaseFailed') return undefined;
+  // The run changed managers mid-transfer: the device did nothing wrong.
+  if (line.cause === 'managerChanged') return undefined;
   if (line.cause === 'fellBack') return 'bootFallback';
   if (line.cause !== null && timeoutCauses.has(line.cause)) return 'timeout';
   return `${line.phase}Failed`;

@@ -40,6 +40,12 @@ export class Membership {
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<void> | undefined;
   private stopping = false;
+  /**
+   * Since when this manager has reached the database at every beat. Only a manager that could itself
+   * heartbeat all along may judge another silent: after the database was away (a restart), every
+   * manager's last heartbeat is old, and none of them is dead.
+   */
+  private reachableSince = Date.now();
 
   private constructor(private readonly options: MembershipOptions) {}
 
@@ -55,13 +61,25 @@ export class Membership {
   /** One heartbeat and one sweep; exposed for tests that do not wait for the timer. */
   async beat(): Promise<void> {
     const { managers, self, timing, log } = this.options;
-    if (!(await managers.heartbeat(self.executorId))) {
+    const startedAt = Date.now();
+    let up: boolean;
+    try {
+      // The store waits for a database that went away (reconnecting-pool.ts): a beat that took
+      // longer than a beat's interval means the database was out of reach meanwhile.
+      up = await managers.heartbeat(self.executorId);
+    } catch (error) {
+      this.reachableSince = Number.POSITIVE_INFINITY;
+      throw error;
+    }
+    if (this.reachableSince === Number.POSITIVE_INFINITY || Date.now() - startedAt > timing.heartbeatSeconds * 1000) this.reachableSince = Date.now();
+    if (!up) {
       if (this.stopping) return;
       this.stopping = true;
       log.error({ executorId: self.executorId }, 'this manager was declared dead by another, which took over its work: stopping');
       this.options.onDeclaredDead();
       return;
     }
+    if (Date.now() - this.reachableSince < timing.deadAfterSeconds * 1000) return;
     const taken = await managers.takeOverSilent(self.executorId, timing.deadAfterSeconds, this.options.recover);
     for (const executorId of taken ?? []) log.warn({ executorId, by: self.executorId }, 'silent manager taken over: its workflows recovered');
   }

@@ -38,6 +38,12 @@ export const managerCauses = [
   'rollbackFailed',
   /** The device's family cannot carry out the order (e.g. a cable modem ordered back to its old software). */
   'notSupported',
+  /**
+   * A transfer failed whose file another manager had offered: the manager that ran the run before this
+   * one (it died, or stopped, and this one took the run over). Not the device's failure: the transfer
+   * is offered again from this manager, without counting against the phase's retries.
+   */
+  'managerChanged',
 ] as const;
 
 export const causes = [...failCauses, ...managerCauses] as const;

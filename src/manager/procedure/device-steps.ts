@@ -84,7 +84,20 @@ export function registerDeviceSteps(services: DeviceStepServices) {
           await withDevice(deviceId, (driver) => driver.startOperation(index, { ...order, notifyTarget: services.notifyTarget }));
           return { ok: true };
         } catch (error) {
-          return { ok: false, ...commandFailure(error) };
+          // The row may be there already: ordered by a manager that stopped before it could record so
+          // (with its own notification target, so the device does not take this order as a repeat), or
+          // ordered by this step with the answer lost. The index is this step's alone: the row is the
+          // step's operation, and the run follows it rather than give the device a second one.
+          const existing = await withDevice(deviceId, (driver) => driver.readOperation(index, order.type)).catch(() => undefined);
+          if (existing === undefined) return { ok: false, ...commandFailure(error) };
+          await services.runs.recordEvent(runId, stepKey('adopted'), {
+            phase,
+            kind: 'operationAdopted',
+            actor: 'manager',
+            message: `${order.type} ${index} was already on the device (${existing.state}): followed, not ordered again`,
+            detail: { index, type: order.type, state: existing.state },
+          });
+          return { ok: true };
         }
       },
       { name: 'safeflash.startOperation' },

@@ -1,6 +1,7 @@
 // Durable steps around the file service: offers the device will use, the backup it uploaded, and the
 // migration of a configuration (stored as a new file; the one it came from is only read).
 import { DBOS } from '@dbos-inc/dbos-sdk';
+import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { FamilyName } from '../../families/family.ts';
 import { family as familyNamed } from '../../families/families.ts';
@@ -22,6 +23,14 @@ export function registerFileSteps(files: ProcedureFiles) {
     offerConfig: DBOS.registerStep(async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => files.offerConfig(sha256, protocol), {
       name: 'safeflash.offerConfig',
     }),
+    /** Whether `server` is this manager's own server of `protocol` (a step: the answer depends on which manager runs the run). */
+    offeredHere: DBOS.registerStep(
+      async (protocol: TransferProtocol, server: Endpoint): Promise<boolean> => {
+        const here = files.endpoint(protocol);
+        return here.address === server.address && here.port === server.port;
+      },
+      { name: 'safeflash.offeredHere' },
+    ),
 
     /** The uploaded backup, checked and stored, or why there is none (BackupError's reason). */
     collectBackup: DBOS.registerStep(

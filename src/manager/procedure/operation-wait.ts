@@ -10,6 +10,7 @@ import { operationTopic, type OperationMessage } from './messages.ts';
 import type { RunContext } from './run-context.ts';
 import type { Outcome } from './step-types.ts';
 import type { FailCause, OperationState, OperationType } from '../../protocol/vocabulary.ts';
+import { transferFailures } from '../../protocol/transfer-contract.ts';
 
 export type OperationResult = Outcome<{ via: 'notification' | 'polling' }>;
 
@@ -32,7 +33,7 @@ export async function runOperation(ctx: RunContext, phase: Phase, index: number,
   const started = await steps.startOperation(run.runId, run.deviceId, phase, index, order);
   if (!started.ok) return started;
   const timeoutSeconds = ctx.options.timeLimits[limit];
-  const result = await awaitOperation(ctx, index, order.type, timeoutSeconds, limit);
+  const result = await offeredElsewhere(ctx, order, await awaitOperation(ctx, index, order.type, timeoutSeconds, limit));
   await steps.event(run.runId, {
     phase,
     kind: 'operationFinished',
@@ -52,6 +53,24 @@ export async function runOperation(ctx: RunContext, phase: Phase, index: number,
   }
   return result;
 }
+
+/**
+ * A transfer that failed on a server this manager does not have was offered by the manager that ran
+ * the run before (it died or stopped, and this one took the run over): its files, its server, are
+ * gone with it. That is not the device's failure, and the phase offers the file again from here.
+ */
+async function offeredElsewhere(ctx: RunContext, order: OperationOrder, result: OperationResult): Promise<OperationResult> {
+  if (result.ok || !isTransferFailure(result.cause) || order.server === undefined || order.protocol === undefined) return result;
+  if (await ctx.steps.offeredHere(order.protocol, order.server)) return result;
+  const server = `${order.server.address}:${order.server.port}`;
+  return {
+    ok: false,
+    cause: 'managerChanged',
+    message: `${result.message} (offered by the manager that ran the run before, at ${server}; offered again from here)`,
+  };
+}
+
+const isTransferFailure = (cause: string): boolean => (transferFailures as readonly string[]).includes(cause);
 
 async function awaitOperation(ctx: RunContext, index: number, type: OperationType, timeoutSeconds: number, limit: TimeLimitName): Promise<OperationResult> {
   const { run, steps, timeouts } = ctx;

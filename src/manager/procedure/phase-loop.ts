@@ -87,8 +87,6 @@ export async function inPhase<T>(
       await steps.event(run.runId, { phase, kind: 'phaseSucceeded', actor: 'manager', message: `${phase} done`, detail: { attempt: n } });
       return result;
     }
-    failures += 1;
-    previous = result.failure;
     await steps.event(run.runId, {
       phase,
       kind: 'phaseFailed',
@@ -100,6 +98,13 @@ export async function inPhase<T>(
     await options.afterFailedAttempt?.(n, result.failure);
     const stopNow = await cancelPoint(ctx, phase);
     if (stopNow) return stopNow;
+    if (result.failure.cause === 'managerChanged') {
+      // The run changed managers mid-transfer: what only the old one served is offered again from here, at once.
+      await steps.event(run.runId, { phase, kind: 'reissued', actor: 'manager', message: `${phase} offered again by this manager`, detail: { attempt: n } });
+      continue;
+    }
+    failures += 1;
+    previous = result.failure;
 
     const next = afterFailure(policy, failures, result.failure.cause);
     if (next.action === 'retry') {

@@ -25,6 +25,8 @@ export interface ProcedureFiles {
     meta: { deviceId: number; runId: string; kind: 'migrated' | 'operator'; derivedFrom: string | null; family?: FamilyName },
   ): Promise<BackupRecord>;
   readBackup(sha256: string): Promise<Buffer>;
+  /** Where this manager's server of `protocol` is reached. */
+  endpoint(protocol: TransferProtocol): Endpoint;
 }
 
 /** The device commands the procedure gives (DeviceDriver's). */

@@ -2,7 +2,7 @@
 // asks of them: start a run or a backup, hand an operator's decision or a device's notification to the
 // run that waits for it, show progress and history. registerProcedure comes before DBOS.launch(), once
 // per process (DBOS is a process-wide singleton).
-import { DBOS } from '@dbos-inc/dbos-sdk';
+import { DBOS, Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
 import type { DeviceNotification } from '../notifications.ts';
 import type { Actor, DecisionRecord, RunKind, RunOutcome, RunRecord } from '../store/records.ts';
 import type { RunStore } from '../store/runs.ts';
@@ -143,13 +143,14 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
 /**
  * Runs the workflow body; a fault in the manager itself (not a device failure, which the body reports)
  * still ends the run with a true report rather than leaving it running forever. DBOS's own errors
- * (shutdown, cancellation) pass through: the run resumes on the next launch.
+ * pass through: shutdown and cancellation (the run resumes on the next launch), and the workflow
+ * now owned by another manager's execution (which reports the run, not this one).
  */
 async function ending(ctx: RunContext, body: (ctx: RunContext) => Promise<RunOutcome>): Promise<RunOutcome> {
   try {
     return await body(ctx);
   } catch (error) {
-    if ((error as Error).name?.startsWith('DBOS')) throw error;
+    if (error instanceof DBOSErrors.DBOSError) throw error;
     const message = (error as Error).message;
     DBOS.logger.error(`run ${ctx.run.runId} failed inside the manager: ${message}`);
     return end(ctx, null, { kind: 'internalError', message });

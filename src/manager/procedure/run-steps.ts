@@ -23,8 +23,9 @@ export interface RunStepServices {
 // Database steps retry on their own: a lost connection must not end a run.
 const databaseStep = { retriesAllowed: true, maxAttempts: 5, intervalSeconds: 1, backoffRate: 2 };
 
-export function stepKey(): string {
-  return `step:${DBOS.stepID ?? 'none'}`;
+/** The key of the event a step writes; `second` names another event of the same step. */
+export function stepKey(second?: string): string {
+  return `step:${DBOS.stepID ?? 'none'}${second ? `:${second}` : ''}`;
 }
 
 export function imageFacts(image: ImageRecord): ImageFacts {

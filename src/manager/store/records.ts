@@ -201,6 +201,13 @@ export type RunEventKind =
   | 'readBack'
   /** An operator asked to cancel the run (recorded when asked). */
   | 'cancelRequested'
+  /**
+   * The device already had the operation this step orders (a manager that stopped had ordered it
+   * before recording so, or the answer was lost): the run carries on with it, never ordering it twice.
+   */
+  | 'operationAdopted'
+  /** A transfer offered by the manager that ran the run before is offered again by this one. */
+  | 'reissued'
   /** The run reached a safe point with a cancel request: it starts nothing new from here. */
   | 'cancelled';
 
