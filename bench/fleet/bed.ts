@@ -13,6 +13,7 @@ import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { ManagerApi, type DeviceJson } from './api.ts';
 import { startChild, type BenchChild } from './child-process.ts';
+import { startSharedPostgres, type SharedPostgres } from '../../test/helpers/shared-database-postgres.ts';
 
 export const benchModel = 'IAD-2400';
 const root = resolve(import.meta.dirname, '..', '..');
@@ -57,6 +58,8 @@ export class BenchBed {
   readonly dir = mkdtempSync(join(tmpdir(), 'sf-bench-fleet-'));
   readonly block: string;
   private readonly children: BenchChild[] = [];
+  /** What else cleanUp() stops, after the children: the shared PostgreSQL server. */
+  private readonly stops: Array<() => Promise<void>> = [];
   private cleaned = false;
 
   constructor(private readonly options: BedOptions) {
@@ -106,17 +109,28 @@ export class BenchBed {
     return { fleet, port, trustedKey };
   }
 
-  async startManager(trustedKey: string): Promise<{ manager: BenchChild; api: ManagerApi }> {
+  /** A PostgreSQL server several managers share (--managers N); stopped by cleanUp(). */
+  async startSharedDatabase(): Promise<SharedPostgres> {
+    const server = await startSharedPostgres(join(this.dir, 'postgres'), 'safeflash');
+    this.stops.push(() => server.stop());
+    return server;
+  }
+
+  /** Manager `index` (0 when alone): with `databaseUrl`, one of several on that database. */
+  async startManager(trustedKey: string, shared?: { databaseUrl: string; index: number }): Promise<{ manager: BenchChild; api: ManagerApi; dataDir: string }> {
     const profileDir = this.options.managerProfileDir;
     const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
+    const name = shared ? `manager-${shared.index}` : 'manager';
+    const dataDir = join(this.dir, name);
     const manager = startChild(
-      'manager',
+      name,
       [
         ...profile,
         managerBin,
         'serve',
+        ...(shared ? ['--database-url', shared.databaseUrl] : []),
         '--data-dir',
-        join(this.dir, 'manager'),
+        dataDir,
         '--http-port',
         '0',
         '--snmp-port',
@@ -128,13 +142,13 @@ export class BenchBed {
         '--trusted-key',
         trustedKey,
       ],
-      join(this.dir, 'manager.log'),
+      join(this.dir, `${name}.log`),
     );
     this.children.push(manager);
     const match = await manager.waitFor(/API (http:\/\/[0-9.]+:[0-9]+)/, 120_000);
     // The manager writes its first operator token there before its API listens.
-    const token = readFileSync(operatorTokenFile(join(this.dir, 'manager')), 'utf8').trim();
-    return { manager, api: new ManagerApi(match[1]!, token) };
+    const token = readFileSync(operatorTokenFile(dataDir), 'utf8').trim();
+    return { manager, api: new ManagerApi(match[1]!, token), dataDir };
   }
 
   /**
@@ -175,6 +189,7 @@ export class BenchBed {
     // The manager first: its orderly stop ends the runs' workflows and PostgreSQL.
     for (const child of [...this.children].reverse())
       await child.stop(30_000).catch((error: Error) => this.options.note(`stopping ${child.name}: ${error.message}`));
+    for (const stop of this.stops) await stop().catch((error: Error) => this.options.note(`stopping PostgreSQL: ${error.message}`));
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -28,6 +28,18 @@ export class PostgresStats {
     }
   }
 
+  /** The shared database several managers use (--managers N), by its URL. */
+  static async connectUrl(url: string, onMissing: (reason: string) => void): Promise<PostgresStats | undefined> {
+    try {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      return new PostgresStats(client);
+    } catch (error) {
+      onMissing((error as Error).message);
+      return undefined;
+    }
+  }
+
   async read(): Promise<PostgresCounters> {
     // Statistics are flushed by backends at most once a second: a fresh snapshot, not a cached one.
     await this.client.query('SELECT pg_stat_clear_snapshot()');

@@ -164,9 +164,10 @@ async function assertEveryDeviceVerified(detail: CampaignDetail, version: string
   assert.equal(detail.devices.length, devices);
   const executors = new Set<string>();
   for (const device of detail.devices) {
-    assert.equal(device.state, 'verified', `${device.name}: ${device.state}`);
-    assert.equal(device.attempts, 1, `${device.name}: one run`);
     const run = await anyApi().call<RunDetail>('GET', `/api/runs/${device.runId}`);
+    const failures = run.timeline.filter((e) => e.kind === 'phaseFailed').map((e) => `${e.phase} ${e.cause}: ${e.message}`);
+    assert.equal(device.state, 'verified', `${device.name}: ${device.state} ${JSON.stringify(failures)}`);
+    assert.equal(device.attempts, 1, `${device.name}: one run`);
     assert.equal(run.run.state, 'verified');
     const status = member(device.name).device.status();
     assert.equal(status.runningVersion, version, `${device.name} runs ${version}`);
