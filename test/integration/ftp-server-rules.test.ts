@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, FTPError } from 'basic-ftp';
 import { FtpFileServer } from '../../src/protocol/ftp/server.ts';
 import { bindClientSocketsTo } from '../../src/protocol/ftp/local-address.ts';
-import type { IssuedCredentials } from '../../src/protocol/ftp/issued-transfers.ts';
+import { passwordSha256, type IssuedCredentials } from '../../src/protocol/ftp/issued-transfers.ts';
 import { entriesOf, putFile, sha256, startFileServer, tempDir, type RunningFileServer } from '../helpers/ftp-helpers.ts';
 
 async function loggedIn(files: RunningFileServer, credentials: IssuedCredentials, localAddress?: string): Promise<Client> {
@@ -300,20 +300,24 @@ test('restored credentials work once until they expire; bad restorations are ref
   const files = await startFileServer();
   try {
     const image = putFile(files.root, 'image.bin', 100);
-    const kept = { mode: 'read', file: 'image.bin', username: 'sf-kept', password: 'p4ss-kept' } as const;
+    // The owner keeps the password's digest only; the device logs in with the password.
+    const login = { username: 'sf-kept', password: 'p4ss-kept', file: 'image.bin' };
+    const kept = { mode: 'read', file: 'image.bin', username: login.username, passwordSha256: passwordSha256(login.password) } as const;
     assert.throws(() => files.server.restoreTransfer({ ...kept, expiresAt: Number.NaN }), /epoch milliseconds/);
-    assert.throws(() => files.server.restoreTransfer({ ...kept, password: 'has space', expiresAt: Date.now() + 60_000 }), /printable/);
+    assert.throws(() => files.server.restoreTransfer({ ...kept, username: 'has space', expiresAt: Date.now() + 60_000 }), /printable/);
+    assert.throws(() => files.server.restoreTransfer({ ...kept, passwordSha256: login.password, expiresAt: Date.now() + 60_000 }), /SHA-256/);
     files.server.restoreTransfer({ ...kept, expiresAt: Date.now() + 60_000 });
     assert.throws(() => files.server.restoreTransfer({ ...kept, expiresAt: Date.now() + 60_000 }), /already issued/);
-    const client = await loggedIn(files, kept);
+    assert.equal(await replyCodeOf(loggedIn(files, { ...login, password: kept.passwordSha256 })), 530, 'the digest is no password');
+    const client = await loggedIn(files, login);
     try {
       assert.deepEqual(await download(client, 'image.bin'), image);
     } finally {
       client.close();
     }
-    assert.equal(await replyCodeOf(loggedIn(files, kept)), 530);
+    assert.equal(await replyCodeOf(loggedIn(files, login)), 530);
     files.server.restoreTransfer({ ...kept, username: 'sf-late', expiresAt: Date.now() - 1 });
-    assert.equal(await replyCodeOf(loggedIn(files, { ...kept, username: 'sf-late' })), 530);
+    assert.equal(await replyCodeOf(loggedIn(files, { ...login, username: 'sf-late' })), 530);
   } finally {
     await files.stop();
   }

@@ -125,6 +125,12 @@ describe('read offers', () => {
   test('an FTP image offer works with its own credentials only, and one login spends them', { timeout }, async () => {
     const offer = await files.offerImage(sha256(image), 'ftp');
     assert.ok(offer.username && offer.password);
+    // The database keeps the password's digest, never the password.
+    const row = await world.database.pool.query<{ password: string | null; password_sha256: string }>(
+      'SELECT password, password_sha256 FROM safeflash.file_offers WHERE file_name = $1',
+      [offer.fileName],
+    );
+    assert.deepEqual(row.rows, [{ password: null, password_sha256: createHash('sha256').update(offer.password).digest('hex') }]);
     const other = await files.offerImage(sha256(image), 'ftp');
     assert.notEqual(offer.fileName, other.fileName);
     assert.notEqual(offer.username, other.username);

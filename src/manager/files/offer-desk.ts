@@ -12,7 +12,7 @@ import type { Queryable } from '../store/backups.ts';
 import type { BackupFailure } from './backup-error.ts';
 import type { FileOffer, OfferDirection, OfferedContent } from './file-offer.ts';
 import { offerName } from './offer-names.ts';
-import { offerOf, type OfferRecord, type OfferStore } from '../store/offers.ts';
+import { offerOf, type NewOffer, type OfferRecord, type OfferStore } from '../store/offers.ts';
 import type { ServedDirectory } from './served-directory.ts';
 import type { ContentStore } from './content-store.ts';
 
@@ -70,7 +70,7 @@ export class OfferDesk {
     const expiresAt = new Date(Date.now() + this.parts.ttlMs);
     // A served file without its row is a leftover and is removed at start, so the file may come first.
     await dir.place(await this.parts.contents.local(content.kind, content.sha256), fileName);
-    let credentials: OfferRecord['credentials'] = null;
+    let credentials: NewOffer['credentials'] = null;
     try {
       if (protocol === 'ftp') credentials = this.parts.ftp.issueTransfer({ mode: 'read', file: fileName });
       const record = { protocol, fileName, direction: 'read' as const, server: this.endpointOf(protocol), content, credentials, maxBytes: null, expiresAt };
@@ -89,7 +89,7 @@ export class OfferDesk {
     const expiresAt = new Date(Date.now() + this.parts.ttlMs);
     const maxBytes = this.parts.maxUploadBytes;
     let fileName: string;
-    let credentials: OfferRecord['credentials'] = null;
+    let credentials: NewOffer['credentials'] = null;
     if (protocol === 'tftp') {
       fileName = this.parts.tftp.issueWriteName(undefined, this.parts.ttlMs);
     } else {
@@ -250,7 +250,7 @@ export class OfferDesk {
     this.parts.events.emit('offerExpired', offerOf(record));
   }
 
-  private revoke(record: Pick<OfferRecord, 'protocol' | 'fileName' | 'direction' | 'credentials'>): void {
+  private revoke(record: Pick<OfferRecord, 'protocol' | 'fileName' | 'direction'> & { credentials: { username: string } | null }): void {
     if (record.credentials) this.parts.ftp.revokeTransfer(record.credentials.username);
     else if (record.protocol === 'tftp' && record.direction === 'write') this.parts.tftp.revokeWriteName(record.fileName);
   }

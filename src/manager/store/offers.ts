@@ -7,6 +7,7 @@ import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { Queryable } from './backups.ts';
 import type { FileOffer, OfferDirection, OfferedContent, OfferState } from '../files/file-offer.ts';
 import { isBackupFailure, type BackupFailure } from '../files/backup-error.ts';
+import { passwordSha256 } from '../../protocol/ftp/issued-transfers.ts';
 
 export interface OfferRecord {
   protocol: TransferProtocol;
@@ -15,8 +16,8 @@ export interface OfferRecord {
   server: Endpoint;
   /** read offers: what is served. */
   content: { kind: OfferedContent; sha256: string } | null;
-  /** ftp offers. */
-  credentials: { username: string; password: string } | null;
+  /** ftp offers: the user name, and only the SHA-256 of the password (the device holds the password). */
+  credentials: { username: string; passwordSha256: string } | null;
   /** write offers: the upload cap. */
   maxBytes: number | null;
   state: OfferState;
@@ -30,7 +31,10 @@ export interface OfferRecord {
   uploadSha256: string | null;
 }
 
-export type NewOffer = Omit<OfferRecord, 'state' | 'bytes' | 'backupSha256' | 'rejection' | 'uploadSha256'>;
+export type NewOffer = Omit<OfferRecord, 'state' | 'bytes' | 'backupSha256' | 'rejection' | 'uploadSha256' | 'credentials'> & {
+  /** ftp offers, as issued: the password is handed to the device and never stored. */
+  credentials: { username: string; password: string } | null;
+};
 
 interface OfferRow {
   protocol: TransferProtocol;
@@ -41,7 +45,7 @@ interface OfferRow {
   content_kind: OfferedContent | null;
   content_sha256: string | null;
   username: string | null;
-  password: string | null;
+  password_sha256: string | null;
   max_bytes: string | null;
   state: OfferState;
   expires_at: Date;
@@ -58,7 +62,7 @@ function toRecord(row: OfferRow): OfferRecord {
     direction: row.direction,
     server: { address: row.server_address, port: row.server_port },
     content: row.content_kind !== null && row.content_sha256 !== null ? { kind: row.content_kind, sha256: row.content_sha256 } : null,
-    credentials: row.username !== null && row.password !== null ? { username: row.username, password: row.password } : null,
+    credentials: row.username !== null && row.password_sha256 !== null ? { username: row.username, passwordSha256: row.password_sha256 } : null,
     maxBytes: row.max_bytes === null ? null : Number(row.max_bytes),
     state: row.state,
     expiresAt: row.expires_at,
@@ -69,13 +73,16 @@ function toRecord(row: OfferRow): OfferRecord {
   };
 }
 
-/** The offer as the device (and the run that recorded it) sees it. */
-export function offerOf(record: Pick<OfferRecord, 'protocol' | 'server' | 'fileName' | 'credentials'>): FileOffer {
+/** The offer as the device (and the run that recorded it) sees it; the password only as just issued. */
+export function offerOf(
+  record: Pick<OfferRecord, 'protocol' | 'server' | 'fileName'> & { credentials: { username: string; password?: string } | null },
+): FileOffer {
+  const credentials = record.credentials;
   return {
     protocol: record.protocol,
     server: { address: record.server.address, port: record.server.port },
     fileName: record.fileName,
-    ...(record.credentials ? { username: record.credentials.username, password: record.credentials.password } : {}),
+    ...(credentials ? { username: credentials.username, ...(credentials.password ? { password: credentials.password } : {}) } : {}),
   };
 }
 
@@ -85,7 +92,7 @@ export class OfferStore {
   async add(offer: NewOffer): Promise<void> {
     await this.pool.query(
       `INSERT INTO safeflash.file_offers (protocol, file_name, direction, server_address, server_port, content_kind,
-         content_sha256, username, password, max_bytes, state, expires_at)
+         content_sha256, username, password_sha256, max_bytes, state, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11)`,
       [
         offer.protocol,
@@ -96,7 +103,7 @@ export class OfferStore {
         offer.content?.kind ?? null,
         offer.content?.sha256 ?? null,
         offer.credentials?.username ?? null,
-        offer.credentials?.password ?? null,
+        offer.credentials ? passwordSha256(offer.credentials.password) : null,
         offer.maxBytes,
         offer.expiresAt,
       ],

@@ -223,4 +223,8 @@ export const schemaStatements = [
      taken_over_at     timestamptz,
      workflows_taken   integer
    )`,
+  // FTP passwords are kept as their SHA-256 only (the FTP server checks a login against that); a
+  // password an earlier version kept in clear is replaced by its digest.
+  `ALTER TABLE safeflash.file_offers ADD COLUMN IF NOT EXISTS password_sha256 text`,
+  `UPDATE safeflash.file_offers SET password_sha256 = encode(sha256(convert_to(password, 'UTF8')), 'hex'), password = NULL WHERE password IS NOT NULL`,
 ] as const;

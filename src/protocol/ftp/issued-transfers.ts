@@ -39,6 +39,9 @@ export type Redemption = { grant: Grant } | { refusal: string };
 
 const digest = (password: string): Buffer => createHash('sha256').update(password, 'utf8').digest();
 
+/** What is kept of a password (in memory here, and by the manager in its database): its SHA-256, in hex. */
+export const passwordSha256 = (password: string): string => digest(password).toString('hex');
+
 export class IssuedTransfers {
   private readonly outstanding = new Map<string, Outstanding>();
 
@@ -52,14 +55,15 @@ export class IssuedTransfers {
   issue(grant: Omit<Grant, 'username'>): IssuedCredentials {
     const username = `sf-${randomBytes(9).toString('base64url')}`;
     const password = randomBytes(24).toString('base64url');
-    return this.restore({ username, password }, grant, this.now() + this.ttlMs);
+    this.restore({ username, passwordSha256: passwordSha256(password) }, grant, this.now() + this.ttlMs);
+    return { username, password, file: grant.file };
   }
 
   /**
-   * Takes back credentials issued before a restart, which their owner kept: a device already holds
-   * them. Valid until `expiresAt` (epoch milliseconds).
+   * Takes back credentials issued before a restart, which their owner kept (the password's digest
+   * only): a device already holds them. Valid until `expiresAt` (epoch milliseconds).
    */
-  restore(credentials: Omit<IssuedCredentials, 'file'>, grant: Omit<Grant, 'username'>, expiresAt: number): IssuedCredentials {
+  restore(credentials: { username: string; passwordSha256: string }, grant: Omit<Grant, 'username'>, expiresAt: number): void {
     // NaN would compare as never expired and never be dropped.
     if (!Number.isSafeInteger(expiresAt)) throw new RangeError(`expiresAt ${expiresAt} is not a time in epoch milliseconds`);
     if (this.outstanding.has(credentials.username)) throw new RangeError(`FTP user ${credentials.username} is already issued`);
@@ -67,13 +71,12 @@ export class IssuedTransfers {
     if (this.outstanding.size >= this.maxOutstanding) {
       throw new RangeError(`too many unused FTP transfers outstanding (${this.maxOutstanding}); revoke or let some expire`);
     }
-    const { username, password } = credentials;
+    const { username } = credentials;
     this.outstanding.set(username, {
       grant: { ...grant, username },
-      passwordDigest: digest(password),
+      passwordDigest: Buffer.from(credentials.passwordSha256, 'hex'),
       expiresAt,
     });
-    return { username, password, file: grant.file };
   }
 
   /** Consumes the credentials whatever the outcome of the transfer: a retry needs new ones. */

@@ -148,14 +148,15 @@ export class FtpFileServer extends EventEmitter<{ transfer: [CompletedTransfer] 
   }
 
   /**
-   * Takes back credentials issued before a restart (by this server, as their owner recorded them),
-   * valid until `expiresAt` (epoch milliseconds); the same checks as issueTransfer.
+   * Takes back credentials issued before a restart (by this server, as their owner recorded them:
+   * the password's SHA-256 only), valid until `expiresAt` (epoch milliseconds); the same checks as
+   * issueTransfer.
    */
-  restoreTransfer(request: TransferRequest & Omit<IssuedCredentials, 'file'> & { expiresAt: number }): IssuedCredentials {
-    const { username, password, expiresAt } = request;
-    if (!/^[\x21-\x7e]{1,128}$/.test(username) || !/^[\x21-\x7e]{1,128}$/.test(password))
-      throw new RangeError('restored FTP credentials must be 1-128 printable characters');
-    return this.transfers.restore({ username, password }, this.grantFor(request), expiresAt);
+  restoreTransfer(request: TransferRequest & { username: string; passwordSha256: string; expiresAt: number }): void {
+    const { username, passwordSha256, expiresAt } = request;
+    if (!/^[\x21-\x7e]{1,128}$/.test(username)) throw new RangeError('a restored FTP user name must be 1-128 printable characters');
+    if (!/^[0-9a-f]{64}$/.test(passwordSha256)) throw new RangeError('a restored FTP password is kept as its SHA-256 (64 hex digits)');
+    this.transfers.restore({ username, passwordSha256 }, this.grantFor(request), expiresAt);
   }
 
   private grantFor(request: TransferRequest): Omit<Grant, 'username'> {
