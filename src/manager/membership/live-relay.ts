@@ -2,15 +2,13 @@
 // manager's dashboard. Each manager publishes its own events on a PostgreSQL channel (NOTIFY, batched
 // every tenth of a second). Its view (what its dashboards and API stream) carries its own events and
 // those the others publish; its own parts (metrics, logs) keep listening to its own events only, so
-// that nothing is counted twice across managers. A dashboard
-// that misses an event (a reconnect, a restart) re-reads the API, which is the truth: the relay is a
-// view, never a record, and nothing waits for it.
-import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+// that nothing is counted twice across managers. A dashboard that misses an event (a reconnect, a
+// restart) re-reads the API, which is the truth: the relay is a view, never a record, and nothing
+// waits for it.
 import type { LiveEventMap, LiveEventName, LiveEvents } from '../live-events.ts';
 import { liveEventNames } from '../live-events.ts';
+import { LiveChannel } from '../store/live-channel.ts';
 
-const channel = 'safeflash_live';
 /** NOTIFY's payload must stay under 8000 bytes; a batch is cut below that. */
 const maxPayloadBytes = 7000;
 const batchMs = 100;
@@ -34,16 +32,14 @@ export interface LiveRelayOptions {
 }
 
 export class LiveRelay {
-  private listener: pg.Client | undefined;
-  private readonly publisher: pg.Pool;
+  private readonly channel: LiveChannel;
   private pending: Relayed[] = [];
   private flushing: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly unsubscribe: Array<() => void>;
 
   private constructor(private readonly options: LiveRelayOptions) {
-    this.publisher = new pg.Pool({ connectionString: options.databaseUrl, max: 1 });
-    this.publisher.on('error', () => {}); // an idle connection cut: the next NOTIFY opens another
+    this.channel = new LiveChannel(options.databaseUrl, options.onError);
     this.unsubscribe = liveEventNames.map((name) =>
       options.local.on(name, (event) => {
         options.view.emit(name, event as never);
@@ -54,7 +50,7 @@ export class LiveRelay {
 
   static async start(options: LiveRelayOptions): Promise<LiveRelay> {
     const relay = new LiveRelay(options);
-    await relay.listen();
+    await relay.channel.listen((payload) => relay.receive(payload));
     return relay;
   }
 
@@ -63,8 +59,7 @@ export class LiveRelay {
     for (const unsubscribe of this.unsubscribe) unsubscribe();
     clearTimeout(this.flushing);
     await this.flush();
-    await this.listener?.end().catch(() => {});
-    await this.publisher.end().catch(() => {});
+    await this.channel.close();
   }
 
   private queue(relayed: Relayed): void {
@@ -86,7 +81,7 @@ export class LiveRelay {
       const payload = JSON.stringify({ from: this.options.self, events: batch } satisfies Batch);
       batch = [];
       size = 0;
-      await this.publisher.query('SELECT pg_notify($1, $2)', [channel, payload]).catch((error: Error) => this.options.onError(error));
+      await this.channel.publish(payload);
     };
     for (const relayed of events) {
       const bytes = Buffer.byteLength(JSON.stringify(relayed));
@@ -98,38 +93,10 @@ export class LiveRelay {
     await send();
   }
 
-  /** Listens on the channel; after a lost connection (a PostgreSQL restart), listens again. */
-  private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.databaseUrl });
-    client.on('notification', (message) => this.receive(message.payload));
-    client.on('error', (error) => {
-      this.options.onError(error);
-      void this.relisten(client);
-    });
-    client.on('end', () => void this.relisten(client));
-    await client.connect();
-    await client.query(`LISTEN ${channel}`);
-    this.listener = client;
-  }
-
-  private async relisten(lost: pg.Client): Promise<void> {
-    if (this.stopped || this.listener !== lost) return;
-    this.listener = undefined;
-    for (let delayMs = 250; !this.stopped; delayMs = Math.min(delayMs * 2, 5000)) {
-      await sleep(delayMs);
-      try {
-        await this.listen();
-        return;
-      } catch (error) {
-        this.options.onError(error as Error);
-      }
-    }
-  }
-
-  private receive(payload: string | undefined): void {
+  private receive(payload: string): void {
     let batch: Batch;
     try {
-      batch = JSON.parse(payload ?? '') as Batch;
+      batch = JSON.parse(payload) as Batch;
     } catch {
       return; // not ours
     }
