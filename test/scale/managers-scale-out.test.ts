@@ -142,16 +142,33 @@ async function midSecondWave(id: string): Promise<ManagerView[]> {
 }
 
 async function completed(id: string): Promise<CampaignDetail> {
-  return waitFor(
-    `campaign ${id} to complete`,
-    async () => {
-      const detail = await campaign(id);
-      if (['completed', 'failed', 'aborted', 'paused'].includes(detail.campaign.state)) return detail;
-      return undefined;
-    },
-    campaignTimeoutMs,
-    1000,
-  );
+  try {
+    return await waitFor(
+      `campaign ${id} to complete`,
+      async () => {
+        const detail = await campaign(id);
+        if (['completed', 'failed', 'aborted', 'paused'].includes(detail.campaign.state)) return detail;
+        return undefined;
+      },
+      campaignTimeoutMs,
+      1000,
+    );
+  } catch (error) {
+    // Where the campaign stands, and the last lines of the runs that did not end: what a failure needs to be read.
+    const detail = await campaign(id);
+    const unfinished = detail.devices.filter((d) => !['verified', 'recovered', 'failed'].includes(d.state)).slice(0, 5);
+    const lines = [];
+    for (const device of unfinished) {
+      const run = device.runId ? await anyApi().call<RunDetail>('GET', `/api/runs/${device.runId}`) : undefined;
+      lines.push(
+        `${device.name} ${device.state}: ${run?.timeline
+          .slice(-4)
+          .map((e) => `${e.phase} ${e.kind} ${e.cause ?? ''} ${e.message}`)
+          .join(' | ')}`,
+      );
+    }
+    throw new Error(`${(error as Error).message}; campaign ${detail.campaign.state}\n${lines.join('\n')}`);
+  }
 }
 
 /**
