@@ -10,7 +10,9 @@ import { operationTopic, type OperationMessage } from './messages.ts';
 import type { RunContext } from './run-context.ts';
 import type { Outcome } from './step-types.ts';
 import type { FailCause, OperationState, OperationType } from '../../protocol/vocabulary.ts';
-import { transferFailures } from '../../protocol/transfer-contract.ts';
+import { transferFailures, type TransferProtocol } from '../../protocol/transfer-contract.ts';
+import type { Endpoint } from '../../protocol/endpoint.ts';
+import type { Cause } from './causes.ts';
 
 export type OperationResult = Outcome<{ via: 'notification' | 'polling' }>;
 
@@ -61,12 +63,25 @@ export async function runOperation(ctx: RunContext, phase: Phase, index: number,
  */
 async function offeredElsewhere(ctx: RunContext, order: OperationOrder, result: OperationResult): Promise<OperationResult> {
   if (result.ok || !isTransferFailure(result.cause) || order.server === undefined || order.protocol === undefined) return result;
-  if (await ctx.steps.offeredHere(order.protocol, order.server)) return result;
-  const server = `${order.server.address}:${order.server.port}`;
+  return reissuedIfElsewhere(ctx, { protocol: order.protocol, server: order.server }, result);
+}
+
+/**
+ * `failure`, or managerChanged when the file it is about was offered on another manager's server:
+ * lost with the manager that ran the run before (an upload that reached it just before it stopped,
+ * say), not by the device.
+ */
+export async function reissuedIfElsewhere<T extends { ok: false; cause: Cause; message: string }>(
+  ctx: RunContext,
+  offer: { protocol: TransferProtocol; server: Endpoint },
+  failure: T,
+): Promise<T | { ok: false; cause: 'managerChanged'; message: string }> {
+  if (await ctx.steps.offeredHere(offer.protocol, offer.server)) return failure;
+  const server = `${offer.server.address}:${offer.server.port}`;
   return {
     ok: false,
     cause: 'managerChanged',
-    message: `${result.message} (offered by the manager that ran the run before, at ${server}; offered again from here)`,
+    message: `${failure.message} (offered by the manager that ran the run before, at ${server}; offered again from here)`,
   };
 }
 

@@ -7,6 +7,7 @@ import { attemptFailed, type AttemptResult } from '../phase-loop.ts';
 import type { RunContext } from '../run-context.ts';
 import type { ConfigFile } from '../step-types.ts';
 import { transferOrder } from './transfer-order.ts';
+import { reissuedIfElsewhere } from '../operation-wait.ts';
 
 export async function backupAttempt(ctx: RunContext, attempt: number): Promise<AttemptResult<ConfigFile>> {
   const { run, steps } = ctx;
@@ -15,7 +16,10 @@ export async function backupAttempt(ctx: RunContext, attempt: number): Promise<A
   const uploaded = await runOperation(ctx, 'backup', index, transferOrder('backupConfig', offer), 'backup');
   if (!uploaded.ok) return attemptFailed('backup', uploaded.cause, uploaded.message);
   const collected = await steps.collectBackup(offer, run.deviceId, run.runId, run.family);
-  if (!collected.ok) return attemptFailed('backup', collected.cause, `the backup is not usable: ${collected.message}`);
+  if (!collected.ok) {
+    const failure = collected.cause === 'missing' ? await reissuedIfElsewhere(ctx, offer, collected) : collected;
+    return attemptFailed('backup', failure.cause, `the backup is not usable: ${failure.message}`);
+  }
   const now = await steps.readDevice(run.deviceId);
   if (!now.ok) return attemptFailed('backup', now.cause, `cannot compare the backup with the running configuration: ${now.message}`);
   // A family whose device reports no digest cannot be compared here: its restore is checked by a second backup.
