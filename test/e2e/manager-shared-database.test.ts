@@ -17,7 +17,7 @@ import type { DeviceRecord, ImageRecord, RunRecord } from '../../src/manager/sto
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { runCli, startServe, type ServeProcess } from '../helpers/cli-process.ts';
-import { freePort, killPostgres, labModel, runningOperation, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
+import { killPostgres, labModel, managerServeArgs, runningOperation, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
 import { finalRunStates, ManagerApi, tapEvents, type RunDetail } from '../helpers/shared-database-api.ts';
 import { executorIdFile, startSharedPostgres, workflowRow, type SharedPostgres } from '../helpers/shared-database-postgres.ts';
 import { testUser } from '../helpers/snmp-device.ts';
@@ -73,36 +73,13 @@ const dataDirB = join(dir, 'manager-b');
 const executorIdOf = (dataDir: string) => readFileSync(executorIdFile(dataDir), 'utf8').trim();
 
 /** The ports of one manager, on its own loopback address; fixed, so that a restart takes them again. */
-async function managerArgs(managerAddress: string, dataDir: string, databaseUrl: string | undefined): Promise<string[]> {
-  return [
-    ...(databaseUrl ? ['--database-url', databaseUrl] : []),
-    '--data-dir',
+function managerArgs(managerAddress: string, dataDir: string, databaseUrl: string | undefined): Promise<string[]> {
+  return managerServeArgs({
+    at: managerAddress,
     dataDir,
-    '--http-address',
-    managerAddress,
-    '--http-port',
-    '0',
-    '--snmp-address',
-    managerAddress,
-    '--snmp-port',
-    String(await freePort(managerAddress, 'udp')),
-    '--tftp-address',
-    managerAddress,
-    '--tftp-port',
-    String(await freePort(managerAddress, 'udp')),
-    '--ftp-address',
-    managerAddress,
-    '--ftp-port',
-    String(await freePort(managerAddress, 'tcp')),
-    '--snmp-user',
-    `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
-    '--trusted-key',
-    keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile,
-    '--heartbeat-seconds',
-    String(heartbeatSeconds),
-    '--dead-after-seconds',
-    String(deadAfterSeconds),
-  ];
+    vendorDir: join(dir, 'vendor'),
+    ...(databaseUrl ? { shared: { databaseUrl, heartbeatSeconds, deadAfterSeconds } } : {}),
+  });
 }
 
 /**

@@ -159,15 +159,35 @@ export function killLab(prefix: string, second: number): KillLab {
  * `safeflash serve` arguments a restarted manager takes again: fixed ports for what devices send to,
  * and for the API too when `fixedApi` (a command that follows runs finds the manager there again).
  */
-export async function restartableServeArgs(lab: KillLab, fixedApi: boolean): Promise<string[]> {
-  const at = lab.managerAddress;
+export function restartableServeArgs(lab: KillLab, fixedApi: boolean): Promise<string[]> {
+  return managerServeArgs({ at: lab.managerAddress, dataDir: lab.dataDir, vendorDir: join(lab.dir, 'vendor'), fixedApi });
+}
+
+export interface ManagerServeOptions {
+  /** The manager's one loopback address: API, notification receiver, TFTP and FTP. */
+  at: string;
+  dataDir: string;
+  /** Where the lab's vendor key is: images signed with it are trusted. */
+  vendorDir: string;
+  /** A fixed API port too (a command that follows runs finds the manager there again after a restart). */
+  fixedApi?: boolean;
+  /** A shared PostgreSQL, with short heartbeats for tests of several managers. */
+  shared?: { databaseUrl: string; heartbeatSeconds: number; deadAfterSeconds: number };
+}
+
+/** `safeflash serve` arguments that a restarted manager takes again: fixed ports for what devices send to. */
+export async function managerServeArgs(options: ManagerServeOptions): Promise<string[]> {
+  const { at, shared } = options;
   return [
+    ...(shared
+      ? ['--database-url', shared.databaseUrl, '--heartbeat-seconds', String(shared.heartbeatSeconds), '--dead-after-seconds', String(shared.deadAfterSeconds)]
+      : []),
     '--data-dir',
-    lab.dataDir,
+    options.dataDir,
     '--http-address',
     at,
     '--http-port',
-    fixedApi ? String(await freePort(at, 'tcp')) : '0',
+    options.fixedApi ? String(await freePort(at, 'tcp')) : '0',
     '--snmp-address',
     at,
     '--snmp-port',
@@ -183,7 +203,7 @@ export async function restartableServeArgs(lab: KillLab, fixedApi: boolean): Pro
     '--snmp-user',
     `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
     '--trusted-key',
-    keyPairFiles(vendorKeyPrefix(join(lab.dir, 'vendor'))).publicKeyFile,
+    keyPairFiles(vendorKeyPrefix(options.vendorDir)).publicKeyFile,
   ];
 }
 

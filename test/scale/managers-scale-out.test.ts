@@ -18,7 +18,7 @@ import type { ImageRecord } from '../../src/manager/store/records.ts';
 import { packImage } from '../../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
 import { startServe, type ServeProcess } from '../helpers/cli-process.ts';
-import { freePort, labModel, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
+import { labModel, managerServeArgs, startLabFleet, waitFor } from '../helpers/kill-manager.ts';
 import { ManagerApi, type RunDetail } from '../helpers/shared-database-api.ts';
 import { executorIdFile, startSharedPostgres, type SharedPostgres } from '../helpers/shared-database-postgres.ts';
 import { testUser } from '../helpers/snmp-device.ts';
@@ -56,38 +56,13 @@ const api = (i: number) => new ManagerApi(() => managers[i]!.process ?? assert.f
 const anyApi = () => api(managers.findIndex((m) => m.process !== undefined));
 const executorIdOf = (i: number) => readFileSync(executorIdFile(managers[i]!.dataDir), 'utf8').trim();
 
-async function managerArgs(n: number, dataDir: string, databaseUrl: string): Promise<string[]> {
-  const at = managerAddress(n);
-  return [
-    '--database-url',
-    databaseUrl,
-    '--data-dir',
+function managerArgs(n: number, dataDir: string, databaseUrl: string): Promise<string[]> {
+  return managerServeArgs({
+    at: managerAddress(n),
     dataDir,
-    '--http-address',
-    at,
-    '--http-port',
-    '0',
-    '--snmp-address',
-    at,
-    '--snmp-port',
-    String(await freePort(at, 'udp')),
-    '--tftp-address',
-    at,
-    '--tftp-port',
-    String(await freePort(at, 'udp')),
-    '--ftp-address',
-    at,
-    '--ftp-port',
-    String(await freePort(at, 'tcp')),
-    '--snmp-user',
-    `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
-    '--trusted-key',
-    keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).publicKeyFile,
-    '--heartbeat-seconds',
-    '1',
-    '--dead-after-seconds',
-    '8',
-  ];
+    vendorDir: join(dir, 'vendor'),
+    shared: { databaseUrl, heartbeatSeconds: 1, deadAfterSeconds: 8 },
+  });
 }
 
 function member(deviceName: string): FleetMember {
@@ -124,21 +99,22 @@ function campaign(id: string): Promise<CampaignDetail> {
   return anyApi().call<CampaignDetail>('GET', `/api/campaigns/${id}`);
 }
 
-/** Waits until the campaign is in its second wave with runs under way on every manager still running. */
-async function midSecondWave(id: string): Promise<ManagerView[]> {
-  return waitFor(
-    'the second wave under way on every manager',
+/** Waits until the campaign is in its second wave with most of the wave still to run. */
+async function midSecondWave(id: string): Promise<void> {
+  const moment = await waitFor(
+    'the second wave under way',
     async () => {
-      // The first wave is 30 devices: a run for a 31st means the second wave has started.
       const detail = await campaign(id);
-      if (detail.devices.filter((d) => d.runId !== null).length <= 30) return undefined;
-      const views = await anyApi().call<ManagerView[]>('GET', '/api/managers');
-      const up = views.filter((m) => m.state === 'up');
-      return up.length === managers.filter((m) => m.process).length && up.every((m) => m.runsHeld > 0) ? views : undefined;
+      if (detail.campaign.state === 'completed') return 'too late';
+      // The first wave is 30 devices: a run for a 31st means the second wave has started.
+      const started = detail.devices.filter((d) => d.runId !== null).length;
+      const ended = detail.devices.filter((d) => ['verified', 'recovered', 'failed'].includes(d.state)).length;
+      return started > 30 && ended < devices / 2 ? 'mid-wave' : undefined;
     },
     campaignTimeoutMs,
     200,
   );
+  assert.equal(moment, 'mid-wave', 'the campaign ended before the fault could be injected');
 }
 
 async function completed(id: string): Promise<CampaignDetail> {
