@@ -140,6 +140,7 @@ async function main(): Promise<number> {
   const killing = args['kill-one'] && stats ? killOneMidRun(managers, stats, devices, 0.25, Date.now() + limitSeconds * 1000, note) : undefined;
   await mode.run();
   const kill = await killing;
+  const spans = shared && stats ? await stats.runSpans('') : [];
   for (const sampler of [managerSampler, ...managerSamplers, sharedPostgres, fleetSampler]) sampler.stop();
   const benchCpuSeconds = (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(benchCpu));
   const after = await stats?.read();
@@ -158,7 +159,6 @@ async function main(): Promise<number> {
   say(machineLine(loadAtStart));
   for (const line of result.lines) say(line);
   if (shared) {
-    const spans = stats ? await stats.runSpans('') : [];
     const lastFinalAt = spans.length > 0 ? Math.max(...spans.map((r) => r.updated)) : undefined;
     const commits = before && after ? after.commits - before.commits : undefined;
     for (const line of managersLines({ managers: managerSamplers, postgres: sharedPostgres, devices, commits, kill, lastFinalAt })) say(line);

@@ -36,6 +36,12 @@ export interface Capabilities {
   reboot: 'ordered' | 'self' | 'none';
   /** Operations the device runs at the same time. */
   operationsAtOnce: number;
+  /**
+   * The device keeps each operation as a row under the index the manager chose (an operation table),
+   * so an order found at a step's index is that step's own; a device with one status for all its
+   * upgrades (a cable modem) shows no such thing.
+   */
+  operationRows: boolean;
   /** The configuration can be backed up and restored over the network (else it comes from elsewhere). */
   configBackup: boolean;
   /** The device reports a digest of its running configuration (else a restore is verified by backing up again). */

@@ -1,5 +1,6 @@
 // The manager, composed: database -> file service -> notification receiver -> procedure -> durable
-// workflows (which resume every unfinished run) -> operator token. Stopped in the reverse order. The
+// workflows (which resume every unfinished run) -> the run queue, membership among the managers
+// sharing the database, and their live events -> operator token. Stopped in the reverse order. The
 // procedure must be registered before DBOS.launch, since launch is what resumes runs. The manager does
 // not know its faces: the HTTP API (src/interfaces/http/serve.ts) and the CLI are built around it.
 import type { KeyObject } from 'node:crypto';

@@ -17,6 +17,7 @@ export const ciscoIosFamily: Family = {
     notifications: true,
     reboot: 'ordered',
     operationsAtOnce: 1,
+    operationRows: true,
     configBackup: true,
     configDigest: false,
     revert: false,

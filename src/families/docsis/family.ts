@@ -14,6 +14,7 @@ export const docsisFamily: Family = {
     notifications: true,
     reboot: 'self',
     operationsAtOnce: 1,
+    operationRows: false,
     configBackup: false,
     configDigest: false,
     revert: false,

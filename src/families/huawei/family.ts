@@ -17,6 +17,7 @@ export const huaweiFamily: Family = {
     notifications: true,
     reboot: 'ordered',
     operationsAtOnce: 1,
+    operationRows: true,
     configBackup: true,
     configDigest: false,
     revert: true,

@@ -19,6 +19,7 @@ export const safeflashFamily: Family = {
     notifications: true,
     reboot: 'ordered',
     operationsAtOnce: 1,
+    operationRows: true,
     configBackup: true,
     configDigest: true,
     revert: true,

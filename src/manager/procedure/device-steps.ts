@@ -2,6 +2,7 @@
 // row. A device that does not answer is an outcome here, not an exception: the workflow judges it.
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { UnsupportedOrder } from '../../families/family.ts';
+import { family } from '../../families/families.ts';
 import { SnmpError } from '../../protocol/snmp/errors.ts';
 import type { OperationOrder } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { DeviceStore } from '../store/devices.ts';
@@ -88,7 +89,9 @@ export function registerDeviceSteps(services: DeviceStepServices) {
           // (with its own notification target, so the device does not take this order as a repeat), or
           // ordered by this step with the answer lost. The index is this step's alone: the row is the
           // step's operation, and the run follows it rather than give the device a second one.
-          const existing = await withDevice(deviceId, (driver) => driver.readOperation(index, order.type)).catch(() => undefined);
+          const device = await services.devices.get(deviceId);
+          const rows = device !== undefined && family(device.family).capabilities.operationRows;
+          const existing = rows ? await withDevice(deviceId, (driver) => driver.readOperation(index, order.type)).catch(() => undefined) : undefined;
           if (existing === undefined) return { ok: false, ...commandFailure(error) };
           await services.runs.recordEvent(runId, stepKey('adopted'), {
             phase,
