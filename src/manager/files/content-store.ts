@@ -27,10 +27,10 @@ export function isSha256(value: string): boolean {
 export class ContentStore {
   private constructor(
     private readonly root: string,
-    private readonly shared: Pick<ContentTable, 'put' | 'has' | 'read'>,
+    private readonly shared: Pick<ContentTable, 'put' | 'read'>,
   ) {}
 
-  static async open(root: string, shared: Pick<ContentTable, 'put' | 'has' | 'read'>): Promise<ContentStore> {
+  static async open(root: string, shared: Pick<ContentTable, 'put' | 'read'>): Promise<ContentStore> {
     for (const folder of Object.values(folders)) await mkdir(join(root, folder), { recursive: true });
     return new ContentStore(root, shared);
   }
@@ -42,10 +42,6 @@ export class ContentStore {
     await this.shared.put(sha256, bytes);
     await this.cache(kind, sha256, bytes);
     return sha256;
-  }
-
-  async has(kind: StoredContent, sha256: string): Promise<boolean> {
-    return (await exists(this.pathOf(kind, sha256))) || (await this.shared.has(sha256));
   }
 
   /**

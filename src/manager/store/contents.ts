@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { inTransaction } from './transaction.ts';
 
 /** Small enough that a chunk is one modest bytea value, large enough that an image is a few rows. */
-export const contentChunkBytes = 1024 * 1024;
+const contentChunkBytes = 1024 * 1024;
 
 export class ContentTable {
   constructor(private readonly pool: pg.Pool) {}

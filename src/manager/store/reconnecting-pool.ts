@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
 /** How long the store waits for its database to come back before a query fails for good. */
-export const defaultPatienceMs = 120_000;
+const defaultPatienceMs = 120_000;
 
 /** PostgreSQL's SQLSTATEs for a lost or refused connection: class 08, and the server shutting down or starting. */
 const connectionStates = /^(08...|57P01|57P02|57P03)$/;
