@@ -122,7 +122,19 @@ function managerOptions(options: ServeOptions): ServedManagerOptions {
 async function serve(options: ServeOptions): Promise<void> {
   // Loaded on use: the other commands start faster without the manager's modules.
   const { serveManager } = await import('../http/serve.ts');
-  let manager: Awaited<ReturnType<typeof serveManager>>;
+  const { isConnectionLoss } = await import('../../manager/store/reconnecting-pool.ts');
+  let manager: Awaited<ReturnType<typeof serveManager>> | undefined;
+  // A database connection cut while no one listens on it (PostgreSQL restarting) can surface as an
+  // 'error' event without a listener. The store and DBOS reconnect on their own: that must not take
+  // the manager down. Anything else ends the process, as Node.js would.
+  process.on('uncaughtException', (error) => {
+    if (isConnectionLoss(error)) {
+      manager?.logger.warn({ err: error }, 'a database connection was lost; the manager reconnects');
+      return;
+    }
+    process.stderr.write(`${error.stack ?? error}\n`);
+    process.exit(1);
+  });
   try {
     manager = await serveManager(managerOptions(options));
   } catch (error) {
