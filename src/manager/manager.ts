@@ -25,7 +25,6 @@ import { Inventory } from './inventory/inventory.ts';
 import { AllowedNetworks, loopbackNetworks } from './inventory/allowed-networks.ts';
 import { readNotification } from './notifications.ts';
 import {
-  checkRunQueueLimits,
   defaultRunQueueLimits,
   registerProcedure,
   runWorkflowNames,
@@ -245,7 +244,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     DBOS.setConfig({ name: 'safeflash', systemDatabaseUrl: database.url, applicationVersion, executorID, logLevel: 'warn' });
     await DBOS.launch();
     stops.push({ what: 'workflows', stop: () => DBOS.shutdown() });
-    await serveRunQueue(checkRunQueueLimits({ ...defaultRunQueueLimits, ...options.runQueue }));
+    await serveRunQueue({ ...defaultRunQueueLimits, ...options.runQueue });
     const membership = await Membership.join({
       managers: store.managers,
       self: {
