@@ -24,14 +24,7 @@ import { ManagerFiles } from './files/manager-files.ts';
 import { Inventory } from './inventory/inventory.ts';
 import { AllowedNetworks, loopbackNetworks } from './inventory/allowed-networks.ts';
 import { readNotification } from './notifications.ts';
-import {
-  defaultRunQueueLimits,
-  registerProcedure,
-  runWorkflowNames,
-  serveRunQueue,
-  type Procedure,
-  type RunQueueLimits,
-} from './procedure/procedure.ts';
+import { defaultRunQueueLimits, registerProcedure, runWorkflowNames, serveRunQueue, type Procedure, type RunQueueLimits } from './procedure/procedure.ts';
 import { campaignWorkflowName } from './campaigns/workflow.ts';
 import { defaultMembershipTiming, Membership, type MembershipTiming } from './membership/membership.ts';
 import { recoverWorkflowsOf } from './membership/workflow-recovery.ts';
