@@ -234,7 +234,7 @@ test(`three managers share ${devices} devices; the campaign's manager SIGKILLed 
   const dead = views.find((m) => m.executorId === holder);
   assert.equal(dead?.state, 'dead', 'the killed manager was declared dead');
   assert.ok(dead?.takenOverBy && dead.takenOverBy !== holder, 'another manager took it over');
-  assert.ok((dead?.workflowsTaken ?? 0) >= 2, 'its campaign and runs were recovered');
+  assert.ok((dead?.workflowsTaken ?? 0) >= 1, 'its campaign (and any run it held) was recovered');
   assert.equal(dead?.runsHeld, 0);
 
   // Back on its data directory, it rejoins.
