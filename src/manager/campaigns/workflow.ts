@@ -44,15 +44,21 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
         const now = await steps.now();
         const tick = scheduler.tick(now, windowAt(plan, now));
         if (tick.abortWaiting.length > 0) await steps.abortWaiting(tick.abortWaiting, scheduler.abortedBy ?? 'manager');
-        for (const { deviceId, attempt } of tick.start) {
-          const image = imageOf.get(deviceId) ?? plan.imageSha256;
-          const started = await steps.createRun(plan.campaignId, deviceId, attempt, image, plan.settings.policy, plan.settings.runOptions);
-          if (started.ok) {
-            // Under the run's own ID: a replay finds the workflow already there and starts nothing.
-            await procedure.resume({ id: started.runId, kind: 'upgrade' });
-            scheduler.onStarted(deviceId, started.runId, now);
-          } else scheduler.onRefused(deviceId, started.refusal, now);
-        }
+        // A tick's runs are made together, then started together, so that the campaign reaches its
+        // concurrency at once rather than one run at a time. DBOS numbers each call when it is made,
+        // and the calls are made in the tick's order, so a replay matches every one to its record.
+        const made = await Promise.all(
+          tick.start.map(({ deviceId, attempt }) =>
+            steps.createRun(plan.campaignId, deviceId, attempt, imageOf.get(deviceId) ?? plan.imageSha256, plan.settings.policy, plan.settings.runOptions),
+          ),
+        );
+        // Under the run's own ID: a replay finds the workflow already there and starts nothing.
+        await Promise.all(made.flatMap((started) => (started.ok ? [procedure.resume({ id: started.runId, kind: 'upgrade' })] : [])));
+        tick.start.forEach(({ deviceId }, i) => {
+          const started = made[i]!;
+          if (started.ok) scheduler.onStarted(deviceId, started.runId, now);
+          else scheduler.onRefused(deviceId, started.refusal, now);
+        });
         await save();
         if (scheduler.isFinished) return scheduler.currentState;
         let message = await DBOS.recv<ControlMessage>(controlTopic, tick.waitSeconds);

@@ -13,6 +13,7 @@ import type { OperationRoutes } from '../store/operation-routes.ts';
 import type { DeviceCommands } from './procedure-deps.ts';
 import { stepKey } from './run-steps.ts';
 import type { Outcome, Poll, Reading } from './step-types.ts';
+import { cancelFailure, cancelledCause, startsAfterCancel } from './decisions.ts';
 import type { Cause } from './causes.ts';
 import type { OperationType } from '../../protocol/vocabulary.ts';
 
@@ -39,6 +40,9 @@ export function commandFailure(error: unknown): { cause: Cause; message: string 
   }
   return { cause: 'unknown', message: (error as Error).message };
 }
+
+/** An operation ordered (or found already there), and when: or why not. */
+export type StartedOperation = Outcome<{ at: number }>;
 
 export function registerDeviceSteps(services: DeviceStepServices) {
   async function withDevice<T>(deviceId: number, work: (driver: DeviceCommands) => Promise<T>): Promise<T> {
@@ -67,12 +71,18 @@ export function registerDeviceSteps(services: DeviceStepServices) {
     ),
 
     /**
-     * Records the route first (its notifications may arrive before the SET's answer), then orders the
-     * operation. Replayed after a crash, it sends the same order to the same index: the device answers
-     * it as a repeat.
+     * Looks for a cancel request first: one holds back every operation but those that bring the device
+     * back (procedure/cancel.ts). Then records the route (its notifications may arrive before the SET's
+     * answer) and orders the operation. Replayed after a crash, it sends the same order to the same
+     * index: the device answers it as a repeat. Says when it was ordered: the wait's deadline counts
+     * from then.
      */
     startOperation: DBOS.registerStep(
-      async (runId: string, deviceId: number, phase: Phase, index: number, order: OperationOrder): Promise<Outcome> => {
+      async (runId: string, deviceId: number, phase: Phase, index: number, order: OperationOrder): Promise<StartedOperation> => {
+        if (!startsAfterCancel(phase, order.type)) {
+          const cancel = (await services.runs.cancelRequest(runId)) as `operator:${string}` | undefined;
+          if (cancel) return { ok: false, cause: cancelledCause, message: `${order.type} not started: ${cancelFailure(phase, cancel).message}` };
+        }
         await services.routes.record({ deviceId, index, runId, phase, type: order.type });
         await services.runs.recordEvent(runId, stepKey(), {
           phase,
@@ -83,7 +93,7 @@ export function registerDeviceSteps(services: DeviceStepServices) {
         });
         try {
           await withDevice(deviceId, (driver) => driver.startOperation(index, { ...order, notifyTarget: services.notifyTarget }));
-          return { ok: true };
+          return { ok: true, at: Date.now() };
         } catch (error) {
           // The row may be there already: ordered by a manager that stopped before it could record so
           // (with its own notification target, so the device does not take this order as a repeat), or
@@ -100,7 +110,7 @@ export function registerDeviceSteps(services: DeviceStepServices) {
             message: `${order.type} ${index} was already on the device (${existing.state}): followed, not ordered again`,
             detail: { index, type: order.type, state: existing.state },
           });
-          return { ok: true };
+          return { ok: true, at: Date.now() };
         }
       },
       { name: 'safeflash.startOperation' },

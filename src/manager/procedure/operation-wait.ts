@@ -5,8 +5,7 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { OperationOrder, OperationReading } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { Phase, TimeLimitName } from '../store/records.ts';
-import { cancelFailure, cancelledCause, startsAfterCancel } from './decisions.ts';
-import { operationTopic, type OperationMessage } from './messages.ts';
+import { messagePollingMs, operationTopic, type OperationMessage } from './messages.ts';
 import type { RunContext } from './run-context.ts';
 import type { Outcome } from './step-types.ts';
 import type { FailCause, OperationState, OperationType } from '../../protocol/vocabulary.ts';
@@ -16,8 +15,12 @@ import type { Cause } from './causes.ts';
 
 export type OperationResult = Outcome<{ via: 'notification' | 'polling' }>;
 
-/** How often the database is asked whether a message arrived, besides its own wake-up. */
-const recvPollingMs = 1000;
+/**
+ * The row is read when a round ends without a notification, the fallback for lost ones. Rounds grow
+ * from the poll interval to this many times it: a device that reboots for a minute is looked at a few
+ * times rather than a dozen, and 10,000 runs in flight leave the manager near idle.
+ */
+const longestRound = 8;
 /** A row missing this many times in a row, from a device that answers, has been lost (power cut before it was saved). */
 const missingLimit = 2;
 /** How long a row read as ended still waits for the notification the device sends right after saving it. */
@@ -27,16 +30,12 @@ const notificationGraceSeconds = 2;
 export async function runOperation(ctx: RunContext, phase: Phase, index: number, order: OperationOrder, limit: TimeLimitName): Promise<OperationResult> {
   const { run, steps } = ctx;
   // A cancel request lets the operation under way finish, but holds back any new one save those that
-  // bring the device back (procedure/cancel.ts).
-  if (!startsAfterCancel(phase, order.type)) {
-    const cancel = await steps.cancelRequest(run.runId);
-    if (cancel) return { ok: false, cause: cancelledCause, message: `${order.type} not started: ${cancelFailure(phase, cancel).message}` };
-  }
+  // bring the device back: startOperation says so.
   const started = await steps.startOperation(run.runId, run.deviceId, phase, index, order);
   if (!started.ok) return started;
   const timeoutSeconds = ctx.options.timeLimits[limit];
-  const result = await offeredElsewhere(ctx, order, await awaitOperation(ctx, index, order.type, timeoutSeconds, limit));
-  await steps.event(run.runId, {
+  const result = await offeredElsewhere(ctx, order, await awaitOperation(ctx, index, order.type, started.at, timeoutSeconds, limit));
+  await ctx.record({
     phase,
     kind: 'operationFinished',
     actor: 'device',
@@ -45,7 +44,7 @@ export async function runOperation(ctx: RunContext, phase: Phase, index: number,
     detail: { index, type: order.type, ...(result.ok ? { via: result.via } : result.cause === 'silent' ? { limit, seconds: timeoutSeconds } : {}) },
   });
   if (result.ok && result.via === 'polling') {
-    await steps.event(run.runId, {
+    await ctx.record({
       phase,
       kind: 'pollingFallback',
       actor: 'manager',
@@ -87,21 +86,29 @@ export async function reissuedIfElsewhere<T extends { ok: false; cause: Cause; m
 
 const isTransferFailure = (cause: string): boolean => (transferFailures as readonly string[]).includes(cause);
 
-async function awaitOperation(ctx: RunContext, index: number, type: OperationType, timeoutSeconds: number, limit: TimeLimitName): Promise<OperationResult> {
+async function awaitOperation(
+  ctx: RunContext,
+  index: number,
+  type: OperationType,
+  startedAt: number,
+  timeoutSeconds: number,
+  limit: TimeLimitName,
+): Promise<OperationResult> {
   const { run, steps, timeouts } = ctx;
   const topic = operationTopic(index);
-  const startedAt = await DBOS.now();
   const deadline = startedAt + timeoutSeconds * 1000;
   let now = startedAt;
   let last: OperationReading | undefined;
   let missing = 0;
   /** A boot notification came: the device announced the end, even if its row is what we read. */
   let heardBoot = false;
-  // Each round waits up to a poll interval; boot hints can shorten rounds, so allow twice as many.
+  // Each round waits up to its length; boot hints can shorten rounds, so allow twice as many as the
+  // shortest rounds would need.
   const rounds = 2 * Math.ceil(timeoutSeconds / timeouts.pollSeconds) + 2;
   for (let round = 0; round < rounds && now < deadline; round++) {
-    const waitSeconds = Math.max(0.001, Math.min(timeouts.pollSeconds, (deadline - now) / 1000));
-    const message = await DBOS.recv<OperationMessage>(topic, { timeoutSeconds: waitSeconds, pollingIntervalMs: recvPollingMs });
+    const roundSeconds = timeouts.pollSeconds * Math.min(2 ** round, longestRound);
+    const waitSeconds = Math.max(0.001, Math.min(roundSeconds, (deadline - now) / 1000));
+    const message = await DBOS.recv<OperationMessage>(topic, { timeoutSeconds: waitSeconds, pollingIntervalMs: messagePollingMs });
     if (message?.kind === 'completed') return ended(message.state, message.failCause, message.failMessage, 'notification');
     if (message?.kind === 'boot') heardBoot = true;
     const poll = await steps.pollOperation(run.runId, run.deviceId, index, type);

@@ -7,7 +7,7 @@ import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { Actor, PhasePolicy, Phase } from '../store/records.ts';
 import type { Cause } from './causes.ts';
 import { afterFailure, cancelFailure, failureActor, type Failure } from './decisions.ts';
-import { operatorTopic } from './messages.ts';
+import { messagePollingMs, operatorTopic } from './messages.ts';
 import { attemptsPerPhase } from './operation-index.ts';
 import type { RunContext } from './run-context.ts';
 import type { ConfigFile, DecisionFacts, ImageFacts } from './step-types.ts';
@@ -66,7 +66,6 @@ export async function inPhase<T>(
   attempt: (n: number, context: AttemptContext) => Promise<AttemptResult<T>>,
   options: PhaseOptions = {},
 ): Promise<PhaseResult<T>> {
-  const { run, steps } = ctx;
   let failures = 0;
   let supplied: Supplied = {};
   let previous: Failure | undefined;
@@ -74,7 +73,7 @@ export async function inPhase<T>(
     const stop = await cancelPoint(ctx, phase);
     if (stop) return stop;
     const subject = options.subject?.(supplied);
-    await steps.event(run.runId, {
+    await ctx.record({
       phase,
       kind: 'phaseStarted',
       actor: n === 0 ? 'manager' : 'policy',
@@ -84,10 +83,10 @@ export async function inPhase<T>(
     });
     const result = await attempt(n, { supplied, previous });
     if (result.ok) {
-      await steps.event(run.runId, { phase, kind: 'phaseSucceeded', actor: 'manager', message: `${phase} done`, detail: { attempt: n } });
+      await ctx.record({ phase, kind: 'phaseSucceeded', actor: 'manager', message: `${phase} done`, detail: { attempt: n } });
       return result;
     }
-    await steps.event(run.runId, {
+    await ctx.record({
       phase,
       kind: 'phaseFailed',
       actor: failureActor(result.failure.cause),
@@ -100,7 +99,7 @@ export async function inPhase<T>(
     if (stopNow) return stopNow;
     if (result.failure.cause === 'managerChanged') {
       // The run changed managers mid-transfer: what only the old one served is offered again from here, at once.
-      await steps.event(run.runId, { phase, kind: 'reissued', actor: 'manager', message: `${phase} offered again by this manager`, detail: { attempt: n } });
+      await ctx.record({ phase, kind: 'reissued', actor: 'manager', message: `${phase} offered again by this manager`, detail: { attempt: n } });
       continue;
     }
     failures += 1;
@@ -108,7 +107,7 @@ export async function inPhase<T>(
 
     const next = afterFailure(policy, failures, result.failure.cause);
     if (next.action === 'retry') {
-      await steps.event(run.runId, {
+      await ctx.record({
         phase,
         kind: 'retryScheduled',
         actor: 'policy',
@@ -126,7 +125,7 @@ export async function inPhase<T>(
     if (!answer) return { ok: false, failure: result.failure, stop: 'abort', by: 'policy' };
     if ('cancel' in answer) return cancelled(ctx, phase, answer.cancel);
     const { decision } = answer;
-    await steps.event(run.runId, {
+    await ctx.record({
       phase,
       kind: 'decision',
       actor: decision.actor,
@@ -157,7 +156,7 @@ export async function cancelPoint(ctx: RunContext, phase: Phase): Promise<Stoppe
 /** The phase stops at a safe point because an operator asked to cancel the run. */
 async function cancelled(ctx: RunContext, phase: Phase, by: Operator): Promise<Stopped> {
   const failure = cancelFailure(phase, by);
-  await ctx.steps.event(ctx.run.runId, {
+  await ctx.record({
     phase,
     kind: 'cancelled',
     actor: by,
@@ -185,7 +184,7 @@ async function backoff(ctx: RunContext, seconds: number): Promise<Operator | nul
       await DBOS.sleep(until - now);
       return null;
     }
-    await DBOS.recv(operatorTopic, { timeoutSeconds: (until - now) / 1000, pollingIntervalMs: 1000 });
+    await DBOS.recv(operatorTopic, { timeoutSeconds: (until - now) / 1000, pollingIntervalMs: messagePollingMs });
     const cancel = await ctx.steps.cancelRequest(ctx.run.runId);
     if (cancel) return cancel;
   }
@@ -211,7 +210,7 @@ async function askOperator(ctx: RunContext, phase: Phase, failure: Failure): Pro
     if (decision) return { decision };
     const cancel = await steps.cancelRequest(run.runId);
     if (cancel) return { cancel };
-    if (look < looks) await DBOS.recv(operatorTopic, { timeoutSeconds: timeouts.decisionRecheckSeconds, pollingIntervalMs: 1000 });
+    if (look < looks) await DBOS.recv(operatorTopic, { timeoutSeconds: timeouts.decisionRecheckSeconds, pollingIntervalMs: messagePollingMs });
   }
   return undefined;
 }

@@ -5,7 +5,7 @@
 import { DBOS, Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
 import type { DeviceNotification } from '../notifications.ts';
 import type { Actor, DecisionRecord, RunKind, RunOutcome, RunRecord } from '../store/records.ts';
-import type { RunStore } from '../store/runs.ts';
+import type { NewEvent, RunStore } from '../store/runs.ts';
 import { backupRun } from './backup-workflow.ts';
 import { cancelRun, type CancelAnswer } from './cancel.ts';
 import { decide, type DecisionRequest } from './decide.ts';
@@ -88,7 +88,10 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
         const run = await steps.loadRun(runId);
         const options = run.options ?? { ...defaults, reinstall: false };
         const name = run.family ?? 'safeflash';
-        const ctx: RunContext = { run, steps, timeouts, protocol: options.transport, options, plan: runPlan(name, family(name).capabilities) };
+        // The n-th event the run writes is keyed n: a replay makes the same events in the same order.
+        let events = 0;
+        const record = (event: NewEvent) => steps.event(runId, `event:${++events}`, event);
+        const ctx: RunContext = { run, steps, timeouts, protocol: options.transport, options, plan: runPlan(name, family(name).capabilities), record };
         return ending(ctx, body);
       },
       { name },

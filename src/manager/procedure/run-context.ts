@@ -5,6 +5,7 @@ import type { DeviceSteps } from './device-steps.ts';
 import type { FileSteps } from './file-steps.ts';
 import type { RunSteps } from './run-steps.ts';
 import type { RunPlan } from './run-plan.ts';
+import type { NewEvent } from '../store/runs.ts';
 import type { RunFacts } from './step-types.ts';
 import type { PhaseTimeouts } from './timeouts.ts';
 
@@ -20,4 +21,6 @@ export interface RunContext {
   options: RunOptions;
   /** The steps of the method the device's family has. */
   plan: RunPlan;
+  /** Adds an event to the run's timeline (once, however often the workflow is replayed). */
+  record(event: NewEvent): Promise<void>;
 }

@@ -33,7 +33,7 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
 
   const skipped = skippedSteps(ctx.plan);
   if (skipped.length > 0) {
-    await ctx.steps.event(run.runId, {
+    await ctx.record({
       phase: 'preflight',
       kind: 'plan',
       actor: 'manager',
@@ -117,7 +117,7 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
 async function converterChosen(ctx: RunContext, original: ConfigFile, toFormat: number): Promise<boolean> {
   if (ctx.options.converter !== 'device') return false;
   const byDevice = ctx.plan.deviceConverts;
-  await ctx.steps.event(ctx.run.runId, {
+  await ctx.record({
     phase: 'migrate',
     kind: byDevice ? 'phaseSkipped' : 'migration',
     actor: 'manager',
@@ -131,7 +131,7 @@ async function converterChosen(ctx: RunContext, original: ConfigFile, toFormat: 
 
 /** A phase the device's family does not have: said in the timeline, so that nobody thinks it happened. */
 async function skipPhase(ctx: RunContext, phase: Phase, why: string): Promise<void> {
-  await ctx.steps.event(ctx.run.runId, { phase, kind: 'phaseSkipped', actor: 'manager', message: `${phase} does not apply: ${why}` });
+  await ctx.record({ phase, kind: 'phaseSkipped', actor: 'manager', message: `${phase} does not apply: ${why}` });
 }
 
 /** After the upgrade started: keep the new software if the operator said so, else roll back fully. */

@@ -17,7 +17,7 @@ export async function migrateConfig(
   const { run, steps } = ctx;
   const migrated = await steps.migrate(source, model, toFormat, run.deviceId, run.runId, run.family);
   if (!migrated.ok) return attemptFailed(phase, migrated.cause, migrated.message);
-  await steps.event(run.runId, {
+  await ctx.record({
     phase,
     kind: 'migration',
     actor: 'manager',

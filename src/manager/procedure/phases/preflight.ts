@@ -13,7 +13,7 @@ import type { ImageFacts } from '../step-types.ts';
 
 export async function preflight(ctx: RunContext, image: ImageFacts | null): Promise<AttemptResult<DeviceReading>> {
   const { run, steps } = ctx;
-  await steps.event(run.runId, { phase: 'preflight', kind: 'phaseStarted', actor: 'manager', message: 'preflight started' });
+  await ctx.record({ phase: 'preflight', kind: 'phaseStarted', actor: 'manager', message: 'preflight started' });
   const read = await steps.readDevice(run.deviceId);
   const failure: Failure | undefined = !read.ok
     ? { phase: 'preflight', cause: read.cause, message: read.message }
@@ -22,11 +22,11 @@ export async function preflight(ctx: RunContext, image: ImageFacts | null): Prom
       : undefined;
   if (failure || !read.ok) {
     const stop = failure ?? { phase: 'preflight', cause: 'unknown', message: 'no reading' };
-    await steps.event(run.runId, { phase: 'preflight', kind: 'phaseFailed', actor: 'manager', cause: stop.cause, message: stop.message });
+    await ctx.record({ phase: 'preflight', kind: 'phaseFailed', actor: 'manager', cause: stop.cause, message: stop.message });
     return { ok: false, failure: stop };
   }
   const r = read.reading;
-  await steps.event(run.runId, {
+  await ctx.record({
     phase: 'preflight',
     kind: 'phaseSucceeded',
     actor: 'manager',
@@ -70,7 +70,7 @@ export async function alreadyUpToDate(ctx: RunContext, image: ImageFacts, readin
   if (!ctx.options.reinstall) return true;
   const other = reading.banks.find((bank) => bank.bank !== reading.activeBank);
   const holding = other && other.state === 'valid' && other.version !== '' ? `holding ${other.version}, the way back` : 'holding no bootable image';
-  await ctx.steps.event(ctx.run.runId, {
+  await ctx.record({
     phase: 'preflight',
     kind: 'reinstall',
     actor: 'manager',

@@ -83,7 +83,7 @@ async function checkConversion(ctx: RunContext, attempt: number, source: ConfigF
   if (now.reading.configDigest !== null && now.reading.configDigest !== made.config.configDigest) {
     return attemptFailed('restore', 'mismatch', 'the device runs another configuration than the one it reads back');
   }
-  await steps.event(run.runId, {
+  await ctx.record({
     phase: 'restore',
     kind: 'migration',
     actor: 'device',
@@ -109,7 +109,7 @@ async function readBack(ctx: RunContext, attempt: number, config: ConfigFile): P
   const comparison = await steps.compareConfigs(config.sha256, again.config.sha256, run.family ?? 'safeflash');
   const ignored =
     comparison.ignored.length === 0 ? 'no line' : `${comparison.ignored.length} line${comparison.ignored.length > 1 ? 's' : ''} that change by themselves`;
-  await steps.event(run.runId, {
+  await ctx.record({
     phase: 'restore',
     kind: 'readBack',
     actor: 'manager',

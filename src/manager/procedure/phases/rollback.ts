@@ -28,7 +28,7 @@ const maxFailures = 3;
 export async function rollBack(ctx: RunContext, before: DeviceReading, original: ConfigFile | null, backoffSeconds: number): Promise<RollbackResult> {
   const { run, steps } = ctx;
   const target: DeviceFacts = { runningVersion: before.runningVersion, activeBank: before.activeBank, configDigest: original?.configDigest ?? null };
-  await steps.event(run.runId, {
+  await ctx.record({
     phase: 'rollback',
     kind: 'phaseStarted',
     actor: 'policy',
@@ -47,7 +47,7 @@ export async function rollBack(ctx: RunContext, before: DeviceReading, original:
       device = now.reading;
       const next = nextRollbackStep(target, now.reading, originalRestored);
       if (next === 'done') {
-        await steps.event(run.runId, {
+        await ctx.record({
           phase: 'rollback',
           kind: 'phaseSucceeded',
           actor: 'manager',
@@ -74,6 +74,6 @@ export async function rollBack(ctx: RunContext, before: DeviceReading, original:
       if (backoffSeconds > 0) await DBOS.sleep(backoffSeconds * 1000);
     }
   }
-  await steps.event(run.runId, { phase: 'rollback', kind: 'phaseFailed', actor: 'manager', cause: 'rollbackFailed', message: problem });
+  await ctx.record({ phase: 'rollback', kind: 'phaseFailed', actor: 'manager', cause: 'rollbackFailed', message: problem });
   return { restored: false, device, problem };
 }

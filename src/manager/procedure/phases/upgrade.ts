@@ -31,7 +31,7 @@ export async function upgradeAttempt(ctx: RunContext, before: DeviceReading, ima
     // another outage for nothing.
     const now = await steps.readDevice(run.deviceId);
     if (now.ok && now.reading.runningVersion === image.version) {
-      await steps.event(run.runId, {
+      await ctx.record({
         phase: 'upgrade',
         kind: 'bootConfirmed',
         actor: 'manager',
@@ -55,7 +55,7 @@ export async function upgradeAttempt(ctx: RunContext, before: DeviceReading, ima
   const verdict = judgeReboot(before, image.version, rebootFailure, after.reading);
   if (!verdict.ok) return attemptFailed('upgrade', verdict.failure.cause, verdict.failure.message);
   if (verdict.despite) {
-    await steps.event(run.runId, {
+    await ctx.record({
       phase: 'upgrade',
       kind: 'bootConfirmed',
       actor: 'manager',
@@ -82,12 +82,12 @@ async function returnToOriginalBank(ctx: RunContext, before: DeviceReading, inde
   const action = afterFailedUpgrade(before, now.ok ? now.reading : undefined);
   if (action === 'unknown' || !now.ok) {
     const message = `cannot tell which bank runs: ${now.ok ? 'no reading' : now.message}`;
-    await steps.event(run.runId, { phase: 'upgrade', kind: 'revert', actor: 'policy', cause: 'silent', message });
+    await ctx.record({ phase: 'upgrade', kind: 'revert', actor: 'policy', cause: 'silent', message });
     return { ok: false, cause: 'silent', message };
   }
   if (action === 'nothingToRevert') {
     if (announceNothing) {
-      await steps.event(run.runId, {
+      await ctx.record({
         phase: 'upgrade',
         kind: 'revert',
         actor: 'policy',
@@ -99,10 +99,10 @@ async function returnToOriginalBank(ctx: RunContext, before: DeviceReading, inde
   }
   if (!ctx.plan.revert.applies) {
     const message = `no revert: the device runs ${now.reading.runningVersion}, and ${ctx.plan.revert.why}`;
-    await steps.event(run.runId, { phase: 'upgrade', kind: 'revert', actor: 'policy', cause: 'notSupported', message });
+    await ctx.record({ phase: 'upgrade', kind: 'revert', actor: 'policy', cause: 'notSupported', message });
     return { ok: true };
   }
-  await steps.event(run.runId, {
+  await ctx.record({
     phase: 'upgrade',
     kind: 'revert',
     actor: 'policy',
