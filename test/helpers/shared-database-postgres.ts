@@ -164,6 +164,8 @@ async function debianServer(directory: string, { bin, source }: { bin: string; s
           'max_connections=400',
           '-c',
           'fsync=off',
+          // Statement counts for the fleet benchmark's --pg-statements, where the server has the module.
+          ...(existsSync(join(bin, '..', 'lib', 'pg_stat_statements.so')) ? ['-c', 'shared_preload_libraries=pg_stat_statements'] : []),
         ],
         { stdio: 'ignore', ...(as ?? {}) },
       );

@@ -229,7 +229,7 @@ const program = createProgram('safeflash-agent', 'Reference device agent: runs v
     },
     'v3',
   )
-  .option('--reboot-ms <ms>', 'how long a reboot takes (the device is silent meanwhile)', integerOption(0, 600_000), agentDefaults.rebootMs)
+  .option('--reboot-ms <ms>', 'how long a reboot takes (the device is silent meanwhile)', integerOption(0, 3_600_000), agentDefaults.rebootMs)
   .option('--no-reboot-required', 'devices apply new software at the end of the download, without a reboot')
   .option('--faults <file>', 'fault scenario (JSON): device selectors to fault plans')
   .option('--fault <flag>', 'fault for every device, e.g. drop-notifications=0.5 (repeatable)', collect, [] as string[])

@@ -70,7 +70,14 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
   const router = new NotificationRouter(routes, progress, (error) => DBOS.logger.warn(`notification not delivered: ${error.message}`));
 
   const steps: Steps = {
-    ...registerRunSteps({ runs, devices, images, backups, onEnded: (runId) => progress.forget(runId), onChanged: (runId, last) => feed.changed(runId, last) }),
+    ...registerRunSteps({
+      runs,
+      devices,
+      images,
+      backups,
+      onEnded: (runId) => progress.forget(runId),
+      onChanged: (runId, last, run) => feed.changed(runId, last, run),
+    }),
     ...registerDeviceSteps({
       devices,
       runs,

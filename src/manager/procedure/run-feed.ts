@@ -1,10 +1,11 @@
-// Tells LiveEvents about runs as they move: after each recorded event the run's row is read back (the
-// row, not the event, knows the run's device and state) and published as runChanged; progress reports
+// Tells LiveEvents about runs as they move: after each recorded event, where the run stands (the row,
+// not the event, knows the run's device and state: given by the write that moved it, else read back)
+// is published as runChanged; progress reports
 // are published with the last row seen. Reads for one run are chained, so a run's changes go out in the
 // order they were recorded. Nothing is read when nobody listens.
 import type { LiveEvents, RunChanged } from '../live-events.ts';
 import { finalRunStates, type RunState } from '../store/records.ts';
-import type { RunStore } from '../store/runs.ts';
+import type { RunPosition, RunStore } from '../store/runs.ts';
 
 export type LastEvent = NonNullable<RunChanged['lastEvent']>;
 
@@ -23,11 +24,14 @@ export class RunFeed {
     private readonly limit = 100_000,
   ) {}
 
-  /** The run's record changed (an event, a question, its end). Never throws, never waits. */
-  changed(runId: string, lastEvent?: LastEvent): void {
+  /**
+   * The run's record changed (an event, a question, its end); `known` is where it stands when the
+   * writer already knows (the row is read otherwise). Never throws, never waits.
+   */
+  changed(runId: string, lastEvent?: LastEvent, known?: RunPosition): void {
     if (!this.live?.listened('runChanged') && !this.live?.listened('deviceChanged')) return;
     this.#chain(runId, async () => {
-      const run = await this.runs.get(runId);
+      const run = known ?? (await this.runs.get(runId));
       if (!run || !this.live) return;
       const change: RunChanged = { runId, deviceId: run.deviceId, state: run.state, phase: run.phase, ...(lastEvent ? { lastEvent } : {}) };
       if (finalStates.has(run.state)) this.#last.delete(runId);

@@ -5,7 +5,7 @@ import type { BackupRecord, ImageRecord, Phase, RunOutcome } from '../store/reco
 import type { BackupStore } from '../store/backups.ts';
 import type { DeviceStore } from '../store/devices.ts';
 import type { ImageStore } from '../store/images.ts';
-import type { NewEvent, RunStore } from '../store/runs.ts';
+import type { NewEvent, RunPosition, RunStore } from '../store/runs.ts';
 import type { LastEvent } from './run-feed.ts';
 import type { ConfigFile, DecisionFacts, ImageFacts, RunFacts } from './step-types.ts';
 
@@ -16,8 +16,8 @@ export interface RunStepServices {
   backups: BackupStore;
   /** Called when a run ends, to forget what was kept in memory for it. */
   onEnded(runId: string): void;
-  /** Called after the run's record changed (for live displays); must not throw. */
-  onChanged(runId: string, lastEvent: LastEvent): void;
+  /** Called after the run's record changed (for live displays), with where it stands when known; must not throw. */
+  onChanged(runId: string, lastEvent: LastEvent, run?: RunPosition): void;
 }
 
 // Database steps retry on their own: a lost connection must not end a run.
@@ -78,7 +78,8 @@ export function registerRunSteps({ runs, devices, images, backups, onEnded, onCh
      * so a replay writes nothing new, and the run pays one write per event rather than three.
      */
     async event(runId: string, key: string, event: NewEvent): Promise<void> {
-      if (await runs.recordEvent(runId, key, event)) onChanged(runId, lastEvent(event.kind, event.message, event.cause, event.detail));
+      const recorded = await runs.recordEvent(runId, key, event);
+      if (recorded) onChanged(runId, lastEvent(event.kind, event.message, event.cause, event.detail), recorded.run);
     },
 
     askOperator: DBOS.registerStep(

@@ -132,6 +132,18 @@ export interface NewRun {
   id?: string;
 }
 
+/** Where a run stands after an event moved it: what live displays show of it. */
+export interface RunPosition {
+  deviceId: number;
+  state: RunState;
+  phase: Phase;
+}
+
+/** An event written; `run` is absent when the run had already ended (its row did not move). */
+export interface RecordedEvent {
+  run?: RunPosition;
+}
+
 export interface NewEvent {
   phase: Phase;
   kind: RunEventKind;
@@ -305,22 +317,40 @@ export class RunStore {
 
   /**
    * Adds an event once per (run, stepKey) and moves the run's phase (and state, when the event says)
-   * along with it. Returns false when the step had already written it.
+   * along with it, in one statement (one round trip, atomic). Returns undefined when the step had
+   * already written it, else where the run stands now (when it was still active and moved).
    */
-  async recordEvent(runId: string, stepKey: string, event: NewEvent): Promise<boolean> {
-    return this.transaction(async (db) => {
-      const inserted = await db.query(
-        `INSERT INTO safeflash.run_events (run_id, phase, kind, actor, cause, message, detail, step_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (run_id, step_key) DO NOTHING`,
-        [runId, event.phase, event.kind, event.actor, event.cause ?? null, event.message, JSON.stringify(event.detail ?? {}), stepKey],
-      );
-      if ((inserted.rowCount ?? 0) === 0) return false;
-      await db.query(
-        `UPDATE safeflash.runs SET phase = $2, state = coalesce($3, state), image_sha256 = coalesce($5, image_sha256), updated_at = now() WHERE id = $1 AND state = ANY($4)`,
-        [runId, event.phase, event.state ?? null, activeRunStates, event.imageSha256 ?? null],
-      );
-      return true;
+  async recordEvent(runId: string, stepKey: string, event: NewEvent): Promise<RecordedEvent | undefined> {
+    const result = await this.pool.query<{ inserted: boolean; device_id: string | null; state: RunState | null; phase: Phase | null }>({
+      // Named: each connection plans it once, not at every event.
+      name: 'safeflash.recordEvent',
+      text: `WITH inserted AS (
+         INSERT INTO safeflash.run_events (run_id, phase, kind, actor, cause, message, detail, step_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (run_id, step_key) DO NOTHING RETURNING run_id
+       ), moved AS (
+         UPDATE safeflash.runs SET phase = $2, state = coalesce($9, state), image_sha256 = coalesce($11, image_sha256), updated_at = now()
+          WHERE id = $1 AND state = ANY($10) AND EXISTS (SELECT 1 FROM inserted)
+          RETURNING device_id, state, phase
+       )
+       SELECT EXISTS (SELECT 1 FROM inserted) AS inserted, moved.device_id, moved.state, moved.phase
+         FROM (SELECT 1) AS one LEFT JOIN moved ON true`,
+      values: [
+        runId,
+        event.phase,
+        event.kind,
+        event.actor,
+        event.cause ?? null,
+        event.message,
+        JSON.stringify(event.detail ?? {}),
+        stepKey,
+        event.state ?? null,
+        activeRunStates,
+        event.imageSha256 ?? null,
+      ],
     });
+    const row = result.rows[0];
+    if (!row?.inserted) return undefined;
+    return row.device_id === null ? {} : { run: { deviceId: Number(row.device_id), state: row.state!, phase: row.phase! } };
   }
 
   /**

@@ -7,12 +7,16 @@ import type { Endpoint } from '../endpoint.ts';
 export class ListeningSocket {
   #socket: Socket | undefined;
 
-  constructor(private readonly port: number) {}
+  /** `receiveBufferBytes`: the socket's receive buffer (the kernel caps it at net.core.rmem_max). */
+  constructor(
+    private readonly port: number,
+    private readonly receiveBufferBytes?: number,
+  ) {}
 
   /** The module to pass as net-snmp's dgramModule option. */
   readonly dgramModule = {
     createSocket: (type: 'udp4' | 'udp6'): Socket => {
-      const socket = dgram.createSocket(type);
+      const socket = dgram.createSocket({ type, ...(this.receiveBufferBytes ? { recvBufferSize: this.receiveBufferBytes } : {}) });
       const bind = socket.bind.bind(socket) as (port: number, address?: string) => Socket;
       const port = this.port;
       // net-snmp calls bind(port, address); only the address is taken from it.

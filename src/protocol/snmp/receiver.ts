@@ -10,6 +10,12 @@ import { udpTransport } from './transport.ts';
 import { snmpTrapOidInstance, sysUpTimeInstance } from './notification-oids.ts';
 import type { Varbind } from './varbind.ts';
 
+/**
+ * A storm of notifications (a fleet booting at once) arrives faster than they are decoded: a deep
+ * receive buffer holds them rather than dropping them. The kernel caps it at net.core.rmem_max.
+ */
+const receiveBufferBytes = 8 * 1024 * 1024;
+
 export interface ReceiverOptions {
   address: string;
   /** 0 picks a free port. */
@@ -50,7 +56,7 @@ export class NotificationReceiver extends EventEmitter<ReceiverEvents> {
     users.forEach(checkUsmUser);
     if (users.length === 0 && communities.length === 0) throw new Error('a receiver needs a user or a community');
     const self = new NotificationReceiver();
-    const socket = new ListeningSocket(options.port);
+    const socket = new ListeningSocket(options.port, receiveBufferBytes);
     const receiver = snmp.createReceiver(
       {
         address: options.address,

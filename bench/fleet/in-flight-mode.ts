@@ -1,0 +1,117 @@
+// In-flight mode of the fleet benchmark: what runs cost while they wait. One run per device through
+// POST /api/runs, on devices whose reboot lasts long (--reboot-ms), until every run waits for its device
+// to come back at once; then the manager is watched for --sample-seconds while nothing but waiting
+// happens. Reports memory per run in flight (the manager's resident size with every run waiting, less
+// its size before the first run) and the CPU of the manager and its PostgreSQL meanwhile. Ends there:
+// the runs are not seen through (cleanUp stops everything).
+import { setTimeout as sleep } from 'node:timers/promises';
+import { inParallel, type RunJson } from './api.ts';
+import type { BenchMode, ModeContext, ModeReport } from './mode.ts';
+import { seconds } from './mode.ts';
+import { childrenRssKiB, sampleTree, type TreeSample } from './process-stats.ts';
+import { isPostgres } from './cost-report.ts';
+
+export interface InFlightOptions {
+  startWidth: number;
+  /** How long the devices reboot: the runs' boot time limit is set well above it. */
+  rebootSeconds: number;
+  /** How long the manager is watched once every run waits. */
+  sampleSeconds: number;
+  managerPid: number;
+}
+
+const policy = Object.fromEntries(['preflight', 'backup', 'upgrade', 'migrate', 'restore'].map((phase) => [phase, { then: 'abort' }]));
+
+const nodeCpu = (tree: TreeSample) => tree.root.cpuSeconds;
+const postgresCpu = (tree: TreeSample) => tree.children.filter(isPostgres).reduce((sum, c) => sum + c.cpuSeconds, 0);
+const mib = (kib: number) => (kib / 1024).toFixed(1);
+
+export function inFlightMode(context: ModeContext, options: InFlightOptions): BenchMode {
+  const { api, devices, note, database } = context;
+  const ids = new Set<string>();
+  const refused: string[] = [];
+  let before: TreeSample | undefined;
+  let waitingFrom: TreeSample | undefined;
+  let waitingTo: TreeSample | undefined;
+  let waiting = 0;
+  let startedAt = 0;
+  let allWaitingAfter = Number.NaN;
+
+  /** Runs whose reboot was ordered and whose device has not answered yet. */
+  async function countWaiting(): Promise<number> {
+    if (!database) throw new Error('in-flight mode reads the runs from the database, which it cannot reach');
+    return database.count(
+      `SELECT count(*) AS n FROM safeflash.runs r
+        WHERE r.state = 'running' AND r.phase = 'upgrade'
+          AND EXISTS (SELECT 1 FROM safeflash.run_events e WHERE e.run_id = r.id AND e.kind = 'operationStarted' AND e.detail->>'type' = 'reboot')
+          AND NOT EXISTS (SELECT 1 FROM safeflash.run_events e WHERE e.run_id = r.id AND e.kind = 'operationFinished' AND e.detail->>'type' = 'reboot')`,
+    );
+  }
+
+  return {
+    async run() {
+      before = sampleTree(options.managerPid);
+      startedAt = Date.now();
+      const timeLimits = { boot: Math.max(300, 3 * options.rebootSeconds) };
+      await inParallel(devices, options.startWidth, async (device) => {
+        try {
+          const run = await api.call<RunJson>('POST', '/api/runs', {
+            json: { device: String(device.id), image: context.image.sha256, policy, timeLimits, operator: 'bench' },
+          });
+          ids.add(run.id);
+        } catch (error) {
+          refused.push(`${device.name}: ${(error as Error).message}`);
+        }
+      });
+      note(`${ids.size} runs started in ${seconds(Date.now() - startedAt)} s${refused.length ? `; ${refused.length} refused, first: ${refused[0]}` : ''}`);
+      const deadline = startedAt + context.limitSeconds * 1000;
+      let lastNote = 0;
+      for (;;) {
+        waiting = await countWaiting();
+        if (waiting >= ids.size) break;
+        if (Date.now() >= deadline) {
+          note(`gave up: only ${waiting} of ${ids.size} runs wait for a reboot after ${context.limitSeconds} s`);
+          return;
+        }
+        if (Date.now() - lastNote >= 15_000) {
+          lastNote = Date.now();
+          note(`${seconds(Date.now() - startedAt)} s: ${waiting} of ${ids.size} runs wait for their device's reboot`);
+        }
+        await sleep(2000);
+      }
+      allWaitingAfter = Date.now() - startedAt;
+      note(`all ${waiting} runs wait after ${seconds(allWaitingAfter)} s; watching the manager for ${options.sampleSeconds} s`);
+      waitingFrom = sampleTree(options.managerPid);
+      await sleep(options.sampleSeconds * 1000);
+      waitingTo = sampleTree(options.managerPid);
+      const still = await countWaiting();
+      if (still < waiting) note(`${waiting - still} devices came back while the manager was watched: --reboot-ms is too short for this many devices`);
+      waiting = Math.min(waiting, still);
+    },
+
+    async report(): Promise<ModeReport> {
+      const lines: string[] = [];
+      const ok = before !== undefined && waitingFrom !== undefined && waitingTo !== undefined && waiting > 0 && refused.length === 0;
+      if (!ok || !before || !waitingFrom || !waitingTo) {
+        lines.push(`NOT MEASURED: ${waiting} of ${ids.size} runs waited at once${refused.length ? `; ${refused.length} refused, first: ${refused[0]}` : ''}`);
+        return { setup: 'in flight', lines, ok: false };
+      }
+      const window = (waitingTo.at - waitingFrom.at) / 1000;
+      const node = nodeCpu(waitingTo) - nodeCpu(waitingFrom);
+      const postgres = postgresCpu(waitingTo) - postgresCpu(waitingFrom);
+      const grownKiB = waitingTo.root.rssKiB - before.root.rssKiB;
+      lines.push(`in flight: ${waiting} runs waiting at once for their device's reboot (all of them after ${seconds(allWaitingAfter)} s)`);
+      lines.push(
+        `manager memory: resident ${mib(before.root.rssKiB)} MiB before the first run, ${mib(waitingTo.root.rssKiB)} MiB with ${waiting} runs in flight: ${((grownKiB * 1024) / waiting / 1024).toFixed(1)} KiB per run in flight (peak VmHWM ${mib(waitingTo.root.hwmKiB)} MiB); PostgreSQL resident ${mib(childrenRssKiB(waitingTo, isPostgres))} MiB`,
+      );
+      lines.push(
+        `CPU while they wait (${window.toFixed(0)} s): manager node ${node.toFixed(2)} s + PostgreSQL ${postgres.toFixed(2)} s = ${((100 * (node + postgres)) / window).toFixed(1)}% of one core; ${(((node + postgres) / window / waiting) * 1e6).toFixed(1)} µs of CPU per run in flight per second`,
+      );
+      return {
+        setup: `one run per device through POST /api/runs, each device rebooting ${options.rebootSeconds} s; measured while every run waits`,
+        lines,
+        ok,
+      };
+    },
+  };
+}
