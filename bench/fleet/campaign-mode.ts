@@ -86,6 +86,9 @@ async function runSampleLines(api: ManagerApi, detail: Detail): Promise<string[]
   ];
 }
 
+/** The page an operator's dashboard asks for: the campaign, its counters, one page of devices, its latest events. */
+const pagedPath = (campaignId: string) => `/api/campaigns/${encodeURIComponent(campaignId)}?limit=100&events=100`;
+
 export function campaignMode(context: ModeContext, options: CampaignModeOptions): BenchMode {
   const { api, devices, note, limitSeconds } = context;
   let campaignId = '';
@@ -115,7 +118,7 @@ export function campaignMode(context: ModeContext, options: CampaignModeOptions)
       campaignId = created.id;
       note(`campaign ${campaignId} created in ${seconds(createMs)} s: ${created.stages.map((s) => s.size).join(', ')} devices per wave`);
 
-      page = new PageSampler<Detail>(api, `/api/campaigns/${encodeURIComponent(campaignId)}`, 1000);
+      page = new PageSampler<Detail>(api, pagedPath(campaignId), 1000);
       page.start();
       const deadline = posted + limitSeconds * 1000;
       let seen: Detail | undefined;
@@ -187,9 +190,9 @@ export function campaignMode(context: ModeContext, options: CampaignModeOptions)
       lines.push(`device time (campaign decided to start its run -> campaign saw the run end): p50 ${pct(0.5)} s, p90 ${pct(0.9)} s, max ${pct(1)} s`);
       if (context.database) lines.push(runSpanLine(await context.database.runSpans(`${campaignId}-`), options.maxConcurrent));
       lines.push(...(await runSampleLines(api, last)));
-      const pagePath = `/api/campaigns/${encodeURIComponent(campaignId)}`;
+      const pagePath = pagedPath(campaignId);
       lines.push(
-        `campaign page GET ${pagePath} (${last.devices.length} device rows, ${last.events.length} events) every second while it ran: ${page!.describe()}`,
+        `campaign page GET ${pagePath} (100 of ${last.devices.length} device rows, the latest 100 of ${last.events.length} events, every counter) every second while it ran: ${page!.describe()}`,
       );
       lines.push(`  cost: ${await pageCost(api, pagePath, context.managerCpuSeconds, 20)}`);
       return {

@@ -58,6 +58,38 @@ test('waves run one after the other, never more runs at once than allowed, every
   assert.equal(done.events[0]!.actor, 'operator:tester', 'created by the operator who asked');
 });
 
+test('a page of a campaign: a slice of its devices in order, its latest events, the counters of every wave', { timeout: 60_000 }, async () => {
+  const [campaign] = (await world.api<CampaignRecord[]>('GET', '/api/campaigns')).json.filter((c) => c.name === 'all six');
+  assert.ok(campaign, 'the first test made the campaign "all six"');
+  type Detail = {
+    page?: { offset: number; limit: number; devices: number };
+    waves: Array<{ counters: Record<string, number> }>;
+    devices: Array<{ deviceId: number }>;
+    events: Array<{ id: number; kind: string }>;
+  };
+  const whole = (await world.api<Detail>('GET', `/api/campaigns/${campaign.id}`)).json;
+  const paged = (await world.api<Detail>('GET', `/api/campaigns/${campaign.id}?offset=2&limit=3&events=2`)).json;
+  assert.equal(whole.page, undefined, 'no page asked, none given');
+  assert.deepEqual(paged.page, { offset: 2, limit: 3, devices: 6 });
+  assert.deepEqual(
+    paged.devices.map((d) => d.deviceId),
+    whole.devices.slice(2, 5).map((d) => d.deviceId),
+    'devices 3 to 5 in the campaign order',
+  );
+  assert.deepEqual(
+    paged.events.map((e) => e.id),
+    whole.events.slice(-2).map((e) => e.id),
+    'the two latest events, oldest first',
+  );
+  assert.deepEqual(paged.waves, whole.waves, 'every wave counted, not only the page');
+  assert.deepEqual(
+    paged.waves.map((w) => w.counters.verified),
+    [2, 1, 3],
+  );
+  const refused = await world.api('GET', `/api/campaigns/${campaign.id}?limit=0`);
+  assert.equal(refused.status, 400, 'a page of no devices is refused');
+});
+
 test('failures reaching the threshold pause the campaign; the next wave waits; resume carries on', { timeout: 120_000 }, async () => {
   const image = await world.image('1.2.0');
   // The first wave's two devices cannot take the image: their downloads fail.

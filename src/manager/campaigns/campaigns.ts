@@ -13,6 +13,8 @@ import type { Actor, DeviceRecord, ImageRecord } from '../store/records.ts';
 import {
   countDevices,
   controlTopic,
+  emptyCounters,
+  type Counters,
   finalCampaignStates,
   type CampaignPlan,
   type CampaignState,
@@ -41,8 +43,17 @@ export interface CampaignsDeps {
 
 export interface CampaignDetail {
   campaign: CampaignRecord;
+  /** Every stage's device counters, whatever page of devices is shown. */
+  stageCounters: Map<number, Counters>;
   devices: CampaignDeviceRecord[];
   events: CampaignEvent[];
+}
+
+/** Which part of a large campaign a page shows: a slice of its devices, its latest events. */
+export interface CampaignPage {
+  offset: number;
+  limit: number;
+  events: number;
 }
 
 /** No such campaign. */
@@ -139,10 +150,18 @@ export class Campaigns {
     return campaign;
   }
 
-  async detail(id: string): Promise<CampaignDetail> {
+  /** The campaign with its devices and events: all of them, or one page. */
+  async detail(id: string, page?: CampaignPage): Promise<CampaignDetail> {
     const campaign = await this.get(id);
-    const [devices, events] = await Promise.all([this.store.devices(id), this.store.events(id)]);
-    return { campaign, devices, events };
+    const [counts, devices, events] = await Promise.all([this.store.stageCounts(id), this.store.devices(id, page), this.store.events(id, page?.events)]);
+    const stageCounters = new Map<number, Counters>();
+    for (const { stage, state, devices } of counts) {
+      if (stage === null) continue;
+      const counters = stageCounters.get(stage) ?? emptyCounters();
+      counters[state] += devices;
+      stageCounters.set(stage, counters);
+    }
+    return { campaign, stageCounters, devices, events };
   }
 
   pause(id: string, actor: Actor): Promise<CampaignRecord> {

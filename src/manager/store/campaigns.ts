@@ -158,14 +158,15 @@ export class CampaignStore {
     return result.rows.map(toCampaign);
   }
 
-  /** The campaign's devices in their order, each with its run's state. */
-  async devices(id: string): Promise<CampaignDeviceRecord[]> {
+  /** The campaign's devices in their order, each with its run's state: all, or one page of them. */
+  async devices(id: string, page?: { offset: number; limit: number }): Promise<CampaignDeviceRecord[]> {
     const result = await this.pool.query<DeviceRow>(
       `SELECT c.device_id, c.name, c.wave, c.stage, c.state, c.attempts, c.run_id, c.cause, c.message, c.started_at, c.updated_at,
               r.state AS run_state, r.phase AS run_phase
          FROM safeflash.campaign_devices c LEFT JOIN safeflash.runs r ON r.id = c.run_id
-        WHERE c.campaign_id = $1 ORDER BY c.wave NULLS LAST, c.device_id`,
-      [id],
+        WHERE c.campaign_id = $1 ORDER BY c.wave NULLS LAST, c.device_id
+        OFFSET $2 LIMIT $3`,
+      [id, page?.offset ?? 0, page?.limit ?? null],
     );
     return result.rows.map((row) => ({
       deviceId: row.device_id,
@@ -183,7 +184,17 @@ export class CampaignStore {
     }));
   }
 
-  async events(id: string): Promise<CampaignEvent[]> {
+  /** How many of the campaign's devices are in each state, per stage: a page's counters without its rows. */
+  async stageCounts(id: string): Promise<Array<{ stage: number | null; state: CampaignDeviceState; devices: number }>> {
+    const result = await this.pool.query<{ stage: number | null; state: CampaignDeviceState; devices: string }>(
+      `SELECT stage, state, count(*) AS devices FROM safeflash.campaign_devices WHERE campaign_id = $1 GROUP BY stage, state`,
+      [id],
+    );
+    return result.rows.map((row) => ({ stage: row.stage, state: row.state, devices: Number(row.devices) }));
+  }
+
+  /** The campaign's events in order: all, or the `last` most recent. */
+  async events(id: string, last?: number): Promise<CampaignEvent[]> {
     const result = await this.pool.query<{
       id: string;
       campaign_id: string;
@@ -193,7 +204,11 @@ export class CampaignStore {
       cause: string | null;
       message: string;
       detail: Record<string, unknown>;
-    }>(`SELECT id, campaign_id, at, kind, actor, cause, message, detail FROM safeflash.campaign_events WHERE campaign_id = $1 ORDER BY id`, [id]);
+    }>(
+      `SELECT * FROM (SELECT id, campaign_id, at, kind, actor, cause, message, detail FROM safeflash.campaign_events
+                      WHERE campaign_id = $1 ORDER BY id DESC LIMIT $2) AS newest ORDER BY id`,
+      [id, last ?? null],
+    );
     return result.rows.map((row) => ({
       id: Number(row.id),
       campaignId: row.campaign_id,

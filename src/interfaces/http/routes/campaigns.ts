@@ -3,9 +3,8 @@
 import { familyNames } from '../../../families/family.ts';
 import type { FastifyInstance } from 'fastify';
 import type { CampaignRequest } from '../../../manager/campaigns/settings.ts';
-import { campaignDeviceStates, campaignStates, countDevices, type Counters } from '../../../manager/campaigns/model.ts';
-import type { Campaigns } from '../../../manager/campaigns/campaigns.ts';
-import type { CampaignDeviceRecord } from '../../../manager/store/campaigns.ts';
+import { campaignDeviceStates, campaignStates, emptyCounters, type Counters } from '../../../manager/campaigns/model.ts';
+import type { CampaignPage, Campaigns } from '../../../manager/campaigns/campaigns.ts';
 import { HttpProblem } from '../errors.ts';
 import { errorResponses, runOptionProperties } from '../schemas.ts';
 import { operatorActor } from './runs.ts';
@@ -55,6 +54,11 @@ const campaignDetailSchema = {
   type: 'object',
   properties: {
     campaign: campaignSchema,
+    page: {
+      type: 'object',
+      description: 'present when a page was asked for: which devices it holds, of how many',
+      properties: { offset: { type: 'integer' }, limit: { type: 'integer' }, devices: { type: 'integer' } },
+    },
     waves: {
       type: 'array',
       description: 'every stage (waves, then retry rounds of offline devices) with its counters',
@@ -168,8 +172,20 @@ function asHttp(error: unknown): never {
   }
 }
 
-function wavesWithCounters(stages: Array<{ index: number }>, devices: CampaignDeviceRecord[]) {
-  return stages.map((s) => ({ ...s, counters: countDevices(devices.filter((d) => d.stage === s.index)) as Counters }));
+function wavesWithCounters(stages: Array<{ index: number }>, counters: Map<number, Counters>) {
+  return stages.map((s) => ({ ...s, counters: counters.get(s.index) ?? emptyCounters() }));
+}
+
+/** A page of a campaign, when the query asks for one: its devices from `offset` (at most `limit`), its latest `events`. */
+function campaignPage(query: CampaignPageQuery): CampaignPage | undefined {
+  if (query.limit === undefined && query.offset === undefined && query.events === undefined) return undefined;
+  return { offset: Number(query.offset ?? 0), limit: Number(query.limit ?? 100), events: Number(query.events ?? 100) };
+}
+
+interface CampaignPageQuery {
+  limit?: string;
+  offset?: string;
+  events?: string;
 }
 
 export function registerCampaignRoutes(app: FastifyInstance, campaigns: Campaigns): void {
@@ -208,19 +224,33 @@ export function registerCampaignRoutes(app: FastifyInstance, campaigns: Campaign
     },
   );
 
-  app.get<{ Params: { campaign: string } }>(
+  app.get<{ Params: { campaign: string }; Querystring: CampaignPageQuery }>(
     '/api/campaigns/:campaign',
     {
       schema: {
-        summary: 'A campaign: its waves with counters, every device with its run, every event',
+        summary:
+          'A campaign: its waves with counters, every device with its run, every event; or, with limit, offset or events, one page of its devices and its latest events (for campaigns of thousands of devices)',
         tags: ['campaigns'],
         params: campaignParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$', description: 'at most this many devices (1-9999; default 100 when paging)' },
+            offset: { type: 'string', pattern: '^(0|[1-9][0-9]{0,5})$', description: 'devices skipped, in the campaign order (default 0)' },
+            events: { type: 'string', pattern: '^(0|[1-9][0-9]{0,3})$', description: 'the latest this many events (default 100 when paging)' },
+          },
+        },
         response: { 200: campaignDetailSchema, ...errorResponses },
       },
     },
     async (request) => {
-      const detail = await campaigns.detail(request.params.campaign).catch(asHttp);
-      return { ...detail, waves: wavesWithCounters(detail.campaign.stages, detail.devices) };
+      const page = campaignPage(request.query);
+      const { stageCounters, ...detail } = await campaigns.detail(request.params.campaign, page).catch(asHttp);
+      return {
+        ...detail,
+        waves: wavesWithCounters(detail.campaign.stages, stageCounters),
+        ...(page ? { page: { offset: page.offset, limit: page.limit, devices: Object.values(detail.campaign.counters).reduce((sum, n) => sum + n, 0) } } : {}),
+      };
     },
   );
 
