@@ -5,7 +5,7 @@
 // from other work on the machine hits them alike (lock-step transfers are very sensitive to it).
 //
 //   node --import tsx bench/tftp.ts            # full matrix (bounded: stops after 3.5 minutes per repetition)
-//   TFTP_BENCH_QUICK=1 node --import tsx bench/tftp.ts   # 32 MiB, a few settings (1.5 minutes per repetition at most)
+//   TFTP_BENCH_QUICK=1 node --import tsx bench/tftp.ts   # 32 MiB, blksize 512/1468/8192 x windowsize 1/16 (2 minutes per repetition at most)
 //   TFTP_BENCH_REPEATS=5 ...                   # repetitions per figure (default 3)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -130,7 +130,7 @@ const servers: ServerKind[] = [
 
 function settings(): Setting[] {
   const list: Setting[] = [];
-  const blksizes = quick ? [1468, 8192] : [512, 1468, 8192];
+  const blksizes = [512, 1468, 8192];
   const windowsizes = quick ? [1, 16] : [1, 16, 64];
   for (const blksize of blksizes) for (const windowsize of windowsizes) list.push({ file: 'f32.bin', size: 32 * MiB, blksize, windowsize });
   if (!quick) {
@@ -222,9 +222,11 @@ function summary(rates: number[], failed: string | undefined): string {
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'safeflash-bench-tftp-'));
   const outDir = mkdtempSync(join(tmpdir(), 'safeflash-bench-out-'));
-  // Bounded whatever the repetitions: about 1.5 (quick) or 3.5 minutes per repetition.
-  const deadline = Date.now() + (quick ? 1.5 : 3.5) * REPEATS * 60_000;
+  // Bounded whatever the repetitions: about 2 (quick) or 3.5 minutes per repetition.
+  const deadline = Date.now() + (quick ? 2 : 3.5) * REPEATS * 60_000;
   const running: RunningServer[] = [];
+  /** Our server's median against atftpd's, per client and setting, for the summary. */
+  const ratios: Array<{ client: string; setting: Setting; ratio: number }> = [];
   try {
     const digests = new Map<string, string>();
     for (const s of settings()) {
@@ -244,13 +246,13 @@ async function main(): Promise<void> {
       running.push({ kind, port, child });
       console.log(`# server ${kind.name}: ${quote(kind.launch(root, port))}`);
     }
-    for (const s of settings()) {
+    matrix: for (const s of settings()) {
       for (const client of clients) {
         if (s.windowsize > 1 && !client.windows) continue;
         if (findProgram(client.command(0, s, '')[0] as string) === undefined) continue;
         if (Date.now() > deadline) {
           console.log('time budget spent: stopping here');
-          return;
+          break matrix;
         }
         const rates = new Map<RunningServer, number[]>(running.map((server) => [server, []]));
         const failures = new Map<RunningServer, string>();
@@ -263,6 +265,13 @@ async function main(): Promise<void> {
             else rates.get(server)?.push(rate);
           }
         }
+        const medianOf = (server: RunningServer | undefined) => {
+          const sorted = [...(server ? (rates.get(server) ?? []) : [])].sort((a, b) => a - b);
+          return sorted.length > 0 && server && !failures.has(server) ? sorted[Math.floor(sorted.length / 2)]! : undefined;
+        };
+        const ours = medianOf(running.find((r) => r.kind.name === 'safeflash'));
+        const theirs = medianOf(running.find((r) => r.kind.name === 'atftpd'));
+        if (ours !== undefined && theirs !== undefined) ratios.push({ client: client.name, setting: s, ratio: ours / theirs });
         for (const server of running) {
           const figure = summary(rates.get(server) ?? [], failures.get(server));
           const argv = client.command(server.port, s, join(outDir, 'out'));
@@ -272,6 +281,12 @@ async function main(): Promise<void> {
         }
       }
     }
+    console.log('\nsafeflash server / atftpd, median MiB/s, same client, same run:');
+    for (const { client, setting, ratio } of ratios)
+      console.log(
+        `  ${client.padEnd(9)} ${String(setting.size / MiB).padStart(3)} MiB blksize ${String(setting.blksize).padStart(4)} windowsize ${String(setting.windowsize).padStart(2)}: ${ratio.toFixed(2)}x`,
+      );
+    console.log(`$ ${['node --import tsx bench/tftp.ts', ...process.argv.slice(2)].join(' ')}${quick ? ' (TFTP_BENCH_QUICK=1)' : ''}`);
   } finally {
     for (const { child } of running) await stopServer(child);
     rmSync(root, { recursive: true, force: true });
