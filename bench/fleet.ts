@@ -38,8 +38,8 @@ import { runMode } from './fleet/run-mode.ts';
 import { inFlightMode } from './fleet/in-flight-mode.ts';
 import { killOneMidRun, managersLines, postgresSampler, type BenchManager } from './fleet/managers.ts';
 
-/** Device 1's address per mode; runs and campaign fleets fit the /19 above it (8,190 hosts), in-flight ones the /18 (16,382). */
-const baseAddress = { runs: '127.20.0.1', campaign: '127.30.0.1', inFlight: '127.64.0.1' } as const;
+/** Device 1's address per mode; a runs fleet fits the /19 above it (8,190 hosts), campaign and in-flight ones the /18 (16,382). */
+const baseAddress = { runs: '127.20.0.1', campaign: '127.128.0.1', inFlight: '127.64.0.1' } as const;
 
 const { values: args } = parseArgs({
   options: {
@@ -78,7 +78,7 @@ if (inFlight && args.campaign) {
   process.stderr.write('--in-flight and --campaign are two modes: choose one\n');
   process.exit(2);
 }
-const devices = integerArg('devices', args.devices, 1, inFlight ? 16_382 : 8190);
+const devices = integerArg('devices', args.devices, 1, inFlight || args.campaign ? 16_382 : 8190);
 const rebootMs = integerArg('reboot-ms', args['reboot-ms'], 0, inFlight ? 3_600_000 : 60_000);
 const sampleSeconds = integerArg('sample-seconds', args['sample-seconds'], 5, 600);
 const imageKiB = integerArg('image-kib', args['image-kib'], 1, 64 * 1024);

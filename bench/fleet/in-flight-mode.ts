@@ -70,8 +70,8 @@ export function inFlightMode(context: ModeContext, options: InFlightOptions): Be
         waiting = await countWaiting();
         if (waiting >= ids.size) break;
         if (Date.now() >= deadline) {
-          note(`gave up: only ${waiting} of ${ids.size} runs wait for a reboot after ${context.limitSeconds} s`);
-          return;
+          note(`only ${waiting} of ${ids.size} runs wait for a reboot after ${context.limitSeconds} s: measured with those`);
+          break;
         }
         if (Date.now() - lastNote >= 15_000) {
           lastNote = Date.now();
@@ -80,7 +80,7 @@ export function inFlightMode(context: ModeContext, options: InFlightOptions): Be
         await sleep(2000);
       }
       allWaitingAfter = Date.now() - startedAt;
-      note(`all ${waiting} runs wait after ${seconds(allWaitingAfter)} s; watching the manager for ${options.sampleSeconds} s`);
+      note(`${waiting} runs wait after ${seconds(allWaitingAfter)} s; watching the manager for ${options.sampleSeconds} s`);
       waitingFrom = sampleTree(options.managerPid);
       await sleep(options.sampleSeconds * 1000);
       waitingTo = sampleTree(options.managerPid);
@@ -100,7 +100,9 @@ export function inFlightMode(context: ModeContext, options: InFlightOptions): Be
       const node = nodeCpu(waitingTo) - nodeCpu(waitingFrom);
       const postgres = postgresCpu(waitingTo) - postgresCpu(waitingFrom);
       const grownKiB = waitingTo.root.rssKiB - before.root.rssKiB;
-      lines.push(`in flight: ${waiting} runs waiting at once for their device's reboot (all of them after ${seconds(allWaitingAfter)} s)`);
+      lines.push(
+        `in flight: ${waiting} runs waiting at once for their device's reboot (${waiting >= ids.size ? 'all of them' : `NOT ALL: of ${ids.size}, at the time limit`} after ${seconds(allWaitingAfter)} s)`,
+      );
       lines.push(
         `manager memory: resident ${mib(before.root.rssKiB)} MiB before the first run, ${mib(waitingTo.root.rssKiB)} MiB with ${waiting} runs in flight: ${((grownKiB * 1024) / waiting / 1024).toFixed(1)} KiB per run in flight (peak VmHWM ${mib(waitingTo.root.hwmKiB)} MiB); PostgreSQL resident ${mib(childrenRssKiB(waitingTo, isPostgres))} MiB`,
       );
