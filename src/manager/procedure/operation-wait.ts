@@ -16,11 +16,11 @@ import type { Cause } from './causes.ts';
 export type OperationResult = Outcome<{ via: 'notification' | 'polling' }>;
 
 /**
- * The row is read when a round ends without a notification, the fallback for lost ones. Rounds grow
- * from the poll interval to this many times it: a device that reboots for a minute is looked at a few
- * times rather than a dozen, and 10,000 runs in flight leave the manager near idle.
+ * The row is read when a round ends without a notification, the fallback for lost ones. Rounds double
+ * from the poll interval up to this many times it (a minute by default): a device that reboots for a
+ * minute is looked at three times rather than a dozen, and runs in flight cost the manager little.
  */
-const longestRound = 8;
+const longestRound = 12;
 /** A row missing this many times in a row, from a device that answers, has been lost (power cut before it was saved). */
 const missingLimit = 2;
 /** How long a row read as ended still waits for the notification the device sends right after saving it. */
