@@ -9,7 +9,7 @@
 // PostgreSQL processes, from /proc) and peak memory, with the command.
 //
 //   node --import tsx bench/fleet.ts --devices 100
-//   node --import tsx bench/fleet.ts --devices 1000 [--reboot-ms 200] [--image-kib 1024] [--limit-seconds S] [--manager-profile DIR] [--pg-statements]
+//   node --import tsx bench/fleet.ts --devices 1000 [--reboot-ms 200] [--image-kib 1024] [--limit-seconds S] [--manager-profile DIR] [--fleet-profile DIR] [--pg-statements]
 //   node --import tsx bench/fleet.ts --campaign --devices 5000 --image-kib 256 [--waves 1%,10%,50%,100%] [--max-concurrent 200] [--threshold 10%]
 //   node --import tsx bench/fleet.ts --devices 600 --managers 3 [--kill-one]
 //   node --import tsx bench/fleet.ts --in-flight --devices 10000 --reboot-ms 600000 --image-kib 16 [--sample-seconds 60]
@@ -57,6 +57,8 @@ const { values: args } = parseArgs({
     'retry-delay-seconds': { type: 'string', default: '10' },
     /** Where the manager writes a V8 CPU profile (.cpuprofile) when it stops: what its CPU seconds went to. */
     'manager-profile': { type: 'string' },
+    /** Where the fleet agent writes its V8 CPU profile when it stops. */
+    'fleet-profile': { type: 'string' },
     /** Print the statements PostgreSQL ran most often (needs a PostgreSQL started with pg_stat_statements preloaded). */
     'pg-statements': { type: 'boolean', default: false },
     managers: { type: 'string' },
@@ -104,6 +106,7 @@ const bed = new BenchBed({
   baseAddress: args.campaign ? baseAddress.campaign : inFlight ? baseAddress.inFlight : baseAddress.runs,
   rebootMs,
   ...(args['manager-profile'] ? { managerProfileDir: args['manager-profile'] } : {}),
+  ...(args['fleet-profile'] ? { fleetProfileDir: args['fleet-profile'] } : {}),
   note,
 });
 

@@ -27,6 +27,8 @@ export interface BedOptions {
   rebootMs: number;
   /** Where the manager writes a V8 CPU profile when it stops, if anywhere. */
   managerProfileDir?: string;
+  /** Where the fleet agent writes a V8 CPU profile when it stops, if anywhere. */
+  fleetProfileDir?: string;
   note: (text: string) => void;
 }
 
@@ -80,9 +82,11 @@ export class BenchBed {
     ensureVendorSoftware(vendorDir, benchModel);
     const trustedKey = keyPairFiles(vendorKeyPrefix(vendorDir)).publicKeyFile;
     const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const profileDir = this.options.fleetProfileDir;
     const fleet = startChild(
       'fleet',
       [
+        ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : []),
         agentBin,
         '--devices',
         String(devices),

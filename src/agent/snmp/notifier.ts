@@ -37,10 +37,23 @@ export interface NotificationOutcome {
 
 /** Progress notifications beyond this many waiting are dropped (completion and boot never are). */
 const maxQueuedProgress = 50;
+/**
+ * A session to a target is kept this long after its last notification: an operation's progress and
+ * completion then share one SNMPv3 engine discovery instead of paying one each, and a fleet of idle
+ * devices holds no sockets.
+ */
+const sessionIdleMs = 10_000;
+
+/** One target's session, and the timer that closes it when it has been idle. */
+interface KeptSession {
+  session: SnmpSession;
+  idle: NodeJS.Timeout | undefined;
+}
 
 export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome] }> {
   readonly #options: NotifierOptions;
-  readonly #sessions = new Set<SnmpSession>();
+  /** Sessions by target ("address:port"). */
+  readonly #sessions = new Map<string, KeptSession>();
   #queue: Promise<void> = Promise.resolve();
   #queuedProgress = 0;
   #stopped = false;
@@ -67,7 +80,7 @@ export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome
     device.off('operationProgress', this.#onProgress);
     device.off('operationCompleted', this.#onCompleted);
     device.off('bootCompleted', this.#onBoot);
-    for (const session of this.#sessions) session.close();
+    for (const key of [...this.#sessions.keys()]) this.#drop(key);
     await this.#queue;
   }
 
@@ -113,6 +126,35 @@ export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome
     if (!target) return { name, target, delivery: 'noTarget' };
     const random = this.#options.random ?? Math.random;
     if (random() < (this.#options.dropShare?.() ?? 0)) return { name, target, delivery: 'dropped' };
+    const key = `${target.address}:${target.port}`;
+    const session = this.#session(key, target);
+    try {
+      await session.inform(notification.oid, notification.varbinds, upTime);
+      return { name, target, delivery: 'inform' };
+    } catch (informError) {
+      // The receiver may have restarted with another engine: the next notification discovers it again.
+      this.#forget(key);
+      if (this.#stopped) return { name, target, delivery: 'failed', error: 'stopped' };
+      try {
+        await session.trap(notification.oid, notification.varbinds, upTime);
+        return { name, target, delivery: 'trap', error: `inform: ${(informError as Error).message}` };
+      } catch (trapError) {
+        return { name, target, delivery: 'failed', error: (trapError as Error).message };
+      } finally {
+        session.close();
+      }
+    } finally {
+      this.#idleLater(key);
+    }
+  }
+
+  #session(key: string, target: Endpoint): SnmpSession {
+    const kept = this.#sessions.get(key);
+    if (kept) {
+      clearTimeout(kept.idle);
+      kept.idle = undefined;
+      return kept.session;
+    }
     const session = new SnmpSession({
       peer: target,
       security: this.#options.security,
@@ -121,21 +163,27 @@ export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome
       timeoutMs: this.#options.informTimeoutMs ?? 1000,
       retries: this.#options.informRetries ?? 2,
     });
-    this.#sessions.add(session);
-    try {
-      await session.inform(notification.oid, notification.varbinds, upTime);
-      return { name, target, delivery: 'inform' };
-    } catch (informError) {
-      if (this.#stopped) return { name, target, delivery: 'failed', error: 'stopped' };
-      try {
-        await session.trap(notification.oid, notification.varbinds, upTime);
-        return { name, target, delivery: 'trap', error: `inform: ${(informError as Error).message}` };
-      } catch (trapError) {
-        return { name, target, delivery: 'failed', error: (trapError as Error).message };
-      }
-    } finally {
-      this.#sessions.delete(session);
-      session.close();
-    }
+    this.#sessions.set(key, { session, idle: undefined });
+    return session;
+  }
+
+  #idleLater(key: string): void {
+    const kept = this.#sessions.get(key);
+    if (!kept) return;
+    kept.idle = setTimeout(() => this.#drop(key), sessionIdleMs);
+    kept.idle.unref();
+  }
+
+  /** Stops keeping the target's session; returns it, for whoever still uses it to close. */
+  #forget(key: string): SnmpSession | undefined {
+    const kept = this.#sessions.get(key);
+    if (!kept) return undefined;
+    this.#sessions.delete(key);
+    clearTimeout(kept.idle);
+    return kept.session;
+  }
+
+  #drop(key: string): void {
+    this.#forget(key)?.close();
   }
 }
