@@ -34,8 +34,15 @@ export function inFlightMode(context: ModeContext, options: InFlightOptions): Be
   let waitingFrom: TreeSample | undefined;
   let waitingTo: TreeSample | undefined;
   let waiting = 0;
+  let inFlight = 0;
   let startedAt = 0;
   let allWaitingAfter = Number.NaN;
+
+  /** Runs not ended yet: started and in any phase. */
+  async function countActive(): Promise<number> {
+    if (!database) throw new Error('in-flight mode reads the runs from the database, which it cannot reach');
+    return database.count(`SELECT count(*) AS n FROM safeflash.runs WHERE state IN ('running', 'waiting')`);
+  }
 
   /** Runs whose reboot was ordered and whose device has not answered yet. */
   async function countWaiting(): Promise<number> {
@@ -84,6 +91,7 @@ export function inFlightMode(context: ModeContext, options: InFlightOptions): Be
       waitingFrom = sampleTree(options.managerPid);
       await sleep(options.sampleSeconds * 1000);
       waitingTo = sampleTree(options.managerPid);
+      inFlight = await countActive();
       const still = await countWaiting();
       if (still < waiting) note(`${waiting - still} devices came back while the manager was watched: --reboot-ms is too short for this many devices`);
       waiting = Math.min(waiting, still);
@@ -91,7 +99,7 @@ export function inFlightMode(context: ModeContext, options: InFlightOptions): Be
 
     async report(): Promise<ModeReport> {
       const lines: string[] = [];
-      const ok = before !== undefined && waitingFrom !== undefined && waitingTo !== undefined && waiting > 0 && refused.length === 0;
+      const ok = before !== undefined && waitingFrom !== undefined && waitingTo !== undefined && inFlight > 0 && refused.length === 0;
       if (!ok || !before || !waitingFrom || !waitingTo) {
         lines.push(`NOT MEASURED: ${waiting} of ${ids.size} runs waited at once${refused.length ? `; ${refused.length} refused, first: ${refused[0]}` : ''}`);
         return { setup: 'in flight', lines, ok: false };
@@ -101,13 +109,13 @@ export function inFlightMode(context: ModeContext, options: InFlightOptions): Be
       const postgres = postgresCpu(waitingTo) - postgresCpu(waitingFrom);
       const grownKiB = waitingTo.root.rssKiB - before.root.rssKiB;
       lines.push(
-        `in flight: ${waiting} runs waiting at once for their device's reboot (${waiting >= ids.size ? 'all of them' : `NOT ALL: of ${ids.size}, at the time limit`} after ${seconds(allWaitingAfter)} s)`,
+        `in flight: ${inFlight} runs under way at once, ${waiting} of them waiting for their device's reboot (${waiting >= ids.size ? 'all' : `NOT ALL of ${ids.size}: the time limit came first`}, after ${seconds(allWaitingAfter)} s)`,
       );
       lines.push(
-        `manager memory: resident ${mib(before.root.rssKiB)} MiB before the first run, ${mib(waitingTo.root.rssKiB)} MiB with ${waiting} runs in flight: ${((grownKiB * 1024) / waiting / 1024).toFixed(1)} KiB per run in flight (peak VmHWM ${mib(waitingTo.root.hwmKiB)} MiB); PostgreSQL resident ${mib(childrenRssKiB(waitingTo, isPostgres))} MiB`,
+        `manager memory: resident ${mib(before.root.rssKiB)} MiB before the first run, ${mib(waitingTo.root.rssKiB)} MiB with ${inFlight} runs in flight: ${(grownKiB / inFlight).toFixed(1)} KiB per run in flight (peak VmHWM ${mib(waitingTo.root.hwmKiB)} MiB); PostgreSQL resident ${mib(childrenRssKiB(waitingTo, isPostgres))} MiB`,
       );
       lines.push(
-        `CPU while they wait (${window.toFixed(0)} s): manager node ${node.toFixed(2)} s + PostgreSQL ${postgres.toFixed(2)} s = ${((100 * (node + postgres)) / window).toFixed(1)}% of one core; ${(((node + postgres) / window / waiting) * 1e6).toFixed(1)} µs of CPU per run in flight per second`,
+        `CPU over ${window.toFixed(0)} s with them in flight: manager node ${node.toFixed(2)} s + PostgreSQL ${postgres.toFixed(2)} s = ${((100 * (node + postgres)) / window).toFixed(1)}% of one core; ${(((node + postgres) / window / inFlight) * 1e6).toFixed(1)} µs of CPU per run in flight per second`,
       );
       return {
         setup: `one run per device through POST /api/runs, each device rebooting ${options.rebootSeconds} s; measured while every run waits`,

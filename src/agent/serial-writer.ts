@@ -5,15 +5,26 @@ import { writeFileAtomic } from '../common/atomic-file.ts';
 
 export class SerialWriter {
   private queue: Promise<void> = Promise.resolve();
+  /** A write queued and not begun: it will take the content of its time, so later callers share it. */
+  private waiting: Promise<void> | undefined;
 
   constructor(
     private readonly path: string,
     private readonly render: () => Buffer | string,
   ) {}
 
-  /** Resolves once the content current when the write runs is durably on disk. */
+  /**
+   * Resolves once the content current when the write runs is durably on disk. Calls that come while
+   * a write waits its turn join that write (it renders when it begins, so it holds their changes too):
+   * a burst of changes costs one write after the one under way, not one each.
+   */
   write(): Promise<void> {
-    const next = this.queue.then(() => writeFileAtomic(this.path, this.render()));
+    if (this.waiting) return this.waiting;
+    const next = this.queue.then(() => {
+      this.waiting = undefined;
+      return writeFileAtomic(this.path, this.render());
+    });
+    this.waiting = next;
     // A failed write must not wedge the queue; its caller still sees the failure.
     this.queue = next.catch(() => undefined);
     return next;

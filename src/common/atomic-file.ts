@@ -11,9 +11,13 @@ const tempMarker = '.tmp-';
 
 export async function writeFileAtomic(path: string, data: Buffer | string, mode = 0o644): Promise<void> {
   const directory = dirname(path);
-  await mkdir(directory, { recursive: true });
   const temp = join(directory, `${basename(path)}${tempMarker}${randomBytes(6).toString('hex')}`);
-  const handle = await open(temp, 'wx', mode);
+  // The directory is made only when it is missing: most writes replace a file that is already there.
+  const handle = await open(temp, 'wx', mode).catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+    await mkdir(directory, { recursive: true });
+    return open(temp, 'wx', mode);
+  });
   try {
     await handle.writeFile(data);
     await handle.sync();
