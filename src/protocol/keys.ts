@@ -20,10 +20,17 @@ export function generateKeyPair(): SigningKeyPair {
 export const keyIdLength = 8;
 
 /** A short, stable name for a public key: the first bytes of the SHA-256 of its SPKI DER encoding. */
+/** Key IDs already worked out: every image read (each boot of each device) asks again for the same few keys. */
+const keyIds = new WeakMap<KeyObject, Buffer>();
+
 export function keyIdOf(key: KeyObject): Buffer {
+  const known = keyIds.get(key);
+  if (known) return known;
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
   const der = publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(der).digest().subarray(0, keyIdLength);
+  const id = createHash('sha256').update(der).digest().subarray(0, keyIdLength);
+  keyIds.set(key, id);
+  return id;
 }
 
 export interface KeyPairFiles {

@@ -82,7 +82,9 @@ test('sweeps at once and repeated starts of an orphaned run: its workflow runs o
   assert.equal(reading.runningVersion, ended.outcome?.runningVersion);
   assert.equal(reading.configDigest, ended.outcome?.configDigest);
 
-  // Started again once it has ended: nothing happens, on the device or in the timeline.
+  // Started again once it has ended: nothing happens, on the device or in the timeline. The run's
+  // row says final a moment before its workflow returns: wait for the workflow too.
+  await DBOS.retrieveWorkflow(run.id).getResult();
   const status = await DBOS.getWorkflowStatus(run.id);
   await h.procedure.resume(run);
   assert.equal((await DBOS.getWorkflowStatus(run.id))?.status, status?.status);
