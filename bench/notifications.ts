@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { operationNotification } from '../src/protocol/safeflash-mib/notifications.ts';
 import { SnmpSession } from '../src/protocol/snmp/session.ts';
+import { freePort } from '../test/helpers/kill-manager.ts';
 import { findProgram } from '../test/helpers/tools.ts';
 
 const { values: args } = parseArgs({
@@ -107,7 +108,7 @@ async function ourReceiver(): Promise<Receiver> {
 }
 
 async function snmptrapd(program: string, dir: string): Promise<Receiver> {
-  const port = await freeUdpPort();
+  const port = await freePort('127.0.0.1', 'udp');
   const conf = join(dir, 'snmptrapd.conf');
   writeFileSync(conf, 'authCommunity log public\n');
   // -Lo: log to standard output, one "T" line per notification (-F); no MIBs loaded, no name lookups.
@@ -132,14 +133,6 @@ async function stopChild(child: ChildProcess, ask: () => void): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   ask();
   await Promise.race([exited, sleep(3000).then(() => child.kill('SIGKILL'))]);
-}
-
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  socket.close();
-  return port;
 }
 
 interface Burst {

@@ -13,7 +13,7 @@ import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import dgram from 'node:dgram';
+import { freePort } from '../test/helpers/kill-manager.ts';
 import { findProgram } from '../test/helpers/tools.ts';
 
 const quick = process.env.TFTP_BENCH_QUICK === '1' || process.argv.includes('--quick');
@@ -145,14 +145,6 @@ function settings(): Setting[] {
   return list;
 }
 
-async function freePort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((done) => socket.bind(0, '127.0.0.1', done));
-  const { port } = socket.address();
-  socket.close();
-  return port;
-}
-
 async function fileDigest(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
@@ -173,7 +165,7 @@ async function runToEnd(argv: string[]): Promise<{ code: number | null; stdout: 
 }
 
 async function startServer(kind: ServerKind, root: string): Promise<{ port: number; child: ChildProcess }> {
-  const port = await freePort();
+  const port = await freePort('127.0.0.1', 'udp');
   const argv = kind.launch(root, port);
   const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
   // Ours says when it listens (Node.js start-up takes a while); the C servers bind at once.
