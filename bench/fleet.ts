@@ -12,7 +12,7 @@
 //   node --import tsx bench/fleet.ts --devices 1000 [--reboot-ms 200] [--image-kib 1024] [--limit-seconds S] [--manager-profile DIR] [--fleet-profile DIR] [--pg-statements]
 //   node --import tsx bench/fleet.ts --campaign --devices 5000 --image-kib 256 [--waves 1%,10%,50%,100%] [--max-concurrent 200] [--threshold 10%]
 //   node --import tsx bench/fleet.ts --devices 600 --managers 3 [--kill-one]
-//   node --import tsx bench/fleet.ts --in-flight --devices 10000 --reboot-ms 600000 --image-kib 16 [--sample-seconds 60]
+//   node --import tsx bench/fleet.ts --in-flight --devices 10000 --reboot-ms 3600000 --image-kib 16 [--batch 500] [--sample-seconds 60]
 //
 // --in-flight holds a run per device in flight at once (every device in a long reboot) and prints the
 // manager's memory per run in flight and its CPU while they wait (bench/fleet/in-flight-mode.ts).
@@ -51,6 +51,7 @@ const { values: args } = parseArgs({
     campaign: { type: 'boolean', default: false },
     'in-flight': { type: 'boolean', default: false },
     'sample-seconds': { type: 'string', default: '60' },
+    batch: { type: 'string', default: '500' },
     waves: { type: 'string', default: '1%,10%,50%,100%' },
     'max-concurrent': { type: 'string', default: '200' },
     threshold: { type: 'string', default: '10%' },
@@ -83,6 +84,7 @@ if (inFlight && args.campaign) {
 const devices = integerArg('devices', args.devices, 1, inFlight || args.campaign ? 16_382 : 8190);
 const rebootMs = integerArg('reboot-ms', args['reboot-ms'], 0, inFlight ? 3_600_000 : 60_000);
 const sampleSeconds = integerArg('sample-seconds', args['sample-seconds'], 5, 600);
+const batch = integerArg('batch', args.batch, 1, 16_382);
 const imageKiB = integerArg('image-kib', args['image-kib'], 1, 64 * 1024);
 const defaultLimit = args.campaign ? 120 + 0.4 * devices : inFlight ? 300 + 0.3 * devices : 60 + 0.9 * devices;
 const limitSeconds = integerArg('limit-seconds', args['limit-seconds'] ?? String(Math.round(defaultLimit)), 10, 86_400);
@@ -141,7 +143,7 @@ async function main(): Promise<number> {
   const mode: BenchMode = args.campaign
     ? campaignMode(context, { waves: args.waves!, maxConcurrent, threshold: args.threshold!, retryDelaySeconds })
     : inFlight
-      ? inFlightMode(context, { startWidth, rebootSeconds: rebootMs / 1000, sampleSeconds, managerPid: manager.pid })
+      ? inFlightMode(context, { startWidth, batch, rebootSeconds: rebootMs / 1000, sampleSeconds, managerPid: manager.pid })
       : runMode(context, { startWidth });
 
   const countingStatements = args['pg-statements'] && stats ? await stats.countStatements() : false;

@@ -1,6 +1,6 @@
 // In-flight mode of the fleet benchmark: what runs cost while they wait. One run per device through
-// POST /api/runs, on devices whose reboot lasts long (--reboot-ms), until every run waits for its device
-// to come back at once; then the manager is watched for --sample-seconds while nothing but waiting
+// POST /api/runs, a batch at a time (--batch), on devices whose reboot lasts long (--reboot-ms), until
+// every run waits for its device to come back at once; then the manager is watched for --sample-seconds while nothing but waiting
 // happens. Reports memory per run in flight (the manager's resident size with every run waiting, less
 // its size before the first run) and the CPU of the manager and its PostgreSQL meanwhile. Ends there:
 // the runs are not seen through (cleanUp stops everything).
@@ -13,6 +13,8 @@ import { isPostgres } from './cost-report.ts';
 
 export interface InFlightOptions {
   startWidth: number;
+  /** Runs started together; the next batch starts once these wait for their reboot. */
+  batch: number;
   /** How long the devices reboot: the runs' boot time limit is set well above it. */
   rebootSeconds: number;
   /** How long the manager is watched once every run waits. */
@@ -60,18 +62,24 @@ export function inFlightMode(context: ModeContext, options: InFlightOptions): Be
       before = sampleTree(options.managerPid);
       startedAt = Date.now();
       const timeLimits = { boot: Math.max(300, 3 * options.rebootSeconds) };
-      await inParallel(devices, options.startWidth, async (device) => {
-        try {
-          const run = await api.call<RunJson>('POST', '/api/runs', {
-            json: { device: String(device.id), image: context.image.sha256, policy, timeLimits, operator: 'bench' },
-          });
-          ids.add(run.id);
-        } catch (error) {
-          refused.push(`${device.name}: ${(error as Error).message}`);
-        }
-      });
-      note(`${ids.size} runs started in ${seconds(Date.now() - startedAt)} s${refused.length ? `; ${refused.length} refused, first: ${refused[0]}` : ''}`);
       const deadline = startedAt + context.limitSeconds * 1000;
+      // Started a batch at a time, each once the one before waits for its reboot: runs reach the
+      // wait one batch after the other instead of all crawling through their first phases together.
+      for (let from = 0; from < devices.length && Date.now() < deadline; from += options.batch) {
+        await inParallel(devices.slice(from, from + options.batch), options.startWidth, async (device) => {
+          try {
+            const run = await api.call<RunJson>('POST', '/api/runs', {
+              json: { device: String(device.id), image: context.image.sha256, policy, timeLimits, operator: 'bench' },
+            });
+            ids.add(run.id);
+          } catch (error) {
+            refused.push(`${device.name}: ${(error as Error).message}`);
+          }
+        });
+        for (waiting = await countWaiting(); waiting < ids.size * 0.95 && Date.now() < deadline; waiting = await countWaiting()) await sleep(1000);
+        note(`${seconds(Date.now() - startedAt)} s: ${ids.size} runs started, ${waiting} wait for their device's reboot`);
+      }
+      note(`${ids.size} runs started in ${seconds(Date.now() - startedAt)} s${refused.length ? `; ${refused.length} refused, first: ${refused[0]}` : ''}`);
       let lastNote = 0;
       for (;;) {
         waiting = await countWaiting();

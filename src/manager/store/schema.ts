@@ -178,6 +178,8 @@ export const schemaStatements = [
      updated_at  timestamptz NOT NULL DEFAULT now(),
      PRIMARY KEY (campaign_id, device_id)
    )`,
+  // A page of a campaign's devices is read in this order: from the index, not a sort of all of them.
+  `CREATE INDEX IF NOT EXISTS campaign_devices_order ON safeflash.campaign_devices (campaign_id, wave NULLS LAST, device_id)`,
   `CREATE TABLE IF NOT EXISTS safeflash.campaign_events (
      id          bigserial PRIMARY KEY,
      campaign_id text NOT NULL REFERENCES safeflash.campaigns(id),
