@@ -1,10 +1,11 @@
 // End-to-end upgrade throughput and what the manager costs: a virtual fleet (`safeflash-agent`, its own
 // process) and a manager (`safeflash serve`, its own process with its embedded PostgreSQL), the devices
 // discovered over SNMP, one signed image whose software expects configuration format 2 (so every run
-// backs up, upgrades, migrates 1 -> 2, restores and verifies). Two modes:
+// backs up, upgrades, migrates 1 -> 2, restores and verifies). Three modes:
 //   - per device (default): one run per device through POST /api/runs;
-//   - --campaign: ONE campaign over every device through POST /api/campaigns, in waves, with the
-//     campaign page (GET /api/campaigns/:id) timed every second while it runs.
+//   - --campaign: ONE campaign over every device through POST /api/campaigns, in waves, with a page of
+//     the campaign (GET /api/campaigns/:id?limit=100&events=100) timed every second while it runs;
+//   - --in-flight: a run per device held in flight at once (see below).
 // Prints devices per minute, outcomes, the manager's CPU seconds (its Node.js process and its
 // PostgreSQL processes, from /proc) and peak memory, with the command.
 //

@@ -20,6 +20,8 @@ export class PostgresStats {
       const port = Number(readFileSync(join(postgresDir, 'cluster', 'postmaster.pid'), 'utf8').split('\n')[3]);
       const password = readFileSync(join(postgresDir, 'safeflash-password'), 'utf8').trim();
       const client = new pg.Client({ host: '127.0.0.1', port, user: 'safeflash', password, database: 'safeflash' });
+      // The manager's PostgreSQL stops before this client when the bench cleans up: not a crash.
+      client.on('error', () => {});
       await client.connect();
       return new PostgresStats(client);
     } catch (error) {
@@ -32,6 +34,8 @@ export class PostgresStats {
   static async connectUrl(url: string, onMissing: (reason: string) => void): Promise<PostgresStats | undefined> {
     try {
       const client = new pg.Client({ connectionString: url });
+      // The manager's PostgreSQL stops before this client when the bench cleans up: not a crash.
+      client.on('error', () => {});
       await client.connect();
       return new PostgresStats(client);
     } catch (error) {
