@@ -23,8 +23,13 @@ export class BankStore {
     private readonly trust: ImageTrust,
   ) {}
 
+  /** The bank's image file as it is on disk; undefined when the bank is empty. */
+  async read(bank: Bank): Promise<Buffer | undefined> {
+    return readFileIfExists(this.path(bank));
+  }
+
   async inspect(bank: Bank): Promise<BankContent> {
-    const image = await readFileIfExists(this.path(bank));
+    const image = await this.read(bank);
     if (image === undefined) return { kind: 'empty' };
     try {
       return { kind: 'image', header: readImage(image, this.trust).header };

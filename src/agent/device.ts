@@ -13,6 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { KeyObject } from 'node:crypto';
+import type { DeviceConfig } from '../protocol/config.ts';
 import { factoryConfig } from '../protocol/config.ts';
 import { isBootable, readImage, type ImageHeader } from '../protocol/image.ts';
 import { download, upload } from '../protocol/transfer.ts';
@@ -27,7 +28,9 @@ import { endpointProblems, movesAFile, requestProblems } from './operation-reque
 import { copyRow, defaultMaxFinishedOperations, OperationTable, type OperationRecord } from './operation-table.ts';
 import { backupConfig } from './operations/backup-config.ts';
 import { type ConfigText, OperationFailure, PowerLost, type DeviceTransfer, type OperationContext } from './operations/context.ts';
-import { downloadSoftware } from './operations/download-software.ts';
+import { defaultPortNames, registeredLines, type Services, servicesAtBoot } from './services.ts';
+import { activateSoftware } from './operations/activate-software.ts';
+import { downloadSoftware, stageSoftware } from './operations/download-software.ts';
 import { reboot, revertSoftware } from './operations/reboot.ts';
 import { convertConfig, restoreConfig } from './operations/restore-config.ts';
 import { SerialWriter } from './serial-writer.ts';
@@ -68,6 +71,8 @@ export interface DeviceOptions {
   maxFinishedOperations?: number;
   /** Unfinished boots of a bank before it counts as failed. Default 3. */
   maxBootAttempts?: number;
+  /** The device's ports (IF-MIB ifDescr), in ifIndex order; names starting "pots" are voice lines. */
+  ports?: readonly string[];
 }
 
 /** Everything the device holds in memory while it has power; a power cut throws it away. */
@@ -81,7 +86,11 @@ interface Powered {
   /** Aborted when the power goes. */
   power: AbortController;
   inFlight: Promise<void> | undefined;
+  services: Services;
 }
+
+/** The largest image a bank holds (sfBankCapacity) unless told: 64 MiB. */
+const defaultMaxImageBytes = 64 * 1024 * 1024;
 
 const runners: Record<OperationType, (context: OperationContext, rebootMs: number) => Promise<void>> = {
   backupConfig,
@@ -90,6 +99,8 @@ const runners: Record<OperationType, (context: OperationContext, rebootMs: numbe
   revertSoftware,
   restoreConfig,
   convertConfig,
+  stageSoftware,
+  activateSoftware,
 };
 
 export class VirtualDevice extends EventEmitter<DeviceEvents> {
@@ -105,6 +116,8 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
   private readonly configStore: ConfigStore;
   private readonly statePath: string;
   private powered: Powered | undefined;
+  private readonly portNames: readonly string[];
+  private readonly maxImageBytes: number;
   private isAnswering = false;
   private restartTimer: NodeJS.Timeout | undefined;
   /** Why the device stayed off after a power cut, when it could not power on again (no bootable image). */
@@ -120,6 +133,8 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     this.model = options.model;
     this.serial = options.serial;
     this.rebootRequired = options.rebootRequired ?? true;
+    this.portNames = options.ports ?? defaultPortNames;
+    this.maxImageBytes = options.maxImageBytes ?? defaultMaxImageBytes;
     this.transfer = options.transfer ?? { download, upload };
     this.injector = new FaultInjector(options.faults);
     this.banksStore = new BankStore(join(options.stateDir, 'banks'), { trustedKeys: options.trustedKeys, model: options.model });
@@ -182,7 +197,31 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
       bootTime: new Date(powered.bootTime),
       banks: bankStatuses,
       notifyTarget: powered.state.notifyTarget && { ...powered.state.notifyTarget },
+      activeCalls: powered.services.activeCalls,
+      registeredLines: registeredLines(powered.services),
+      activeAlarms: powered.services.activeAlarms,
+      bankCapacity: this.maxImageBytes,
+      ports: powered.services.ports.map((port) => ({ ...port })),
     };
+  }
+
+  /** Calls in progress on the device's lines (a boot ends them). */
+  setActiveCalls(calls: number): void {
+    if (!Number.isInteger(calls) || calls < 0) throw new RangeError(`calls must be a whole number, got ${calls}`);
+    this.requirePower().services.activeCalls = calls;
+  }
+
+  /** A port going down or coming back up (a cable pulled, a line cut), until the next boot. */
+  setPortUp(name: string, up: boolean): void {
+    const port = this.requirePower().services.ports.find((p) => p.name === name);
+    if (!port) throw new RangeError(`the device has no port ${name}`);
+    port.oper = up ? 'up' : 'down';
+  }
+
+  /** A change made on the unit itself (its web page, its console): the running configuration becomes what `change` makes of it. */
+  async editConfig(change: (config: DeviceConfig) => DeviceConfig): Promise<void> {
+    const powered = this.requirePower();
+    powered.running = await this.configStore.write(change(structuredClone(powered.running.config)));
   }
 
   /** The operation table in index order (copies; passwords read back empty). Empty while off. */
@@ -270,6 +309,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
       bootTime: new Date(),
       power: new AbortController(),
       inFlight: undefined,
+      services: servicesAtBoot(this.portNames),
     };
     await table.load(new Date());
     await this.boot(powered, 'powerOn', 0);
@@ -320,6 +360,8 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     // Like a boot loader, look at what the banks really hold now.
     powered.contents = { bankA: await this.banksStore.inspect('bankA'), bankB: await this.banksStore.inspect('bankB') };
     check();
+    const marked = powered.state.nextBootBank;
+    const newSoftware = powered.state.banks[marked].fresh;
     const result = resolveBoot({
       state: reconcileBanks(powered.state, powered.contents),
       banks: { bankA: this.bankOf(powered, 'bankA'), bankB: this.bankOf(powered, 'bankB') },
@@ -331,6 +373,8 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     await powered.stateWriter.write();
     check();
     powered.bootTime = new Date();
+    const portDown = newSoftware && result.markedBooted ? this.injector.takePortDownAfterUpgrade() : undefined;
+    powered.services = servicesAtBoot(this.portNames, new Set(portDown ? [portDown] : []));
     if (powered === this.powered) {
       this.isAnswering = true;
       this.emit('bootCompleted', this.status());
@@ -434,7 +478,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
       model: this.model,
       address: this.address,
       rebootRequired: this.rebootRequired,
-      maxImageBytes: this.options.maxImageBytes ?? 64 * 1024 * 1024,
+      maxImageBytes: this.maxImageBytes,
       maxConfigBytes: this.options.maxConfigBytes ?? 1024 * 1024,
       configText: this.options.configText,
       transfer: this.transfer,
@@ -469,6 +513,12 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
         await this.banksStore.write(bank, image);
         powered.contents[bank] = await this.banksStore.inspect(bank);
         checkPower();
+      },
+      readBank: async (bank) => {
+        checkPower();
+        const image = await this.banksStore.read(bank);
+        checkPower();
+        return image;
       },
       writeConfig: async (config) => {
         checkPower();

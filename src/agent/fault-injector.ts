@@ -9,6 +9,7 @@ type CountedFault = 'corruptDownloads' | 'failBoots' | 'rejectConfigFormat';
 const failNextFaultOf: Partial<Record<OperationType, 'failBackups' | 'failDownloads' | 'failRestores'>> = {
   backupConfig: 'failBackups',
   downloadSoftware: 'failDownloads',
+  stageSoftware: 'failDownloads',
   restoreConfig: 'failRestores',
   convertConfig: 'failRestores',
 };
@@ -60,6 +61,14 @@ export class FaultInjector {
     if (!fault || fault.count <= 0 || fault.operation !== type || percent < fault.percent) return undefined;
     this.current.powerLoss = { ...fault, count: fault.count - 1 };
     return fault.powerOffMs;
+  }
+
+  /** The port that stays down after this boot into new software, if the plan says one does. */
+  takePortDownAfterUpgrade(): string | undefined {
+    const fault = this.current.portDownAfterUpgrade;
+    if (!fault || fault.count <= 0) return undefined;
+    this.current.portDownAfterUpgrade = { ...fault, count: fault.count - 1 };
+    return fault.port;
   }
 
   slowsTransfers(): boolean {

@@ -43,6 +43,8 @@ export interface FaultPlan {
   /** Share (0..1) of notifications the SNMP layer drops instead of sending. */
   dropNotifications?: number;
   slowTransfers?: SlowTransferFault;
+  /** After the next `count` boots into newly written software, port `port` (ifDescr) stays down. */
+  portDownAfterUpgrade?: { port: string; count: number };
 }
 
 export type FaultName = keyof FaultPlan;

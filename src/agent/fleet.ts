@@ -37,6 +37,8 @@ export interface FleetOptions {
   kindOf?: (device: number) => MemberKind;
   /** The fault plan of device number n (1-based). */
   faults: (device: number) => FaultPlan;
+  /** The largest image a bank of device n holds (sfBankCapacity); 64 MiB when not given. */
+  bankBytes?: (device: number) => number | undefined;
   /** Devices powering on at the same time. */
   startConcurrency?: number;
   onNotification?: (member: FleetMember, outcome: NotificationOutcome) => void;
@@ -84,6 +86,7 @@ export class Fleet {
         rebootMs: options.rebootMs,
         rebootRequired: options.rebootRequired,
         faults: options.faults(i + 1),
+        ...(options.bankBytes?.(i + 1) !== undefined ? { maxImageBytes: options.bankBytes(i + 1)! } : {}),
         ...(kind?.personality.configText ? { configText: kind.personality.configText } : {}),
       });
       return { number: i + 1, address, serial, family: kind?.personality.family ?? 'safeflash', device, agent: undefined, personality: kind?.personality };

@@ -8,7 +8,7 @@ import { transferProtocols } from '../protocol/transfer-contract.ts';
 import { hasControlCharacter } from '../common/text.ts';
 
 export const maxOperationIndex = 2_147_483_647;
-const transferTypes: ReadonlySet<OperationType> = new Set(['backupConfig', 'downloadSoftware', 'restoreConfig', 'convertConfig']);
+const transferTypes: ReadonlySet<OperationType> = new Set(['backupConfig', 'downloadSoftware', 'stageSoftware', 'restoreConfig', 'convertConfig']);
 
 export function movesAFile(type: OperationType): boolean {
   return transferTypes.has(type);

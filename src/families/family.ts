@@ -3,6 +3,7 @@
 // the manager reaches equipment only through this port, so that one workflow drives every family.
 import type { DeviceReading as SafeflashReading } from '../protocol/safeflash-mib/device-scalars.ts';
 import type { OperationOrder, OperationReading } from '../protocol/safeflash-mib/operation-row.ts';
+import type { Port } from '../protocol/snmp/interfaces-group.ts';
 import type { Varbind } from '../protocol/snmp/varbind.ts';
 import type { Bank, BootCause, FailCause, OperationState, OperationType } from '../protocol/vocabulary.ts';
 
@@ -22,6 +23,23 @@ export type DeviceReading = Omit<SafeflashReading, 'activeBank' | 'nextBootBank'
   configDigest: string | null;
   lastBootCause: BootCause | null;
 };
+
+/**
+ * What a device serves and how much room it has: read before the first change, before activation and
+ * after verify, for the pre-checks and post-checks. Null where the family's objects do not say.
+ */
+export interface DeviceCondition {
+  /** IF-MIB's ports. */
+  ports: Port[] | null;
+  activeCalls: number | null;
+  /** Voice lines registered with their call server. */
+  registeredLines: number | null;
+  activeAlarms: number | null;
+  /** The largest image the inactive bank holds, in bytes. */
+  bankCapacity: number | null;
+  /** The operation the device runs now (its type, and its index where it has one); '' when none. */
+  operationInProgress: string | null;
+}
 
 /** What a family's equipment can and cannot do; the run's plan is drawn from it. */
 export interface Capabilities {
@@ -50,6 +68,11 @@ export interface Capabilities {
   revert: boolean;
   /** The device converts a configuration to another format itself, when ordered to. */
   convertsConfig: boolean;
+  /**
+   * New software can be written to the inactive bank without being marked for boot, and activated
+   * later (else a staged run downloads it at activation).
+   */
+  stages: boolean;
 }
 
 /** What SNMPv2-MIB's system group says of a device: how a family is recognised. */
@@ -81,6 +104,7 @@ export interface FamilyDriver {
   startOperation(index: number, order: OperationOrder): Promise<void>;
   /** The operation's state; undefined when the device has no such operation (e.g. it lost power meanwhile). */
   readOperation(index: number, type: OperationType): Promise<OperationReading | undefined>;
+  readCondition(): Promise<DeviceCondition>;
 }
 
 /**

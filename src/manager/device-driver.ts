@@ -2,7 +2,7 @@
 // networks, and the device's family driver over it (src/families/). What goes on the wire is the
 // family's; this class owns the session and the rule that nothing is sent outside the allowed networks.
 import { family as familyNamed } from '../families/families.ts';
-import type { DeviceReading, DeviceSystem, FamilyDriver, FamilyName } from '../families/family.ts';
+import type { DeviceCondition, DeviceReading, DeviceSystem, FamilyDriver, FamilyName } from '../families/family.ts';
 import { readSystem } from '../families/system-group.ts';
 import type { Endpoint } from '../protocol/endpoint.ts';
 import type { OperationOrder, OperationReading } from '../protocol/safeflash-mib/operation-row.ts';
@@ -79,6 +79,10 @@ export class DeviceDriver implements FamilyDriver {
 
   async readOperation(index: number, type: OperationType): Promise<OperationReading | undefined> {
     return this.#driver().readOperation(index, type);
+  }
+
+  async readCondition(): Promise<DeviceCondition> {
+    return this.#driver().readCondition();
   }
 
   close(): void {

@@ -4,7 +4,16 @@
 import type { TransferFailure } from './transfer-contract.ts';
 
 /** sfOpType: what an operation row orders. */
-export const operationTypes = ['backupConfig', 'downloadSoftware', 'reboot', 'revertSoftware', 'restoreConfig', 'convertConfig'] as const;
+export const operationTypes = [
+  'backupConfig',
+  'downloadSoftware',
+  'reboot',
+  'revertSoftware',
+  'restoreConfig',
+  'convertConfig',
+  'stageSoftware',
+  'activateSoftware',
+] as const;
 export type OperationType = (typeof operationTypes)[number];
 
 /** sfOpState. */
@@ -32,6 +41,7 @@ export const failCauses = [
   'busy',
   'powerLoss',
   'aborted',
+  'nothingStaged',
 ] as const;
 export type FailCause = (typeof failCauses)[number];
 /** A transfer's failure is what the device reports (this line stops compiling when one is not). */

@@ -66,6 +66,8 @@ export interface HarnessOptions {
   rebootRequired?: boolean;
   /** How long a device's reboot takes (default 100 ms). */
   rebootMs?: number;
+  /** The largest image a bank of device n holds (default 64 MiB). */
+  bankBytes?: (device: number) => number | undefined;
   /** What device n is, when not a reference IAD: its family and how its agent answers (see familyKind). */
   kindOf?: (device: number, lab: FamilyLab) => MemberKind & { family: FamilyName };
 }
@@ -138,6 +140,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       rebootMs: options.rebootMs ?? 100,
       rebootRequired: options.rebootRequired ?? true,
       faults: options.faults ?? (() => ({})),
+      ...(options.bankBytes ? { bankBytes: options.bankBytes } : {}),
     });
     cleanups.push(() => fleet.stop());
 

@@ -47,8 +47,18 @@ test('the module sits under the documentation enterprise number 32473', () => {
 
 test('enumerations come from the file, with their numbers', () => {
   const type = enumeration('sfOpType');
-  assert.deepEqual(type.labels, ['backupConfig', 'downloadSoftware', 'reboot', 'revertSoftware', 'restoreConfig', 'convertConfig']);
+  assert.deepEqual(type.labels, [
+    'backupConfig',
+    'downloadSoftware',
+    'reboot',
+    'revertSoftware',
+    'restoreConfig',
+    'convertConfig',
+    'stageSoftware',
+    'activateSoftware',
+  ]);
   assert.equal(type.label(6), 'convertConfig');
+  assert.equal(type.label(8), 'activateSoftware');
   assert.equal(type.label(999), undefined);
   // Textual conventions defined in the module resolve to their values.
   assert.ok(enumeration('sfOpFailCause').labels.includes('imageBadSignature'));

@@ -2,7 +2,15 @@
 // No socket: the varbinds are the ones that would go on the wire.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bankCells, decodeDeviceReading, deviceReadingOids, deviceScalarCells, type DeviceStatus } from '../../src/protocol/safeflash-mib/device-scalars.ts';
+import {
+  bankCells,
+  conditionOids,
+  decodeCondition,
+  decodeDeviceReading,
+  deviceReadingOids,
+  deviceScalarCells,
+  type DeviceStatus,
+} from '../../src/protocol/safeflash-mib/device-scalars.ts';
 import { cellsEndpoint, endpointCells } from '../../src/protocol/safeflash-mib/inet-address.ts';
 import { bootCompletedNotification, decodeNotification, operationNotification } from '../../src/protocol/safeflash-mib/notifications.ts';
 import {
@@ -35,6 +43,11 @@ const status: DeviceStatus = {
     { bank: 'bankB', state: 'valid', version: '3.2.1', configFormat: 1, imageDigest: undefined },
   ],
   notifyTarget: { address: '::1', port: 16200 },
+  activeCalls: 2,
+  registeredLines: 1,
+  activeAlarms: 3,
+  bankCapacity: 4_194_304,
+  ports: [],
 };
 
 const operation: Operation = {
@@ -75,6 +88,10 @@ const objectNames = [
   'sfConfigDigest',
   'sfRebootRequired',
   'sfLastBootCause',
+  'sfActiveCalls',
+  'sfRegisteredLines',
+  'sfActiveAlarms',
+  'sfBankCapacity',
   'sfBankState',
   'sfBankVersion',
   'sfBankConfigFormat',
@@ -124,6 +141,14 @@ test('device group: the cells an agent serves read back as the device is', () =>
       { bank: 'bankB', state: 'valid', version: '3.2.1', configFormat: 1 },
     ],
   });
+});
+
+test('condition group: calls, lines, alarms and bank capacity read back as the device has them', () => {
+  const condition = decodeCondition(answer(conditionOids(), () => deviceScalarCells(status)));
+  assert.deepEqual(condition, { activeCalls: 2, registeredLines: 1, activeAlarms: 3, bankCapacity: 4_194_304 });
+  // A device without the group (an older agent) answers noSuchObject: refused, naming the object.
+  const missing = answer(conditionOids(), () => deviceScalarCells(status)).map((v, i) => (i === 1 ? { ...v, type: 128, value: null } : v));
+  assert.throws(() => decodeCondition(missing as Varbind[]), { name: 'DeviceAnswerError', message: /sfRegisteredLines/ });
 });
 
 test('device group: a value the MIB does not define is refused, naming the object', () => {

@@ -77,6 +77,8 @@ export interface OperationContext {
   /** Changes the device state and saves it; resolves once on disk. */
   updateState(change: (state: DeviceState) => void): Promise<void>;
   writeBank(bank: Bank, image: Buffer): Promise<void>;
+  /** The bank's image as it is on disk now; undefined when the bank is empty. */
+  readBank(bank: Bank): Promise<Buffer | undefined>;
   writeConfig(config: DeviceConfig): Promise<void>;
   /**
    * Boots nextBootBank like a reboot: not answering for `downtimeMs` (0: software applied in place),

@@ -1,7 +1,8 @@
 // downloadSoftware: fetch an image, verify it completely, and only then write it to the inactive bank
-// and mark that bank for the next boot. The running bank is never touched; the bank being written is
-// recorded as invalid until its image is whole on disk, so a power cut mid-write leaves it unbootable
-// rather than half-trusted.
+// and mark that bank for the next boot. stageSoftware does the same without marking the bank, so that
+// the device keeps booting its running software until it is activated (activate-software.ts). The
+// running bank is never touched; the bank being written is recorded as invalid until its image is whole
+// on disk, so a power cut mid-write leaves it unbootable rather than half-trusted.
 import { ImageError, type ImageFailure, type ImageHeader } from '../../protocol/image.ts';
 import { otherBank } from '../device-state.ts';
 import type { FailCause } from '../../protocol/vocabulary.ts';
@@ -18,6 +19,27 @@ const failCauseOfImage: Record<ImageFailure, FailCause> = {
 };
 
 export async function downloadSoftware(context: OperationContext): Promise<void> {
+  const header = await writeInactiveBank(context, true);
+  context.step(95);
+
+  if (!context.rebootRequired) {
+    const result = await context.boot('commanded', 0);
+    if (!result.markedBooted) {
+      throw new OperationFailure(
+        'bootFailed',
+        `version ${header.version} did not start (${result.failure}); still running ${context.bank(result.booted).version}`,
+      );
+    }
+  }
+}
+
+export async function stageSoftware(context: OperationContext): Promise<void> {
+  await writeInactiveBank(context, false);
+  context.step(95);
+}
+
+/** Downloads, verifies and writes the image into the inactive bank; `markForBoot`: the next boot starts it. */
+async function writeInactiveBank(context: OperationContext, markForBoot: boolean): Promise<ImageHeader> {
   const image = await downloadFile(context, { from: 0, to: 70 }, context.maxImageBytes);
   if (context.faults.takeCorruptDownload()) flipBytes(image);
   const header = verify(context, image);
@@ -38,23 +60,15 @@ export async function downloadSoftware(context: OperationContext): Promise<void>
   context.step(90);
   await context.updateState((state) => {
     state.banks[target] = { state: 'valid', fresh: true };
-    state.nextBootBank = target;
-    state.bootAttempts = 0;
-  });
-  context.step(95);
-
-  if (!context.rebootRequired) {
-    const result = await context.boot('commanded', 0);
-    if (!result.markedBooted) {
-      throw new OperationFailure(
-        'bootFailed',
-        `version ${header.version} did not start (${result.failure}); still running ${context.bank(result.booted).version}`,
-      );
+    if (markForBoot) {
+      state.nextBootBank = target;
+      state.bootAttempts = 0;
     }
-  }
+  });
+  return header;
 }
 
-function verify(context: OperationContext, image: Buffer): ImageHeader {
+export function verify(context: OperationContext, image: Buffer): ImageHeader {
   try {
     return context.verifyImage(image);
   } catch (error) {

@@ -1,5 +1,6 @@
 // One virtual device's SNMP agent on the device's own address and engine ID, answering as its family's
-// personality (SAFEFLASH-MIB unless told otherwise) plus the system group, and the notifier for its events.
+// personality (SAFEFLASH-MIB unless told otherwise) plus what every agent serves (the system group and
+// IF-MIB's interfaces), and the notifier for its events.
 import { SnmpAgent } from '../../protocol/snmp/agent.ts';
 import { engineIdForAddress } from '../../protocol/snmp/engine-id.ts';
 import type { SnmpSecurity, UsmUser } from '../../protocol/snmp/security.ts';
@@ -8,6 +9,7 @@ import type { ManagedDevice } from './managed-device.ts';
 import { Notifier, type NotificationOutcome } from './notifier.ts';
 import { scalarProviderOf } from '../../protocol/snmp/object-table.ts';
 import { systemObjects } from '../../protocol/snmp/system-group.ts';
+import { interfaceRow, interfacesProvider } from '../../protocol/snmp/interfaces-group.ts';
 import type { MibView } from '../../protocol/snmp/mib-view.ts';
 import type { DeviceFace, Personality } from './personality.ts';
 import { safeflashPersonality } from './safeflash-personality.ts';
@@ -50,7 +52,7 @@ export class DeviceAgent {
       engineId,
       users: options.users,
       communities: options.communities,
-      providers: [...systemProviders, ...face.providers],
+      providers: [...systemProviders, interfacesProvider, ...face.providers],
       isAnswering: () => device.answering,
       refresh: (view) => {
         refreshSystem(view, face, device);
@@ -94,4 +96,5 @@ function refreshSystem(view: MibView, face: DeviceFace, device: DeviceAgentOptio
   view.setScalar('sysObjectID', face.sysObjectID);
   view.setScalar('sysUpTime', Math.max(0, Math.floor((Date.now() - status.bootTime.getTime()) / 10)));
   view.setScalar('sysName', Buffer.from(status.serial));
+  view.replaceRows(interfacesProvider.name, status.ports.map(interfaceRow));
 }

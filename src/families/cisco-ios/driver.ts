@@ -10,8 +10,9 @@ import { labelsOf } from '../../protocol/snmp/object-table.ts';
 import { systemObjects } from '../../protocol/snmp/system-group.ts';
 import { bufferValue, integer, isException, numberValue, octets, type Varbind } from '../../protocol/snmp/varbind.ts';
 import type { FailCause, OperationType } from '../../protocol/vocabulary.ts';
-import { type DeviceReading, type DeviceSession, type FamilyDriver, UnsupportedOrder } from '../family.ts';
+import { type DeviceReading, type DeviceSession, type FamilyDriver, UnsupportedOrder, type DeviceCondition } from '../family.ts';
 import { ccCopyColumns as copy, chassisRow, entPhysicalColumns as entity, flashCopyColumns as flash, reloadObjects } from './objects.ts';
+import { portsOnly } from '../condition.ts';
 
 export const copyState = labelsOf('ccCopyState', copy.ccCopyState);
 export const copyFailCause = labelsOf('ccCopyFailCause', copy.ccCopyFailCause);
@@ -27,6 +28,11 @@ const iosVersion = /Version ([^,\s]+)/;
 
 export class CiscoIosDriver implements FamilyDriver {
   constructor(private readonly session: DeviceSession) {}
+
+  /** Its ports (IF-MIB); its vendor objects tell nothing of calls, lines, alarms or bank room that the checks use. */
+  readCondition(): Promise<DeviceCondition> {
+    return portsOnly(this.session);
+  }
 
   async read(): Promise<DeviceReading> {
     const [descr, model, serial] = await this.session.get([

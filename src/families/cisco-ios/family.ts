@@ -22,6 +22,7 @@ export const ciscoIosFamily: Family = {
     configDigest: false,
     revert: false,
     convertsConfig: false,
+    stages: false,
   },
   configuration: iosConfiguration,
   recognises: (system) => startsWithOid(system.sysObjectID, ciscoProducts) && /Cisco IOS Software/.test(system.sysDescr),

@@ -10,9 +10,10 @@ import { labelsOf } from '../../protocol/snmp/object-table.ts';
 import { systemObjects } from '../../protocol/snmp/system-group.ts';
 import { bufferValue, integer, isException, numberValue, octets, type Varbind } from '../../protocol/snmp/varbind.ts';
 import type { OperationType } from '../../protocol/vocabulary.ts';
-import { type DeviceReading, type DeviceSession, type FamilyDriver, UnsupportedOrder } from '../family.ts';
+import { type DeviceReading, type DeviceSession, type FamilyDriver, UnsupportedOrder, type DeviceCondition } from '../family.ts';
 import { docsisScalars as objects } from './objects.ts';
 import { parseSysDescr } from './sys-descr.ts';
+import { portsOnly } from '../condition.ts';
 
 export const adminStatus = labelsOf('docsDevSwAdminStatus', objects.docsDevSwAdminStatus);
 export const operStatus = labelsOf('docsDevSwOperStatus', objects.docsDevSwOperStatus);
@@ -24,6 +25,11 @@ const at = (object: { oid: string }) => `${object.oid}.0`;
 
 export class DocsisDriver implements FamilyDriver {
   constructor(private readonly session: DeviceSession) {}
+
+  /** Its ports (IF-MIB); its vendor objects tell nothing of calls, lines, alarms or bank room that the checks use. */
+  readCondition(): Promise<DeviceCondition> {
+    return portsOnly(this.session);
+  }
 
   async read(): Promise<DeviceReading> {
     const [descr, serial, version] = await this.#get([`${systemObjects.sysDescr.oid}.0`, at(objects.docsDevSerialNumber), at(objects.docsDevSwCurrentVers)]);

@@ -19,6 +19,7 @@ export const docsisFamily: Family = {
     configDigest: false,
     revert: false,
     convertsConfig: false,
+    stages: false,
   },
   // Modems carry their vendor's sysObjectID; what marks them is the sysDescr DOCSIS prescribes.
   recognises: (system) => parseSysDescr(system.sysDescr)?.model !== undefined,

@@ -10,7 +10,7 @@ import { labelsOf } from '../../protocol/snmp/object-table.ts';
 import { systemObjects } from '../../protocol/snmp/system-group.ts';
 import { bufferValue, integer, isException, numberValue, ObjectType, octets, type Varbind } from '../../protocol/snmp/varbind.ts';
 import type { Bank, FailCause, OperationType } from '../../protocol/vocabulary.ts';
-import { type DeviceReading, type DeviceSession, type FamilyDriver, UnsupportedOrder } from '../family.ts';
+import { type DeviceReading, type DeviceSession, type FamilyDriver, UnsupportedOrder, type DeviceCondition } from '../family.ts';
 import {
   configOperateColumns as operate,
   configResultColumns as result,
@@ -21,6 +21,7 @@ import {
   reloadObjects,
   reloadScheduleColumns as schedule,
 } from './objects.ts';
+import { portsOnly } from '../condition.ts';
 
 export const flashStatus = labelsOf('hwFlhOperStatus', flash.hwFlhOperStatus);
 export const configState = labelsOf('hwCfgOperateState', result.hwCfgOperateState);
@@ -36,6 +37,11 @@ const vrpVersion = /VRP \(R\) software, Version \S+ \((\S+) (\S+)\)/;
 
 export class HuaweiDriver implements FamilyDriver {
   constructor(private readonly session: DeviceSession) {}
+
+  /** Its ports (IF-MIB); its vendor objects tell nothing of calls, lines, alarms or bank room that the checks use. */
+  readCondition(): Promise<DeviceCondition> {
+    return portsOnly(this.session);
+  }
 
   async read(): Promise<DeviceReading> {
     const [descr, serial, current, nameA, versionA, nameB, versionB] = await this.session.get([

@@ -22,6 +22,7 @@ export const huaweiFamily: Family = {
     configDigest: false,
     revert: true,
     convertsConfig: false,
+    stages: false,
   },
   configuration: vrpConfiguration,
   recognises: (system) => startsWithOid(system.sysObjectID, huaweiProducts) && /VRP \(R\) software/.test(system.sysDescr),

@@ -2,11 +2,15 @@
 // driver use (src/protocol/safeflash-mib/). It does every step of the method itself: an operation row
 // per order, progress and completion notifications, two banks, a configuration digest.
 import { oid } from '../../protocol/mib.ts';
-import { decodeDeviceReading, deviceReadingOids } from '../../protocol/safeflash-mib/device-scalars.ts';
+import { conditionOids, decodeCondition, decodeDeviceReading, deviceReadingOids } from '../../protocol/safeflash-mib/device-scalars.ts';
 import { decodeNotification } from '../../protocol/safeflash-mib/notifications.ts';
 import { decodeOperationReading, operationReadingOids, orderVarbinds } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { Family, FamilyNotification } from '../family.ts';
 import { startsWithOid } from '../system-group.ts';
+import { readPorts } from '../condition.ts';
+import { enums, label } from '../../protocol/safeflash-mib/cells.ts';
+import type { DeviceSession } from '../family.ts';
+import { instanceOf } from '../../protocol/snmp/varbind.ts';
 
 /** The MIB module's own OID: what the reference IAD answers as its sysObjectID. */
 export const safeflashObjectId = oid('safeflashMIB');
@@ -24,6 +28,7 @@ export const safeflashFamily: Family = {
     configDigest: true,
     revert: true,
     convertsConfig: true,
+    stages: true,
   },
   recognises: (system) => startsWithOid(system.sysObjectID, safeflashObjectId),
   driver: (session) => ({
@@ -32,6 +37,14 @@ export const safeflashFamily: Family = {
       await session.set(orderVarbinds(index, order));
     },
     readOperation: async (index) => decodeOperationReading(index, await session.get(operationReadingOids(index))),
+    readCondition: async () => {
+      const [condition, ports, operationInProgress] = await Promise.all([
+        session.get(conditionOids()).then(decodeCondition),
+        readPorts(session),
+        unfinishedOperation(session),
+      ]);
+      return { ...condition, ports, operationInProgress };
+    },
   }),
   decodeNotification: (notificationOid, varbinds): FamilyNotification | undefined => {
     const decoded = decodeNotification(notificationOid, varbinds);
@@ -39,3 +52,16 @@ export const safeflashFamily: Family = {
     return { kind: 'bootCompleted', runningVersion: decoded.runningVersion, activeBank: decoded.activeBank, lastBootCause: decoded.lastBootCause };
   },
 };
+
+/** The operation row the device has not finished ("restoreConfig #12"), or '' when every row has ended. */
+async function unfinishedOperation(session: DeviceSession): Promise<string> {
+  const column = oid('sfOpState');
+  for (const cell of await session.walk(column)) {
+    const state = label(enums.opState, cell);
+    if (state !== 'waiting' && state !== 'running') continue;
+    const index = instanceOf(cell.oid, column) ?? '';
+    const [type] = await session.get([`${oid('sfOpType')}.${index}`]);
+    return `${type ? label(enums.opType, type) : 'operation'} #${index}`;
+  }
+  return '';
+}

@@ -1,5 +1,6 @@
 // The API's answers as the CLI receives them: the manager's records with times as ISO strings.
 import type { RunCounts } from '../../manager/procedure/run-counts.ts';
+import type { CheckReport } from '../../manager/procedure/checks.ts';
 import {
   finalRunStates,
   type BackupRecord,
@@ -27,6 +28,7 @@ export interface RunDetailJson {
   timeline: RunEventJson[];
   decisions: DecisionJson[];
   counts: RunCounts;
+  checks: CheckReport;
 }
 
 export const finalStates: ReadonlyArray<RunRecord['state']> = finalRunStates;

@@ -33,6 +33,8 @@ export interface FollowOptions {
 export interface FollowResult {
   /** The runs that ended well. */
   succeeded: FollowedRun[];
+  /** The runs staged, waiting for their activation. */
+  staged: FollowedRun[];
   /** Why following stopped before every run ended, if it did. */
   stoppedBy?: 'interrupted' | 'maxWait';
 }
@@ -112,7 +114,11 @@ export async function followRuns(api: ApiClient, followed: FollowedRun[], option
     const ids = followed.filter((f) => !finalStates.includes(f.run.state)).map((f) => f.run.id);
     process.stderr.write(`stopped following (${why}); the runs go on in the manager: safeflash runs follow ${ids.join(' ')}\n`);
   }
-  return { succeeded: followed.filter((f) => succeeded(f.run)), ...(stoppedBy ? { stoppedBy } : {}) };
+  return {
+    succeeded: followed.filter((f) => succeeded(f.run)),
+    staged: followed.filter((f) => f.run.state === 'staged'),
+    ...(stoppedBy ? { stoppedBy } : {}),
+  };
 }
 
 function unavailable(error: unknown): boolean {
@@ -152,8 +158,9 @@ class ManagerLink {
   }
 }
 
+/** A staged run waits for its activation, which may come days later: following stops there. */
 function following(f: FollowedRun): boolean {
-  return !finalStates.includes(f.run.state) && !f.leftWaiting;
+  return !finalStates.includes(f.run.state) && f.run.state !== 'staged' && !f.leftWaiting;
 }
 
 function lastAskId(detail: RunDetailJson): number | undefined {
@@ -207,6 +214,13 @@ async function askInPlace(api: ApiClient, f: FollowedRun, display: RunDisplay, o
   }
 }
 
+/** What an operator does next with a run that waits for one. */
+function nextStep(run: RunJson): string {
+  if (run.state === 'waiting') return `safeflash decide ${run.id} retry|abort`;
+  if (run.state === 'staged') return `staged; activate with: safeflash activate ${run.id}`;
+  return '';
+}
+
 export function followSummary(followed: FollowedRun[]): string {
   return formatTable(
     ['DEVICE', 'RUN', 'RESULT', 'PHASE', 'RETRIES', 'REVERTS', 'TOOK', 'SUMMARY'],
@@ -220,7 +234,7 @@ export function followSummary(followed: FollowedRun[]): string {
         String(f.detail?.counts.retries ?? 0),
         String(f.detail?.counts.reverts ?? 0),
         `${took.toFixed(1)} s`,
-        f.run.outcome?.summary ?? (f.run.state === 'waiting' ? `safeflash decide ${f.run.id} retry|abort` : ''),
+        f.run.outcome?.summary ?? nextStep(f.run),
       ];
     }),
   );

@@ -1,8 +1,10 @@
 // Run options on the command line, the same on every command that takes them (serve, upgrade, backup,
-// campaign create): --transport tftp|ftp, --time-limits backup=120,download=900, --reinstall, --converter.
+// campaign create): --transport tftp|ftp, --time-limits backup=120,download=900, --reinstall, --converter,
+// and for upgrades --stage, --when-idle, --skip-checks.
 import { InvalidArgumentError, Option } from 'commander';
 import { parseTimeLimits, RunOptionsError, timeLimitsSyntax } from '../../manager/procedure/run-options.ts';
 import { converters, type TimeLimits } from '../../manager/store/records.ts';
+import { type CheckName, checkNames, isCheckName } from '../../manager/procedure/checks.ts';
 import { transferProtocols } from '../../protocol/transfer-contract.ts';
 
 export function transportOption(what: string): Option {
@@ -25,6 +27,28 @@ export function converterOption(): Option {
     '--converter <who>',
     'who converts the configuration when the new software reads another format: the manager (default), or the device with its own converter, where its family has one',
   ).choices([...converters]);
+}
+
+export function stageOption(): Option {
+  return new Option(
+    '--stage',
+    'stop once the image is verified in the inactive bank, not marked for boot (nothing rebooted); activate later with `safeflash activate`',
+  );
+}
+
+export function whenIdleOption(): Option {
+  return new Option('--when-idle', 'activate only once the device has no call in progress (where it reports its calls)');
+}
+
+export function skipChecksOption(): Option {
+  return new Option('--skip-checks <names>', `pre-checks and post-checks to leave out, comma-separated: ${checkNames.join(', ')}`).argParser(skipChecks);
+}
+
+function skipChecks(text: string): CheckName[] {
+  const names = text.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !isCheckName(name));
+  if (unknown.length > 0) throw new InvalidArgumentError(`no check ${unknown.join(', ')}; checks: ${checkNames.join(', ')}`);
+  return names as CheckName[];
 }
 
 function timeLimits(text: string): Partial<TimeLimits> {

@@ -3,6 +3,7 @@
 import { Option, type Command } from 'commander';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
 import { runStates } from '../../manager/store/records.ts';
+import type { CheckReport, CheckRound } from '../../manager/procedure/checks.ts';
 import type { RunDetailJson, RunEventJson, RunJson } from './api-types.ts';
 import { operatorName, operatorOption } from './operator-name.ts';
 import { CommandFailure, UsageFailure } from './program.ts';
@@ -54,6 +55,23 @@ export function imagesTried(timeline: RunEventJson[]): Array<{ sha256: string; v
   return [...tried.values()];
 }
 
+const roundTitles: Record<CheckRound, string> = { beforeChanges: 'BEFORE CHANGES', beforeActivation: 'BEFORE ACTIVATION', afterUpgrade: 'AFTER UPGRADE' };
+
+/** A row per check, a column per round: the verdict, and why where it is not a pass. */
+function checksTable(report: CheckReport): string {
+  return formatTable(
+    ['CHECK', ...report.rounds.map((round) => roundTitles[round])],
+    report.rows.map((row) => [
+      row.name,
+      ...report.rounds.map((round) => {
+        const found = row.verdicts[round];
+        if (!found) return '';
+        return found.verdict === 'pass' ? 'pass' : `${found.verdict}: ${found.message}`;
+      }),
+    ]),
+  );
+}
+
 export function describeRun(detail: RunDetailJson): string {
   const { run, device, timeline, decisions } = detail;
   const start = Date.parse(run.createdAt);
@@ -64,13 +82,15 @@ export function describeRun(detail: RunDetailJson): string {
     `  device   ${device ? `${device.name} (id ${device.id}) at ${device.address}:${device.port}` : run.deviceId}`,
     ...(run.imageSha256 ? [`  image    ${run.imageSha256}`] : []),
     ...(tried.length > 1 ? [`  tried    ${tried.map((image) => `${image.version} (${shortSha(image.sha256)})`).join(', ')}`] : []),
-    `  state    ${run.state}${run.state === 'running' || run.state === 'waiting' ? ` in ${run.phase}${detail.progress !== null ? ` (${detail.progress}%)` : ''}` : ''}`,
+    `  state    ${run.state}${run.state === 'running' || run.state === 'waiting' || run.state === 'staged' ? ` in ${run.phase}${detail.progress !== null ? ` (${detail.progress}%)` : ''}` : ''}`,
     `  started  ${when(run.createdAt)} by ${run.startedBy}; last change ${when(run.updatedAt)}`,
     ...(run.options
       ? [
           `  options  transport ${run.options.transport}; time limits ${Object.entries(run.options.timeLimits)
             .map(([name, s]) => `${name}=${s}`)
-            .join(',')}${run.options.reinstall ? '; reinstall' : ''}`,
+            .join(',')}${run.options.reinstall ? '; reinstall' : ''}${run.options.stage ? '; stage' : ''}${run.options.whenIdle ? '; when idle' : ''}${
+            run.options.skipChecks?.length ? `; skips ${run.options.skipChecks.join(',')}` : ''
+          }`,
         ]
       : []),
   ];
@@ -83,6 +103,8 @@ export function describeRun(detail: RunDetailJson): string {
   if (run.cancelRequestedBy && !run.outcome)
     lines.push(`  cancel   asked by ${run.cancelRequestedBy} ${when(run.cancelRequestedAt)}: the run stops at its next safe point`);
   if (run.state === 'waiting') lines.push(`  waiting  for a decision: safeflash decide ${run.id} retry|abort`);
+  if (run.state === 'staged') lines.push(`  staged   waiting for its activation: safeflash activate ${run.id}`);
+  if (detail.checks.rows.length > 0) lines.push('', 'checks:', checksTable(detail.checks).trimEnd().replace(/^/gm, '  '));
   lines.push('', 'timeline:');
   const rows = timeline.map((e) => [
     `+${seconds(Date.parse(e.at) - start)}`,

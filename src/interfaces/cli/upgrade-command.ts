@@ -1,6 +1,6 @@
 // `safeflash upgrade DEVICE... --image FILE|SHA`: one run per device on the manager (a device named
-// twice is one device), followed until each ends (run-follow.ts). Exit 0 only when every device verified
-// or was already up to date.
+// twice is one device), followed until each ends (run-follow.ts), or with --stage until each is staged.
+// Exit 0 only when every device verified (staged, with --stage) or was already up to date.
 import type { Command } from 'commander';
 import type { PolicyRequest } from '../../manager/procedure/policy.ts';
 import { ApiClient, ApiError, serverOption, withManager } from './api-client.ts';
@@ -9,7 +9,8 @@ import { resolveDevices } from './device-references.ts';
 import { resolveImage } from './image-upload.ts';
 import { operatorName, operatorOption } from './operator-name.ts';
 import { parsePolicy, policySyntax } from './policy-option.ts';
-import { converterOption, reinstallOption, timeLimitsOption, transportOption } from './run-options-option.ts';
+import { converterOption, reinstallOption, skipChecksOption, stageOption, timeLimitsOption, transportOption, whenIdleOption } from './run-options-option.ts';
+import type { CheckName } from '../../manager/procedure/checks.ts';
 import type { TimeLimits } from '../../manager/store/records.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { CommandFailure, integerOption } from './program.ts';
@@ -26,6 +27,9 @@ interface UpgradeOptions {
   timeLimits?: Partial<TimeLimits>;
   reinstall?: boolean;
   converter?: 'manager' | 'device';
+  stage?: boolean;
+  whenIdle?: boolean;
+  skipChecks?: CheckName[];
 }
 
 export function registerUpgradeCommand(program: Command): void {
@@ -39,6 +43,9 @@ export function registerUpgradeCommand(program: Command): void {
     .addOption(timeLimitsOption("the runs' phase time limits in seconds, above the manager's"))
     .addOption(reinstallOption())
     .addOption(converterOption())
+    .addOption(stageOption())
+    .addOption(whenIdleOption())
+    .addOption(skipChecksOption())
     .option('--no-interactive', 'never ask in place; a run that asks is left waiting for `safeflash decide`')
     .option('--max-wait <seconds>', 'stop following after this long (the runs go on in the manager)', integerOption(1, 30 * 86_400), 86_400)
     .addOption(operatorOption())
@@ -65,6 +72,9 @@ async function upgrade(references: string[], options: UpgradeOptions): Promise<v
     ...(options.timeLimits ? { timeLimits: options.timeLimits } : {}),
     ...(options.reinstall ? { reinstall: true } : {}),
     ...(options.converter ? { converter: options.converter } : {}),
+    ...(options.stage ? { stage: true } : {}),
+    ...(options.whenIdle ? { whenIdle: true } : {}),
+    ...(options.skipChecks ? { skipChecks: options.skipChecks } : {}),
   };
 
   const followed: FollowedRun[] = [];
@@ -81,7 +91,14 @@ async function upgrade(references: string[], options: UpgradeOptions): Promise<v
   }
   if (followed.length === 0) throw new CommandFailure('no run started');
 
-  const { succeeded } = await followRuns(api, followed, { interactive: options.interactive, maxWait: options.maxWait, operator });
+  const { succeeded, staged } = await followRuns(api, followed, { interactive: options.interactive, maxWait: options.maxWait, operator });
+  if (options.stage) {
+    if (staged.length + succeeded.length !== devices.length) throw new CommandFailure(`${staged.length} of ${devices.length} devices staged`);
+    say(
+      `${staged.length} device${staged.length === 1 ? '' : 's'} staged on ${image.version}; activate with: safeflash activate ${staged.map((f) => f.run.id).join(' ')}`,
+    );
+    return;
+  }
   const upToDate = succeeded.filter((f) => f.run.state === 'upToDate').length;
   const verified = succeeded.length - upToDate;
   const already = upToDate > 0 ? `, ${upToDate} already up to date (nothing changed; --reinstall to install again)` : '';

@@ -3,6 +3,8 @@
 // generated from these.
 import { familyNames } from '../../families/family.ts';
 import { converters, runStates, timeLimitNames } from '../../manager/store/records.ts';
+import { checkNames } from '../../manager/procedure/checks.ts';
+import { decisionAnswers } from '../../manager/procedure/decisions.ts';
 import { maxTimeLimitSeconds } from '../../manager/procedure/run-options.ts';
 import { transferProtocols } from '../../protocol/transfer-contract.ts';
 
@@ -167,6 +169,18 @@ export const runOptionProperties = {
     enum: converters,
     description: 'who converts the configuration when the new software reads another format: the manager (default), or the device, where its family can',
   },
+  stage: {
+    type: 'boolean',
+    description:
+      'stop once the image is verified in the inactive bank, not marked for boot (state staged); the run is activated later (POST /api/runs/{run}/activate)',
+  },
+  whenIdle: { type: 'boolean', description: 'activate only once the device has no call in progress (where it reports its calls)' },
+  skipChecks: {
+    type: 'array',
+    items: { type: 'string', enum: checkNames },
+    uniqueItems: true,
+    description: 'pre-checks and post-checks to leave out, by name',
+  },
 } as const;
 
 export const policySchema = {
@@ -194,7 +208,7 @@ export const runSchema = {
     options: nullable({
       type: 'object',
       description: 'how the run works, fixed at its start: null for runs recorded before runs kept them',
-      properties: { transport, timeLimits: timeLimitsSchema, reinstall: { type: 'boolean' }, converter: { type: 'string', enum: converters } },
+      properties: runOptionProperties,
     }),
     cancelRequestedBy: {
       ...nullable({ type: 'string' }),
@@ -227,7 +241,7 @@ export const decisionSchema = {
     runId: { type: 'string' },
     at: timestamp,
     actor: { type: 'string' },
-    answer: { type: 'string', enum: ['retry', 'abort', 'keepNewSoftware'] },
+    answer: { type: 'string', enum: decisionAnswers },
     imageSha256: nullable({ type: 'string' }),
     backupSha256: nullable({ type: 'string' }),
   },
@@ -251,7 +265,7 @@ export const newDecisionSchema = {
   required: ['answer'],
   additionalProperties: false,
   properties: {
-    answer: { type: 'string', enum: ['retry', 'abort', 'keepNewSoftware'] },
+    answer: { type: 'string', enum: decisionAnswers },
     image: sha256,
     config: { type: 'string', minLength: 1, maxLength: 1024 * 1024, description: 'an edited configuration file (text) to restore' },
     operator: operatorName,

@@ -34,6 +34,10 @@ export const managerCauses = [
   'socket',
   /** An operator cancelled the run. */
   'cancelled',
+  /** A pre-check refused to go on, or a post-check found the device worse than before (procedure/checks.ts). */
+  'checkFailed',
+  /** The device kept calls in progress longer than an activation waits for it to be idle. */
+  'notIdle',
   /** The rollback could not bring the device back as it was found. */
   'rollbackFailed',
   /** The device's family cannot carry out the order (e.g. a cable modem ordered back to its old software). */

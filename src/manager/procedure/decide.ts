@@ -1,11 +1,12 @@
-// An operator's decision for a waiting run: checked (the run waits, the image or configuration fits the
-// phase and the device), recorded with who and when, then sent to the run as a durable wake-up.
+// An operator's decision for a parked run: a waiting run's retry, abort or keepNewSoftware, a staged
+// run's activate or abort. Checked (the run waits for it, the image or configuration fits the phase and
+// the device), recorded with who and when, then sent to the run as a durable wake-up.
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { BackupStore } from '../store/backups.ts';
 import type { ImageStore } from '../store/images.ts';
 import type { Actor, DecisionAnswer, DecisionRecord } from '../store/records.ts';
 import type { RunStore } from '../store/runs.ts';
-import { acceptsSupplied, canKeepNewSoftware, isDecisionAnswer } from './decisions.ts';
+import { acceptsSupplied, answersOf, canKeepNewSoftware, decisionAnswers, isDecisionAnswer } from './decisions.ts';
 import { DecisionError, isOperator, NotWaitingError } from './errors.ts';
 import { operatorTopic } from './messages.ts';
 
@@ -26,12 +27,20 @@ export interface DecisionStores {
 
 export async function decide(stores: DecisionStores, runId: string, request: DecisionRequest): Promise<DecisionRecord> {
   if (!isDecisionAnswer(request.answer))
-    throw new DecisionError('badAnswer', `answer must be retry, abort or keepNewSoftware, got ${JSON.stringify(request.answer)}`);
+    throw new DecisionError('badAnswer', `answer must be ${decisionAnswers.join(', ')}, got ${JSON.stringify(request.answer)}`);
   if (!isOperator(request.actor))
     throw new DecisionError('badActor', `a decision is an operator's: actor must be "operator:<name>", got ${JSON.stringify(request.actor)}`);
   const run = await stores.runs.get(runId);
   if (!run) throw new DecisionError('unknownRun', `no run ${runId}`);
-  if (run.state !== 'waiting') throw new NotWaitingError(`run ${runId} is not waiting for a decision (it is ${run.state}, in ${run.phase})`);
+  if (run.state !== 'waiting' && run.state !== 'staged') {
+    const what = request.answer === 'activate' ? 'staged: there is nothing to activate' : 'waiting for a decision';
+    throw new NotWaitingError(`run ${runId} is not ${what} (it is ${run.state}, in ${run.phase})`);
+  }
+  const parkedAs = run.state;
+  if (!answersOf(parkedAs).includes(request.answer)) {
+    const why = parkedAs === 'staged' ? 'is staged: it takes activate or abort' : 'waits for a decision on a failure: activate is for staged runs';
+    throw new DecisionError('notHere', `run ${runId} ${why}`);
+  }
   if (request.answer !== 'retry' && (request.imageSha256 || request.backupSha256)) {
     throw new DecisionError('notHere', 'an image or a configuration goes with retry only');
   }
@@ -54,13 +63,12 @@ export async function decide(stores: DecisionStores, runId: string, request: Dec
     const config = await stores.backups.get(request.backupSha256);
     if (!config || config.deviceId !== run.deviceId) throw new DecisionError('unknownConfig', `no configuration ${request.backupSha256} of this device`);
   }
-  const decision = await stores.runs.addDecision(runId, {
-    actor: request.actor,
-    answer: request.answer,
-    imageSha256: request.imageSha256 ?? null,
-    backupSha256: request.backupSha256 ?? null,
-  });
-  if (!decision) throw new NotWaitingError(`run ${runId} is no longer waiting: another decision came first`);
+  const decision = await stores.runs.addDecision(
+    runId,
+    { actor: request.actor, answer: request.answer, imageSha256: request.imageSha256 ?? null, backupSha256: request.backupSha256 ?? null },
+    parkedAs,
+  );
+  if (!decision) throw new NotWaitingError(`run ${runId} is no longer ${parkedAs}: another answer came first`);
   await DBOS.send(runId, { decisionId: decision.id }, operatorTopic, `decision:${decision.id}`);
   return decision;
 }

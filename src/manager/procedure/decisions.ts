@@ -5,6 +5,7 @@ import type { Bank } from '../../protocol/vocabulary.ts';
 import type { Actor, DecisionAnswer, PhasePolicy, Phase, RunOutcome } from '../store/records.ts';
 import type { Cause } from './causes.ts';
 import { maxBackoffSeconds } from './policy.ts';
+import { isOneOf } from '../../protocol/vocabulary.ts';
 
 /** Why an attempt failed: the device's fail cause, or the manager's judgement ('silent', 'fellBack', ...). */
 export interface Failure {
@@ -94,8 +95,15 @@ export function acceptsSupplied(phase: Phase, what: 'image' | 'config'): boolean
   return what === 'image' ? phase === 'upgrade' : canKeepNewSoftware(phase);
 }
 
+export const decisionAnswers = ['retry', 'abort', 'keepNewSoftware', 'activate'] as const satisfies readonly DecisionAnswer[];
+
 export function isDecisionAnswer(answer: unknown): answer is DecisionAnswer {
-  return answer === 'retry' || answer === 'abort' || answer === 'keepNewSoftware';
+  return isOneOf(decisionAnswers, answer);
+}
+
+/** What a parked run takes: a waiting run a decision on its failure, a staged run its activation (or abort). */
+export function answersOf(parkedAs: 'waiting' | 'staged'): readonly DecisionAnswer[] {
+  return parkedAs === 'staged' ? ['activate', 'abort'] : ['retry', 'abort', 'keepNewSoftware'];
 }
 
 // ------------------------------------------------------------------ before the upgrade
@@ -245,7 +253,15 @@ export type RunEnd =
   /** The device already runs the image: nothing to do, nothing was changed. */
   | { kind: 'upToDate'; device: DeviceFacts; version: string; backupSha256: null }
   /** The run stopped before it changed anything on the device. */
-  | { kind: 'stopped'; failure: Failure; by: Actor; device: DeviceFacts | undefined; backupSha256: string | null }
+  | {
+      kind: 'stopped';
+      failure: Failure;
+      by: Actor;
+      device: DeviceFacts | undefined;
+      backupSha256: string | null;
+      /** What the run left on the device, when not "nothing changed" (a staged image, unmarked). */
+      left?: string;
+    }
   /** The operator chose to keep the new software: no rollback. */
   | { kind: 'keptNewSoftware'; failure: Failure; by: Actor; device: DeviceFacts | undefined; backupSha256: string | null }
   /** A full rollback ran; `restored` says whether the device is back as it was found. */
@@ -285,7 +301,7 @@ export function runOutcome(end: RunEnd): RunOutcome {
         state: end.by.startsWith('operator:') ? 'aborted' : 'failed',
         keptNewSoftware: false,
         ...device,
-        summary: `${why}; nothing on the device was changed`,
+        summary: `${why}; ${end.left ?? 'nothing on the device was changed'}`,
       };
     case 'keptNewSoftware':
       return { state: 'aborted', keptNewSoftware: true, ...device, summary: `${why}; the new software was kept as the operator decided` };

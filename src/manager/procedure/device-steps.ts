@@ -12,7 +12,7 @@ import type { RunStore } from '../store/runs.ts';
 import type { OperationRoutes } from '../store/operation-routes.ts';
 import type { DeviceCommands } from './procedure-deps.ts';
 import { stepKey } from './run-steps.ts';
-import type { Outcome, Poll, Reading } from './step-types.ts';
+import type { ConditionReading, Outcome, Poll, Reading } from './step-types.ts';
 import { cancelFailure, cancelledCause, startsAfterCancel } from './decisions.ts';
 import type { Cause } from './causes.ts';
 import type { OperationType } from '../../protocol/vocabulary.ts';
@@ -68,6 +68,18 @@ export function registerDeviceSteps(services: DeviceStepServices) {
         }
       },
       { name: 'safeflash.readDevice' },
+    ),
+
+    /** What the device serves and how much room it has (the checks' facts); not kept with the device. */
+    readCondition: DBOS.registerStep(
+      async (deviceId: number): Promise<ConditionReading> => {
+        try {
+          return { ok: true, condition: await withDevice(deviceId, (driver) => driver.readCondition()) };
+        } catch (error) {
+          return { ok: false, ...commandFailure(error) };
+        }
+      },
+      { name: 'safeflash.readCondition' },
     ),
 
     /**

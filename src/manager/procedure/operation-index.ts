@@ -3,10 +3,13 @@
 // very same createAndGo, which the device answers as a repeat instead of starting a second operation.
 import type { Phase } from '../store/records.ts';
 
-/** Phases that order operations, each with its own part of a run's block of indexes. */
-export type OperationPhase = Extract<Phase, 'backup' | 'upgrade' | 'restore' | 'rollback'>;
+/**
+ * Phases that order operations, each with its own part of a run's block of indexes; staging (the
+ * first half of an upgrade, ahead of its activation) has a part of its own.
+ */
+export type OperationPhase = Extract<Phase, 'backup' | 'upgrade' | 'restore' | 'rollback'> | 'stage';
 
-const phaseCodes: Record<OperationPhase, number> = { backup: 0, upgrade: 1, restore: 2, rollback: 3 };
+const phaseCodes: Record<OperationPhase, number> = { backup: 0, upgrade: 1, restore: 2, rollback: 3, stage: 4 };
 
 export const slotsPerAttempt = 4;
 export const attemptsPerPhase = 256;

@@ -133,7 +133,8 @@ export async function inPhase<T>(
       detail: { decisionId: decision.id, answer: decision.answer, imageSha256: decision.image?.sha256 ?? null, backupSha256: decision.config?.sha256 ?? null },
       state: 'running',
     });
-    if (decision.answer !== 'retry') return { ok: false, failure: result.failure, stop: decision.answer, by: decision.actor };
+    if (decision.answer !== 'retry')
+      return { ok: false, failure: result.failure, stop: decision.answer === 'keepNewSoftware' ? 'keepNewSoftware' : 'abort', by: decision.actor };
     failures = 0;
     supplied = { ...supplied, ...(decision.image ? { image: decision.image } : {}), ...(decision.config ? { config: decision.config } : {}) };
   }

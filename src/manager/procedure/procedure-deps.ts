@@ -30,7 +30,7 @@ export interface ProcedureFiles {
 }
 
 /** The device commands the procedure gives (DeviceDriver's). */
-export type DeviceCommands = Pick<DeviceDriver, 'read' | 'startOperation' | 'readOperation' | 'close'>;
+export type DeviceCommands = Pick<DeviceDriver, 'read' | 'readCondition' | 'startOperation' | 'readOperation' | 'close'>;
 
 export interface ProcedureDeps {
   store: Pick<Store, 'runs' | 'devices' | 'images' | 'backups' | 'routes'>;

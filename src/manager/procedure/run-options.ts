@@ -3,6 +3,7 @@
 // default, then the manager's. The result is stored with the run, so a resumed run works the same way.
 import { transferProtocols, type TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { isOneOf } from '../../protocol/vocabulary.ts';
+import { type CheckName, checkNames, isCheckName } from './checks.ts';
 import { type Converter, converters, timeLimitNames, type RunOptions, type TimeLimitName, type TimeLimits } from '../store/records.ts';
 
 /** The longest time limit: a week. A limit is a bound on silence, not a schedule. */
@@ -16,6 +17,12 @@ export interface RunOptionsRequest {
   reinstall?: boolean;
   /** Who converts the configuration when the new software reads another format (a device only where its family can). */
   converter?: Converter;
+  /** Stop once the image is staged in the inactive bank; the run is activated later. */
+  stage?: boolean;
+  /** Activate only once the device has no call in progress. */
+  whenIdle?: boolean;
+  /** Checks to leave out, by name. */
+  skipChecks?: CheckName[];
 }
 
 /** What the manager uses when neither the run, its campaign nor the device says. */
@@ -75,18 +82,28 @@ export function checkRunOptions(request: unknown): RunOptionsRequest {
   return {
     ...(r.transport !== undefined ? { transport: checkTransport(r.transport) } : {}),
     ...(r.timeLimits !== undefined ? { timeLimits: checkTimeLimits(r.timeLimits) } : {}),
-    ...(r.reinstall !== undefined ? { reinstall: checkReinstall(r.reinstall) } : {}),
+    ...(r.reinstall !== undefined ? { reinstall: checkFlag('reinstall', r.reinstall) } : {}),
     ...(r.converter !== undefined ? { converter: checkConverter(r.converter) } : {}),
+    ...(r.stage !== undefined ? { stage: checkFlag('stage', r.stage) } : {}),
+    ...(r.whenIdle !== undefined ? { whenIdle: checkFlag('whenIdle', r.whenIdle) } : {}),
+    ...(r.skipChecks !== undefined ? { skipChecks: checkSkipChecks(r.skipChecks) } : {}),
   };
+}
+
+function checkFlag(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new RunOptionsError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function checkSkipChecks(value: unknown): CheckName[] {
+  if (!Array.isArray(value)) throw new RunOptionsError(`skipChecks is a list of check names: ${checkNames.join(', ')}`);
+  const unknown = value.filter((name) => !isCheckName(name));
+  if (unknown.length > 0) throw new RunOptionsError(`no check ${unknown.map((name) => JSON.stringify(name)).join(', ')}; checks: ${checkNames.join(', ')}`);
+  return [...new Set(value as CheckName[])];
 }
 
 function checkConverter(value: unknown): Converter {
   if (!isOneOf(converters, value)) throw new RunOptionsError(`converter must be ${converters.join(' or ')}, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function checkReinstall(value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new RunOptionsError(`reinstall must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -102,6 +119,7 @@ export function resolveRunOptions(
   const given = levels.filter((level): level is RunOptionsRequest => level !== undefined).map(checkRunOptions);
   const transport = given.find((level) => level.transport !== undefined)?.transport ?? deviceTransport ?? defaults.transport;
   const timeLimits = { ...defaults.timeLimits };
+  const skipChecks = given.find((level) => level.skipChecks !== undefined)?.skipChecks ?? [];
   // The most specific level wins: apply the farthest first.
   for (const level of [...given].reverse()) Object.assign(timeLimits, level.timeLimits);
   return {
@@ -109,5 +127,9 @@ export function resolveRunOptions(
     timeLimits,
     reinstall: given.find((level) => level.reinstall !== undefined)?.reinstall ?? false,
     converter: given.find((level) => level.converter !== undefined)?.converter ?? 'manager',
+    // Kept only when asked for: a run's options read as they always did otherwise.
+    ...(given.find((level) => level.stage !== undefined)?.stage ? { stage: true } : {}),
+    ...(given.find((level) => level.whenIdle !== undefined)?.whenIdle ? { whenIdle: true } : {}),
+    ...(skipChecks.length > 0 ? { skipChecks } : {}),
   };
 }

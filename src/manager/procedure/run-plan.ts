@@ -13,6 +13,8 @@ export interface RunPlan {
   restoreCheck: 'digest' | 'secondBackup';
   /** The device can convert a configuration to its software's format itself (the run's converter option chooses). */
   deviceConverts: boolean;
+  /** New software can wait in the inactive bank, unmarked, until activation (else a staged run downloads it then). */
+  stage: { applies: true } | { applies: false; why: string };
 }
 
 export function runPlan(family: FamilyName, capabilities: Capabilities): RunPlan {
@@ -35,6 +37,9 @@ export function runPlan(family: FamilyName, capabilities: Capabilities): RunPlan
       : { applies: false, why: `a ${family} device cannot be ordered back to its old software; it falls back by itself when the new one does not start` },
     restoreCheck: capabilities.configDigest ? 'digest' : 'secondBackup',
     deviceConverts: capabilities.convertsConfig,
+    stage: capabilities.stages
+      ? { applies: true }
+      : { applies: false, why: `a ${family} device cannot hold new software unmarked for boot: the run downloads it at activation` },
   };
 }
 

@@ -5,7 +5,7 @@ import type { BackupRecord, ImageRecord, Phase, RunOutcome } from '../store/reco
 import type { BackupStore } from '../store/backups.ts';
 import type { DeviceStore } from '../store/devices.ts';
 import type { ImageStore } from '../store/images.ts';
-import type { NewEvent, RunPosition, RunStore } from '../store/runs.ts';
+import type { ParkedState, NewEvent, RunPosition, RunStore } from '../store/runs.ts';
 import type { LastEvent } from './run-feed.ts';
 import type { ConfigFile, DecisionFacts, ImageFacts, RunFacts } from './step-types.ts';
 
@@ -36,6 +36,7 @@ export function imageFacts(image: ImageRecord): ImageFacts {
     configFormat: image.configFormat,
     payloadSha256: image.payloadSha256,
     family: image.family,
+    size: image.size,
   };
 }
 
@@ -82,10 +83,14 @@ export function registerRunSteps({ runs, devices, images, backups, onEnded, onCh
       if (recorded) onChanged(runId, lastEvent(event.kind, event.message, event.cause, event.detail), recorded.run);
     },
 
+    /**
+     * Parks the run until an operator answers: `waiting` for a decision after a failure, or `staged`
+     * for an activation. Returns the mark after which the answer is looked for.
+     */
     askOperator: DBOS.registerStep(
-      async (runId: string, question: Omit<NewEvent, 'kind' | 'state'>): Promise<number> => {
-        const mark = await runs.recordAsk(runId, stepKey(), question);
-        onChanged(runId, lastEvent('askedOperator', question.message, question.cause));
+      async (runId: string, question: Omit<NewEvent, 'kind' | 'state'>, parkedAs: ParkedState = 'waiting'): Promise<number> => {
+        const mark = await runs.recordAsk(runId, stepKey(), question, parkedAs);
+        onChanged(runId, lastEvent(parkedAs === 'staged' ? 'staged' : 'askedOperator', question.message, question.cause));
         return mark;
       },
       { name: 'safeflash.askOperator', ...databaseStep },
@@ -113,6 +118,12 @@ export function registerRunSteps({ runs, devices, images, backups, onEnded, onCh
       async (runId: string): Promise<`operator:${string}` | null> => ((await runs.cancelRequest(runId)) as `operator:${string}` | undefined) ?? null,
       { name: 'safeflash.cancelRequest', ...databaseStep },
     ),
+
+    /** Whether the image is still in the store (its signature was checked when it was added). */
+    imageInStore: DBOS.registerStep(async (sha256: string): Promise<boolean> => (await images.get(sha256)) !== undefined, {
+      name: 'safeflash.imageInStore',
+      ...databaseStep,
+    }),
 
     configFile: DBOS.registerStep(
       async (sha256: string): Promise<ConfigFile | null> => {

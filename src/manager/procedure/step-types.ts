@@ -1,8 +1,8 @@
 // What the procedure's durable steps hand back to the workflow: plain JSON (a step's output is
 // recorded and replayed), and expected failures as values, not exceptions.
-import type { DeviceReading } from '../../families/family.ts';
+import type { DeviceCondition, DeviceReading } from '../../families/family.ts';
 import type { OperationReading } from '../../protocol/safeflash-mib/operation-row.ts';
-import type { BackupKind, RunKind, RunOptions, RunPolicy } from '../store/records.ts';
+import type { BackupKind, DecisionAnswer, RunKind, RunOptions, RunPolicy } from '../store/records.ts';
 import type { Cause } from './causes.ts';
 import type { FamilyName } from '../../families/family.ts';
 
@@ -15,6 +15,8 @@ export interface ImageFacts {
   payloadSha256?: string | null;
   /** A manifest image's family; null (or absent, in a step recorded by an earlier build) for the reference IAD's. */
   family?: string | null;
+  /** Bytes; absent in a step recorded by an earlier build. */
+  size?: number;
 }
 
 /** A configuration file the manager holds (a backup, a migration of one, an operator's). */
@@ -44,6 +46,8 @@ export type Outcome<T = object> = ({ ok: true } & T) | { ok: false; cause: Cause
 
 export type Reading = Outcome<{ reading: DeviceReading }>;
 
+export type ConditionReading = Outcome<{ condition: DeviceCondition }>;
+
 /** One look at an operation row: `answered` false when the device did not answer at all. */
 export interface Poll {
   at: number;
@@ -54,7 +58,7 @@ export interface Poll {
 
 export interface DecisionFacts {
   id: number;
-  answer: 'retry' | 'abort' | 'keepNewSoftware';
+  answer: DecisionAnswer;
   actor: `operator:${string}`;
   image: ImageFacts | null;
   config: ConfigFile | null;

@@ -20,6 +20,13 @@ export interface PhaseTimeouts {
   decisionRecheckSeconds: number;
   /** How long a run waits for an operator before it gives up and aborts. */
   decisionWaitSeconds: number;
+  /**
+   * How long an activation waits for the device's calls to end (a run that activates when idle); past
+   * it, the run stays staged and says so.
+   */
+  idleWaitSeconds: number;
+  /** How long a staged run listens between looks at its activation request (a wake-up lost with a connection). */
+  stagedRecheckSeconds: number;
 }
 
 export const defaultPhaseTimeouts: PhaseTimeouts = {
@@ -31,6 +38,8 @@ export const defaultPhaseTimeouts: PhaseTimeouts = {
   pollSeconds: 5,
   decisionRecheckSeconds: 3600,
   decisionWaitSeconds: 30 * 86_400,
+  idleWaitSeconds: 3600,
+  stagedRecheckSeconds: 3600,
 };
 
 export function resolveTimeouts(overrides: Partial<PhaseTimeouts> = {}): PhaseTimeouts {

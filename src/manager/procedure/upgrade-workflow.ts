@@ -13,6 +13,9 @@ import { restoreAttempt } from './phases/restore.ts';
 import { rollBack } from './phases/rollback.ts';
 import { revertAfterFailedUpgrade, upgradeAttempt } from './phases/upgrade.ts';
 import { verifyAttempt } from './phases/verify.ts';
+import { preCheckRound } from './phases/checks.ts';
+import { stageAndAwaitActivation } from './phases/stage.ts';
+import { failedChecks } from './checks.ts';
 import { skippedSteps } from './run-plan.ts';
 import type { DeviceReading } from '../../families/family.ts';
 import type { RunContext } from './run-context.ts';
@@ -42,10 +45,27 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
     });
   }
 
+  // pre-checks: before the first change; a check that fails stops the run with nothing changed.
+  const ready = await preCheckRound(ctx, 'beforeChanges', run.image, before);
+  if (!ready.ok) return end(ctx, 'preflight', { kind: 'stopped', failure: ready.failure, by: 'manager', device: before, backupSha256: null });
+  const refused = failedChecks(ready.value.results);
+  if (refused.length > 0) {
+    const message = refused.map((check) => `${check.name}: ${check.message}`).join('; ');
+    return end(ctx, 'preflight', {
+      kind: 'stopped',
+      failure: { phase: 'preflight', cause: 'checkFailed', message },
+      by: 'manager',
+      device: before,
+      backupSha256: null,
+    });
+  }
+  let condition = ready.value.condition;
+
   // backup: no verified backup, no upgrade (for every family that holds its own configuration).
+  const backUp = () => inPhase(ctx, 'backup', policy.backup, (n) => backupAttempt(ctx, n));
   let original: ConfigFile | null = null;
   if (ctx.plan.configuration.applies) {
-    const backup = await inPhase(ctx, 'backup', policy.backup, (n) => backupAttempt(ctx, n));
+    const backup = await backUp();
     if (!backup.ok) return end(ctx, 'backup', { kind: 'stopped', failure: backup.failure, by: backup.by, device: before, backupSha256: null });
     original = backup.value;
   } else {
@@ -56,17 +76,44 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
   if (cancelled)
     return end(ctx, 'backup', { kind: 'stopped', failure: cancelled.failure, by: cancelled.by, device: before, backupSha256: original?.sha256 ?? null });
 
-  // upgrade: download into the inactive bank, reboot, read back; step 160 after every failed attempt.
-  // Every attempt names its image: the run's, or the corrected one an operator handed in.
-  const upgrade = await inPhase(ctx, 'upgrade', policy.upgrade, (n, { supplied }) => upgradeAttempt(ctx, before, supplied.image ?? run.image!, n), {
-    afterFailedAttempt: (n) => revertAfterFailedUpgrade(ctx, before, n),
-    subject: ({ image = run.image! }) => ({
-      text: `with image ${image.version} (${image.sha256.slice(0, 12)})`,
-      detail: { image: { sha256: image.sha256, version: image.version } },
-      imageSha256: image.sha256,
-    }),
-  });
-  if (!upgrade.ok) return giveUp(ctx, 'upgrade', upgrade, before, original);
+  // stage: the image waits in the inactive bank, unmarked, until the run is activated; the device runs
+  // its software as before meanwhile. From the activation on, the device as it was then is the start.
+  let start = before;
+  let staged = false;
+  if (ctx.options.stage) {
+    const activation = await stageAndAwaitActivation(ctx, before, run.image, original, backUp);
+    if (!activation.ok) {
+      const left = `the device runs ${before.runningVersion} as before${ctx.plan.stage.applies ? `; what was staged stays in its inactive bank, not marked for boot` : ''}`;
+      return end(ctx, 'upgrade', {
+        kind: 'stopped',
+        failure: activation.failure,
+        by: activation.by,
+        device: before,
+        backupSha256: original?.sha256 ?? null,
+        left,
+      });
+    }
+    ({ reading: start, condition, original, staged } = activation.value);
+  }
+
+  // upgrade: download into the inactive bank (or activate what is staged there), reboot, read back;
+  // step 160 after every failed attempt. Every attempt names its image: the run's, or the corrected one
+  // an operator handed in.
+  const upgrade = await inPhase(
+    ctx,
+    'upgrade',
+    policy.upgrade,
+    (n, { supplied }) => upgradeAttempt(ctx, start, supplied.image ?? run.image!, n, staged && n === 0),
+    {
+      afterFailedAttempt: (n) => revertAfterFailedUpgrade(ctx, start, n),
+      subject: ({ image = run.image! }) => ({
+        text: `with image ${image.version} (${image.sha256.slice(0, 12)})`,
+        detail: { image: { sha256: image.sha256, version: image.version } },
+        imageSha256: image.sha256,
+      }),
+    },
+  );
+  if (!upgrade.ok) return giveUp(ctx, 'upgrade', upgrade, start, original);
   const { image } = upgrade.value;
 
   // migrate, restore: only where the family keeps a configuration of its own.
@@ -80,33 +127,33 @@ export async function upgradeRun(ctx: RunContext): Promise<RunOutcome> {
       convertOnDevice = await converterChosen(ctx, original, image.configFormat);
       if (!convertOnDevice) {
         const migrated = await inPhase(ctx, 'migrate', policy.migrate, (_n, { supplied }) =>
-          migrateConfig(ctx, 'migrate', supplied.config ?? original, before.model, image.configFormat, `for ${image.version}`),
+          migrateConfig(ctx, 'migrate', supplied.config ?? original, start.model, image.configFormat, `for ${image.version}`),
         );
-        if (!migrated.ok) return giveUp(ctx, 'migrate', migrated, before, original);
+        if (!migrated.ok) return giveUp(ctx, 'migrate', migrated, start, original);
         config = migrated.value;
       }
       migration = `, configuration ${convertOnDevice ? 'converted by the device' : 'migrated'} from format ${original.configFormat} to ${image.configFormat}`;
     }
 
     // restore: apply it; the running configuration must read back as the one restored.
-    const plan = { config, original, model: before.model, ...(convertOnDevice ? { convertTo: image.configFormat } : {}) };
+    const plan = { config, original, model: start.model, ...(convertOnDevice ? { convertTo: image.configFormat } : {}) };
     const restored = await inPhase(ctx, 'restore', policy.restore, (n, attempt) => restoreAttempt(ctx, n, plan, attempt));
-    if (!restored.ok) return giveUp(ctx, 'restore', restored, before, original);
+    if (!restored.ok) return giveUp(ctx, 'restore', restored, start, original);
     restoredDigest = restored.value.configDigest;
   } else {
     await skipPhase(ctx, 'restore', 'nothing was backed up');
   }
 
-  // verify: version and configuration read back; under the restore policy.
-  const verified = await inPhase(ctx, 'verify', policy.restore, () => verifyAttempt(ctx, before, image, restoredDigest));
-  if (!verified.ok) return giveUp(ctx, 'verify', verified, before, original);
+  // verify: version and configuration read back, then the post-checks: what was up before is still up.
+  const verified = await inPhase(ctx, 'verify', policy.restore, () => verifyAttempt(ctx, start, image, restoredDigest, condition));
+  if (!verified.ok) return giveUp(ctx, 'verify', verified, start, original);
 
   return end(ctx, 'verify', {
     kind: 'verified',
     newSoftware: true,
     device: verified.value,
     backupSha256: original?.sha256 ?? null,
-    summary: `upgraded from ${before.runningVersion} to ${image.version}${migration}; ${original ? 'version and configuration verified' : 'version verified (the family keeps no configuration)'}`,
+    summary: `upgraded from ${start.runningVersion} to ${image.version}${migration}; ${original ? 'version and configuration verified' : 'version verified (the family keeps no configuration)'}`,
   });
 }
 

@@ -10,7 +10,7 @@ export interface Route {
 }
 
 /** Operations that end in a boot, whose bootCompleted notification belongs to them. */
-const bootingOperations: OperationType[] = ['reboot', 'revertSoftware', 'downloadSoftware'];
+const bootingOperations: OperationType[] = ['reboot', 'revertSoftware', 'downloadSoftware', 'activateSoftware'];
 
 export class OperationRoutes {
   constructor(private readonly pool: pg.Pool) {}

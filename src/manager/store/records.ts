@@ -5,6 +5,7 @@ import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
 import type { Bank, BankState, OperationType } from '../../protocol/vocabulary.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { Cause, EventNote } from '../procedure/causes.ts';
+import type { CheckName } from '../procedure/checks.ts';
 
 export interface DeviceRecord {
   id: number;
@@ -86,10 +87,11 @@ export interface BackupRecord {
 export type Phase = 'preflight' | 'backup' | 'upgrade' | 'migrate' | 'restore' | 'verify' | 'rollback';
 
 /**
- * Where a run stands. `waiting` means it asks an operator; the others after it are final. `upToDate`:
- * the device already ran the image, so the run ended in preflight without changing anything.
+ * Where a run stands. `waiting` means it asks an operator; `staged` that the new software waits in the
+ * device's inactive bank for its activation; the others after them are final. `upToDate`: the device
+ * already ran the image, so the run ended in preflight without changing anything.
  */
-export const runStates = ['running', 'waiting', 'verified', 'failed', 'rolledBack', 'aborted', 'upToDate'] as const;
+export const runStates = ['running', 'waiting', 'staged', 'verified', 'failed', 'rolledBack', 'aborted', 'upToDate'] as const;
 export type RunState = (typeof runStates)[number];
 export const finalRunStates = ['verified', 'failed', 'rolledBack', 'aborted', 'upToDate'] as const satisfies readonly RunState[];
 export type FinalRunState = (typeof finalRunStates)[number];
@@ -128,6 +130,12 @@ export interface RunOptions {
   reinstall: boolean;
   /** Absent in runs recorded before it existed: the manager converted. */
   converter?: Converter;
+  /** Stop once the image is staged in the inactive bank, and wait for an activation (absent: false). */
+  stage?: boolean;
+  /** Activate only once the device has no call in progress (absent: false). */
+  whenIdle?: boolean;
+  /** Checks the run leaves out, by name (procedure/checks.ts). */
+  skipChecks?: CheckName[];
 }
 
 /** An upgrade run goes through every phase; a backup run (on demand) through preflight and backup only. */
@@ -209,7 +217,15 @@ export type RunEventKind =
   /** A transfer offered by the manager that ran the run before is offered again by this one. */
   | 'reissued'
   /** The run reached a safe point with a cancel request: it starts nothing new from here. */
-  | 'cancelled';
+  | 'cancelled'
+  /** A round of pre-checks or post-checks, each check's verdict in the detail. */
+  | 'checks'
+  /** The new software is in the inactive bank, not marked for boot: the run waits for its activation. */
+  | 'staged'
+  /** An activation the run could not carry out now (a pre-check failed, the device stayed busy): it stays staged. */
+  | 'activationDeferred'
+  /** The activation waits for the device's calls to end. */
+  | 'waitingIdle';
 
 /** One line of a run's timeline. Every state change is one, with time, cause and actor. */
 export interface RunEvent {
@@ -243,7 +259,8 @@ export interface RunEventDetail {
   [fact: string]: unknown;
 }
 
-export type DecisionAnswer = 'retry' | 'abort' | 'keepNewSoftware';
+/** An operator's answer: to a run that waits (retry, abort, keepNewSoftware) or to a staged one (activate, abort). */
+export type DecisionAnswer = 'retry' | 'abort' | 'keepNewSoftware' | 'activate';
 
 export interface DecisionRecord {
   id: number;

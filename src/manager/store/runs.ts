@@ -20,7 +20,10 @@ import type {
   RunState,
 } from './records.ts';
 
-export const activeRunStates: readonly RunState[] = ['running', 'waiting'];
+export const activeRunStates: readonly RunState[] = ['running', 'waiting', 'staged'];
+
+/** How a run waits for an operator: for a decision after a failure, or for the activation of its staged software. */
+export type ParkedState = Extract<RunState, 'waiting' | 'staged'>;
 
 interface RunRow {
   id: string;
@@ -358,7 +361,7 @@ export class RunStore {
    * last decision id before the question: decisions after it answer this question. A replay returns
    * the mark saved with the event, not a fresh one that could already include the answer.
    */
-  async recordAsk(runId: string, stepKey: string, event: Omit<NewEvent, 'kind' | 'state'>): Promise<number> {
+  async recordAsk(runId: string, stepKey: string, event: Omit<NewEvent, 'kind' | 'state'>, parkedAs: ParkedState = 'waiting'): Promise<number> {
     return this.transaction(async (db) => {
       const asked = await db.query<{ detail: { decisionMark?: number } }>(`SELECT detail FROM safeflash.run_events WHERE run_id = $1 AND step_key = $2`, [
         runId,
@@ -369,13 +372,23 @@ export class RunStore {
       const decisionMark = Number(last.rows[0]?.id ?? 0);
       await db.query(
         `INSERT INTO safeflash.run_events (run_id, phase, kind, actor, cause, message, detail, step_key)
-         VALUES ($1, $2, 'askedOperator', $3, $4, $5, $6, $7)`,
-        [runId, event.phase, event.actor, event.cause ?? null, event.message, JSON.stringify({ ...event.detail, decisionMark }), stepKey],
+         VALUES ($1, $2, $8, $3, $4, $5, $6, $7)`,
+        [
+          runId,
+          event.phase,
+          event.actor,
+          event.cause ?? null,
+          event.message,
+          JSON.stringify({ ...event.detail, decisionMark }),
+          stepKey,
+          parkedAs === 'staged' ? 'staged' : 'askedOperator',
+        ],
       );
-      await db.query(`UPDATE safeflash.runs SET phase = $2, state = 'waiting', updated_at = now() WHERE id = $1 AND state = ANY($3)`, [
+      await db.query(`UPDATE safeflash.runs SET phase = $2, state = $4, updated_at = now() WHERE id = $1 AND state = ANY($3)`, [
         runId,
         event.phase,
         activeRunStates,
+        parkedAs,
       ]);
       return decisionMark;
     });
@@ -404,12 +417,14 @@ export class RunStore {
    * Records an operator's decision, if the run is waiting for one: the run leaves `waiting` in the same
    * transaction, so two operators answering at once cannot both be heard. Undefined when not waiting.
    */
+  /** Records an operator's answer to a run parked as `parkedAs`; undefined when the run is no longer parked so (another answer came first). */
   async addDecision(
     runId: string,
     decision: { actor: Actor; answer: DecisionAnswer; imageSha256: string | null; backupSha256: string | null },
+    parkedAs: ParkedState = 'waiting',
   ): Promise<DecisionRecord | undefined> {
     return this.transaction(async (db) => {
-      const claimed = await db.query(`UPDATE safeflash.runs SET state = 'running', updated_at = now() WHERE id = $1 AND state = 'waiting'`, [runId]);
+      const claimed = await db.query(`UPDATE safeflash.runs SET state = 'running', updated_at = now() WHERE id = $1 AND state = $2`, [runId, parkedAs]);
       if ((claimed.rowCount ?? 0) === 0) return undefined;
       const result = await db.query<DecisionRow>(
         `INSERT INTO safeflash.decisions (run_id, actor, answer, image_sha256, backup_sha256) VALUES ($1, $2, $3, $4, $5)
@@ -422,7 +437,7 @@ export class RunStore {
 
   /**
    * Records an operator's request to cancel an active run, with a cancelRequested event in the phase the
-   * run is in. A run waiting for a decision leaves `waiting` in the same transaction, so that no decision
+   * run is in. A run waiting for a decision or an activation leaves `waiting` or `staged` in the same transaction, so that no answer
    * can be taken after it. Only the first request counts: a repeated one changes nothing and reports the
    * first (`repeated`). Undefined when the run does not exist or has ended.
    */
@@ -430,7 +445,7 @@ export class RunStore {
     return this.transaction(async (db) => {
       const claimed = await db.query<RunRow>(
         `UPDATE safeflash.runs SET cancel_requested_by = $2, cancel_requested_at = now(), updated_at = now(),
-                state = CASE WHEN state = 'waiting' THEN 'running' ELSE state END
+                state = CASE WHEN state IN ('waiting', 'staged') THEN 'running' ELSE state END
           WHERE id = $1 AND state = ANY($3) AND cancel_requested_by IS NULL
           RETURNING ${runColumns}`,
         [runId, actor, activeRunStates],

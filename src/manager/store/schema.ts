@@ -69,7 +69,7 @@ export const schemaStatements = [
      run_id        text NOT NULL REFERENCES safeflash.runs(id),
      at            timestamptz NOT NULL DEFAULT now(),
      actor         text NOT NULL,
-     answer        text NOT NULL CHECK (answer IN ('retry', 'abort', 'keepNewSoftware')),
+     answer        text NOT NULL,
      image_sha256  text REFERENCES safeflash.images(sha256),
      backup_sha256 text REFERENCES safeflash.backups(sha256)
    )`,
@@ -79,8 +79,17 @@ export const schemaStatements = [
   `ALTER TABLE safeflash.runs ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'upgrade'`,
   `ALTER TABLE safeflash.runs ADD COLUMN IF NOT EXISTS number bigint`,
   `ALTER TABLE safeflash.runs ALTER COLUMN image_sha256 DROP NOT NULL`,
-  // One active run per device, whichever manager starts it: the database refuses a second.
-  `CREATE UNIQUE INDEX IF NOT EXISTS runs_one_active_per_device ON safeflash.runs (device_id) WHERE state IN ('running', 'waiting')`,
+  // One unfinished run per device, whichever manager starts it: the database refuses a second. A staged
+  // run holds its device too (its new software waits in the inactive bank).
+  `CREATE UNIQUE INDEX IF NOT EXISTS runs_one_unfinished_per_device ON safeflash.runs (device_id) WHERE state IN ('running', 'waiting', 'staged')`,
+  // The index of the days before staging, which did not count staged runs.
+  `DROP INDEX IF EXISTS safeflash.runs_one_active_per_device`,
+  // Decisions answer a waiting run (retry, abort, keepNewSoftware) or a staged one (activate, abort).
+  `ALTER TABLE safeflash.decisions DROP CONSTRAINT IF EXISTS decisions_answer_check`,
+  `DO $$ BEGIN
+     ALTER TABLE safeflash.decisions ADD CONSTRAINT decisions_answer_known CHECK (answer IN ('retry', 'abort', 'keepNewSoftware', 'activate'));
+   EXCEPTION WHEN duplicate_object THEN NULL;
+   END $$`,
   `CREATE TABLE IF NOT EXISTS safeflash.operation_routes (
      device_id  integer NOT NULL REFERENCES safeflash.devices(id),
      op_index   bigint NOT NULL,

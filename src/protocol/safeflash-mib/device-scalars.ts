@@ -5,6 +5,7 @@ import type { VarbindValue } from 'net-snmp';
 import type { Endpoint } from '../endpoint.ts';
 import { oid } from '../mib.ts';
 import { encodeDateAndTime } from '../snmp/date-and-time.ts';
+import type { Port } from '../snmp/interfaces-group.ts';
 import { bufferValue, isException, numberValue, type Varbind } from '../snmp/varbind.ts';
 import type { Bank, BankState, BootCause } from '../vocabulary.ts';
 import { DeviceAnswerError, display, enums, label, text } from './cells.ts';
@@ -39,13 +40,28 @@ export interface DeviceStatus {
   bootTime: Date;
   banks: BankStatus[];
   notifyTarget: Endpoint | undefined;
+  /** What the device serves now (sfConditionGroup, and IF-MIB's ports). */
+  activeCalls: number;
+  registeredLines: number;
+  activeAlarms: number;
+  /** The largest image a bank holds, in bytes. */
+  bankCapacity: number;
+  ports: Port[];
+}
+
+/** What a device serves and how much room it has, as the manager reads it (sfConditionGroup). */
+export interface ConditionReading {
+  activeCalls: number;
+  registeredLines: number;
+  activeAlarms: number;
+  bankCapacity: number;
 }
 
 /**
  * The device as the manager reads it: what a run decides on, without the boot time and notify target,
  * digests in hex.
  */
-export type DeviceReading = Omit<DeviceStatus, 'configDigest' | 'bootTime' | 'notifyTarget' | 'banks'> & {
+export type DeviceReading = Omit<DeviceStatus, 'configDigest' | 'bootTime' | 'notifyTarget' | 'banks' | keyof ConditionReading | 'ports'> & {
   configDigest: string;
   /** imageDigest: when the device reports one. */
   banks: Array<Omit<BankStatus, 'imageDigest'> & { imageDigest?: string }>;
@@ -70,6 +86,10 @@ export function deviceScalarCells(status: DeviceStatus): Record<string, VarbindV
     sfNotifyAddressType: notify.type,
     sfNotifyAddress: notify.address,
     sfNotifyPort: notify.port,
+    sfActiveCalls: status.activeCalls,
+    sfBankCapacity: status.bankCapacity,
+    sfRegisteredLines: status.registeredLines,
+    sfActiveAlarms: status.activeAlarms,
   };
 }
 
@@ -149,5 +169,23 @@ export function decodeDeviceReading(varbinds: Varbind[]): DeviceReading {
     rebootRequired: enums.truth.label(numberValue(d.sfRebootRequired)) === 'true',
     lastBootCause: label(enums.bootCause, d.sfLastBootCause),
     banks,
+  };
+}
+
+const conditionScalars = ['sfActiveCalls', 'sfRegisteredLines', 'sfActiveAlarms', 'sfBankCapacity'] as const;
+
+/** What a condition reading asks for, in one GET. */
+export function conditionOids(): string[] {
+  return conditionScalars.map((name) => `${oid(name)}.0`);
+}
+
+/** The answer to conditionOids(). */
+export function decodeCondition(varbinds: Varbind[]): ConditionReading {
+  const d = byName(conditionScalars, varbinds);
+  return {
+    activeCalls: numberValue(d.sfActiveCalls),
+    registeredLines: numberValue(d.sfRegisteredLines),
+    activeAlarms: numberValue(d.sfActiveAlarms),
+    bankCapacity: numberValue(d.sfBankCapacity),
   };
 }

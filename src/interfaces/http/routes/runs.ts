@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { publicDevice, type Actor, type DecisionAnswer, type RunRecord, type RunState } from '../../../manager/store/records.ts';
 import type { PolicyRequest } from '../../../manager/procedure/policy.ts';
 import type { RunOptionsRequest } from '../../../manager/procedure/run-options.ts';
+import { checkNames, checkReport, checkRounds } from '../../../manager/procedure/checks.ts';
 import { runCounts } from '../../../manager/procedure/run-counts.ts';
 import { HttpProblem, notFound } from '../errors.ts';
 import { errorResponses, newDecisionSchema, newRunSchema, operatorBodySchema, runState } from '../schemas.ts';
@@ -25,6 +26,29 @@ const runDetailSchema = {
       description: 'what the timeline counts: retries the policy scheduled, and reverts ordered (revertSoftware operations sent to the device)',
       required: ['retries', 'reverts'],
       properties: { retries: { type: 'integer' }, reverts: { type: 'integer' } },
+    },
+    checks: {
+      type: 'object',
+      description: "the run's pre-checks and post-checks: a row per check, its verdict (pass, fail, skip) and why in each round that ran",
+      properties: {
+        rounds: { type: 'array', items: { type: 'string', enum: checkRounds } },
+        rows: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              name: { type: 'string', enum: checkNames },
+              verdicts: {
+                type: 'object',
+                additionalProperties: {
+                  type: 'object',
+                  properties: { verdict: { type: 'string', enum: ['pass', 'fail', 'skip'] }, message: { type: 'string' } },
+                },
+              },
+            },
+          },
+        },
+      },
     },
   },
 } as const;
@@ -80,7 +104,7 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
     async (request, reply) => {
       const device = await deviceNamed(services, request.body.device);
       const image = await imageNamed(services, request.body.image);
-      const { policy, transport, timeLimits, reinstall, converter } = request.body;
+      const { policy, transport, timeLimits, reinstall, converter, stage, whenIdle, skipChecks } = request.body;
       const run = await procedure.startRun({
         deviceId: device.id,
         imageSha256: image.sha256,
@@ -90,6 +114,9 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
           ...(timeLimits ? { timeLimits } : {}),
           ...(reinstall !== undefined ? { reinstall } : {}),
           ...(converter ? { converter } : {}),
+          ...(stage !== undefined ? { stage } : {}),
+          ...(whenIdle !== undefined ? { whenIdle } : {}),
+          ...(skipChecks ? { skipChecks } : {}),
         },
         startedBy: operatorActor(request.body.operator),
       });
@@ -115,7 +142,15 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
         procedure.runs.timeline(run.id),
         procedure.runs.decisions(run.id),
       ]);
-      return { run, device: device && publicDevice(device), progress: procedure.progress(run.id) ?? null, timeline, decisions, counts: runCounts(timeline) };
+      return {
+        run,
+        device: device && publicDevice(device),
+        progress: procedure.progress(run.id) ?? null,
+        timeline,
+        decisions,
+        counts: runCounts(timeline),
+        checks: checkReport(timeline),
+      };
     },
   );
 
@@ -123,7 +158,9 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
     '/api/runs/:run/decision',
     {
       schema: {
-        summary: 'Answer a run that waits: retry (optionally with a corrected image or an edited configuration), abort, or keep the new software',
+        summary:
+          'Answer a run that waits: retry (optionally with a corrected image or an edited configuration), abort, or keep the new software; ' +
+          'or a staged run: activate, or abort (its device keeps the software it runs)',
         tags: ['runs'],
         params: runParams,
         body: newDecisionSchema,
@@ -134,7 +171,7 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
       const run = await runNamed(services, request.params.run);
       const { answer, image, config, operator } = request.body;
       // Checked here too, so that an edited configuration is not stored for a run that cannot take it.
-      if (run.state !== 'waiting') throw new HttpProblem(409, `run ${run.id} is not waiting for a decision (it is ${run.state})`);
+      if (run.state !== 'waiting' && run.state !== 'staged') throw new HttpProblem(409, `run ${run.id} is not waiting for a decision (it is ${run.state})`);
       const corrected = image ? await imageNamed(services, image) : undefined;
       // Checked by the rules of the device's family: a vendor's configuration is its own text.
       const family = (await services.inventory.devices.get(run.deviceId))?.family;
@@ -154,6 +191,27 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
         ...(edited ? { backupSha256: edited.sha256 } : {}),
       });
       metrics.decisions.inc({ answer });
+      return reply.status(201).send(decision);
+    },
+  );
+
+  app.post<{ Params: { run: string }; Body: { operator?: string } }>(
+    '/api/runs/:run/activate',
+    {
+      schema: {
+        summary:
+          'Activate a staged run: the device is pre-checked again (a configuration changed since the backup is backed up again), waits for its calls to end ' +
+          'if the run asks so, then boots the staged software; configuration, verify and post-checks follow. A check that fails leaves the run staged. 409 unless staged',
+        tags: ['runs'],
+        params: runParams,
+        body: operatorBodySchema,
+        response: { 201: { $ref: 'Decision#' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const run = await runNamed(services, request.params.run);
+      const decision = await procedure.decide(run.id, { answer: 'activate', actor: operatorActor(request.body?.operator) });
+      metrics.decisions.inc({ answer: 'activate' });
       return reply.status(201).send(decision);
     },
   );

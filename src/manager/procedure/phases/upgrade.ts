@@ -1,7 +1,9 @@
 // Upgrade (steps 130-150): the image goes into the inactive bank, the device reboots into it (unless it
 // applies software live), and must come back running the new version from that bank. A device back on
 // its original bank has fallen back: a failure, never a success. After a failed attempt, step 160
-// puts the device back on its original bank when the new software runs.
+// puts the device back on its original bank when the new software runs. A run that staged the image
+// (phases/stage.ts) activates it instead of downloading it, on its first attempt; a retry downloads
+// it again, since the staged copy is what just failed.
 import type { DeviceReading } from '../../../families/family.ts';
 import { afterFailedUpgrade, fromBank, judgeReboot, type Failure } from '../decisions.ts';
 import { operationIndex } from '../operation-index.ts';
@@ -18,7 +20,14 @@ export interface Installed {
 
 const slots = { download: 0, reboot: 1, revertAfterFailure: 2, revertBeforeRetry: 3 };
 
-export async function upgradeAttempt(ctx: RunContext, before: DeviceReading, image: ImageFacts, attempt: number): Promise<AttemptResult<Installed>> {
+/** `staged`: the image waits in the inactive bank, verified and not marked for boot. */
+export async function upgradeAttempt(
+  ctx: RunContext,
+  before: DeviceReading,
+  image: ImageFacts,
+  attempt: number,
+  staged = false,
+): Promise<AttemptResult<Installed>> {
   const { run, steps } = ctx;
   const index = (slot: number) => operationIndex(run.number, 'upgrade', attempt, slot);
   if (attempt > 0 && ctx.plan.revert.applies) {
@@ -41,13 +50,19 @@ export async function upgradeAttempt(ctx: RunContext, before: DeviceReading, ima
       return { ok: true, value: { image, reading: now.reading } };
     }
   }
-  const offer = await steps.offerImage(image.sha256, ctx.protocol);
-  const download = await runOperation(ctx, 'upgrade', index(slots.download), transferOrder('downloadSoftware', offer), 'download');
-  if (!download.ok) return attemptFailed('upgrade', download.cause, `download of ${image.version}: ${download.message}`);
   let rebootFailure: Failure | undefined;
-  if (before.rebootRequired) {
-    const reboot = await runOperation(ctx, 'upgrade', index(slots.reboot), { type: 'reboot' }, 'boot');
-    if (!reboot.ok) rebootFailure = { phase: 'upgrade', cause: reboot.cause, message: `reboot into ${image.version}: ${reboot.message}` };
+  if (staged) {
+    // The staged bank is marked and booted in one operation (applied in place where no reboot is needed).
+    const activation = await runOperation(ctx, 'upgrade', index(slots.reboot), { type: 'activateSoftware' }, 'boot');
+    if (!activation.ok) rebootFailure = { phase: 'upgrade', cause: activation.cause, message: `activation of ${image.version}: ${activation.message}` };
+  } else {
+    const offer = await steps.offerImage(image.sha256, ctx.protocol);
+    const download = await runOperation(ctx, 'upgrade', index(slots.download), transferOrder('downloadSoftware', offer), 'download');
+    if (!download.ok) return attemptFailed('upgrade', download.cause, `download of ${image.version}: ${download.message}`);
+    if (before.rebootRequired) {
+      const reboot = await runOperation(ctx, 'upgrade', index(slots.reboot), { type: 'reboot' }, 'boot');
+      if (!reboot.ok) rebootFailure = { phase: 'upgrade', cause: reboot.cause, message: `reboot into ${image.version}: ${reboot.message}` };
+    }
   }
   // Read what runs even after a failed reboot order: the device may have come up on the new software.
   const after = await steps.readDevice(run.deviceId);

@@ -1,19 +1,25 @@
 // Verify: read back what runs. The new version from the new bank with the restored configuration, or
-// a failure: a device that fell back or went silent has not been upgraded. A device that does not
+// a failure: a device that fell back or went silent has not been upgraded; then the post-checks, a
+// device that serves less than before (a port down, lines unregistered, alarms raised) fails too. A device that does not
 // answer is read again until the run's verify time limit runs out; silence then is a failure.
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import type { DeviceReading } from '../../../families/family.ts';
+import type { DeviceCondition, DeviceReading } from '../../../families/family.ts';
+import { postCheckRound } from './checks.ts';
 import { judgeVerify } from '../decisions.ts';
 import type { AttemptResult } from '../phase-loop.ts';
 import type { RunContext } from '../run-context.ts';
 import type { ImageFacts } from '../step-types.ts';
 
-/** `restoredDigest`: the configuration restored, null when the family keeps none. */
+/**
+ * `restoredDigest`: the configuration restored, null when the family keeps none. `condition`: what the
+ * device served before the upgrade, which the post-checks compare with what it serves now.
+ */
 export async function verifyAttempt(
   ctx: RunContext,
   before: DeviceReading,
   image: ImageFacts,
   restoredDigest: string | null,
+  condition: DeviceCondition,
 ): Promise<AttemptResult<DeviceReading>> {
   const { run, steps, timeouts } = ctx;
   const seconds = ctx.options.timeLimits.verify;
@@ -36,5 +42,7 @@ export async function verifyAttempt(
     };
   }
   const wrong = judgeVerify(before, image.version, restoredDigest, now.reading);
-  return wrong ? { ok: false, failure: wrong } : { ok: true, value: now.reading };
+  if (wrong) return { ok: false, failure: wrong };
+  const worse = await postCheckRound(ctx, condition);
+  return worse ? { ok: false, failure: worse } : { ok: true, value: now.reading };
 }
