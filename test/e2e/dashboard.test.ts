@@ -228,4 +228,68 @@ test('an operator cancels a run from its page: it stops at its next safe point a
   }
 });
 
+test("an operator activates staged devices from the fleet page and opens a run's configuration diff", { skip: noChromium, timeout: 120_000 }, async () => {
+  // Software that reads configuration format 2: each run migrates, so the diff has something to show.
+  const image = await world.image('4.0.0', undefined, undefined, 2);
+  const staged: string[] = [];
+  for (const name of world.names.slice(1, 3)) {
+    const started = await world.api<RunRecord>('POST', '/api/runs', { device: name, image, stage: true, policy: quickPolicy, operator: 'tester' });
+    assert.equal(started.status, 201, JSON.stringify(started.json));
+    staged.push(started.json.id);
+  }
+  for (const runId of staged) {
+    for (let waited = 0; (await world.api<{ run: RunRecord }>('GET', `/api/runs/${runId}`)).json.run.state !== 'staged'; waited++) {
+      assert.ok(waited < 600, `run ${runId} never staged`);
+      await sleep(100);
+    }
+  }
+  const { context, profile } = await openBrowser();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  try {
+    await page.goto(`${world.manager.url}/`);
+    await page.getByTestId('token').fill(token);
+    await page.getByTestId('token-submit').click();
+    await page.locator('[data-testid=staged] tbody tr').nth(1).waitFor();
+    await page.screenshot({ path: join(outputDir, 'dashboard-staged.png'), fullPage: true });
+    await page.getByTestId('activate-all').click();
+    await page.getByTestId('confirm').click();
+    await page.locator('[data-testid=staged]').waitFor({ state: 'detached', timeout: 30_000 });
+    for (const runId of staged) {
+      for (let waited = 0; (await world.api<{ run: RunRecord }>('GET', `/api/runs/${runId}`)).json.run.outcome === null; waited++) {
+        assert.ok(waited < 600, `run ${runId} never ended`);
+        await sleep(100);
+      }
+      const { json } = await world.api<{ run: RunRecord; timeline: Array<{ kind: string; actor: string }> }>('GET', `/api/runs/${runId}`);
+      assert.equal(json.run.state, 'verified', json.run.outcome?.summary);
+      assert.ok(
+        json.timeline.some((e) => e.kind === 'decision' && e.actor === 'operator:api'),
+        'activated from the page',
+      );
+    }
+    for (const n of [2, 3]) assert.equal((await world.read(n)).runningVersion, '4.0.0');
+
+    await page.goto(`${world.manager.url}/runs/${staged[0]}`);
+    await page.locator('h1 [data-state=verified]').waitFor();
+    const checks = (await page.getByTestId('checks').textContent()) ?? '';
+    assert.match(checks, /Before changes.*Before activation.*After upgrade/);
+    assert.match(checks, /ports/);
+    await page.getByTestId('open-config-diff').click();
+    const diff = page.getByTestId('config-diff');
+    await diff.waitFor();
+    assert.match((await diff.textContent()) ?? '', /original backup → restored/);
+    assert.ok((await diff.locator('.diff-added').count()) > 0, 'the migration added lines');
+    assert.ok((await diff.locator('.diff-removed').count()) > 0, 'the migration removed lines');
+    await page.screenshot({ path: join(outputDir, 'dashboard-config-diff.png'), fullPage: true });
+    assert.deepEqual(problems, [], 'no script errors in the page');
+  } catch (error) {
+    await page.screenshot({ path: join(outputDir, 'dashboard-failure.png'), fullPage: true }).catch(() => {});
+    throw new Error(`${(error as Error).message}\npage errors: ${problems.join(' | ') || 'none'}`, { cause: error });
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
+
 mkdirSync(outputDir, { recursive: true });

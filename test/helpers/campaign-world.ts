@@ -44,7 +44,7 @@ export interface CampaignWorld {
   clock: { offsetMs: number; now(): number };
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }>;
   /** Adds a signed image for the fleet's model (or another model, of another family); returns its SHA-256. */
-  image(version: string, forModel?: string, family?: string): Promise<string>;
+  image(version: string, forModel?: string, family?: string, configFormat?: number): Promise<string>;
   read(n: number): Promise<DeviceReading>;
   detail(id: string): Promise<CampaignDetail>;
   waitForState(id: string, states: CampaignState[], seconds?: number): Promise<CampaignDetail>;
@@ -131,8 +131,8 @@ export async function startCampaignWorld(options: {
     names,
     clock,
     api,
-    async image(version, forModel = model, family = 'safeflash') {
-      const image = await manager.files.addImage(labImage(vendorKey, { model: forModel, version, family }));
+    async image(version, forModel = model, family = 'safeflash', configFormat = 1) {
+      const image = await manager.files.addImage(labImage(vendorKey, { model: forModel, version, family, configFormat }));
       return image.sha256;
     },
     read: (n) => readMember(fleet.members[n - 1]!, port, familyOf(n)),

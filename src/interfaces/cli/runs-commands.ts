@@ -1,9 +1,11 @@
-// `safeflash runs list|show|follow|cancel`: what every run did, phase by phase, with who decided what and
+// `safeflash runs list|show|diff|follow|cancel`: what every run did, phase by phase, with who decided what and
 // when; following runs started elsewhere, and stopping runs that should not go on.
 import { Option, type Command } from 'commander';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
 import { runStates } from '../../manager/store/records.ts';
 import type { CheckReport, CheckRound } from '../../manager/procedure/checks.ts';
+import type { RunConfigurations } from '../../manager/run-configurations.ts';
+import type { DiffLine } from '../../common/line-diff.ts';
 import type { RunDetailJson, RunEventJson, RunJson } from './api-types.ts';
 import { operatorName, operatorOption } from './operator-name.ts';
 import { CommandFailure, UsageFailure } from './program.ts';
@@ -126,6 +128,39 @@ export function describeRun(detail: RunDetailJson): string {
   return `${lines.join('\n')}\n`;
 }
 
+const diffContext = 2;
+
+/** The changed lines with `diffContext` unchanged lines around each, "..." where lines are left out. */
+function withContext(changes: DiffLine[]): string[] {
+  const near = (i: number) => changes.slice(Math.max(0, i - diffContext), i + diffContext + 1).some((change) => change.op !== 'same');
+  const out: string[] = [];
+  changes.forEach((change, i) => {
+    if (near(i)) out.push(`${{ same: ' ', removed: '-', added: '+' }[change.op]}${change.text}`);
+    else if (out.at(-1) !== '...') out.push('...');
+  });
+  return out;
+}
+
+const configTitles = { original: 'original backup', restored: 'restored', readBack: 'read back' } as const;
+
+function describeConfigurations(shown: RunConfigurations): string {
+  const line = (title: string, config: RunConfigurations['original']) =>
+    `  ${title.padEnd(16)}${config ? `${shortSha(config.sha256)} ${config.kind}, format ${config.configFormat}, digest ${shortSha(config.configDigest)}` : '(none)'}`;
+  const { readBack } = shown;
+  const lines = [
+    'configurations:',
+    line(configTitles.original, shown.original),
+    line(configTitles.restored, shown.restored),
+    `  ${configTitles.readBack.padEnd(16)}${readBack.configDigest ? `digest ${shortSha(readBack.configDigest)}${readBack.matches ? ` (${readBack.matches === 'neither' ? 'neither the original nor the restored' : `the ${readBack.matches}`})` : ''}` : '(not read yet)'}`,
+  ];
+  for (const diff of shown.diffs) {
+    lines.push('', `--- ${configTitles[diff.from]}`, `+++ ${configTitles[diff.to]}`);
+    lines.push(...withContext(diff.lines));
+  }
+  if (shown.diffs.length === 0 && shown.original) lines.push('', 'no differences: the original configuration was restored as it was');
+  return `${lines.join('\n')}\n`;
+}
+
 export function registerRunsCommands(program: Command): void {
   const runs = program.command('runs').description('upgrade and backup runs: state and timeline');
 
@@ -155,6 +190,14 @@ export function registerRunsCommands(program: Command): void {
     argument: { name: '<run>', description: 'run id' },
     path: (id) => `/api/runs/${encodeURIComponent(id)}`,
     text: describeRun,
+  });
+
+  viewCommand<RunConfigurations>(runs, {
+    name: 'diff',
+    description: "a run's configurations: the original backup, the one restored (migrated or edited), what the device runs at the end, and their line diffs",
+    argument: { name: '<run>', description: 'run id' },
+    path: (id) => `/api/runs/${encodeURIComponent(id)}/configurations`,
+    text: describeConfigurations,
   });
 
   runs

@@ -9,7 +9,7 @@ import { maxTimeLimitSeconds } from '../../manager/procedure/run-options.ts';
 import { transferProtocols } from '../../protocol/transfer-contract.ts';
 
 const timestamp = { type: 'string', format: 'date-time' } as const;
-const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] }) as const;
+export const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] }) as const;
 const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 const operatorName = { type: 'string', pattern: '^[^\\s:][^\\s]{0,63}$', description: 'who asks, recorded as operator:<name>' } as const;
 const phase = { type: 'string', enum: ['preflight', 'backup', 'upgrade', 'migrate', 'restore', 'verify', 'rollback'] } as const;

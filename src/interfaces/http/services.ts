@@ -11,7 +11,7 @@ import type { TokenCheck } from './auth.ts';
 import type { TokenService } from './auth-routes.ts';
 
 /** The part of the file service the API uses. */
-export type ImageService = Pick<ManagerFiles, 'addImage' | 'listImages' | 'image' | 'storeConfig' | 'listBackups'>;
+export type ImageService = Pick<ManagerFiles, 'addImage' | 'listImages' | 'image' | 'storeConfig' | 'listBackups' | 'backup' | 'readBackup'>;
 
 export interface ApiServices {
   inventory: Inventory;

@@ -7,7 +7,8 @@ export interface ActionProps {
   label: string;
   /** What the dialog asks, e.g. "Approve wave 2 of campaign nightly?" */
   question: ComponentChildren;
-  path: string;
+  /** Where to POST; several paths are posted one after the other (the first refusal stops and is shown). */
+  path: string | string[];
   body?: unknown;
   kind?: 'primary' | 'danger' | 'plain';
   disabled?: boolean;
@@ -24,7 +25,7 @@ export function ActionButton({ label, question, path, body, kind = 'plain', disa
     setBusy(true);
     setError(undefined);
     try {
-      await api.post(path, body);
+      for (const one of typeof path === 'string' ? [path] : path) await api.post(one, body);
       setOpen(false);
       onDone?.();
     } catch (failure) {

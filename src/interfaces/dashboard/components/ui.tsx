@@ -11,10 +11,12 @@ export function tone(state: string | null | undefined): string {
     case 'completed':
     case 'succeeded':
     case 'done':
+    case 'pass':
       return 'good';
     case 'failed':
     case 'aborted':
     case 'unreachable':
+    case 'fail':
       return 'bad';
     case 'rolledBack':
     case 'offline':
@@ -25,6 +27,7 @@ export function tone(state: string | null | undefined): string {
     case 'thresholdPaused':
       return 'warn';
     case 'waiting':
+    case 'staged':
     case 'awaitingApproval':
     case 'waitingWindow':
       return 'ask';

@@ -42,6 +42,7 @@ export function FleetPage() {
   const byVersion = tally(devices.data, (d) => d.runningVersion ?? 'unknown');
   const byModel = tally(devices.data, (d) => d.model ?? 'unknown');
   const waiting = runs.data.filter((run) => run.state === 'waiting');
+  const staged = runs.data.filter((run) => run.state === 'staged');
   const campaignList = campaigns.data ?? [];
   const activeCampaigns = campaignList.filter((c) => !finalCampaignStates.includes(c.state));
   const names = new Map(devices.data.map((d) => [d.id, d.name]));
@@ -53,6 +54,7 @@ export function FleetPage() {
         <Stat label="Devices" value={total} sub={byModel.map(([m, n]) => `${n} ${m}`).join(' · ') || 'none yet'} />
         <Stat label="Upgrading now" value={byState.running ?? 0} state="running" sub="runs in progress" />
         <Stat label="Waiting for operator" value={byState.waiting ?? 0} state={(byState.waiting ?? 0) > 0 ? 'waiting' : ''} sub="runs that ask" />
+        <Stat label="Staged" value={staged.length} state={staged.length > 0 ? 'staged' : ''} sub="new software waits, unmarked" />
         <Stat
           label="Verified"
           value={(byState.verified ?? 0) + (byState.upToDate ?? 0)}
@@ -139,6 +141,51 @@ export function FleetPage() {
                       question={<>Abort {run.id}? The device is rolled back to its previous software and configuration.</>}
                       path={`/api/runs/${run.id}/decision`}
                       body={{ answer: 'abort' }}
+                      onDone={runs.reload}
+                    />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Panel>
+      )}
+
+      {staged.length > 0 && (
+        <Panel title={`Staged, waiting for activation (${staged.length})`} class="attention">
+          <div class="muted">
+            The new software waits in each device's inactive bank, not marked for boot; the devices run their software as before until activated. Activating
+            checks each device again, then boots the new software, restores and verifies.
+          </div>
+          <div class="actions">
+            <ActionButton
+              label={`Activate all ${staged.length}`}
+              kind="primary"
+              testId="activate-all"
+              question={<>Activate the {staged.length} staged runs now? Each device reboots into its new software.</>}
+              path={staged.map((run) => `/api/runs/${run.id}/activate`)}
+              onDone={runs.reload}
+            />
+          </div>
+          <table class="table" data-testid="staged">
+            <TableHead columns={['Run', 'Device', 'Staged', ['Activation', 'right']]} />
+            <tbody>
+              {staged.map((run) => (
+                <tr key={run.id}>
+                  <td>
+                    <a href={`/runs/${run.id}`} class="mono">
+                      {run.id}
+                    </a>
+                  </td>
+                  <td>{names.get(run.deviceId) ?? run.deviceId}</td>
+                  <td class="muted">{ago(run.updatedAt)}</td>
+                  <td class="right actions">
+                    <ActionButton
+                      label="Activate"
+                      kind="primary"
+                      testId={`activate-${run.id}`}
+                      question={<>Activate {run.id}? The device reboots into its new software.</>}
+                      path={`/api/runs/${run.id}/activate`}
                       onDone={runs.reload}
                     />
                   </td>

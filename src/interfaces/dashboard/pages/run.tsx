@@ -7,6 +7,9 @@ import { Badge, Failure, Loading, Panel, Progress, Stat, TableHead } from '../co
 import { ago, clock, duration, words } from '../format.ts';
 import { useApi, useLive, useTick } from '../hooks.ts';
 import type { RunDetailJson, RunEventJson } from '../types.ts';
+import { api } from '../api.ts';
+import type { CheckReport, CheckRound } from '../../../manager/procedure/checks.ts';
+import type { RunConfigurations } from '../../../manager/run-configurations.ts';
 
 const upgradePhases = ['preflight', 'backup', 'upgrade', 'migrate', 'restore', 'verify'] as const;
 
@@ -21,7 +24,16 @@ function phaseStatus(phase: string, timeline: RunEventJson[], current: string, f
 function eventTone(event: RunEventJson): string {
   if (event.kind === 'phaseFailed' || event.kind === 'revert') return 'failed';
   if (event.kind === 'phaseSucceeded') return 'verified';
-  if (event.kind === 'askedOperator' || event.kind === 'decision' || event.kind === 'cancelRequested' || event.kind === 'cancelled') return 'waiting';
+  if (event.kind === 'checks' || event.kind === 'activationDeferred') return event.cause ? 'failed' : 'verified';
+  if (
+    event.kind === 'staged' ||
+    event.kind === 'waitingIdle' ||
+    event.kind === 'askedOperator' ||
+    event.kind === 'decision' ||
+    event.kind === 'cancelRequested' ||
+    event.kind === 'cancelled'
+  )
+    return 'waiting';
   if (event.kind === 'retryScheduled' || event.kind === 'pollingFallback') return 'rolledBack';
   if (event.kind === 'runEnded') return event.cause ?? 'idle';
   return 'idle';
@@ -42,6 +54,90 @@ function CancelButton({ runId, path, onDone }: { runId: string; path: string; on
       path={path}
       onDone={onDone}
     />
+  );
+}
+
+const roundTitles: Record<CheckRound, string> = { beforeChanges: 'Before changes', beforeActivation: 'Before activation', afterUpgrade: 'After upgrade' };
+
+/** The run's pre-checks and post-checks: a row per check, a column per round. */
+function ChecksPanel({ report }: { report: CheckReport }) {
+  return (
+    <Panel title="Checks">
+      <table class="table" data-testid="checks">
+        <TableHead columns={['Check', ...report.rounds.map((round) => roundTitles[round])]} />
+        <tbody>
+          {report.rows.map((row) => (
+            <tr key={row.name}>
+              <td class="mono">{row.name}</td>
+              {report.rounds.map((round) => {
+                const found = row.verdicts[round];
+                return (
+                  <td key={round}>
+                    {found && (
+                      <>
+                        <Badge state={found.verdict} /> <span class="muted">{found.message}</span>
+                      </>
+                    )}
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Panel>
+  );
+}
+
+const diffTitles = { original: 'original backup', restored: 'restored', readBack: 'read back' } as const;
+
+/** The run's configurations and their diffs, read when the operator opens them. */
+function ConfigurationPanel({ runId }: { runId: string }) {
+  const [shown, setShown] = useState<RunConfigurations | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const open = async () => {
+    try {
+      setShown(await api.get<RunConfigurations>(`/api/runs/${encodeURIComponent(runId)}/configurations`));
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
+  };
+  return (
+    <Panel title="Configuration">
+      {!shown && (
+        <button type="button" class="btn plain" data-testid="open-config-diff" onClick={open}>
+          Show configuration diff
+        </button>
+      )}
+      {error && <div class="error-line">{error}</div>}
+      {shown && (
+        <div data-testid="config-diff">
+          <div class="muted">
+            original {shown.original ? `${shown.original.sha256.slice(0, 12)} (format ${shown.original.configFormat})` : 'none'} · restored{' '}
+            {shown.restored ? `${shown.restored.sha256.slice(0, 12)} (${shown.restored.kind}, format ${shown.restored.configFormat})` : 'none'} · read back{' '}
+            {shown.readBack.configDigest
+              ? `${shown.readBack.configDigest.slice(0, 12)}${shown.readBack.matches ? `: the ${shown.readBack.matches}` : ''}`
+              : 'not yet'}
+          </div>
+          {shown.diffs.length === 0 && <div class="muted">No differences: the original configuration was restored as it was.</div>}
+          {shown.diffs.map((diff) => (
+            <div key={`${diff.from}-${diff.to}`}>
+              <h4>
+                {diffTitles[diff.from]} → {diffTitles[diff.to]}
+              </h4>
+              <pre class="diff">
+                {diff.lines.map((line, i) => (
+                  <div key={i} class={`diff-${line.op}`}>
+                    {{ same: ' ', removed: '-', added: '+' }[line.op]}
+                    {line.text}
+                  </div>
+                ))}
+              </pre>
+            </div>
+          ))}
+        </div>
+      )}
+    </Panel>
   );
 }
 
@@ -66,6 +162,11 @@ export function RunPage() {
   const cancelAsked = run.cancelRequestedBy !== null && !final;
   const image = [...timeline].reverse().find((e) => e.kind === 'phaseStarted' && e.detail.image)?.detail.image as { version: string } | undefined;
   const first = timeline[0]?.at ?? run.createdAt;
+  const lastStaged = timeline.findIndex((e, i) => e.kind === 'staged' && !timeline.slice(i + 1).some((later) => later.kind === 'staged'));
+  const deferred = timeline
+    .slice(0, lastStaged)
+    .reverse()
+    .find((e) => e.kind === 'activationDeferred');
 
   return (
     <div class="page">
@@ -98,7 +199,28 @@ export function RunPage() {
             )}
           </div>
         </div>
-        {!final && !cancelAsked && run.state !== 'waiting' && (
+        {run.state === 'staged' && !cancelAsked && (
+          <div class="actions" data-testid="run-actions">
+            <ActionButton
+              label="Activate"
+              kind="primary"
+              testId="activate-run"
+              question={<>Activate {run.id}? The device is checked again, then reboots into its new software; its configuration is restored and verified.</>}
+              path={`/api/runs/${encodeURIComponent(run.id)}/activate`}
+              onDone={detail.reload}
+            />
+            <ActionButton
+              label="Abort"
+              kind="danger"
+              testId="abort-run"
+              question={<>Abort {run.id}? The device keeps the software it runs; the staged image stays in its inactive bank, not marked for boot.</>}
+              path={decisionPath}
+              body={{ answer: 'abort' }}
+              onDone={detail.reload}
+            />
+          </div>
+        )}
+        {!final && !cancelAsked && run.state !== 'waiting' && run.state !== 'staged' && (
           <div class="actions" data-testid="run-actions">
             <CancelButton runId={run.id} path={cancelPath} onDone={detail.reload} />
           </div>
@@ -154,6 +276,12 @@ export function RunPage() {
           {question.cause && <span class="muted"> ({words(question.cause)})</span>}
         </div>
       )}
+      {run.state === 'staged' && (
+        <div class="banner ask" data-testid="staged-banner">
+          <b>Staged:</b> {[...timeline].reverse().find((e) => e.kind === 'staged')?.message}
+          {deferred && <div class="muted">Last activation: {deferred.message}</div>}
+        </div>
+      )}
       {run.outcome && <div class={`banner ${run.outcome.state === 'verified' ? 'good' : 'bad'}`}>{run.outcome.summary}</div>}
 
       <div class="stats">
@@ -182,6 +310,9 @@ export function RunPage() {
           );
         })}
       </div>
+
+      {detail.data.checks.rows.length > 0 && <ChecksPanel report={detail.data.checks} />}
+      {run.kind === 'upgrade' && <ConfigurationPanel runId={run.id} />}
 
       <Panel title="Timeline">
         <table class="table timeline" data-testid="timeline">

@@ -5,8 +5,9 @@ import type { PolicyRequest } from '../../../manager/procedure/policy.ts';
 import type { RunOptionsRequest } from '../../../manager/procedure/run-options.ts';
 import { checkNames, checkReport, checkRounds } from '../../../manager/procedure/checks.ts';
 import { runCounts } from '../../../manager/procedure/run-counts.ts';
+import { runConfigurations } from '../../../manager/run-configurations.ts';
 import { HttpProblem, notFound } from '../errors.ts';
-import { errorResponses, newDecisionSchema, newRunSchema, operatorBodySchema, runState } from '../schemas.ts';
+import { errorResponses, newDecisionSchema, newRunSchema, nullable, operatorBodySchema, runState } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 import { deviceNamed } from './devices.ts';
 import { imageNamed } from './images.ts';
@@ -46,6 +47,47 @@ const runDetailSchema = {
                 },
               },
             },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+const shownConfig = nullable({
+  type: 'object',
+  properties: {
+    sha256: { type: 'string' },
+    kind: { type: 'string', enum: ['backup', 'migrated', 'operator'] },
+    configFormat: { type: 'integer' },
+    configDigest: { type: 'string' },
+    text: { type: 'string' },
+  },
+});
+
+const runConfigurationsSchema = {
+  type: 'object',
+  properties: {
+    original: shownConfig,
+    restored: shownConfig,
+    readBack: {
+      type: 'object',
+      properties: {
+        configDigest: nullable({ type: 'string' }),
+        matches: nullable({ type: 'string', enum: ['restored', 'original', 'neither'] }),
+        text: nullable({ type: 'string' }),
+      },
+    },
+    diffs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          from: { type: 'string' },
+          to: { type: 'string' },
+          lines: {
+            type: 'array',
+            items: { type: 'object', properties: { op: { type: 'string', enum: ['same', 'removed', 'added'] }, text: { type: 'string' } } },
           },
         },
       },
@@ -151,6 +193,23 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
         counts: runCounts(timeline),
         checks: checkReport(timeline),
       };
+    },
+  );
+
+  app.get<{ Params: { run: string } }>(
+    '/api/runs/:run/configurations',
+    {
+      schema: {
+        summary:
+          "A run's configurations side by side: the original backup, the one restored (its migration, or an operator's edit), what the device runs at the end, and the line diffs between them",
+        tags: ['runs'],
+        params: runParams,
+        response: { 200: runConfigurationsSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const run = await runNamed(services, request.params.run);
+      return runConfigurations(run, await procedure.runs.timeline(run.id), services.files);
     },
   );
 
