@@ -13,7 +13,7 @@ import type { Json } from './api-types.ts';
 import { resolveImage } from './image-upload.ts';
 import { operatorName, operatorOption } from './operator-name.ts';
 import { parsePolicy, policySyntax } from './policy-option.ts';
-import { converterOption, reinstallOption, timeLimitsOption, transportOption } from './run-options-option.ts';
+import { converterOption, reinstallOption, skipChecksOption, stageOption, timeLimitsOption, transportOption, whenIdleOption } from './run-options-option.ts';
 import type { TimeLimits } from '../../manager/store/records.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { integerOption, UsageFailure } from './program.ts';
@@ -46,6 +46,9 @@ interface CreateOptions {
   timeLimits?: Partial<TimeLimits>;
   reinstall?: boolean;
   converter?: string;
+  stage?: boolean;
+  whenIdle?: boolean;
+  skipChecks?: string[];
   operator?: string;
   json?: boolean;
   server: string;
@@ -99,6 +102,9 @@ function requestFromFlags(options: CreateOptions): Record<string, unknown> {
     timeLimits: options.timeLimits,
     reinstall: options.reinstall,
     converter: options.converter,
+    stage: options.stage,
+    whenIdle: options.whenIdle,
+    skipChecks: options.skipChecks,
   };
   return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
 }
@@ -201,6 +207,13 @@ export function registerCampaignCommands(program: Command): void {
     .addOption(timeLimitsOption("the runs' phase time limits in seconds, above the manager's"))
     .addOption(reinstallOption())
     .addOption(converterOption())
+    .addOption(
+      stageOption(
+        'stage every device at once, nothing rebooted; the campaign activates them wave by wave, inside its window (a device in it stays staged until then)',
+      ),
+    )
+    .addOption(whenIdleOption())
+    .addOption(skipChecksOption())
     .addOption(operatorOption())
     .option('--json', 'print JSON')
     .addOption(serverOption())

@@ -29,11 +29,10 @@ export function converterOption(): Option {
   ).choices([...converters]);
 }
 
-export function stageOption(): Option {
-  return new Option(
-    '--stage',
-    'stop once the image is verified in the inactive bank, not marked for boot (nothing rebooted); activate later with `safeflash activate`',
-  );
+export function stageOption(
+  what = 'stop once the image is verified in the inactive bank, not marked for boot (nothing rebooted); activate later with `safeflash activate`',
+): Option {
+  return new Option('--stage', what);
 }
 
 export function whenIdleOption(): Option {

@@ -14,7 +14,8 @@ export const finalCampaignStates: readonly CampaignState[] = ['completed', 'abor
 
 /**
  * A device in a campaign. pending: its turn has not come. running/waiting: its run is under way
- * (waiting: the run asks an operator). verified: upgraded. recovered: upgraded after a failure along
+ * (waiting: the run asks an operator). staged: its new software waits in the inactive bank for the
+ * campaign to activate it (its wave's turn, inside a window). verified: upgraded. recovered: upgraded after a failure along
  * the way (counts against the threshold). failed: its run ended without the upgrade (rolled back,
  * failed, aborted). offline: did not answer; tried again later. busy: had a run from elsewhere; tried
  * again later. unreachable: still offline after every attempt. skipped: already runs the image's
@@ -24,6 +25,7 @@ export type CampaignDeviceState =
   | 'pending'
   | 'running'
   | 'waiting'
+  | 'staged'
   | 'verified'
   | 'recovered'
   | 'failed'
@@ -36,6 +38,7 @@ export const campaignDeviceStates: readonly CampaignDeviceState[] = [
   'pending',
   'running',
   'waiting',
+  'staged',
   'verified',
   'recovered',
   'failed',

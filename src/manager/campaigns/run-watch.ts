@@ -21,7 +21,7 @@ export async function readRuns(
   return runs.map(({ deviceId, runId }): RunObservation => {
     const row = byId.get(runId);
     if (!row) return { deviceId, runId, state: 'missing' };
-    if (row.state === 'running' || row.state === 'waiting') return { deviceId, runId, state: row.state };
+    if (row.state === 'running' || row.state === 'waiting' || row.state === 'staged') return { deviceId, runId, state: row.state };
     return { deviceId, runId, state: 'ended', verdict: runVerdict(row, timelines.get(runId) ?? []) };
   });
 }

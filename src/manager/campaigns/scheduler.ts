@@ -28,7 +28,7 @@ export interface SchedulerTiming {
 export interface RunObservation {
   deviceId: number;
   runId: string;
-  state: 'running' | 'waiting' | 'ended' | 'missing';
+  state: 'running' | 'waiting' | 'staged' | 'ended' | 'missing';
   verdict?: RunVerdict;
 }
 
@@ -37,6 +37,8 @@ export type StartRefusal = { reason: 'busy'; message: string } | { reason: 'refu
 export interface Tick {
   /** Devices whose run starts now, with the attempt number it is. */
   start: Array<{ deviceId: number; attempt: number }>;
+  /** Staged runs to activate now (their wave's turn, inside the window). */
+  activate: string[];
   /** Waiting runs to answer "abort" (the campaign is aborting and they would wait forever). */
   abortWaiting: string[];
   waitSeconds: number;
@@ -57,7 +59,10 @@ export interface SchedulerSnapshot {
   stageCounters: Counters | null;
 }
 
-const activeStates = new Set(['running', 'waiting']);
+/** Devices whose run has not ended: followed, and holding their wave open. */
+const activeStates = new Set(['running', 'waiting', 'staged']);
+/** Devices whose run is at work: these count against maxConcurrent (a staged run only waits). */
+const workingStates = new Set(['running', 'waiting']);
 const failureStates = new Set(['failed', 'recovered']);
 const retriedStates = new Set(['offline', 'busy']);
 
@@ -77,6 +82,8 @@ export class CampaignScheduler {
   /** What moved the campaign last: the cause and actor of its next state change. */
   private reason: { cause: string; actor: Actor } = { cause: 'created', actor: 'manager' };
   private readonly abortSent = new Set<string>();
+  /** When each staged run was last sent its activation: one refused (a check failed) is tried again after the retry delay. */
+  private readonly activationSent = new Map<string, number>();
   /** Who aborted the campaign, once someone has. */
   abortedBy: Actor | null = null;
   private events: CampaignEventDraft[] = [];
@@ -171,7 +178,7 @@ export class CampaignScheduler {
     for (const o of observations) {
       const device = this.byId.get(o.deviceId);
       if (!device || device.runId !== o.runId || !activeStates.has(device.state)) continue;
-      if (o.state === 'running' || o.state === 'waiting') {
+      if (o.state === 'running' || o.state === 'waiting' || o.state === 'staged') {
         if (device.state !== o.state) this.setDevice(device, { state: o.state });
         continue;
       }
@@ -211,7 +218,7 @@ export class CampaignScheduler {
 
   /** Decides what happens now. `now` is the campaign clock (ms). */
   tick(now: number, window: WindowView): Tick {
-    const result: Tick = { start: [], abortWaiting: [], waitSeconds: this.timing.tickSeconds };
+    const result: Tick = { start: [], activate: [], abortWaiting: [], waitSeconds: this.timing.tickSeconds };
     if (this.finished) return result;
     this.starts = this.starts.filter((t) => t > now - 60_000);
 
@@ -238,7 +245,8 @@ export class CampaignScheduler {
 
     const active = this.devices.filter((d) => activeStates.has(d.state));
     if (this.control === 'aborting') {
-      result.abortWaiting = active.filter((d) => d.state === 'waiting' && !this.abortSent.has(d.runId!)).map((d) => d.runId!);
+      // A staged run takes abort too: it ends with its device on the software it runs.
+      result.abortWaiting = active.filter((d) => (d.state === 'waiting' || d.state === 'staged') && !this.abortSent.has(d.runId!)).map((d) => d.runId!);
       for (const runId of result.abortWaiting) this.abortSent.add(runId);
       if (active.length === 0) this.finish('aborted', now);
       this.publishState();
@@ -256,24 +264,42 @@ export class CampaignScheduler {
       return result;
     }
 
-    const pending = this.stageDevices().filter((d) => d.state === 'pending');
+    const staging = this.plan.settings.runOptions?.stage === true;
+    // Runs start in their wave's turn; a staging campaign stages every wave's devices at once, since
+    // staging changes nothing a customer notices, and activates them wave by wave.
+    const pending = (staging ? this.devices : this.stageDevices()).filter((d) => d.state === 'pending');
+    const toActivate = this.stageDevices().filter(
+      (d) => d.state === 'staged' && now - (this.activationSent.get(d.runId!) ?? -Infinity) >= this.plan.settings.retryDelaySeconds * 1000,
+    );
     let waitSeconds = active.length > 0 ? this.timing.tickSeconds : this.timing.idleSeconds;
     let blocked: CampaignState | null = null;
-    if (this.control === 'running' && pending.length > 0) {
+    let free = this.plan.settings.maxConcurrent - active.filter((d) => workingStates.has(d.state)).length;
+    const rate = this.plan.settings.ratePerMinute;
+    let allowance = rate === null ? Infinity : rate - this.starts.length;
+    // What needs the wave's turn: activations, and (without staging) runs.
+    const turnWork = toActivate.length > 0 || (!staging && pending.length > 0);
+    if (this.control === 'running' && turnWork) {
       if (this.awaitsApproval()) blocked = 'awaitingApproval';
       else if (this.retryAfter !== null && now < this.retryAfter) waitSeconds = Math.min(waitSeconds, (this.retryAfter - now) / 1000);
       else if (!window.open) {
         blocked = 'waitingWindow';
         waitSeconds = Math.min(waitSeconds, this.timing.windowRecheckSeconds, Math.max(0.05, window.untilOpenMs / 1000));
       } else {
-        const free = this.plan.settings.maxConcurrent - active.length;
-        const rate = this.plan.settings.ratePerMinute;
-        const allowance = rate === null ? Infinity : rate - this.starts.length;
-        const count = Math.max(0, Math.min(free, allowance, pending.length));
-        result.start = pending.slice(0, count).map((d) => ({ deviceId: d.deviceId, attempt: d.attempts + 1 }));
-        if (count > 0) waitSeconds = this.timing.tickSeconds;
-        else if (allowance <= 0 && free > 0) waitSeconds = Math.min(waitSeconds, Math.max(0.05, (this.starts[0]! + 60_000 - now) / 1000));
+        // Inside the window, activations come first: the window is the scarce part of the night.
+        const activations = toActivate.slice(0, Math.max(0, Math.min(free, allowance)));
+        for (const d of activations) this.activationSent.set(d.runId!, now);
+        result.activate = activations.map((d) => d.runId!);
+        free -= activations.length;
+        allowance -= activations.length;
+        if (activations.length > 0) waitSeconds = this.timing.tickSeconds;
       }
+    }
+    const mayStart = this.control === 'running' && !(this.retryAfter !== null && now < this.retryAfter) && (staging || !blocked);
+    if (mayStart && pending.length > 0) {
+      const count = Math.max(0, Math.min(free, allowance, pending.length));
+      result.start = pending.slice(0, count).map((d) => ({ deviceId: d.deviceId, attempt: d.attempts + 1 }));
+      if (count > 0) waitSeconds = this.timing.tickSeconds;
+      else if (allowance <= 0 && free > 0) waitSeconds = Math.min(waitSeconds, Math.max(0.05, (this.starts[0]! + 60_000 - now) / 1000));
     }
     this.publishState(blocked);
     result.waitSeconds = Math.max(0.05, waitSeconds);

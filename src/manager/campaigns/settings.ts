@@ -104,6 +104,9 @@ const requestFields = new Set([
   'timeLimits',
   'reinstall',
   'converter',
+  'stage',
+  'whenIdle',
+  'skipChecks',
   'operator',
 ]);
 
@@ -191,7 +194,16 @@ export function checkCampaignRequest(request: unknown): { request: CampaignReque
   }
   const runOptions = collect(
     problems,
-    () => checkRunOptions({ transport: r.transport, timeLimits: r.timeLimits, reinstall: r.reinstall, converter: r.converter }),
+    () =>
+      checkRunOptions({
+        transport: r.transport,
+        timeLimits: r.timeLimits,
+        reinstall: r.reinstall,
+        converter: r.converter,
+        stage: r.stage,
+        whenIdle: r.whenIdle,
+        skipChecks: r.skipChecks,
+      }),
     RunOptionsError,
   );
   if (r.operator !== undefined && (typeof r.operator !== 'string' || !/^[^\s:][^\s]{0,63}$/.test(r.operator)))

@@ -76,6 +76,24 @@ export function registerCampaignSteps(deps: CampaignStepDeps) {
       { name: 'safeflash.campaign.createRun' },
     ),
 
+    /**
+     * Activates staged runs in their wave's turn, inside the window: the campaign's policy acts, as the
+     * operator who made the campaign asked. A run that is no longer staged (an operator activated or
+     * aborted it first) is left as it is.
+     */
+    activate: DBOS.registerStep(
+      async (runIds: string[]): Promise<void> => {
+        for (const runId of runIds) {
+          try {
+            await deps.procedure.decide(runId, { answer: 'activate', actor: 'policy' });
+          } catch (error) {
+            if (!(error instanceof NotWaitingError)) throw error;
+          }
+        }
+      },
+      { name: 'safeflash.campaign.activate' },
+    ),
+
     /** Answers abort to runs that wait for an operator, so that an aborted campaign's runs reach their end. */
     abortWaiting: DBOS.registerStep(
       async (runIds: string[], actor: Actor): Promise<void> => {

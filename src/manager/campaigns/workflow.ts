@@ -54,6 +54,7 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
         );
         // Under the run's own ID: a replay finds the workflow already there and starts nothing.
         await Promise.all(made.flatMap((started) => (started.ok ? [procedure.resume({ id: started.runId, kind: 'upgrade' })] : [])));
+        if (tick.activate.length > 0) await steps.activate(tick.activate);
         tick.start.forEach(({ deviceId }, i) => {
           const started = made[i]!;
           if (started.ok) scheduler.onStarted(deviceId, started.runId, now);

@@ -28,7 +28,8 @@ export interface DecisionStores {
 export async function decide(stores: DecisionStores, runId: string, request: DecisionRequest): Promise<DecisionRecord> {
   if (!isDecisionAnswer(request.answer))
     throw new DecisionError('badAnswer', `answer must be ${decisionAnswers.join(', ')}, got ${JSON.stringify(request.answer)}`);
-  if (!isOperator(request.actor))
+  // A campaign's policy activates its staged runs inside its windows; every other answer is an operator's.
+  if (!isOperator(request.actor) && !(request.answer === 'activate' && request.actor === 'policy'))
     throw new DecisionError('badActor', `a decision is an operator's: actor must be "operator:<name>", got ${JSON.stringify(request.actor)}`);
   const run = await stores.runs.get(runId);
   if (!run) throw new DecisionError('unknownRun', `no run ${runId}`);

@@ -2,7 +2,7 @@
 // recorded and replayed), and expected failures as values, not exceptions.
 import type { DeviceCondition, DeviceReading } from '../../families/family.ts';
 import type { OperationReading } from '../../protocol/safeflash-mib/operation-row.ts';
-import type { BackupKind, DecisionAnswer, RunKind, RunOptions, RunPolicy } from '../store/records.ts';
+import type { Actor, BackupKind, DecisionAnswer, RunKind, RunOptions, RunPolicy } from '../store/records.ts';
 import type { Cause } from './causes.ts';
 import type { FamilyName } from '../../families/family.ts';
 
@@ -59,7 +59,8 @@ export interface Poll {
 export interface DecisionFacts {
   id: number;
   answer: DecisionAnswer;
-  actor: `operator:${string}`;
+  /** An operator's, or the policy's (a campaign activating its staged runs). */
+  actor: Actor;
   image: ImageFacts | null;
   config: ConfigFile | null;
 }

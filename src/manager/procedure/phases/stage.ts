@@ -146,7 +146,9 @@ async function awaitActivation(
         phase: 'upgrade',
         kind: 'decision',
         actor: decision.actor,
-        message: `${decision.actor.slice('operator:'.length)} answered ${decision.answer}`,
+        message: decision.actor.startsWith('operator:')
+          ? `${decision.actor.slice('operator:'.length)} answered ${decision.answer}`
+          : `the campaign activates the run: its wave's turn, inside its window`,
         detail: { decisionId: decision.id, answer: decision.answer },
         state: 'running',
       });
