@@ -64,6 +64,7 @@ export const defaultPowerOffMs = 500;
  *   corrupt-download[=N|always]   fail-boot[=N|always]   reject-config-format[=N|always]
  *   drop-notifications=<share 0..1>
  *   slow-transfer=<ms>ms | <bytes>Bps
+ *   port-down-after-upgrade=<port>[:N|always]   (the port, e.g. lan1, stays down after new software boots)
  */
 export function parseFaultFlag(text: string): Partial<FaultPlan> {
   const equals = text.indexOf('=');
@@ -89,9 +90,14 @@ export function parseFaultFlag(text: string): Partial<FaultPlan> {
       return { dropNotifications: parseShare(required(value, where, 'a share from 0 to 1'), where) };
     case 'slow-transfer':
       return { slowTransfers: parseSlowFlag(required(value, where, 'e.g. 200ms or 65536Bps'), where) };
+    case 'port-down-after-upgrade': {
+      const [port, count] = required(value, where, 'a port name, e.g. lan1 or lan1:2').split(':', 2);
+      if (!/^[A-Za-z][A-Za-z0-9/.-]{0,31}$/.test(port!)) throw new FaultPlanError(`${where}: ${JSON.stringify(port)} is not a port name`);
+      return { portDownAfterUpgrade: { port: port!, count: parseCount(count ?? '1', where) } };
+    }
     default:
       throw new FaultPlanError(
-        `unknown ${where}; known faults: fail-backup, fail-download, fail-restore, power-loss, corrupt-download, fail-boot, reject-config-format, drop-notifications, slow-transfer`,
+        `unknown ${where}; known faults: fail-backup, fail-download, fail-restore, power-loss, corrupt-download, fail-boot, reject-config-format, drop-notifications, slow-transfer, port-down-after-upgrade`,
       );
   }
 }
@@ -246,9 +252,13 @@ function parsePlan(json: unknown, where: string): FaultPlan {
         if (!isRecord(value)) throw new FaultPlanError(`${at}: expected { stepDelayMs } or { bytesPerSecond }`);
         plan.slowTransfers = checkSlow(value, at);
         break;
+      case 'portDownAfterUpgrade':
+        if (!isRecord(value) || typeof value.port !== 'string' || value.port === '') throw new FaultPlanError(`${at}: expected { port, count? }`);
+        plan.portDownAfterUpgrade = { port: value.port, count: value.count === undefined ? 1 : countOf(value.count, `${at}.count`) };
+        break;
       default:
         throw new FaultPlanError(
-          `${where}: unknown fault ${key}; known: failBackups, failDownloads, failRestores, powerLoss, corruptDownloads, failBoots, rejectConfigFormat, dropNotifications, slowTransfers`,
+          `${where}: unknown fault ${key}; known: failBackups, failDownloads, failRestores, powerLoss, corruptDownloads, failBoots, rejectConfigFormat, dropNotifications, slowTransfers, portDownAfterUpgrade`,
         );
     }
   }

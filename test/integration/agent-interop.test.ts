@@ -106,6 +106,33 @@ describe('safeflash-agent with Net-SNMP tools', { skip: netSnmpMissing }, () => 
     assert.deepEqual(r.stdout.trim().split('\n'), ['1.0.0', 'bankA', 'true', 'powerOn', agent.devices[0]!.serial]);
   });
 
+  test('snmpget of the condition group, snmpwalk of the ports (IF-MIB ifDescr, ifOperStatus)', async () => {
+    const condition = await runTool('snmpget', [
+      ...requestArguments(v3),
+      '-Oqv',
+      first,
+      'sfActiveCalls.0',
+      'sfRegisteredLines.0',
+      'sfActiveAlarms.0',
+      'sfBankCapacity.0',
+    ]);
+    assert.equal(condition.code, 0, condition.stderr);
+    assert.deepEqual(condition.stdout.trim().split('\n'), ['0', '2', '0', `${64 * 1024 * 1024} bytes`], 'the tools read the UNITS of sfBankCapacity');
+    // Numeric OIDs: Debian ships no IETF MIB files for the tools to name them by.
+    const names = await runTool('snmpwalk', [...requestArguments(v3), '-On', '-Oqv', first, '1.3.6.1.2.1.2.2.1.2']);
+    assert.equal(names.code, 0, names.stderr);
+    assert.deepEqual(
+      names.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.replaceAll('"', '')),
+      ['wan0', 'lan1', 'pots1', 'pots2'],
+    );
+    const states = await runTool('snmpwalk', [...requestArguments(v3), '-On', '-Oqv', first, '1.3.6.1.2.1.2.2.1.8']);
+    assert.equal(states.code, 0, states.stderr);
+    assert.deepEqual(states.stdout.trim().split('\n'), ['1', '1', '1', '1'], 'every port up (1)');
+  });
+
   test('one snmpset with createAndGo backs the configuration up to a real TFTP server', async () => {
     const root = join(dir, 'tftp');
     await mkdir(root);

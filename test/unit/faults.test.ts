@@ -21,6 +21,8 @@ test('CLI fault flags', () => {
   assert.deepEqual(parseFaultFlag('drop-notifications=0.25'), { dropNotifications: 0.25 });
   assert.deepEqual(parseFaultFlag('slow-transfer=200ms'), { slowTransfers: { stepDelayMs: 200 } });
   assert.deepEqual(parseFaultFlag('slow-transfer=65536Bps'), { slowTransfers: { bytesPerSecond: 65536 } });
+  assert.deepEqual(parseFaultFlag('port-down-after-upgrade=lan1'), { portDownAfterUpgrade: { port: 'lan1', count: 1 } });
+  assert.deepEqual(parseFaultFlag('port-down-after-upgrade=pots2:always'), { portDownAfterUpgrade: { port: 'pots2', count: Number.POSITIVE_INFINITY } });
   assert.deepEqual(parseFaultFlags(['fail-boot', 'fail-boot=2', 'corrupt-download']), { failBoots: 2, corruptDownloads: 1 });
 });
 
@@ -34,6 +36,8 @@ test('bad CLI fault flags are refused with the reason', () => {
     ['power-loss', /needs a value/],
     ['drop-notifications=1.5', /share must be from 0 to 1/],
     ['slow-transfer=fast', /expected <ms>ms/],
+    ['port-down-after-upgrade', /needs a value/],
+    ['port-down-after-upgrade=../x', /is not a port name/],
   ];
   for (const [flag, message] of bad)
     assert.throws(
