@@ -226,3 +226,35 @@ test('REVERTS counts the reverts ordered: none after a failed download, one when
     assert.equal(after.configDigest, before[n].configDigest, `device ${n}`);
   }
 });
+
+test('upgrade --stage stops once staged, exit 0; activate boots it; runs show has the checks, runs diff the configurations', async () => {
+  const before = await read(1);
+  const staged = await cli('upgrade', name(1), '--image', image('staged.sfimg', { model, version: '1.2.0', configFormat: 2 }), '--stage');
+  assert.equal(staged.code, 0, staged.stdout + staged.stderr);
+  assert.match(staged.stdout, /run-\d+\s+staged/);
+  assert.match(staged.stderr, /1 device staged on 1\.2\.0; activate with: safeflash activate run-\d+/);
+  const waiting = await read(1);
+  assert.equal(waiting.runningVersion, before.runningVersion, 'staged: still the old software');
+  assert.equal(waiting.nextBootBank, waiting.activeBank, 'the staged bank is not marked for boot');
+
+  const activated = await cli('activate', name(1));
+  assert.equal(activated.code, 0, activated.stdout + activated.stderr);
+  assert.match(activated.stderr, /run run-\d+ activated by /);
+  assert.match(activated.stdout, /run-\d+\s+verified/);
+  assert.equal((await read(1)).runningVersion, '1.2.0');
+
+  const runId = /run-\d+/.exec(activated.stderr)![0];
+  const shown = await cli('runs', 'show', runId);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /checks:\n\s+CHECK\s+BEFORE CHANGES\s+BEFORE ACTIVATION\s+AFTER UPGRADE/);
+  assert.match(shown.stdout, /ports\s+pass/);
+  const diff = await cli('runs', 'diff', runId);
+  assert.equal(diff.code, 0, diff.stderr);
+  assert.match(diff.stdout, /read back\s+digest \w+ \(the restored\)/);
+  assert.match(diff.stdout, /no differences/, 'format 2 already: the backup was restored as it was');
+
+  // Nothing staged any more: refused, exit 1.
+  const again = await cli('activate', name(1));
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /has no staged run/);
+});

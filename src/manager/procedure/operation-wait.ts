@@ -21,6 +21,11 @@ export type OperationResult = Outcome<{ via: 'notification' | 'polling' }>;
  * minute is looked at three times rather than a dozen, and runs in flight cost the manager little.
  */
 const longestRound = 12;
+/**
+ * Under a long time limit (a unit that takes an hour to reboot), rounds grow up to this share of it
+ * instead: ten looks at most, so that ten thousand runs waiting on such devices leave the manager idle.
+ */
+const looksPerLimit = 10;
 /** A row missing this many times in a row, from a device that answers, has been lost (power cut before it was saved). */
 const missingLimit = 2;
 /** How long a row read as ended still waits for the notification the device sends right after saving it. */
@@ -105,8 +110,9 @@ async function awaitOperation(
   // Each round waits up to its length; boot hints can shorten rounds, so allow twice as many as the
   // shortest rounds would need.
   const rounds = 2 * Math.ceil(timeoutSeconds / timeouts.pollSeconds) + 2;
+  const longestRoundSeconds = Math.max(timeouts.pollSeconds * longestRound, timeoutSeconds / looksPerLimit);
   for (let round = 0; round < rounds && now < deadline; round++) {
-    const roundSeconds = timeouts.pollSeconds * Math.min(2 ** round, longestRound);
+    const roundSeconds = Math.min(timeouts.pollSeconds * 2 ** round, longestRoundSeconds);
     const waitSeconds = Math.max(0.001, Math.min(roundSeconds, (deadline - now) / 1000));
     const message = await DBOS.recv<OperationMessage>(topic, { timeoutSeconds: waitSeconds, pollingIntervalMs: messagePollingMs });
     if (message?.kind === 'completed') return ended(message.state, message.failCause, message.failMessage, 'notification');
