@@ -101,6 +101,32 @@ async function rowStates(page: Page): Promise<string[]> {
   return page.locator('[data-testid=campaign-devices] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-state') ?? ''));
 }
 
+/** Waits, through the API, until the run is as `done` says. */
+async function waitForRun(runId: string, done: (run: RunRecord) => boolean, what: string): Promise<void> {
+  for (let waited = 0; !done((await world.api<{ run: RunRecord }>('GET', `/api/runs/${runId}`)).json.run); waited++) {
+    assert.ok(waited < 600, `run ${runId}: ${what}`);
+    await sleep(100);
+  }
+}
+
+/** A page in a fresh browser for `body`; a screenshot and the page's errors when it fails. */
+async function inBrowser(body: (page: Page) => Promise<void>): Promise<void> {
+  const { context, profile } = await openBrowser();
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  try {
+    await body(page);
+    assert.deepEqual(problems, [], 'no script errors in the page');
+  } catch (error) {
+    await page.screenshot({ path: join(outputDir, 'dashboard-failure.png'), fullPage: true }).catch(() => {});
+    throw new Error(`${(error as Error).message}\npage errors: ${problems.join(' | ') || 'none'}`, { cause: error });
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
 test('the dashboard follows a campaign live, an operator approves the next wave, it completes', { skip: noChromium, timeout: 120_000 }, async () => {
   const image = await world.image('2.0.0');
   const { context, profile } = await openBrowser();
@@ -198,15 +224,8 @@ test('an operator cancels a run from its page: it stops at its next safe point a
   });
   assert.equal(started.status, 201, JSON.stringify(started.json));
   const runId = started.json.id;
-  for (let waited = 0; (await world.api<{ run: RunRecord }>('GET', `/api/runs/${runId}`)).json.run.state !== 'waiting'; waited++) {
-    assert.ok(waited < 600, 'the run never asked');
-    await sleep(100);
-  }
-  const { context, profile } = await openBrowser();
-  const page = context.pages()[0] ?? (await context.newPage());
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  try {
+  await waitForRun(runId, (run) => run.state === 'waiting', 'the run never asked');
+  await inBrowser(async (page) => {
     await page.goto(`${world.manager.url}/runs/${runId}`);
     await page.getByTestId('token').fill(token);
     await page.getByTestId('token-submit').click();
@@ -218,14 +237,7 @@ test('an operator cancels a run from its page: it stops at its next safe point a
     assert.match((await page.locator('.banner').first().textContent()) ?? '', /cancelled by api during upgrade/);
     assert.ok((await page.locator('[data-testid=timeline]').textContent())!.includes('cancel requested'));
     await page.screenshot({ path: join(outputDir, 'dashboard-cancelled-run.png'), fullPage: true });
-    assert.deepEqual(problems, [], 'no script errors in the page');
-  } catch (error) {
-    await page.screenshot({ path: join(outputDir, 'dashboard-failure.png'), fullPage: true }).catch(() => {});
-    throw new Error(`${(error as Error).message}\npage errors: ${problems.join(' | ') || 'none'}`, { cause: error });
-  } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
 });
 
 test("an operator activates staged devices from the fleet page and opens a run's configuration diff", { skip: noChromium, timeout: 120_000 }, async () => {
@@ -237,17 +249,8 @@ test("an operator activates staged devices from the fleet page and opens a run's
     assert.equal(started.status, 201, JSON.stringify(started.json));
     staged.push(started.json.id);
   }
-  for (const runId of staged) {
-    for (let waited = 0; (await world.api<{ run: RunRecord }>('GET', `/api/runs/${runId}`)).json.run.state !== 'staged'; waited++) {
-      assert.ok(waited < 600, `run ${runId} never staged`);
-      await sleep(100);
-    }
-  }
-  const { context, profile } = await openBrowser();
-  const page = context.pages()[0] ?? (await context.newPage());
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  try {
+  for (const runId of staged) await waitForRun(runId, (run) => run.state === 'staged', 'never staged');
+  await inBrowser(async (page) => {
     await page.goto(`${world.manager.url}/`);
     await page.getByTestId('token').fill(token);
     await page.getByTestId('token-submit').click();
@@ -257,10 +260,7 @@ test("an operator activates staged devices from the fleet page and opens a run's
     await page.getByTestId('confirm').click();
     await page.locator('[data-testid=staged]').waitFor({ state: 'detached', timeout: 30_000 });
     for (const runId of staged) {
-      for (let waited = 0; (await world.api<{ run: RunRecord }>('GET', `/api/runs/${runId}`)).json.run.outcome === null; waited++) {
-        assert.ok(waited < 600, `run ${runId} never ended`);
-        await sleep(100);
-      }
+      await waitForRun(runId, (run) => run.outcome !== null, 'never ended');
       const { json } = await world.api<{ run: RunRecord; timeline: Array<{ kind: string; actor: string }> }>('GET', `/api/runs/${runId}`);
       assert.equal(json.run.state, 'verified', json.run.outcome?.summary);
       assert.ok(
@@ -282,14 +282,7 @@ test("an operator activates staged devices from the fleet page and opens a run's
     assert.ok((await diff.locator('.diff-added').count()) > 0, 'the migration added lines');
     assert.ok((await diff.locator('.diff-removed').count()) > 0, 'the migration removed lines');
     await page.screenshot({ path: join(outputDir, 'dashboard-config-diff.png'), fullPage: true });
-    assert.deepEqual(problems, [], 'no script errors in the page');
-  } catch (error) {
-    await page.screenshot({ path: join(outputDir, 'dashboard-failure.png'), fullPage: true }).catch(() => {});
-    throw new Error(`${(error as Error).message}\npage errors: ${problems.join(' | ') || 'none'}`, { cause: error });
-  } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
 });
 
 mkdirSync(outputDir, { recursive: true });

@@ -33,7 +33,7 @@ const condition: DeviceCondition = {
   operationInProgress: '',
 };
 const facts: PreCheckFacts = {
-  image: { sha256: 'cc'.repeat(32), model: 'IAD-2400', version: '2.0.0', configFormat: 1, payloadSha256: 'bb'.repeat(32), size: 800 },
+  image: { sha256: 'cc'.repeat(32), model: 'IAD-2400', version: '2.0.0', payloadSha256: 'bb'.repeat(32), size: 800 },
   reading,
   condition,
   imageInStore: true,

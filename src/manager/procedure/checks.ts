@@ -4,7 +4,6 @@
 // workflow reads the device, these judge.
 import type { DeviceCondition, DeviceReading } from '../../families/family.ts';
 import { isOneOf } from '../../protocol/vocabulary.ts';
-import type { ImageFacts } from './step-types.ts';
 
 export const preCheckNames = ['model', 'bankSpace', 'noOperation', 'configUnchanged', 'imageTrusted'] as const;
 export const postCheckNames = ['ports', 'lines', 'alarms'] as const;
@@ -30,8 +29,19 @@ export interface CheckResult {
 export const checkRounds = ['beforeChanges', 'beforeActivation', 'afterUpgrade'] as const;
 export type CheckRound = (typeof checkRounds)[number];
 
+/** What the checks need to know of the image (the run's ImageFacts have it). */
+export interface CheckedImage {
+  sha256: string;
+  model: string;
+  version: string;
+  /** What a device reports as the bank's image digest, where known. */
+  payloadSha256?: string | null;
+  /** Bytes, where known. */
+  size?: number;
+}
+
 export interface PreCheckFacts {
-  image: ImageFacts;
+  image: CheckedImage;
   reading: DeviceReading;
   condition: DeviceCondition;
   /** The configuration digest of the run's backup, once it has one (at activation). */
