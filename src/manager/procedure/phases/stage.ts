@@ -44,7 +44,7 @@ export async function stageAndAwaitActivation(
   backUpAgain: () => Promise<PhaseResult<ConfigFile>>,
 ): Promise<{ ok: true; value: Activation } | Stopped> {
   const staged = ctx.plan.stage.applies;
-  if (ctx.plan.stage.applies) {
+  if (staged) {
     const result = await inPhase(ctx, 'upgrade', ctx.run.policy.upgrade, (n) => stageAttempt(ctx, image, n), {
       subject: () => ({ text: `(staging ${image.version})`, detail: { staging: true, image: { sha256: image.sha256, version: image.version } } }),
     });
@@ -55,7 +55,7 @@ export async function stageAndAwaitActivation(
   const inactive = before.banks.find((bank) => bank.bank !== before.activeBank)?.bank ?? 'the inactive bank';
   let backup = original;
   for (let round = 0; ; round++) {
-    const answer = await awaitActivation(ctx, {
+    const stopped = await awaitActivation(ctx, {
       phase: 'upgrade',
       actor: 'manager',
       message: staged
@@ -63,7 +63,7 @@ export async function stageAndAwaitActivation(
         : `staged: the device runs ${before.runningVersion}; ${image.version} is downloaded when the run is activated`,
       detail: { version: image.version, bank: staged ? inactive : null, round },
     });
-    if ('stop' in answer) return answer.stop;
+    if (stopped) return stopped;
 
     const now = await ctx.steps.readDevice(ctx.run.deviceId);
     if (!now.ok) {
@@ -129,14 +129,12 @@ async function stageAttempt(ctx: RunContext, image: ImageFacts, attempt: number)
 }
 
 /**
- * Parks the run as staged until an operator activates it, aborts it or cancels it. The durable message
- * only wakes the run; the answer is read from the database (and looked for now and then, for a wake-up
- * lost with a connection). A staged run may wait for weeks: it costs nothing meanwhile.
+ * Parks the run as staged until an operator (or its campaign) activates it, or an operator aborts or
+ * cancels it: undefined once activated. The durable message only wakes the run; the answer is read from
+ * the database (and looked for now and then, for a wake-up lost with a connection). A staged run may
+ * wait for weeks: it costs nothing meanwhile.
  */
-async function awaitActivation(
-  ctx: RunContext,
-  question: Parameters<RunContext['steps']['askOperator']>[1],
-): Promise<{ activatedBy: Actor } | { stop: Stopped }> {
+async function awaitActivation(ctx: RunContext, question: Parameters<RunContext['steps']['askOperator']>[1]): Promise<Stopped | undefined> {
   const { run, steps, timeouts } = ctx;
   const mark = await steps.askOperator(run.runId, question, 'staged');
   for (;;) {
@@ -152,17 +150,12 @@ async function awaitActivation(
         detail: { decisionId: decision.id, answer: decision.answer },
         state: 'running',
       });
-      if (decision.answer === 'activate') return { activatedBy: decision.actor };
-      return {
-        stop: {
-          ok: false,
-          failure: { phase: 'upgrade', cause: 'cancelled', message: `aborted while staged by ${decision.actor.slice('operator:'.length)}` },
-          by: decision.actor,
-        },
-      };
+      if (decision.answer === 'activate') return undefined;
+      const by = decision.actor.replace(/^operator:/, '');
+      return { ok: false, failure: { phase: 'upgrade', cause: 'cancelled', message: `aborted while staged by ${by}` }, by: decision.actor };
     }
     const cancel = await steps.cancelRequest(run.runId);
-    if (cancel) return { stop: { ok: false, failure: cancelFailure('upgrade', cancel), by: cancel } };
+    if (cancel) return { ok: false, failure: cancelFailure('upgrade', cancel), by: cancel };
     await DBOS.recv(operatorTopic, { timeoutSeconds: timeouts.stagedRecheckSeconds, pollingIntervalMs: messagePollingMs });
   }
 }
