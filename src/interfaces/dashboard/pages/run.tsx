@@ -141,6 +141,14 @@ function ConfigurationPanel({ runId }: { runId: string }) {
   );
 }
 
+/** Which software the device runs at the run's end, in words: a verified run's is the new one, verified. */
+function runningSoftware(outcome: RunDetailJson['run']['outcome']): string {
+  if (!outcome) return '';
+  if (outcome.state === 'verified') return outcome.keptNewSoftware ? 'new software, verified' : 'software unchanged';
+  if (outcome.state === 'upToDate') return 'already the image';
+  return outcome.keptNewSoftware ? 'new software kept' : 'previous software';
+}
+
 export function RunPage() {
   useTick();
   const { params } = useRoute();
@@ -290,7 +298,7 @@ export function RunPage() {
         <Stat
           label="Running version"
           value={<span class="mono">{run.outcome?.runningVersion ?? device?.runningVersion ?? '—'}</span>}
-          sub={run.outcome ? (run.outcome.keptNewSoftware ? 'new software kept' : 'previous software') : ''}
+          sub={runningSoftware(run.outcome)}
         />
         <Stat
           label="Duration"
