@@ -1,7 +1,7 @@
 // What a device serves its customer, kept in memory like the real unit keeps it: its ports, the voice
 // lines registered with their call server, the calls in progress, the alarms raised. A boot starts it
 // afresh (ports come up, lines register again, calls drop); the fault plan can keep a port down after
-// new software boots, and tests change calls, ports and alarms through the device.
+// new software boots (raising an alarm), and tests change calls and ports through the device.
 import type { Port } from '../protocol/snmp/interfaces-group.ts';
 
 /** The reference IAD's ports, in ifIndex order: an uplink, a LAN port and two telephone (POTS) lines. */
