@@ -1,8 +1,9 @@
 // The manager is SIGKILLed mid-run and restarted on the same data directory: killed once while one
 // run backs up and another waits for an operator, killed again while the first downloads its image
 // (and with a run row left behind without its workflow, as a crash between creating a run and starting
-// it would leave it). Every run resumes and ends verified; each device reads back what its run reports;
-// and no operation was started twice on any device. The devices live in this process, so they outlive
+// it would leave it); a staged run waits through both kills and is activated after them. Every run
+// resumes and ends verified; each device reads back what its run reports; and no operation was started
+// twice on any device. The devices live in this process, so they outlive
 // every manager; the managers are real `safeflash serve` processes.
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -44,10 +45,12 @@ const waitMs = 60_000;
 const testTimeout = { timeout: 180_000 };
 
 // Device 1: run A, slowed, killed during its backup and its download. Device 2: run D, the run row left
-// without a workflow. Device 3: run C, whose new software fails to boot once; it asks and waits.
+// without a workflow. Device 3: run C, whose new software fails to boot once; it asks and waits. Device
+// 4: run S, staged before the first kill, activated after the second.
 const backupAndDownload = 1;
 const orphaned = 2;
 const asking = 3;
+const staged = 4;
 
 interface RunDetail {
   run: RunRecord;
@@ -90,8 +93,8 @@ function member(n: number): FleetMember {
 
 const operationUnderWay = (n: number, type: OperationType) => runningOperation(fleet!, n, type);
 
-async function startRun(n: number, policy: object): Promise<string> {
-  const run = await api<RunRecord>('POST', '/api/runs', { device: deviceName(n), image: imageSha256, policy, operator: 'kill-test' });
+async function startRun(n: number, policy: object, options: object = {}): Promise<string> {
+  const run = await api<RunRecord>('POST', '/api/runs', { device: deviceName(n), image: imageSha256, policy, operator: 'kill-test', ...options });
   return run.id;
 }
 
@@ -121,7 +124,7 @@ const readDevice = (n: number) => readLabDevice(lab, n);
 before(async () => {
   fleet = await startLabFleet({
     dir,
-    devices: 3,
+    devices: 4,
     baseAddress: address(1),
     port: devicePort,
     faults: (n) => (n === backupAndDownload ? { slowTransfers: { stepDelayMs: slowStepMs } } : n === asking ? { failBoots: 1 } : {}),
@@ -132,7 +135,7 @@ before(async () => {
   manager = await startServe(serveArgs);
   const discovered = await cli('device', 'discover', `127.9.${third}.0/29`, '--port', String(devicePort), '--timeout-ms', '300', ...credentials);
   assert.equal(discovered.code, 0, discovered.stderr);
-  assert.match(discovered.stdout, /3 devices answered \(3 added/);
+  assert.match(discovered.stdout, /4 devices answered \(4 added/);
   const key = readPrivateKey(keyPairFiles(vendorKeyPrefix(join(dir, 'vendor'))).privateKeyFile);
   const file = join(dir, 'new.sfimg');
   writeFileSync(file, packImage({ model, version: '1.1.0', configFormat: 2 }, Buffer.from('software 1.1.0'), key));
@@ -153,6 +156,9 @@ test('killed while one run backs up and another waits for an operator: restarted
   // Run C asks after its new software fails to boot, and waits.
   runIds.set(asking, await startRun(asking, { upgrade: { retries: 0, then: 'ask' } }));
   await untilState(runOf(asking), ['waiting']);
+  // Run S: staged, waiting for its activation.
+  runIds.set(staged, await startRun(staged, {}, { stage: true }));
+  await untilState(runOf(staged), ['staged']);
   // Run A: short backoffs, so that an operation the kill made fail is retried at once.
   runIds.set(
     backupAndDownload,
@@ -173,6 +179,9 @@ test('killed while one run backs up and another waits for an operator: restarted
   const asked = await runDetail(runOf(asking));
   assert.equal(asked.run.state, 'waiting', 'the run still waits for its operator');
   assert.equal(asked.timeline.filter((e) => e.kind === 'askedOperator').length, 1, 'the question was asked once');
+  const stagedRun = await runDetail(runOf(staged));
+  assert.equal(stagedRun.run.state, 'staged', 'the staged run still waits for its activation');
+  assert.equal(stagedRun.timeline.filter((e) => e.kind === 'staged').length, 1, 'staged once');
   const resumed = await waitFor(
     'run A past its backup',
     async () => {
@@ -218,10 +227,17 @@ test('after the restarts every run ends verified; the run waiting for its operat
   assert.equal(decided.code, 0, decided.stdout + decided.stderr);
   const c = await untilState(runOf(asking), ['verified', 'failed', 'rolledBack', 'aborted']);
   assert.equal(c.run.state, 'verified', JSON.stringify(c.run.outcome));
+
+  assert.equal((await runDetail(runOf(staged))).run.state, 'staged', 'still staged after a second kill');
+  assert.notEqual((await readDevice(staged)).runningVersion, '1.1.0', 'staged: not activated by a restart');
+  const activated = await cli('activate', deviceName(staged), '--operator', 'alice');
+  assert.equal(activated.code, 0, activated.stdout + activated.stderr);
+  const s = await untilState(runOf(staged), ['verified', 'failed', 'rolledBack', 'aborted']);
+  assert.equal(s.run.state, 'verified', JSON.stringify(s.run.outcome));
 });
 
 test('each device reads back what its run reports, and no operation was started twice', testTimeout, async () => {
-  for (const n of [backupAndDownload, orphaned, asking]) {
+  for (const n of [backupAndDownload, orphaned, asking, staged]) {
     const { run, timeline } = await runDetail(runOf(n));
     const reading = await readDevice(n);
     assert.equal(reading.runningVersion, '1.1.0', `device ${n}`);
@@ -244,10 +260,14 @@ test('each device reads back what its run reports, and no operation was started 
       ordered.sort((x, y) => x.index - y.index),
       `device ${n}: the device ran other operations than the run ordered`,
     );
-    // One download and one backup per attempt of its phase, as the timeline counts attempts.
+    // One download (or staging, or activation) and one backup per attempt of its phase, as the timeline counts them.
     const attempts = (phase: string) => timeline.filter((e) => e.phase === phase && e.kind === 'phaseStarted').length;
     const count = (type: OperationType) => operations.filter((op) => op.request.type === type).length;
-    assert.equal(count('downloadSoftware'), attempts('upgrade'), `device ${n}: downloads vs upgrade attempts`);
+    assert.equal(
+      count('downloadSoftware') + count('stageSoftware') + count('activateSoftware'),
+      attempts('upgrade'),
+      `device ${n}: downloads vs upgrade attempts`,
+    );
     assert.equal(count('backupConfig'), attempts('backup'), `device ${n}: backups vs backup attempts`);
   }
 });

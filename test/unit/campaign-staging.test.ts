@@ -95,3 +95,14 @@ test('an activation refused (the run is staged again) is sent again only after t
   assert.deepEqual(scheduler.tick(2000, open).activate, [], 'not again at once');
   assert.deepEqual(scheduler.tick(31_000, open).activate, ['r1'], 'again after 30 s');
 });
+
+test('an aborted campaign aborts its staged runs too: each device keeps the software it runs', () => {
+  const scheduler = new CampaignScheduler(plan(2, [1, 1], 2), timing);
+  started(scheduler, scheduler.tick(0, closed), 0);
+  scheduler.onObservations([1, 2].map((d) => ({ deviceId: d, runId: `r${d}`, state: 'staged' as const })));
+  scheduler.onControl({ kind: 'abort', actor: 'operator:ann' });
+  const tick = scheduler.tick(1000, open);
+  assert.deepEqual(tick.abortWaiting, ['r1', 'r2']);
+  assert.deepEqual(tick.activate, [], 'nothing activated once aborting');
+  assert.deepEqual(scheduler.tick(2000, open).abortWaiting, [], 'each answered once');
+});
