@@ -9,8 +9,9 @@ import type { Cause } from './causes.ts';
 import { afterFailure, cancelFailure, failureActor, type Failure } from './decisions.ts';
 import { messagePollingMs, operatorTopic } from './messages.ts';
 import { attemptsPerPhase } from './operation-index.ts';
+import { awaitOperator, type OperatorAnswer } from './operator-wait.ts';
 import type { RunContext } from './run-context.ts';
-import type { ConfigFile, DecisionFacts, ImageFacts } from './step-types.ts';
+import type { ConfigFile, ImageFacts } from './step-types.ts';
 
 /** What an operator handed in with a retry: a corrected image, an edited configuration. */
 export interface Supplied {
@@ -191,27 +192,13 @@ async function backoff(ctx: RunContext, seconds: number): Promise<Operator | nul
   }
 }
 
-/**
- * Parks the run and waits for an operator's decision: the answer is read from the decisions table,
- * the durable message only wakes the run (and an hourly look covers a message that never came). A
- * cancel request ends the wait too. Undefined when nobody answered within the longest wait.
- */
-async function askOperator(ctx: RunContext, phase: Phase, failure: Failure): Promise<{ decision: DecisionFacts } | { cancel: Operator } | undefined> {
-  const { run, steps, timeouts } = ctx;
-  const mark = await steps.askOperator(run.runId, {
-    phase,
-    actor: 'policy',
-    cause: failure.cause,
-    message: `waiting for an operator: ${failure.message}`,
-    detail: { failure },
-  });
-  const looks = Math.ceil(timeouts.decisionWaitSeconds / timeouts.decisionRecheckSeconds);
-  for (let look = 0; look <= looks; look++) {
-    const decision = await steps.findDecision(run.runId, mark);
-    if (decision) return { decision };
-    const cancel = await steps.cancelRequest(run.runId);
-    if (cancel) return { cancel };
-    if (look < looks) await DBOS.recv(operatorTopic, { timeoutSeconds: timeouts.decisionRecheckSeconds, pollingIntervalMs: messagePollingMs });
-  }
-  return undefined;
+/** Waits for an operator's decision on the failure, up to the longest wait; undefined when nobody answered. */
+function askOperator(ctx: RunContext, phase: Phase, failure: Failure): Promise<OperatorAnswer | undefined> {
+  const { timeouts } = ctx;
+  return awaitOperator(
+    ctx,
+    { phase, actor: 'policy', cause: failure.cause, message: `waiting for an operator: ${failure.message}`, detail: { failure } },
+    'waiting',
+    { recheckSeconds: timeouts.decisionRecheckSeconds, looks: Math.ceil(timeouts.decisionWaitSeconds / timeouts.decisionRecheckSeconds) },
+  );
 }

@@ -20,6 +20,20 @@ function tally<T>(items: T[], key: (item: T) => string): Array<[string, number]>
   return [...counts.entries()].sort((a, b) => b[1] - a[1]);
 }
 
+/** A run's first cells in the fleet's tables: its link, then its device. */
+function RunCells({ run, names }: { run: RunJson; names: Map<number, string> }) {
+  return (
+    <>
+      <td>
+        <a href={`/runs/${run.id}`} class="mono">
+          {run.id}
+        </a>
+      </td>
+      <td>{names.get(run.deviceId) ?? run.deviceId}</td>
+    </>
+  );
+}
+
 export function FleetPage() {
   useTick();
   const devices = useApi<DeviceJson[]>(
@@ -114,12 +128,7 @@ export function FleetPage() {
             <tbody>
               {waiting.map((run) => (
                 <tr key={run.id}>
-                  <td>
-                    <a href={`/runs/${run.id}`} class="mono">
-                      {run.id}
-                    </a>
-                  </td>
-                  <td>{names.get(run.deviceId) ?? run.deviceId}</td>
+                  <RunCells run={run} names={names} />
                   <td>{words(run.phase)}</td>
                   <td class="muted">{ago(run.updatedAt)}</td>
                   <td class="right actions">
@@ -172,12 +181,7 @@ export function FleetPage() {
             <tbody>
               {staged.map((run) => (
                 <tr key={run.id}>
-                  <td>
-                    <a href={`/runs/${run.id}`} class="mono">
-                      {run.id}
-                    </a>
-                  </td>
-                  <td>{names.get(run.deviceId) ?? run.deviceId}</td>
+                  <RunCells run={run} names={names} />
                   <td class="muted">{ago(run.updatedAt)}</td>
                   <td class="right actions">
                     <ActionButton

@@ -11,6 +11,7 @@ import type { Cause } from '../causes.ts';
 import { failedChecks } from '../checks.ts';
 import { cancelFailure, type Failure } from '../decisions.ts';
 import { messagePollingMs, operatorTopic } from '../messages.ts';
+import { awaitOperator } from '../operator-wait.ts';
 import { operationIndex } from '../operation-index.ts';
 import { runOperation } from '../operation-wait.ts';
 import { attemptFailed, type AttemptResult, inPhase, type PhaseResult } from '../phase-loop.ts';
@@ -130,34 +131,27 @@ async function stageAttempt(ctx: RunContext, image: ImageFacts, attempt: number)
 
 /**
  * Parks the run as staged until an operator (or its campaign) activates it, or an operator aborts or
- * cancels it: undefined once activated. The durable message only wakes the run; the answer is read from
- * the database (and looked for now and then, for a wake-up lost with a connection). A staged run may
- * wait for weeks: it costs nothing meanwhile.
+ * cancels it: undefined once activated. A staged run may wait for weeks: it costs nothing meanwhile.
  */
 async function awaitActivation(ctx: RunContext, question: Parameters<RunContext['steps']['askOperator']>[1]): Promise<Stopped | undefined> {
-  const { run, steps, timeouts } = ctx;
-  const mark = await steps.askOperator(run.runId, question, 'staged');
-  for (;;) {
-    const decision = await steps.findDecision(run.runId, mark);
-    if (decision) {
-      await ctx.record({
-        phase: 'upgrade',
-        kind: 'decision',
-        actor: decision.actor,
-        message: decision.actor.startsWith('operator:')
-          ? `${decision.actor.slice('operator:'.length)} answered ${decision.answer}`
-          : `the campaign activates the run: its wave's turn, inside its window`,
-        detail: { decisionId: decision.id, answer: decision.answer },
-        state: 'running',
-      });
-      if (decision.answer === 'activate') return undefined;
-      const by = decision.actor.replace(/^operator:/, '');
-      return { ok: false, failure: { phase: 'upgrade', cause: 'cancelled', message: `aborted while staged by ${by}` }, by: decision.actor };
-    }
-    const cancel = await steps.cancelRequest(run.runId);
-    if (cancel) return { ok: false, failure: cancelFailure('upgrade', cancel), by: cancel };
-    await DBOS.recv(operatorTopic, { timeoutSeconds: timeouts.stagedRecheckSeconds, pollingIntervalMs: messagePollingMs });
-  }
+  const answer = await awaitOperator(ctx, question, 'staged', { recheckSeconds: ctx.timeouts.stagedRecheckSeconds, looks: Number.POSITIVE_INFINITY });
+  // Without a bound on the looks, the wait ends only with an answer.
+  if (!answer) throw new Error(`run ${ctx.run.runId}: the wait for its activation ended without an answer`);
+  if ('cancel' in answer) return { ok: false, failure: cancelFailure('upgrade', answer.cancel), by: answer.cancel };
+  const { decision } = answer;
+  await ctx.record({
+    phase: 'upgrade',
+    kind: 'decision',
+    actor: decision.actor,
+    message: decision.actor.startsWith('operator:')
+      ? `${decision.actor.slice('operator:'.length)} answered ${decision.answer}`
+      : `the campaign activates the run: its wave's turn, inside its window`,
+    detail: { decisionId: decision.id, answer: decision.answer },
+    state: 'running',
+  });
+  if (decision.answer === 'activate') return undefined;
+  const by = decision.actor.replace(/^operator:/, '');
+  return { ok: false, failure: { phase: 'upgrade', cause: 'cancelled', message: `aborted while staged by ${by}` }, by: decision.actor };
 }
 
 /** An activation that cannot go ahead now: the run says why and stays staged. */
