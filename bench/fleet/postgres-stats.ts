@@ -87,10 +87,12 @@ export class PostgresStats {
     return rows.map((r) => ({ calls: Number(r.calls), ms: Number(r.ms), query: r.query }));
   }
 
-  /** Durable steps DBOS recorded, by function name: what a run costs in recorded operations. */
+  /** Durable steps recorded, by name: the runs' own (safeflash.run_steps) and DBOS's (its timers, messages, the campaigns' steps). */
   async stepsByName(): Promise<Array<{ name: string; count: number }>> {
     const { rows } = await this.client.query<{ name: string; count: string }>(
-      'SELECT function_name AS name, count(*) AS count FROM dbos.operation_outputs GROUP BY 1 ORDER BY 2 DESC',
+      `SELECT name, count(*) AS count FROM (
+         SELECT name FROM safeflash.run_steps UNION ALL SELECT function_name FROM dbos.operation_outputs
+       ) recorded GROUP BY 1 ORDER BY 2 DESC`,
     );
     return rows.map((r) => ({ name: r.name, count: Number(r.count) }));
   }

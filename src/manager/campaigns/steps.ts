@@ -6,7 +6,6 @@ import type { RunStore } from '../store/runs.ts';
 import type { LiveEvents } from '../live-events.ts';
 import { NotWaitingError, RunRequestError } from '../procedure/errors.ts';
 import type { Procedure } from '../procedure/procedure.ts';
-import { stepKey } from '../procedure/run-steps.ts';
 import type { RunOptionsRequest } from '../procedure/run-options.ts';
 import { createRun, type RunCreation } from '../procedure/start-run.ts';
 import type { CampaignProgress, CampaignStore } from '../store/campaigns.ts';
@@ -29,6 +28,11 @@ export type RunStart = { ok: true; runId: string } | { ok: false; refusal: Start
 
 // Database steps retry on their own: a lost connection must not stop a campaign.
 const databaseStep = { retriesAllowed: true, maxAttempts: 5, intervalSeconds: 1, backoffRate: 2 };
+
+/** The key of the events a step saves: the step's place in the campaign's workflow. */
+function stepKey(): string {
+  return `step:${DBOS.stepID ?? 'none'}`;
+}
 
 export function registerCampaignSteps(deps: CampaignStepDeps) {
   return {

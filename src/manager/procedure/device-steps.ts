@@ -1,6 +1,6 @@
 // Durable steps that talk to the device over SNMP: read it, order an operation, look at an operation
 // row. A device that does not answer is an outcome here, not an exception: the workflow judges it.
-import { DBOS } from '@dbos-inc/dbos-sdk';
+import { durableStep, stepKey } from './run-journal.ts';
 import { UnsupportedOrder } from '../../families/family.ts';
 import { family } from '../../families/families.ts';
 import { SnmpError } from '../../protocol/snmp/errors.ts';
@@ -11,7 +11,6 @@ import type { Phase } from '../store/records.ts';
 import type { RunStore } from '../store/runs.ts';
 import type { OperationRoutes } from '../store/operation-routes.ts';
 import type { DeviceCommands } from './procedure-deps.ts';
-import { stepKey } from './run-steps.ts';
 import type { ConditionReading, Outcome, Poll, Reading } from './step-types.ts';
 import { cancelFailure, cancelledCause, startsAfterCancel } from './decisions.ts';
 import type { Cause } from './causes.ts';
@@ -57,30 +56,24 @@ export function registerDeviceSteps(services: DeviceStepServices) {
   }
 
   return {
-    readDevice: DBOS.registerStep(
-      async (deviceId: number): Promise<Reading> => {
-        try {
-          const reading = await withDevice(deviceId, (driver) => driver.read());
-          await services.devices.recordReading(deviceId, reading);
-          return { ok: true, reading };
-        } catch (error) {
-          return { ok: false, ...commandFailure(error) };
-        }
-      },
-      { name: 'safeflash.readDevice' },
-    ),
+    readDevice: durableStep('safeflash.readDevice', async (deviceId: number): Promise<Reading> => {
+      try {
+        const reading = await withDevice(deviceId, (driver) => driver.read());
+        await services.devices.recordReading(deviceId, reading);
+        return { ok: true, reading };
+      } catch (error) {
+        return { ok: false, ...commandFailure(error) };
+      }
+    }),
 
     /** What the device serves and how much room it has (the checks' facts); not kept with the device. */
-    readCondition: DBOS.registerStep(
-      async (deviceId: number): Promise<ConditionReading> => {
-        try {
-          return { ok: true, condition: await withDevice(deviceId, (driver) => driver.readCondition()) };
-        } catch (error) {
-          return { ok: false, ...commandFailure(error) };
-        }
-      },
-      { name: 'safeflash.readCondition' },
-    ),
+    readCondition: durableStep('safeflash.readCondition', async (deviceId: number): Promise<ConditionReading> => {
+      try {
+        return { ok: true, condition: await withDevice(deviceId, (driver) => driver.readCondition()) };
+      } catch (error) {
+        return { ok: false, ...commandFailure(error) };
+      }
+    }),
 
     /**
      * Looks for a cancel request first: one holds back every operation but those that bring the device
@@ -89,7 +82,8 @@ export function registerDeviceSteps(services: DeviceStepServices) {
      * index: the device answers it as a repeat. Says when it was ordered: the wait's deadline counts
      * from then.
      */
-    startOperation: DBOS.registerStep(
+    startOperation: durableStep(
+      'safeflash.startOperation',
       async (runId: string, deviceId: number, phase: Phase, index: number, order: OperationOrder): Promise<StartedOperation> => {
         if (!startsAfterCancel(phase, order.type)) {
           const cancel = (await services.runs.cancelRequest(runId)) as `operator:${string}` | undefined;
@@ -125,21 +119,17 @@ export function registerDeviceSteps(services: DeviceStepServices) {
           return { ok: true, at: Date.now() };
         }
       },
-      { name: 'safeflash.startOperation' },
     ),
 
-    pollOperation: DBOS.registerStep(
-      async (runId: string, deviceId: number, index: number, type: OperationType): Promise<Poll> => {
-        try {
-          const reading = await withDevice(deviceId, (driver) => driver.readOperation(index, type));
-          if (reading) services.onProgress(runId, reading.progress);
-          return { at: Date.now(), answered: true, ...(reading ? { reading } : {}) };
-        } catch (error) {
-          return { at: Date.now(), answered: false, message: commandFailure(error).message };
-        }
-      },
-      { name: 'safeflash.pollOperation' },
-    ),
+    pollOperation: durableStep('safeflash.pollOperation', async (runId: string, deviceId: number, index: number, type: OperationType): Promise<Poll> => {
+      try {
+        const reading = await withDevice(deviceId, (driver) => driver.readOperation(index, type));
+        if (reading) services.onProgress(runId, reading.progress);
+        return { at: Date.now(), answered: true, ...(reading ? { reading } : {}) };
+      } catch (error) {
+        return { at: Date.now(), answered: false, message: commandFailure(error).message };
+      }
+    }),
   };
 }
 

@@ -1,6 +1,6 @@
 // Durable steps around the file service: offers the device will use, the backup it uploaded, and the
 // migration of a configuration (stored as a new file; the one it came from is only read).
-import { DBOS } from '@dbos-inc/dbos-sdk';
+import { durableStep } from './run-journal.ts';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { FamilyName } from '../../families/family.ts';
@@ -14,26 +14,24 @@ import { BackupError } from '../files/backup-error.ts';
 
 export function registerFileSteps(files: ProcedureFiles) {
   return {
-    expectBackup: DBOS.registerStep(async (protocol: TransferProtocol): Promise<FileOffer> => files.expectBackup(protocol), {
-      name: 'safeflash.expectBackup',
-    }),
-    offerImage: DBOS.registerStep(async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => files.offerImage(sha256, protocol), {
-      name: 'safeflash.offerImage',
-    }),
-    offerConfig: DBOS.registerStep(async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => files.offerConfig(sha256, protocol), {
-      name: 'safeflash.offerConfig',
-    }),
-    /** Whether `server` is this manager's own server of `protocol` (a step: the answer depends on which manager runs the run). */
-    offeredHere: DBOS.registerStep(
-      async (protocol: TransferProtocol, server: Endpoint): Promise<boolean> => {
-        const here = files.endpoint(protocol);
-        return here.address === server.address && here.port === server.port;
-      },
-      { name: 'safeflash.offeredHere' },
+    expectBackup: durableStep('safeflash.expectBackup', async (protocol: TransferProtocol): Promise<FileOffer> => files.expectBackup(protocol)),
+    offerImage: durableStep(
+      'safeflash.offerImage',
+      async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => files.offerImage(sha256, protocol),
     ),
+    offerConfig: durableStep(
+      'safeflash.offerConfig',
+      async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => files.offerConfig(sha256, protocol),
+    ),
+    /** Whether `server` is this manager's own server of `protocol` (a step: the answer depends on which manager runs the run). */
+    offeredHere: durableStep('safeflash.offeredHere', async (protocol: TransferProtocol, server: Endpoint): Promise<boolean> => {
+      const here = files.endpoint(protocol);
+      return here.address === server.address && here.port === server.port;
+    }),
 
     /** The uploaded backup, checked and stored, or why there is none (BackupError's reason). */
-    collectBackup: DBOS.registerStep(
+    collectBackup: durableStep(
+      'safeflash.collectBackup',
       async (offer: FileOffer, deviceId: number, runId: string, family: FamilyName = 'safeflash'): Promise<Outcome<{ config: ConfigFile }>> => {
         try {
           return { ok: true, config: configFile(await files.collectBackup(offer, { deviceId, runId, family })) };
@@ -41,14 +39,14 @@ export function registerFileSteps(files: ProcedureFiles) {
           return { ok: false, cause: error instanceof BackupError ? error.reason : 'unknown', message: (error as Error).message };
         }
       },
-      { name: 'safeflash.collectBackup' },
     ),
 
     /**
      * A configuration read back against the one restored, by the family's text rules: equal once the
      * lines that change by themselves are left out, and which lines those were.
      */
-    compareConfigs: DBOS.registerStep(
+    compareConfigs: durableStep(
+      'safeflash.compareConfigs',
       async (expectedSha256: string, foundSha256: string, family: FamilyName): Promise<TextComparison> => {
         const rules = familyNamed(family).configuration;
         if (!rules) {
@@ -58,14 +56,14 @@ export function registerFileSteps(files: ProcedureFiles) {
         const [expected, found] = await Promise.all([files.readBackup(expectedSha256), files.readBackup(foundSha256)]);
         return compareTexts(expected.toString('utf8'), found.toString('utf8'), rules);
       },
-      { name: 'safeflash.compareConfigs' },
     ),
 
     /**
      * `source` converted to `toFormat` for `model`, stored as a migrated file derived from it: by the
      * reference migrations, or by the family's own for a family that keeps its configuration as its text.
      */
-    migrate: DBOS.registerStep(
+    migrate: durableStep(
+      'safeflash.migrate',
       async (
         source: ConfigFile,
         model: string,
@@ -86,7 +84,6 @@ export function registerFileSteps(files: ProcedureFiles) {
         const stored = await files.storeConfig(migrated.text, { deviceId, runId, kind: 'migrated', derivedFrom: source.sha256, family });
         return { ok: true, config: configFile(stored), steps: migrated.steps };
       },
-      { name: 'safeflash.migrate' },
     ),
   };
 }

@@ -33,7 +33,7 @@ export interface ProcedureFiles {
 export type DeviceCommands = Pick<DeviceDriver, 'read' | 'readCondition' | 'startOperation' | 'readOperation' | 'close'>;
 
 export interface ProcedureDeps {
-  store: Pick<Store, 'runs' | 'devices' | 'images' | 'backups' | 'routes'>;
+  store: Pick<Store, 'runs' | 'devices' | 'images' | 'backups' | 'routes' | 'steps'>;
   files: ProcedureFiles;
   driverFor(device: DeviceRecord): DeviceCommands;
   /** The manager's notification receiver, named in every operation the procedure orders. */

@@ -17,6 +17,7 @@ import { end } from './run-end.ts';
 import type { RunContext, Steps } from './run-context.ts';
 import { RunFeed } from './run-feed.ts';
 import { registerRunSteps } from './run-steps.ts';
+import { RunJournal } from './run-journal.ts';
 import { runPlan } from './run-plan.ts';
 import { family } from '../../families/families.ts';
 import type { RunDefaults, RunOptionsRequest } from './run-options.ts';
@@ -64,12 +65,12 @@ export interface Procedure {
 export function registerProcedure(deps: ProcedureDeps): Procedure {
   const timeouts = resolveTimeouts(deps.timeouts);
   const defaults: RunDefaults = { transport: deps.protocol ?? 'tftp', timeLimits: timeLimitsOf(timeouts) };
-  const { runs, devices, images, backups, routes } = deps.store;
+  const { runs, devices, images, backups, routes, steps: stepRecords } = deps.store;
   const feed = new RunFeed(runs, deps.live, (error) => DBOS.logger.warn(`live run event not published: ${error.message}`));
   const progress = new ProgressBoard((runId, value) => feed.progress(runId, value));
   const router = new NotificationRouter(routes, progress, (error) => DBOS.logger.warn(`notification not delivered: ${error.message}`));
 
-  const steps: Steps = {
+  const definitions = {
     ...registerRunSteps({
       runs,
       devices,
@@ -92,6 +93,7 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
   const workflow = (name: string, body: (ctx: RunContext) => Promise<RunOutcome>) =>
     DBOS.registerWorkflow(
       async (runId: string): Promise<RunOutcome> => {
+        const steps: Steps = (await RunJournal.open(stepRecords, runId)).bind(definitions);
         const run = await steps.loadRun(runId);
         const options = run.options ?? { ...defaults, reinstall: false };
         const name = run.family ?? 'safeflash';

@@ -4,12 +4,14 @@ import type { RunOptions } from '../store/records.ts';
 import type { DeviceSteps } from './device-steps.ts';
 import type { FileSteps } from './file-steps.ts';
 import type { RunSteps } from './run-steps.ts';
+import type { BoundSteps } from './run-journal.ts';
 import type { RunPlan } from './run-plan.ts';
 import type { NewEvent } from '../store/runs.ts';
 import type { RunFacts } from './step-types.ts';
 import type { PhaseTimeouts } from './timeouts.ts';
 
-export type Steps = RunSteps & DeviceSteps & FileSteps;
+/** The durable steps as a run's workflow calls them (bound to its journal). */
+export type Steps = BoundSteps<RunSteps & DeviceSteps & FileSteps>;
 
 export interface RunContext {
   run: RunFacts;

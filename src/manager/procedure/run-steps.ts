@@ -1,12 +1,12 @@
 // Durable steps that read and write the run's own records: its facts, its timeline, its questions to
 // operators and its end. Each event carries its step's ID as key, so a replayed step writes it once.
-import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { BackupRecord, ImageRecord, Phase, RunOutcome } from '../store/records.ts';
 import type { BackupStore } from '../store/backups.ts';
 import type { DeviceStore } from '../store/devices.ts';
 import type { ImageStore } from '../store/images.ts';
 import type { ParkedState, NewEvent, RunPosition, RunStore } from '../store/runs.ts';
 import type { LastEvent } from './run-feed.ts';
+import { durableStep, stepKey } from './run-journal.ts';
 import type { ConfigFile, DecisionFacts, ImageFacts, RunFacts } from './step-types.ts';
 
 export interface RunStepServices {
@@ -21,12 +21,7 @@ export interface RunStepServices {
 }
 
 // Database steps retry on their own: a lost connection must not end a run.
-const databaseStep = { retriesAllowed: true, maxAttempts: 5, intervalSeconds: 1, backoffRate: 2 };
-
-/** The key of the event a step writes; `second` names another event of the same step. */
-export function stepKey(second?: string): string {
-  return `step:${DBOS.stepID ?? 'none'}${second ? `:${second}` : ''}`;
-}
+const databaseStep = { retries: true };
 
 export function imageFacts(image: ImageRecord): ImageFacts {
   return {
@@ -51,7 +46,8 @@ function lastEvent(kind: string, message: string, cause: string | null | undefin
 
 export function registerRunSteps({ runs, devices, images, backups, onEnded, onChanged }: RunStepServices) {
   return {
-    loadRun: DBOS.registerStep(
+    loadRun: durableStep(
+      'safeflash.loadRun',
       async (runId: string): Promise<RunFacts> => {
         const run = await runs.get(runId);
         const number = await runs.number(runId);
@@ -70,7 +66,7 @@ export function registerRunSteps({ runs, devices, images, backups, onEnded, onCh
           options: run.options,
         };
       },
-      { name: 'safeflash.loadRun', ...databaseStep },
+      databaseStep,
     ),
 
     /**
@@ -87,16 +83,18 @@ export function registerRunSteps({ runs, devices, images, backups, onEnded, onCh
      * Parks the run until an operator answers: `waiting` for a decision after a failure, or `staged`
      * for an activation. Returns the mark after which the answer is looked for.
      */
-    askOperator: DBOS.registerStep(
+    askOperator: durableStep(
+      'safeflash.askOperator',
       async (runId: string, question: Omit<NewEvent, 'kind' | 'state'>, parkedAs: ParkedState = 'waiting'): Promise<number> => {
         const mark = await runs.recordAsk(runId, stepKey(), question, parkedAs);
         onChanged(runId, lastEvent(parkedAs === 'staged' ? 'staged' : 'askedOperator', question.message, question.cause));
         return mark;
       },
-      { name: 'safeflash.askOperator', ...databaseStep },
+      databaseStep,
     ),
 
-    findDecision: DBOS.registerStep(
+    findDecision: durableStep(
+      'safeflash.findDecision',
       async (runId: string, afterId: number): Promise<DecisionFacts | null> => {
         const decision = await runs.decisionAfter(runId, afterId);
         if (!decision) return null;
@@ -110,36 +108,36 @@ export function registerRunSteps({ runs, devices, images, backups, onEnded, onCh
           config: config ? configFile(config) : null,
         };
       },
-      { name: 'safeflash.findDecision', ...databaseStep },
+      databaseStep,
     ),
 
     /** Who asked to cancel the run, if anyone did (read at each of the run's safe points). */
-    cancelRequest: DBOS.registerStep(
+    cancelRequest: durableStep(
+      'safeflash.cancelRequest',
       async (runId: string): Promise<`operator:${string}` | null> => ((await runs.cancelRequest(runId)) as `operator:${string}` | undefined) ?? null,
-      { name: 'safeflash.cancelRequest', ...databaseStep },
+      databaseStep,
     ),
 
     /** Whether the image is still in the store (its signature was checked when it was added). */
-    imageInStore: DBOS.registerStep(async (sha256: string): Promise<boolean> => (await images.get(sha256)) !== undefined, {
-      name: 'safeflash.imageInStore',
-      ...databaseStep,
-    }),
+    imageInStore: durableStep('safeflash.imageInStore', async (sha256: string): Promise<boolean> => (await images.get(sha256)) !== undefined, databaseStep),
 
-    configFile: DBOS.registerStep(
+    configFile: durableStep(
+      'safeflash.configFile',
       async (sha256: string): Promise<ConfigFile | null> => {
         const backup = await backups.get(sha256);
         return backup ? configFile(backup) : null;
       },
-      { name: 'safeflash.configFile', ...databaseStep },
+      databaseStep,
     ),
 
-    finish: DBOS.registerStep(
+    finish: durableStep(
+      'safeflash.finish',
       async (runId: string, phase: Phase | null, outcome: RunOutcome): Promise<void> => {
         await runs.finish(runId, stepKey(), phase, outcome);
         onEnded(runId);
         onChanged(runId, lastEvent('runEnded', outcome.summary, outcome.state));
       },
-      { name: 'safeflash.finish', ...databaseStep },
+      databaseStep,
     ),
   };
 }

@@ -238,4 +238,14 @@ export const schemaStatements = [
   // password an earlier version kept in clear is replaced by its digest.
   `ALTER TABLE safeflash.file_offers ADD COLUMN IF NOT EXISTS password_sha256 text`,
   `UPDATE safeflash.file_offers SET password_sha256 = encode(sha256(convert_to(password, 'UTF8')), 'hex'), password = NULL WHERE password IS NOT NULL`,
+  // What each durable step of a run answered, in the order the run took them: a resumed run reads its
+  // answers back instead of asking the device or the database again (procedure/run-journal.ts).
+  `CREATE TABLE IF NOT EXISTS safeflash.run_steps (
+     run_id  text NOT NULL REFERENCES safeflash.runs(id) ON DELETE CASCADE,
+     seq     integer NOT NULL,
+     name    text NOT NULL,
+     output  json NOT NULL,
+     at      timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (run_id, seq)
+   )`,
 ] as const;

@@ -10,6 +10,7 @@ import { ManagerStore } from './managers.ts';
 import { OfferStore } from './offers.ts';
 import { OperationRoutes } from './operation-routes.ts';
 import { RunStore } from './runs.ts';
+import { StepRecords } from './step-records.ts';
 import { TokenStore } from './tokens.ts';
 
 export interface Store {
@@ -17,6 +18,8 @@ export interface Store {
   images: ImageStore;
   backups: BackupStore;
   runs: RunStore;
+  /** What each durable step of each run answered. */
+  steps: StepRecords;
   /** Which run ordered which operation: where notifications go. */
   routes: OperationRoutes;
   /** Names and credentials handed to devices for their transfers. */
@@ -36,6 +39,7 @@ export function storeOn(pool: pg.Pool): Store {
     images: new ImageStore(pool),
     backups: new BackupStore(pool),
     runs: new RunStore(pool),
+    steps: new StepRecords(pool),
     routes: new OperationRoutes(pool),
     offers: new OfferStore(pool),
     campaigns: new CampaignStore(pool),
