@@ -28,18 +28,32 @@ export class ProgressBoard {
   }
 }
 
-/** Remembers routes already looked up: progress notifications come ten to an operation. */
+/**
+ * Remembers routes looked up, and the lookups under way: progress notifications come ten to an
+ * operation, several of them before the first lookup is back. A route never changes once recorded;
+ * a lookup that found none is forgotten (the route may be recorded next).
+ */
 class RouteCache {
-  readonly #routes = new Map<string, Route>();
+  readonly #routes = new Map<string, Promise<Route | undefined>>();
   constructor(private readonly limit = 10_000) {}
 
-  get(address: string, index: number): Route | undefined {
-    return this.#routes.get(`${address}/${index}`);
-  }
-
-  set(address: string, route: Route): void {
+  route(address: string, index: number, find: () => Promise<Route | undefined>): Promise<Route | undefined> {
+    const key = `${address}/${index}`;
+    const known = this.#routes.get(key);
+    if (known) return known;
     if (this.#routes.size >= this.limit) this.#routes.clear();
-    this.#routes.set(`${address}/${route.index}`, route);
+    const lookup = find().then(
+      (route) => {
+        if (!route) this.#routes.delete(key);
+        return route;
+      },
+      (error: unknown) => {
+        this.#routes.delete(key);
+        throw error;
+      },
+    );
+    this.#routes.set(key, lookup);
+    return lookup;
   }
 }
 
@@ -88,11 +102,7 @@ export class NotificationRouter {
     }
   }
 
-  private async route(address: string, index: number): Promise<Route | undefined> {
-    const cached = this.#cache.get(address, index);
-    if (cached) return cached;
-    const found = await this.routes.find(address, index);
-    if (found) this.#cache.set(address, found);
-    return found;
+  private route(address: string, index: number): Promise<Route | undefined> {
+    return this.#cache.route(address, index, () => this.routes.find(address, index));
   }
 }
