@@ -6,9 +6,8 @@ import { family } from '../../families/families.ts';
 import { SnmpError } from '../../protocol/snmp/errors.ts';
 import type { OperationOrder } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { DeviceStore } from '../store/devices.ts';
-import type { DeviceRecord } from '../store/records.ts';
 import { NetworkNotAllowedError } from '../inventory/allowed-networks.ts';
-import type { Phase } from '../store/records.ts';
+import type { DeviceRecord, Phase } from '../store/records.ts';
 import type { RunStore } from '../store/runs.ts';
 import type { OperationRoutes } from '../store/operation-routes.ts';
 import type { DeviceCommands } from './procedure-deps.ts';
@@ -44,37 +43,9 @@ export function commandFailure(error: unknown): { cause: Cause; message: string 
 /** An operation ordered (or found already there), and when: or why not. */
 export type StartedOperation = Outcome<{ at: number }>;
 
-/**
- * The inventory's devices, each kept a few seconds: a run reads its device's address and credentials
- * at every device step, a dozen times in a few seconds. The inventory never changes how a device is
- * reached in place (a device is added or removed, never edited); should it, a change would reach the
- * steps within `keepMs`.
- */
-class RecentDevices {
-  readonly #kept = new Map<number, { until: number; device: Promise<DeviceRecord | undefined> }>();
-  constructor(
-    private readonly devices: Pick<DeviceStore, 'get'>,
-    private readonly keepMs = 5_000,
-    private readonly limit = 10_000,
-  ) {}
-
-  get(deviceId: number): Promise<DeviceRecord | undefined> {
-    const now = Date.now();
-    const kept = this.#kept.get(deviceId);
-    if (kept && kept.until > now) return kept.device;
-    if (this.#kept.size >= this.limit) this.#kept.clear();
-    const device = this.devices.get(deviceId);
-    // A failed read is not kept: the next step reads again.
-    device.catch(() => this.#kept.delete(deviceId));
-    this.#kept.set(deviceId, { until: now + this.keepMs, device });
-    return device;
-  }
-}
-
 export function registerDeviceSteps(services: DeviceStepServices) {
-  const recent = new RecentDevices(services.devices);
   async function withDevice<T>(deviceId: number, work: (driver: DeviceCommands) => Promise<T>): Promise<T> {
-    const device = await recent.get(deviceId);
+    const device = await services.devices.get(deviceId);
     if (!device) throw new Error(`device ${deviceId} is no longer in the inventory`);
     const driver = services.driverFor(device);
     try {
@@ -134,7 +105,7 @@ export function registerDeviceSteps(services: DeviceStepServices) {
           // (with its own notification target, so the device does not take this order as a repeat), or
           // ordered by this step with the answer lost. The index is this step's alone: the row is the
           // step's operation, and the run follows it rather than give the device a second one.
-          const device = await recent.get(deviceId);
+          const device = await services.devices.get(deviceId);
           const rows = device !== undefined && family(device.family).capabilities.operationRows;
           const existing = rows ? await withDevice(deviceId, (driver) => driver.readOperation(index, order.type)).catch(() => undefined) : undefined;
           if (existing === undefined) return { ok: false, ...commandFailure(error) };
