@@ -39,6 +39,9 @@ import { observeRuns } from './run-observer.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { embeddedDatabaseAddress } from './database/embedded-postgres.ts';
 import { storeOn } from './store/store.ts';
+import { LiveChannel } from './store/live-channel.ts';
+import { operationChannel } from './store/operation-routes.ts';
+import { OperationSignals } from './procedure/operation-signals.ts';
 import type { TokenStore } from './store/tokens.ts';
 
 export interface ManagerOptions {
@@ -210,6 +213,16 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     });
     receiver.on('rejected', (error) => logger.warn({ err: error }, 'notification rejected'));
 
+    // Another manager's notification of an operation this manager's run waits on wakes the wait through here.
+    const signals = new OperationSignals();
+    const operationWakeUps = new LiveChannel(
+      database.url,
+      (error) => logger.warn({ err: error }, 'wake-ups from other managers interrupted'),
+      operationChannel,
+    );
+    await operationWakeUps.listen((payload) => signals.heard(payload));
+    stops.push({ what: 'operation wake-ups', stop: () => operationWakeUps.close() });
+
     const inventory = new Inventory(store.devices, { sourceAddress, allowedNetworks, onChange: (deviceId) => live.emit('deviceChanged', { deviceId }) });
     procedure = registerProcedure({
       store,
@@ -224,6 +237,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
         }),
       notifyTarget: receiver.endpoint,
       live,
+      signals,
       ...(options.timeouts ? { timeouts: options.timeouts } : {}),
       ...(options.transport ? { protocol: options.transport } : {}),
     });

@@ -1,9 +1,9 @@
-// Device notifications to the runs that wait for them: an operation's end and a boot become durable
-// messages to the run (whichever manager runs it); progress is only kept in memory, for display.
-import { DBOS } from '@dbos-inc/dbos-sdk';
+// Device notifications to the runs that wait for them: an operation's end and a boot are recorded on
+// the operation's route, where the run's wait reads them (whichever manager runs it), and wake that
+// wait; progress is only kept in memory, for display.
 import type { DeviceNotification } from '../notifications.ts';
-import { operationTopic, type OperationMessage } from './messages.ts';
 import type { OperationRoutes, Route } from '../store/operation-routes.ts';
+import type { OperationSignals } from './operation-signals.ts';
 
 /** Latest progress per run; forgotten when the run ends. Bounded: a run that never ends cannot fill it. */
 export class ProgressBoard {
@@ -63,6 +63,7 @@ export class NotificationRouter {
   constructor(
     private readonly routes: OperationRoutes,
     private readonly progress: ProgressBoard,
+    private readonly signals: OperationSignals,
     private readonly onError: (error: Error) => void = () => {},
   ) {}
 
@@ -72,8 +73,8 @@ export class NotificationRouter {
       if (notification.kind === 'bootCompleted') {
         const route = await this.routes.lastBooting(notification.device);
         if (!route) return;
-        const message: OperationMessage = { kind: 'boot', runningVersion: notification.runningVersion, activeBank: notification.activeBank };
-        await DBOS.send(route.runId, message, operationTopic(route.index));
+        await this.routes.recordBoot(route);
+        this.signals.wake(route.runId, route.index);
         return;
       }
       // A family whose notifications name no operation means the device's latest one.
@@ -84,15 +85,10 @@ export class NotificationRouter {
         this.progress.set(route.runId, notification.progress);
         return;
       }
-      const message: OperationMessage = {
-        kind: 'completed',
-        state: notification.state,
-        failCause: notification.failCause,
-        failMessage: notification.failMessage,
-      };
       this.progress.set(route.runId, 100);
-      // The same completion heard twice (an inform retried) is one message.
-      await DBOS.send(route.runId, message, operationTopic(route.index), `${route.runId}:${operationTopic(route.index)}:${notification.state}`);
+      // The same completion heard twice (an inform retried) is recorded once.
+      await this.routes.recordEnd(route, { state: notification.state, failCause: notification.failCause, failMessage: notification.failMessage });
+      this.signals.wake(route.runId, route.index);
     } catch (error) {
       try {
         this.onError(error as Error);

@@ -9,7 +9,8 @@ import type { DeviceStore } from '../store/devices.ts';
 import { NetworkNotAllowedError } from '../inventory/allowed-networks.ts';
 import type { DeviceRecord, Phase } from '../store/records.ts';
 import type { RunStore } from '../store/runs.ts';
-import type { OperationRoutes } from '../store/operation-routes.ts';
+import type { OperationRoutes, OperationSignal } from '../store/operation-routes.ts';
+import type { OperationSignals } from './operation-signals.ts';
 import type { DeviceCommands } from './procedure-deps.ts';
 import type { ConditionReading, Outcome, Poll, Reading } from './step-types.ts';
 import { cancelFailure, cancelledCause, startsAfterCancel } from './decisions.ts';
@@ -24,6 +25,8 @@ export interface DeviceStepServices {
   notifyTarget: { address: string; port: number };
   /** Progress seen while polling, for display. */
   onProgress(runId: string, progress: number): void;
+  /** Wakes a wait when its operation's notifications are recorded. */
+  signals: OperationSignals;
 }
 
 /** Why a device command failed, in the procedure's words. */
@@ -119,6 +122,28 @@ export function registerDeviceSteps(services: DeviceStepServices) {
           return { ok: true, at: Date.now() };
         }
       },
+    ),
+
+    /**
+     * Waits until the operation's notifications say something new (its end, or a boot after the
+     * `bootsSeen` first ones) or until `untilMs`, and answers what they said. The wait's end is the
+     * workflow's, counted from recorded times: a wait resumed after a crash ends when the first would have.
+     */
+    awaitSignal: durableStep(
+      'safeflash.awaitSignal',
+      async (runId: string, deviceId: number, index: number, untilMs: number, bootsSeen: number): Promise<OperationSignal> => {
+        for (;;) {
+          const wakeUp = services.signals.wakeUp({ runId, index }, untilMs);
+          // A read that fails leaves its wake-up to lapse on its own (the step is tried again).
+          const signal = await services.routes.signal(deviceId, index);
+          if (signal.ended || signal.boots > bootsSeen || Date.now() >= untilMs) {
+            wakeUp.cancel();
+            return signal;
+          }
+          await wakeUp.woken;
+        }
+      },
+      { retries: true },
     ),
 
     pollOperation: durableStep('safeflash.pollOperation', async (runId: string, deviceId: number, index: number, type: OperationType): Promise<Poll> => {

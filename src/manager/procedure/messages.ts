@@ -1,15 +1,5 @@
-// The durable messages a waiting run receives: an operation's end or a boot (from the notification
-// receiver of whichever manager heard it), and an operator's word (a decision, a cancel request).
-import type { Bank, FailCause, OperationState } from '../../protocol/vocabulary.ts';
-
-export type OperationMessage =
-  | { kind: 'completed'; state: OperationState; failCause: FailCause; failMessage: string }
-  /** The device booted: a hint to read the operation row now rather than at the next poll. */
-  | { kind: 'boot'; runningVersion: string; activeBank: Bank | null };
-
-export function operationTopic(index: number): string {
-  return `op:${index}`;
-}
+// The durable messages a waiting run receives: an operator's word (a decision, a cancel request).
+// An operation's end and a boot are recorded on the operation's route instead (operation-signals.ts).
 
 /**
  * Carries only a wake-up, for a decision or a cancel request: one topic, so that a run waiting for a

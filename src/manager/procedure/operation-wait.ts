@@ -1,11 +1,10 @@
 // One operation on the device, inside a workflow: order it, then wait for its end. A notification
-// (a durable message) is the fast path; when none comes within a poll interval the workflow reads the
-// row itself; past the phase's deadline, silence is a failure. Every wait is a durable recv, so a
-// manager restarted mid-wait carries on waiting where it was.
-import { DBOS } from '@dbos-inc/dbos-sdk';
+// (recorded on the operation's route by whichever manager heard it) is the fast path; when none comes
+// within a poll interval the workflow reads the row itself; past the phase's deadline, silence is a
+// failure. Every wait is a durable step whose end is counted from recorded times, so a manager
+// restarted mid-wait carries on waiting where it was.
 import type { OperationOrder, OperationReading } from '../../protocol/safeflash-mib/operation-row.ts';
 import type { Phase, TimeLimitName } from '../store/records.ts';
-import { messagePollingMs, operationTopic, type OperationMessage } from './messages.ts';
 import type { RunContext } from './run-context.ts';
 import type { Outcome } from './step-types.ts';
 import type { FailCause, OperationState, OperationType } from '../../protocol/vocabulary.ts';
@@ -100,11 +99,12 @@ async function awaitOperation(
   limit: TimeLimitName,
 ): Promise<OperationResult> {
   const { run, steps, timeouts } = ctx;
-  const topic = operationTopic(index);
   const deadline = startedAt + timeoutSeconds * 1000;
   let now = startedAt;
   let last: OperationReading | undefined;
   let missing = 0;
+  /** Boot notifications heard so far: one more is a hint to read the row now. */
+  let boots = 0;
   /** A boot notification came: the device announced the end, even if its row is what we read. */
   let heardBoot = false;
   // Each round waits up to its length; boot hints can shorten rounds, so allow twice as many as the
@@ -114,9 +114,10 @@ async function awaitOperation(
   for (let round = 0; round < rounds && now < deadline; round++) {
     const roundSeconds = Math.min(timeouts.pollSeconds * 2 ** round, longestRoundSeconds);
     const waitSeconds = Math.max(0.001, Math.min(roundSeconds, (deadline - now) / 1000));
-    const message = await DBOS.recv<OperationMessage>(topic, { timeoutSeconds: waitSeconds, pollingIntervalMs: messagePollingMs });
-    if (message?.kind === 'completed') return ended(message.state, message.failCause, message.failMessage, 'notification');
-    if (message?.kind === 'boot') heardBoot = true;
+    const signal = await steps.awaitSignal(run.runId, run.deviceId, index, now + waitSeconds * 1000, boots);
+    if (signal.ended) return ended(signal.ended.state, signal.ended.failCause, signal.ended.failMessage, 'notification');
+    if (signal.boots > boots) heardBoot = true;
+    boots = signal.boots;
     const poll = await steps.pollOperation(run.runId, run.deviceId, index, type);
     now = poll.at;
     if (poll.reading) {
@@ -126,8 +127,13 @@ async function awaitOperation(
         // The device saves a row's end before it announces it, so a poll can read the end while the
         // notification is still on its way (a reboot that ends just as a wait times out, answering
         // the poll's retry): take it if it comes within the grace, and only then is it a fallback.
-        const late = heardBoot ? undefined : await DBOS.recv<OperationMessage>(topic, { timeoutSeconds: notificationGraceSeconds, pollingIntervalMs: 250 });
-        return ended(poll.reading.state, poll.reading.failCause, poll.reading.failMessage, heardBoot || late ? 'notification' : 'polling');
+        const late = heardBoot ? undefined : await steps.awaitSignal(run.runId, run.deviceId, index, now + notificationGraceSeconds * 1000, boots);
+        return ended(
+          poll.reading.state,
+          poll.reading.failCause,
+          poll.reading.failMessage,
+          heardBoot || late?.ended || (late && late.boots > boots) ? 'notification' : 'polling',
+        );
       }
     } else if (poll.answered && ++missing >= missingLimit) {
       return { ok: false, cause: 'operationLost', message: `the device has no operation ${index} any more (it lost power or was reset)` };

@@ -4,6 +4,7 @@ import type { FamilyName } from '../../families/family.ts';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { DeviceDriver } from '../device-driver.ts';
+import type { OperationSignals } from './operation-signals.ts';
 import type { LiveEvents } from '../live-events.ts';
 import type { FileOffer } from '../files/file-offer.ts';
 import type { BackupRecord, DeviceRecord } from '../store/records.ts';
@@ -43,4 +44,9 @@ export interface ProcedureDeps {
   protocol?: TransferProtocol;
   /** Where runs' changes are published as they happen (the dashboard's live view). */
   live?: LiveEvents;
+  /**
+   * Wakes the runs' waits when their operations' notifications are recorded; the manager also hands
+   * it what other managers announce. Absent: this process's own wake-ups only.
+   */
+  signals?: OperationSignals;
 }

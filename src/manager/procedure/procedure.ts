@@ -10,6 +10,7 @@ import { backupRun } from './backup-workflow.ts';
 import { cancelRun, type CancelAnswer } from './cancel.ts';
 import { decide, type DecisionRequest } from './decide.ts';
 import { NotificationRouter, ProgressBoard } from './delivery.ts';
+import { OperationSignals } from './operation-signals.ts';
 import { registerDeviceSteps } from './device-steps.ts';
 import { registerFileSteps } from './file-steps.ts';
 import type { ProcedureDeps } from './procedure-deps.ts';
@@ -68,7 +69,8 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
   const { runs, devices, images, backups, routes, steps: stepRecords } = deps.store;
   const feed = new RunFeed(runs, deps.live, (error) => DBOS.logger.warn(`live run event not published: ${error.message}`));
   const progress = new ProgressBoard((runId, value) => feed.progress(runId, value));
-  const router = new NotificationRouter(routes, progress, (error) => DBOS.logger.warn(`notification not delivered: ${error.message}`));
+  const signals = deps.signals ?? new OperationSignals();
+  const router = new NotificationRouter(routes, progress, signals, (error) => DBOS.logger.warn(`notification not delivered: ${error.message}`));
 
   const definitions = {
     ...registerRunSteps({
@@ -86,6 +88,7 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
       driverFor: deps.driverFor,
       notifyTarget: deps.notifyTarget,
       onProgress: (runId, value) => progress.set(runId, value),
+      signals,
     }),
     ...registerFileSteps(deps.files),
   };

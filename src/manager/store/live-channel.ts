@@ -1,10 +1,11 @@
 // A PostgreSQL channel (LISTEN/NOTIFY) the managers sharing a database tell each other what happens
 // live on: a payload published by one reaches every manager listening. Delivery is best effort, as
-// NOTIFY's is: nothing is stored, and a listener that lost its connection listens again.
+// NOTIFY's is: nothing is stored, and a listener that lost its connection listens again. The live
+// events' channel by default; the operations' wake-ups have their own (store/operation-routes.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
-const channel = 'safeflash_live';
+const liveChannel = 'safeflash_live';
 
 export class LiveChannel {
   private listener: pg.Client | undefined;
@@ -14,6 +15,7 @@ export class LiveChannel {
   constructor(
     private readonly url: string,
     private readonly onError: (error: Error) => void,
+    private readonly channel: string = liveChannel,
   ) {
     this.publisher = new pg.Pool({ connectionString: url, max: 1 });
     this.publisher.on('error', () => {}); // an idle connection cut: the next publish opens another
@@ -21,7 +23,7 @@ export class LiveChannel {
 
   /** Sends `payload` (NOTIFY's limit: under 8000 bytes) to every manager listening; errors are reported, not thrown. */
   async publish(payload: string): Promise<void> {
-    await this.publisher.query('SELECT pg_notify($1, $2)', [channel, payload]).catch((error: Error) => this.onError(error));
+    await this.publisher.query('SELECT pg_notify($1, $2)', [this.channel, payload]).catch((error: Error) => this.onError(error));
   }
 
   /** Hands every payload published from now on to `receive`; after a lost connection (a PostgreSQL restart), listens again. */
@@ -34,7 +36,7 @@ export class LiveChannel {
     });
     client.on('end', () => void this.relisten(client, receive));
     await client.connect();
-    await client.query(`LISTEN ${channel}`);
+    await client.query(`LISTEN ${this.channel}`);
     this.listener = client;
   }
 

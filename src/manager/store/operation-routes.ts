@@ -1,13 +1,33 @@
 // Which run ordered which operation on which device: written before the order goes out, so that the
 // operation's notifications, which name only the device's address and the row index, find their run.
+// What the notifications said is kept on the route (the operation's end, the boots heard), where the
+// run's wait reads it; each write wakes the waits of every manager (NOTIFY on operationChannel).
 import type pg from 'pg';
-import type { OperationType } from '../../protocol/vocabulary.ts';
+import type { FailCause, OperationState, OperationType } from '../../protocol/vocabulary.ts';
 import type { Phase } from './records.ts';
 
 export interface Route {
   runId: string;
+  deviceId: number;
   index: number;
 }
+
+/** An operation's end, as its completion notification told it. */
+export interface OperationEnd {
+  state: OperationState;
+  failCause: FailCause;
+  failMessage: string;
+}
+
+/** What the notifications of one operation said so far. */
+export interface OperationSignal {
+  ended: OperationEnd | null;
+  /** Boot notifications heard since the operation was ordered (the device came back: read its row now). */
+  boots: number;
+}
+
+/** The PostgreSQL channel on which a route's new signal is announced, with the payload `run/index`. */
+export const operationChannel = 'safeflash_operation';
 
 /** Operations that end in a boot, whose bootCompleted notification belongs to them. */
 const bootingOperations: OperationType[] = ['reboot', 'revertSoftware', 'downloadSoftware', 'activateSoftware'];
@@ -25,12 +45,41 @@ export class OperationRoutes {
 
   /** The run that ordered operation `index` on a device at `address`. */
   async find(address: string, index: number): Promise<Route | undefined> {
-    const result = await this.pool.query<{ run_id: string }>(
-      `SELECT r.run_id FROM safeflash.operation_routes r JOIN safeflash.devices d ON d.id = r.device_id
+    const result = await this.pool.query<{ run_id: string; device_id: number }>(
+      `SELECT r.run_id, r.device_id FROM safeflash.operation_routes r JOIN safeflash.devices d ON d.id = r.device_id
         WHERE d.address = $1::inet AND r.op_index = $2 LIMIT 1`,
       [address, index],
     );
-    return result.rows[0] ? { runId: result.rows[0].run_id, index } : undefined;
+    const row = result.rows[0];
+    return row ? { runId: row.run_id, deviceId: row.device_id, index } : undefined;
+  }
+
+  /** Keeps the operation's end (the first one told: an inform sent again changes nothing) and wakes its run's wait. */
+  async recordEnd(route: Route, end: OperationEnd): Promise<void> {
+    await this.pool.query(
+      `UPDATE safeflash.operation_routes SET ended = coalesce(ended, $3)
+        WHERE device_id = $1 AND op_index = $2 RETURNING pg_notify('${operationChannel}', run_id || '/' || op_index)`,
+      [route.deviceId, route.index, JSON.stringify(end)],
+    );
+  }
+
+  /** Counts a boot heard for the operation and wakes its run's wait. */
+  async recordBoot(route: Route): Promise<void> {
+    await this.pool.query(
+      `UPDATE safeflash.operation_routes SET boots = boots + 1
+        WHERE device_id = $1 AND op_index = $2 RETURNING pg_notify('${operationChannel}', run_id || '/' || op_index)`,
+      [route.deviceId, route.index],
+    );
+  }
+
+  /** What the operation's notifications said so far; nothing said when there is no such route. */
+  async signal(deviceId: number, index: number): Promise<OperationSignal> {
+    const result = await this.pool.query<{ ended: OperationEnd | null; boots: number }>(
+      'SELECT ended, boots FROM safeflash.operation_routes WHERE device_id = $1 AND op_index = $2',
+      [deviceId, index],
+    );
+    const row = result.rows[0];
+    return { ended: row?.ended ?? null, boots: row?.boots ?? 0 };
   }
 
   /** The latest operation of an active run on a device at `address`. */
@@ -45,8 +94,8 @@ export class OperationRoutes {
 
   /** `types` null: operations of any type. */
   async #latestOf(address: string, types: OperationType[] | null): Promise<Route | undefined> {
-    const result = await this.pool.query<{ run_id: string; op_index: string }>(
-      `SELECT r.run_id, r.op_index FROM safeflash.operation_routes r
+    const result = await this.pool.query<{ run_id: string; device_id: number; op_index: string }>(
+      `SELECT r.run_id, r.device_id, r.op_index FROM safeflash.operation_routes r
          JOIN safeflash.devices d ON d.id = r.device_id
          JOIN safeflash.runs u ON u.id = r.run_id
         WHERE d.address = $1::inet AND ($2::text[] IS NULL OR r.type = ANY($2)) AND u.state IN ('running', 'waiting')
@@ -54,6 +103,6 @@ export class OperationRoutes {
       [address, types],
     );
     const row = result.rows[0];
-    return row ? { runId: row.run_id, index: Number(row.op_index) } : undefined;
+    return row ? { runId: row.run_id, deviceId: row.device_id, index: Number(row.op_index) } : undefined;
   }
 }

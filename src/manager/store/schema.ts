@@ -238,6 +238,9 @@ export const schemaStatements = [
   // password an earlier version kept in clear is replaced by its digest.
   `ALTER TABLE safeflash.file_offers ADD COLUMN IF NOT EXISTS password_sha256 text`,
   `UPDATE safeflash.file_offers SET password_sha256 = encode(sha256(convert_to(password, 'UTF8')), 'hex'), password = NULL WHERE password IS NOT NULL`,
+  // What an operation's notifications said, kept for the run that waits for them (store/operation-routes.ts).
+  `ALTER TABLE safeflash.operation_routes ADD COLUMN IF NOT EXISTS ended jsonb`,
+  `ALTER TABLE safeflash.operation_routes ADD COLUMN IF NOT EXISTS boots integer NOT NULL DEFAULT 0`,
   // What each durable step of a run answered, in the order the run took them: a resumed run reads its
   // answers back instead of asking the device or the database again (procedure/run-journal.ts).
   `CREATE TABLE IF NOT EXISTS safeflash.run_steps (
