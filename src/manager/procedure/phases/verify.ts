@@ -23,9 +23,11 @@ export async function verifyAttempt(
 ): Promise<AttemptResult<DeviceReading>> {
   const { run, steps, timeouts } = ctx;
   const seconds = ctx.options.timeLimits.verify;
-  const deadline = (await DBOS.now()) + seconds * 1000;
   let now = await steps.readDevice(run.deviceId);
-  // Bounded by count too, so that a clock that stands still cannot keep the run here.
+  // A device that answers at once (nearly always) costs no durable clock; one that does not is read
+  // again until the limit, counted from its first silence. Bounded by count too, so that a clock that
+  // stands still cannot keep the run here.
+  const deadline = now.ok ? 0 : (await DBOS.now()) + seconds * 1000;
   for (let look = 1; !now.ok && look <= Math.ceil(seconds / timeouts.pollSeconds) + 1 && (await DBOS.now()) < deadline; look++) {
     await DBOS.sleep(timeouts.pollSeconds * 1000);
     now = await steps.readDevice(run.deviceId);
