@@ -122,6 +122,8 @@ export function registerDeviceSteps(services: DeviceStepServices) {
           return { ok: true, at: Date.now() };
         }
       },
+      // It orders a change on the device: what the run learned before is written first.
+      { acts: true },
     ),
 
     /**
@@ -143,7 +145,8 @@ export function registerDeviceSteps(services: DeviceStepServices) {
           await wakeUp.woken;
         }
       },
-      { retries: true },
+      // It waits: what the run learned before is written first.
+      { retries: true, acts: true },
     ),
 
     pollOperation: durableStep('safeflash.pollOperation', async (runId: string, deviceId: number, index: number, type: OperationType): Promise<Poll> => {

@@ -2,9 +2,7 @@
 // The answer is read from the decisions table; the durable message on the operator topic only wakes the
 // run, and a look every `recheckSeconds` covers a wake-up lost with a connection. A cancel request ends
 // the wait too. Both waits make the same steps in the same order, so a replay finds each one recorded.
-import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { ParkedState } from '../store/runs.ts';
-import { messagePollingMs, operatorTopic } from './messages.ts';
 import type { RunContext } from './run-context.ts';
 import type { DecisionFacts } from './step-types.ts';
 
@@ -27,7 +25,7 @@ export async function awaitOperator(
     if (decision) return { decision };
     const cancel = await steps.cancelRequest(run.runId);
     if (cancel) return { cancel };
-    if (look < wait.looks) await DBOS.recv(operatorTopic, { timeoutSeconds: wait.recheckSeconds, pollingIntervalMs: messagePollingMs });
+    if (look < wait.looks) await ctx.durable.operatorWakeUp(wait.recheckSeconds);
   }
   return undefined;
 }

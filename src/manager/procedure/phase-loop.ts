@@ -3,11 +3,9 @@
 // abort. Which of these comes next is decided by afterFailure (decisions.ts). Before each attempt and
 // after each failure the run looks for an operator's cancel request (procedure/cancel.ts): these are
 // its safe points, and a backoff or a wait for a decision is cut short by one.
-import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { Actor, PhasePolicy, Phase } from '../store/records.ts';
 import type { Cause } from './causes.ts';
 import { afterFailure, cancelFailure, failureActor, type Failure } from './decisions.ts';
-import { messagePollingMs, operatorTopic } from './messages.ts';
 import { attemptsPerPhase } from './operation-index.ts';
 import { awaitOperator, type OperatorAnswer } from './operator-wait.ts';
 import type { RunContext } from './run-context.ts';
@@ -178,15 +176,15 @@ const backoffRounds = 16;
  * Returns who asked to cancel, or null when the backoff ran out.
  */
 async function backoff(ctx: RunContext, seconds: number): Promise<Operator | null> {
-  const until = (await DBOS.now()) + seconds * 1000;
+  const until = (await ctx.durable.now()) + seconds * 1000;
   for (let round = 0; ; round++) {
-    const now = await DBOS.now();
+    const now = await ctx.durable.now();
     if (now >= until) return null;
     if (round === backoffRounds) {
-      await DBOS.sleep(until - now);
+      await ctx.durable.sleep(until - now);
       return null;
     }
-    await DBOS.recv(operatorTopic, { timeoutSeconds: (until - now) / 1000, pollingIntervalMs: messagePollingMs });
+    await ctx.durable.operatorWakeUp((until - now) / 1000);
     const cancel = await ctx.steps.cancelRequest(ctx.run.runId);
     if (cancel) return cancel;
   }

@@ -5,7 +5,7 @@
 import { DBOS, Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
 import type { DeviceNotification } from '../notifications.ts';
 import type { Actor, DecisionRecord, RunKind, RunOutcome, RunRecord } from '../store/records.ts';
-import type { NewEvent, RunStore } from '../store/runs.ts';
+import type { RunStore } from '../store/runs.ts';
 import { backupRun } from './backup-workflow.ts';
 import { cancelRun, type CancelAnswer } from './cancel.ts';
 import { decide, type DecisionRequest } from './decide.ts';
@@ -15,9 +15,11 @@ import { registerDeviceSteps } from './device-steps.ts';
 import { registerFileSteps } from './file-steps.ts';
 import type { ProcedureDeps } from './procedure-deps.ts';
 import { end } from './run-end.ts';
-import type { RunContext, Steps } from './run-context.ts';
+import type { DurableWaits, RunContext, Steps } from './run-context.ts';
+import { messagePollingMs, operatorTopic } from './messages.ts';
+import type { EventToWrite, Written } from '../store/step-records.ts';
 import { RunFeed } from './run-feed.ts';
-import { registerRunSteps } from './run-steps.ts';
+import { lastEvent, registerRunSteps } from './run-steps.ts';
 import { RunJournal } from './run-journal.ts';
 import { runPlan } from './run-plan.ts';
 import { family } from '../../families/families.ts';
@@ -96,18 +98,33 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
   const workflow = (name: string, body: (ctx: RunContext) => Promise<RunOutcome>) =>
     DBOS.registerWorkflow(
       async (runId: string): Promise<RunOutcome> => {
-        const steps: Steps = (await RunJournal.open(stepRecords, runId)).bind(definitions);
+        const journal = await RunJournal.open(stepRecords, runId, (written, events) => announce(runId, written, events));
+        const steps: Steps = journal.bind(definitions);
         const run = await steps.loadRun(runId);
         const options = run.options ?? { ...defaults, reinstall: false };
         const name = run.family ?? 'safeflash';
-        // The n-th event the run writes is keyed n: a replay makes the same events in the same order.
-        let events = 0;
-        const record = (event: NewEvent) => steps.event(runId, `event:${++events}`, event);
-        const ctx: RunContext = { run, steps, timeouts, protocol: options.transport, options, plan: runPlan(name, family(name).capabilities), record };
-        return ending(ctx, body);
+        const ctx: RunContext = {
+          run,
+          steps,
+          timeouts,
+          protocol: options.transport,
+          options,
+          plan: runPlan(name, family(name).capabilities),
+          record: async (event) => journal.event(event),
+          durable: durableWaits(journal),
+        };
+        const outcome = await ending(ctx, body);
+        await journal.writePending();
+        return outcome;
       },
       { name },
     );
+  /** Live displays hear of the events a journal wrote (not of a replay's, which were there already). */
+  const announce = (runId: string, written: Written, events: EventToWrite[]) => {
+    for (const { key, at, event } of events) {
+      if (written.events.includes(key)) feed.changed(runId, lastEvent(event.kind, event.message, event.cause, event.detail, at), written.run);
+    }
+  };
   const upgradeWorkflow = workflow(runWorkflowNames[0], upgradeRun);
   const backupWorkflow = workflow(runWorkflowNames[1], backupRun);
 
@@ -152,6 +169,24 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
     progress: (runId) => progress.get(runId),
     runs,
     defaults,
+  };
+}
+
+/** DBOS's durable clock, timers and operator wake-ups, each after the journal wrote what is pending (run-journal.ts says why). */
+function durableWaits(journal: RunJournal): DurableWaits {
+  return {
+    async now() {
+      await journal.writePending();
+      return DBOS.now();
+    },
+    async sleep(ms) {
+      await journal.writePending();
+      await DBOS.sleep(ms);
+    },
+    async operatorWakeUp(timeoutSeconds) {
+      await journal.writePending();
+      await DBOS.recv(operatorTopic, { timeoutSeconds, pollingIntervalMs: messagePollingMs });
+    },
   };
 }
 

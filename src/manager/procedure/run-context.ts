@@ -25,4 +25,13 @@ export interface RunContext {
   plan: RunPlan;
   /** Adds an event to the run's timeline (once, however often the workflow is replayed). */
   record(event: NewEvent): Promise<void>;
+  /** DBOS's durable clock, timers and operator wake-ups; the run's journal writes what is pending before each. */
+  durable: DurableWaits;
+}
+
+export interface DurableWaits {
+  now(): Promise<number>;
+  sleep(ms: number): Promise<void>;
+  /** Waits up to `timeoutSeconds` for an operator's wake-up (a decision, a cancel request): what was said is read from the database. */
+  operatorWakeUp(timeoutSeconds: number): Promise<void>;
 }

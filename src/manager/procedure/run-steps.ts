@@ -22,6 +22,8 @@ export interface RunStepServices {
 
 // Database steps retry on their own: a lost connection must not end a run.
 const databaseStep = { retries: true };
+/** A database step that acts: it parks or ends the run, after what the run learned before it is written. */
+const databaseAct = { retries: true, acts: true };
 
 export function imageFacts(image: ImageRecord): ImageFacts {
   return {
@@ -39,9 +41,10 @@ export function configFile(backup: BackupRecord): ConfigFile {
   return { sha256: backup.sha256, kind: backup.kind, derivedFrom: backup.derivedFrom, configFormat: backup.configFormat, configDigest: backup.configDigest };
 }
 
-function lastEvent(kind: string, message: string, cause: string | null | undefined, detail?: Record<string, unknown>): LastEvent {
+/** What live displays show of an event that was written. */
+export function lastEvent(kind: string, message: string, cause: string | null | undefined, detail?: Record<string, unknown>, at = new Date()): LastEvent {
   const operation = detail?.type;
-  return { kind, message, cause: cause ?? null, at: new Date().toISOString(), ...(typeof operation === 'string' ? { operation } : {}) };
+  return { kind, message, cause: cause ?? null, at: at.toISOString(), ...(typeof operation === 'string' ? { operation } : {}) };
 }
 
 export function registerRunSteps({ runs, devices, images, backups, onEnded, onChanged }: RunStepServices) {
@@ -70,16 +73,6 @@ export function registerRunSteps({ runs, devices, images, backups, onEnded, onCh
     ),
 
     /**
-     * Writes one event of the run's timeline. Not a durable step of its own: the key is the event's
-     * place in the run (the workflow makes its events in the same order every time it is replayed),
-     * so a replay writes nothing new, and the run pays one write per event rather than three.
-     */
-    async event(runId: string, key: string, event: NewEvent): Promise<void> {
-      const recorded = await runs.recordEvent(runId, key, event);
-      if (recorded) onChanged(runId, lastEvent(event.kind, event.message, event.cause, event.detail), recorded.run);
-    },
-
-    /**
      * Parks the run until an operator answers: `waiting` for a decision after a failure, or `staged`
      * for an activation. Returns the mark after which the answer is looked for.
      */
@@ -90,7 +83,7 @@ export function registerRunSteps({ runs, devices, images, backups, onEnded, onCh
         onChanged(runId, lastEvent(parkedAs === 'staged' ? 'staged' : 'askedOperator', question.message, question.cause));
         return mark;
       },
-      databaseStep,
+      databaseAct,
     ),
 
     findDecision: durableStep(
@@ -137,7 +130,7 @@ export function registerRunSteps({ runs, devices, images, backups, onEnded, onCh
         onEnded(runId);
         onChanged(runId, lastEvent('runEnded', outcome.summary, outcome.state));
       },
-      databaseStep,
+      databaseAct,
     ),
   };
 }

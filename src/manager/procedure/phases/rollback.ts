@@ -6,7 +6,6 @@
 // in asking or aborting. It is no repeated attempt of one thing either: each step is chosen afresh from
 // what the device reads back (nextRollbackStep), and it goes on, within a budget of failures, until the
 // device is as it was found.
-import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { DeviceReading } from '../../../families/family.ts';
 import { fromBank, nextRollbackStep, type DeviceFacts } from '../decisions.ts';
 import { operationIndex } from '../operation-index.ts';
@@ -71,7 +70,7 @@ export async function rollBack(ctx: RunContext, before: DeviceReading, original:
     if (!result.ok) {
       failures += 1;
       problem = result.message;
-      if (backoffSeconds > 0) await DBOS.sleep(backoffSeconds * 1000);
+      if (backoffSeconds > 0) await ctx.durable.sleep(backoffSeconds * 1000);
     }
   }
   await ctx.record({ phase: 'rollback', kind: 'phaseFailed', actor: 'manager', cause: 'rollbackFailed', message: problem });

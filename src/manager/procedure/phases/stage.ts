@@ -4,13 +4,11 @@
 // its running software. Just before activation the device is read and pre-checked again: a
 // configuration changed since the backup is backed up again; any other failed check, or a device that
 // keeps its calls past the idle wait, leaves the run staged (never half-done) until the next activation.
-import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { DeviceCondition, DeviceReading } from '../../../families/family.ts';
 import type { Actor } from '../../store/records.ts';
 import type { Cause } from '../causes.ts';
 import { failedChecks } from '../checks.ts';
 import { cancelFailure, type Failure } from '../decisions.ts';
-import { messagePollingMs, operatorTopic } from '../messages.ts';
 import { awaitOperator } from '../operator-wait.ts';
 import { operationIndex } from '../operation-index.ts';
 import { runOperation } from '../operation-wait.ts';
@@ -175,7 +173,7 @@ async function untilIdle(ctx: RunContext, calls: number | null): Promise<{ ok: t
   });
   const looks = Math.ceil(timeouts.idleWaitSeconds / timeouts.pollSeconds);
   for (let look = 0; look < looks; look++) {
-    await DBOS.recv(operatorTopic, { timeoutSeconds: timeouts.pollSeconds, pollingIntervalMs: messagePollingMs });
+    await ctx.durable.operatorWakeUp(timeouts.pollSeconds);
     const cancel = await steps.cancelRequest(run.runId);
     if (cancel) return { stop: { ok: false, failure: cancelFailure('upgrade', cancel), by: cancel } };
     const now = await steps.readCondition(run.deviceId);

@@ -2,7 +2,6 @@
 // a failure: a device that fell back or went silent has not been upgraded; then the post-checks, a
 // device that serves less than before (a port down, lines unregistered, alarms raised) fails too. A device that does not
 // answer is read again until the run's verify time limit runs out; silence then is a failure.
-import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { DeviceCondition, DeviceReading } from '../../../families/family.ts';
 import { postCheckRound } from './checks.ts';
 import { judgeVerify } from '../decisions.ts';
@@ -27,9 +26,9 @@ export async function verifyAttempt(
   // A device that answers at once (nearly always) costs no durable clock; one that does not is read
   // again until the limit, counted from its first silence. Bounded by count too, so that a clock that
   // stands still cannot keep the run here.
-  const deadline = now.ok ? 0 : (await DBOS.now()) + seconds * 1000;
-  for (let look = 1; !now.ok && look <= Math.ceil(seconds / timeouts.pollSeconds) + 1 && (await DBOS.now()) < deadline; look++) {
-    await DBOS.sleep(timeouts.pollSeconds * 1000);
+  const deadline = now.ok ? 0 : (await ctx.durable.now()) + seconds * 1000;
+  for (let look = 1; !now.ok && look <= Math.ceil(seconds / timeouts.pollSeconds) + 1 && (await ctx.durable.now()) < deadline; look++) {
+    await ctx.durable.sleep(timeouts.pollSeconds * 1000);
     now = await steps.readDevice(run.deviceId);
   }
   if (!now.ok) {
