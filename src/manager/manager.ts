@@ -36,7 +36,7 @@ import { embeddedExecutorId, sharedExecutorId } from './startup/executor-id.ts';
 import { resumeOrphanRuns } from './startup/orphan-runs.ts';
 import { ensureOperatorToken } from './startup/operator-token.ts';
 import { observeRuns } from './run-observer.ts';
-import { openDatabase, type Database } from './store/database.ts';
+import { openDatabase, workflowPoolSize, type Database } from './store/database.ts';
 import { embeddedDatabaseAddress } from './database/embedded-postgres.ts';
 import { storeOn } from './store/store.ts';
 import { LiveChannel } from './store/live-channel.ts';
@@ -248,7 +248,14 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     // One application version for every manager: at launch DBOS puts this manager's unfinished
     // workflows on its recovery queue, and whichever manager of the version has room runs them (their
     // files are in the shared store, their offers and notifications re-issued by the manager that runs them).
-    DBOS.setConfig({ name: 'safeflash', systemDatabaseUrl: database.url, applicationVersion, executorID, logLevel: 'warn' });
+    DBOS.setConfig({
+      name: 'safeflash',
+      systemDatabaseUrl: database.url,
+      systemDatabasePoolSize: workflowPoolSize,
+      applicationVersion,
+      executorID,
+      logLevel: 'warn',
+    });
     await DBOS.launch();
     stops.push({ what: 'workflows', stop: () => DBOS.shutdown() });
     await serveRunQueue({ ...defaultRunQueueLimits, ...options.runQueue });

@@ -1,5 +1,6 @@
-// Durable steps that talk to the device over SNMP: read it, order an operation, look at an operation
-// row. A device that does not answer is an outcome here, not an exception: the workflow judges it.
+// Durable steps around the device's operations: read the device over SNMP, order an operation, wait
+// for what its notifications said, look at its row. A device that does not answer is an outcome here,
+// not an exception: the workflow judges it.
 import { durableStep, stepKey } from './run-journal.ts';
 import { UnsupportedOrder } from '../../families/family.ts';
 import { family } from '../../families/families.ts';

@@ -132,7 +132,15 @@ export class RunJournal {
     const events = this.timeline;
     this.steps = [];
     this.timeline = [];
-    const written = await this.records.write(this.runId, steps, events);
+    let written: Written;
+    try {
+      written = await this.records.write(this.runId, steps, events);
+    } catch (error) {
+      // Not written (the database stayed away): kept for the next write, which the run's end makes too.
+      this.steps = [...steps, ...this.steps];
+      this.timeline = [...events, ...this.timeline];
+      throw error;
+    }
     for (const standing of written.standing) {
       const ours = steps.find((step) => step.seq === standing.seq);
       if (standing.name !== ours?.name || JSON.stringify(standing.output) !== JSON.stringify(ours.output)) {

@@ -15,6 +15,13 @@ export interface Database {
 
 export const databaseName = 'safeflash';
 
+/**
+ * Connections per manager: this store's and DBOS's. Together they stay where they were (20), so that
+ * three managers and PostgreSQL's own stay under its default limit of 100 connections.
+ */
+export const storePoolSize = 15;
+export const workflowPoolSize = 5;
+
 export interface DatabaseOptions {
   dataDir: string;
   databaseUrl?: string;
@@ -34,7 +41,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   try {
     const serverUrl = options.databaseUrl ?? embedded!.url;
     const url = options.databaseUrl ?? (await ensureDatabase(serverUrl, databaseName));
-    const pool = new ReconnectingPool({ connectionString: url, max: 10 });
+    // The runs' steps and timelines go through this pool (procedure/run-journal.ts), DBOS's own pool
+    // keeps the workflows' state: this one carries most of the work, and the API's reads share it.
+    const pool = new ReconnectingPool({ connectionString: url, max: storePoolSize });
     pool.on('error', () => {
       // An idle client lost its connection; the next query opens a new one.
     });
