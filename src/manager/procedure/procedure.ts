@@ -119,10 +119,15 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
       },
       { name },
     );
-  /** Live displays hear of the events a journal wrote (not of a replay's, which were there already). */
+  /**
+   * Live displays and metrics hear of the events a journal wrote (not of a replay's, which were there
+   * already), each in its own phase: several may be written at once, and the run's row shows the last.
+   */
   const announce = (runId: string, written: Written, events: EventToWrite[]) => {
     for (const { key, at, event } of events) {
-      if (written.events.includes(key)) feed.changed(runId, lastEvent(event.kind, event.message, event.cause, event.detail, at), written.run);
+      if (!written.events.includes(key)) continue;
+      const run = written.run && { ...written.run, phase: event.phase, ...(event.state ? { state: event.state } : {}) };
+      feed.changed(runId, lastEvent(event.kind, event.message, event.cause, event.detail, at), run);
     }
   };
   const upgradeWorkflow = workflow(runWorkflowNames[0], upgradeRun);
