@@ -31,6 +31,8 @@ export interface DeviceAgentOptions {
   dropNotifications?: () => number;
   informTimeoutMs?: number;
   informRetries?: number;
+  /** At most one progress notification per operation per this many ms (the notifier's default when absent). */
+  progressIntervalMs?: number;
   onNotification?: (outcome: NotificationOutcome) => void;
   onRequestError?: (error: Error) => void;
 }
@@ -70,6 +72,7 @@ export class DeviceAgent {
       ...(options.dropNotifications ? { dropShare: options.dropNotifications } : {}),
       ...(options.informTimeoutMs !== undefined ? { informTimeoutMs: options.informTimeoutMs } : {}),
       ...(options.informRetries !== undefined ? { informRetries: options.informRetries } : {}),
+      ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
     });
     if (options.onNotification) notifier.on('sent', options.onNotification);
     return new DeviceAgent(agent, notifier, face);

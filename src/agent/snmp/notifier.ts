@@ -2,6 +2,9 @@
 // to the operation's notify target or the device's, from the device's own address, as an INFORM
 // (retransmitted until acknowledged) and, when no acknowledgement comes, once more as a TRAP so that a
 // receiver that cannot answer informs still hears it. Notifications go out one at a time, in order.
+// Progress is paced, as real equipment paces it: at most one progress notification per operation per
+// interval, the latest one waiting for the interval's end and dropped when the operation completes first
+// (its completion says more). The operation's row keeps every step for whoever reads it.
 import { EventEmitter } from 'node:events';
 import { SnmpSession } from '../../protocol/snmp/session.ts';
 import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
@@ -12,7 +15,7 @@ import type { ManagedDevice } from './managed-device.ts';
 import type { DeviceFace, OutgoingNotification } from './personality.ts';
 
 export interface NotifierOptions {
-  device: ManagedDevice;
+  device: Pick<ManagedDevice, 'status' | 'on' | 'off'>;
   /** What the device's events become, in its family's notifications. */
   face: Pick<DeviceFace, 'progressNotification' | 'completionNotification' | 'bootNotification'>;
   /** The device's address: notifications leave from it. */
@@ -23,6 +26,8 @@ export interface NotifierOptions {
   dropShare?: () => number;
   informTimeoutMs?: number;
   informRetries?: number;
+  /** At most one progress notification per operation per this many ms (default 1000; 0 sends every step). */
+  progressIntervalMs?: number;
   random?: () => number;
 }
 
@@ -43,6 +48,14 @@ const maxQueuedProgress = 50;
  * devices holds no sockets.
  */
 const sessionIdleMs = 10_000;
+const defaultProgressIntervalMs = 1000;
+
+/** An operation's progress notifications: when the last one went, and the latest one waiting for its turn. */
+interface ProgressPace {
+  sentAt: number;
+  waiting: Operation | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
 
 /** One target's session, and the timer that closes it when it has been idle. */
 interface KeptSession {
@@ -56,11 +69,18 @@ export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome
   readonly #sessions = new Map<string, KeptSession>();
   #queue: Promise<void> = Promise.resolve();
   #queuedProgress = 0;
+  /** Pacing of progress notifications, by operation index, while the operation runs. */
+  readonly #paces = new Map<number, ProgressPace>();
   #stopped = false;
 
-  readonly #onProgress = (op: Operation) => this.#enqueueOperation('progress', op);
-  readonly #onCompleted = (op: Operation) => this.#enqueueOperation('completion', op);
+  readonly #onProgress = (op: Operation) => this.#paceProgress(op);
+  readonly #onCompleted = (op: Operation) => {
+    this.#endPace(op.index);
+    this.#enqueueOperation('completion', op);
+  };
   readonly #onBoot = (status: DeviceStatus) => {
+    // A boot ends every operation that was running.
+    for (const index of [...this.#paces.keys()]) this.#endPace(index);
     const notification = this.#options.face.bootNotification(status);
     if (notification) this.#enqueue(notification, status.notifyTarget, status);
   };
@@ -80,6 +100,7 @@ export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome
     device.off('operationProgress', this.#onProgress);
     device.off('operationCompleted', this.#onCompleted);
     device.off('bootCompleted', this.#onBoot);
+    for (const index of [...this.#paces.keys()]) this.#endPace(index);
     for (const key of [...this.#sessions.keys()]) this.#drop(key);
     await this.#queue;
   }
@@ -87,6 +108,35 @@ export class Notifier extends EventEmitter<{ sent: [outcome: NotificationOutcome
   /** Resolves when everything queued so far has been sent (or given up). */
   idle(): Promise<void> {
     return this.#queue;
+  }
+
+  #paceProgress(op: Operation): void {
+    const intervalMs = this.#options.progressIntervalMs ?? defaultProgressIntervalMs;
+    const now = Date.now();
+    const pace = this.#paces.get(op.index);
+    if (!pace || now - pace.sentAt >= intervalMs) {
+      if (pace) clearTimeout(pace.timer);
+      this.#paces.set(op.index, { sentAt: now, waiting: undefined, timer: undefined });
+      this.#enqueueOperation('progress', op);
+      return;
+    }
+    pace.waiting = op;
+    pace.timer ??= setTimeout(
+      () => {
+        pace.timer = undefined;
+        const waiting = pace.waiting;
+        if (!waiting) return;
+        pace.waiting = undefined;
+        pace.sentAt = Date.now();
+        this.#enqueueOperation('progress', waiting);
+      },
+      pace.sentAt + intervalMs - now,
+    );
+  }
+
+  #endPace(index: number): void {
+    clearTimeout(this.#paces.get(index)?.timer);
+    this.#paces.delete(index);
   }
 
   #enqueueOperation(event: 'progress' | 'completion', op: Operation): void {
