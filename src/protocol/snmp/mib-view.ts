@@ -1,11 +1,25 @@
 // What an agent serves, kept in net-snmp's Mib: scalar values and whole tables replaced from a snapshot.
+// An agent refreshes its view before every request, and most values have not changed since the last
+// one; the view remembers what it last wrote and leaves the Mib alone where a value is the same, since
+// writing into net-snmp's Mib (OID lookups, tree nodes) is the dearest part of answering a request.
 import type { Mib, Provider, TableProvider, VarbindValue } from 'net-snmp';
+
+// Buffers are compared by content and remembered as copies: a caller may fill the same Buffer again.
+const sameValue = (a: VarbindValue | undefined, b: VarbindValue | undefined): boolean =>
+  Buffer.isBuffer(a) || Buffer.isBuffer(b) ? Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b) : a === b;
+
+const remembered = (value: VarbindValue): VarbindValue => (Buffer.isBuffer(value) ? Buffer.from(value) : value);
+
+const sameRow = (a: VarbindValue[] | undefined, b: VarbindValue[]): boolean =>
+  a !== undefined && a.length === b.length && a.every((value, i) => sameValue(value, b[i]));
 
 export class MibView {
   readonly #mib: Mib;
   readonly #tables = new Map<string, TableProvider>();
-  /** For each table, the index values of the rows now in the Mib, keyed by their joined form. */
-  readonly #rows = new Map<string, Map<string, VarbindValue[]>>();
+  /** For each table, the rows now in the Mib (their index values and all values), keyed by their joined index. */
+  readonly #rows = new Map<string, Map<string, { index: VarbindValue[]; row: VarbindValue[] }>>();
+  /** The value each scalar was last given. */
+  readonly #scalars = new Map<string, VarbindValue>();
 
   constructor(mib: Mib, providers: Provider[]) {
     this.#mib = mib;
@@ -19,7 +33,9 @@ export class MibView {
   }
 
   setScalar(name: string, value: VarbindValue): void {
+    if (this.#scalars.has(name) && sameValue(this.#scalars.get(name), value)) return;
     this.#mib.setScalarValue(name, value);
+    this.#scalars.set(name, remembered(value));
   }
 
   /** Makes the table hold exactly these rows (values in column order, index columns included). */
@@ -33,17 +49,19 @@ export class MibView {
       const index = indexPositions.map((p) => row[p] ?? null);
       wanted.set(index.join('.'), index);
     }
-    for (const [key, index] of present) {
+    for (const [key, { index }] of present) {
       if (!wanted.has(key)) {
         this.#mib.deleteTableRow(table, index);
         present.delete(key);
       }
     }
     for (const row of rows) {
+      const index = indexPositions.map((p) => row[p] ?? null);
+      const key = index.join('.');
+      if (sameRow(present.get(key)?.row, row)) continue;
       // Adding a row that is already there overwrites its values in place.
       this.#mib.addTableRow(table, row);
-      const index = indexPositions.map((p) => row[p] ?? null);
-      present.set(index.join('.'), index);
+      present.set(key, { index, row: row.map(remembered) });
     }
   }
 }

@@ -240,7 +240,10 @@ declare module 'net-snmp' {
     addTableRow(table: string, row: VarbindValue[]): void;
     deleteTableRow(table: string, rowIndex: VarbindValue[]): boolean;
     getTableColumnCells(table: string, column: number, includeInstances?: boolean): unknown[];
+    getScalarValue(name: string): VarbindValue;
   }
+
+  export function createMib(): Mib;
 
   /** The request-processing half of the agent that Safeflash overrides for SET. */
   export interface IncomingMessage {
@@ -301,6 +304,7 @@ declare module 'net-snmp' {
     createReceiver: typeof createReceiver;
     createAgent: typeof createAgent;
     createModuleStore: typeof createModuleStore;
+    createMib: typeof createMib;
     RequestFailedError: typeof RequestFailedError;
     RequestTimedOutError: typeof RequestTimedOutError;
     ResponseInvalidError: typeof ResponseInvalidError;
