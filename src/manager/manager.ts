@@ -43,12 +43,20 @@ import { LiveChannel } from './store/live-channel.ts';
 import { operationChannel } from './store/operation-routes.ts';
 import { OperationSignals } from './procedure/operation-signals.ts';
 import type { TokenStore } from './store/tokens.ts';
+import { defaultSecretsKeyFile, loadSecretsKey, SecretsKeyError } from './secrets/secrets-key.ts';
+import { SecretBox } from './secrets/secret-box.ts';
+import { adoptSecretsKey, SecretsKeyMismatchError } from './store/secrets-key-check.ts';
 
 export interface ManagerOptions {
   /** Database (when embedded), images and backups. */
   dataDir?: string;
   /** A shared PostgreSQL instead of the embedded one. */
   databaseUrl?: string;
+  /**
+   * The key that seals device credentials and derives FTP passwords (32 bytes, mode 0600; made when
+   * absent). Default <dataDir>/secrets.key; managers sharing a database need the same key.
+   */
+  secretsKeyFile?: string;
   /** TCP port of the embedded PostgreSQL (always on 127.0.0.1); a free one when absent. */
   databasePort?: number;
   /** Listeners the caller opens once the manager runs (its HTTP API): checked with the manager's own, so that every busy port is named before anything starts. */
@@ -129,6 +137,15 @@ function readTrustedKeys(files: string[]): KeyObject[] {
   });
 }
 
+function readSecretsKey(file: string): SecretBox {
+  try {
+    return new SecretBox(loadSecretsKey(file));
+  } catch (error) {
+    if (error instanceof SecretsKeyError) throw new ManagerStartError(error.message, { cause: error });
+    throw error;
+  }
+}
+
 function readAllowedNetworks(networks: readonly string[]): AllowedNetworks {
   try {
     return AllowedNetworks.of(networks);
@@ -165,6 +182,9 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     });
   }
   await checkListeners(listeners);
+  // Read before anything starts: a key file that is not a key changes nothing.
+  const secretsKeyFile = resolve(options.secretsKeyFile ?? defaultSecretsKeyFile(dataDir));
+  const secrets = readSecretsKey(secretsKeyFile);
   // One manager per data directory, embedded database or shared: two would resume each other's runs
   // (one executor ID) and expire each other's file offers.
   mkdirSync(dataDir, { recursive: true });
@@ -188,10 +208,24 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       onLog: (line) => logger.debug({ postgres: line }),
     });
     stops.push({ what: 'database', stop: () => database.close() });
-    const store = storeOn(database.pool);
+    try {
+      const { sealed } = await adoptSecretsKey(database.pool, secrets);
+      if (sealed > 0) logger.info({ devices: sealed, secretsKeyFile }, 'device credentials kept in clear by an earlier version are sealed now');
+    } catch (error) {
+      if (error instanceof SecretsKeyMismatchError) throw new ManagerStartError(`${secretsKeyFile}: ${error.message}`, { cause: error });
+      throw error;
+    }
+    const store = storeOn(database.pool, secrets);
 
     const passivePorts = options.ftp?.passivePorts;
-    const files = await ManagerFiles.start({ dataDir, tftp, ftp: { ...ftp, ...(passivePorts ? { passivePorts } : {}) }, store, trustedKeys });
+    const files = await ManagerFiles.start({
+      dataDir,
+      tftp,
+      ftp: { ...ftp, ...(passivePorts ? { passivePorts } : {}) },
+      store,
+      trustedKeys,
+      transferPassword: (username) => secrets.transferPassword(username),
+    });
     stops.push({ what: 'file service', stop: () => files.close() });
 
     const metrics = new ManagerMetrics();
@@ -300,6 +334,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
         ftp: files.endpoint('ftp'),
         dataDir,
         operatorTokenFile,
+        secretsKeyFile,
         trustedKeys: trustedKeys.length,
       },
       'manager started',

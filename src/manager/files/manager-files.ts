@@ -5,7 +5,7 @@
 //   files/served/tftp/, files/served/ftp/                      the servers' roots: current offers only
 //   files/rejected/                                            uploads that were not usable backups
 import { EventEmitter } from 'node:events';
-import type { KeyObject } from 'node:crypto';
+import { createHmac, randomBytes, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import { FtpFileServer } from '../../protocol/ftp/server.ts';
@@ -38,6 +38,11 @@ export interface ManagerFilesOptions {
   offerTtlMs?: number;
   /** Largest configuration file taken as a backup (and largest upload accepted). Default 1 MiB. */
   maxBackupBytes?: number;
+  /**
+   * The password of the FTP transfer issued to a user name, derived from the manager's secrets key so
+   * that it is never kept (transferPassword gives it again). Absent: derived from a key of this process only.
+   */
+  transferPassword?: (username: string) => string;
 }
 
 export const defaultOfferTtlMs = 30 * 60_000;
@@ -54,7 +59,7 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
   private constructor(
     private readonly store: ContentStore,
     private readonly servers: { tftp: TftpServer; ftp: FtpFileServer },
-    private readonly options: ManagerFilesOptions & { maxBackupBytes: number },
+    private readonly options: ManagerFilesOptions & { maxBackupBytes: number; transferPassword: (username: string) => string },
     served: Record<TransferProtocol, ServedDirectory>,
     rejectedDir: string,
   ) {
@@ -75,7 +80,11 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
 
   /** Opens the store, starts the TFTP and FTP servers, and honours again the offers still open. */
   static async start(options: ManagerFilesOptions): Promise<ManagerFiles> {
-    const settings = { ...options, maxBackupBytes: options.maxBackupBytes ?? defaultMaxBackupBytes };
+    const settings = {
+      ...options,
+      maxBackupBytes: options.maxBackupBytes ?? defaultMaxBackupBytes,
+      transferPassword: options.transferPassword ?? processTransferPasswords(),
+    };
     const ttlMs = options.offerTtlMs ?? defaultOfferTtlMs;
     if (!(Number.isSafeInteger(ttlMs) && ttlMs > 0)) throw new RangeError(`offer TTL ${ttlMs} ms is not a positive integer`);
     if (!(Number.isSafeInteger(settings.maxBackupBytes) && settings.maxBackupBytes > 0)) {
@@ -108,6 +117,7 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
         port: options.ftp.port,
         maxUploadBytes: settings.maxBackupBytes,
         credentialTtlMs: ttlMs,
+        passwordFor: settings.transferPassword,
         ...(options.ftp.passivePorts ? { passivePorts: options.ftp.passivePorts } : {}),
       });
     } catch (error) {
@@ -122,6 +132,11 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
       throw error;
     }
     return files;
+  }
+
+  /** The password of the FTP transfer issued to `username`: given again whenever a run orders the device (it is never kept). */
+  transferPassword(username: string): string {
+    return this.options.transferPassword(username);
   }
 
   /** Where devices reach each server. */
@@ -283,6 +298,12 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
   private async requireBackup(sha256: string): Promise<void> {
     if (!isSha256(sha256) || (await this.backups.get(sha256)) === undefined) throw new RangeError(`no configuration ${JSON.stringify(sha256)} in the store`);
   }
+}
+
+/** Passwords derived from a key this process makes: good until it stops (a manager gives its secrets key instead). */
+function processTransferPasswords(): (username: string) => string {
+  const key = randomBytes(32);
+  return (username) => createHmac('sha256', key).update(username, 'utf8').digest('base64url');
 }
 
 function requireProtocol(protocol: TransferProtocol): TransferProtocol {

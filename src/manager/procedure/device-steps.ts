@@ -24,6 +24,8 @@ export interface DeviceStepServices {
   routes: OperationRoutes;
   driverFor: (device: DeviceRecord) => DeviceCommands;
   notifyTarget: { address: string; port: number };
+  /** The password of an FTP transfer, by its user name: the order carries the name only, as the run's journal does. */
+  transferPassword(username: string): string;
   /** Progress seen while polling, for display. */
   onProgress(runId: string, progress: number): void;
   /** Wakes a wait when its operation's notifications are recorded. */
@@ -102,7 +104,8 @@ export function registerDeviceSteps(services: DeviceStepServices) {
           detail: { index, type: order.type, protocol: order.protocol ?? null, server: order.server ?? null },
         });
         try {
-          await withDevice(deviceId, (driver) => driver.startOperation(index, { ...order, notifyTarget: services.notifyTarget }));
+          const password = order.username !== undefined && order.password === undefined ? { password: services.transferPassword(order.username) } : {};
+          await withDevice(deviceId, (driver) => driver.startOperation(index, { ...order, ...password, notifyTarget: services.notifyTarget }));
           return { ok: true, at: Date.now() };
         } catch (error) {
           // The row may be there already: ordered by a manager that stopped before it could record so

@@ -12,16 +12,26 @@ import { configFile } from './run-steps.ts';
 import type { ConfigFile, Outcome } from './step-types.ts';
 import { BackupError } from '../files/backup-error.ts';
 
+/**
+ * An offer as the run's journal records it: an FTP transfer's user name without its password, which
+ * startOperation derives again when it orders the device (the journal is a table anyone with the
+ * database can read).
+ */
+function recorded(offer: FileOffer): FileOffer {
+  const { password: _password, ...rest } = offer;
+  return rest;
+}
+
 export function registerFileSteps(files: ProcedureFiles) {
   return {
-    expectBackup: durableStep('safeflash.expectBackup', async (protocol: TransferProtocol): Promise<FileOffer> => files.expectBackup(protocol)),
+    expectBackup: durableStep('safeflash.expectBackup', async (protocol: TransferProtocol): Promise<FileOffer> => recorded(await files.expectBackup(protocol))),
     offerImage: durableStep(
       'safeflash.offerImage',
-      async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => files.offerImage(sha256, protocol),
+      async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => recorded(await files.offerImage(sha256, protocol)),
     ),
     offerConfig: durableStep(
       'safeflash.offerConfig',
-      async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => files.offerConfig(sha256, protocol),
+      async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => recorded(await files.offerConfig(sha256, protocol)),
     ),
     /** Whether `server` is this manager's own server of `protocol` (a step: the answer depends on which manager runs the run). */
     offeredHere: durableStep('safeflash.offeredHere', async (protocol: TransferProtocol, server: Endpoint): Promise<boolean> => {

@@ -26,6 +26,8 @@ export interface ProcedureFiles {
     meta: { deviceId: number; runId: string; kind: 'migrated' | 'operator'; derivedFrom: string | null; family?: FamilyName },
   ): Promise<BackupRecord>;
   readBackup(sha256: string): Promise<Buffer>;
+  /** The password of the FTP transfer issued to `username`: derived again whenever it is needed, never recorded. */
+  transferPassword(username: string): string;
   /** Where this manager's server of `protocol` is reached. */
   endpoint(protocol: TransferProtocol): Endpoint;
 }

@@ -89,6 +89,7 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
       routes,
       driverFor: deps.driverFor,
       notifyTarget: deps.notifyTarget,
+      transferPassword: (username) => deps.files.transferPassword(username),
       onProgress: (runId, value) => progress.set(runId, value),
       signals,
     }),

@@ -1,6 +1,7 @@
 // The inventory table: devices the manager may upgrade, with the credentials to reach them. Rows are
 // added one at a time or all-or-nothing (imports), found by id, name or address, and updated with what
-// the device said the last time it was read.
+// the device said the last time it was read. Credentials are kept sealed with the manager's secrets
+// key ({"sealed": "..."}, see store/secrets-key-check.ts): a copy of the database does not hold them.
 import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
 import type { DeviceReading } from '../../families/family.ts';
@@ -23,6 +24,29 @@ export interface NewDevice {
   transport?: TransferProtocol | null;
 }
 
+/** What the inventory needs of the secrets key (manager/secrets/secret-box.ts). */
+export interface SecretSealer {
+  seal(text: string): string;
+  open(sealed: string): string;
+}
+
+/** The security column as stored: sealed, or as an earlier version kept it (sealed at the next start). */
+export type StoredSecurity = { sealed: string } | SnmpSecurity;
+
+export function isSealedSecurity(security: StoredSecurity): security is { sealed: string } {
+  return typeof (security as { sealed?: unknown }).sealed === 'string';
+}
+
+export function sealSecurity(security: SnmpSecurity, secrets: SecretSealer | undefined): StoredSecurity {
+  return secrets ? { sealed: secrets.seal(JSON.stringify(security)) } : security;
+}
+
+function openSecurity(stored: StoredSecurity, secrets: SecretSealer | undefined): SnmpSecurity {
+  if (!isSealedSecurity(stored)) return stored;
+  if (!secrets) throw new Error("the device's credentials are sealed with the manager's secrets key, and this store was given none");
+  return JSON.parse(secrets.open(stored.sealed)) as SnmpSecurity;
+}
+
 /** The device already exists (same name, or same address and port). */
 export class DeviceConflictError extends Error {
   override name = 'DeviceConflictError';
@@ -38,7 +62,7 @@ interface DeviceRow {
   name: string;
   address: string;
   port: number;
-  security: SnmpSecurity;
+  security: StoredSecurity;
   tags: string[];
   family: FamilyName;
   model: string | null;
@@ -55,13 +79,12 @@ interface DeviceRow {
 const columns = `id, name, host(address) AS address, port, security, tags, family, model, serial, running_version, config_format,
   active_bank, banks, added_at, last_seen_at, transport`;
 
-function toRecord(row: DeviceRow): DeviceRecord {
-  return {
+function toRecord(row: DeviceRow, secrets: SecretSealer | undefined): DeviceRecord {
+  const record: Omit<DeviceRecord, 'security'> = {
     id: row.id,
     name: row.name,
     address: row.address,
     port: row.port,
-    security: row.security,
     tags: row.tags,
     family: row.family,
     model: row.model,
@@ -74,6 +97,12 @@ function toRecord(row: DeviceRow): DeviceRecord {
     lastSeenAt: row.last_seen_at,
     transport: row.transport,
   };
+  // Opened only when used: a store without the key (some tests') still reads everything else.
+  let security: SnmpSecurity | undefined;
+  return Object.defineProperty(record, 'security', {
+    enumerable: true,
+    get: () => (security ??= openSecurity(row.security, secrets)),
+  }) as DeviceRecord;
 }
 
 const uniqueViolation = '23505';
@@ -82,30 +111,34 @@ const foreignKeyViolation = '23503';
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 export class DeviceStore {
-  constructor(private readonly pool: pg.Pool) {}
+  /** Without `secrets`, credentials are written in clear (tests' stores; the manager always gives its key). */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly secrets?: SecretSealer,
+  ) {}
 
   async add(device: NewDevice): Promise<DeviceRecord> {
-    return insert(this.pool, device);
+    return insert(this.pool, device, this.secrets);
   }
 
   /** Adds every device or none: the first conflict rolls the whole batch back. */
   async addAll(devices: NewDevice[]): Promise<DeviceRecord[]> {
     return inTransaction(this.pool, async (db) => {
       const added: DeviceRecord[] = [];
-      for (const device of devices) added.push(await insert(db, device));
+      for (const device of devices) added.push(await insert(db, device, this.secrets));
       return added;
     });
   }
 
   async list(): Promise<DeviceRecord[]> {
     const result = await this.pool.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices ORDER BY id`);
-    return result.rows.map(toRecord);
+    return result.rows.map((row) => toRecord(row, this.secrets));
   }
 
   async get(id: number): Promise<DeviceRecord | undefined> {
     if (!Number.isSafeInteger(id) || id < 1 || id > 2 ** 31 - 1) return undefined;
     const result = await this.pool.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices WHERE id = $1`, [id]);
-    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+    return result.rows[0] ? toRecord(result.rows[0], this.secrets) : undefined;
   }
 
   /** The device an operator means by `reference`: its id, its name, or its address (when only one device has it). */
@@ -115,14 +148,14 @@ export class DeviceStore {
       if (byId) return byId;
     }
     const byName = await this.pool.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices WHERE name = $1`, [reference]);
-    if (byName.rows[0]) return toRecord(byName.rows[0]);
+    if (byName.rows[0]) return toRecord(byName.rows[0], this.secrets);
     const byAddress = await this.pool.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices WHERE host(address) = $1 ORDER BY id LIMIT 2`, [reference]);
-    return byAddress.rows.length === 1 ? toRecord(byAddress.rows[0]!) : undefined;
+    return byAddress.rows.length === 1 ? toRecord(byAddress.rows[0]!, this.secrets) : undefined;
   }
 
   async findByEndpoint(address: string, port: number): Promise<DeviceRecord | undefined> {
     const result = await this.pool.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices WHERE address = $1 AND port = $2`, [address, port]);
-    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+    return result.rows[0] ? toRecord(result.rows[0], this.secrets) : undefined;
   }
 
   /** Removes the device; false when there was none. */
@@ -147,19 +180,27 @@ export class DeviceStore {
     RETURNING ${columns}`,
       [id, reading.model, reading.serial, reading.runningVersion, reading.configFormat, reading.activeBank, JSON.stringify(reading.banks)],
     );
-    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+    return result.rows[0] ? toRecord(result.rows[0], this.secrets) : undefined;
   }
 }
 
-async function insert(db: Queryable, device: NewDevice): Promise<DeviceRecord> {
+async function insert(db: Queryable, device: NewDevice, secrets: SecretSealer | undefined): Promise<DeviceRecord> {
   try {
     const result = await db.query<DeviceRow>(
       `INSERT INTO safeflash.devices (name, address, port, security, tags, transport, family)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
     RETURNING ${columns}`,
-      [device.name, device.address, device.port, JSON.stringify(device.security), device.tags, device.transport ?? null, device.family ?? 'safeflash'],
+      [
+        device.name,
+        device.address,
+        device.port,
+        JSON.stringify(sealSecurity(device.security, secrets)),
+        device.tags,
+        device.transport ?? null,
+        device.family ?? 'safeflash',
+      ],
     );
-    return toRecord(result.rows[0]!);
+    return toRecord(result.rows[0]!, secrets);
   } catch (error) {
     if ((error as { code?: string }).code === uniqueViolation) {
       const constraint = (error as { constraint?: string }).constraint ?? '';

@@ -251,4 +251,16 @@ export const schemaStatements = [
      at      timestamptz NOT NULL DEFAULT now(),
      PRIMARY KEY (run_id, seq)
    )`,
+  // FTP passwords an earlier version recorded in the answers of ended runs' offer steps: nothing will
+  // read them again (a run under way keeps its own, which its replay needs; they expire with the offer).
+  `UPDATE safeflash.run_steps SET output = (output::jsonb - 'password')::json
+    WHERE name IN ('safeflash.expectBackup', 'safeflash.offerImage', 'safeflash.offerConfig') AND (output::jsonb ? 'password')
+      AND run_id IN (SELECT id FROM safeflash.runs WHERE state NOT IN ('running', 'waiting', 'staged'))`,
+  // Which secrets key seals the inventory's credentials (store/secrets-key-check.ts): a check value
+  // derived from it, never the key. One row; the first manager to start with a key writes it.
+  `CREATE TABLE IF NOT EXISTS safeflash.secrets_key (
+     only       boolean PRIMARY KEY DEFAULT true CHECK (only),
+     key_check  text NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now()
+   )`,
 ] as const;

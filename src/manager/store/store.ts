@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { BackupStore } from './backups.ts';
 import { CampaignStore } from './campaigns.ts';
 import { ContentTable } from './contents.ts';
-import { DeviceStore } from './devices.ts';
+import { DeviceStore, type SecretSealer } from './devices.ts';
 import { ImageStore } from './images.ts';
 import { ManagerStore } from './managers.ts';
 import { OfferStore } from './offers.ts';
@@ -32,10 +32,13 @@ export interface Store {
   managers: ManagerStore;
 }
 
-/** The repositories over a pool whose database has the schema (store/database.ts applies it). */
-export function storeOn(pool: pg.Pool): Store {
+/**
+ * The repositories over a pool whose database has the schema (store/database.ts applies it). `secrets`
+ * seals the devices' credentials (the manager always gives its key; some tests give none).
+ */
+export function storeOn(pool: pg.Pool, secrets?: SecretSealer): Store {
   return {
-    devices: new DeviceStore(pool),
+    devices: new DeviceStore(pool, secrets),
     images: new ImageStore(pool),
     backups: new BackupStore(pool),
     runs: new RunStore(pool),

@@ -50,11 +50,13 @@ export class IssuedTransfers {
     /** Bound on credentials waiting to be used, so a caller that never stops issuing cannot grow memory without end. */
     private readonly maxOutstanding: number,
     private readonly now: () => number = Date.now,
+    /** The password for a user name, when the owner derives it; random otherwise. */
+    private readonly passwordFor: (username: string) => string = () => randomBytes(24).toString('base64url'),
   ) {}
 
   issue(grant: Omit<Grant, 'username'>): IssuedCredentials {
     const username = `sf-${randomBytes(9).toString('base64url')}`;
-    const password = randomBytes(24).toString('base64url');
+    const password = this.passwordFor(username);
     this.restore({ username, passwordSha256: passwordSha256(password) }, grant, this.now() + this.ttlMs);
     return { username, password, file: grant.file };
   }

@@ -32,6 +32,11 @@ export interface FtpFileServerOptions {
    * transfer too, so this must exceed the longest transfer. Default 10 minutes.
    */
   idleTimeoutMs?: number;
+  /**
+   * The password of the credentials issued to a user name: derived by the owner (who can then give it
+   * again after a restart without keeping it); a random one when absent.
+   */
+  passwordFor?: (username: string) => string;
   logger?: Logger;
 }
 
@@ -88,11 +93,11 @@ export class FtpFileServer extends EventEmitter<{ transfer: [CompletedTransfer] 
     readonly address: string,
     readonly port: number,
     private readonly maxUploadBytes: number,
-    options: Required<Pick<FtpFileServerOptions, 'credentialTtlMs' | 'maxOutstandingTransfers'>>,
+    options: Required<Pick<FtpFileServerOptions, 'credentialTtlMs' | 'maxOutstandingTransfers'>> & Pick<FtpFileServerOptions, 'passwordFor'>,
     private readonly log: Logger,
   ) {
     super();
-    this.transfers = new IssuedTransfers(options.credentialTtlMs, options.maxOutstandingTransfers);
+    this.transfers = new IssuedTransfers(options.credentialTtlMs, options.maxOutstandingTransfers, Date.now, options.passwordFor);
     ftp.on('login', ({ connection, username, password }, resolve, reject) => {
       const session = this.openSession(connection, username, password);
       if (typeof session === 'string') reject(new Error(session));
