@@ -5,6 +5,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { managerDefaults } from '../../manager/manager-defaults.ts';
 import { operatorTokenFile } from '../../manager/startup/operator-token.ts';
 import { CommandFailure, UsageFailure } from './program.ts';
+import { httpsRequest } from './https-request.ts';
 
 export const defaultServer = 'http://127.0.0.1:8080';
 
@@ -34,6 +35,8 @@ interface AccessOptions {
   token?: string;
   /** A manager data directory named on the command line, whose operator.token is the token. */
   dataDir?: string;
+  /** A PEM file of the certificate authority (or the certificate) of a manager served over HTTPS. */
+  ca?: string;
 }
 
 /** Set once per process by the preAction hook of the command that runs; see addAccessOptions. */
@@ -53,10 +56,12 @@ export function addAccessOptions(command: Command): void {
       .addOption(
         new Option('--data-dir <dir>', "the manager's data directory, whose operator.token is used when no token is given").default(managerDefaults.dataDir),
       )
+      .addOption(new Option('--ca <file>', "trust this CA or certificate (PEM) for an https:// manager, besides the system's (also $SAFEFLASH_CA)"))
       .hook('preAction', (_command, action) => {
-        const options = action.opts<{ token?: string; dataDir?: string }>();
+        const options = action.opts<{ token?: string; dataDir?: string; ca?: string }>();
         commandLineAccess = {
           ...(options.token ? { token: options.token } : {}),
+          ...(options.ca ? { ca: options.ca } : {}),
           ...(action.getOptionValueSource('dataDir') === 'cli' && options.dataDir ? { dataDir: options.dataDir } : {}),
         };
       });
@@ -78,6 +83,17 @@ export function resolveToken(access: AccessOptions = commandLineAccess, env: Nod
   throw new CommandFailure(
     `no API token: give --token TOKEN or set SAFEFLASH_TOKEN, or --data-dir DIR of the manager (it writes DIR/operator.token on first start; ${file} does not exist)`,
   );
+}
+
+/** --ca, then $SAFEFLASH_CA: the certificates trusted for an https:// manager besides the system's. */
+export function resolveCa(access: AccessOptions = commandLineAccess, env: NodeJS.ProcessEnv = process.env): Buffer | undefined {
+  const file = access.ca ?? (env.SAFEFLASH_CA || undefined);
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new UsageFailure(`cannot read the CA file ${file} (--ca or SAFEFLASH_CA): ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** The manager did not answer (refused, cut off, timed out): a command that follows runs may try again. */
@@ -140,21 +156,32 @@ export class ApiClient {
     const url = new URL(path, this.base);
     this.#token ??= resolveToken();
     const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${this.#token}` };
-    let body: string | Blob | undefined;
+    let body: string | Buffer | undefined;
     if (options.raw) {
       headers['content-type'] = options.raw.contentType;
-      body = typeof options.raw.data === 'string' ? options.raw.data : new Blob([new Uint8Array(options.raw.data)]);
+      body = options.raw.data;
     } else if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
     }
-    let response: Response;
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    let response: { status: number; ok: boolean };
     let text: string;
     try {
-      response = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(options.timeoutMs ?? 60_000) });
-      // A manager that stops while it answers cuts the body: as unreachable as one that never answered.
-      text = await response.text();
+      if (url.protocol === 'https:') {
+        const ca = resolveCa();
+        const answer = await httpsRequest(url, { method, headers, ...(body !== undefined ? { body } : {}), timeoutMs, ...(ca ? { ca } : {}) });
+        response = answer;
+        text = answer.text;
+      } else {
+        const sent = typeof body === 'string' || body === undefined ? body : new Blob([new Uint8Array(body)]);
+        const answer = await fetch(url, { method, headers, ...(sent !== undefined ? { body: sent } : {}), signal: AbortSignal.timeout(timeoutMs) });
+        response = answer;
+        // A manager that stops while it answers cuts the body: as unreachable as one that never answered.
+        text = await answer.text();
+      }
     } catch (error) {
+      if (error instanceof UsageFailure) throw error;
       throw new ManagerUnreachable(this.base.origin, reachFailure(error), { cause: error });
     }
     let parsed: unknown;
@@ -176,10 +203,22 @@ export class ApiClient {
   }
 }
 
+/** TLS errors of a certificate the client does not trust (node:tls's codes). */
+const untrustedCertificate = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
 function reachFailure(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  // fetch wraps the socket's error in its cause; node:https gives it as it is.
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause ?? (error as { code?: string; message?: string });
   if ((error as Error).name === 'TimeoutError') return 'it did not answer in time';
   if (cause?.code === 'ECONNREFUSED') return 'connection refused (is `safeflash serve` running there?)';
+  if (cause?.code !== undefined && untrustedCertificate.has(cause.code)) {
+    return `its certificate is not trusted (${cause.message}): give its CA or certificate with --ca FILE or SAFEFLASH_CA`;
+  }
   return cause?.message ?? (error as Error).message;
 }
 

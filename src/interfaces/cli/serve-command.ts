@@ -12,13 +12,16 @@ import type { ServeOptions as ServedManagerOptions } from '../http/serve.ts';
 import { timeoutsOf } from '../../manager/procedure/timeouts.ts';
 import type { TimeLimits } from '../../manager/store/records.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
-import { CommandFailure, integerOption } from './program.ts';
+import { CommandFailure, integerOption, UsageFailure } from './program.ts';
 import { passivePorts, timeLimitsOption, transportOption } from './run-options-option.ts';
 
 interface ServeOptions {
   dataDir: string;
   databaseUrl?: string;
   databasePort?: number;
+  secretsKey?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   httpAddress: string;
   httpPort: number;
   snmpAddress: string;
@@ -87,7 +90,9 @@ function managerOptions(options: ServeOptions): ServedManagerOptions {
     dataDir: options.dataDir,
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.databasePort ? { databasePort: options.databasePort } : {}),
+    ...(options.secretsKey ? { secretsKeyFile: options.secretsKey } : {}),
     http: { address: options.httpAddress, port: options.httpPort },
+    ...(options.tlsCert && options.tlsKey ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } } : {}),
     notifications: {
       address: options.snmpAddress,
       port: options.snmpPort,
@@ -120,6 +125,9 @@ function managerOptions(options: ServeOptions): ServedManagerOptions {
 }
 
 async function serve(options: ServeOptions): Promise<void> {
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+    throw new UsageFailure('--tls-cert and --tls-key go together: give both for HTTPS, or neither for plain HTTP');
+  }
   // Loaded on use: the other commands start faster without the manager's modules.
   const { serveManager } = await import('../http/serve.ts');
   const { isConnectionLoss } = await import('../../manager/store/reconnecting-pool.ts');
@@ -169,7 +177,13 @@ export function registerServeCommand(program: Command): void {
         .argParser(integerOption(1, 65535))
         .conflicts('databaseUrl'),
     )
+    .option(
+      '--secrets-key <file>',
+      'the key that seals device credentials in the database (32 bytes, mode 0600; made when absent); managers sharing a database need the same file (default <data-dir>/secrets.key)',
+    )
     .option('--http-address <address>', 'address of the HTTP API', ipAddress, d.http.address)
+    .addOption(new Option('--tls-cert <file>', 'serve the API and dashboard over HTTPS with this certificate (PEM; with --tls-key)'))
+    .addOption(new Option('--tls-key <file>', "the certificate's private key (PEM; with --tls-cert)"))
     .option('--http-port <port>', 'TCP port of the HTTP API', integerOption(0, 65535), d.http.port)
     .option('--snmp-address <address>', 'address devices send notifications to', ipAddress, d.notifications.address)
     .option('--snmp-port <port>', 'UDP port of the notification receiver', integerOption(0, 65535), d.notifications.port)

@@ -1,9 +1,11 @@
 // Who may use the API. Every route under /api/ and /metrics needs a token (`Authorization: Bearer
 // <token>`); /openapi.json and the dashboard's page and files are public (they hold no data). A viewer
 // token reads (GET); an operator token does everything. Checked in onRequest, before a body is read, so
-// a client without a token cannot make the manager parse anything.
+// a client without a token cannot make the manager parse anything. A client address that sent too many
+// invalid tokens is refused for a while (auth-limit.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Role, TokenRecord, TokenStore } from '../../manager/store/tokens.ts';
+import type { FailedTokenAttempts } from './auth-limit.ts';
 import { HttpProblem } from './errors.ts';
 
 declare module 'fastify' {
@@ -53,13 +55,20 @@ function unauthorized(reply: FastifyReply, message: string): HttpProblem {
   return new HttpProblem(401, message);
 }
 
-export function registerAuth(app: FastifyInstance, tokens: TokenCheck): void {
+export function registerAuth(app: FastifyInstance, tokens: TokenCheck, failures: FailedTokenAttempts): void {
   app.decorateRequest('access', null);
   app.addHook('onRequest', async (request, reply) => {
     // The registered path when a route matched (what the router serves, however the URL was spelt);
     // the URL's own path for one that did not, so that probing /api/ for routes needs a token too.
     const path = request.is404 ? request.url.split('?')[0]! : (request.routeOptions.url ?? '');
     if (!isProtectedPath(path)) return;
+    // The socket's address, never a header a client can write.
+    const client = request.socket.remoteAddress ?? 'unknown';
+    const retryAfter = failures.refusedFor(client);
+    if (retryAfter !== undefined) {
+      void reply.header('retry-after', String(retryAfter));
+      throw new HttpProblem(429, `too many requests with an invalid API token from ${client}; try again in ${retryAfter} s`);
+    }
     const token = bearerToken(request.headers.authorization) ?? (request.routeOptions.config.tokenInQuery ? queryToken(request) : undefined);
     if (!token)
       throw unauthorized(
@@ -67,7 +76,10 @@ export function registerAuth(app: FastifyInstance, tokens: TokenCheck): void {
         'no API token: send "Authorization: Bearer <token>" (a token from `safeflash token create`, or the file operator.token in the manager\'s data directory)',
       );
     const access = await tokens.authenticate(token);
-    if (!access) throw unauthorized(reply, 'the API token is not valid (unknown, malformed or revoked)');
+    if (!access) {
+      failures.failed(client);
+      throw unauthorized(reply, 'the API token is not valid (unknown, malformed or revoked)');
+    }
     if (!mayUse(access.role, request.method))
       throw new HttpProblem(403, `a ${access.role} token may only read (GET); ${request.method} needs an operator token`);
     request.access = access;

@@ -1,15 +1,40 @@
 // A manager with its HTTP face: the manager starts (its own listeners checked together with the API's,
 // so that every busy port is named at once), then the API is built around it and listens. Stopped the
 // other way round: the API first, so that no request reaches a manager that is stopping.
+import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
-import { type Manager, type ManagerOptions, managerDefaults, startManager } from '../../manager/manager.ts';
+import { type Manager, type ManagerOptions, ManagerStartError, managerDefaults, startManager } from '../../manager/manager.ts';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import { buildApiServer } from './server.ts';
+import type { FailedTokenLimits } from './auth-limit.ts';
 
 export interface ServeOptions extends ManagerOptions {
   /** Where the HTTP API listens; port 0 picks a free one. */
   http?: Partial<Endpoint>;
+  /** Invalid tokens a client address may send before it is refused for a while (http/auth-limit.ts). */
+  failedTokens?: Partial<FailedTokenLimits>;
+  /** Serve the API and dashboard over HTTPS with this certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
+}
+
+/** The certificate and key, read and checked before anything starts: a bad file changes nothing. */
+function readTls(tls: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (file: string, what: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new ManagerStartError(`TLS ${what} ${file}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  const pair = { cert: read(tls.certFile, 'certificate'), key: read(tls.keyFile, 'key') };
+  try {
+    createSecureContext(pair);
+  } catch (error) {
+    throw new ManagerStartError(`TLS certificate ${tls.certFile} with key ${tls.keyFile}: ${(error as Error).message}`, { cause: error });
+  }
+  return pair;
 }
 
 export interface ServedManager extends Manager {
@@ -21,15 +46,16 @@ export interface ServedManager extends Manager {
 }
 
 export async function serveManager(options: ServeOptions = {}): Promise<ServedManager> {
-  const { http: given, ...managerOptions } = options;
+  const { http: given, tls, failedTokens, ...managerOptions } = options;
   const http = { address: given?.address ?? managerDefaults.http.address, port: given?.port ?? managerDefaults.http.port };
+  const https = tls ? readTls(tls) : undefined;
   const manager = await startManager({
     ...managerOptions,
     reservedListeners: [{ service: 'HTTP API', transport: 'tcp', ...http, option: '--http-address/--http-port' }, ...(managerOptions.reservedListeners ?? [])],
   });
   let api: FastifyInstance;
   try {
-    api = buildApiServer(manager, manager.logger);
+    api = buildApiServer(manager, manager.logger, { ...(https ? { https } : {}), ...(failedTokens ? { failedTokens } : {}) });
     await api.listen({ host: http.address, port: http.port });
   } catch (error) {
     await manager.stop();
@@ -37,7 +63,7 @@ export async function serveManager(options: ServeOptions = {}): Promise<ServedMa
   }
   const bound = api.server.address();
   const endpoint = typeof bound === 'object' && bound ? { address: http.address, port: bound.port } : http;
-  const url = `http://${isIPv6(endpoint.address) ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`;
+  const url = `${https ? 'https' : 'http'}://${isIPv6(endpoint.address) ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`;
   manager.logger.info({ url }, 'HTTP API listening');
   await manager.announceApi(endpoint).catch((error: Error) => manager.logger.warn({ err: error }, 'API address not recorded for the other managers'));
   let stopping: Promise<void> | undefined;

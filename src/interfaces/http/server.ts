@@ -3,6 +3,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAuth } from './auth.ts';
+import { FailedTokenAttempts, type FailedTokenLimits } from './auth-limit.ts';
 import { registerTokenRoutes, tokenSchema } from './auth-routes.ts';
 import { errorHandler } from './errors.ts';
 import { collectOpenApi } from './openapi.ts';
@@ -20,8 +21,16 @@ import { requestLogSerializer } from './request-log.ts';
 
 export const apiVersion = '1';
 
-export function buildApiServer(services: ApiServices, logger: Logger): FastifyInstance {
+export interface ApiServerOptions {
+  /** Certificate and key (PEM): the API and dashboard are served over HTTPS. */
+  https?: { cert: Buffer; key: Buffer };
+  /** Failed token attempts per client address (auth-limit.ts); the defaults when absent. */
+  failedTokens?: Partial<FailedTokenLimits>;
+}
+
+export function buildApiServer(services: ApiServices, logger: Logger, options: ApiServerOptions = {}): FastifyInstance {
   const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
     loggerInstance: logger.child({}, { serializers: { req: requestLogSerializer } }),
     // Unknown fields are refused, not silently dropped: a misspelt option must not be ignored.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
@@ -39,7 +48,7 @@ export function buildApiServer(services: ApiServices, logger: Logger): FastifyIn
     services.metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
   });
 
-  registerAuth(app, services.tokens);
+  registerAuth(app, services.tokens, new FailedTokenAttempts(options.failedTokens));
 
   registerTokenRoutes(app, services.tokens);
   registerDeviceRoutes(app, services);
