@@ -60,15 +60,25 @@ export interface ServeProcess {
   /** SAFEFLASH_SERVER and SAFEFLASH_TOKEN for CLI commands aimed at this manager. */
   env: Record<string, string>;
   stderr(): string;
+  /** What it wrote to stdout (its JSON log), when started with `logs`. */
+  stdout(): string;
   /** Stops the manager with a signal and resolves with its exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `safeflash serve` with `args` and resolves once its API answers. */
-export function startServe(args: string[], timeoutMs = 90_000): Promise<ServeProcess> {
+/**
+ * Starts `safeflash serve` with `args` and resolves once its API answers (over HTTP or HTTPS). `logs`
+ * keeps what it writes to stdout; `env` is added to the child's environment.
+ */
+export function startServe(args: string[], timeoutMs = 90_000, options: { logs?: boolean; env?: Record<string, string> } = {}): Promise<ServeProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [safeflashBin, 'serve', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [safeflashBin, 'serve', ...args], {
+      stdio: ['ignore', options.logs ? 'pipe' : 'ignore', 'pipe'],
+      env: { ...process.env, ...options.env },
+    });
     let stderr = '';
+    let stdout = '';
+    child.stdout?.on('data', (chunk) => (stdout += chunk));
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -76,7 +86,7 @@ export function startServe(args: string[], timeoutMs = 90_000): Promise<ServePro
     }, timeoutMs);
     child.stderr!.on('data', (chunk) => {
       stderr += chunk;
-      const match = /API (http:\/\/[0-9.]+:[0-9]+).*; operator token in (.+?); stop/.exec(stderr);
+      const match = /API (https?:\/\/[0-9.]+:[0-9]+).*; operator token in (.+?); stop/.exec(stderr);
       if (match) {
         clearTimeout(timer);
         const token = readFileSync(match[2]!, 'utf8').trim();
@@ -86,6 +96,7 @@ export function startServe(args: string[], timeoutMs = 90_000): Promise<ServePro
           token,
           env: { SAFEFLASH_SERVER: match[1]!, SAFEFLASH_TOKEN: token },
           stderr: () => stderr,
+          stdout: () => stdout,
           stop: (signal = 'SIGTERM') => {
             if (child.exitCode === null) child.kill(signal);
             return exited;

@@ -259,7 +259,7 @@ export const schemaStatements = [
   // Which secrets key seals the inventory's credentials (store/secrets-key-check.ts): a check value
   // derived from it, never the key. One row; the first manager to start with a key writes it.
   `CREATE TABLE IF NOT EXISTS safeflash.secrets_key (
-     only       boolean PRIMARY KEY DEFAULT true CHECK (only),
+     singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
      key_check  text NOT NULL,
      created_at timestamptz NOT NULL DEFAULT now()
    )`,
