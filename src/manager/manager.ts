@@ -43,6 +43,7 @@ import { LiveChannel } from './store/live-channel.ts';
 import { operationChannel } from './store/operation-routes.ts';
 import { OperationSignals } from './procedure/operation-signals.ts';
 import type { TokenStore } from './store/tokens.ts';
+import type { AuditLog } from './store/audit.ts';
 import { defaultSecretsKeyFile, loadSecretsKey, SecretsKeyError } from './secrets/secrets-key.ts';
 import { SecretBox } from './secrets/secret-box.ts';
 import { adoptSecretsKey, SecretsKeyMismatchError } from './store/secrets-key-check.ts';
@@ -113,6 +114,8 @@ export interface Manager {
   executorId: string;
   /** Every manager sharing the database: state, last heartbeat, runs and campaigns held. */
   managers(): Promise<ManagerRecord[]>;
+  /** The operators' actions (runs, decisions, campaigns, tokens), oldest first. */
+  audit: Pick<AuditLog, 'entries'>;
   /** Tells the other managers where this one's HTTP API listens. */
   announceApi(http: Endpoint): Promise<void>;
   logger: Logger;
@@ -360,6 +363,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       executorId: executorID,
       managers: () => store.managers.list({ runs: runWorkflowNames, campaigns: [campaignWorkflowName] }),
       announceApi: (http) => store.managers.announce(executorID, http),
+      audit: store.audit,
       stop,
     };
   } catch (error) {

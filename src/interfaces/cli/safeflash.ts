@@ -14,6 +14,7 @@ import { registerCampaignCommands } from './campaign-commands.ts';
 import { registerTokenCommands } from './token-commands.ts';
 import { registerMibCommands } from './mib-commands.ts';
 import { registerManagersCommand } from './managers-command.ts';
+import { registerAuditCommands } from './audit-commands.ts';
 import { addAccessOptions } from './api-client.ts';
 
 const program = createProgram('safeflash', 'Safe software upgrades for fleets of SNMP-managed network equipment');
@@ -31,6 +32,7 @@ registerTftpCommands(program);
 registerTokenCommands(program);
 registerMibCommands(program);
 registerManagersCommand(program);
+registerAuditCommands(program);
 // Last: gives every command registered above that talks to the manager its --token and --data-dir.
 addAccessOptions(program);
 

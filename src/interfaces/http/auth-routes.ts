@@ -1,7 +1,7 @@
 // /api/tokens: the API's tokens. A new token's secret is in the answer to its creation and nowhere
 // else, ever; listings show names, roles and dates only.
 import type { FastifyInstance } from 'fastify';
-import { roles, TokenError, type Role, type TokenStore } from '../../manager/store/tokens.ts';
+import { roles, TokenError, type Role, type TokenRecord, type TokenStore } from '../../manager/store/tokens.ts';
 import { HttpProblem } from './errors.ts';
 import { errorResponses } from './schemas.ts';
 
@@ -48,6 +48,11 @@ const tokenParams = {
 
 const statusByProblem: Record<TokenError['problem'], number> = { badName: 400, badRole: 400, nameTaken: 409, unknownToken: 404 };
 
+/** Who acts with a token, as the audit names them: the holder of the token the request was made with. */
+function tokenHolder(access: TokenRecord | null): string {
+  return access ? `operator:${access.name}` : 'operator:unknown';
+}
+
 /** The store's refusals, as the HTTP answers that say whose fault they are. */
 async function answering<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -92,7 +97,7 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenService):
         response: { 201: createdTokenSchema, ...errorResponses },
       },
     },
-    async (request, reply) => reply.status(201).send(await answering(() => tokens.create(request.body.name, request.body.role))),
+    async (request, reply) => reply.status(201).send(await answering(() => tokens.create(request.body.name, request.body.role, tokenHolder(request.access)))),
   );
 
   app.delete<{ Params: { token: string } }>(
@@ -105,6 +110,6 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenService):
         response: { 200: { $ref: 'Token#' }, ...errorResponses },
       },
     },
-    async (request) => answering(() => tokens.revoke(request.params.token)),
+    async (request) => answering(() => tokens.revoke(request.params.token, tokenHolder(request.access))),
   );
 }

@@ -17,6 +17,7 @@ import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerCampaignRoutes } from './routes/campaigns.ts';
 import { registerManagerRoutes } from './routes/managers.ts';
+import { registerAuditRoutes } from './routes/audit.ts';
 import { requestLogSerializer } from './request-log.ts';
 
 export const apiVersion = '1';
@@ -59,6 +60,7 @@ export function buildApiServer(services: ApiServices, logger: Logger, options: A
   registerDashboardRoutes(app);
   registerCampaignRoutes(app, services.campaigns);
   registerManagerRoutes(app, services);
+  registerAuditRoutes(app, services.audit);
 
   app.get('/openapi.json', { schema: { summary: 'This document (public)', tags: ['documents'] } }, async () => openApi());
   app.get(

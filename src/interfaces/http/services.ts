@@ -9,6 +9,7 @@ import type { LiveEvents } from '../../manager/live-events.ts';
 import type { ManagerRecord } from '../../manager/store/managers.ts';
 import type { TokenCheck } from './auth.ts';
 import type { TokenService } from './auth-routes.ts';
+import type { AuditService } from './routes/audit.ts';
 
 /** The part of the file service the API uses. */
 export type ImageService = Pick<ManagerFiles, 'addImage' | 'listImages' | 'image' | 'storeConfig' | 'listBackups' | 'backup' | 'readBackup'>;
@@ -29,4 +30,6 @@ export interface ApiServices {
   executorId: string;
   /** Every manager sharing the database. */
   managers: () => Promise<ManagerRecord[]>;
+  /** The operators' actions, for the audit export. */
+  audit: AuditService;
 }

@@ -256,6 +256,10 @@ export const schemaStatements = [
   `UPDATE safeflash.run_steps SET output = (output::jsonb - 'password')::json
     WHERE name IN ('safeflash.expectBackup', 'safeflash.offerImage', 'safeflash.offerConfig') AND (output::jsonb ? 'password')
       AND run_id IN (SELECT id FROM safeflash.runs WHERE state NOT IN ('running', 'waiting', 'staged'))`,
+  // Who made and who revoked each token (operator:<name of the token used>, or manager for the
+  // bootstrap token), for the audit export (store/audit.ts); null on tokens from before it was kept.
+  `ALTER TABLE safeflash.api_tokens ADD COLUMN IF NOT EXISTS created_by text`,
+  `ALTER TABLE safeflash.api_tokens ADD COLUMN IF NOT EXISTS revoked_by text`,
   // Which secrets key seals the inventory's credentials (store/secrets-key-check.ts): a check value
   // derived from it, never the key. One row; the first manager to start with a key writes it.
   `CREATE TABLE IF NOT EXISTS safeflash.secrets_key (

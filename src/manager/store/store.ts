@@ -1,6 +1,7 @@
 // The manager's store: every repository, over one pool. The only place repositories are built; the
 // other parts of the manager are handed the ones they use (declared as narrow types where they live).
 import type pg from 'pg';
+import { AuditLog } from './audit.ts';
 import { BackupStore } from './backups.ts';
 import { CampaignStore } from './campaigns.ts';
 import { ContentTable } from './contents.ts';
@@ -30,6 +31,8 @@ export interface Store {
   contents: ContentTable;
   /** The managers sharing the database, their heartbeats and takeovers. */
   managers: ManagerStore;
+  /** The operators' actions, from what the other tables record. */
+  audit: AuditLog;
 }
 
 /**
@@ -49,5 +52,6 @@ export function storeOn(pool: pg.Pool, secrets?: SecretSealer): Store {
     tokens: new TokenStore(pool),
     contents: new ContentTable(pool),
     managers: new ManagerStore(pool),
+    audit: new AuditLog(pool),
   };
 }

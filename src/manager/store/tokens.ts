@@ -68,17 +68,16 @@ export function checkTokenName(name: string): string {
 export class TokenStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  /** A new token; its name must not be held by another token that is not revoked. */
-  async create(name: string, role: Role): Promise<CreatedToken> {
+  /** A new token; its name must not be held by another token that is not revoked. `by`: who made it (kept for the audit). */
+  async create(name: string, role: Role, by = 'manager'): Promise<CreatedToken> {
     checkTokenName(name);
     if (!roles.includes(role)) throw new TokenError('badRole', `role ${JSON.stringify(role)}: expected ${roles.join(' or ')}`);
     const secret = randomBytes(32).toString('base64url');
     try {
-      const result = await this.pool.query<TokenRow>(`INSERT INTO safeflash.api_tokens (name, role, secret_sha256) VALUES ($1, $2, $3) RETURNING ${columns}`, [
-        name,
-        role,
-        digest(secret).toString('hex'),
-      ]);
+      const result = await this.pool.query<TokenRow>(
+        `INSERT INTO safeflash.api_tokens (name, role, secret_sha256, created_by) VALUES ($1, $2, $3, $4) RETURNING ${columns}`,
+        [name, role, digest(secret).toString('hex'), by],
+      );
       const record = toRecord(result.rows[0]!);
       return { ...record, token: `sf.${record.id}.${secret}` };
     } catch (error) {
@@ -109,14 +108,14 @@ export class TokenStore {
     return (await this.matching(token)) !== undefined;
   }
 
-  /** Revokes the token named by id or name; revoking a revoked token returns it unchanged. */
-  async revoke(reference: string): Promise<TokenRecord> {
+  /** Revokes the token named by id or name; revoking a revoked token returns it unchanged. `by`: who revoked it. */
+  async revoke(reference: string, by = 'manager'): Promise<TokenRecord> {
     const byId = /^[1-9][0-9]{0,9}$/.test(reference);
     const result = await this.pool.query<TokenRow>(
-      `UPDATE safeflash.api_tokens SET revoked_at = coalesce(revoked_at, now())
+      `UPDATE safeflash.api_tokens SET revoked_at = coalesce(revoked_at, now()), revoked_by = CASE WHEN revoked_at IS NULL THEN $2 ELSE revoked_by END
         WHERE id = (SELECT id FROM safeflash.api_tokens WHERE ${byId ? 'id = $1::integer' : 'name = $1'} ORDER BY revoked_at IS NULL DESC, id DESC LIMIT 1)
         RETURNING ${columns}`,
-      [reference],
+      [reference, by],
     );
     if (!result.rows[0]) throw new TokenError('unknownToken', `no token ${JSON.stringify(reference)}`);
     return toRecord(result.rows[0]);

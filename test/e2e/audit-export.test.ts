@@ -1,0 +1,160 @@
+// The audit export: a campaign with an approval between its waves, a run whose failed download asks an
+// operator (who answers retry), a cancel, a token made and revoked. `safeflash audit export` prints
+// them all as JSON lines, oldest first, with who, what and on what; /api/audit serves the same to a
+// viewer; a bad --since or --until is a usage error (exit 2) and asks nothing of the manager.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CampaignRecord } from '../../src/manager/store/campaigns.ts';
+import { type CampaignWorld, createCampaign, quickPolicy, startCampaignWorld } from '../helpers/campaign-world.ts';
+import { operatorToken } from '../helpers/loopback-lab.ts';
+import { runCli } from '../helpers/cli-process.ts';
+
+let world: CampaignWorld;
+let env: Record<string, string>;
+const startedAt = new Date(Date.now() - 1000).toISOString();
+
+before(async () => {
+  // Device 4 fails its first download; its run asks an operator.
+  world = await startCampaignWorld({ devices: 4, faults: (n) => (n === 4 ? { failDownloads: { count: 1, cause: 'serverUnreachable' } } : {}) });
+  env = { SAFEFLASH_SERVER: world.manager.url, SAFEFLASH_TOKEN: await operatorToken(world.manager) };
+});
+
+after(async () => {
+  await world?.stop();
+});
+
+async function waitForRun(id: string, states: string[]): Promise<{ run: { state: string } }> {
+  for (let i = 0; i < 600; i++) {
+    const detail = await world.api<{ run: { state: string } }>('GET', `/api/runs/${id}`);
+    if (states.includes(detail.json.run.state)) return detail.json;
+    await sleep(200);
+  }
+  throw new Error(`run ${id} never reached ${states.join('|')}`);
+}
+
+interface Entry {
+  at: string;
+  actor: string;
+  action: string;
+  target: { run?: string; campaign?: string; device?: number; token?: number };
+  detail: Record<string, unknown>;
+}
+
+test('a campaign approved between waves, a run decision, a cancel and tokens are exported oldest first', { timeout: 180_000 }, async () => {
+  const image = await world.image('4.0.0');
+  const campaign = await createCampaign(world, {
+    name: 'audited',
+    image,
+    devices: world.names.slice(0, 2),
+    waves: '1,1',
+    approval: true,
+    policy: quickPolicy,
+    operator: 'carol',
+  });
+  await world.waitForState(campaign.id, ['awaitingApproval']);
+  const approved = await world.api<CampaignRecord>('POST', `/api/campaigns/${campaign.id}/approve`, { wave: 2, operator: 'dave' });
+  assert.equal(approved.status, 200);
+  await world.waitForState(campaign.id, ['completed']);
+
+  const asking = await world.api<{ id: string }>('POST', '/api/runs', {
+    device: world.names[3],
+    image,
+    policy: { upgrade: { retries: 0, then: 'ask' } },
+    operator: 'erin',
+  });
+  assert.equal(asking.status, 201, JSON.stringify(asking.json));
+  await waitForRun(asking.json.id, ['waiting']);
+  const decided = await world.api('POST', `/api/runs/${asking.json.id}/decision`, { answer: 'retry', operator: 'frank' });
+  assert.equal(decided.status, 201, JSON.stringify(decided.json));
+  await waitForRun(asking.json.id, ['verified']);
+
+  const staged = await world.api<{ id: string }>('POST', '/api/runs', { device: world.names[2], image, stage: true, policy: quickPolicy, operator: 'gina' });
+  assert.equal(staged.status, 201, JSON.stringify(staged.json));
+  await waitForRun(staged.json.id, ['staged']);
+  const cancelled = await world.api('POST', `/api/runs/${staged.json.id}/cancel`, { operator: 'gina' });
+  assert.ok(cancelled.status < 300, JSON.stringify(cancelled.json));
+  await waitForRun(staged.json.id, ['aborted', 'failed', 'rolledBack']);
+
+  const made = await runCli(['token', 'create', '--name', 'auditor', '--role', 'viewer', '--json'], { env });
+  assert.equal(made.code, 0, made.stderr);
+  const viewer = JSON.parse(made.stdout) as { id: number; token: string };
+  const revoked = await runCli(['token', 'revoke', 'auditor'], { env });
+  assert.equal(revoked.code, 0, revoked.stderr);
+
+  const exported = await runCli(['audit', 'export', '--since', '1h'], { env });
+  assert.equal(exported.code, 0, exported.stderr);
+  const entries = exported.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Entry);
+  const times = entries.map((e) => Date.parse(e.at));
+  assert.deepEqual(
+    times,
+    [...times].sort((a, b) => a - b),
+    'oldest first',
+  );
+  for (const entry of entries) assert.deepEqual(Object.keys(entry).sort(), ['action', 'actor', 'at', 'detail', 'target']);
+
+  const find = (action: string, actor: string) => entries.find((e) => e.action === action && e.actor === actor);
+  const created = find('campaign.create', 'operator:carol');
+  assert.equal(created?.target.campaign, campaign.id);
+  assert.equal(created?.detail.name, 'audited');
+  const approval = find('campaign.approve', 'operator:dave');
+  assert.equal(approval?.target.campaign, campaign.id);
+  assert.equal(approval?.detail.wave, 2);
+  const start = find('run.start', 'operator:erin');
+  assert.equal(start?.target.run, asking.json.id);
+  assert.equal(typeof start?.target.device, 'number');
+  const decision = find('run.decide', 'operator:frank');
+  assert.equal(decision?.target.run, asking.json.id);
+  assert.equal(decision?.detail.answer, 'retry');
+  assert.equal(find('token.create', 'operator:bootstrap')?.target.token, viewer.id);
+  assert.equal(find('token.revoke', 'operator:bootstrap')?.target.token, viewer.id);
+  assert.equal(find('token.create', 'manager')?.detail.name, 'bootstrap', 'the bootstrap token, made by the manager at its first start');
+  assert.equal(find('run.cancel', 'operator:gina')?.target.run, staged.json.id);
+  const order = ['campaign.create', 'campaign.approve', 'run.start', 'run.decide', 'run.cancel', 'token.create', 'token.revoke'].map((action) =>
+    entries.findIndex((e) => e.action === action && e.actor !== 'manager'),
+  );
+  assert.deepEqual(
+    order,
+    [...order].sort((a, b) => a - b),
+    `in the order they happened: ${order}`,
+  );
+  // The campaign's own runs were started by the campaign, not by an operator.
+  assert.ok(!entries.some((e) => e.action === 'run.start' && e.actor === 'policy'));
+
+  // A window that ends before the actions holds none of them.
+  const before = await runCli(['audit', 'export', '--since', '2020-01-01T00:00:00Z', '--until', startedAt], { env });
+  assert.equal(before.code, 0, before.stderr);
+  assert.equal(before.stdout, '');
+});
+
+test('a viewer reads /api/audit; bad times are refused with a clear message', async () => {
+  const made = await runCli(['token', 'create', '--name', 'reader', '--role', 'viewer', '--json'], { env });
+  const viewer = JSON.parse(made.stdout) as { token: string };
+  const read = await fetch(`${world.manager.url}/api/audit?since=${encodeURIComponent(startedAt)}`, { headers: { authorization: `Bearer ${viewer.token}` } });
+  assert.equal(read.status, 200);
+  const body = (await read.json()) as { entries: Entry[]; more: boolean };
+  assert.equal(body.more, false);
+  assert.ok(body.entries.some((e) => e.action === 'campaign.approve'));
+
+  const bad = await fetch(`${world.manager.url}/api/audit?since=yesterday`, { headers: { authorization: `Bearer ${viewer.token}` } });
+  assert.equal(bad.status, 400);
+  assert.match(((await bad.json()) as { error: string }).error, /since: expected an ISO 8601 time/);
+  const reversed = await fetch(`${world.manager.url}/api/audit?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z`, {
+    headers: { authorization: `Bearer ${viewer.token}` },
+  });
+  assert.equal(reversed.status, 400);
+
+  for (const args of [['--since', 'yesterday'], ['--since', '24x'], ['--since', '1h', '--until', 'later'], []]) {
+    const result = await runCli(['audit', 'export', ...args], { env });
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.equal(result.stdout, '');
+  }
+  const unknown = await runCli(['audit', 'export', '--since', 'yesterday'], { env });
+  assert.match(unknown.stderr, /expected an ISO 8601 time with its zone .* or a duration back from now/);
+  const reversedCli = await runCli(['audit', 'export', '--since', '1h', '--until', '2h'], { env });
+  assert.equal(reversedCli.code, 2);
+  assert.match(reversedCli.stderr, /--until .* must be after --since/);
+});
