@@ -73,7 +73,7 @@ after(async () => {
 describe('the API over TLS', { skip: noOpenssl }, () => {
   test('the manager says https, and plain HTTP is not served', async () => {
     assert.match(manager!.url, /^https:\/\/127\.0\.0\.1:\d+$/);
-    const plain = await fetch(manager!.url.replace('https:', 'http:') + '/openapi.json').then(
+    const plain = await fetch(`${manager!.url.replace('https:', 'http:')}/openapi.json`).then(
       () => 'answered',
       () => 'refused',
     );
