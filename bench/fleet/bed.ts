@@ -132,7 +132,8 @@ export class BenchBed {
         ...profile,
         managerBin,
         'serve',
-        ...(shared ? ['--database-url', shared.databaseUrl] : []),
+        // Managers sharing a database share its secrets key.
+        ...(shared ? ['--database-url', shared.databaseUrl, '--secrets-key', join(this.dir, 'shared-secrets.key')] : []),
         '--data-dir',
         dataDir,
         '--http-port',

@@ -179,8 +179,12 @@ export interface ManagerServeOptions {
 export async function managerServeArgs(options: ManagerServeOptions): Promise<string[]> {
   const { at, shared } = options;
   return [
+    // Managers sharing a database share its secrets key: one file beside the lab's vendor key.
     ...(shared
-      ? ['--database-url', shared.databaseUrl, '--heartbeat-seconds', String(shared.heartbeatSeconds), '--dead-after-seconds', String(shared.deadAfterSeconds)]
+      ? [
+          ...['--database-url', shared.databaseUrl, '--heartbeat-seconds', String(shared.heartbeatSeconds), '--dead-after-seconds', String(shared.deadAfterSeconds)],
+          ...['--secrets-key', join(options.vendorDir, '..', 'shared-secrets.key')],
+        ]
       : []),
     '--data-dir',
     options.dataDir,
