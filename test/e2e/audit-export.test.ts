@@ -1,13 +1,16 @@
 // The audit export: a campaign with an approval between its waves, a run whose failed download asks an
-// operator (who answers retry), a cancel, a token made and revoked. `safeflash audit export` prints
+// operator (who answers retry), a cancel, a token made and revoked, an image uploaded. `safeflash audit export` prints
 // them all as JSON lines, oldest first, with who, what and on what; /api/audit serves the same to a
 // viewer; a bad --since or --until is a usage error (exit 2) and asks nothing of the manager.
 import assert from 'node:assert/strict';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CampaignRecord } from '../../src/manager/store/campaigns.ts';
 import { type CampaignWorld, createCampaign, quickPolicy, startCampaignWorld } from '../helpers/campaign-world.ts';
-import { operatorToken } from '../helpers/loopback-lab.ts';
+import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
+import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
+import { labImage, labModel, operatorToken } from '../helpers/loopback-lab.ts';
 import { runCli } from '../helpers/cli-process.ts';
 
 let world: CampaignWorld;
@@ -37,7 +40,7 @@ interface Entry {
   at: string;
   actor: string;
   action: string;
-  target: { run?: string; campaign?: string; device?: number; token?: number };
+  target: { run?: string; campaign?: string; device?: number; token?: number; image?: string };
   detail: Record<string, unknown>;
 }
 
@@ -81,6 +84,15 @@ test('a campaign approved between waves, a run decision, a cancel and tokens are
   const viewer = JSON.parse(made.stdout) as { id: number; token: string };
   const revoked = await runCli(['token', 'revoke', 'auditor'], { env });
   assert.equal(revoked.code, 0, revoked.stderr);
+  // An image uploaded through the API, as `safeflash image add` does.
+  const vendorKey = readPrivateKey(keyPairFiles(vendorKeyPrefix(join(dirname(dirname(world.manager.operatorTokenFile)), 'vendor'))).privateKeyFile);
+  const uploaded = await fetch(`${world.manager.url}/api/images`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${env.SAFEFLASH_TOKEN}`, 'content-type': 'application/octet-stream' },
+    body: new Blob([new Uint8Array(labImage(vendorKey, { model: labModel, version: '4.1.0' }))]),
+  });
+  assert.equal(uploaded.status, 201);
+  const uploadedSha256 = ((await uploaded.json()) as { sha256: string }).sha256;
 
   const exported = await runCli(['audit', 'export', '--since', '1h'], { env });
   assert.equal(exported.code, 0, exported.stderr);
@@ -112,8 +124,12 @@ test('a campaign approved between waves, a run decision, a cancel and tokens are
   assert.equal(find('token.create', 'operator:bootstrap')?.target.token, viewer.id);
   assert.equal(find('token.revoke', 'operator:bootstrap')?.target.token, viewer.id);
   assert.equal(find('token.create', 'manager')?.detail.name, 'bootstrap', 'the bootstrap token, made by the manager at its first start');
+  const upload = find('image.add', 'operator:bootstrap');
+  assert.equal(upload?.target.image, uploadedSha256);
+  assert.equal(upload?.detail.version, '4.1.0');
+  assert.ok(!entries.some((e) => e.action === 'image.add' && e.target.image === image), 'an image added without an operator is not an operator action');
   assert.equal(find('run.cancel', 'operator:gina')?.target.run, staged.json.id);
-  const order = ['campaign.create', 'campaign.approve', 'run.start', 'run.decide', 'run.cancel', 'token.create', 'token.revoke'].map((action) =>
+  const order = ['campaign.create', 'campaign.approve', 'run.start', 'run.decide', 'run.cancel', 'token.create', 'token.revoke', 'image.add'].map((action) =>
     entries.findIndex((e) => e.action === action && e.actor !== 'manager'),
   );
   assert.deepEqual(

@@ -182,7 +182,14 @@ export async function managerServeArgs(options: ManagerServeOptions): Promise<st
     // Managers sharing a database share its secrets key: one file beside the lab's vendor key.
     ...(shared
       ? [
-          ...['--database-url', shared.databaseUrl, '--heartbeat-seconds', String(shared.heartbeatSeconds), '--dead-after-seconds', String(shared.deadAfterSeconds)],
+          ...[
+            '--database-url',
+            shared.databaseUrl,
+            '--heartbeat-seconds',
+            String(shared.heartbeatSeconds),
+            '--dead-after-seconds',
+            String(shared.deadAfterSeconds),
+          ],
           ...['--secrets-key', join(options.vendorDir, '..', 'shared-secrets.key')],
         ]
       : []),

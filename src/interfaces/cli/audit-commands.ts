@@ -48,7 +48,7 @@ export function registerAuditCommands(program: Command): void {
   audit
     .command('export')
     .description(
-      "print the operators' actions as JSON lines, oldest first: {at, actor, action, target, detail} (run.start, run.decide, run.activate, run.cancel, backup.start, campaign.create|approve|pause|resume|abort, token.create|revoke)",
+      "print the operators' actions as JSON lines, oldest first: {at, actor, action, target, detail} (run.start, run.decide, run.activate, run.cancel, backup.start, campaign.create|approve|pause|resume|abort, token.create|revoke, image.add)",
     )
     .addOption(
       new Option('--since <time>', 'from this time: ISO 8601 with its zone (2026-05-01T08:00:00Z) or a duration back from now (30m, 24h, 7d)')

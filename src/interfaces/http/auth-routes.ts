@@ -1,7 +1,8 @@
 // /api/tokens: the API's tokens. A new token's secret is in the answer to its creation and nowhere
 // else, ever; listings show names, roles and dates only.
 import type { FastifyInstance } from 'fastify';
-import { roles, TokenError, type Role, type TokenRecord, type TokenStore } from '../../manager/store/tokens.ts';
+import { roles, TokenError, type Role, type TokenStore } from '../../manager/store/tokens.ts';
+import { tokenHolder } from './auth.ts';
 import { HttpProblem } from './errors.ts';
 import { errorResponses } from './schemas.ts';
 
@@ -47,11 +48,6 @@ const tokenParams = {
 } as const;
 
 const statusByProblem: Record<TokenError['problem'], number> = { badName: 400, badRole: 400, nameTaken: 409, unknownToken: 404 };
-
-/** Who acts with a token, as the audit names them: the holder of the token the request was made with. */
-function tokenHolder(access: TokenRecord | null): string {
-  return access ? `operator:${access.name}` : 'operator:unknown';
-}
 
 /** The store's refusals, as the HTTP answers that say whose fault they are. */
 async function answering<T>(work: () => Promise<T>): Promise<T> {

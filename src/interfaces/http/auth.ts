@@ -36,6 +36,11 @@ export function isProtectedPath(path: string): boolean {
   return path.startsWith('/api/') || path === '/metrics';
 }
 
+/** Who acts with a token, as the audit names them: the holder of the token the request was made with. */
+export function tokenHolder(access: TokenRecord | null): string {
+  return access ? `operator:${access.name}` : 'operator:unknown';
+}
+
 export function mayUse(role: Role, method: string): boolean {
   return role === 'operator' || readMethods.has(method);
 }

@@ -151,22 +151,26 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
 
   /**
    * Verifies a signed image (structure, digest, trusted signer) and stores it. Throws ImageError
-   * and stores nothing when it fails; adding the same image again returns its record.
+   * and stores nothing when it fails; adding the same image again returns its record. `addedBy`:
+   * the operator who uploaded it, for the audit.
    */
-  async addImage(bytes: Buffer): Promise<ImageRecord> {
+  async addImage(bytes: Buffer, addedBy?: string): Promise<ImageRecord> {
     const { header, payload } = readImage(bytes, { trustedKeys: this.options.trustedKeys });
     // A manifest's vendor file is kept on its own, by its digest, to be served as it came.
     if (servesVendorFile(header.family)) await this.store.put('vendorFile', payload);
     const sha256 = await this.store.put('image', bytes);
-    return this.images.add({
-      sha256,
-      model: header.model,
-      version: header.version,
-      configFormat: header.configFormat,
-      size: bytes.length,
-      payloadSha256: header.payloadSha256,
-      family: header.family ?? null,
-    });
+    return this.images.add(
+      {
+        sha256,
+        model: header.model,
+        version: header.version,
+        configFormat: header.configFormat,
+        size: bytes.length,
+        payloadSha256: header.payloadSha256,
+        family: header.family ?? null,
+      },
+      addedBy ?? null,
+    );
   }
 
   async listImages(): Promise<ImageRecord[]> {

@@ -1,6 +1,6 @@
 // The operators' actions, read from what the store records anyway: runs started and cancels asked for
 // (runs), answers to runs (decisions), campaigns created and steered (campaigns, campaign_events),
-// tokens made and revoked (api_tokens). One list, oldest first, for an audit export; nothing here is
+// tokens made and revoked (api_tokens), images uploaded (images). One list, oldest first, for an audit export; nothing here is
 // written, so the record of an action stays where the action itself is kept.
 import type pg from 'pg';
 
@@ -9,6 +9,7 @@ export interface AuditTarget {
   campaign?: string;
   device?: number;
   token?: number;
+  image?: string;
 }
 
 export interface AuditEntry {
@@ -77,6 +78,10 @@ const parts = [
           jsonb_build_object('name', t.name, 'role', t.role), 7, t.id
      FROM safeflash.api_tokens t
     WHERE t.revoked_at >= $1 AND t.revoked_at < $2`,
+  `SELECT i.added_at, i.added_by, 'image.add', jsonb_build_object('image', i.sha256),
+          jsonb_strip_nulls(jsonb_build_object('model', i.model, 'version', i.version, 'family', i.family)), 8, 0
+     FROM safeflash.images i
+    WHERE i.added_by LIKE 'operator:%' AND i.added_at >= $1 AND i.added_at < $2`,
 ];
 
 export class AuditLog {

@@ -34,12 +34,12 @@ export type NewImage = Omit<ImageRecord, 'addedAt'>;
 export class ImageStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  /** Records the image, or returns the row already there for the same SHA-256. */
-  async add(image: NewImage): Promise<ImageRecord> {
+  /** Records the image, or returns the row already there for the same SHA-256. `addedBy`: who added it (kept for the audit, the first time). */
+  async add(image: NewImage, addedBy: string | null = null): Promise<ImageRecord> {
     await this.pool.query(
-      `INSERT INTO safeflash.images (sha256, model, version, config_format, size, payload_sha256, family) VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO safeflash.images (sha256, model, version, config_format, size, payload_sha256, family, added_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (sha256) DO UPDATE SET payload_sha256 = coalesce(safeflash.images.payload_sha256, EXCLUDED.payload_sha256)`,
-      [image.sha256, image.model, image.version, image.configFormat, image.size, image.payloadSha256, image.family],
+      [image.sha256, image.model, image.version, image.configFormat, image.size, image.payloadSha256, image.family, addedBy],
     );
     const stored = await this.get(image.sha256);
     if (stored === undefined) throw new Error(`image ${image.sha256} vanished right after it was recorded`);

@@ -260,6 +260,8 @@ export const schemaStatements = [
   // bootstrap token), for the audit export (store/audit.ts); null on tokens from before it was kept.
   `ALTER TABLE safeflash.api_tokens ADD COLUMN IF NOT EXISTS created_by text`,
   `ALTER TABLE safeflash.api_tokens ADD COLUMN IF NOT EXISTS revoked_by text`,
+  // Who uploaded each image (operator:<name of the token used>), for the audit; null when added otherwise.
+  `ALTER TABLE safeflash.images ADD COLUMN IF NOT EXISTS added_by text`,
   // Which secrets key seals the inventory's credentials (store/secrets-key-check.ts): a check value
   // derived from it, never the key. One row; the first manager to start with a key writes it.
   `CREATE TABLE IF NOT EXISTS safeflash.secrets_key (

@@ -1,5 +1,5 @@
 // /api/audit: what operators did (runs started, answered, activated, cancelled; campaigns created,
-// approved, paused, resumed, aborted; tokens made and revoked), oldest first, in a time window. A
+// approved, paused, resumed, aborted; tokens made and revoked; images uploaded), oldest first, in a time window. A
 // viewer token may read it: it names who did what, never a secret.
 import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../../../manager/store/audit.ts';
@@ -22,11 +22,17 @@ const auditEntrySchema = {
     action: {
       type: 'string',
       description:
-        'run.start, backup.start, run.decide, run.activate, run.cancel, campaign.create, campaign.approve, campaign.pause, campaign.resume, campaign.abort, token.create, token.revoke',
+        'run.start, backup.start, run.decide, run.activate, run.cancel, campaign.create, campaign.approve, campaign.pause, campaign.resume, campaign.abort, token.create, token.revoke, image.add',
     },
     target: {
       type: 'object',
-      properties: { run: { type: 'string' }, campaign: { type: 'string' }, device: { type: 'integer' }, token: { type: 'integer' } },
+      properties: {
+        run: { type: 'string' },
+        campaign: { type: 'string' },
+        device: { type: 'integer' },
+        token: { type: 'integer' },
+        image: { type: 'string', description: 'SHA-256 of the image' },
+      },
     },
     detail: { type: 'object', additionalProperties: true },
   },

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { maxPayloadLength } from '../../../protocol/image.ts';
 import { HttpProblem, notFound } from '../errors.ts';
+import { tokenHolder } from '../auth.ts';
 import { errorResponses } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 import type { ImageRecord } from '../../../manager/store/records.ts';
@@ -67,7 +68,7 @@ export function registerImageRoutes(app: FastifyInstance, services: ApiServices)
       const known = await services.files.image(sha256);
       if (known) return reply.status(200).send(known);
       try {
-        const image = await services.files.addImage(request.body);
+        const image = await services.files.addImage(request.body, tokenHolder(request.access));
         services.metrics.imagesAdded.inc();
         return reply.status(201).send(image);
       } catch (error) {
