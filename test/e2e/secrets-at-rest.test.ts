@@ -1,7 +1,8 @@
 // No secret in clear at rest: a manager upgrades a virtual device over FTP with known SNMPv3 keys (and
 // keeps a v2c device with a known community), then every row of the safeflash and dbos schemas and
 // every line the manager logged are searched for the keys, the community and the FTP passwords of the
-// run's transfers. A row an earlier version kept in clear is sealed at the next start and still works;
+// run's transfers. A row an earlier version kept in clear is sealed at the next start and still works
+// (and the FTP passwords that version left in ended runs' journals are removed);
 // a manager given another key, a key file others may read, or one of the wrong size is refused and
 // changes nothing.
 import assert from 'node:assert/strict';
@@ -164,11 +165,23 @@ test('after an upgrade over FTP, no key, community or FTP password is in the dat
 });
 
 test('a row an earlier version kept in clear is sealed at the next start and still reaches its device', { timeout: 120_000 }, async () => {
+  // The database as an earlier version left it: a device's credentials and an ended run's FTP password
+  // in clear, and no secrets key recorded.
   const clear = JSON.stringify({ version: 'v3', user: testUser });
   await pool!.query(`UPDATE safeflash.devices SET security = $1 WHERE name = 'iad-v3'`, [clear]);
+  await pool!.query('DELETE FROM safeflash.secrets_key');
+  const oldPassword = 'password-of-an-earlier-version-1';
+  await pool!.query(
+    `UPDATE safeflash.run_steps SET output = (output::jsonb || jsonb_build_object('password', $1::text))::json
+      WHERE name = 'safeflash.expectBackup'`,
+    [oldPassword],
+  );
   await stop();
   manager = await start();
   pool = managerDatabase(dataDir);
+  const journal = await pool.query<{ output: string }>(`SELECT output::text AS output FROM safeflash.run_steps WHERE name = 'safeflash.expectBackup'`);
+  assert.ok(journal.rows.length > 0);
+  for (const row of journal.rows) assert.ok(!row.output.includes(oldPassword), 'an ended run keeps no password in its journal');
   const columns = await securityColumn(pool);
   for (const column of columns) assert.match(column, /^\{"sealed": "sf1\./);
   assert.ok(!columns.join('').includes(testUser.authKey));

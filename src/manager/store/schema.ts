@@ -251,11 +251,6 @@ export const schemaStatements = [
      at      timestamptz NOT NULL DEFAULT now(),
      PRIMARY KEY (run_id, seq)
    )`,
-  // FTP passwords an earlier version recorded in the answers of ended runs' offer steps: nothing will
-  // read them again (a run under way keeps its own, which its replay needs; they expire with the offer).
-  `UPDATE safeflash.run_steps SET output = (output::jsonb - 'password')::json
-    WHERE name IN ('safeflash.expectBackup', 'safeflash.offerImage', 'safeflash.offerConfig') AND (output::jsonb ? 'password')
-      AND run_id IN (SELECT id FROM safeflash.runs WHERE state NOT IN ('running', 'waiting', 'staged'))`,
   // Who made and who revoked each token (operator:<name of the token used>, or manager for the
   // bootstrap token), for the audit export (store/audit.ts); null on tokens from before it was kept.
   `ALTER TABLE safeflash.api_tokens ADD COLUMN IF NOT EXISTS created_by text`,
