@@ -155,6 +155,9 @@ test('a viewer reads /api/audit; bad times are refused with a clear message', as
   assert.equal(body.more, false);
   assert.ok(body.entries.some((e) => e.action === 'campaign.approve'));
 
+  const openApi = (await (await fetch(`${world.manager.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
+  assert.ok(openApi.paths['/api/audit']?.get?.security?.length, 'documented, with the token it needs');
+
   const bad = await fetch(`${world.manager.url}/api/audit?since=yesterday`, { headers: { authorization: `Bearer ${viewer.token}` } });
   assert.equal(bad.status, 400);
   assert.match(((await bad.json()) as { error: string }).error, /since: expected an ISO 8601 time/);

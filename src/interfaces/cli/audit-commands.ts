@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
 import { UsageFailure } from './program.ts';
 import { parseTimeOption } from './time-option.ts';
+import { auditActions } from '../../manager/store/audit.ts';
 
 interface AuditEntryJson {
   at: string;
@@ -47,9 +48,7 @@ export function registerAuditCommands(program: Command): void {
   const audit = program.command('audit').description('what operators did, as the manager recorded it: runs, decisions, campaigns, tokens');
   audit
     .command('export')
-    .description(
-      "print the operators' actions as JSON lines, oldest first: {at, actor, action, target, detail} (run.start, run.decide, run.activate, run.cancel, backup.start, campaign.create|approve|pause|resume|abort, token.create|revoke, image.add)",
-    )
+    .description(`print the operators' actions as JSON lines, oldest first: {at, actor, action, target, detail}; actions: ${auditActions.join(', ')}`)
     .addOption(
       new Option('--since <time>', 'from this time: ISO 8601 with its zone (2026-05-01T08:00:00Z) or a duration back from now (30m, 24h, 7d)')
         .argParser((value: string) => parseTimeOption(value))

@@ -4,6 +4,23 @@
 // written, so the record of an action stays where the action itself is kept.
 import type pg from 'pg';
 
+/** The actions the export names; a campaign event of another kind an operator caused is campaign.<kind>. */
+export const auditActions = [
+  'run.start',
+  'backup.start',
+  'run.decide',
+  'run.activate',
+  'run.cancel',
+  'campaign.create',
+  'campaign.approve',
+  'campaign.pause',
+  'campaign.resume',
+  'campaign.abort',
+  'token.create',
+  'token.revoke',
+  'image.add',
+] as const;
+
 export interface AuditTarget {
   run?: string;
   campaign?: string;
@@ -16,7 +33,7 @@ export interface AuditEntry {
   at: Date;
   /** Who: operator:<name>, or the manager (a bootstrap token). */
   actor: string;
-  /** What, as <thing>.<verb>: run.start, run.decide, run.activate, run.cancel, backup.start, campaign.create, campaign.approve, ... */
+  /** What, as <thing>.<verb>: one of auditActions (or campaign.<kind> for another campaign event). */
   action: string;
   target: AuditTarget;
   detail: Record<string, unknown>;

@@ -2,7 +2,7 @@
 // approved, paused, resumed, aborted; tokens made and revoked; images uploaded), oldest first, in a time window. A
 // viewer token may read it: it names who did what, never a secret.
 import type { FastifyInstance } from 'fastify';
-import type { AuditLog } from '../../../manager/store/audit.ts';
+import { auditActions, type AuditLog } from '../../../manager/store/audit.ts';
 import { HttpProblem } from '../errors.ts';
 import { errorResponses } from '../schemas.ts';
 
@@ -21,8 +21,7 @@ const auditEntrySchema = {
     actor: { type: 'string', description: 'operator:<name>; manager for what the manager did itself (its bootstrap token)' },
     action: {
       type: 'string',
-      description:
-        'run.start, backup.start, run.decide, run.activate, run.cancel, campaign.create, campaign.approve, campaign.pause, campaign.resume, campaign.abort, token.create, token.revoke, image.add',
+      description: `${auditActions.join(', ')} (campaign.<kind> for another campaign event an operator caused)`,
     },
     target: {
       type: 'object',
