@@ -195,6 +195,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     stops.push({ what: 'file service', stop: () => files.close() });
 
     const metrics = new ManagerMetrics();
+    metrics.observePool('store', database.pool);
     const live = new LiveEvents((error) => logger.error({ err: error }, 'live event listener failed'));
     const stopObserving = observeRuns({ live, files, metrics, runs: store.runs, log: logger });
     stops.push({ what: 'run metrics', stop: async () => stopObserving() });
