@@ -189,6 +189,8 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     });
     stops.push({ what: 'database', stop: () => database.close() });
     const store = storeOn(database.pool);
+    /** The same tables through the operators' own connections (store/database.ts says why). */
+    const reads = storeOn(database.operatorPool);
 
     const passivePorts = options.ftp?.passivePorts;
     const files = await ManagerFiles.start({ dataDir, tftp, ftp: { ...ftp, ...(passivePorts ? { passivePorts } : {}) }, store, trustedKeys });
@@ -196,6 +198,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
 
     const metrics = new ManagerMetrics();
     metrics.observePool('store', database.pool);
+    metrics.observePool('operator', database.operatorPool);
     const live = new LiveEvents((error) => logger.error({ err: error }, 'live event listener failed'));
     const stopObserving = observeRuns({ live, files, metrics, runs: store.runs, log: logger });
     stops.push({ what: 'run metrics', stop: async () => stopObserving() });
@@ -243,7 +246,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       ...(options.transport ? { protocol: options.transport } : {}),
     });
 
-    const campaigns = Campaigns.register({ store, procedure, live, ...(options.campaigns ? { options: options.campaigns } : {}) });
+    const campaigns = Campaigns.register({ store, reads: reads.campaigns, procedure, live, ...(options.campaigns ? { options: options.campaigns } : {}) });
 
     const executorID = options.databaseUrl ? sharedExecutorId(dataDir) : embeddedExecutorId;
     // One application version for every manager: at launch DBOS puts this manager's unfinished
@@ -291,7 +294,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     // whose workflow never started (the manager died in between). See startup/orphan-runs.ts.
     await resumeOrphanRuns({ runs: store.runs, log: logger, start: (run) => procedure.resume(run) });
 
-    const { tokens } = store;
+    const { tokens } = reads;
     const operatorTokenFile = await ensureOperatorToken(tokens, dataDir, logger);
     logger.info(
       {
