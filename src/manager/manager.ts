@@ -200,7 +200,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     metrics.observePool('store', database.pool);
     metrics.observePool('operator', database.operatorPool);
     const live = new LiveEvents((error) => logger.error({ err: error }, 'live event listener failed'));
-    const stopObserving = observeRuns({ live, files, metrics, runs: store.runs, log: logger });
+    const stopObserving = observeRuns({ live, files, metrics, runs: reads.runs, log: logger });
     stops.push({ what: 'run metrics', stop: async () => stopObserving() });
     let procedure: Procedure | undefined;
     const receiver = await NotificationReceiver.start({

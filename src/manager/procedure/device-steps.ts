@@ -47,6 +47,9 @@ export function commandFailure(error: unknown): { cause: Cause; message: string 
 /** An operation ordered (or found already there), and when: or why not. */
 export type StartedOperation = Outcome<{ at: number }>;
 
+/** A run's readings of its device refresh the inventory's "last seen" at most this often when nothing changed. */
+const readingRefreshMs = 60_000;
+
 export function registerDeviceSteps(services: DeviceStepServices) {
   async function withDevice<T>(deviceId: number, work: (driver: DeviceCommands) => Promise<T>): Promise<T> {
     const device = await services.devices.get(deviceId);
@@ -63,7 +66,7 @@ export function registerDeviceSteps(services: DeviceStepServices) {
     readDevice: durableStep('safeflash.readDevice', async (deviceId: number): Promise<Reading> => {
       try {
         const reading = await withDevice(deviceId, (driver) => driver.read());
-        await services.devices.recordReading(deviceId, reading);
+        await services.devices.recordReading(deviceId, reading, { unlessSeenWithinMs: readingRefreshMs });
         return { ok: true, reading };
       } catch (error) {
         return { ok: false, ...commandFailure(error) };
