@@ -157,10 +157,11 @@ export class Campaigns {
 
   /** The campaign with its devices and events: all of them, or one page. */
   async detail(id: string, page?: CampaignPage): Promise<CampaignDetail> {
-    const campaign = await this.get(id);
-    const [counts, devices, events] = await Promise.all([this.reads.stageCounts(id), this.reads.devices(id, page), this.reads.events(id, page?.events)]);
+    const found = await this.reads.page(id, page);
+    if (!found) throw new CampaignNotFoundError(`no campaign ${JSON.stringify(id)}`);
+    const { campaign, stageCounts, devices, events } = found;
     const stageCounters = new Map<number, Counters>();
-    for (const { stage, state, devices } of counts) {
+    for (const { stage, state, devices } of stageCounts) {
       if (stage === null) continue;
       const counters = stageCounters.get(stage) ?? emptyCounters();
       counters[state] += devices;
