@@ -190,7 +190,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     stops.push({ what: 'database', stop: () => database.close() });
     const store = storeOn(database.pool);
     /** The same tables through the operators' own connections (store/database.ts says why). */
-    const reads = storeOn(database.operatorPool);
+    const operatorStore = storeOn(database.operatorPool);
 
     const passivePorts = options.ftp?.passivePorts;
     const files = await ManagerFiles.start({ dataDir, tftp, ftp: { ...ftp, ...(passivePorts ? { passivePorts } : {}) }, store, trustedKeys });
@@ -200,7 +200,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     metrics.observePool('store', database.pool);
     metrics.observePool('operator', database.operatorPool);
     const live = new LiveEvents((error) => logger.error({ err: error }, 'live event listener failed'));
-    const stopObserving = observeRuns({ live, files, metrics, runs: reads.runs, log: logger });
+    const stopObserving = observeRuns({ live, files, metrics, runs: operatorStore.runs, log: logger });
     stops.push({ what: 'run metrics', stop: async () => stopObserving() });
     let procedure: Procedure | undefined;
     const receiver = await NotificationReceiver.start({
@@ -230,6 +230,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     const inventory = new Inventory(store.devices, { sourceAddress, allowedNetworks, onChange: (deviceId) => live.emit('deviceChanged', { deviceId }) });
     procedure = registerProcedure({
       store,
+      operatorStore,
       files,
       driverFor: (device) =>
         new DeviceDriver({
@@ -246,7 +247,13 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       ...(options.transport ? { protocol: options.transport } : {}),
     });
 
-    const campaigns = Campaigns.register({ store, reads: reads.campaigns, procedure, live, ...(options.campaigns ? { options: options.campaigns } : {}) });
+    const campaigns = Campaigns.register({
+      store,
+      reads: operatorStore.campaigns,
+      procedure,
+      live,
+      ...(options.campaigns ? { options: options.campaigns } : {}),
+    });
 
     const executorID = options.databaseUrl ? sharedExecutorId(dataDir) : embeddedExecutorId;
     // One application version for every manager: at launch DBOS puts this manager's unfinished
@@ -294,7 +301,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     // whose workflow never started (the manager died in between). See startup/orphan-runs.ts.
     await resumeOrphanRuns({ runs: store.runs, log: logger, start: (run) => procedure.resume(run) });
 
-    const { tokens } = reads;
+    const { tokens } = operatorStore;
     const operatorTokenFile = await ensureOperatorToken(tokens, dataDir, logger);
     logger.info(
       {

@@ -36,7 +36,7 @@ export interface CampaignsOptions extends Partial<SchedulerTiming> {
 
 export interface CampaignsDeps {
   store: Pick<Store, 'campaigns' | 'devices' | 'images' | 'runs'>;
-  /** Where operators' reads of campaigns go (connections of their own); the store's campaigns when absent. */
+  /** Where operators' reads of campaigns go (the operators' own connections); the store's campaigns when absent. */
   reads?: Store['campaigns'];
   procedure: Procedure;
   live?: Pick<LiveEvents, 'emit'>;

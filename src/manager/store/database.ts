@@ -11,8 +11,9 @@ export interface Database {
   url: string;
   pool: pg.Pool;
   /**
-   * What operators read (API, dashboard, metrics) goes through connections of its own: a page never
-   * waits behind a burst of runs' steps queued for the store's pool (a wave of 200 runs starting).
+   * What operators ask (pages, metrics, tokens, starting runs, decisions, cancels) goes through
+   * connections of its own: it never waits behind a burst of runs' steps queued for the store's pool
+   * (a wave of 200 runs starting).
    */
   operatorPool: pg.Pool;
   close(): Promise<void>;
