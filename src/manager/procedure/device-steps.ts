@@ -84,26 +84,22 @@ export function registerDeviceSteps(services: DeviceStepServices) {
 
     /**
      * Looks for a cancel request first: one holds back every operation but those that bring the device
-     * back (procedure/cancel.ts). Then records the route (its notifications may arrive before the SET's
-     * answer) and orders the operation. Replayed after a crash, it sends the same order to the same
+     * back (procedure/cancel.ts). Else records the route (its notifications may arrive before the SET's
+     * answer) with the run's operationStarted event, in the same statement, and orders the operation. Replayed after a crash, it sends the same order to the same
      * index: the device answers it as a repeat. Says when it was ordered: the wait's deadline counts
      * from then.
      */
     startOperation: durableStep(
       'safeflash.startOperation',
       async (runId: string, deviceId: number, phase: Phase, index: number, order: OperationOrder): Promise<StartedOperation> => {
-        if (!startsAfterCancel(phase, order.type)) {
-          const cancel = (await services.runs.cancelRequest(runId)) as `operator:${string}` | undefined;
-          if (cancel) return { ok: false, cause: cancelledCause, message: `${order.type} not started: ${cancelFailure(phase, cancel).message}` };
-        }
-        await services.routes.record({ deviceId, index, runId, phase, type: order.type });
-        await services.runs.recordEvent(runId, stepKey(), {
-          phase,
-          kind: 'operationStarted',
-          actor: 'manager',
+        const cancel = (await services.routes.recordOrder({
+          route: { deviceId, index, runId, phase, type: order.type },
+          heedCancel: !startsAfterCancel(phase, order.type),
+          stepKey: stepKey(),
           message: `${order.type}${order.fileName ? ` ${order.fileName}` : ''} as operation ${index}`,
           detail: { index, type: order.type, protocol: order.protocol ?? null, server: order.server ?? null },
-        });
+        })) as `operator:${string}` | undefined;
+        if (cancel) return { ok: false, cause: cancelledCause, message: `${order.type} not started: ${cancelFailure(phase, cancel).message}` };
         try {
           await withDevice(deviceId, (driver) => driver.startOperation(index, { ...order, notifyTarget: services.notifyTarget }));
           return { ok: true, at: Date.now() };
