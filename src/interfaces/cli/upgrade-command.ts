@@ -81,6 +81,8 @@ async function upgrade(references: string[], options: UpgradeOptions): Promise<v
   const nameOf = new Map(devices.map((device) => [String(device.id), device.name]));
   const batch = await api.post<{ runs: RunJson[]; refused: Array<{ device: string; error: string }> }>('/api/runs/batch', {
     body: { devices: [...nameOf.keys()], image: image.sha256, operator, ...(options.policy ? { policy: options.policy } : {}), ...runOptions },
+    // Every run is created and queued before the answer: a large fleet takes a while on a busy manager.
+    timeoutMs: 60_000 + 100 * nameOf.size,
   });
   for (const { device, error } of batch.refused) say(`${nameOf.get(device) ?? device}: not started: ${error}`);
   const followed: FollowedRun[] = batch.runs.map((run) => newFollowedRun(nameOf.get(String(run.deviceId)) ?? String(run.deviceId), run));
