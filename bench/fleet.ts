@@ -10,7 +10,7 @@
 // PostgreSQL processes, from /proc) and peak memory, with the command.
 //
 //   node --import tsx bench/fleet.ts --devices 100
-//   node --import tsx bench/fleet.ts --devices 1000 [--reboot-ms 200] [--image-kib 1024] [--limit-seconds S] [--manager-profile DIR] [--fleet-profile DIR] [--pg-statements]
+//   node --import tsx bench/fleet.ts --devices 1000 [--start batch|each] [--reboot-ms 200] [--image-kib 1024] [--limit-seconds S] [--manager-profile DIR] [--fleet-profile DIR] [--pg-statements]
 //   node --import tsx bench/fleet.ts --campaign --devices 5000 --image-kib 256 [--waves 1%,10%,50%,100%] [--max-concurrent 200] [--threshold 10%]
 //   node --import tsx bench/fleet.ts --devices 600 --managers 3 [--kill-one]
 //   node --import tsx bench/fleet.ts --in-flight --devices 10000 --reboot-ms 3600000 --image-kib 16 [--batch 500] [--sample-seconds 60]
@@ -49,6 +49,8 @@ const { values: args } = parseArgs({
     'image-kib': { type: 'string', default: '1024' },
     'limit-seconds': { type: 'string' },
     'start-width': { type: 'string', default: '16' },
+    /** Runs mode: one POST /api/runs/batch for every device (batch), or one POST /api/runs per device (each). */
+    start: { type: 'string', default: 'batch' },
     campaign: { type: 'boolean', default: false },
     'in-flight': { type: 'boolean', default: false },
     'sample-seconds': { type: 'string', default: '60' },
@@ -90,6 +92,11 @@ const imageKiB = integerArg('image-kib', args['image-kib'], 1, 64 * 1024);
 const defaultLimit = args.campaign ? 120 + 0.4 * devices : inFlight ? 300 + 0.3 * devices : 60 + 0.9 * devices;
 const limitSeconds = integerArg('limit-seconds', args['limit-seconds'] ?? String(Math.round(defaultLimit)), 10, 86_400);
 const startWidth = integerArg('start-width', args['start-width'], 1, 256);
+if (args.start !== 'batch' && args.start !== 'each') {
+  process.stderr.write(`--start is batch or each, got ${JSON.stringify(args.start)}\n`);
+  process.exit(2);
+}
+const start: 'batch' | 'each' = args.start;
 const maxConcurrent = integerArg('max-concurrent', args['max-concurrent'], 1, 1000);
 const retryDelaySeconds = integerArg('retry-delay-seconds', args['retry-delay-seconds'], 0, 86_400);
 const managerCount = integerArg('managers', args.managers ?? '1', 1, 8);
@@ -145,7 +152,7 @@ async function main(): Promise<number> {
     ? campaignMode(context, { waves: args.waves!, maxConcurrent, threshold: args.threshold!, retryDelaySeconds })
     : inFlight
       ? inFlightMode(context, { startWidth, batch, rebootSeconds: rebootMs / 1000, sampleSeconds, managerPid: manager.pid })
-      : runMode(context, { startWidth });
+      : runMode(context, { startWidth, start });
 
   const countingStatements = args['pg-statements'] && stats ? await stats.countStatements() : false;
   if (args['pg-statements'] && !countingStatements) note('--pg-statements: pg_stat_statements is not preloaded in this PostgreSQL; no statement counts');

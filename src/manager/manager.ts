@@ -219,6 +219,8 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       throw error;
     }
     const store = storeOn(database.pool, secrets);
+    /** The same tables through the operators' own connections (store/database.ts says why). */
+    const operatorStore = storeOn(database.operatorPool, secrets);
 
     const passivePorts = options.ftp?.passivePorts;
     const files = await ManagerFiles.start({
@@ -232,8 +234,10 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     stops.push({ what: 'file service', stop: () => files.close() });
 
     const metrics = new ManagerMetrics();
+    metrics.observePool('store', database.pool);
+    metrics.observePool('operator', database.operatorPool);
     const live = new LiveEvents((error) => logger.error({ err: error }, 'live event listener failed'));
-    const stopObserving = observeRuns({ live, files, metrics, runs: store.runs, log: logger });
+    const stopObserving = observeRuns({ live, files, metrics, runs: operatorStore.runs, log: logger });
     stops.push({ what: 'run metrics', stop: async () => stopObserving() });
     let procedure: Procedure | undefined;
     const receiver = await NotificationReceiver.start({
@@ -263,6 +267,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     const inventory = new Inventory(store.devices, { sourceAddress, allowedNetworks, onChange: (deviceId) => live.emit('deviceChanged', { deviceId }) });
     procedure = registerProcedure({
       store,
+      operatorStore,
       files,
       driverFor: (device) =>
         new DeviceDriver({
@@ -279,7 +284,13 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       ...(options.transport ? { protocol: options.transport } : {}),
     });
 
-    const campaigns = Campaigns.register({ store, procedure, live, ...(options.campaigns ? { options: options.campaigns } : {}) });
+    const campaigns = Campaigns.register({
+      store,
+      reads: operatorStore.campaigns,
+      procedure,
+      live,
+      ...(options.campaigns ? { options: options.campaigns } : {}),
+    });
 
     const executorID = options.databaseUrl ? sharedExecutorId(dataDir) : embeddedExecutorId;
     // One application version for every manager: at launch DBOS puts this manager's unfinished
@@ -327,7 +338,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     // whose workflow never started (the manager died in between). See startup/orphan-runs.ts.
     await resumeOrphanRuns({ runs: store.runs, log: logger, start: (run) => procedure.resume(run) });
 
-    const { tokens } = store;
+    const { tokens } = operatorStore;
     const operatorTokenFile = await ensureOperatorToken(tokens, dataDir, logger);
     logger.info(
       {
@@ -363,7 +374,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       executorId: executorID,
       managers: () => store.managers.list({ runs: runWorkflowNames, campaigns: [campaignWorkflowName] }),
       announceApi: (http) => store.managers.announce(executorID, http),
-      audit: store.audit,
+      audit: operatorStore.audit,
       stop,
     };
   } catch (error) {

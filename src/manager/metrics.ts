@@ -25,6 +25,13 @@ export class CampaignGauge {
   }
 }
 
+/** What a connection pool says of itself (pg.Pool's counters). */
+export interface PoolCounters {
+  readonly totalCount: number;
+  readonly idleCount: number;
+  readonly waitingCount: number;
+}
+
 export class ManagerMetrics {
   readonly registry = new Registry();
   readonly httpRequests = new Counter({
@@ -118,6 +125,7 @@ export class ManagerMetrics {
   });
   readonly campaigns = new CampaignGauge(this.#campaigns);
   #countActiveRuns: (() => Promise<ActiveRunCount[]>) | undefined;
+  readonly #pools = new Map<string, PoolCounters>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'safeflash_process_' });
@@ -133,6 +141,24 @@ export class ManagerMetrics {
         for (const { phase, state, count } of await metrics.#countActiveRuns()) this.set({ phase, state }, count);
       },
     });
+    new Gauge({
+      name: 'safeflash_database_connections',
+      help: "The manager's database connections by pool and state (busy, idle), and the queries waiting for one (waiting)",
+      labelNames: ['pool', 'state'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [pool, counters] of metrics.#pools) {
+          this.set({ pool, state: 'busy' }, counters.totalCount - counters.idleCount);
+          this.set({ pool, state: 'idle' }, counters.idleCount);
+          this.set({ pool, state: 'waiting' }, counters.waitingCount);
+        }
+      },
+    });
+  }
+
+  /** A database connection pool to report when scraped: a queue of waiting queries is what slows the API under load. */
+  observePool(name: string, pool: PoolCounters): void {
+    this.#pools.set(name, pool);
   }
 
   /** Where the active-runs gauge reads its figures when scraped. */

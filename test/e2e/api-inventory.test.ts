@@ -295,6 +295,53 @@ describe('bad input', () => {
   });
 });
 
+describe('runs in a batch', () => {
+  test('a run for every device that can start; the others refused each with its own status; an unknown image starts none', async () => {
+    const images = (await api('GET', '/api/images')).json;
+    const runsBefore = (await api('GET', '/api/runs')).json.length;
+    const policy = { preflight: { retries: 0, then: 'abort' } };
+
+    const unknownImage = await api('POST', '/api/runs/batch', { devices: ['yaml-1'], image: '0'.repeat(64), policy });
+    assert.equal(unknownImage.status, 404, unknownImage.text);
+    for (const body of [
+      { devices: [], image: images[0].sha256 },
+      { device: 'yaml-1', devices: ['yaml-1'], image: images[0].sha256 },
+      { devices: ['yaml-1'] },
+    ]) {
+      const refused = await api('POST', '/api/runs/batch', body);
+      assert.equal(refused.status, 400, `${JSON.stringify(body)}: ${refused.text}`);
+    }
+    assert.equal((await api('GET', '/api/runs')).json.length, runsBefore, 'nothing refused started a run');
+
+    const batch = await api('POST', '/api/runs/batch', {
+      devices: ['yaml-1', 'no-such-device', '127.0.8.12:16200', 'yaml-1'],
+      image: images[0].sha256,
+      policy,
+      operator: 'batcher',
+    });
+    assert.equal(batch.status, 200, batch.text);
+    assert.equal(batch.json.runs.length, 2, batch.text);
+    assert.ok(batch.json.runs.every((run: { startedBy: string }) => run.startedBy === 'operator:batcher'));
+    assert.deepEqual(
+      batch.json.refused.map((r: { device: string; status: number }) => [r.device, r.status]).sort(),
+      [
+        ['no-such-device', 404],
+        ['yaml-1', 409],
+      ],
+      'an unknown device, and the second run asked for one device',
+    );
+    assert.equal((await api('GET', '/api/runs')).json.length, runsBefore + 2);
+    for (const run of batch.json.runs) {
+      let state = run.state;
+      for (let i = 0; i < 200 && (state === 'running' || state === 'waiting'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        state = (await api('GET', `/api/runs/${run.id}`)).json.run.state;
+      }
+      assert.notEqual(state, 'running', 'nobody answers at these addresses: the run ends in preflight');
+    }
+  });
+});
+
 describe('documents', () => {
   test('/openapi.json describes every API route', async () => {
     const doc = await api('GET', '/openapi.json');

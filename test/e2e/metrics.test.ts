@@ -164,6 +164,14 @@ test('runs against virtual devices move the run, phase, notification, retry, rev
   const served = sample(metrics, 'safeflash_file_bytes_total', { protocol: 'tftp', direction: 'read' });
   assert.ok(served >= 3 * imageFile.length, `images served: ${served} bytes`);
   assert.ok(sample(metrics, 'safeflash_file_bytes_total', { protocol: 'tftp', direction: 'write' }) > 0, 'backups uploaded');
+  // The scrape itself read active runs through the store's pool: it holds a connection, busy or idle again, and nothing waits once the runs ended.
+  assert.ok(
+    sample(metrics, 'safeflash_database_connections', { pool: 'store', state: 'busy' }) +
+      sample(metrics, 'safeflash_database_connections', { pool: 'store', state: 'idle' }) >=
+      1,
+    metrics,
+  );
+  assert.match(metrics, /^safeflash_database_connections\{pool="store",state="waiting"\} \d+$/m);
 });
 
 test('run log lines are JSON with the run and device ids', () => {

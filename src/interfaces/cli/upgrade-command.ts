@@ -3,7 +3,7 @@
 // Exit 0 only when every device verified (staged, with --stage) or was already up to date.
 import type { Command } from 'commander';
 import type { PolicyRequest } from '../../manager/procedure/policy.ts';
-import { ApiClient, ApiError, serverOption, withManager } from './api-client.ts';
+import { ApiClient, serverOption, withManager } from './api-client.ts';
 import type { RunJson } from './api-types.ts';
 import { resolveDevices } from './device-references.ts';
 import { resolveImage } from './image-upload.ts';
@@ -77,18 +77,15 @@ async function upgrade(references: string[], options: UpgradeOptions): Promise<v
     ...(options.skipChecks ? { skipChecks: options.skipChecks } : {}),
   };
 
-  const followed: FollowedRun[] = [];
-  for (const device of devices) {
-    try {
-      const run = await api.post<RunJson>('/api/runs', {
-        body: { device: String(device.id), image: image.sha256, operator, ...(options.policy ? { policy: options.policy } : {}), ...runOptions },
-      });
-      followed.push(newFollowedRun(device.name, run));
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      say(`${device.name}: not started: ${error.message}`);
-    }
-  }
+  // One request for the whole fleet: the manager starts each run on its own and says why any did not.
+  const nameOf = new Map(devices.map((device) => [String(device.id), device.name]));
+  const batch = await api.post<{ runs: RunJson[]; refused: Array<{ device: string; error: string }> }>('/api/runs/batch', {
+    body: { devices: [...nameOf.keys()], image: image.sha256, operator, ...(options.policy ? { policy: options.policy } : {}), ...runOptions },
+    // Every run is created and queued before the answer: a large fleet takes a while on a busy manager.
+    timeoutMs: 60_000 + 100 * nameOf.size,
+  });
+  for (const { device, error } of batch.refused) say(`${nameOf.get(device) ?? device}: not started: ${error}`);
+  const followed: FollowedRun[] = batch.runs.map((run) => newFollowedRun(nameOf.get(String(run.deviceId)) ?? String(run.deviceId), run));
   if (followed.length === 0) throw new CommandFailure('no run started');
 
   const { succeeded, staged } = await followRuns(api, followed, { interactive: options.interactive, maxWait: options.maxWait, operator });

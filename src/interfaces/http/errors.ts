@@ -65,9 +65,26 @@ function statusOf(error: Error): number | undefined {
   return statusByErrorName[error.name];
 }
 
+/**
+ * How the API answers an error it knows (a refusal by a route or by the modules behind it): its status
+ * and body. Undefined for anything else, which is the manager's own fault.
+ */
+export function refusal(error: Error): { status: number; body: ErrorBody } | undefined {
+  if (error instanceof HttpProblem) return { status: error.statusCode, body: { error: error.message, ...error.extra } };
+  const known = statusOf(error);
+  if (known === undefined) return undefined;
+  const body: ErrorBody = { error: error.message };
+  const problems = (error as { problems?: unknown }).problems;
+  if (Array.isArray(problems)) body.problems = problems.map(String);
+  const reason = (error as { reason?: unknown; problem?: unknown }).reason ?? (error as { problem?: unknown }).problem;
+  if (typeof reason === 'string') body.reason = reason;
+  return { status: known, body };
+}
+
 export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof HttpProblem) {
-    void reply.status(error.statusCode).send({ error: error.message, ...error.extra } satisfies ErrorBody);
+    const { status, body } = refusal(error)!;
+    void reply.status(status).send(body);
     return;
   }
   const fastifyError = error as FastifyError;
@@ -81,14 +98,9 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     void reply.status(400).send({ error: `bad request: ${problems.join('; ')}`, problems } satisfies ErrorBody);
     return;
   }
-  const known = statusOf(error);
+  const known = refusal(error);
   if (known !== undefined) {
-    const body: ErrorBody = { error: error.message };
-    const problems = (error as { problems?: unknown }).problems;
-    if (Array.isArray(problems)) body.problems = problems.map(String);
-    const reason = (error as { reason?: unknown; problem?: unknown }).reason ?? (error as { problem?: unknown }).problem;
-    if (typeof reason === 'string') body.reason = reason;
-    void reply.status(known).send(body);
+    void reply.status(known.status).send(known.body);
     return;
   }
   // Fastify's own client errors: unsupported media type, body too large, malformed JSON.

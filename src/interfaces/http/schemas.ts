@@ -247,6 +247,9 @@ export const decisionSchema = {
   },
 } as const;
 
+/** How many runs one request may start: a large fleet's night in a few requests, not an unbounded body. */
+export const maxRunsPerBatch = 10_000;
+
 export const newRunSchema = {
   type: 'object',
   required: ['device', 'image'],
@@ -257,6 +260,19 @@ export const newRunSchema = {
     policy: policySchema,
     operator: operatorName,
     ...runOptionProperties,
+  },
+} as const;
+
+const { device: oneDevice, ...runChoices } = newRunSchema.properties;
+
+/** Many devices, one image and one set of choices: a run each (POST /api/runs/batch). */
+export const newRunsSchema = {
+  type: 'object',
+  required: ['devices', 'image'],
+  additionalProperties: false,
+  properties: {
+    devices: { type: 'array', minItems: 1, maxItems: maxRunsPerBatch, items: oneDevice, description: 'device ids, names or addresses' },
+    ...runChoices,
   },
 } as const;
 

@@ -36,6 +36,8 @@ export interface CampaignsOptions extends Partial<SchedulerTiming> {
 
 export interface CampaignsDeps {
   store: Pick<Store, 'campaigns' | 'devices' | 'images' | 'runs'>;
+  /** Where operators' reads of campaigns go (the operators' own connections); the store's campaigns when absent. */
+  reads?: Store['campaigns'];
   procedure: Procedure;
   live?: Pick<LiveEvents, 'emit'>;
   options?: CampaignsOptions;
@@ -84,14 +86,17 @@ const acknowledgeMs = 5000;
 
 export class Campaigns {
   readonly store: Store['campaigns'];
+  private readonly reads: Store['campaigns'];
   private readonly devices: Store['devices'];
   private readonly images: Store['images'];
 
   private constructor(
     store: CampaignsDeps['store'],
+    reads: Store['campaigns'] | undefined,
     private readonly workflow: (plan: CampaignPlan) => Promise<CampaignState>,
   ) {
     this.store = store.campaigns;
+    this.reads = reads ?? store.campaigns;
     this.devices = store.devices;
     this.images = store.images;
   }
@@ -108,7 +113,7 @@ export class Campaigns {
       clock: deps.options?.clock ?? Date.now,
       ...(deps.live ? { live: deps.live } : {}),
     });
-    return new Campaigns(deps.store, registerCampaignWorkflow(steps, timing, deps.procedure));
+    return new Campaigns(deps.store, deps.reads, registerCampaignWorkflow(steps, timing, deps.procedure));
   }
 
   async create(given: unknown, actor: Actor): Promise<CampaignRecord> {
@@ -141,21 +146,22 @@ export class Campaigns {
   }
 
   list(limit?: number): Promise<CampaignRecord[]> {
-    return this.store.list(limit);
+    return this.reads.list(limit);
   }
 
   async get(id: string): Promise<CampaignRecord> {
-    const campaign = await this.store.get(id);
+    const campaign = await this.reads.get(id);
     if (!campaign) throw new CampaignNotFoundError(`no campaign ${JSON.stringify(id)}`);
     return campaign;
   }
 
   /** The campaign with its devices and events: all of them, or one page. */
   async detail(id: string, page?: CampaignPage): Promise<CampaignDetail> {
-    const campaign = await this.get(id);
-    const [counts, devices, events] = await Promise.all([this.store.stageCounts(id), this.store.devices(id, page), this.store.events(id, page?.events)]);
+    const found = await this.reads.page(id, page);
+    if (!found) throw new CampaignNotFoundError(`no campaign ${JSON.stringify(id)}`);
+    const { campaign, stageCounts, devices, events } = found;
     const stageCounters = new Map<number, Counters>();
-    for (const { stage, state, devices } of counts) {
+    for (const { stage, state, devices } of stageCounts) {
       if (stage === null) continue;
       const counters = stageCounters.get(stage) ?? emptyCounters();
       counters[state] += devices;

@@ -1,6 +1,7 @@
 // Discovery: ask every address of a block what it is, a bounded number at a time, each with its own
 // short timeout. An address that does not answer is skipped; one that answers but refuses the
 // credentials, or is of no family the manager knows, is reported as such.
+import { eachAtMost } from '../../common/each-at-most.ts';
 import { DeviceDriver } from '../device-driver.ts';
 import { recogniseFamily } from '../../families/families.ts';
 import type { DeviceReading, FamilyName } from '../../families/family.ts';
@@ -31,14 +32,9 @@ export const discoveryDefaults = { concurrency: 64, timeoutMs: 1000 } as const;
 export async function discover(block: AddressBlock, options: DiscoverOptions): Promise<Probe[]> {
   const concurrency = Math.max(1, Math.min(options.concurrency ?? discoveryDefaults.concurrency, 256));
   const probes: Probe[] = new Array(block.hosts.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < block.hosts.length) {
-      const i = next++;
-      probes[i] = await probe(block.hosts[i]!, options);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, block.hosts.length) }, worker));
+  await eachAtMost(concurrency, block.hosts, async (address, i) => {
+    probes[i] = await probe(address, options);
+  });
   return probes;
 }
 

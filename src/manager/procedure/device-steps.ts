@@ -49,6 +49,9 @@ export function commandFailure(error: unknown): { cause: Cause; message: string 
 /** An operation ordered (or found already there), and when: or why not. */
 export type StartedOperation = Outcome<{ at: number }>;
 
+/** A run's readings of its device refresh the inventory's "last seen" at most this often when nothing changed. */
+const readingRefreshMs = 60_000;
+
 export function registerDeviceSteps(services: DeviceStepServices) {
   async function withDevice<T>(deviceId: number, work: (driver: DeviceCommands) => Promise<T>): Promise<T> {
     const device = await services.devices.get(deviceId);
@@ -65,7 +68,7 @@ export function registerDeviceSteps(services: DeviceStepServices) {
     readDevice: durableStep('safeflash.readDevice', async (deviceId: number): Promise<Reading> => {
       try {
         const reading = await withDevice(deviceId, (driver) => driver.read());
-        await services.devices.recordReading(deviceId, reading);
+        await services.devices.recordReading(deviceId, reading, { unlessSeenWithinMs: readingRefreshMs });
         return { ok: true, reading };
       } catch (error) {
         return { ok: false, ...commandFailure(error) };
@@ -83,26 +86,22 @@ export function registerDeviceSteps(services: DeviceStepServices) {
 
     /**
      * Looks for a cancel request first: one holds back every operation but those that bring the device
-     * back (procedure/cancel.ts). Then records the route (its notifications may arrive before the SET's
-     * answer) and orders the operation. Replayed after a crash, it sends the same order to the same
+     * back (procedure/cancel.ts). Else records the route (its notifications may arrive before the SET's
+     * answer) with the run's operationStarted event, in the same statement, and orders the operation. Replayed after a crash, it sends the same order to the same
      * index: the device answers it as a repeat. Says when it was ordered: the wait's deadline counts
      * from then.
      */
     startOperation: durableStep(
       'safeflash.startOperation',
       async (runId: string, deviceId: number, phase: Phase, index: number, order: OperationOrder): Promise<StartedOperation> => {
-        if (!startsAfterCancel(phase, order.type)) {
-          const cancel = (await services.runs.cancelRequest(runId)) as `operator:${string}` | undefined;
-          if (cancel) return { ok: false, cause: cancelledCause, message: `${order.type} not started: ${cancelFailure(phase, cancel).message}` };
-        }
-        await services.routes.record({ deviceId, index, runId, phase, type: order.type });
-        await services.runs.recordEvent(runId, stepKey(), {
-          phase,
-          kind: 'operationStarted',
-          actor: 'manager',
+        const cancel = (await services.routes.recordOrder({
+          route: { deviceId, index, runId, phase, type: order.type },
+          heedCancel: !startsAfterCancel(phase, order.type),
+          stepKey: stepKey(),
           message: `${order.type}${order.fileName ? ` ${order.fileName}` : ''} as operation ${index}`,
           detail: { index, type: order.type, protocol: order.protocol ?? null, server: order.server ?? null },
-        });
+        })) as `operator:${string}` | undefined;
+        if (cancel) return { ok: false, cause: cancelledCause, message: `${order.type} not started: ${cancelFailure(phase, cancel).message}` };
         try {
           const password = order.username !== undefined && order.password === undefined ? { password: services.transferPassword(order.username) } : {};
           await withDevice(deviceId, (driver) => driver.startOperation(index, { ...order, ...password, notifyTarget: services.notifyTarget }));

@@ -37,6 +37,11 @@ export type DeviceCommands = Pick<DeviceDriver, 'read' | 'readCondition' | 'star
 
 export interface ProcedureDeps {
   store: Pick<Store, 'runs' | 'devices' | 'images' | 'backups' | 'routes' | 'steps'>;
+  /**
+   * The same tables through the operators' own connections: what an operator asks (start a run,
+   * decide, cancel) does not queue behind the runs' work. The store when absent.
+   */
+  operatorStore?: Pick<Store, 'runs' | 'devices' | 'images' | 'backups'>;
   files: ProcedureFiles;
   driverFor(device: DeviceRecord): DeviceCommands;
   /** The manager's notification receiver, named in every operation the procedure orders. */

@@ -69,6 +69,7 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
   const timeouts = resolveTimeouts(deps.timeouts);
   const defaults: RunDefaults = { transport: deps.protocol ?? 'tftp', timeLimits: timeLimitsOf(timeouts) };
   const { runs, devices, images, backups, routes, steps: stepRecords } = deps.store;
+  const asked = deps.operatorStore ?? deps.store;
   const feed = new RunFeed(runs, deps.live, (error) => DBOS.logger.warn(`live run event not published: ${error.message}`));
   const progress = new ProgressBoard((runId, value) => feed.progress(runId, value));
   const signals = deps.signals ?? new OperationSignals();
@@ -145,12 +146,12 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
 
   return {
     async startRun(request) {
-      const run = await createRun({ runs, devices, images, defaults }, 'upgrade', request);
+      const run = await createRun({ ...asked, defaults }, 'upgrade', request);
       await launch(run, (id) => DBOS.startWorkflow(upgradeWorkflow, { workflowID: id, queueName: runQueueName })(id));
       return run;
     },
     async startBackup(request) {
-      const run = await createRun({ runs, devices, images, defaults }, 'backup', request);
+      const run = await createRun({ ...asked, defaults }, 'backup', request);
       await launch(run, (id) => DBOS.startWorkflow(backupWorkflow, { workflowID: id, queueName: runQueueName })(id));
       return { runId: run.id };
     },
@@ -158,9 +159,9 @@ export function registerProcedure(deps: ProcedureDeps): Procedure {
       const workflow = run.kind === 'upgrade' ? upgradeWorkflow : backupWorkflow;
       await DBOS.startWorkflow(workflow, { workflowID: run.id, workflowIDReusePolicy: 'return-existing', queueName: runQueueName })(run.id);
     },
-    decide: (runId, decision) => decide({ runs, images, backups }, runId, decision),
+    decide: (runId, decision) => decide(asked, runId, decision),
     async cancel(runId, actor) {
-      const answer = await cancelRun(runs, runId, actor);
+      const answer = await cancelRun(asked.runs, runId, actor);
       if (!answer.repeated) {
         feed.changed(runId, {
           kind: 'cancelRequested',

@@ -108,6 +108,68 @@ interface DeviceRow {
   run_phase: string | null;
 }
 
+interface EventRow {
+  id: string;
+  campaign_id: string;
+  at: Date;
+  kind: string;
+  actor: Actor;
+  cause: string | null;
+  message: string;
+  detail: Record<string, unknown>;
+}
+
+/** A row as PostgreSQL's JSON gives it: timestamps as text. */
+type Json<Row> = { [K in keyof Row]: Row[K] extends Date ? string : Row[K] extends Date | null ? string | null : Row[K] };
+
+/** The row with its timestamps (given by name) read back into Dates. */
+function withDates<Row, K extends keyof Row>(row: Json<Row>, ...keys: K[]): Row {
+  const revived: Record<string, unknown> = { ...row };
+  for (const key of keys) {
+    const value = revived[key as string];
+    if (typeof value === 'string') revived[key as string] = new Date(value);
+  }
+  return revived as Row;
+}
+
+function toDevice(row: DeviceRow): CampaignDeviceRecord {
+  return {
+    deviceId: row.device_id,
+    name: row.name,
+    wave: row.wave,
+    stage: row.stage,
+    state: row.state,
+    attempts: row.attempts,
+    runId: row.run_id,
+    cause: row.cause,
+    message: row.message,
+    startedAt: row.started_at,
+    updatedAt: row.updated_at,
+    run: row.run_state ? { state: row.run_state, phase: row.run_phase! } : null,
+  };
+}
+
+function toEvent(row: EventRow): CampaignEvent {
+  return {
+    id: Number(row.id),
+    campaignId: row.campaign_id,
+    at: row.at,
+    kind: row.kind,
+    actor: row.actor,
+    cause: row.cause,
+    message: row.message,
+    detail: row.detail,
+  };
+}
+
+/** What a campaign's page shows (CampaignStore.page). */
+export interface CampaignPageRecord {
+  campaign: CampaignRecord;
+  stageCounts: Array<{ stage: number | null; state: CampaignDeviceState; devices: number }>;
+  devices: CampaignDeviceRecord[];
+  events: CampaignEvent[];
+}
+
 export class CampaignStore {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -158,67 +220,40 @@ export class CampaignStore {
     return result.rows.map(toCampaign);
   }
 
-  /** The campaign's devices in their order, each with its run's state: all, or one page of them. */
-  async devices(id: string, page?: { offset: number; limit: number }): Promise<CampaignDeviceRecord[]> {
-    const result = await this.pool.query<DeviceRow>(
-      `SELECT c.device_id, c.name, c.wave, c.stage, c.state, c.attempts, c.run_id, c.cause, c.message, c.started_at, c.updated_at,
-              r.state AS run_state, r.phase AS run_phase
-         FROM safeflash.campaign_devices c LEFT JOIN safeflash.runs r ON r.id = c.run_id
-        WHERE c.campaign_id = $1 ORDER BY c.wave NULLS LAST, c.device_id
-        OFFSET $2 LIMIT $3`,
-      [id, page?.offset ?? 0, page?.limit ?? null],
-    );
-    return result.rows.map((row) => ({
-      deviceId: row.device_id,
-      name: row.name,
-      wave: row.wave,
-      stage: row.stage,
-      state: row.state,
-      attempts: row.attempts,
-      runId: row.run_id,
-      cause: row.cause,
-      message: row.message,
-      startedAt: row.started_at,
-      updatedAt: row.updated_at,
-      run: row.run_state ? { state: row.run_state, phase: row.run_phase! } : null,
-    }));
-  }
-
-  /** How many of the campaign's devices are in each state, per stage: a page's counters without its rows. */
-  async stageCounts(id: string): Promise<Array<{ stage: number | null; state: CampaignDeviceState; devices: number }>> {
-    const result = await this.pool.query<{ stage: number | null; state: CampaignDeviceState; devices: string }>(
-      `SELECT stage, state, count(*) AS devices FROM safeflash.campaign_devices WHERE campaign_id = $1 GROUP BY stage, state`,
-      [id],
-    );
-    return result.rows.map((row) => ({ stage: row.stage, state: row.state, devices: Number(row.devices) }));
-  }
-
-  /** The campaign's events in order: all, or the `last` most recent. */
-  async events(id: string, last?: number): Promise<CampaignEvent[]> {
+  /**
+   * The campaign as its page shows it, in one statement (one round trip, however busy the database):
+   * the campaign, how many of its devices are in each state per stage, its devices in their order with
+   * their runs' state (all, or `page`), and its events in order (all, or the `events` most recent).
+   */
+  async page(id: string, page?: { offset: number; limit: number; events?: number }): Promise<CampaignPageRecord | undefined> {
     const result = await this.pool.query<{
-      id: string;
-      campaign_id: string;
-      at: Date;
-      kind: string;
-      actor: Actor;
-      cause: string | null;
-      message: string;
-      detail: Record<string, unknown>;
+      campaign: Json<CampaignRow> | null;
+      counts: Array<{ stage: number | null; state: CampaignDeviceState; devices: number }>;
+      devices: Json<DeviceRow>[];
+      events: Json<EventRow>[];
     }>(
-      `SELECT * FROM (SELECT id, campaign_id, at, kind, actor, cause, message, detail FROM safeflash.campaign_events
-                      WHERE campaign_id = $1 ORDER BY id DESC LIMIT $2) AS newest ORDER BY id`,
-      [id, last ?? null],
+      `SELECT (SELECT to_json(c) FROM (SELECT ${campaignColumns} FROM safeflash.campaigns WHERE id = $1) AS c) AS campaign,
+              (SELECT coalesce(json_agg(s), '[]') FROM (
+                 SELECT stage, state, count(*)::integer AS devices FROM safeflash.campaign_devices WHERE campaign_id = $1 GROUP BY stage, state) AS s) AS counts,
+              (SELECT coalesce(json_agg(d ORDER BY d.wave NULLS LAST, d.device_id), '[]') FROM (
+                 SELECT c.device_id, c.name, c.wave, c.stage, c.state, c.attempts, c.run_id, c.cause, c.message, c.started_at, c.updated_at,
+                        r.state AS run_state, r.phase AS run_phase
+                   FROM safeflash.campaign_devices c LEFT JOIN safeflash.runs r ON r.id = c.run_id
+                  WHERE c.campaign_id = $1 ORDER BY c.wave NULLS LAST, c.device_id
+                 OFFSET $2 LIMIT $3) AS d) AS devices,
+              (SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (
+                 SELECT id, campaign_id, at, kind, actor, cause, message, detail FROM safeflash.campaign_events
+                  WHERE campaign_id = $1 ORDER BY id DESC LIMIT $4) AS e) AS events`,
+      [id, page?.offset ?? 0, page?.limit ?? null, page?.events ?? null],
     );
-    return result.rows.map((row) => ({
-      id: Number(row.id),
-      campaignId: row.campaign_id,
-      at: row.at,
-      kind: row.kind,
-      actor: row.actor,
-      cause: row.cause,
-      message: row.message,
-      detail: row.detail,
-    }));
+    const row = result.rows[0]!;
+    if (!row.campaign) return undefined;
+    return {
+      campaign: toCampaign(withDates(row.campaign, 'created_at', 'updated_at')),
+      stageCounts: row.counts,
+      devices: row.devices.map((device) => toDevice(withDates(device, 'started_at', 'updated_at'))),
+      events: row.events.map((event) => toEvent(withDates(event, 'at'))),
+    };
   }
 
   /** What a campaign step saw and decided, in one transaction, once per step key. */

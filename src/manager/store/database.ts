@@ -10,16 +10,23 @@ export interface Database {
   /** URL of the database that holds the manager's tables and the durable workflows. */
   url: string;
   pool: pg.Pool;
+  /**
+   * What operators ask (pages, metrics, tokens, starting runs, decisions, cancels) goes through
+   * connections of its own: it never waits behind a burst of runs' steps queued for the store's pool
+   * (a wave of 200 runs starting).
+   */
+  operatorPool: pg.Pool;
   close(): Promise<void>;
 }
 
 export const databaseName = 'safeflash';
 
 /**
- * Connections per manager: this store's and DBOS's. Together they stay where they were (20), so that
- * three managers and PostgreSQL's own stay under its default limit of 100 connections.
+ * Connections per manager: the store's, the operators' reads and DBOS's, 22 together, so that three
+ * managers and PostgreSQL's own stay well under its default limit of 100 connections.
  */
 export const storePoolSize = 15;
+export const operatorPoolSize = 2;
 export const workflowPoolSize = 5;
 
 export interface DatabaseOptions {
@@ -44,14 +51,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // The runs' steps and timelines go through this pool (procedure/run-journal.ts), DBOS's own pool
     // keeps the workflows' state: this one carries most of the work, and the API's reads share it.
     const pool = new ReconnectingPool({ connectionString: url, max: storePoolSize });
-    pool.on('error', () => {
-      // An idle client lost its connection; the next query opens a new one.
-    });
+    const operatorPool = new ReconnectingPool({ connectionString: url, max: operatorPoolSize });
+    for (const each of [pool, operatorPool]) {
+      each.on('error', () => {
+        // An idle client lost its connection; the next query opens a new one.
+      });
+    }
     await applySchema(pool);
     return {
       url,
       pool,
+      operatorPool,
       close: async () => {
+        await operatorPool.end();
         await pool.end();
         await embedded?.stop();
       },

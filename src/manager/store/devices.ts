@@ -171,14 +171,29 @@ export class DeviceStore {
     }
   }
 
-  /** Records what the device reported when it was last read. */
-  async recordReading(id: number, reading: DeviceReading): Promise<DeviceRecord | undefined> {
+  /**
+   * Records what the device reported when it was last read. With `unlessSeenWithinMs`, a reading
+   * that changes nothing and comes that soon after the last one writes nothing (undefined): a run
+   * reads its device several times a minute, and a write that changes nothing still costs a commit.
+   */
+  async recordReading(id: number, reading: DeviceReading, options: { unlessSeenWithinMs?: number } = {}): Promise<DeviceRecord | undefined> {
     const result = await this.pool.query<DeviceRow>(
       `UPDATE safeflash.devices
           SET model = $2, serial = $3, running_version = $4, config_format = $5, active_bank = $6, banks = $7, last_seen_at = now()
         WHERE id = $1
+          AND ($8::integer IS NULL OR last_seen_at IS NULL OR last_seen_at < now() - make_interval(secs => $8::integer / 1000.0)
+               OR (model, serial, running_version, config_format, active_bank, banks) IS DISTINCT FROM ($2, $3, $4, $5, $6, $7::jsonb))
     RETURNING ${columns}`,
-      [id, reading.model, reading.serial, reading.runningVersion, reading.configFormat, reading.activeBank, JSON.stringify(reading.banks)],
+      [
+        id,
+        reading.model,
+        reading.serial,
+        reading.runningVersion,
+        reading.configFormat,
+        reading.activeBank,
+        JSON.stringify(reading.banks),
+        options.unlessSeenWithinMs ?? null,
+      ],
     );
     return result.rows[0] ? toRecord(result.rows[0], this.secrets) : undefined;
   }

@@ -4,7 +4,8 @@
 // run's wait reads it; each write wakes the waits of every manager (NOTIFY on operationChannel).
 import type pg from 'pg';
 import type { FailCause, OperationState, OperationType } from '../../protocol/vocabulary.ts';
-import type { Phase } from './records.ts';
+import type { Actor, Phase } from './records.ts';
+import { activeRunStates } from './runs.ts';
 
 export interface Route {
   runId: string;
@@ -35,12 +36,51 @@ const bootingOperations: OperationType[] = ['reboot', 'revertSoftware', 'downloa
 export class OperationRoutes {
   constructor(private readonly pool: pg.Pool) {}
 
-  async record(route: { deviceId: number; index: number; runId: string; phase: Phase; type: OperationType }): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO safeflash.operation_routes (device_id, op_index, run_id, phase, type) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (device_id, op_index) DO NOTHING`,
-      [route.deviceId, route.index, route.runId, route.phase, route.type],
-    );
+  /**
+   * Records an order about to go out, in one statement: unless `heedCancel` and the run has a cancel
+   * request (then nothing is written and the request's actor is returned), the operation's route and
+   * the run's operationStarted event (once per step key, moving the run's phase as every event does).
+   */
+  async recordOrder(order: {
+    route: { deviceId: number; index: number; runId: string; phase: Phase; type: OperationType };
+    heedCancel: boolean;
+    stepKey: string;
+    message: string;
+    detail: Record<string, unknown>;
+  }): Promise<Actor | undefined> {
+    const { route } = order;
+    const result = await this.pool.query<{ cancelled_by: Actor | null }>({
+      // Named: each connection plans it once, not at every order.
+      name: 'safeflash.recordOrder',
+      text: `WITH cancel AS (
+         SELECT cancel_requested_by AS by FROM safeflash.runs WHERE id = $3 AND $6::boolean AND cancel_requested_by IS NOT NULL
+       ), route AS (
+         INSERT INTO safeflash.operation_routes (device_id, op_index, run_id, phase, type)
+         SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM cancel)
+         ON CONFLICT (device_id, op_index) DO NOTHING
+       ), inserted AS (
+         INSERT INTO safeflash.run_events (run_id, phase, kind, actor, message, detail, step_key)
+         SELECT $3, $4, 'operationStarted', 'manager', $7, $8, $9 WHERE NOT EXISTS (SELECT 1 FROM cancel)
+         ON CONFLICT (run_id, step_key) DO NOTHING RETURNING run_id
+       ), moved AS (
+         UPDATE safeflash.runs SET phase = $4, updated_at = now()
+          WHERE id = $3 AND state = ANY($10) AND EXISTS (SELECT 1 FROM inserted)
+       )
+       SELECT (SELECT by FROM cancel) AS cancelled_by`,
+      values: [
+        route.deviceId,
+        route.index,
+        route.runId,
+        route.phase,
+        route.type,
+        order.heedCancel,
+        order.message,
+        JSON.stringify(order.detail),
+        order.stepKey,
+        activeRunStates,
+      ],
+    });
+    return result.rows[0]?.cancelled_by ?? undefined;
   }
 
   /** The run that ordered operation `index` on a device at `address`. */

@@ -6,11 +6,18 @@ import type { RunOptionsRequest } from '../../../manager/procedure/run-options.t
 import { checkNames, checkReport, checkRounds } from '../../../manager/procedure/checks.ts';
 import { runCounts } from '../../../manager/procedure/run-counts.ts';
 import { runConfigurations } from '../../../manager/run-configurations.ts';
-import { HttpProblem, notFound } from '../errors.ts';
-import { errorResponses, newDecisionSchema, newRunSchema, nullable, operatorBodySchema, runState } from '../schemas.ts';
+import { eachAtMost } from '../../../common/each-at-most.ts';
+import { HttpProblem, notFound, refusal, type ErrorBody } from '../errors.ts';
+import { errorResponses, newDecisionSchema, newRunSchema, newRunsSchema, nullable, operatorBodySchema, runState } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 import { deviceNamed } from './devices.ts';
 import { imageNamed } from './images.ts';
+
+/** What a request to start runs chooses besides the devices and the image. */
+type RunChoices = { policy?: PolicyRequest; operator?: string } & RunOptionsRequest;
+
+/** Runs of a batch started at once: enough to keep the database busy, not the whole fleet's worth of requests. */
+const batchWidth = 8;
 
 const runParams = { type: 'object', required: ['run'], properties: { run: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
 
@@ -133,7 +140,30 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
     },
   );
 
-  app.post<{ Body: { device: string; image: string; policy?: PolicyRequest; operator?: string } & RunOptionsRequest }>(
+  /** Starts one device's run with the request's image and choices; what the API refuses is thrown. */
+  async function startOne(reference: string, imageSha256: string, body: RunChoices): Promise<RunRecord> {
+    const device = await deviceNamed(services, reference);
+    const { policy, transport, timeLimits, reinstall, converter, stage, whenIdle, skipChecks } = body;
+    const run = await procedure.startRun({
+      deviceId: device.id,
+      imageSha256,
+      ...(policy ? { policy } : {}),
+      options: {
+        ...(transport ? { transport } : {}),
+        ...(timeLimits ? { timeLimits } : {}),
+        ...(reinstall !== undefined ? { reinstall } : {}),
+        ...(converter ? { converter } : {}),
+        ...(stage !== undefined ? { stage } : {}),
+        ...(whenIdle !== undefined ? { whenIdle } : {}),
+        ...(skipChecks ? { skipChecks } : {}),
+      },
+      startedBy: operatorActor(body.operator),
+    });
+    metrics.runsStarted.inc();
+    return run;
+  }
+
+  app.post<{ Body: { device: string; image: string } & RunChoices }>(
     '/api/runs',
     {
       schema: {
@@ -144,26 +174,55 @@ export function registerRunRoutes(app: FastifyInstance, services: ApiServices): 
       },
     },
     async (request, reply) => {
-      const device = await deviceNamed(services, request.body.device);
       const image = await imageNamed(services, request.body.image);
-      const { policy, transport, timeLimits, reinstall, converter, stage, whenIdle, skipChecks } = request.body;
-      const run = await procedure.startRun({
-        deviceId: device.id,
-        imageSha256: image.sha256,
-        ...(policy ? { policy } : {}),
-        options: {
-          ...(transport ? { transport } : {}),
-          ...(timeLimits ? { timeLimits } : {}),
-          ...(reinstall !== undefined ? { reinstall } : {}),
-          ...(converter ? { converter } : {}),
-          ...(stage !== undefined ? { stage } : {}),
-          ...(whenIdle !== undefined ? { whenIdle } : {}),
-          ...(skipChecks ? { skipChecks } : {}),
+      return reply.status(201).send(await startOne(request.body.device, image.sha256, request.body));
+    },
+  );
+
+  app.post<{ Body: { devices: string[]; image: string } & RunChoices }>(
+    '/api/runs/batch',
+    {
+      schema: {
+        summary: 'Start upgrading many devices to one image: a run each, with the same choices (an image the manager does not hold refuses them all)',
+        tags: ['runs'],
+        body: newRunsSchema,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              runs: { type: 'array', items: { $ref: 'Run#' }, description: 'the runs started, in the order of the devices' },
+              refused: {
+                type: 'array',
+                description:
+                  'devices that could not start (unknown, already in a run, the wrong model) with the status and error their own request would have had',
+                items: {
+                  type: 'object',
+                  properties: { device: { type: 'string' }, status: { type: 'integer' }, error: { type: 'string' }, reason: { type: 'string' } },
+                },
+              },
+            },
+          },
+          ...errorResponses,
         },
-        startedBy: operatorActor(request.body.operator),
+      },
+    },
+    async (request) => {
+      const image = await imageNamed(services, request.body.image);
+      const started: Array<RunRecord | undefined> = [];
+      const refused: Array<{ device: string; status: number } & ErrorBody> = [];
+      await eachAtMost(batchWidth, request.body.devices, async (reference, i) => {
+        try {
+          started[i] = await startOne(reference, image.sha256, request.body);
+        } catch (error) {
+          const known = refusal(error as Error);
+          if (!known) request.log.error({ err: error, device: reference }, 'run not started');
+          refused.push({
+            device: reference,
+            ...(known ? { status: known.status, ...known.body } : { status: 500, error: `internal error: ${(error as Error).message}` }),
+          });
+        }
       });
-      metrics.runsStarted.inc();
-      return reply.status(201).send(run);
+      return { runs: started.filter((run) => run !== undefined), refused };
     },
   );
 
