@@ -177,3 +177,40 @@ test('a viewer reads /api/audit; bad times are refused with a clear message', as
   assert.equal(reversedCli.code, 2);
   assert.match(reversedCli.stderr, /--until .* must be after --since/);
 });
+
+test("a campaign's pause, resume and abort are exported as the operators' actions", { timeout: 120_000 }, async () => {
+  const image = await world.image('4.3.0');
+  const campaign = await createCampaign(world, {
+    name: 'steered',
+    image,
+    devices: world.names.slice(0, 2),
+    waves: '1,1',
+    approval: true,
+    policy: quickPolicy,
+    operator: 'carol',
+  });
+  await world.waitForState(campaign.id, ['awaitingApproval']);
+  for (const [action, operator] of [
+    ['pause', 'hank'],
+    ['resume', 'ivy'],
+    ['abort', 'jack'],
+  ] as const) {
+    const answer = await world.api('POST', `/api/campaigns/${campaign.id}/${action}`, { operator });
+    assert.equal(answer.status, 200, `${action}: ${JSON.stringify(answer.json)}`);
+  }
+  await world.waitForState(campaign.id, ['aborted']);
+  const exported = await runCli(['audit', 'export', '--since', '10m'], { env });
+  assert.equal(exported.code, 0, exported.stderr);
+  const steering = exported.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Entry)
+    .filter((e) => e.target.campaign === campaign.id)
+    .map((e) => `${e.action} ${e.actor}`);
+  assert.deepEqual(steering, [
+    'campaign.create operator:carol',
+    'campaign.pause operator:hank',
+    'campaign.resume operator:ivy',
+    'campaign.abort operator:jack',
+  ]);
+});

@@ -421,13 +421,17 @@ export class CampaignScheduler {
     const next: CampaignState = this.finished ?? (this.control === 'aborting' ? 'aborting' : this.control === 'paused' ? 'paused' : (blocked ?? 'running'));
     if (next === this.state) return;
     const reason =
-      next === 'waitingWindow'
-        ? { cause: 'outsideWindow', actor: 'policy' as Actor }
-        : next === 'awaitingApproval'
-          ? { cause: 'approvalGate', actor: 'policy' as Actor }
-          : next === 'running' && (this.state === 'waitingWindow' || this.state === 'awaitingApproval') && this.reason.cause !== 'approved'
-            ? { cause: this.state === 'waitingWindow' ? 'windowOpened' : 'approved', actor: 'policy' as Actor }
-            : this.reason;
+      // An operator's resume stays the operator's, whatever the campaign goes back to (a wave that
+      // awaits approval, a closed window): the audit names who resumed it.
+      this.state === 'paused' && this.reason.cause === 'resumedByOperator'
+        ? this.reason
+        : next === 'waitingWindow'
+          ? { cause: 'outsideWindow', actor: 'policy' as Actor }
+          : next === 'awaitingApproval'
+            ? { cause: 'approvalGate', actor: 'policy' as Actor }
+            : next === 'running' && (this.state === 'waitingWindow' || this.state === 'awaitingApproval') && this.reason.cause !== 'approved'
+              ? { cause: this.state === 'waitingWindow' ? 'windowOpened' : 'approved', actor: 'policy' as Actor }
+              : this.reason;
     this.event('stateChanged', reason.actor, reason.cause, `${this.state} -> ${next}`, { from: this.state, to: next });
     this.state = next;
     this.reason = { cause: 'scheduler', actor: 'manager' };

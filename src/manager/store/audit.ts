@@ -4,7 +4,7 @@
 // written, so the record of an action stays where the action itself is kept.
 import type pg from 'pg';
 
-/** The actions the export names; a campaign event of another kind an operator caused is campaign.<kind>. */
+/** The actions the export names. */
 export const auditActions = [
   'run.start',
   'backup.start',
@@ -21,6 +21,8 @@ export const auditActions = [
   'image.add',
 ] as const;
 
+export type AuditAction = (typeof auditActions)[number];
+
 export interface AuditTarget {
   run?: string;
   campaign?: string;
@@ -33,8 +35,8 @@ export interface AuditEntry {
   at: Date;
   /** Who: operator:<name>, or the manager (a bootstrap token). */
   actor: string;
-  /** What, as <thing>.<verb>: one of auditActions (or campaign.<kind> for another campaign event). */
-  action: string;
+  /** What, as <thing>.<verb>. */
+  action: AuditAction;
   target: AuditTarget;
   detail: Record<string, unknown>;
 }
@@ -49,7 +51,7 @@ export interface AuditWindow {
 interface AuditRow {
   at: Date;
   actor: string;
-  action: string;
+  action: AuditAction;
   target: AuditTarget;
   detail: Record<string, unknown>;
 }
@@ -74,18 +76,20 @@ const parts = [
           jsonb_build_object('name', c.name, 'image', c.image_sha256, 'imageVersion', c.image_version), 4, 0
      FROM safeflash.campaigns c
     WHERE c.created_by LIKE 'operator:%' AND c.created_at >= $1 AND c.created_at < $2`,
-  // An operator's pause, resume or abort is recorded as the state change it caused.
+  // An approval is its own event (an ignored one too: a late click); a pause, resume or abort is
+  // recorded as the state change it caused, by its cause. The campaign's other events an operator's
+  // action led to (its creation, its end after an abort) are not actions of their own.
   `SELECT e.at, e.actor,
           CASE
-            WHEN e.kind = 'approved' THEN 'campaign.approve'
-            WHEN e.kind = 'stateChanged' AND e.detail->>'to' = 'paused' THEN 'campaign.pause'
-            WHEN e.kind = 'stateChanged' AND e.detail->>'to' IN ('aborting', 'aborted') THEN 'campaign.abort'
-            WHEN e.kind = 'stateChanged' AND e.detail->>'from' = 'paused' THEN 'campaign.resume'
-            ELSE 'campaign.' || e.kind
+            WHEN e.kind IN ('approved', 'approvalIgnored') THEN 'campaign.approve'
+            WHEN e.cause = 'pausedByOperator' THEN 'campaign.pause'
+            WHEN e.cause = 'resumedByOperator' THEN 'campaign.resume'
+            ELSE 'campaign.abort'
           END,
           jsonb_build_object('campaign', e.campaign_id), jsonb_build_object('message', e.message) || e.detail, 5, e.id
      FROM safeflash.campaign_events e
-    WHERE e.actor LIKE 'operator:%' AND e.at >= $1 AND e.at < $2`,
+    WHERE e.actor LIKE 'operator:%' AND e.at >= $1 AND e.at < $2
+      AND (e.kind IN ('approved', 'approvalIgnored') OR (e.kind = 'stateChanged' AND e.cause IN ('pausedByOperator', 'resumedByOperator', 'abortedByOperator')))`,
   // Tokens made before their maker was recorded say so.
   `SELECT t.created_at, coalesce(t.created_by, 'unrecorded'), 'token.create', jsonb_build_object('token', t.id),
           jsonb_build_object('name', t.name, 'role', t.role), 6, t.id

@@ -21,7 +21,7 @@ const auditEntrySchema = {
     actor: { type: 'string', description: 'operator:<name>; manager for what the manager did itself (its bootstrap token)' },
     action: {
       type: 'string',
-      description: `${auditActions.join(', ')} (campaign.<kind> for another campaign event an operator caused)`,
+      enum: auditActions,
     },
     target: {
       type: 'object',
