@@ -109,7 +109,8 @@ interface DeviceRow {
 }
 
 interface EventRow {
-  id: string;
+  /** bigserial, a number in PostgreSQL's JSON */
+  id: number;
   campaign_id: string;
   at: Date;
   kind: string;
@@ -151,7 +152,7 @@ function toDevice(row: DeviceRow): CampaignDeviceRecord {
 
 function toEvent(row: EventRow): CampaignEvent {
   return {
-    id: Number(row.id),
+    id: row.id,
     campaignId: row.campaign_id,
     at: row.at,
     kind: row.kind,
