@@ -193,7 +193,8 @@ before(async () => {
   await api(0).call('POST', '/api/devices/discover', {
     cidr: `127.${second}.2.0/23`,
     port: devicePort,
-    timeoutMs: 500,
+    // Generous: on a loaded machine an agent of 300 devices may take longer than usual to answer.
+    timeoutMs: 2000,
     v3User: testUser.name,
     authKey: testUser.authKey,
     privKey: testUser.privKey,
