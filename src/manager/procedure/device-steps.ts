@@ -87,9 +87,9 @@ export function registerDeviceSteps(services: DeviceStepServices) {
     /**
      * Looks for a cancel request first: one holds back every operation but those that bring the device
      * back (procedure/cancel.ts). Else records the route (its notifications may arrive before the SET's
-     * answer) with the run's operationStarted event, in the same statement, and orders the operation. Replayed after a crash, it sends the same order to the same
-     * index: the device answers it as a repeat. Says when it was ordered: the wait's deadline counts
-     * from then.
+     * answer) with the run's operationStarted event, in the same statement, and orders the operation.
+     * Replayed after a crash, it sends the same order to the same index: the device answers it as a
+     * repeat. Says when it was ordered: the wait's deadline counts from then.
      */
     startOperation: durableStep(
       'safeflash.startOperation',
