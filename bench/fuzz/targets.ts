@@ -1,0 +1,11 @@
+// Every fuzz target, by name: what `bench/fuzz.ts --target` and the test suite's rounds choose from.
+import { configTarget } from './config.ts';
+import { imageTarget } from './image.ts';
+import { operatorFilesTarget } from './operator-files.ts';
+import type { FuzzTarget } from './target.ts';
+
+export const targets: readonly FuzzTarget[] = [imageTarget, configTarget, operatorFilesTarget];
+
+export function targetNamed(name: string): FuzzTarget | undefined {
+  return targets.find((t) => t.name === name);
+}
