@@ -49,7 +49,7 @@ export async function runRound(target: FuzzTarget, options: RoundOptions): Promi
         // Shrinking a network input can take long: a failure is reported as found, replayable by its path.
         endOnFailure: true,
         timeout: options.inputTimeoutMs ?? 5000,
-        interruptAfterTimeLimit: Math.max(1, deadline - performance.now()),
+        ...(Number.isFinite(deadline) ? { interruptAfterTimeLimit: Math.max(1, deadline - performance.now()) } : {}),
         markInterruptAsFailure: false,
       });
       inputs += details.numRuns;

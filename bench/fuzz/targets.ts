@@ -2,9 +2,11 @@
 import { configTarget } from './config.ts';
 import { imageTarget } from './image.ts';
 import { operatorFilesTarget } from './operator-files.ts';
+import { snmpAgentTarget } from './snmp-agent.ts';
 import type { FuzzTarget } from './target.ts';
+import { tftpServerTarget } from './tftp-server.ts';
 
-export const targets: readonly FuzzTarget[] = [imageTarget, configTarget, operatorFilesTarget];
+export const targets: readonly FuzzTarget[] = [imageTarget, configTarget, operatorFilesTarget, tftpServerTarget, snmpAgentTarget];
 
 export function targetNamed(name: string): FuzzTarget | undefined {
   return targets.find((t) => t.name === name);
