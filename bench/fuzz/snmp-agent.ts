@@ -92,7 +92,8 @@ function typed(target: string, type: number): Varbind {
     case ObjectType.IpAddress:
       return { oid: target, type, value: '127.0.0.1' };
     case ObjectType.Counter64:
-      return { oid: target, type, value: 5 };
+      // net-snmp encodes a Counter64 from its big-endian bytes.
+      return { oid: target, type, value: Buffer.from([0, 0, 0, 5]) };
     default:
       return { oid: target, type, value: 5 };
   }
