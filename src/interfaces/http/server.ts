@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { registerAuth } from './auth.ts';
 import { registerTokenRoutes, tokenSchema } from './auth-routes.ts';
 import { errorHandler } from './errors.ts';
+import { refuseNulCharacters } from './nul-guard.ts';
 import { collectOpenApi } from './openapi.ts';
 import { sharedSchemas } from './schemas.ts';
 import type { ApiServices } from './services.ts';
@@ -40,6 +41,7 @@ export function buildApiServer(services: ApiServices, logger: Logger): FastifyIn
   });
 
   registerAuth(app, services.tokens);
+  refuseNulCharacters(app);
 
   registerTokenRoutes(app, services.tokens);
   registerDeviceRoutes(app, services);
