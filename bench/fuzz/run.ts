@@ -13,6 +13,8 @@ export interface RoundOptions {
   /** Replays one counterexample: the batch's seed with the path fast-check printed. */
   path?: string;
   batch?: number;
+  /** An already open context (the caller closes it): tests that check more on the same server. */
+  context?: unknown;
 }
 
 export interface FuzzFailure {
@@ -35,7 +37,7 @@ export async function runRound(target: FuzzTarget, options: RoundOptions): Promi
   const started = performance.now();
   const deadline = started + (options.timeLimitMs ?? Number.POSITIVE_INFINITY);
   const batch = options.batch ?? defaultBatch;
-  const context = await target.open();
+  const context = options.context ?? (await target.open());
   const failures: FuzzFailure[] = [];
   let inputs = 0;
   try {
@@ -65,7 +67,7 @@ export async function runRound(target: FuzzTarget, options: RoundOptions): Promi
       if (details.interrupted) break;
     }
   } finally {
-    await target.close(context);
+    if (options.context === undefined) await target.close(context);
   }
   return { target: target.name, inputs, failures, seconds: (performance.now() - started) / 1000 };
 }

@@ -6,8 +6,8 @@ import type { FuzzTarget } from '../../bench/fuzz/target.ts';
 
 export const suiteSeed = 20261206;
 
-export async function assertCleanRound(target: FuzzTarget, inputs: number): Promise<void> {
-  const report = await runRound(target, { inputs, seed: suiteSeed, timeLimitMs: 120_000 });
+export async function assertCleanRound(target: FuzzTarget, inputs: number, context?: unknown): Promise<void> {
+  const report = await runRound(target, { inputs, seed: suiteSeed, timeLimitMs: 120_000, ...(context !== undefined ? { context } : {}) });
   const failures = report.failures.map(
     (f) => `${f.error}\n  input: ${f.counterexample}\n  replay: node --import tsx bench/fuzz.ts --target ${target.name} --seed ${f.seed} --path ${f.path}`,
   );
