@@ -41,12 +41,19 @@ export interface ApiBed {
 
 const methods = ['get', 'post', 'put', 'patch', 'delete'];
 
-function routesOf(document: { paths: Record<string, Record<string, any>> }): Route[] {
+/** What this target reads of an OpenAPI operation. */
+interface DocumentOperation {
+  parameters?: Array<{ name: string; in: string; schema: Schema }>;
+  requestBody?: { content?: Record<string, { schema?: Schema }> };
+}
+type OpenApiDocument = { paths: Record<string, Record<string, DocumentOperation>> };
+
+function routesOf(document: OpenApiDocument): Route[] {
   const routes: Route[] = [];
   for (const [path, operations] of Object.entries(document.paths)) {
     for (const [method, op] of Object.entries(operations)) {
       if (!methods.includes(method)) continue;
-      const parameters: Array<{ name: string; in: string; schema: Schema }> = op.parameters ?? [];
+      const parameters = op.parameters ?? [];
       routes.push({
         path,
         method: method.toUpperCase(),
@@ -148,7 +155,7 @@ export async function openApiBed(): Promise<ApiBed> {
   ensureVendorSoftware(join(dir, 'vendor'), labModel);
   const manager = await startLoopbackManager(dir);
   const token = await operatorToken(manager);
-  const document = (await (await fetch(`${manager.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, any>> };
+  const document = (await (await fetch(`${manager.url}/openapi.json`)).json()) as OpenApiDocument;
   // Routes that end the manager or stream without end are left out: each request must end on its own.
   const routes = routesOf(document).filter((r) => !/events|stream|shutdown/.test(r.path));
   const deviceName = 'unit-1';
