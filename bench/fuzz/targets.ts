@@ -1,5 +1,6 @@
 // Every fuzz target, by name: what `bench/fuzz.ts --target` and the test suite's rounds choose from.
 import { configTarget } from './config.ts';
+import { ftpServerTarget } from './ftp-server.ts';
 import { httpApiTarget } from './http-api.ts';
 import { imageTarget } from './image.ts';
 import { notificationReceiverTarget } from './notification-receiver.ts';
@@ -13,6 +14,7 @@ export const targets: readonly FuzzTarget[] = [
   configTarget,
   operatorFilesTarget,
   tftpServerTarget,
+  ftpServerTarget,
   snmpAgentTarget,
   notificationReceiverTarget,
   httpApiTarget,
