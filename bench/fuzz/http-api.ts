@@ -212,7 +212,10 @@ async function check(bed: ApiBed, request: ApiRequest): Promise<void> {
     if (error instanceof TypeError && /header|ByteString/i.test(String(error.message) + String((error as { cause?: Error }).cause?.message))) return;
     throw error;
   }
-  assert.ok(status < 500, `${request.method} ${request.route.path} answered ${status}: ${text.slice(0, 300)}`);
+  // The bed's device has no agent behind it: a route that must read it answers 502 (the device, not the
+  // manager, failed), which is the API's documented answer for a silent device. Any other 5xx is a failure.
+  const silentDevice = status === 502 && /could not be read/.test(text);
+  assert.ok(status < 500 || silentDevice, `${request.method} ${request.route.path} answered ${status}: ${text.slice(0, 300)}`);
   for (const secret of [testUser.authKey, testUser.privKey]) assert.ok(!text.includes(secret), 'an answer holds a credential');
   if (status >= 400) assert.equal(await listings(bed, bed.listings), before, `a refused ${request.method} ${request.route.path} (${status}) changed state`);
 }

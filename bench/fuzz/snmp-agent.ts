@@ -167,19 +167,20 @@ async function open(): Promise<AgentBed> {
     v2c: new SnmpSession({ peer: bench.endpoint, security: v2c, timeoutMs: 1000, retries: 2 }),
     v3: new SnmpSession({ peer: bench.endpoint, security: v3, timeoutMs: 1000, retries: 2 }),
   };
-  // A backup to a server that does not exist: the row fails at once and stays, for RowStatus misuse.
+  // A backup to an FTP server that refuses the connection: the row fails at once and stays, for RowStatus
+  // misuse. It must have ended before the round starts, or its own progress would read as a change.
   bench.device.createOperation(existingRow, {
     type: 'backupConfig',
-    protocol: 'tftp',
+    protocol: 'ftp',
     server: { address: '127.0.0.1', port: 9 },
     fileName: 'nowhere.cfg',
-    username: '',
-    password: '',
+    username: 'nobody',
+    password: 'nothing',
     notifyTarget: undefined,
   });
-  for (let i = 0; i < 200 && !['successful', 'failed'].includes(bench.device.operation(existingRow)?.state ?? ''); i += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const ended = () => ['successful', 'failed'].includes(bench.device.operation(existingRow)?.state ?? '');
+  for (let i = 0; i < 600 && !ended(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(ended(), 'the existing row ended before the round');
   return { bench, sessions, peer: await UdpPeer.open(), datagrams };
 }
 

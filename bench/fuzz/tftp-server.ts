@@ -144,7 +144,8 @@ async function checkFiles(bed: TftpBed): Promise<void> {
   }
 }
 
-async function upload(bed: TftpBed, s: Extract<Step, { kind: 'upload' }>, issued: string): Promise<void> {
+/** Whether the upload asked for the issued name (and so used it up). */
+async function upload(bed: TftpBed, s: Extract<Step, { kind: 'upload' }>, issued: string, spent: boolean): Promise<boolean> {
   const file = s.file === issuedName ? issued : s.file;
   const landed = () => readFile(join(bed.root, issued)).catch(() => undefined);
   const before = await landed();
@@ -164,14 +165,16 @@ async function upload(bed: TftpBed, s: Extract<Step, { kind: 'upload' }>, issued
     );
   } catch (error) {
     // Our client refuses, before sending, a name no request can carry (empty, with a NUL).
-    if (error instanceof TftpParseError) return;
+    if (error instanceof TftpParseError) return false;
     assert.ok(error instanceof TransferError, `the upload failed with ${String(error)}`);
-    assert.ok(file !== issued || before !== undefined, `an upload to the issued name was refused: ${error.message}`);
-    return;
+    assert.ok(file !== issued || spent || before !== undefined, `an upload to the issued name was refused: ${error.message}`);
+    return file === issued;
   }
   assert.equal(file, issued, `an upload to ${JSON.stringify(file)}, a name the server never issued, was accepted`);
   assert.equal(before, undefined, 'an issued name was written twice');
+  assert.ok(!spent, 'an issued name took a second write request');
   assert.deepEqual(await landed(), Buffer.from(s.bytes), 'the upload landed whole');
+  return true;
 }
 
 async function check(bed: TftpBed, steps: Step[]): Promise<void> {
@@ -179,12 +182,15 @@ async function check(bed: TftpBed, steps: Step[]): Promise<void> {
   bed.issued.add(issued);
   const peer = await UdpPeer.open();
   let transferPort: number | undefined;
+  let spent = false;
   try {
     for (const s of steps) {
       if (s.kind === 'upload') {
-        await upload(bed, s, issued);
+        if (await upload(bed, s, issued, spent)) spent = true;
         continue;
       }
+      // A write request for the issued name uses it up, whether or not its transfer then succeeds.
+      if (s.kind === 'request' && s.opcode === 2 && s.file === issuedName) spent = true;
       const toTransfer = s.kind !== 'request' && s.toTransfer && transferPort !== undefined;
       await peer.send(encode(s, issued), toTransfer ? transferPort! : bed.server.port);
       const reply = await peer.next(15);
