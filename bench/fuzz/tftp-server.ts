@@ -11,7 +11,7 @@ import { MemorySink } from '../../src/protocol/tftp/block-sink.ts';
 import { BufferBlockSource } from '../../src/protocol/tftp/block-source.ts';
 import { tftpReceive, tftpSend } from '../../src/protocol/tftp/client.ts';
 import { TransferError } from '../../src/protocol/transfer-contract.ts';
-import { TftpParseError } from '../../src/protocol/tftp/packet.ts';
+import { parsePacket, TftpParseError } from '../../src/protocol/tftp/packet.ts';
 import { TftpServer } from '../../src/protocol/tftp/server.ts';
 import { fuzzTarget } from './target.ts';
 import { UdpPeer } from './udp-peer.ts';
@@ -104,6 +104,15 @@ function encode(s: Step, issued: string): Buffer {
   }
 }
 
+function takenUp(datagram: Buffer, issued: string): boolean {
+  try {
+    const packet = parsePacket(datagram);
+    return packet.type === 'wrq' && packet.filename === issued && packet.mode.toLowerCase() === 'octet';
+  } catch {
+    return false;
+  }
+}
+
 interface TftpBed {
   dir: string;
   root: string;
@@ -189,8 +198,9 @@ async function check(bed: TftpBed, steps: Step[]): Promise<void> {
         if (await upload(bed, s, issued, spent)) spent = true;
         continue;
       }
-      // A write request for the issued name uses it up, whether or not its transfer then succeeds.
-      if (s.kind === 'request' && s.opcode === 2 && s.file === issuedName) spent = true;
+      // A write request the server takes up (it parses, in octet mode) uses the issued name up, whether or
+      // not its transfer then succeeds.
+      if (s.kind === 'request' && s.opcode === 2 && s.file === issuedName && takenUp(encode(s, issued), issued)) spent = true;
       const toTransfer = s.kind !== 'request' && s.toTransfer && transferPort !== undefined;
       await peer.send(encode(s, issued), toTransfer ? transferPort! : bed.server.port);
       const reply = await peer.next(15);
