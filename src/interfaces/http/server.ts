@@ -6,6 +6,7 @@ import { registerAuth } from './auth.ts';
 import { FailedTokenAttempts, type FailedTokenLimits } from './auth-limit.ts';
 import { registerTokenRoutes, tokenSchema } from './auth-routes.ts';
 import { errorHandler } from './errors.ts';
+import { refuseNulCharacters } from './nul-guard.ts';
 import { collectOpenApi } from './openapi.ts';
 import { sharedSchemas } from './schemas.ts';
 import type { ApiServices } from './services.ts';
@@ -50,6 +51,7 @@ export function buildApiServer(services: ApiServices, logger: Logger, options: A
   });
 
   registerAuth(app, services.tokens, new FailedTokenAttempts(options.failedTokens));
+  refuseNulCharacters(app);
 
   registerTokenRoutes(app, services.tokens);
   registerDeviceRoutes(app, services);

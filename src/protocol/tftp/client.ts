@@ -246,8 +246,9 @@ async function runTransfer(direction: Direction, options: TftpClientOptions, dat
   const transfer = new ClientTransfer(socket, direction, options, data);
   const onAbort = (): void => transfer.fail(new TftpFailure('aborted', 'transfer aborted', TftpErrorCode.notDefined));
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  transfer.start();
   try {
+    // Inside the try: a request that cannot be encoded (a name with a NUL) must still close the socket.
+    transfer.start();
     return await transfer.result;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
