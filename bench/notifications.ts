@@ -17,7 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { operationNotification } from '../src/protocol/safeflash-mib/notifications.ts';
+import { sampleCompletion } from './fixtures/completion.ts';
 import { SnmpSession } from '../src/protocol/snmp/session.ts';
 import { freePort } from '../test/helpers/kill-manager.ts';
 import { findProgram } from '../test/helpers/tools.ts';
@@ -60,24 +60,7 @@ async function capturePackets(): Promise<Record<Kind, Buffer>> {
     timeoutMs: 200,
     retries: 0,
   });
-  const completion = operationNotification('sfOpCompletionNotification', {
-    index: 7,
-    request: {
-      type: 'downloadSoftware',
-      protocol: 'tftp',
-      server: { address: '127.0.0.1', port: 69 },
-      fileName: 'image.sfimg',
-      username: '',
-      password: '',
-      notifyTarget: undefined,
-    },
-    state: 'successful',
-    progress: 100,
-    failCause: 'none',
-    failMessage: '',
-    startedAt: new Date(),
-    finishedAt: new Date(),
-  });
+  const completion = sampleCompletion(new Date());
   await session.trap(completion.oid, completion.varbinds, 4200);
   await session.inform(completion.oid, completion.varbinds, 4200).catch(() => {});
   session.close();

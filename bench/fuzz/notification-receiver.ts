@@ -10,37 +10,20 @@ import snmp from 'net-snmp';
 import { decodeAnyNotification } from '../../src/families/families.ts';
 import { readNotification } from '../../src/manager/notifications.ts';
 import { oid as mibOid, notificationObjects } from '../../src/protocol/mib.ts';
-import { operationNotification } from '../../src/protocol/safeflash-mib/notifications.ts';
 import { NotificationReceiver, type ReceivedNotification } from '../../src/protocol/snmp/receiver.ts';
 import { SnmpSession } from '../../src/protocol/snmp/session.ts';
 import { integer, ObjectType, type Varbind } from '../../src/protocol/snmp/varbind.ts';
 import { testUser } from '../../test/helpers/snmp-device.ts';
 import { mutate, mutations } from './mutations.ts';
 import { fuzzTarget } from './target.ts';
+import { sampleCompletion } from '../fixtures/completion.ts';
 import { UdpPeer } from './udp-peer.ts';
 
 const community = 'fuzz-community';
 /** The varbind that tells the genuine marker trap sent after each input from anything else. */
 const markerOid = '1.3.6.1.4.1.32473.99.1.0';
 
-const completion = operationNotification('sfOpCompletionNotification', {
-  index: 7,
-  request: {
-    type: 'downloadSoftware',
-    protocol: 'tftp',
-    server: { address: '127.0.0.1', port: 69 },
-    fileName: 'image.sfimg',
-    username: '',
-    password: '',
-    notifyTarget: undefined,
-  },
-  state: 'successful',
-  progress: 100,
-  failCause: 'none',
-  failMessage: '',
-  startedAt: new Date(Date.UTC(2026, 0, 1)),
-  finishedAt: new Date(Date.UTC(2026, 0, 1, 0, 1)),
-});
+const completion = sampleCompletion(new Date(Date.UTC(2026, 0, 1, 0, 1)));
 
 type Sender = 'wrongAuthKey' | 'wrongPrivKey' | 'unknownUser' | 'unknownCommunity' | 'noAuth';
 
