@@ -14,13 +14,14 @@ export const finalRunStates = ['verified', 'failed', 'rolledBack', 'aborted'];
 export class ManagerApi {
   constructor(private readonly manager: () => ServeProcess) {}
 
-  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  /** `timeoutMs`: how long the request may take (a discovery of a whole block takes longer than most). */
+  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
     const { url, token } = this.manager();
     // A Buffer goes as the image file it is; anything else as JSON.
     const payload = Buffer.isBuffer(body) ? new Uint8Array(body) : body === undefined ? undefined : JSON.stringify(body);
     const response = await fetch(`${url}${path}`, {
       method,
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(timeoutMs),
       headers: {
         authorization: `Bearer ${token}`,
         ...(payload === undefined ? {} : { 'content-type': typeof payload === 'string' ? 'application/json' : 'application/octet-stream' }),
