@@ -173,6 +173,11 @@ export interface ManagerServeOptions {
   fixedApi?: boolean;
   /** A shared PostgreSQL, with short heartbeats for tests of several managers. */
   shared?: { databaseUrl: string; heartbeatSeconds: number; deadAfterSeconds: number };
+  /**
+   * File server ports of the manager's own choosing: managers whose devices cannot name a port (IOS
+   * routers and cable modems ask the protocols' own) must all serve files on the ports devices know.
+   */
+  filePorts?: { tftp: number; ftp: number };
 }
 
 /** `safeflash serve` arguments that a restarted manager takes again: fixed ports for what devices send to. */
@@ -206,11 +211,11 @@ export async function managerServeArgs(options: ManagerServeOptions): Promise<st
     '--tftp-address',
     at,
     '--tftp-port',
-    String(await freePort(at, 'udp')),
+    String(options.filePorts?.tftp ?? (await freePort(at, 'udp'))),
     '--ftp-address',
     at,
     '--ftp-port',
-    String(await freePort(at, 'tcp')),
+    String(options.filePorts?.ftp ?? (await freePort(at, 'tcp'))),
     '--snmp-user',
     `${testUser.name}:${testUser.authKey}:${testUser.privKey}`,
     '--trusted-key',

