@@ -225,7 +225,7 @@ async function main(): Promise<number> {
     } |`,
     `| operators | decisions ${JSON.stringify(operators.counts.decisions)}, ${operators.counts.refusedDecisions} refused and answered abort, ${operators.counts.approvals} approvals, ${operators.counts.resumes} resumes; ${operators.counts.apiErrors} calls met a manager or database down |`,
     `| processes that ended by themselves | ${lab.unexpectedExits.length === 0 ? 'none' : lab.unexpectedExits.join('; ')} |`,
-    `| backups checked / operations recorded | ${report.backups} / ${report.operations} |`,
+    `| checked | ${report.devicesRead} of ${runs} devices read back; ${report.backups} backups; ${report.operations} operations recorded |`,
     `| violations | **${report.violations.length}**${settled ? '' : ' (and the campaign did not settle)'} |`,
     `| minutes | ${workMinutes.toFixed(1)} from the first start to settled; ${((Date.now() - started) / 60_000).toFixed(1)} in all |`,
   ];

@@ -79,10 +79,9 @@ interface RunRow {
   state: string;
   phase: string;
   outcome: { state?: string; runningVersion?: string | null; summary?: string } | null;
-  number: string;
 }
 
-interface EventRow {
+export interface EventRow {
   run_id: string;
   phase: string;
   kind: string;
@@ -106,6 +105,8 @@ export interface CheckInput {
 export interface CheckReport {
   violations: Violation[];
   runs: number;
+  /** Devices that answered over SNMP and whose disk was read. */
+  devicesRead: number;
   runsByState: Record<string, number>;
   backups: number;
   operations: number;
@@ -118,7 +119,7 @@ export async function checkInvariants(input: CheckInput): Promise<CheckReport> {
   const { pool } = input;
   const runs = (
     await pool.query<RunRow>(
-      `SELECT r.id, r.device_id, host(d.address) AS address, r.state, r.phase, r.outcome, r.number::text AS number
+      `SELECT r.id, r.device_id, host(d.address) AS address, r.state, r.phase, r.outcome
          FROM safeflash.runs r JOIN safeflash.devices d ON d.id = r.device_id ORDER BY r.created_at, r.id`,
     )
   ).rows;
@@ -151,6 +152,7 @@ export async function checkInvariants(input: CheckInput): Promise<CheckReport> {
   const runsOf = new Map<string, RunRow[]>();
   for (const run of runs) runsOf.set(run.address, [...(runsOf.get(run.address) ?? []), run]);
   const deviceIds = new Map(runs.map((run) => [run.address, run.device_id]));
+  let devicesRead = 0;
   await eachAtMost(16, input.devices, async (device) => {
     const say = (rule: string, run: string | null, detail: string) => violations.push({ rule, device: device.address, run, detail });
     const model = input.models(device);
@@ -163,62 +165,37 @@ export async function checkInvariants(input: CheckInput): Promise<CheckReport> {
       return;
     }
 
-    // Bootable: the bank it boots next holds an image that verifies, for its model, of a known version.
+    devicesRead++;
     const state = parseState(await readFile(join(device.stateDir, 'state.json'), 'utf8'));
     const banks = await bankVersions(device, { key: input.vendorKey, model });
-    const known = [versions.original, ...versions.upgrades];
-    const nextBoot = banks[state.nextBootBank];
-    if (!nextBoot) say('no bootable image', null, `its next boot bank ${state.nextBootBank} holds no image that verifies`);
-    if (!known.includes(reading.runningVersion)) say('unknown software', null, `runs ${reading.runningVersion}`);
-
-    // The configuration: the original, or the migration of it for the software it runs.
     const config = parseConfig(await readFile(join(device.stateDir, 'config', 'running.cfg')));
     const digest = configDigest(config);
-    const originalDigest = configDigest(original.config);
-    const migratedDigest = configDigest(migratedConfig(original.config, versions.configFormat, model));
-    const isOriginal = digest === originalDigest;
-    const isMigrated = digest === migratedDigest;
-    if (!isOriginal && !isMigrated)
-      say(
-        'configuration lost',
-        null,
-        `holds ${config.serial === original.config.serial ? 'a changed configuration' : `the configuration of ${config.serial}`}`,
-      );
-
     const deviceRuns = runsOf.get(device.address) ?? [];
     const last = deviceRuns.at(-1);
-    if (!last) {
-      if (reading.runningVersion !== versions.original || !isOriginal) say('changed without a run', null, `runs ${reading.runningVersion}`);
-      return;
-    }
-    const outcome = last.outcome ?? {};
-    const runsNew = versions.upgrades.includes(reading.runningVersion);
-    const kept = (timelines.get(last.id) ?? []).some((e) => e.kind === 'keptNewSoftware');
-    const truth = (detail: string) => say('final state untrue', last.id, `${last.state}: ${detail}`);
-    if (outcome.runningVersion != null && outcome.runningVersion !== reading.runningVersion)
-      truth(`the report says ${outcome.runningVersion}, the device runs ${reading.runningVersion}`);
-    switch (last.state) {
-      case 'verified':
-        if (!runsNew) truth(`the device runs ${reading.runningVersion}`);
-        if (!isMigrated) truth('the configuration is not the original migrated for the new software');
-        break;
-      case 'rolledBack':
-        if (reading.runningVersion !== versions.original) truth(`the device runs ${reading.runningVersion}`);
-        if (!isOriginal) truth('the original configuration is not back');
-        break;
-      case 'failed':
-      case 'aborted':
-        if (runsNew && !kept) truth(`the device was left on ${reading.runningVersion} without an operator keeping it`);
-        if (!runsNew && !isOriginal) truth('the device runs its old software without its original configuration');
-        break;
-    }
+    const problems = deviceProblems({
+      versions,
+      running: reading.runningVersion,
+      nextBootVerifies: banks[state.nextBootBank] !== undefined,
+      canRevert: familyNamed(device.family).capabilities.revert,
+      configuration: {
+        original: digest === configDigest(original.config),
+        migrated: digest === configDigest(migratedConfig(original.config, versions.configFormat, model)),
+        serial: config.serial === original.config.serial ? null : config.serial,
+      },
+      lastRun: last && {
+        state: last.state,
+        reported: last.outcome?.runningVersion ?? null,
+        keptNewSoftware: (timelines.get(last.id) ?? []).some((e) => e.kind === 'keptNewSoftware'),
+      },
+    });
+    for (const problem of problems) say(problem.rule, problem.rule === 'final state untrue' ? last!.id : null, problem.detail);
+    if (!last) return;
 
     // Operations: every row the device keeps was ordered and recorded once, by one of this device's runs,
     // for an attempt its timeline shows. A family without an operation table (a modem) keeps no such rows.
     if (!familyNamed(device.family).capabilities.operationRows) return;
     const deviceId = deviceIds.get(device.address);
     const recorded = new Map(routes.filter((r) => r.device_id === deviceId).map((r) => [Number(r.op_index), r]));
-    const blocks = new Map(deviceRuns.map((run) => [Number(run.number), run]));
     for (const row of await deviceOperations(device)) {
       const route = recorded.get(row.index);
       if (!route) {
@@ -227,14 +204,15 @@ export async function checkInvariants(input: CheckInput): Promise<CheckReport> {
       }
       if (route.type !== row.type) say('operation mismatch', route.run_id, `#${row.index}: the device ran ${row.type}, the run ordered ${route.type}`);
       const parts = operationIndexParts(row.index);
-      const run = [...blocks.values()].find((r) => r.id === route.run_id);
+      const run = deviceRuns.find((r) => r.id === route.run_id);
       if (!run) {
         say('operation of a stranger', route.run_id, `#${row.index} belongs to a run of another device`);
         continue;
       }
       const started = (timelines.get(run.id) ?? []).some(
-        (e) => e.kind === 'phaseStarted' && (e.phase === parts.phase || parts.phase === 'stage') && Number(e.detail.attempt ?? 0) === parts.attempt,
+        (e) => e.kind === 'phaseStarted' && e.phase === parts.phase && Number(e.detail.attempt ?? 0) === parts.attempt,
       );
+      // A rollback's operations belong to the attempt that failed, not to a phase of their own.
       if (!started && parts.phase !== 'rollback')
         say('operation outside an attempt', run.id, `#${row.index} (${parts.phase} attempt ${parts.attempt}) has no such attempt in the timeline`);
     }
@@ -242,7 +220,60 @@ export async function checkInvariants(input: CheckInput): Promise<CheckReport> {
 
   const runsByState: Record<string, number> = {};
   for (const run of runs) runsByState[run.state] = (runsByState[run.state] ?? 0) + 1;
-  return { violations, runs: runs.length, runsByState, backups, operations: routes.length, failuresByCause };
+  return { violations, runs: runs.length, devicesRead, runsByState, backups, operations: routes.length, failuresByCause };
+}
+
+/** What the chaos check learns of one device, from the device itself and from its last run's record. */
+export interface DeviceFacts {
+  versions: DeviceVersions;
+  running: string;
+  /** The bank the device boots next holds an image that verifies for its model. */
+  nextBootVerifies: boolean;
+  /** The family can order the device back to its old software (else a run that fails after the upgrade cannot undo it). */
+  canRevert: boolean;
+  /** Its configuration now against its original: equal, equal to the migration of it, and whose it is when not its own. */
+  configuration: { original: boolean; migrated: boolean; serial: string | null };
+  lastRun: { state: string; reported: string | null; keptNewSoftware: boolean } | undefined;
+}
+
+/**
+ * The rules of DESIGN.md section 1 on a settled device: it boots a valid image of a known version, its
+ * configuration is its original or the migration of it, and its last run's final state is true of it.
+ */
+export function deviceProblems(facts: DeviceFacts): Array<{ rule: string; detail: string }> {
+  const problems: Array<{ rule: string; detail: string }> = [];
+  const { versions, running, configuration, lastRun } = facts;
+  if (!facts.nextBootVerifies) problems.push({ rule: 'no bootable image', detail: 'the bank it boots next holds no image that verifies' });
+  if (![versions.original, ...versions.upgrades].includes(running)) problems.push({ rule: 'unknown software', detail: `runs ${running}` });
+  if (!configuration.original && !configuration.migrated)
+    problems.push({
+      rule: 'configuration lost',
+      detail: configuration.serial === null ? 'holds a changed configuration' : `holds the configuration of ${configuration.serial}`,
+    });
+  if (!lastRun) {
+    if (running !== versions.original || !configuration.original) problems.push({ rule: 'changed without a run', detail: `runs ${running}` });
+    return problems;
+  }
+  const untrue = (detail: string) => problems.push({ rule: 'final state untrue', detail: `${lastRun.state}: ${detail}` });
+  const runsNew = versions.upgrades.includes(running);
+  if (lastRun.reported !== null && lastRun.reported !== running) untrue(`the report says ${lastRun.reported}, the device runs ${running}`);
+  switch (lastRun.state) {
+    case 'verified':
+      if (!runsNew) untrue(`the device runs ${running}`);
+      if (!configuration.migrated) untrue('the configuration is not the original migrated for the new software');
+      break;
+    case 'rolledBack':
+      if (running !== versions.original) untrue(`the device runs ${running}`);
+      if (!configuration.original) untrue('the original configuration is not back');
+      break;
+    case 'failed':
+    case 'aborted':
+      // Where the family has no way back to order, the report saying what runs is all that can be asked.
+      if (runsNew && !lastRun.keptNewSoftware && facts.canRevert) untrue(`the device was left on ${running} without an operator keeping it`);
+      if (!runsNew && !configuration.original) untrue('the device runs its old software without its original configuration');
+      break;
+  }
+  return problems;
 }
 
 /** A run's timeline read against the procedure: one end that says the run's state, every phase closed, none skipped over. */

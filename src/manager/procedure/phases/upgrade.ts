@@ -6,6 +6,7 @@
 // it again, since the staged copy is what just failed.
 import type { DeviceReading } from '../../../families/family.ts';
 import { afterFailedUpgrade, fromBank, judgeReboot, type Failure } from '../decisions.ts';
+import { readWithin } from '../device-answer.ts';
 import { operationIndex } from '../operation-index.ts';
 import { runOperation } from '../operation-wait.ts';
 import { attemptFailed, type AttemptResult } from '../phase-loop.ts';
@@ -58,14 +59,21 @@ export async function upgradeAttempt(
   } else {
     const offer = await steps.offerImage(image.sha256, ctx.protocol);
     const download = await runOperation(ctx, 'upgrade', index(slots.download), transferOrder('downloadSoftware', offer), 'download');
-    if (!download.ok) return attemptFailed('upgrade', download.cause, `download of ${image.version}: ${download.message}`);
-    if (before.rebootRequired) {
+    if (!download.ok) {
+      const failure: Failure = { phase: 'upgrade', cause: download.cause, message: `download of ${image.version}: ${download.message}` };
+      // A device that cannot be ordered back starts its new software by itself (a modem reboots at the
+      // end of its download): its download may be reported failed (power lost during that reboot) while
+      // the new software came up. What runs decides, as after a failed reboot order.
+      if (ctx.plan.revert.applies) return attemptFailed('upgrade', failure.cause, failure.message);
+      rebootFailure = failure;
+    } else if (before.rebootRequired) {
       const reboot = await runOperation(ctx, 'upgrade', index(slots.reboot), { type: 'reboot' }, 'boot');
       if (!reboot.ok) rebootFailure = { phase: 'upgrade', cause: reboot.cause, message: `reboot into ${image.version}: ${reboot.message}` };
     }
   }
   // Read what runs even after a failed reboot order: the device may have come up on the new software.
-  const after = await steps.readDevice(run.deviceId);
+  // One still silent (booting, or its power back a moment later) has until the boot limit to answer.
+  const after = await readWithin(ctx, ctx.options.timeLimits.boot);
   if (!after.ok) return attemptFailed('upgrade', rebootFailure?.cause ?? after.cause, rebootFailure?.message ?? `after the upgrade: ${after.message}`);
   const verdict = judgeReboot(before, image.version, rebootFailure, after.reading);
   if (!verdict.ok) return attemptFailed('upgrade', verdict.failure.cause, verdict.failure.message);

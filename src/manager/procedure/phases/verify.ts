@@ -4,6 +4,7 @@
 // answer is read again until the run's verify time limit runs out; silence then is a failure.
 import type { DeviceCondition, DeviceReading } from '../../../families/family.ts';
 import { postCheckRound } from './checks.ts';
+import { readWithin } from '../device-answer.ts';
 import { judgeVerify } from '../decisions.ts';
 import type { AttemptResult } from '../phase-loop.ts';
 import type { RunContext } from '../run-context.ts';
@@ -20,17 +21,8 @@ export async function verifyAttempt(
   restoredDigest: string | null,
   condition: DeviceCondition,
 ): Promise<AttemptResult<DeviceReading>> {
-  const { run, steps, timeouts } = ctx;
   const seconds = ctx.options.timeLimits.verify;
-  let now = await steps.readDevice(run.deviceId);
-  // A device that answers at once (nearly always) costs no durable clock; one that does not is read
-  // again until the limit, counted from its first silence. Bounded by count too, so that a clock that
-  // stands still cannot keep the run here.
-  const deadline = now.ok ? 0 : (await ctx.durable.now()) + seconds * 1000;
-  for (let look = 1; !now.ok && look <= Math.ceil(seconds / timeouts.pollSeconds) + 1 && (await ctx.durable.now()) < deadline; look++) {
-    await ctx.durable.sleep(timeouts.pollSeconds * 1000);
-    now = await steps.readDevice(run.deviceId);
-  }
+  const now = await readWithin(ctx, seconds);
   if (!now.ok) {
     return {
       ok: false,
