@@ -9,18 +9,27 @@ export class Seeded {
   private d: number;
 
   constructor(seed: number) {
-    this.a = 0x9e3779b9;
-    this.b = 0x243f6a88;
-    this.c = 0xb7e15162;
-    this.d = seed >>> 0;
-    for (let i = 0; i < 16; i++) this.next();
+    // The four words of state from splitmix32 of the seed, so that near seeds start far apart.
+    let x = seed >>> 0;
+    const mix = () => {
+      x = (x + 0x9e3779b9) | 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
+      z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
+      return (z ^ (z >>> 15)) >>> 0;
+    };
+    this.a = mix();
+    this.b = mix();
+    this.c = mix();
+    this.d = mix();
+    for (let i = 0; i < 12; i++) this.next();
   }
 
   /** A generator of its own for one part of the plan, so that parts do not shift each other's draws. */
   fork(label: string): Seeded {
-    let hash = this.d ^ 0x811c9dc5;
+    let hash = 0x811c9dc5;
     for (const char of label) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193);
-    return new Seeded((hash ^ this.next()) >>> 0);
+    return new Seeded((hash ^ Math.floor(this.next() * 2 ** 32)) >>> 0);
   }
 
   /** A number in [0, 1). */
