@@ -89,11 +89,12 @@ export function offerOf(
 export class OfferStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async add(offer: NewOffer): Promise<void> {
-    await this.pool.query(
+  /** Records an offer just issued; written again (a transaction tried again whole), it stays as first written. */
+  async add(offer: NewOffer, db: Queryable = this.pool): Promise<void> {
+    await db.query(
       `INSERT INTO safeflash.file_offers (protocol, file_name, direction, server_address, server_port, content_kind,
          content_sha256, username, password_sha256, max_bytes, state, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11)`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11) ON CONFLICT DO NOTHING`,
       [
         offer.protocol,
         offer.fileName,

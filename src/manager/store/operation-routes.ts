@@ -4,6 +4,7 @@
 // run's wait reads it; each write wakes the waits of every manager (NOTIFY on operationChannel).
 import type pg from 'pg';
 import type { FailCause, OperationState, OperationType } from '../../protocol/vocabulary.ts';
+import type { Queryable } from './backups.ts';
 import type { Actor, Phase } from './records.ts';
 import { activeRunStates } from './runs.ts';
 
@@ -41,15 +42,18 @@ export class OperationRoutes {
    * request (then nothing is written and the request's actor is returned), the operation's route and
    * the run's operationStarted event (once per step key, moving the run's phase as every event does).
    */
-  async recordOrder(order: {
-    route: { deviceId: number; index: number; runId: string; phase: Phase; type: OperationType };
-    heedCancel: boolean;
-    stepKey: string;
-    message: string;
-    detail: Record<string, unknown>;
-  }): Promise<Actor | undefined> {
+  async recordOrder(
+    order: {
+      route: { deviceId: number; index: number; runId: string; phase: Phase; type: OperationType };
+      heedCancel: boolean;
+      stepKey: string;
+      message: string;
+      detail: Record<string, unknown>;
+    },
+    db: Queryable = this.pool,
+  ): Promise<Actor | undefined> {
     const { route } = order;
-    const result = await this.pool.query<{ cancelled_by: Actor | null }>({
+    const result = await db.query<{ cancelled_by: Actor | null }>({
       // Named: each connection plans it once, not at every order.
       name: 'safeflash.recordOrder',
       text: `WITH cancel AS (
@@ -113,8 +117,8 @@ export class OperationRoutes {
   }
 
   /** What the operation's notifications said so far; nothing said when there is no such route. */
-  async signal(deviceId: number, index: number): Promise<OperationSignal> {
-    const result = await this.pool.query<{ ended: OperationEnd | null; boots: number }>(
+  async signal(deviceId: number, index: number, db: Queryable = this.pool): Promise<OperationSignal> {
+    const result = await db.query<{ ended: OperationEnd | null; boots: number }>(
       'SELECT ended, boots FROM safeflash.operation_routes WHERE device_id = $1 AND op_index = $2',
       [deviceId, index],
     );
