@@ -149,16 +149,19 @@ export function registerDeviceSteps(services: DeviceStepServices) {
       async (runId: string, deviceId: number, index: number, untilMs: number, bootsSeen: number): Promise<OperationSignal> => {
         // The first look goes with what the run learned before, written before it waits.
         let read = (): Promise<OperationSignal> => withJournal((db) => services.routes.signal(deviceId, index, db));
+        const news = (signal: OperationSignal) => signal.ended !== null || signal.boots > bootsSeen;
+        let heard: OperationSignal | undefined;
         for (;;) {
           const wakeUp = services.signals.wakeUp({ runId, index }, untilMs);
-          // A read that fails leaves its wake-up to lapse on its own (the step is tried again).
-          const signal = await read();
+          // A read that fails leaves its wake-up to lapse on its own (the step is tried again). What a
+          // wake-up carried is taken as read when it is news; anything else is read from the route.
+          const signal = heard && news(heard) ? heard : await read();
           read = () => services.routes.signal(deviceId, index);
-          if (signal.ended || signal.boots > bootsSeen || Date.now() >= untilMs) {
+          if (news(signal) || Date.now() >= untilMs) {
             wakeUp.cancel();
             return signal;
           }
-          await wakeUp.woken;
+          heard = await wakeUp.woken;
         }
       },
       // It waits: what the run learned before is written first, with its first look.

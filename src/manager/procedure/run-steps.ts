@@ -52,9 +52,9 @@ export function registerRunSteps({ runs, devices, images, backups, onEnded, onCh
     loadRun: durableStep(
       'safeflash.loadRun',
       async (runId: string): Promise<RunFacts> => {
-        const run = await runs.get(runId);
-        const number = await runs.number(runId);
-        if (!run || number === undefined) throw new Error(`run ${runId} is not in the database`);
+        const found = await runs.numbered(runId);
+        if (!found) throw new Error(`run ${runId} is not in the database`);
+        const { run, number } = found;
         const image = run.imageSha256 === null ? undefined : await images.get(run.imageSha256);
         if (run.imageSha256 !== null && !image) throw new Error(`run ${runId}: image ${run.imageSha256} is not in the database`);
         const device = await devices.get(run.deviceId);

@@ -99,21 +99,43 @@ export class OperationRoutes {
   }
 
   /** Keeps the operation's end (the first one told: an inform sent again changes nothing) and wakes its run's wait. */
-  async recordEnd(route: Route, end: OperationEnd): Promise<void> {
-    await this.pool.query(
+  /** Returns what the route holds after it (undefined when there is no such route). */
+  async recordEnd(route: Route, end: OperationEnd): Promise<OperationSignal | undefined> {
+    const result = await this.pool.query<{ ended: OperationEnd | null; boots: number }>(
       `UPDATE safeflash.operation_routes SET ended = coalesce(ended, $3)
-        WHERE device_id = $1 AND op_index = $2 RETURNING pg_notify('${operationChannel}', run_id || '/' || op_index)`,
+        WHERE device_id = $1 AND op_index = $2 RETURNING ended, boots, pg_notify('${operationChannel}', run_id || '/' || op_index)`,
       [route.deviceId, route.index, JSON.stringify(end)],
     );
+    return signalOf(result.rows[0]);
   }
 
-  /** Counts a boot heard for the operation and wakes its run's wait. */
-  async recordBoot(route: Route): Promise<void> {
-    await this.pool.query(
+  /**
+   * recordEnd for the operation `index` of the device at `address`, found in the same statement (as
+   * find() finds it): the route and what it holds after, or undefined when there is no such route.
+   */
+  async recordEndAt(address: string, index: number, end: OperationEnd): Promise<{ route: Route; signal: OperationSignal } | undefined> {
+    const result = await this.pool.query<{ run_id: string; device_id: number; ended: OperationEnd | null; boots: number }>(
+      `WITH route AS (
+         SELECT r.device_id, r.op_index FROM safeflash.operation_routes r JOIN safeflash.devices d ON d.id = r.device_id
+          WHERE d.address = $1::inet AND r.op_index = $2 LIMIT 1
+       )
+       UPDATE safeflash.operation_routes o SET ended = coalesce(o.ended, $3)
+         FROM route WHERE o.device_id = route.device_id AND o.op_index = route.op_index
+       RETURNING o.run_id, o.device_id, o.ended, o.boots, pg_notify('${operationChannel}', o.run_id || '/' || o.op_index)`,
+      [address, index, JSON.stringify(end)],
+    );
+    const row = result.rows[0];
+    return row ? { route: { runId: row.run_id, deviceId: row.device_id, index }, signal: signalOf(row)! } : undefined;
+  }
+
+  /** Counts a boot heard for the operation and wakes its run's wait; returns what the route holds after it. */
+  async recordBoot(route: Route): Promise<OperationSignal | undefined> {
+    const result = await this.pool.query<{ ended: OperationEnd | null; boots: number }>(
       `UPDATE safeflash.operation_routes SET boots = boots + 1
-        WHERE device_id = $1 AND op_index = $2 RETURNING pg_notify('${operationChannel}', run_id || '/' || op_index)`,
+        WHERE device_id = $1 AND op_index = $2 RETURNING ended, boots, pg_notify('${operationChannel}', run_id || '/' || op_index)`,
       [route.deviceId, route.index],
     );
+    return signalOf(result.rows[0]);
   }
 
   /** What the operation's notifications said so far; nothing said when there is no such route. */
@@ -150,3 +172,6 @@ export class OperationRoutes {
     return row ? { runId: row.run_id, deviceId: row.device_id, index: Number(row.op_index) } : undefined;
   }
 }
+
+const signalOf = (row: { ended: OperationEnd | null; boots: number } | undefined): OperationSignal | undefined =>
+  row ? { ended: row.ended ?? null, boots: Number(row.boots) } : undefined;

@@ -235,6 +235,13 @@ export class RunStore {
     return result.rows[0] ? toRun(result.rows[0]) : undefined;
   }
 
+  /** The run with its number (see number()), in one read. */
+  async numbered(id: string): Promise<{ run: RunRecord; number: number } | undefined> {
+    const result = await this.pool.query<RunRow>(`SELECT ${runColumns} FROM safeflash.runs WHERE id = $1`, [id]);
+    const row = result.rows[0];
+    return row ? { run: toRun(row), number: Number(row.number) } : undefined;
+  }
+
   /** The run's number, which places its operations on the device (see procedure/operation-index.ts). */
   async number(id: string): Promise<number | undefined> {
     const result = await this.pool.query<{ number: string }>(`SELECT number FROM safeflash.runs WHERE id = $1`, [id]);
