@@ -37,17 +37,6 @@ class RouteCache {
   readonly #routes = new Map<string, Promise<Route | undefined>>();
   constructor(private readonly limit = 10_000) {}
 
-  /** The route remembered or being looked up, if any: nothing is looked up. */
-  known(address: string, index: number): Promise<Route | undefined> | undefined {
-    return this.#routes.get(`${address}/${index}`);
-  }
-
-  /** Remembers a route found some other way. */
-  remember(route: Route, address: string): void {
-    if (this.#routes.size >= this.limit) this.#routes.clear();
-    this.#routes.set(`${address}/${route.index}`, Promise.resolve(route));
-  }
-
   route(address: string, index: number, find: () => Promise<Route | undefined>): Promise<Route | undefined> {
     const key = `${address}/${index}`;
     const known = this.#routes.get(key);
@@ -85,16 +74,6 @@ export class NotificationRouter {
         const route = await this.routes.lastBooting(notification.device);
         if (!route) return;
         this.signals.wake(route.runId, route.index, await this.routes.recordBoot(route));
-        return;
-      }
-      if (notification.kind === 'operationCompleted' && notification.index !== undefined && !this.#cache.known(notification.device, notification.index)) {
-        // A completion whose route nobody looked up yet: found and recorded in one statement.
-        const end = { state: notification.state, failCause: notification.failCause, failMessage: notification.failMessage };
-        const recorded = await this.routes.recordEndAt(notification.device, notification.index, end);
-        if (!recorded) return;
-        this.#cache.remember(recorded.route, notification.device);
-        this.progress.set(recorded.route.runId, 100);
-        this.signals.wake(recorded.route.runId, recorded.route.index, recorded.signal);
         return;
       }
       // A family whose notifications name no operation means the device's latest one.

@@ -10,10 +10,13 @@
 // the order of both kinds of calls stays fixed by the workflow's code, which is what a replay relies on.
 //
 // When answers are written: before the run acts on the world (orders an operation, waits, asks an
-// operator, ends; steps marked `acts`) and before any call to DBOS (`writePending`), every
+// operator, ends; steps marked `acts` or `carries`) and before any call to DBOS (`writePending`), every
 // answer and event so far is written, so that what the run did rests on recorded answers. An answer
 // lost with a crash before that was only read, never acted on: the replay reads again and decides
-// afresh. Events carry the time they happened, whenever they are written.
+// afresh. Events carry the time they happened, whenever they are written. A `carries` step writes them
+// in the transaction of its own first statement (withJournal: the order's route, the wait's first
+// look, the run's end), and writes of other tables that only matter once the run acts (an offer's
+// row, the inventory's reading) ride with them (ridingWithJournal): one commit where there were several.
 //
 // Two executions of one run (a manager taken over while still running it): the answer written first
 // stands. An execution that finds another answer at a place it already went on from stops (as DBOS

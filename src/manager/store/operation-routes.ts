@@ -7,6 +7,7 @@ import type { FailCause, OperationState, OperationType } from '../../protocol/vo
 import type { Queryable } from './backups.ts';
 import type { Actor, Phase } from './records.ts';
 import { activeRunStates } from './runs.ts';
+import { Batched } from './batched.ts';
 
 export interface Route {
   runId: string;
@@ -34,7 +35,13 @@ export const operationChannel = 'safeflash_operation';
 /** Operations that end in a boot, whose bootCompleted notification belongs to them. */
 const bootingOperations: OperationType[] = ['reboot', 'revertSoftware', 'downloadSoftware', 'activateSoftware'];
 
+type SignalRow = { ended: OperationEnd | null; boots: number };
+
 export class OperationRoutes {
+  /** Notifications of many devices heard together are looked up, and their ends recorded, together: one statement each. */
+  readonly #finds = new Batched<{ address: string; index: number }, Route | undefined>((wanted) => this.#find(wanted));
+  readonly #ends = new Batched<{ route: Route; end: OperationEnd }, OperationSignal | undefined>((ends) => this.#recordEnds(ends));
+
   constructor(private readonly pool: pg.Pool) {}
 
   /**
@@ -89,43 +96,46 @@ export class OperationRoutes {
 
   /** The run that ordered operation `index` on a device at `address`. */
   async find(address: string, index: number): Promise<Route | undefined> {
-    const result = await this.pool.query<{ run_id: string; device_id: number }>(
-      `SELECT r.run_id, r.device_id FROM safeflash.operation_routes r JOIN safeflash.devices d ON d.id = r.device_id
-        WHERE d.address = $1::inet AND r.op_index = $2 LIMIT 1`,
-      [address, index],
+    return this.#finds.run({ address, index });
+  }
+
+  async #find(wanted: Array<{ address: string; index: number }>): Promise<Array<Route | undefined>> {
+    const result = await this.pool.query<{ n: number; run_id: string; device_id: number }>(
+      `SELECT w.n, found.run_id, found.device_id
+         FROM json_to_recordset($1::json) AS w(n integer, address text, op_index bigint)
+         CROSS JOIN LATERAL (
+           SELECT r.run_id, r.device_id FROM safeflash.operation_routes r JOIN safeflash.devices d ON d.id = r.device_id
+            WHERE d.address = w.address::inet AND r.op_index = w.op_index LIMIT 1
+         ) AS found`,
+      [JSON.stringify(wanted.map(({ address, index }, n) => ({ n, address, op_index: index })))],
     );
-    const row = result.rows[0];
-    return row ? { runId: row.run_id, deviceId: row.device_id, index } : undefined;
+    const byN = new Map(result.rows.map((row) => [Number(row.n), row]));
+    return wanted.map(({ index }, n) => {
+      const row = byN.get(n);
+      return row ? { runId: row.run_id, deviceId: row.device_id, index } : undefined;
+    });
   }
 
   /** Keeps the operation's end (the first one told: an inform sent again changes nothing) and wakes its run's wait. */
-  /** Returns what the route holds after it (undefined when there is no such route). */
+  /** Returns what the route holds after it (undefined when there is no such route, or the same end was recorded with it). */
   async recordEnd(route: Route, end: OperationEnd): Promise<OperationSignal | undefined> {
-    const result = await this.pool.query<{ ended: OperationEnd | null; boots: number }>(
-      `UPDATE safeflash.operation_routes SET ended = coalesce(ended, $3)
-        WHERE device_id = $1 AND op_index = $2 RETURNING ended, boots, pg_notify('${operationChannel}', run_id || '/' || op_index)`,
-      [route.deviceId, route.index, JSON.stringify(end)],
-    );
-    return signalOf(result.rows[0]);
+    return this.#ends.run({ route, end });
   }
 
-  /**
-   * recordEnd for the operation `index` of the device at `address`, found in the same statement (as
-   * find() finds it): the route and what it holds after, or undefined when there is no such route.
-   */
-  async recordEndAt(address: string, index: number, end: OperationEnd): Promise<{ route: Route; signal: OperationSignal } | undefined> {
-    const result = await this.pool.query<{ run_id: string; device_id: number; ended: OperationEnd | null; boots: number }>(
-      `WITH route AS (
-         SELECT r.device_id, r.op_index FROM safeflash.operation_routes r JOIN safeflash.devices d ON d.id = r.device_id
-          WHERE d.address = $1::inet AND r.op_index = $2 LIMIT 1
+  /** recordEnd for several routes in one statement; of one route's ends told together, the first counts. */
+  async #recordEnds(ends: Array<{ route: Route; end: OperationEnd }>): Promise<Array<OperationSignal | undefined>> {
+    const result = await this.pool.query<SignalRow & { n: number }>(
+      `WITH told AS (
+         SELECT DISTINCT ON (device_id, op_index) * FROM json_to_recordset($1::json) AS t(n integer, device_id integer, op_index bigint, ended jsonb)
+          ORDER BY device_id, op_index, n
        )
-       UPDATE safeflash.operation_routes o SET ended = coalesce(o.ended, $3)
-         FROM route WHERE o.device_id = route.device_id AND o.op_index = route.op_index
-       RETURNING o.run_id, o.device_id, o.ended, o.boots, pg_notify('${operationChannel}', o.run_id || '/' || o.op_index)`,
-      [address, index, JSON.stringify(end)],
+       UPDATE safeflash.operation_routes o SET ended = coalesce(o.ended, t.ended)
+         FROM told t WHERE o.device_id = t.device_id AND o.op_index = t.op_index
+       RETURNING t.n, o.ended, o.boots, pg_notify('${operationChannel}', o.run_id || '/' || o.op_index)`,
+      [JSON.stringify(ends.map(({ route, end }, n) => ({ n, device_id: route.deviceId, op_index: route.index, ended: end })))],
     );
-    const row = result.rows[0];
-    return row ? { route: { runId: row.run_id, deviceId: row.device_id, index }, signal: signalOf(row)! } : undefined;
+    const byN = new Map(result.rows.map((row) => [Number(row.n), signalOf(row)]));
+    return ends.map((_end, n) => byN.get(n));
   }
 
   /** Counts a boot heard for the operation and wakes its run's wait; returns what the route holds after it. */
