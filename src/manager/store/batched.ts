@@ -24,7 +24,7 @@ export class Batched<In, Out> {
       const batch = this.#queue.splice(0, this.most);
       try {
         const outs = await this.write(batch.map((call) => call.input));
-        batch.forEach((call, n) => call.resolve(outs[n] as Out));
+        for (const [n, call] of batch.entries()) call.resolve(outs[n] as Out);
       } catch (error) {
         for (const call of batch) call.reject(error);
       }
