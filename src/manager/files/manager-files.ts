@@ -20,7 +20,7 @@ import type { ConfigurationText, FamilyName } from '../../families/family.ts';
 import { BackupError } from './backup-error.ts';
 import { ContentStore, isSha256 } from './content-store.ts';
 import type { FileOffer } from './file-offer.ts';
-import { OfferDesk, type FileEvents } from './offer-desk.ts';
+import { OfferDesk, type FileEvents, type OfferRecorder } from './offer-desk.ts';
 import { ServedDirectory } from './served-directory.ts';
 
 export { BackupError, type BackupFailure } from './backup-error.ts';
@@ -191,23 +191,23 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
    * Serves a stored image for one download under a fresh, unguessable name: the signed image itself
    * for the reference IAD, the vendor's file it wraps for another family.
    */
-  async offerImage(sha256: string, protocol: TransferProtocol): Promise<FileOffer> {
+  async offerImage(sha256: string, protocol: TransferProtocol, recordWith?: OfferRecorder): Promise<FileOffer> {
     const image = await this.requireImage(sha256);
     if (servesVendorFile(image.family) && image.payloadSha256) {
-      return this.desk.offerRead(requireProtocol(protocol), { kind: 'vendorFile', sha256: image.payloadSha256 });
+      return this.desk.offerRead(requireProtocol(protocol), { kind: 'vendorFile', sha256: image.payloadSha256 }, recordWith);
     }
-    return this.desk.offerRead(requireProtocol(protocol), { kind: 'image', sha256 });
+    return this.desk.offerRead(requireProtocol(protocol), { kind: 'image', sha256 }, recordWith);
   }
 
   /** Serves a stored configuration (a backup, a migration, an operator's file) for one download. */
-  async offerConfig(backupSha256: string, protocol: TransferProtocol): Promise<FileOffer> {
+  async offerConfig(backupSha256: string, protocol: TransferProtocol, recordWith?: OfferRecorder): Promise<FileOffer> {
     await this.requireBackup(backupSha256);
-    return this.desk.offerRead(requireProtocol(protocol), { kind: 'config', sha256: backupSha256 });
+    return this.desk.offerRead(requireProtocol(protocol), { kind: 'config', sha256: backupSha256 }, recordWith);
   }
 
   /** An upload name (and for FTP credentials) for one backup. */
-  async expectBackup(protocol: TransferProtocol): Promise<FileOffer> {
-    return this.desk.expectUpload(requireProtocol(protocol));
+  async expectBackup(protocol: TransferProtocol, recordWith?: OfferRecorder): Promise<FileOffer> {
+    return this.desk.expectUpload(requireProtocol(protocol), recordWith);
   }
 
   /**

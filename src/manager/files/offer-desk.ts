@@ -38,6 +38,17 @@ export interface OfferDeskParts {
   events: EventEmitter<FileEvents>;
 }
 
+/**
+ * How an offer's row is written: at once by default; a run hands its journal's way, which writes it
+ * with the run's next answers, in their transaction, before the run tells the device the name. A row
+ * that never gets written leaves a served file without a row, removed at the next start (recover).
+ */
+export type OfferRecorder = (write: (db?: Queryable) => Promise<unknown>) => Promise<void>;
+
+const atOnce: OfferRecorder = async (write) => {
+  await write();
+};
+
 /** setTimeout's longest delay; a later expiry is checked again when it fires. */
 const longestTimerMs = 2 ** 31 - 1;
 const protocols: readonly TransferProtocol[] = ['tftp', 'ftp'];
@@ -64,7 +75,7 @@ export class OfferDesk {
   }
 
   /** Serves a stored file under a fresh name, for one download. */
-  async offerRead(protocol: TransferProtocol, content: { kind: OfferedContent; sha256: string }): Promise<FileOffer> {
+  async offerRead(protocol: TransferProtocol, content: { kind: OfferedContent; sha256: string }, recordWith: OfferRecorder = atOnce): Promise<FileOffer> {
     const fileName = offerName(content.kind);
     const dir = this.parts.served[protocol];
     const expiresAt = new Date(Date.now() + this.parts.ttlMs);
@@ -74,7 +85,7 @@ export class OfferDesk {
     try {
       if (protocol === 'ftp') credentials = this.parts.ftp.issueTransfer({ mode: 'read', file: fileName });
       const record = { protocol, fileName, direction: 'read' as const, server: this.endpointOf(protocol), content, credentials, maxBytes: null, expiresAt };
-      await this.parts.offers.add(record);
+      await recordWith((db) => this.parts.offers.add(record, db));
       this.schedule(record);
       return offerOf(record);
     } catch (error) {
@@ -85,7 +96,7 @@ export class OfferDesk {
   }
 
   /** A fresh name (and for FTP credentials) a device may upload to, once. */
-  async expectUpload(protocol: TransferProtocol): Promise<FileOffer> {
+  async expectUpload(protocol: TransferProtocol, recordWith: OfferRecorder = atOnce): Promise<FileOffer> {
     const expiresAt = new Date(Date.now() + this.parts.ttlMs);
     const maxBytes = this.parts.maxUploadBytes;
     let fileName: string;
@@ -98,7 +109,7 @@ export class OfferDesk {
     }
     const record = { protocol, fileName, direction: 'write' as const, server: this.endpointOf(protocol), content: null, credentials, maxBytes, expiresAt };
     try {
-      await this.parts.offers.add(record);
+      await recordWith((db) => this.parts.offers.add(record, db));
     } catch (error) {
       this.revoke(record);
       throw error;

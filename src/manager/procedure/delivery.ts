@@ -73,8 +73,7 @@ export class NotificationRouter {
       if (notification.kind === 'bootCompleted') {
         const route = await this.routes.lastBooting(notification.device);
         if (!route) return;
-        await this.routes.recordBoot(route);
-        this.signals.wake(route.runId, route.index);
+        this.signals.wake(route.runId, route.index, await this.routes.recordBoot(route));
         return;
       }
       // A family whose notifications name no operation means the device's latest one.
@@ -87,8 +86,12 @@ export class NotificationRouter {
       }
       this.progress.set(route.runId, 100);
       // The same completion heard twice (an inform retried) is recorded once.
-      await this.routes.recordEnd(route, { state: notification.state, failCause: notification.failCause, failMessage: notification.failMessage });
-      this.signals.wake(route.runId, route.index);
+      const signal = await this.routes.recordEnd(route, {
+        state: notification.state,
+        failCause: notification.failCause,
+        failMessage: notification.failMessage,
+      });
+      this.signals.wake(route.runId, route.index, signal);
     } catch (error) {
       try {
         this.onError(error as Error);

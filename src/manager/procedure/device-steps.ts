@@ -1,7 +1,7 @@
 // Durable steps around the device's operations: read the device over SNMP, order an operation, wait
 // for what its notifications said, look at its row. A device that does not answer is an outcome here,
 // not an exception: the workflow judges it.
-import { durableStep, stepKey } from './run-journal.ts';
+import { durableStep, ridingWithJournal, stepKey, withJournal } from './run-journal.ts';
 import { UnsupportedOrder } from '../../families/family.ts';
 import { family } from '../../families/families.ts';
 import { SnmpError } from '../../protocol/snmp/errors.ts';
@@ -53,8 +53,9 @@ export type StartedOperation = Outcome<{ at: number }>;
 const readingRefreshMs = 60_000;
 
 export function registerDeviceSteps(services: DeviceStepServices) {
-  async function withDevice<T>(deviceId: number, work: (driver: DeviceCommands) => Promise<T>): Promise<T> {
-    const device = await services.devices.get(deviceId);
+  /** `known`: the device's record as just read with another statement. */
+  async function withDevice<T>(deviceId: number, work: (driver: DeviceCommands) => Promise<T>, known?: DeviceRecord): Promise<T> {
+    const device = known ?? (await services.devices.get(deviceId));
     if (!device) throw new Error(`device ${deviceId} is no longer in the inventory`);
     const driver = services.driverFor(device);
     try {
@@ -68,7 +69,8 @@ export function registerDeviceSteps(services: DeviceStepServices) {
     readDevice: durableStep('safeflash.readDevice', async (deviceId: number): Promise<Reading> => {
       try {
         const reading = await withDevice(deviceId, (driver) => driver.read());
-        await services.devices.recordReading(deviceId, reading, { unlessSeenWithinMs: readingRefreshMs });
+        // The inventory's copy is written with the run's next answers, before the run acts on it.
+        await ridingWithJournal((db) => services.devices.recordReading(deviceId, reading, { unlessSeenWithinMs: readingRefreshMs }, db));
         return { ok: true, reading };
       } catch (error) {
         return { ok: false, ...commandFailure(error) };
@@ -88,23 +90,31 @@ export function registerDeviceSteps(services: DeviceStepServices) {
      * Looks for a cancel request first: one holds back every operation but those that bring the device
      * back (procedure/cancel.ts). Else records the route (its notifications may arrive before the SET's
      * answer) with the run's operationStarted event, in the same statement, and orders the operation.
-     * Replayed after a crash, it sends the same order to the same index: the device answers it as a
-     * repeat. Says when it was ordered: the wait's deadline counts from then.
+     * What the run learned before (its journal, the offer's row) is written in the same transaction,
+     * with the device's record read for the order: one commit. Replayed after a crash, it sends the
+     * same order to the same index: the device answers it as a repeat. Says when it was ordered: the
+     * wait's deadline counts from then.
      */
     startOperation: durableStep(
       'safeflash.startOperation',
       async (runId: string, deviceId: number, phase: Phase, index: number, order: OperationOrder): Promise<StartedOperation> => {
-        const cancel = (await services.routes.recordOrder({
-          route: { deviceId, index, runId, phase, type: order.type },
-          heedCancel: !startsAfterCancel(phase, order.type),
-          stepKey: stepKey(),
-          message: `${order.type}${order.fileName ? ` ${order.fileName}` : ''} as operation ${index}`,
-          detail: { index, type: order.type, protocol: order.protocol ?? null, server: order.server ?? null },
-        })) as `operator:${string}` | undefined;
+        const { cancel, device } = await withJournal(async (db) => {
+          const cancel = (await services.routes.recordOrder(
+            {
+              route: { deviceId, index, runId, phase, type: order.type },
+              heedCancel: !startsAfterCancel(phase, order.type),
+              stepKey: stepKey(),
+              message: `${order.type}${order.fileName ? ` ${order.fileName}` : ''} as operation ${index}`,
+              detail: { index, type: order.type, protocol: order.protocol ?? null, server: order.server ?? null },
+            },
+            db,
+          )) as `operator:${string}` | undefined;
+          return { cancel, device: cancel ? undefined : await services.devices.get(deviceId, db) };
+        });
         if (cancel) return { ok: false, cause: cancelledCause, message: `${order.type} not started: ${cancelFailure(phase, cancel).message}` };
         try {
           const password = order.username !== undefined && order.password === undefined ? { password: services.transferPassword(order.username) } : {};
-          await withDevice(deviceId, (driver) => driver.startOperation(index, { ...order, ...password, notifyTarget: services.notifyTarget }));
+          await withDevice(deviceId, (driver) => driver.startOperation(index, { ...order, ...password, notifyTarget: services.notifyTarget }), device);
           return { ok: true, at: Date.now() };
         } catch (error) {
           // The row may be there already: ordered by a manager that stopped before it could record so
@@ -125,8 +135,8 @@ export function registerDeviceSteps(services: DeviceStepServices) {
           return { ok: true, at: Date.now() };
         }
       },
-      // It orders a change on the device: what the run learned before is written first.
-      { acts: true },
+      // It orders a change on the device: what the run learned before is written first, with the order.
+      { carries: true },
     ),
 
     /**
@@ -137,19 +147,25 @@ export function registerDeviceSteps(services: DeviceStepServices) {
     awaitSignal: durableStep(
       'safeflash.awaitSignal',
       async (runId: string, deviceId: number, index: number, untilMs: number, bootsSeen: number): Promise<OperationSignal> => {
+        // The first look goes with what the run learned before, written before it waits.
+        let read = (): Promise<OperationSignal> => withJournal((db) => services.routes.signal(deviceId, index, db));
+        const news = (signal: OperationSignal) => signal.ended !== null || signal.boots > bootsSeen;
+        let heard: OperationSignal | undefined;
         for (;;) {
           const wakeUp = services.signals.wakeUp({ runId, index }, untilMs);
-          // A read that fails leaves its wake-up to lapse on its own (the step is tried again).
-          const signal = await services.routes.signal(deviceId, index);
-          if (signal.ended || signal.boots > bootsSeen || Date.now() >= untilMs) {
+          // A read that fails leaves its wake-up to lapse on its own (the step is tried again). What a
+          // wake-up carried is taken as read when it is news; anything else is read from the route.
+          const signal = heard && news(heard) ? heard : await read();
+          read = () => services.routes.signal(deviceId, index);
+          if (news(signal) || Date.now() >= untilMs) {
             wakeUp.cancel();
             return signal;
           }
-          await wakeUp.woken;
+          heard = await wakeUp.woken;
         }
       },
-      // It waits: what the run learned before is written first.
-      { retries: true, acts: true },
+      // It waits: what the run learned before is written first, with its first look.
+      { retries: true, carries: true },
     ),
 
     pollOperation: durableStep('safeflash.pollOperation', async (runId: string, deviceId: number, index: number, type: OperationType): Promise<Poll> => {

@@ -1,6 +1,6 @@
 // Durable steps around the file service: offers the device will use, the backup it uploaded, and the
 // migration of a configuration (stored as a new file; the one it came from is only read).
-import { durableStep } from './run-journal.ts';
+import { durableStep, ridingWithJournal } from './run-journal.ts';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { FamilyName } from '../../families/family.ts';
@@ -24,14 +24,18 @@ function recorded(offer: FileOffer): FileOffer {
 
 export function registerFileSteps(files: ProcedureFiles) {
   return {
-    expectBackup: durableStep('safeflash.expectBackup', async (protocol: TransferProtocol): Promise<FileOffer> => recorded(await files.expectBackup(protocol))),
+    // An offer's row rides with the run's next answers: written before the order that names it.
+    expectBackup: durableStep(
+      'safeflash.expectBackup',
+      async (protocol: TransferProtocol): Promise<FileOffer> => recorded(await files.expectBackup(protocol, ridingWithJournal)),
+    ),
     offerImage: durableStep(
       'safeflash.offerImage',
-      async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => recorded(await files.offerImage(sha256, protocol)),
+      async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => recorded(await files.offerImage(sha256, protocol, ridingWithJournal)),
     ),
     offerConfig: durableStep(
       'safeflash.offerConfig',
-      async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => recorded(await files.offerConfig(sha256, protocol)),
+      async (sha256: string, protocol: TransferProtocol): Promise<FileOffer> => recorded(await files.offerConfig(sha256, protocol, ridingWithJournal)),
     ),
     /** Whether `server` is this manager's own server of `protocol` (a step: the answer depends on which manager runs the run). */
     offeredHere: durableStep('safeflash.offeredHere', async (protocol: TransferProtocol, server: Endpoint): Promise<boolean> => {

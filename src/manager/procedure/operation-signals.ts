@@ -2,18 +2,19 @@
 // boot), the wait reads the route again instead of at the end of its round. This manager's own
 // notifications wake its waits at once; another manager's arrive through PostgreSQL's NOTIFY
 // (`heard`). A wake-up is only a hint: the wait reads what was recorded, and a lost one (a connection
-// cut) costs at most `rereadMs`, after which every wait reads again anyway.
-import type { Route } from '../store/operation-routes.ts';
+// cut) costs at most `rereadMs`, after which every wait reads again anyway. This manager's own wake-ups
+// carry what the route holds after the write that woke them, so that the wait need not read it again.
+import type { OperationSignal, Route } from '../store/operation-routes.ts';
 
 /** The longest a wait goes without reading its route, wake-up or not. */
 export const rereadMs = 30_000;
 
 export class OperationSignals {
-  readonly #waiting = new Map<string, Set<() => void>>();
+  readonly #waiting = new Map<string, Set<(signal?: OperationSignal) => void>>();
 
-  /** Wakes the waits on the run's operation `index`. */
-  wake(runId: string, index: number): void {
-    for (const wake of this.#waiting.get(`${runId}/${index}`) ?? []) wake();
+  /** Wakes the waits on the run's operation `index`; `signal`: what its route holds now, as a committed write returned it. */
+  wake(runId: string, index: number, signal?: OperationSignal): void {
+    for (const wake of this.#waiting.get(`${runId}/${index}`) ?? []) wake(signal);
   }
 
   /** A payload of the operations' channel: `run/index`. */
@@ -26,11 +27,12 @@ export class OperationSignals {
   /**
    * A wake-up to wait for, on the route's operation: settles when woken or at `untilMs` (or `rereadMs`
    * from now, if sooner). Taken before the route is read, so that a signal recorded in between wakes it.
+   * Settles with what the route holds when the wake-up carried it, else with nothing (read it).
    */
-  wakeUp(route: Pick<Route, 'runId' | 'index'>, untilMs: number): { woken: Promise<void>; cancel(): void } {
+  wakeUp(route: Pick<Route, 'runId' | 'index'>, untilMs: number): { woken: Promise<OperationSignal | undefined>; cancel(): void } {
     const key = `${route.runId}/${route.index}`;
-    let wake!: () => void;
-    const woken = new Promise<void>((resolve) => {
+    let wake!: (signal?: OperationSignal) => void;
+    const woken = new Promise<OperationSignal | undefined>((resolve) => {
       wake = resolve;
     });
     const waits = this.#waiting.get(key) ?? new Set();

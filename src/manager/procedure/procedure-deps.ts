@@ -7,6 +7,7 @@ import type { DeviceDriver } from '../device-driver.ts';
 import type { OperationSignals } from './operation-signals.ts';
 import type { LiveEvents } from '../live-events.ts';
 import type { FileOffer } from '../files/file-offer.ts';
+import type { OfferRecorder } from '../files/offer-desk.ts';
 import type { BackupRecord, DeviceRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import type { PhaseTimeouts } from './timeouts.ts';
@@ -15,9 +16,10 @@ export type { FileOffer } from '../files/file-offer.ts';
 
 /** The part of ManagerFiles (src/manager/files/manager-files.ts) the procedure uses. */
 export interface ProcedureFiles {
-  offerImage(sha256: string, protocol: TransferProtocol): Promise<FileOffer>;
-  offerConfig(backupSha256: string, protocol: TransferProtocol): Promise<FileOffer>;
-  expectBackup(protocol: TransferProtocol): Promise<FileOffer>;
+  /** `recordWith`: how the offer's row is written (at once when absent; a run's journal writes it before the device hears of it). */
+  offerImage(sha256: string, protocol: TransferProtocol, recordWith?: OfferRecorder): Promise<FileOffer>;
+  offerConfig(backupSha256: string, protocol: TransferProtocol, recordWith?: OfferRecorder): Promise<FileOffer>;
+  expectBackup(protocol: TransferProtocol, recordWith?: OfferRecorder): Promise<FileOffer>;
   /** Throws BackupError (reason: missing, empty, unparsable, tooLarge) when no usable backup arrived. */
   /** `family`: whose text rules the configuration is checked by (the reference format when absent). */
   collectBackup(offer: FileOffer, owner: { deviceId: number; runId: string; family?: FamilyName }): Promise<BackupRecord>;

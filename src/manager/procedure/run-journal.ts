@@ -10,10 +10,13 @@
 // the order of both kinds of calls stays fixed by the workflow's code, which is what a replay relies on.
 //
 // When answers are written: before the run acts on the world (orders an operation, waits, asks an
-// operator, ends; steps marked `acts`) and before any call to DBOS (`writePending`), every
+// operator, ends; steps marked `acts` or `carries`) and before any call to DBOS (`writePending`), every
 // answer and event so far is written, so that what the run did rests on recorded answers. An answer
 // lost with a crash before that was only read, never acted on: the replay reads again and decides
-// afresh. Events carry the time they happened, whenever they are written.
+// afresh. Events carry the time they happened, whenever they are written. A `carries` step writes them
+// in the transaction of its own first statement (withJournal: the order's route, the wait's first
+// look, the run's end), and writes of other tables that only matter once the run acts (an offer's
+// row, the inventory's reading) ride with them (ridingWithJournal): one commit where there were several.
 //
 // Two executions of one run (a manager taken over while still running it): the answer written first
 // stands. An execution that finds another answer at a place it already went on from stops (as DBOS
@@ -22,14 +25,20 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
+import type { Queryable } from '../store/backups.ts';
 import type { NewEvent } from '../store/runs.ts';
-import type { EventToWrite, StepRecord, StepRecords, StepToWrite, Written } from '../store/step-records.ts';
+import type { EventToWrite, RidingWrite, StepRecord, StepRecords, StepToWrite, Written } from '../store/step-records.ts';
 
 export interface StepOptions {
   /** Tried again on an error (1 s, then doubling, five attempts in all): database steps, whose errors pass. */
   retries?: boolean;
   /** The step acts on the world (or waits): what the run learned before it is written first. */
   acts?: boolean;
+  /**
+   * The step acts, and its work writes what the run learned before it itself, in the transaction of
+   * its first statement (withJournal), before it acts: one commit where `acts` costs two.
+   */
+  carries?: boolean;
 }
 
 /** A durable step, defined once per process: its name (recorded with its answer) and its work. */
@@ -60,13 +69,43 @@ export class StepMismatchError extends Error {
   }
 }
 
-const current = new AsyncLocalStorage<string>();
+/** The step under way: its place, its name and its run's journal. */
+interface StepScope {
+  seq: number;
+  name: string;
+  journal: RunJournal;
+}
+
+const current = new AsyncLocalStorage<StepScope>();
 
 /** The key of the event a step writes (the step's place in its run); `second` names another event of the same step. */
 export function stepKey(second?: string): string {
-  const key = current.getStore();
-  if (key === undefined) throw new Error('stepKey() outside a durable step');
-  return second ? `${key}:${second}` : key;
+  const scope = current.getStore();
+  if (scope === undefined) throw new Error('stepKey() outside a durable step');
+  return second ? `step:${scope.seq}:${second}` : `step:${scope.seq}`;
+}
+
+/**
+ * For the work of a `carries` step: runs `work` in one transaction with everything the run's journal
+ * has to write (answers, events, riding writes), so that the step's first statement and the journal
+ * cost one commit; `work` gets the transaction's connection. `ownAnswer`: the step's answer, when it
+ * is known before the step acts (an end), written in the same transaction. With nothing to write, or
+ * outside a run's step, `work` runs on its own (db undefined).
+ */
+export function withJournal<T>(work: (db?: Queryable) => Promise<T>, options: { ownAnswer?: unknown } = {}): Promise<T> {
+  const scope = current.getStore();
+  if (scope === undefined) return work();
+  return scope.journal.writeWith(scope, work, options);
+}
+
+/**
+ * Hands a write of another table to the journal of the run whose step is under way: it is made with
+ * the run's next answers, in their transaction, before the run acts. Outside a run's step, at once.
+ */
+export async function ridingWithJournal(write: RidingWrite): Promise<void> {
+  const scope = current.getStore();
+  if (scope === undefined) await write();
+  else scope.journal.ride(write);
 }
 
 const attempts = 5;
@@ -76,6 +115,9 @@ export class RunJournal {
   private events = 0;
   private steps: StepToWrite[] = [];
   private timeline: EventToWrite[] = [];
+  private riding: RidingWrite[] = [];
+  /** Places whose answer their own step wrote ahead (withJournal's ownAnswer). */
+  private readonly ahead = new Map<number, string>();
 
   private constructor(
     private readonly records: StepRecords,
@@ -97,11 +139,14 @@ export class RunJournal {
     const seq = ++this.taken;
     const found = this.recorded.get(seq);
     if (found) return this.answer(seq, name, found) as Result;
-    if (options.acts) await this.write();
-    const output = await current.run(`step:${seq}`, () => (options.retries ? retried(work) : work()));
+    if (options.acts && !options.carries) await this.write();
+    const output = await current.run({ seq, name, journal: this }, () => (options.retries ? retried(work) : work()));
     // Go on from the answer as it will be recorded (JSON), as a replay will.
     const answer: unknown = output === undefined ? null : JSON.parse(JSON.stringify(output));
-    this.steps.push({ seq, name, output: answer });
+    const written = this.ahead.get(seq);
+    this.ahead.delete(seq);
+    if (written === undefined) this.steps.push({ seq, name, output: answer });
+    else if (written !== JSON.stringify(answer)) throw new Error(`run ${this.runId}: step ${seq} (${name}) answered otherwise than it wrote ahead`);
     return answer as Result;
   }
 
@@ -126,21 +171,77 @@ export class RunJournal {
     ) as BoundSteps<Definitions>;
   }
 
-  private async write(): Promise<void> {
-    if (this.steps.length === 0 && this.timeline.length === 0) return;
-    const steps = this.steps;
-    const events = this.timeline;
-    this.steps = [];
-    this.timeline = [];
-    let written: Written;
+  /** A write of another table to make with the next answers (ridingWithJournal). */
+  ride(write: RidingWrite): void {
+    this.riding.push(write);
+  }
+
+  /** withJournal's work, for the step of `scope`. */
+  async writeWith<T>(scope: StepScope, work: (db?: Queryable) => Promise<T>, options: { ownAnswer?: unknown }): Promise<T> {
+    const own: StepToWrite[] = [];
+    if ('ownAnswer' in options && !this.ahead.has(scope.seq)) {
+      const output: unknown = options.ownAnswer === undefined ? null : JSON.parse(JSON.stringify(options.ownAnswer));
+      own.push({ seq: scope.seq, name: scope.name, output });
+    }
+    if (own.length === 0 && this.steps.length === 0 && this.timeline.length === 0 && this.riding.length === 0) return work();
+    const { steps, events, riding } = this.take();
     try {
-      written = await this.records.write(this.runId, steps, events);
+      const { written, result } = await this.records.writeWith(
+        this.runId,
+        { steps: [...steps, ...own], events, riding },
+        (found) => this.checkStanding([...steps, ...own], found),
+        work,
+      );
+      for (const step of own) this.ahead.set(step.seq, JSON.stringify(step.output));
+      this.onWritten(written, events);
+      return result;
     } catch (error) {
-      // Not written (the database stayed away): kept for the next write, which the run's end makes too.
-      this.steps = [...steps, ...this.steps];
-      this.timeline = [...events, ...this.timeline];
+      this.putBack(steps, events, riding);
       throw error;
     }
+  }
+
+  private async write(): Promise<void> {
+    if (this.steps.length === 0 && this.timeline.length === 0 && this.riding.length === 0) return;
+    const { steps, events, riding } = this.take();
+    let written: Written;
+    try {
+      written =
+        riding.length === 0
+          ? await this.records.write(this.runId, steps, events)
+          : (
+              await this.records.writeWith(
+                this.runId,
+                { steps, events, riding },
+                () => {},
+                async () => undefined,
+              )
+            ).written;
+    } catch (error) {
+      this.putBack(steps, events, riding);
+      throw error;
+    }
+    this.checkStanding(steps, written);
+    this.onWritten(written, events);
+  }
+
+  /** What is pending, taken for a write. */
+  private take(): { steps: StepToWrite[]; events: EventToWrite[]; riding: RidingWrite[] } {
+    const taken = { steps: this.steps, events: this.timeline, riding: this.riding };
+    this.steps = [];
+    this.timeline = [];
+    this.riding = [];
+    return taken;
+  }
+
+  /** Not written (the database stayed away): kept for the next write, which the run's end makes too. */
+  private putBack(steps: StepToWrite[], events: EventToWrite[], riding: RidingWrite[]): void {
+    this.steps = [...steps, ...this.steps];
+    this.timeline = [...events, ...this.timeline];
+    this.riding = [...riding, ...this.riding];
+  }
+
+  private checkStanding(steps: StepToWrite[], written: Written): void {
     for (const standing of written.standing) {
       const ours = steps.find((step) => step.seq === standing.seq);
       if (standing.name !== ours?.name || JSON.stringify(standing.output) !== JSON.stringify(ours.output)) {
@@ -148,7 +249,6 @@ export class RunJournal {
         throw new DBOSErrors.DBOSWorkflowConflictError(this.runId);
       }
     }
-    this.onWritten(written, events);
   }
 
   private answer(seq: number, name: string, record: StepRecord): unknown {

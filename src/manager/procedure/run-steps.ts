@@ -6,7 +6,7 @@ import type { DeviceStore } from '../store/devices.ts';
 import type { ImageStore } from '../store/images.ts';
 import type { ParkedState, NewEvent, RunPosition, RunStore } from '../store/runs.ts';
 import type { LastEvent } from './run-feed.ts';
-import { durableStep, stepKey } from './run-journal.ts';
+import { durableStep, stepKey, withJournal } from './run-journal.ts';
 import type { ConfigFile, DecisionFacts, ImageFacts, RunFacts } from './step-types.ts';
 
 export interface RunStepServices {
@@ -22,8 +22,8 @@ export interface RunStepServices {
 
 // Database steps retry on their own: a lost connection must not end a run.
 const databaseStep = { retries: true };
-/** A database step that acts: it parks or ends the run, after what the run learned before it is written. */
-const databaseAct = { retries: true, acts: true };
+/** A database step that acts: it parks or ends the run, in the transaction that writes what the run learned before it. */
+const databaseAct = { retries: true, carries: true };
 
 export function imageFacts(image: ImageRecord): ImageFacts {
   return {
@@ -52,9 +52,9 @@ export function registerRunSteps({ runs, devices, images, backups, onEnded, onCh
     loadRun: durableStep(
       'safeflash.loadRun',
       async (runId: string): Promise<RunFacts> => {
-        const run = await runs.get(runId);
-        const number = await runs.number(runId);
-        if (!run || number === undefined) throw new Error(`run ${runId} is not in the database`);
+        const found = await runs.numbered(runId);
+        if (!found) throw new Error(`run ${runId} is not in the database`);
+        const { run, number } = found;
         const image = run.imageSha256 === null ? undefined : await images.get(run.imageSha256);
         if (run.imageSha256 !== null && !image) throw new Error(`run ${runId}: image ${run.imageSha256} is not in the database`);
         const device = await devices.get(run.deviceId);
@@ -79,7 +79,7 @@ export function registerRunSteps({ runs, devices, images, backups, onEnded, onCh
     askOperator: durableStep(
       'safeflash.askOperator',
       async (runId: string, question: Omit<NewEvent, 'kind' | 'state'>, parkedAs: ParkedState = 'waiting'): Promise<number> => {
-        const mark = await runs.recordAsk(runId, stepKey(), question, parkedAs);
+        const mark = await withJournal((db) => runs.recordAsk(runId, stepKey(), question, parkedAs, db));
         onChanged(runId, lastEvent(parkedAs === 'staged' ? 'staged' : 'askedOperator', question.message, question.cause));
         return mark;
       },
@@ -126,7 +126,8 @@ export function registerRunSteps({ runs, devices, images, backups, onEnded, onCh
     finish: durableStep(
       'safeflash.finish',
       async (runId: string, phase: Phase | null, outcome: RunOutcome): Promise<void> => {
-        await runs.finish(runId, stepKey(), phase, outcome);
+        // The end's own answer (none) is written with it: nothing is left to write after the run's end.
+        await withJournal((db) => runs.finish(runId, stepKey(), phase, outcome, db), { ownAnswer: null });
         onEnded(runId);
         onChanged(runId, lastEvent('runEnded', outcome.summary, outcome.state));
       },

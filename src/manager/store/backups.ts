@@ -36,7 +36,13 @@ export type NewBackup = Omit<BackupRecord, 'takenAt'>;
 /** A pool, or one client inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
+/** Rows kept in memory at most; a full memory starts over (a miss costs one read). */
+const rememberedRows = 10_000;
+
 export class BackupStore {
+  /** Rows read or written through the pool (committed): a row never changes, so a copy stays true. */
+  readonly #known = new Map<string, BackupRecord>();
+
   constructor(private readonly pool: pg.Pool) {}
 
   /**
@@ -44,19 +50,36 @@ export class BackupStore {
    * file, first recorded by whichever device and run brought them.
    */
   async add(backup: NewBackup, db: Queryable = this.pool): Promise<BackupRecord> {
-    await db.query(
-      `INSERT INTO safeflash.backups (sha256, device_id, run_id, kind, derived_from, config_format, config_digest, size)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sha256) DO NOTHING`,
+    // One statement: the row inserted, or the one there before (which the insert's snapshot sees).
+    const result = await db.query<BackupRow>(
+      `WITH added AS (
+         INSERT INTO safeflash.backups (sha256, device_id, run_id, kind, derived_from, config_format, config_digest, size)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sha256) DO NOTHING RETURNING ${columns}
+       )
+       SELECT ${columns} FROM added UNION ALL SELECT ${columns} FROM safeflash.backups WHERE sha256 = $1 AND NOT EXISTS (SELECT 1 FROM added)`,
       [backup.sha256, backup.deviceId, backup.runId, backup.kind, backup.derivedFrom, backup.configFormat, backup.configDigest, backup.size],
     );
+    const row = result.rows[0];
+    if (row) return this.#remembered(toRecord(row), db);
+    // Another transaction added the same file while this one waited on it: its row is read afresh.
     const stored = await this.get(backup.sha256, db);
     if (stored === undefined) throw new Error(`backup ${backup.sha256} vanished right after it was recorded`);
     return stored;
   }
 
   async get(sha256: string, db: Queryable = this.pool): Promise<BackupRecord | undefined> {
+    const known = this.#known.get(sha256);
+    if (known) return known;
     const result = await db.query<BackupRow>(`SELECT ${columns} FROM safeflash.backups WHERE sha256 = $1`, [sha256]);
-    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+    return result.rows[0] ? this.#remembered(toRecord(result.rows[0]), db) : undefined;
+  }
+
+  /** Remembers a row once it is committed: read through the pool, not inside a transaction that may yet be undone. */
+  #remembered(record: BackupRecord, db: Queryable): BackupRecord {
+    if (db !== this.pool) return record;
+    if (this.#known.size >= rememberedRows) this.#known.clear();
+    this.#known.set(record.sha256, record);
+    return record;
   }
 
   /** A device's configuration files, newest first. */

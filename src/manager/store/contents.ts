@@ -7,13 +7,20 @@ import { inTransaction } from './transaction.ts';
 /** Small enough that a chunk is one modest bytea value, large enough that an image is a few rows. */
 const contentChunkBytes = 1024 * 1024;
 
+/** Files known to be stored, kept in memory at most; a full memory starts over. */
+const rememberedFiles = 10_000;
+
 export class ContentTable {
+  /** Files known to be wholly stored (committed): rows are only ever added. */
+  readonly #stored = new Set<string>();
+
   constructor(private readonly pool: pg.Pool) {}
 
   /** Keeps `bytes` under `sha256` (the caller computed it); nothing happens when they are already there. */
   async put(sha256: string, bytes: Buffer): Promise<void> {
-    if (await this.has(sha256)) return;
+    if (this.#stored.has(sha256)) return;
     const chunks = Math.ceil(bytes.length / contentChunkBytes);
+    // One transaction, whether the file is new or there already (its row says so; its chunks are only sent when new).
     await inTransaction(this.pool, async (db) => {
       // Two managers storing the same file at once: the second waits on the first's row and adds nothing.
       const added = await db.query('INSERT INTO safeflash.contents (sha256, size, chunks) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING', [
@@ -27,11 +34,19 @@ export class ContentTable {
         await db.query('INSERT INTO safeflash.content_chunks (sha256, seq, bytes) VALUES ($1, $2, $3)', [sha256, seq, chunk]);
       }
     });
+    this.#remember(sha256);
   }
 
   async has(sha256: string): Promise<boolean> {
+    if (this.#stored.has(sha256)) return true;
     const result = await this.pool.query('SELECT 1 FROM safeflash.contents WHERE sha256 = $1', [sha256]);
+    if (result.rowCount === 1) this.#remember(sha256);
     return result.rowCount === 1;
+  }
+
+  #remember(sha256: string): void {
+    if (this.#stored.size >= rememberedFiles) this.#stored.clear();
+    this.#stored.add(sha256);
   }
 
   /** The bytes stored under `sha256` (not checked here: the caller checks them against the digest), or undefined. */

@@ -135,9 +135,9 @@ export class DeviceStore {
     return result.rows.map((row) => toRecord(row, this.secrets));
   }
 
-  async get(id: number): Promise<DeviceRecord | undefined> {
+  async get(id: number, db: Queryable = this.pool): Promise<DeviceRecord | undefined> {
     if (!Number.isSafeInteger(id) || id < 1 || id > 2 ** 31 - 1) return undefined;
-    const result = await this.pool.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices WHERE id = $1`, [id]);
+    const result = await db.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices WHERE id = $1`, [id]);
     return result.rows[0] ? toRecord(result.rows[0], this.secrets) : undefined;
   }
 
@@ -176,8 +176,13 @@ export class DeviceStore {
    * that changes nothing and comes that soon after the last one writes nothing (undefined): a run
    * reads its device several times a minute, and a write that changes nothing still costs a commit.
    */
-  async recordReading(id: number, reading: DeviceReading, options: { unlessSeenWithinMs?: number } = {}): Promise<DeviceRecord | undefined> {
-    const result = await this.pool.query<DeviceRow>(
+  async recordReading(
+    id: number,
+    reading: DeviceReading,
+    options: { unlessSeenWithinMs?: number } = {},
+    db: Queryable = this.pool,
+  ): Promise<DeviceRecord | undefined> {
+    const result = await db.query<DeviceRow>(
       `UPDATE safeflash.devices
           SET model = $2, serial = $3, running_version = $4, config_format = $5, active_bank = $6, banks = $7, last_seen_at = now()
         WHERE id = $1

@@ -31,7 +31,16 @@ function toRecord(row: ImageRow): ImageRecord {
 
 export type NewImage = Omit<ImageRecord, 'addedAt'>;
 
+/** Rows kept in memory at most; a full memory starts over (a miss costs one read). */
+const rememberedRows = 1_000;
+
 export class ImageStore {
+  /**
+   * Rows read, kept once whole: a row never changes but for a payload digest filled in once (an image
+   * recorded before the column was), so a row with its payload digest stays true.
+   */
+  readonly #known = new Map<string, ImageRecord>();
+
   constructor(private readonly pool: pg.Pool) {}
 
   /** Records the image, or returns the row already there for the same SHA-256. `addedBy`: who added it (kept for the audit, the first time). */
@@ -47,8 +56,16 @@ export class ImageStore {
   }
 
   async get(sha256: string): Promise<ImageRecord | undefined> {
+    const known = this.#known.get(sha256);
+    if (known) return known;
     const result = await this.pool.query<ImageRow>(`SELECT ${columns} FROM safeflash.images WHERE sha256 = $1`, [sha256]);
-    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+    if (!result.rows[0]) return undefined;
+    const record = toRecord(result.rows[0]);
+    if (record.payloadSha256 !== null) {
+      if (this.#known.size >= rememberedRows) this.#known.clear();
+      this.#known.set(sha256, record);
+    }
+    return record;
   }
 
   /** Newest first. */

@@ -1,6 +1,7 @@
 // The file_offers table: every name and set of FTP credentials handed to a device, with what became
 // of it. Kept so that a manager restarted mid-run honours the offers its runs already recorded.
 import { inTransaction } from './transaction.ts';
+import { Batched } from './batched.ts';
 import type pg from 'pg';
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
@@ -86,14 +87,26 @@ export function offerOf(
   };
 }
 
+interface Use {
+  protocol: TransferProtocol;
+  fileName: string;
+  direction: OfferDirection;
+  bytes: number;
+  uploadSha256: string | null;
+}
+
 export class OfferStore {
+  /** Transfers that end together are recorded together: one statement, one commit. */
+  readonly #uses = new Batched<Use, OfferRecord | undefined>((uses) => this.#markUsed(uses));
+
   constructor(private readonly pool: pg.Pool) {}
 
-  async add(offer: NewOffer): Promise<void> {
-    await this.pool.query(
+  /** Records an offer just issued; written again (a transaction tried again whole), it stays as first written. */
+  async add(offer: NewOffer, db: Queryable = this.pool): Promise<void> {
+    await db.query(
       `INSERT INTO safeflash.file_offers (protocol, file_name, direction, server_address, server_port, content_kind,
          content_sha256, username, password_sha256, max_bytes, state, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11)`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11) ON CONFLICT DO NOTHING`,
       [
         offer.protocol,
         offer.fileName,
@@ -133,13 +146,36 @@ export class OfferStore {
     bytes: number,
     uploadSha256: string | null = null,
   ): Promise<OfferRecord | undefined> {
-    return this.transition(
-      protocol,
-      fileName,
-      `state = 'used', bytes = $4, upload_sha256 = $5, finished_at = now()`,
-      `state IN ('open', 'expired') AND direction = $3`,
-      [direction, bytes, uploadSha256],
+    return this.#uses.run({ protocol, fileName, direction, bytes, uploadSha256 });
+  }
+
+  /** markUsed for several transfers in one statement; the same offer twice is used once (the first). */
+  async #markUsed(uses: Use[]): Promise<Array<OfferRecord | undefined>> {
+    const result = await this.pool.query<OfferRow & { n: number }>(
+      `WITH uses AS (
+         SELECT * FROM json_to_recordset($1::json) AS u(n integer, protocol text, file_name text, direction text, bytes bigint, upload_sha256 text)
+       ), firsts AS (
+         SELECT DISTINCT ON (protocol, file_name) * FROM uses ORDER BY protocol, file_name, n
+       )
+       UPDATE safeflash.file_offers o SET state = 'used', bytes = f.bytes, upload_sha256 = f.upload_sha256, finished_at = now()
+         FROM firsts f
+        WHERE o.protocol = f.protocol AND o.file_name = f.file_name AND o.state IN ('open', 'expired') AND o.direction = f.direction
+       RETURNING f.n, o.*`,
+      [
+        JSON.stringify(
+          uses.map((use, n) => ({
+            n,
+            protocol: use.protocol,
+            file_name: use.fileName,
+            direction: use.direction,
+            bytes: use.bytes,
+            upload_sha256: use.uploadSha256,
+          })),
+        ),
+      ],
     );
+    const byN = new Map(result.rows.map((row) => [Number(row.n), toRecord(row)]));
+    return uses.map((_use, n) => byN.get(n));
   }
 
   /**

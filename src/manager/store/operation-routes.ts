@@ -4,8 +4,10 @@
 // run's wait reads it; each write wakes the waits of every manager (NOTIFY on operationChannel).
 import type pg from 'pg';
 import type { FailCause, OperationState, OperationType } from '../../protocol/vocabulary.ts';
+import type { Queryable } from './backups.ts';
 import type { Actor, Phase } from './records.ts';
 import { activeRunStates } from './runs.ts';
+import { Batched } from './batched.ts';
 
 export interface Route {
   runId: string;
@@ -33,7 +35,13 @@ export const operationChannel = 'safeflash_operation';
 /** Operations that end in a boot, whose bootCompleted notification belongs to them. */
 const bootingOperations: OperationType[] = ['reboot', 'revertSoftware', 'downloadSoftware', 'activateSoftware'];
 
+type SignalRow = { ended: OperationEnd | null; boots: number };
+
 export class OperationRoutes {
+  /** Notifications of many devices heard together are looked up, and their ends recorded, together: one statement each. */
+  readonly #finds = new Batched<{ address: string; index: number }, Route | undefined>((wanted) => this.#find(wanted));
+  readonly #ends = new Batched<{ route: Route; end: OperationEnd }, OperationSignal | undefined>((ends) => this.#recordEnds(ends));
+
   constructor(private readonly pool: pg.Pool) {}
 
   /**
@@ -41,15 +49,18 @@ export class OperationRoutes {
    * request (then nothing is written and the request's actor is returned), the operation's route and
    * the run's operationStarted event (once per step key, moving the run's phase as every event does).
    */
-  async recordOrder(order: {
-    route: { deviceId: number; index: number; runId: string; phase: Phase; type: OperationType };
-    heedCancel: boolean;
-    stepKey: string;
-    message: string;
-    detail: Record<string, unknown>;
-  }): Promise<Actor | undefined> {
+  async recordOrder(
+    order: {
+      route: { deviceId: number; index: number; runId: string; phase: Phase; type: OperationType };
+      heedCancel: boolean;
+      stepKey: string;
+      message: string;
+      detail: Record<string, unknown>;
+    },
+    db: Queryable = this.pool,
+  ): Promise<Actor | undefined> {
     const { route } = order;
-    const result = await this.pool.query<{ cancelled_by: Actor | null }>({
+    const result = await db.query<{ cancelled_by: Actor | null }>({
       // Named: each connection plans it once, not at every order.
       name: 'safeflash.recordOrder',
       text: `WITH cancel AS (
@@ -85,36 +96,61 @@ export class OperationRoutes {
 
   /** The run that ordered operation `index` on a device at `address`. */
   async find(address: string, index: number): Promise<Route | undefined> {
-    const result = await this.pool.query<{ run_id: string; device_id: number }>(
-      `SELECT r.run_id, r.device_id FROM safeflash.operation_routes r JOIN safeflash.devices d ON d.id = r.device_id
-        WHERE d.address = $1::inet AND r.op_index = $2 LIMIT 1`,
-      [address, index],
+    return this.#finds.run({ address, index });
+  }
+
+  async #find(wanted: Array<{ address: string; index: number }>): Promise<Array<Route | undefined>> {
+    const result = await this.pool.query<{ n: number; run_id: string; device_id: number }>(
+      `SELECT w.n, found.run_id, found.device_id
+         FROM json_to_recordset($1::json) AS w(n integer, address text, op_index bigint)
+         CROSS JOIN LATERAL (
+           SELECT r.run_id, r.device_id FROM safeflash.operation_routes r JOIN safeflash.devices d ON d.id = r.device_id
+            WHERE d.address = w.address::inet AND r.op_index = w.op_index LIMIT 1
+         ) AS found`,
+      [JSON.stringify(wanted.map(({ address, index }, n) => ({ n, address, op_index: index })))],
     );
-    const row = result.rows[0];
-    return row ? { runId: row.run_id, deviceId: row.device_id, index } : undefined;
+    const byN = new Map(result.rows.map((row) => [Number(row.n), row]));
+    return wanted.map(({ index }, n) => {
+      const row = byN.get(n);
+      return row ? { runId: row.run_id, deviceId: row.device_id, index } : undefined;
+    });
   }
 
   /** Keeps the operation's end (the first one told: an inform sent again changes nothing) and wakes its run's wait. */
-  async recordEnd(route: Route, end: OperationEnd): Promise<void> {
-    await this.pool.query(
-      `UPDATE safeflash.operation_routes SET ended = coalesce(ended, $3)
-        WHERE device_id = $1 AND op_index = $2 RETURNING pg_notify('${operationChannel}', run_id || '/' || op_index)`,
-      [route.deviceId, route.index, JSON.stringify(end)],
-    );
+  /** Returns what the route holds after it (undefined when there is no such route, or the same end was recorded with it). */
+  async recordEnd(route: Route, end: OperationEnd): Promise<OperationSignal | undefined> {
+    return this.#ends.run({ route, end });
   }
 
-  /** Counts a boot heard for the operation and wakes its run's wait. */
-  async recordBoot(route: Route): Promise<void> {
-    await this.pool.query(
+  /** recordEnd for several routes in one statement; of one route's ends told together, the first counts. */
+  async #recordEnds(ends: Array<{ route: Route; end: OperationEnd }>): Promise<Array<OperationSignal | undefined>> {
+    const result = await this.pool.query<SignalRow & { n: number }>(
+      `WITH told AS (
+         SELECT DISTINCT ON (device_id, op_index) * FROM json_to_recordset($1::json) AS t(n integer, device_id integer, op_index bigint, ended jsonb)
+          ORDER BY device_id, op_index, n
+       )
+       UPDATE safeflash.operation_routes o SET ended = coalesce(o.ended, t.ended)
+         FROM told t WHERE o.device_id = t.device_id AND o.op_index = t.op_index
+       RETURNING t.n, o.ended, o.boots, pg_notify('${operationChannel}', o.run_id || '/' || o.op_index)`,
+      [JSON.stringify(ends.map(({ route, end }, n) => ({ n, device_id: route.deviceId, op_index: route.index, ended: end })))],
+    );
+    const byN = new Map(result.rows.map((row) => [Number(row.n), signalOf(row)]));
+    return ends.map((_end, n) => byN.get(n));
+  }
+
+  /** Counts a boot heard for the operation and wakes its run's wait; returns what the route holds after it. */
+  async recordBoot(route: Route): Promise<OperationSignal | undefined> {
+    const result = await this.pool.query<{ ended: OperationEnd | null; boots: number }>(
       `UPDATE safeflash.operation_routes SET boots = boots + 1
-        WHERE device_id = $1 AND op_index = $2 RETURNING pg_notify('${operationChannel}', run_id || '/' || op_index)`,
+        WHERE device_id = $1 AND op_index = $2 RETURNING ended, boots, pg_notify('${operationChannel}', run_id || '/' || op_index)`,
       [route.deviceId, route.index],
     );
+    return signalOf(result.rows[0]);
   }
 
   /** What the operation's notifications said so far; nothing said when there is no such route. */
-  async signal(deviceId: number, index: number): Promise<OperationSignal> {
-    const result = await this.pool.query<{ ended: OperationEnd | null; boots: number }>(
+  async signal(deviceId: number, index: number, db: Queryable = this.pool): Promise<OperationSignal> {
+    const result = await db.query<{ ended: OperationEnd | null; boots: number }>(
       'SELECT ended, boots FROM safeflash.operation_routes WHERE device_id = $1 AND op_index = $2',
       [deviceId, index],
     );
@@ -146,3 +182,6 @@ export class OperationRoutes {
     return row ? { runId: row.run_id, deviceId: row.device_id, index: Number(row.op_index) } : undefined;
   }
 }
+
+const signalOf = (row: { ended: OperationEnd | null; boots: number } | undefined): OperationSignal | undefined =>
+  row ? { ended: row.ended ?? null, boots: Number(row.boots) } : undefined;

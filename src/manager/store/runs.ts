@@ -3,6 +3,7 @@
 // written from a durable step carry the step's key, so a step replayed after a crash adds nothing twice.
 import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
+import type { Queryable } from './backups.ts';
 import type {
   Actor,
   DecisionAnswer,
@@ -234,6 +235,13 @@ export class RunStore {
     return result.rows[0] ? toRun(result.rows[0]) : undefined;
   }
 
+  /** The run with its number (see number()), in one read. */
+  async numbered(id: string): Promise<{ run: RunRecord; number: number } | undefined> {
+    const result = await this.pool.query<RunRow>(`SELECT ${runColumns} FROM safeflash.runs WHERE id = $1`, [id]);
+    const row = result.rows[0];
+    return row ? { run: toRun(row), number: Number(row.number) } : undefined;
+  }
+
   /** The run's number, which places its operations on the device (see procedure/operation-index.ts). */
   async number(id: string): Promise<number | undefined> {
     const result = await this.pool.query<{ number: string }>(`SELECT number FROM safeflash.runs WHERE id = $1`, [id]);
@@ -361,8 +369,14 @@ export class RunStore {
    * last decision id before the question: decisions after it answer this question. A replay returns
    * the mark saved with the event, not a fresh one that could already include the answer.
    */
-  async recordAsk(runId: string, stepKey: string, event: Omit<NewEvent, 'kind' | 'state'>, parkedAs: ParkedState = 'waiting'): Promise<number> {
-    return this.transaction(async (db) => {
+  async recordAsk(
+    runId: string,
+    stepKey: string,
+    event: Omit<NewEvent, 'kind' | 'state'>,
+    parkedAs: ParkedState = 'waiting',
+    within?: Queryable,
+  ): Promise<number> {
+    const write = async (db: Queryable): Promise<number> => {
       const asked = await db.query<{ detail: { decisionMark?: number } }>(`SELECT detail FROM safeflash.run_events WHERE run_id = $1 AND step_key = $2`, [
         runId,
         stepKey,
@@ -391,12 +405,14 @@ export class RunStore {
         parkedAs,
       ]);
       return decisionMark;
-    });
+    };
+    // Inside the caller's transaction when given one, else in a transaction of its own.
+    return within ? write(within) : this.transaction(write);
   }
 
   /** Ends the run with its final report (once: a replay finds it ended). */
-  async finish(runId: string, stepKey: string, phase: Phase | null, outcome: RunOutcome): Promise<void> {
-    await this.transaction(async (db) => {
+  async finish(runId: string, stepKey: string, phase: Phase | null, outcome: RunOutcome, within?: Queryable): Promise<void> {
+    const write = async (db: Queryable) => {
       await db.query(
         `INSERT INTO safeflash.run_events (run_id, phase, kind, actor, cause, message, detail, step_key)
          SELECT $1, coalesce($2, phase), 'runEnded', 'manager', $3, $4, $5, $6 FROM safeflash.runs WHERE id = $1
@@ -410,7 +426,9 @@ export class RunStore {
         activeRunStates,
         phase,
       ]);
-    });
+    };
+    // Inside the caller's transaction when given one, else in a transaction of its own.
+    await (within ? write(within) : this.transaction(write));
   }
 
   /**

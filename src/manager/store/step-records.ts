@@ -3,8 +3,10 @@
 // executions of one run (a manager taken over while it still ran) go on with the same answers.
 // Steps and the timeline events that came with them are written together, in one statement.
 import type pg from 'pg';
+import type { Queryable } from './backups.ts';
 import type { RunState } from './records.ts';
 import { activeRunStates, type NewEvent, type RunPosition } from './runs.ts';
+import { inTransaction } from './transaction.ts';
 
 export interface StepRecord {
   name: string;
@@ -32,6 +34,13 @@ export interface Written {
   run?: RunPosition;
 }
 
+/**
+ * A write of another table that rides with a run's journal, in its transaction (an offer's row, the
+ * inventory's reading of the device): made once the journal writes, before the run acts. Without `db`
+ * it writes on its own. It may run twice (a transaction cut by a lost connection is tried again whole).
+ */
+export type RidingWrite = (db?: Queryable) => Promise<unknown>;
+
 export class StepRecords {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -50,16 +59,40 @@ export class StepRecords {
    * their order. Says which places held another answer already, and which events are new.
    */
   async write(runId: string, steps: StepToWrite[], events: EventToWrite[]): Promise<Written> {
-    const result = await this.pool.query<{
-      standing: StepToWrite[] | null;
-      events: string[] | null;
-      device_id: number | null;
-      state: RunState | null;
-      phase: RunPosition['phase'] | null;
-    }>({
-      // Named: each connection plans it once.
-      name: 'safeflash.writeJournal',
-      text: `WITH steps_in AS (
+    return journalStatement(this.pool, runId, steps, events);
+  }
+
+  /**
+   * In one transaction (one commit): the `riding` writes, the journal as write() writes it, `check` of
+   * what was written (it throws to undo it all), then `work` on the same connection. The run acts
+   * (orders, waits, ends) in `work` or after it, on what is written.
+   */
+  async writeWith<T>(
+    runId: string,
+    journal: { steps: StepToWrite[]; events: EventToWrite[]; riding: RidingWrite[] },
+    check: (written: Written) => void,
+    work: (db: Queryable) => Promise<T>,
+  ): Promise<{ written: Written; result: T }> {
+    return inTransaction(this.pool, async (db) => {
+      for (const write of journal.riding) await write(db);
+      const written = await journalStatement(db, runId, journal.steps, journal.events);
+      check(written);
+      return { written, result: await work(db) };
+    });
+  }
+}
+
+async function journalStatement(db: Queryable, runId: string, steps: StepToWrite[], events: EventToWrite[]): Promise<Written> {
+  const result = await db.query<{
+    standing: StepToWrite[] | null;
+    events: string[] | null;
+    device_id: number | null;
+    state: RunState | null;
+    phase: RunPosition['phase'] | null;
+  }>({
+    // Named: each connection plans it once.
+    name: 'safeflash.writeJournal',
+    text: `WITH steps_in AS (
          SELECT * FROM json_to_recordset($2::json) AS s(seq integer, name text, output json)
        ), added AS (
          -- A step that answered nothing (null) is recorded so: json_to_recordset reads a JSON null as SQL NULL.
@@ -89,32 +122,31 @@ export class StepRecords {
          (SELECT json_agg(step_key) FROM inserted) AS events,
          moved.device_id, moved.state, moved.phase
        FROM (SELECT 1) AS one LEFT JOIN moved ON true`,
-      values: [
-        runId,
-        JSON.stringify(steps.map(({ seq, name, output }) => ({ seq, name, output: output ?? null }))),
-        JSON.stringify(
-          events.map(({ key, at, event }, n) => ({
-            n,
-            key,
-            at: at.toISOString(),
-            phase: event.phase,
-            kind: event.kind,
-            actor: event.actor,
-            cause: event.cause ?? null,
-            message: event.message,
-            detail: event.detail ?? {},
-            state: event.state ?? null,
-            image: event.imageSha256 ?? null,
-          })),
-        ),
-        activeRunStates,
-      ],
-    });
-    const row = result.rows[0]!;
-    return {
-      standing: row.standing ?? [],
-      events: row.events ?? [],
-      ...(row.device_id === null ? {} : { run: { deviceId: Number(row.device_id), state: row.state!, phase: row.phase! } }),
-    };
-  }
+    values: [
+      runId,
+      JSON.stringify(steps.map(({ seq, name, output }) => ({ seq, name, output: output ?? null }))),
+      JSON.stringify(
+        events.map(({ key, at, event }, n) => ({
+          n,
+          key,
+          at: at.toISOString(),
+          phase: event.phase,
+          kind: event.kind,
+          actor: event.actor,
+          cause: event.cause ?? null,
+          message: event.message,
+          detail: event.detail ?? {},
+          state: event.state ?? null,
+          image: event.imageSha256 ?? null,
+        })),
+      ),
+      activeRunStates,
+    ],
+  });
+  const row = result.rows[0]!;
+  return {
+    standing: row.standing ?? [],
+    events: row.events ?? [],
+    ...(row.device_id === null ? {} : { run: { deviceId: Number(row.device_id), state: row.state!, phase: row.phase! } }),
+  };
 }
