@@ -36,6 +36,8 @@ const { values: args } = parseArgs({
     managers: { type: 'string', default: '2' },
     fleets: { type: 'string' },
     'limit-minutes': { type: 'string', default: '30' },
+    /** Minutes after the first start during which process faults strike (they also stop once nearly every run is final). */
+    'fault-minutes': { type: 'string' },
     /** Seconds between two process faults, drawn between the two figures. */
     'fault-gap': { type: 'string', default: '8-25' },
     /** Share of the devices that carry faults of their own. */
@@ -63,6 +65,11 @@ const managerCount = wholeArg('managers', args.managers, 1, 4);
 const fleetCount = wholeArg('fleets', args.fleets ?? String(Math.max(2, Math.ceil(runs / 125))), 1, 64);
 const limitMinutes = wholeArg('limit-minutes', args['limit-minutes'], 1, 600);
 const net = wholeArg('net', args.net, 16, 250);
+const faultMinutes = Number(args['fault-minutes'] ?? limitMinutes / 2);
+if (!(faultMinutes > 0)) {
+  process.stderr.write('--fault-minutes must be a number of minutes above 0\n');
+  process.exit(2);
+}
 const gap = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(args['fault-gap']);
 if (!gap || Number(gap[1]) > Number(gap[2]) || Number(gap[1]) <= 0) {
   process.stderr.write(`--fault-gap must be two numbers of seconds, e.g. 8-25\n`);
@@ -121,7 +128,7 @@ function images(): Map<string, { upgrade: Buffer; corrected: Buffer; configForma
   return out;
 }
 
-async function allSettled(operators: ChaosOperators): Promise<{ settled: boolean; line: string }> {
+async function allSettled(operators: ChaosOperators): Promise<{ settled: boolean; open: number; line: string }> {
   const pool = lab.postgres!.pool;
   const runStates = await pool.query<{ state: string; count: string }>('SELECT state, count(*) FROM safeflash.runs GROUP BY state');
   const campaignStates = await pool.query<{ state: string; count: string }>('SELECT state, count(*) FROM safeflash.campaigns GROUP BY state');
@@ -130,7 +137,7 @@ async function allSettled(operators: ChaosOperators): Promise<{ settled: boolean
   const openRuns = open(runStates.rows, ['verified', 'failed', 'rolledBack', 'aborted', 'upToDate']);
   const openCampaigns = open(campaignStates.rows, ['completed', 'aborted']);
   const line = `runs ${JSON.stringify(Object.fromEntries(runStates.rows.map((r) => [r.state, Number(r.count)])))}; campaigns ${JSON.stringify(Object.fromEntries(campaignStates.rows.map((r) => [r.state, Number(r.count)])))}`;
-  return { settled: operators.allStarted && openRuns === 0 && openCampaigns === 0, line };
+  return { settled: operators.allStarted && openRuns === 0 && openCampaigns === 0, open: openRuns + openCampaigns, line };
 }
 
 async function main(): Promise<number> {
@@ -161,14 +168,24 @@ async function main(): Promise<number> {
   faults.start();
 
   const deadline = started + limitMinutes * 60_000;
+  // Faults strike while most of the work is under way, then stop, so that the campaign can settle
+  // (a fleet process started again carries its devices' faults afresh: under endless power cuts a
+  // device that fails every download after each would never let its run end).
+  const faultsUntil = workStarted + faultMinutes * 60_000;
   let settled = false;
   let lastLine = 0;
+  let faultsStopped = false;
   while (Date.now() < deadline) {
     await operators.tick();
     const state = await allSettled(operators).catch(() => undefined);
     if (state && Date.now() - lastLine > 15_000) {
       lastLine = Date.now();
       note(`${state.line}; load average ${loadavg()[0]!.toFixed(1)}`);
+    }
+    if (!faultsStopped && (Date.now() >= faultsUntil || (state && operators.allStarted && state.open <= Math.max(1, runs / 100)))) {
+      faultsStopped = true;
+      note('no more process faults: the campaign settles');
+      await faults.stop();
     }
     if (state?.settled) {
       settled = true;
