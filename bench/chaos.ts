@@ -39,7 +39,7 @@ const { values: args } = parseArgs({
     /** Minutes after the first start during which process faults strike (they also stop once nearly every run is final). */
     'fault-minutes': { type: 'string' },
     /** Seconds between two process faults, drawn between the two figures. */
-    'fault-gap': { type: 'string', default: '8-25' },
+    'fault-gap': { type: 'string', default: '3-10' },
     /** Share of the devices that carry faults of their own. */
     'device-faults': { type: 'string', default: '0.5' },
     'image-kib': { type: 'string', default: '64' },

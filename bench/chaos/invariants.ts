@@ -78,7 +78,7 @@ interface RunRow {
   address: string;
   state: string;
   phase: string;
-  outcome: { state?: string; runningVersion?: string | null; summary?: string } | null;
+  outcome: { state?: string; runningVersion?: string | null; keptNewSoftware?: boolean; summary?: string } | null;
 }
 
 export interface EventRow {
@@ -185,7 +185,7 @@ export async function checkInvariants(input: CheckInput): Promise<CheckReport> {
       lastRun: last && {
         state: last.state,
         reported: last.outcome?.runningVersion ?? null,
-        keptNewSoftware: (timelines.get(last.id) ?? []).some((e) => e.kind === 'keptNewSoftware'),
+        keptNewSoftware: last.outcome?.keptNewSoftware === true,
       },
     });
     for (const problem of problems) say(problem.rule, problem.rule === 'final state untrue' ? last!.id : null, problem.detail);
