@@ -114,7 +114,7 @@ export interface Manager {
   executorId: string;
   /** Every manager sharing the database: state, last heartbeat, runs and campaigns held. */
   managers(): Promise<ManagerRecord[]>;
-  /** The operators' actions (runs, decisions, campaigns, tokens), oldest first. */
+  /** The operators' actions (runs, decisions, campaigns, tokens, images, the inventory), oldest first. */
   audit: Pick<AuditLog, 'entries'>;
   /** Tells the other managers where this one's HTTP API listens. */
   announceApi(http: Endpoint): Promise<void>;

@@ -1,12 +1,15 @@
 // The audit export: a campaign with an approval between its waves, a run whose failed download asks an
-// operator (who answers retry), a cancel, a token made and revoked, an image uploaded. `safeflash audit export` prints
-// them all as JSON lines, oldest first, with who, what and on what; /api/audit serves the same to a
-// viewer; a bad --since or --until is a usage error (exit 2) and asks nothing of the manager.
+// operator (who answers retry), a cancel, a token made and revoked, an image uploaded, devices added,
+// imported, refreshed, removed and discovered (and refused, which leaves nothing). `safeflash audit
+// export` prints them all as JSON lines, oldest first, with who, what and on what; /api/audit serves the
+// same to a viewer; a bad --since or --until is a usage error (exit 2) and asks nothing of the manager.
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CampaignRecord } from '../../src/manager/store/campaigns.ts';
+import type { RunRecord } from '../../src/manager/store/records.ts';
+import { testUser } from '../helpers/snmp-device.ts';
 import { type CampaignWorld, createCampaign, quickPolicy, startCampaignWorld } from '../helpers/campaign-world.ts';
 import { vendorKeyPrefix } from '../../src/agent/vendor-key.ts';
 import { keyPairFiles, readPrivateKey } from '../../src/protocol/keys.ts';
@@ -18,8 +21,9 @@ let env: Record<string, string>;
 const startedAt = new Date(Date.now() - 1000).toISOString();
 
 before(async () => {
-  // Device 4 fails its first download; its run asks an operator.
-  world = await startCampaignWorld({ devices: 4, faults: (n) => (n === 4 ? { failDownloads: { count: 1, cause: 'serverUnreachable' } } : {}) });
+  // Device 4 fails its first download; its run asks an operator. Device 5 is left alone for the
+  // inventory's test, which removes it and discovers it again.
+  world = await startCampaignWorld({ devices: 5, faults: (n) => (n === 4 ? { failDownloads: { count: 1, cause: 'serverUnreachable' } } : {}) });
   env = { SAFEFLASH_SERVER: world.manager.url, SAFEFLASH_TOKEN: await operatorToken(world.manager) };
 });
 
@@ -144,6 +148,121 @@ test('a campaign approved between waves, a run decision, a cancel and tokens are
   const before = await runCli(['audit', 'export', '--since', '2020-01-01T00:00:00Z', '--until', startedAt], { env });
   assert.equal(before.code, 0, before.stderr);
   assert.equal(before.stdout, '');
+});
+
+test('devices added, imported, refreshed, removed and discovered are exported with who did it; refused changes leave nothing', {
+  timeout: 120_000,
+}, async () => {
+  const since = new Date().toISOString();
+  // kim adds a device from the CLI (as --operator), and mallory's adds are refused: outside the allowed
+  // networks, a name or an address the inventory already has.
+  const added = await runCli(['device', 'add', '127.0.77.1', '--name', 'audited-1', '--operator', 'kim', '--json'], { env });
+  assert.equal(added.code, 0, added.stderr);
+  const addedId = (JSON.parse(added.stdout) as { id: number }).id;
+  const outside = await runCli(['device', 'add', '192.0.2.9', '--name', 'outside', '--operator', 'mallory'], { env });
+  assert.notEqual(outside.code, 0);
+  assert.match(outside.stderr, /allow-networks/);
+  for (const clash of [
+    { address: '127.0.77.2', name: 'audited-1' },
+    { address: '127.0.77.1', name: 'audited-again' },
+  ]) {
+    const refused = await world.api('POST', '/api/devices', { ...clash, operator: 'mallory' });
+    assert.equal(refused.status, 409, JSON.stringify(refused.json));
+  }
+
+  // Imports and removals are the token holder's: lee imports two devices; mallory's import, of which
+  // one row clashes, adds none and leaves no record.
+  const tokenFor = async (name: string): Promise<string> => {
+    const made = await runCli(['token', 'create', '--name', name, '--role', 'operator', '--json'], { env });
+    assert.equal(made.code, 0, made.stderr);
+    return (JSON.parse(made.stdout) as { token: string }).token;
+  };
+  const lee = await tokenFor('lee');
+  const mallory = await tokenFor('mallory');
+  const importAs = (token: string, csv: string) =>
+    fetch(`${world.manager.url}/api/devices/import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv });
+  const imported = await importAs(lee, 'address,name\n127.0.77.11,imported-1\n127.0.77.12,imported-2\n');
+  assert.equal(imported.status, 201, await imported.clone().text());
+  const importedIds = ((await imported.json()) as { added: Array<{ id: number }> }).added.map((d) => d.id);
+  const refusedImport = await importAs(mallory, 'address,name\n127.0.77.13,imported-3\n127.0.77.11,imported-4\n');
+  assert.equal(refusedImport.status, 409, await refusedImport.text());
+
+  // A device that has runs on record cannot be removed, and its refusal leaves no record either.
+  const [busy] = (await world.api<RunRecord[]>('GET', '/api/runs?limit=1')).json;
+  assert.ok(busy, 'the first test left runs on record');
+  const refusedRemove = await fetch(`${world.manager.url}/api/devices/${busy.deviceId}`, { method: 'DELETE', headers: { authorization: `Bearer ${mallory}` } });
+  assert.equal(refusedRemove.status, 409);
+
+  // kim reads device 5 again; lee removes it (and audited-1) from the CLI; kim discovers it back.
+  const fifth = world.names[4]!;
+  const refreshed = await runCli(['device', 'refresh', fifth, '--operator', 'kim', '--json'], { env });
+  assert.equal(refreshed.code, 0, refreshed.stderr);
+  const [device] = JSON.parse(refreshed.stdout) as Array<{ id: number; address: string; port: number; runningVersion: string }>;
+  for (const gone of [fifth, 'audited-1']) {
+    const removed = await runCli(['device', 'remove', gone], { env: { ...env, SAFEFLASH_TOKEN: lee } });
+    assert.equal(removed.code, 0, removed.stderr);
+  }
+  const cidr = `${device!.address}/32`;
+  const discovered = await runCli(
+    [
+      'device',
+      'discover',
+      cidr,
+      '--port',
+      String(device!.port),
+      '--v3-user',
+      testUser.name,
+      '--auth-key',
+      testUser.authKey,
+      '--priv-key',
+      testUser.privKey,
+      '--operator',
+      'kim',
+      '--json',
+    ],
+    { env },
+  );
+  assert.equal(discovered.code, 0, discovered.stderr);
+  const found = (JSON.parse(discovered.stdout) as { found: Array<{ device: { id: number; name: string }; added: boolean }> }).found;
+  assert.equal(found.length, 1);
+  assert.equal(found[0]!.added, true);
+
+  const exported = await runCli(['audit', 'export', '--since', since], { env });
+  assert.equal(exported.code, 0, exported.stderr);
+  const entries = exported.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Entry)
+    .filter((e) => e.action.startsWith('device.'));
+  assert.deepEqual(
+    entries.map((e) => [e.action, e.actor, e.target.device, e.detail.name]),
+    [
+      ['device.add', 'operator:kim', addedId, 'audited-1'],
+      ['device.import', 'operator:lee', importedIds[0], 'imported-1'],
+      ['device.import', 'operator:lee', importedIds[1], 'imported-2'],
+      ['device.refresh', 'operator:kim', device!.id, fifth],
+      ['device.remove', 'operator:lee', device!.id, fifth],
+      ['device.remove', 'operator:lee', addedId, 'audited-1'],
+      ['device.discover', 'operator:kim', found[0]!.device.id, found[0]!.device.name],
+    ],
+    'every change, oldest first, and nothing of the refused ones',
+  );
+  const detail = (action: string, name: string) => entries.find((e) => e.action === action && e.detail.name === name)?.detail;
+  assert.deepEqual(detail('device.add', 'audited-1'), { name: 'audited-1', address: '127.0.77.1', port: 16100, family: 'safeflash', tags: [] });
+  assert.equal(detail('device.import', 'imported-2')?.imported, 2, 'an import says how many came together');
+  assert.equal(detail('device.refresh', fifth)?.runningVersion, device!.runningVersion);
+  assert.equal(detail('device.remove', 'audited-1')?.address, '127.0.77.1', 'a removed device is named as it was');
+  assert.equal(detail('device.discover', found[0]!.device.name)?.cidr, cidr);
+  const [importStart, importEnd] = entries.filter((e) => e.action === 'device.import');
+  assert.equal(importStart?.at, importEnd?.at, "an import's devices are added at one time");
+
+  // The API documents who is recorded.
+  const openApi = (await (await fetch(`${world.manager.url}/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>>;
+  };
+  for (const path of ['/api/devices', '/api/devices/discover', '/api/devices/{device}/refresh']) {
+    assert.ok(openApi.paths[path]?.post?.requestBody?.content['application/json']?.schema.properties?.operator, `${path} takes an operator`);
+  }
 });
 
 test('a viewer reads /api/audit; bad times are refused with a clear message', async () => {

@@ -42,7 +42,11 @@ before(async () => {
   ];
   agent = await startAgentProcess(agentArgs);
   const cidr = `${base.replace(/\.1$/, '.0')}/29`;
-  const report = await manager.inventory.discover({ cidr, credentials: { port, v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey } });
+  const report = await manager.inventory.discover({
+    cidr,
+    credentials: { port, v3User: testUser.name, authKey: testUser.authKey, privKey: testUser.privKey },
+    actor: 'operator:tester',
+  });
   assert.deepEqual(report.found.map((f) => f.device.family).sort(), ['cisco-ios', 'docsis', 'huawei', 'safeflash']);
 });
 
@@ -96,6 +100,6 @@ test('SIGKILL mid-download of an IAD, a VRP device, an IOS router and a DOCSIS m
     assert.equal(now?.outcome?.runningVersion, '4.0.0');
   }
   for (const device of await manager.inventory.devices.list()) {
-    assert.equal((await manager.inventory.refresh(device)).runningVersion, '4.0.0', `${device.family} device runs the new software`);
+    assert.equal((await manager.inventory.refresh(device, 'operator:tester')).runningVersion, '4.0.0', `${device.family} device runs the new software`);
   }
 });

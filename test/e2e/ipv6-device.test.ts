@@ -170,7 +170,10 @@ describe('allowed networks through the API (loopback only: the default)', () => 
   });
 
   test('a device row from elsewhere (an older build, another manager) is never sent to: its run stops in preflight', async () => {
-    const foreign = await manager.inventory.devices.add({ name: 'foreign', address: '192.0.2.7', port: 161, security: v3, tags: [] });
+    const foreign = await manager.inventory.devices.add(
+      { name: 'foreign', address: '192.0.2.7', port: 161, security: v3, tags: [] },
+      { action: 'device.add', actor: 'operator:tester' },
+    );
     const [image] = await manager.files.listImages();
     const started = await manager.procedure.startRun({ deviceId: foreign.id, imageSha256: image!.sha256, startedBy: 'operator:tester' });
     let run: RunRecord | undefined;

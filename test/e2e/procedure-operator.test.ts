@@ -199,7 +199,10 @@ test('an unreachable device and a device with wrong credentials: the run stops i
   const devices = new DeviceStore(harness.database.pool);
   const user = { name: 'manager', authKey: 'manager-auth-key', privKey: 'manager-priv-key' };
   // Nobody answers at this address.
-  const nobody = await devices.add({ name: 'nobody-home', address: '127.2.250.250', port: 9, security: { version: 'v3', user }, tags: [] });
+  const nobody = await devices.add(
+    { name: 'nobody-home', address: '127.2.250.250', port: 9, security: { version: 'v3', user }, tags: [] },
+    { action: 'device.add', actor: 'operator:ann' },
+  );
   const unreachable = await harness.procedure.startRun({ deviceId: nobody.id, imageSha256: image.sha256, startedBy: 'operator:ann' });
   const silent = await harness.waitFor(unreachable.id, finalStates, 60);
   assert.equal(silent.state, 'failed');

@@ -108,14 +108,17 @@ export async function startCampaignWorld(options: {
   const names: string[] = [];
   for (const member of fleet.members) {
     const family = familyOf(member.number);
-    const device = await manager.inventory.devices.add({
-      name: `${family === 'safeflash' ? 'iad' : family}-${member.number}`,
-      address: member.address,
-      port,
-      security: v3,
-      tags: options.tags?.(member.number) ?? [],
-      family,
-    });
+    const device = await manager.inventory.devices.add(
+      {
+        name: `${family === 'safeflash' ? 'iad' : family}-${member.number}`,
+        address: member.address,
+        port,
+        security: v3,
+        tags: options.tags?.(member.number) ?? [],
+        family,
+      },
+      { action: 'device.add', actor: 'operator:lab' },
+    );
     names.push(device.name);
   }
   // Read every device once, as discovery would: campaigns select by model and version.

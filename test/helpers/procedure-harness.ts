@@ -147,14 +147,17 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     const devices = [];
     for (const member of fleet.members) {
       const family = kinds.get(member.number)?.family ?? 'safeflash';
-      const record = await store.devices.add({
-        name: `${family === 'safeflash' ? 'iad' : family}-${member.number}`,
-        address: member.address,
-        port,
-        security,
-        tags: [],
-        family,
-      });
+      const record = await store.devices.add(
+        {
+          name: `${family === 'safeflash' ? 'iad' : family}-${member.number}`,
+          address: member.address,
+          port,
+          security,
+          tags: [],
+          family,
+        },
+        { action: 'device.add', actor: 'operator:lab' },
+      );
       devices.push({ member, record });
     }
 

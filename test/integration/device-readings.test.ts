@@ -48,7 +48,10 @@ async function lastSeen(id: number): Promise<Date | null> {
 }
 
 test("a run's readings write only what changed, or a 'last seen' that has grown old", async () => {
-  const { id } = await store.devices.add({ name: 'iad-r1', address: '127.0.0.1', port: 16101, security: { version: 'v2c', community: 'public' }, tags: [] });
+  const { id } = await store.devices.add(
+    { name: 'iad-r1', address: '127.0.0.1', port: 16101, security: { version: 'v2c', community: 'public' }, tags: [] },
+    { action: 'device.add', actor: 'operator:tester' },
+  );
   const lazily = { unlessSeenWithinMs: 60_000 };
 
   const first = await store.devices.recordReading(id, reading, lazily);

@@ -23,7 +23,12 @@ let deviceId: number;
 before(async () => {
   database = await openDatabase({ dataDir: dir });
   store = storeOn(database.pool);
-  deviceId = (await store.devices.add({ name: 'iad-1', address: '127.0.0.1', port: 16101, security: { version: 'v2c', community: 'public' }, tags: [] })).id;
+  deviceId = (
+    await store.devices.add(
+      { name: 'iad-1', address: '127.0.0.1', port: 16101, security: { version: 'v2c', community: 'public' }, tags: [] },
+      { action: 'device.add', actor: 'operator:tester' },
+    )
+  ).id;
 });
 
 after(async () => {

@@ -45,7 +45,9 @@ async function exportAudit(options: { since: Date; until?: Date; server: string 
 }
 
 export function registerAuditCommands(program: Command): void {
-  const audit = program.command('audit').description('what operators did, as the manager recorded it: runs, decisions, campaigns, tokens');
+  const audit = program
+    .command('audit')
+    .description('what operators did, as the manager recorded it: runs, decisions, campaigns, tokens, images, the inventory');
   audit
     .command('export')
     .description(`print the operators' actions as JSON lines, oldest first: {at, actor, action, target, detail}; actions: ${auditActions.join(', ')}`)

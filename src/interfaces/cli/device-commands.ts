@@ -1,5 +1,6 @@
 // `safeflash device ...`: the inventory of the manager at --server. Credentials go to the manager and
-// are never printed back.
+// are never printed back. Adds, discoveries and refreshes are recorded as --operator's (default: the
+// login name), as runs are; an import and a removal as the holder of the token used, as an image upload.
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { importFormatOf } from '../../manager/inventory/import-file.ts';
@@ -7,6 +8,7 @@ import { familyNames } from '../../families/family.ts';
 import { transferProtocols } from '../../protocol/transfer-contract.ts';
 import type { DeviceJson } from './api-types.ts';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
+import { operatorName, operatorOption } from './operator-name.ts';
 import { CommandFailure, UsageFailure, integerOption } from './program.ts';
 import { formatTable, printJson, when } from './table.ts';
 import { viewCommand } from './view-command.ts';
@@ -94,13 +96,13 @@ export function registerDeviceCommands(program: Command): void {
       ]),
     )
     .addOption(new Option('--family <family>', 'which family drives the device (default: the reference IAD)').choices([...familyNames]))
+    .addOption(operatorOption())
     .option('--json', 'print JSON')
     .addOption(serverOption())
-    .action(async (address: string, options: CredentialOptions & { name?: string; json?: boolean; server: string }) => {
+    .action(async (address: string, options: CredentialOptions & { name?: string; operator?: string; json?: boolean; server: string }) => {
       const api = new ApiClient(options.server);
-      const added = await withManager(() =>
-        api.post<DeviceJson>('/api/devices', { body: { address, ...(options.name ? { name: options.name } : {}), ...credentials(options) } }),
-      );
+      const body = { address, ...(options.name ? { name: options.name } : {}), ...credentials(options), operator: operatorName(options.operator) };
+      const added = await withManager(() => api.post<DeviceJson>('/api/devices', { body }));
       if (options.json) printJson(added);
       else process.stdout.write(`added ${describe(added)}\n`);
     });
@@ -113,32 +115,35 @@ export function registerDeviceCommands(program: Command): void {
   )
     .option('--concurrency <n>', 'addresses asked at the same time', integerOption(1, 256), 64)
     .option('--timeout-ms <ms>', 'how long each address has to answer', integerOption(50, 30_000), 1000)
+    .addOption(operatorOption())
     .option('--json', 'print JSON')
     .addOption(serverOption())
-    .action(async (cidr: string, options: CredentialOptions & { concurrency: number; timeoutMs: number; json?: boolean; server: string }) => {
-      const api = new ApiClient(options.server);
-      const report = await withManager(() =>
-        api.post<{
-          cidr: string;
-          scanned: number;
-          found: Array<{ device: DeviceJson; added: boolean }>;
-          unreadable: Array<{ address: string; error: string }>;
-        }>('/api/devices/discover', {
-          body: { cidr, concurrency: options.concurrency, timeoutMs: options.timeoutMs, ...credentials(options) },
-          timeoutMs: 3_600_000,
-        }),
-      );
-      if (options.json) {
-        printJson(report);
-        return;
-      }
-      const added = report.found.filter((f) => f.added).length;
-      process.stdout.write(
-        `${report.cidr}: ${report.scanned} addresses asked, ${report.found.length} devices answered (${added} added, ${report.found.length - added} already known)\n`,
-      );
-      if (report.found.length > 0) process.stdout.write(deviceTable(report.found.map((f) => f.device)));
-      for (const u of report.unreadable) process.stdout.write(`${u.address}: answered but could not be read: ${u.error}\n`);
-    });
+    .action(
+      async (cidr: string, options: CredentialOptions & { concurrency: number; timeoutMs: number; operator?: string; json?: boolean; server: string }) => {
+        const api = new ApiClient(options.server);
+        const report = await withManager(() =>
+          api.post<{
+            cidr: string;
+            scanned: number;
+            found: Array<{ device: DeviceJson; added: boolean }>;
+            unreadable: Array<{ address: string; error: string }>;
+          }>('/api/devices/discover', {
+            body: { cidr, concurrency: options.concurrency, timeoutMs: options.timeoutMs, ...credentials(options), operator: operatorName(options.operator) },
+            timeoutMs: 3_600_000,
+          }),
+        );
+        if (options.json) {
+          printJson(report);
+          return;
+        }
+        const added = report.found.filter((f) => f.added).length;
+        process.stdout.write(
+          `${report.cidr}: ${report.scanned} addresses asked, ${report.found.length} devices answered (${added} added, ${report.found.length - added} already known)\n`,
+        );
+        if (report.found.length > 0) process.stdout.write(deviceTable(report.found.map((f) => f.device)));
+        for (const u of report.unreadable) process.stdout.write(`${u.address}: answered but could not be read: ${u.error}\n`);
+      },
+    );
 
   viewCommand<DeviceJson[]>(device, {
     name: 'list',
@@ -152,15 +157,17 @@ export function registerDeviceCommands(program: Command): void {
     .command('refresh')
     .description('read devices again over SNMP (model, versions, banks, configuration format) and record when they were seen')
     .argument('<device...>', 'device ids, names or addresses')
+    .addOption(operatorOption())
     .option('--json', 'print JSON')
     .addOption(serverOption())
-    .action(async (references: string[], options: { json?: boolean; server: string }) => {
+    .action(async (references: string[], options: { operator?: string; json?: boolean; server: string }) => {
       const api = new ApiClient(options.server);
+      const body = { operator: operatorName(options.operator) };
       const refreshed: DeviceJson[] = [];
       const failures: string[] = [];
       for (const reference of references) {
         try {
-          refreshed.push(await withManager(() => api.post<DeviceJson>(`/api/devices/${encodeURIComponent(reference)}/refresh`)));
+          refreshed.push(await withManager(() => api.post<DeviceJson>(`/api/devices/${encodeURIComponent(reference)}/refresh`, { body })));
         } catch (error) {
           // An unknown device is a usage error (exit 2) at once; a device that does not answer is reported with the others.
           if (!(error instanceof CommandFailure)) throw error;

@@ -37,7 +37,7 @@ export function isProtectedPath(path: string): boolean {
 }
 
 /** Who acts with a token, as the audit names them: the holder of the token the request was made with. */
-export function tokenHolder(access: TokenRecord | null): string {
+export function tokenHolder(access: TokenRecord | null): `operator:${string}` {
   return access ? `operator:${access.name}` : 'operator:unknown';
 }
 

@@ -80,6 +80,7 @@ export const newDeviceSchema = {
     ...credentialProperties,
     transport: { ...transport, description: "the device's default transport for file transfers" },
     family: { ...family, description: 'which family drives the device; default: the reference IAD (discovery recognises it)' },
+    operator: operatorName,
   },
 } as const;
 
@@ -96,6 +97,7 @@ export const discoverSchema = {
     concurrency: { type: 'integer', minimum: 1, maximum: 256 },
     timeoutMs: { type: 'integer', minimum: 50, maximum: 30_000 },
     ...credentialProperties,
+    operator: operatorName,
   },
 } as const;
 

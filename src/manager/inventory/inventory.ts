@@ -1,6 +1,7 @@
 // The inventory as operators use it: add a device they describe, discover the devices of an address
-// block, import a file of them, remove one. Input is checked here; the store only keeps rows.
-import type { DeviceRecord } from '../store/records.ts';
+// block, import a file of them, read one again, remove one. Input is checked here; the store only keeps
+// rows, and records who changed them (the actor each of these is given) for the audit.
+import type { Actor, DeviceRecord } from '../store/records.ts';
 import type { DeviceStore } from '../store/devices.ts';
 import { checkDeviceSpec, type DeviceSpec } from './device-spec.ts';
 import { parseCidr } from './cidr.ts';
@@ -24,6 +25,8 @@ export interface DiscoverRequest {
   credentials: Omit<DeviceSpec, 'address' | 'name'>;
   concurrency?: number;
   timeoutMs?: number;
+  /** Who asks: recorded with each device the discovery adds. */
+  actor: Actor;
 }
 
 export interface DiscoveryReport {
@@ -59,14 +62,14 @@ export class Inventory {
     this.allowedNetworks = options.allowedNetworks ?? AllowedNetworks.loopback;
   }
 
-  async add(spec: DeviceSpec): Promise<DeviceRecord> {
+  async add(spec: DeviceSpec, actor: Actor): Promise<DeviceRecord> {
     const checked = checkDeviceSpec(spec, this.allowedNetworks);
     if (!checked.ok) throw new DeviceSpecError(checked.problems);
-    return this.#changed(await this.devices.add(checked.device));
+    return this.#changed(await this.devices.add(checked.device, { action: 'device.add', actor }));
   }
 
-  async import(text: string, format: ImportFormat): Promise<DeviceRecord[]> {
-    const added = await this.devices.addAll(parseImport(text, format, this.allowedNetworks));
+  async import(text: string, format: ImportFormat, actor: Actor): Promise<DeviceRecord[]> {
+    const added = await this.devices.addAll(parseImport(text, format, this.allowedNetworks), actor);
     for (const device of added) this.#changed(device);
     return added;
   }
@@ -76,7 +79,7 @@ export class Inventory {
    * time it was seen. Throws DeviceUnreadableError when it does not answer, NetworkNotAllowedError when
    * its address is outside the allowed networks (nothing is sent then).
    */
-  async refresh(device: DeviceRecord): Promise<DeviceRecord> {
+  async refresh(device: DeviceRecord, actor: Actor): Promise<DeviceRecord> {
     const driver = new DeviceDriver({
       endpoint: { address: device.address, port: device.port },
       security: device.security,
@@ -93,7 +96,12 @@ export class Inventory {
     } finally {
       driver.close();
     }
-    return this.#changed((await this.devices.recordReading(device.id, reading)) ?? device);
+    return this.#changed((await this.devices.recordRefresh(device.id, reading, actor)) ?? device);
+  }
+
+  /** Removes the device (DeviceInUseError while it has runs or backups on record); false when there was none. */
+  async remove(device: DeviceRecord, actor: Actor): Promise<boolean> {
+    return this.devices.remove(device.id, actor);
   }
 
   #changed(device: DeviceRecord): DeviceRecord {
@@ -128,6 +136,9 @@ export class Inventory {
         continue;
       }
       const known = await this.devices.findByEndpoint(probe.address, port);
+      // What a discovery changes in the inventory is the devices it adds: each is recorded as it is
+      // added, one by one (a discovery cut short keeps those it added, with their records). A known
+      // device it reads again stays as it was, but for its readings.
       if (known) {
         report.found.push({ device: this.#changed((await this.devices.recordReading(known.id, probe.reading)) ?? known), added: false });
         continue;
@@ -135,7 +146,10 @@ export class Inventory {
       const spec = checkDeviceSpec({ ...request.credentials, address: probe.address }, this.allowedNetworks);
       if (!spec.ok) throw new DeviceSpecError(spec.problems);
       try {
-        const added = await this.devices.add({ ...spec.device, tags, family: probe.family });
+        const added = await this.devices.add(
+          { ...spec.device, tags, family: probe.family },
+          { action: 'device.discover', actor: request.actor, detail: { cidr: block.cidr } },
+        );
         report.found.push({ device: this.#changed((await this.devices.recordReading(added.id, probe.reading)) ?? added), added: true });
       } catch (error) {
         report.unreadable.push({ address: probe.address, error: (error as Error).message });

@@ -1,8 +1,11 @@
 // The operators' actions, read from what the store records anyway: runs started and cancels asked for
 // (runs), answers to runs (decisions), campaigns created and steered (campaigns, campaign_events),
-// tokens made and revoked (api_tokens), images uploaded (images). One list, oldest first, for an audit export; nothing here is
-// written, so the record of an action stays where the action itself is kept.
+// tokens made and revoked (api_tokens), images uploaded (images), changes to the inventory
+// (device_events, written by the statements that make them: a removed device leaves no row to read).
+// One list, oldest first, for an audit export; nothing here is written, so the record of an action
+// stays where the action itself is kept.
 import type pg from 'pg';
+import { deviceEventActions } from './devices.ts';
 
 /** The actions the export names. */
 export const auditActions = [
@@ -19,6 +22,7 @@ export const auditActions = [
   'token.create',
   'token.revoke',
   'image.add',
+  ...deviceEventActions,
 ] as const;
 
 export type AuditAction = (typeof auditActions)[number];
@@ -103,6 +107,15 @@ const parts = [
           jsonb_strip_nulls(jsonb_build_object('model', i.model, 'version', i.version, 'family', i.family)), 8, 0
      FROM safeflash.images i
     WHERE i.added_by LIKE 'operator:%' AND i.added_at >= $1 AND i.added_at < $2`,
+  // One entry per device, an import's and a discovery's too, rather than one per request with the
+  // names in its detail: what an auditor asks of the inventory is about a device (when did this unit
+  // come in, by whose hand, how, and when did it leave), and a per-device entry answers it by its
+  // target, as a run's entries do, with the name and address it had then. The request stays visible:
+  // an import's entries share their time and say how many came together, a discovery's name the block.
+  `SELECT e.at, e.actor, e.action, jsonb_build_object('device', e.device_id),
+          jsonb_build_object('name', e.name, 'address', host(e.address), 'port', e.port) || e.detail, 9, e.id
+     FROM safeflash.device_events e
+    WHERE e.at >= $1 AND e.at < $2`,
 ];
 
 export class AuditLog {

@@ -2,6 +2,9 @@
 // added one at a time or all-or-nothing (imports), found by id, name or address, and updated with what
 // the device said the last time it was read. Credentials are kept sealed with the manager's secrets
 // key ({"sealed": "..."}, see store/secrets-key-check.ts): a copy of the database does not hold them.
+// Every change an operator makes (an add, an import, a discovery's adds, a refresh, a removal) is
+// recorded in device_events by the very statement that makes it, for the audit (store/audit.ts): a
+// change never goes without its record, and a refused one (a clash, a device still in use) leaves none.
 import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
 import type { DeviceReading } from '../../families/family.ts';
@@ -9,7 +12,7 @@ import type { SnmpSecurity } from '../../protocol/snmp/security.ts';
 import type { Bank } from '../../protocol/vocabulary.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { FamilyName } from '../../families/family.ts';
-import type { DeviceBank, DeviceRecord } from './records.ts';
+import type { Actor, DeviceBank, DeviceRecord } from './records.ts';
 
 /** A device as an operator describes it; the manager fills in the rest when it reads the device. */
 export interface NewDevice {
@@ -45,6 +48,24 @@ function openSecurity(stored: StoredSecurity, secrets: SecretSealer | undefined)
   if (!isSealedSecurity(stored)) return stored;
   if (!secrets) throw new Error("the device's credentials are sealed with the manager's secrets key, and this store was given none");
   return JSON.parse(secrets.open(stored.sealed)) as SnmpSecurity;
+}
+
+/** The inventory changes device_events records, named as the audit export names them. */
+export const deviceEventActions = ['device.add', 'device.import', 'device.discover', 'device.refresh', 'device.remove'] as const;
+
+export type DeviceEventAction = (typeof deviceEventActions)[number];
+
+/** A change's record: what was done, by whom, and what else the audit should say of it. */
+interface DeviceEvent {
+  action: DeviceEventAction;
+  actor: Actor;
+  /** Besides the device's id, name and address, which every record has. */
+  detail?: Record<string, unknown>;
+}
+
+/** How a device came into the inventory (one by one; imports are addAll's), and who brought it. */
+export interface DeviceAddition extends DeviceEvent {
+  action: 'device.add' | 'device.discover';
 }
 
 /** The device already exists (same name, or same address and port). */
@@ -105,6 +126,23 @@ function toRecord(row: DeviceRow, secrets: SecretSealer | undefined): DeviceReco
   }) as DeviceRecord;
 }
 
+/**
+ * A common table expression that records the change to the rows `changed` returns (the devices
+ * table's own columns), in the statement that changes them: it is written if and only if they are.
+ * Parameters $first.. are the actor, the action and the detail (eventParameters); `facts` is an
+ * expression over the row, a jsonb object the detail adds to (its nulls left out).
+ */
+function recordEvent(changed: string, first: number, facts = `'{}'::jsonb`): string {
+  return `recorded AS (
+       INSERT INTO safeflash.device_events (device_id, name, address, port, actor, action, detail)
+       SELECT id, name, address, port, $${first}, $${first + 1}, jsonb_strip_nulls(${facts}) || $${first + 2}::jsonb FROM ${changed}
+     )`;
+}
+
+function eventParameters(event: DeviceEvent): [Actor, DeviceEventAction, string] {
+  return [event.actor, event.action, JSON.stringify(event.detail ?? {})];
+}
+
 const uniqueViolation = '23505';
 const foreignKeyViolation = '23503';
 
@@ -117,15 +155,19 @@ export class DeviceStore {
     private readonly secrets?: SecretSealer,
   ) {}
 
-  async add(device: NewDevice): Promise<DeviceRecord> {
-    return insert(this.pool, device, this.secrets);
+  async add(device: NewDevice, addition: DeviceAddition): Promise<DeviceRecord> {
+    return insert(this.pool, device, this.secrets, addition);
   }
 
-  /** Adds every device or none: the first conflict rolls the whole batch back. */
-  async addAll(devices: NewDevice[]): Promise<DeviceRecord[]> {
+  /**
+   * Adds every device or none: the first conflict rolls the whole batch back, records too. Each device
+   * has its own record (see store/audit.ts for why), all of one time, saying how many came together.
+   */
+  async addAll(devices: NewDevice[], actor: Actor): Promise<DeviceRecord[]> {
     return inTransaction(this.pool, async (db) => {
       const added: DeviceRecord[] = [];
-      for (const device of devices) added.push(await insert(db, device, this.secrets));
+      const event: DeviceEvent = { action: 'device.import', actor, detail: { imported: devices.length } };
+      for (const device of devices) added.push(await insert(db, device, this.secrets, event));
       return added;
     });
   }
@@ -158,17 +200,36 @@ export class DeviceStore {
     return result.rows[0] ? toRecord(result.rows[0], this.secrets) : undefined;
   }
 
-  /** Removes the device; false when there was none. */
-  async remove(id: number): Promise<boolean> {
+  /** Removes the device, recording who did and what it was; false when there was none. */
+  async remove(id: number, actor: Actor): Promise<boolean> {
     try {
-      const result = await this.pool.query('DELETE FROM safeflash.devices WHERE id = $1', [id]);
-      return (result.rowCount ?? 0) > 0;
+      const result = await this.pool.query<{ removed: number }>(
+        `WITH removed AS (DELETE FROM safeflash.devices WHERE id = $1 RETURNING *),
+              ${recordEvent('removed', 2, `jsonb_build_object('model', model, 'serial', serial, 'runningVersion', running_version)`)}
+         SELECT count(*)::integer AS removed FROM removed`,
+        [id, ...eventParameters({ action: 'device.remove', actor })],
+      );
+      return (result.rows[0]?.removed ?? 0) > 0;
     } catch (error) {
       if ((error as { code?: string }).code === foreignKeyViolation) {
         throw new DeviceInUseError(`device ${id} has runs or backups on record; they are kept, so the device stays in the inventory`);
       }
       throw error;
     }
+  }
+
+  /**
+   * Records what the device reported when an operator asked it again (a refresh), and who asked;
+   * undefined when the device is no longer in the inventory.
+   */
+  async recordRefresh(id: number, reading: DeviceReading, actor: Actor): Promise<DeviceRecord | undefined> {
+    const result = await this.pool.query<DeviceRow>(
+      `WITH refreshed AS (UPDATE safeflash.devices SET ${readingColumns} WHERE id = $1 RETURNING *),
+            ${recordEvent('refreshed', 8, `jsonb_build_object('model', model, 'runningVersion', running_version)`)}
+       SELECT ${columns} FROM refreshed`,
+      [id, ...readingParameters(reading), ...eventParameters({ action: 'device.refresh', actor })],
+    );
+    return result.rows[0] ? toRecord(result.rows[0], this.secrets) : undefined;
   }
 
   /**
@@ -184,32 +245,34 @@ export class DeviceStore {
   ): Promise<DeviceRecord | undefined> {
     const result = await db.query<DeviceRow>(
       `UPDATE safeflash.devices
-          SET model = $2, serial = $3, running_version = $4, config_format = $5, active_bank = $6, banks = $7, last_seen_at = now()
+          SET ${readingColumns}
         WHERE id = $1
           AND ($8::integer IS NULL OR last_seen_at IS NULL OR last_seen_at < now() - make_interval(secs => $8::integer / 1000.0)
                OR (model, serial, running_version, config_format, active_bank, banks) IS DISTINCT FROM ($2, $3, $4, $5, $6, $7::jsonb))
     RETURNING ${columns}`,
-      [
-        id,
-        reading.model,
-        reading.serial,
-        reading.runningVersion,
-        reading.configFormat,
-        reading.activeBank,
-        JSON.stringify(reading.banks),
-        options.unlessSeenWithinMs ?? null,
-      ],
+      [id, ...readingParameters(reading), options.unlessSeenWithinMs ?? null],
     );
     return result.rows[0] ? toRecord(result.rows[0], this.secrets) : undefined;
   }
 }
 
-async function insert(db: Queryable, device: NewDevice, secrets: SecretSealer | undefined): Promise<DeviceRecord> {
+/** A reading's columns, from parameters $2 to $7 (readingParameters). */
+const readingColumns = 'model = $2, serial = $3, running_version = $4, config_format = $5, active_bank = $6, banks = $7, last_seen_at = now()';
+
+function readingParameters(reading: DeviceReading): unknown[] {
+  return [reading.model, reading.serial, reading.runningVersion, reading.configFormat, reading.activeBank, JSON.stringify(reading.banks)];
+}
+
+async function insert(db: Queryable, device: NewDevice, secrets: SecretSealer | undefined, event: DeviceEvent): Promise<DeviceRecord> {
   try {
     const result = await db.query<DeviceRow>(
-      `INSERT INTO safeflash.devices (name, address, port, security, tags, transport, family)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-    RETURNING ${columns}`,
+      `WITH added AS (
+         INSERT INTO safeflash.devices (name, address, port, security, tags, transport, family)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         RETURNING *
+       ),
+       ${recordEvent('added', 8, `jsonb_build_object('family', family, 'tags', to_jsonb(tags))`)}
+       SELECT ${columns} FROM added`,
       [
         device.name,
         device.address,
@@ -218,6 +281,7 @@ async function insert(db: Queryable, device: NewDevice, secrets: SecretSealer | 
         device.tags,
         device.transport ?? null,
         device.family ?? 'safeflash',
+        ...eventParameters(event),
       ],
     );
     return toRecord(result.rows[0]!, secrets);

@@ -264,4 +264,21 @@ export const schemaStatements = [
      key_check  text NOT NULL,
      created_at timestamptz NOT NULL DEFAULT now()
    )`,
+  // Changes to the inventory (store/devices.ts), for the audit (store/audit.ts): each written by the
+  // statement that makes the change, so that a change never goes without its record and a refused one
+  // leaves none. Only ever appended to. No foreign key to devices, and the device's name and address
+  // as they were: a removed device's row is gone, its record stays. The actions are deviceEventActions'.
+  `CREATE TABLE IF NOT EXISTS safeflash.device_events (
+     id        bigserial PRIMARY KEY,
+     device_id integer NOT NULL,
+     name      text NOT NULL,
+     address   inet NOT NULL,
+     port      integer NOT NULL,
+     at        timestamptz NOT NULL DEFAULT now(),
+     actor     text NOT NULL,
+     action    text NOT NULL CONSTRAINT device_events_action_known
+                 CHECK (action IN ('device.add', 'device.import', 'device.discover', 'device.refresh', 'device.remove')),
+     detail    jsonb NOT NULL DEFAULT '{}'
+   )`,
+  `CREATE INDEX IF NOT EXISTS device_events_at ON safeflash.device_events (at)`,
 ] as const;

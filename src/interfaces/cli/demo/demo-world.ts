@@ -122,19 +122,22 @@ export async function startDemoWorld(options: DemoWorldOptions): Promise<DemoWor
     const added: DeviceRecord[] = [];
     for (const member of fleet.members) {
       added.push(
-        await manager.inventory.add({
-          address: member.address,
-          port: options.snmpPort,
-          name: member.address,
-          v3User: user.name,
-          authKey: user.authKey,
-          privKey: user.privKey,
-          family: member.family,
-        }),
+        await manager.inventory.add(
+          {
+            address: member.address,
+            port: options.snmpPort,
+            name: member.address,
+            v3User: user.name,
+            authKey: user.authKey,
+            privKey: user.privKey,
+            family: member.family,
+          },
+          'operator:demo',
+        ),
       );
     }
     // Read once, as discovery would: a campaign over several models gives each device its model's image.
-    for (const [i, device] of added.entries()) added[i] = await manager.inventory.refresh(device);
+    for (const [i, device] of added.entries()) added[i] = await manager.inventory.refresh(device, 'operator:demo');
     const images: ImageRecord[] = [];
     const signingKey = readPrivateKey(vendorKey.privateKeyFile);
     const models = new Map(fleet.members.map((member) => [member.device.model, member.family]));

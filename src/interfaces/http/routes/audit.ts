@@ -1,6 +1,7 @@
 // /api/audit: what operators did (runs started, answered, activated, cancelled; campaigns created,
-// approved, paused, resumed, aborted; tokens made and revoked; images uploaded), oldest first, in a time window. A
-// viewer token may read it: it names who did what, never a secret.
+// approved, paused, resumed, aborted; tokens made and revoked; images uploaded; devices added, imported,
+// discovered, refreshed and removed), oldest first, in a time window. A viewer token may read it: it
+// names who did what, never a secret.
 import type { FastifyInstance } from 'fastify';
 import { auditActions, type AuditLog } from '../../../manager/store/audit.ts';
 import { HttpProblem } from '../errors.ts';

@@ -1,10 +1,15 @@
-// /api/devices: the inventory. Devices are named in paths by id, name or address.
+// /api/devices: the inventory. Devices are named in paths by id, name or address. Who changes it is
+// recorded as the other actions are: the body's `operator` where the request has a JSON body (as runs
+// and campaigns), the holder of the token used where it has none (an import's body is the file, as an
+// image upload's; a DELETE has none, as a token's revoke).
 import type { FastifyInstance } from 'fastify';
 import { publicDevice, type DeviceRecord } from '../../../manager/store/records.ts';
 import type { ImportFormat } from '../../../manager/inventory/import-file.ts';
+import { tokenHolder } from '../auth.ts';
 import { HttpProblem, mediaType, notFound } from '../errors.ts';
-import { discoverSchema, discoveryReportSchema, errorResponses, newDeviceSchema } from '../schemas.ts';
+import { discoverSchema, discoveryReportSchema, errorResponses, newDeviceSchema, operatorBodySchema } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
+import { operatorActor } from './runs.ts';
 
 export const deviceParams = {
   type: 'object',
@@ -32,7 +37,7 @@ export function registerDeviceRoutes(app: FastifyInstance, services: ApiServices
     async () => (await inventory.devices.list()).map(publicDevice),
   );
 
-  app.post<{ Body: Record<string, unknown> }>(
+  app.post<{ Body: Record<string, unknown> & { operator?: string } }>(
     '/api/devices',
     {
       schema: {
@@ -43,7 +48,8 @@ export function registerDeviceRoutes(app: FastifyInstance, services: ApiServices
       },
     },
     async (request, reply) => {
-      const device = await inventory.add(request.body);
+      const { operator, ...spec } = request.body;
+      const device = await inventory.add(spec, operatorActor(operator));
       metrics.devicesAdded.inc({ how: 'add' });
       return reply.status(201).send(publicDevice(device));
     },
@@ -57,24 +63,25 @@ export function registerDeviceRoutes(app: FastifyInstance, services: ApiServices
     async (request) => publicDevice(await deviceNamed(services, request.params.device)),
   );
 
-  app.post<{ Params: { device: string } }>(
+  app.post<{ Params: { device: string }; Body: { operator?: string } | undefined }>(
     '/api/devices/:device/refresh',
     {
       schema: {
         summary: 'Read the device again over SNMP (model, versions, banks, configuration format) and record when it was seen',
         tags: ['devices'],
         params: deviceParams,
+        body: operatorBodySchema,
         response: { 200: { $ref: 'Device#' }, ...errorResponses, 502: { $ref: 'Error#' } },
       },
     },
-    async (request) => publicDevice(await inventory.refresh(await deviceNamed(services, request.params.device))),
+    async (request) => publicDevice(await inventory.refresh(await deviceNamed(services, request.params.device), operatorActor(request.body?.operator))),
   );
 
   app.delete<{ Params: { device: string } }>(
     '/api/devices/:device',
     {
       schema: {
-        summary: 'Remove a device (refused while it has runs or backups on record)',
+        summary: 'Remove a device (refused while it has runs or backups on record); recorded as done by the holder of the token used',
         tags: ['devices'],
         params: deviceParams,
         response: { 200: { $ref: 'Device#' }, ...errorResponses },
@@ -82,12 +89,12 @@ export function registerDeviceRoutes(app: FastifyInstance, services: ApiServices
     },
     async (request) => {
       const device = await deviceNamed(services, request.params.device);
-      if (!(await inventory.devices.remove(device.id))) throw notFound('device', request.params.device);
+      if (!(await inventory.remove(device, tokenHolder(request.access)))) throw notFound('device', request.params.device);
       return publicDevice(device);
     },
   );
 
-  app.post<{ Body: Record<string, unknown> & { cidr: string; concurrency?: number; timeoutMs?: number } }>(
+  app.post<{ Body: Record<string, unknown> & { cidr: string; concurrency?: number; timeoutMs?: number; operator?: string } }>(
     '/api/devices/discover',
     {
       schema: {
@@ -98,10 +105,11 @@ export function registerDeviceRoutes(app: FastifyInstance, services: ApiServices
       },
     },
     async (request) => {
-      const { cidr, concurrency, timeoutMs, ...credentials } = request.body;
+      const { cidr, concurrency, timeoutMs, operator, ...credentials } = request.body;
       const report = await inventory.discover({
         cidr,
         credentials,
+        actor: operatorActor(operator),
         ...(concurrency ? { concurrency } : {}),
         ...(timeoutMs ? { timeoutMs } : {}),
       });
@@ -114,7 +122,8 @@ export function registerDeviceRoutes(app: FastifyInstance, services: ApiServices
     '/api/devices/import',
     {
       schema: {
-        summary: 'Import devices from a CSV (text/csv) or YAML (application/yaml) file: all of them, or none when a row is wrong',
+        summary:
+          'Import devices from a CSV (text/csv) or YAML (application/yaml) file: all of them, or none when a row is wrong; recorded as done by the holder of the token used',
         tags: ['devices'],
         consumes: Object.keys(importTypes),
         response: { 201: { type: 'object', properties: { added: { type: 'array', items: { $ref: 'Device#' } } } }, ...errorResponses },
@@ -125,7 +134,7 @@ export function registerDeviceRoutes(app: FastifyInstance, services: ApiServices
       if (!format || typeof request.body !== 'string') {
         throw new HttpProblem(415, `send the file as ${Object.keys(importTypes).join(' or ')}`);
       }
-      const added = await inventory.import(request.body, format);
+      const added = await inventory.import(request.body, format, tokenHolder(request.access));
       metrics.devicesAdded.inc({ how: 'import' }, added.length);
       return reply.status(201).send({ added: added.map(publicDevice) });
     },
