@@ -234,6 +234,11 @@ async function main(): Promise<number> {
     `| device faults planned (devices carrying each) | ${Object.entries(plannedFaults)
       .map(([k, n]) => `${k} ${n}`)
       .join(', ')} |`,
+    `| device faults struck (from the fleets' logs) | ${
+      Object.entries(lab.struckFaults())
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'none'
+    } |`,
     `| failures the runs met, by cause | ${
       Object.entries(report.failuresByCause)
         .sort((a, b) => b[1] - a[1])

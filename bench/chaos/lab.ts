@@ -56,6 +56,8 @@ interface Process {
   argv: string[];
   starts: number;
   child: BenchChild | undefined;
+  /** The log of every start, oldest first. */
+  logs: string[];
   /** Set while the chaos itself holds the process down, so that the watchdog does not restart it. */
   heldDown: boolean;
 }
@@ -144,7 +146,7 @@ export class ChaosLab {
           filePorts,
         })),
       ];
-      this.managers.push({ name: `manager-${index}`, index, dataDir, argv, starts: 0, child: undefined, api: undefined, heldDown: false });
+      this.managers.push({ name: `manager-${index}`, index, dataDir, argv, starts: 0, child: undefined, logs: [], api: undefined, heldDown: false });
     }
     // The first manager alone makes the schema; the others then start together.
     await this.startManager(this.managers[0]!);
@@ -171,7 +173,7 @@ export class ChaosLab {
         ...['--tftp-port', String(filePorts.tftp), '--ftp-port', String(filePorts.ftp)],
         ...['--faults', scenarioFile, '--json'],
       ];
-      this.fleets.push({ name: `fleet-${fleet}`, argv, starts: 0, child: undefined, heldDown: false });
+      this.fleets.push({ name: `fleet-${fleet}`, argv, starts: 0, child: undefined, logs: [], heldDown: false });
     }
     await Promise.all(this.fleets.map((fleet) => this.startFleet(fleet)));
   }
@@ -188,8 +190,7 @@ export class ChaosLab {
   }
 
   async startManager(manager: LabManager): Promise<void> {
-    manager.starts++;
-    manager.child = startChild(manager.name, manager.argv, join(this.dir, `${manager.name}.${manager.starts}.log`));
+    manager.child = startChild(manager.name, manager.argv, this.nextLog(manager));
     this.watch(manager);
     const match = await manager.child.waitFor(/API (http:\/\/[0-9.]+:[0-9]+)/, 180_000);
     const token = readFileSync(operatorTokenFile(manager.dataDir), 'utf8').trim();
@@ -198,11 +199,45 @@ export class ChaosLab {
   }
 
   async startFleet(fleet: Process): Promise<void> {
-    fleet.starts++;
-    fleet.child = startChild(fleet.name, fleet.argv, join(this.dir, `${fleet.name}.${fleet.starts}.log`));
+    fleet.child = startChild(fleet.name, fleet.argv, this.nextLog(fleet));
     this.watch(fleet);
     await fleet.child.waitFor(/"event":"ready"/, 120_000);
     fleet.heldDown = false;
+  }
+
+  /** A log file of its own for each start, so that a readiness line is the new start's. */
+  private nextLog(process_: Process): string {
+    process_.starts++;
+    const file = join(this.dir, `${process_.name}.${process_.starts}.log`);
+    process_.logs.push(file);
+    return file;
+  }
+
+  /**
+   * The faults the devices' own plans made strike, by name, from the fleet processes' logs (every
+   * start): countdown faults as they struck, notifications dropped by the plan (not those a device
+   * that was off could not send).
+   */
+  struckFaults(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const file of this.fleets.flatMap((fleet) => fleet.logs)) {
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        let entry: { event?: string; fault?: string; delivery?: string; error?: string };
+        try {
+          entry = JSON.parse(line);
+        } catch {
+          continue; // not a JSON line, or the last one of a process cut off mid-write
+        }
+        const name =
+          entry.event === 'fault'
+            ? entry.fault
+            : entry.event === 'notification' && entry.delivery === 'dropped' && !entry.error
+              ? 'dropNotifications'
+              : undefined;
+        if (name) counts[name] = (counts[name] ?? 0) + 1;
+      }
+    }
+    return counts;
   }
 
   /** SIGKILL: nothing is flushed, nothing is said goodbye. */

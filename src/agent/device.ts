@@ -23,7 +23,7 @@ import { beginBoot, defaultMaxBootAttempts, resolveBoot, type BootResult } from 
 import { ConfigStore, type RunningConfig } from './config-store.ts';
 import { banks, factoryState, otherBank, parseState, renderState, type DeviceState } from './device-state.ts';
 import { FaultInjector } from './fault-injector.ts';
-import type { FaultPlan } from './faults.ts';
+import type { FaultName, FaultPlan } from './faults.ts';
 import { endpointProblems, movesAFile, requestProblems } from './operation-request.ts';
 import { copyRow, defaultMaxFinishedOperations, OperationTable, type OperationRecord } from './operation-table.ts';
 import { backupConfig } from './operations/backup-config.ts';
@@ -57,6 +57,8 @@ export interface DeviceOptions {
   /** false: downloadSoftware applies the new software in place at its end (no reboot step). Default true. */
   rebootRequired?: boolean;
   faults?: FaultPlan;
+  /** Told each time a countdown fault of the plan strikes. */
+  onFault?: (fault: FaultName) => void;
   /** The file transfer functions; the real TFTP/FTP clients by default. */
   transfer?: DeviceTransfer;
   /** How the device writes its configuration into files; the reference format when absent. */
@@ -136,7 +138,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     this.portNames = options.ports ?? defaultPortNames;
     this.maxImageBytes = options.maxImageBytes ?? defaultMaxImageBytes;
     this.transfer = options.transfer ?? { download, upload };
-    this.injector = new FaultInjector(options.faults);
+    this.injector = new FaultInjector(options.faults, options.onFault);
     this.banksStore = new BankStore(join(options.stateDir, 'banks'), { trustedKeys: options.trustedKeys, model: options.model });
     this.configStore = new ConfigStore(join(options.stateDir, 'config'));
     this.statePath = join(options.stateDir, 'state.json');

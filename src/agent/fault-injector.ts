@@ -1,7 +1,7 @@
 // The running side of a FaultPlan: counts down the faults that happen N times. It belongs to the
 // device's surroundings, not to the device, so it survives the device's own power cuts (a plan that
 // says "cut the power once" cuts it once).
-import type { FaultPlan, FailNextFault } from './faults.ts';
+import type { FaultName, FaultPlan, FailNextFault } from './faults.ts';
 import type { FailCause, OperationType } from '../protocol/vocabulary.ts';
 
 type CountedFault = 'corruptDownloads' | 'failBoots' | 'rejectConfigFormat';
@@ -17,7 +17,11 @@ const failNextFaultOf: Partial<Record<OperationType, 'failBackups' | 'failDownlo
 export class FaultInjector {
   private current: FaultPlan;
 
-  constructor(plan: FaultPlan = {}) {
+  /** `onFault`: told each time a countdown fault strikes (what a fault campaign counts). */
+  constructor(
+    plan: FaultPlan = {},
+    private readonly onFault: (fault: FaultName) => void = () => {},
+  ) {
     this.current = clonePlan(plan);
   }
 
@@ -40,6 +44,7 @@ export class FaultInjector {
     const fault: FailNextFault | undefined = name && this.current[name];
     if (!name || !fault || fault.count <= 0) return undefined;
     this.current[name] = { ...fault, count: fault.count - 1 };
+    this.onFault(name);
     return fault.cause;
   }
 
@@ -60,6 +65,7 @@ export class FaultInjector {
     const fault = this.current.powerLoss;
     if (!fault || fault.count <= 0 || fault.operation !== type || percent < fault.percent) return undefined;
     this.current.powerLoss = { ...fault, count: fault.count - 1 };
+    this.onFault('powerLoss');
     return fault.powerOffMs;
   }
 
@@ -68,6 +74,7 @@ export class FaultInjector {
     const fault = this.current.portDownAfterUpgrade;
     if (!fault || fault.count <= 0) return undefined;
     this.current.portDownAfterUpgrade = { ...fault, count: fault.count - 1 };
+    this.onFault('portDownAfterUpgrade');
     return fault.port;
   }
 
@@ -86,6 +93,7 @@ export class FaultInjector {
     const count = this.current[name] ?? 0;
     if (count <= 0) return false;
     this.current[name] = count - 1;
+    this.onFault(name);
     return true;
   }
 }

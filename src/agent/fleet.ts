@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { SnmpSecurity, UsmUser } from '../protocol/snmp/security.ts';
 import { VirtualDevice } from './device.ts';
-import type { FaultPlan } from './faults.ts';
+import type { FaultName, FaultPlan } from './faults.ts';
 import { loopbackAddresses } from './loopback-addresses.ts';
 import { DeviceAgent } from './snmp/device-agent.ts';
 import type { NotificationOutcome } from './snmp/notifier.ts';
@@ -42,6 +42,8 @@ export interface FleetOptions {
   /** Devices powering on at the same time. */
   startConcurrency?: number;
   onNotification?: (member: FleetMember, outcome: NotificationOutcome) => void;
+  /** A countdown fault of device n's plan struck. */
+  onFault?: (device: number, fault: FaultName) => void;
   onRequestError?: (member: FleetMember, error: Error) => void;
 }
 
@@ -86,6 +88,7 @@ export class Fleet {
         rebootMs: options.rebootMs,
         rebootRequired: options.rebootRequired,
         faults: options.faults(i + 1),
+        ...(options.onFault ? { onFault: (fault: FaultName) => options.onFault!(i + 1, fault) } : {}),
         ...(options.bankBytes?.(i + 1) !== undefined ? { maxImageBytes: options.bankBytes(i + 1)! } : {}),
         ...(kind?.personality.configText ? { configText: kind.personality.configText } : {}),
       });

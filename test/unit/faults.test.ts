@@ -94,12 +94,16 @@ test('bad scenarios are refused with where the problem is', () => {
   assert.ok(selectorMatches('1-3,7', 7) && !selectorMatches('1-3,7', 4));
 });
 
-test('countdown faults run out; the injector hands out copies of its plan', () => {
-  const injector = new FaultInjector({
-    failDownloads: { count: 2, cause: 'fileNotFound' },
-    failBoots: 1,
-    powerLoss: { operation: 'reboot', percent: 50, powerOffMs: 10, count: 1 },
-  });
+test('countdown faults run out, each strike told once; the injector hands out copies of its plan', () => {
+  const struck: string[] = [];
+  const injector = new FaultInjector(
+    {
+      failDownloads: { count: 2, cause: 'fileNotFound' },
+      failBoots: 1,
+      powerLoss: { operation: 'reboot', percent: 50, powerOffMs: 10, count: 1 },
+    },
+    (fault) => struck.push(fault),
+  );
   assert.equal(injector.takeForcedFailure('backupConfig'), undefined);
   assert.equal(injector.takeForcedFailure('downloadSoftware'), 'fileNotFound');
   assert.equal(injector.takeForcedFailure('downloadSoftware'), 'fileNotFound');
@@ -110,6 +114,7 @@ test('countdown faults run out; the injector hands out copies of its plan', () =
   assert.equal(injector.takePowerLoss('downloadSoftware', 60), undefined);
   assert.equal(injector.takePowerLoss('reboot', 60), 10);
   assert.equal(injector.takePowerLoss('reboot', 60), undefined);
+  assert.deepEqual(struck, ['failDownloads', 'failDownloads', 'failBoots', 'powerLoss']);
   const plan = injector.plan;
   plan.failBoots = 9;
   assert.equal(injector.plan.failBoots, 0);

@@ -166,6 +166,7 @@ async function runFleet(options: AgentCommandOptions): Promise<void> {
       rebootMs: options.rebootMs,
       rebootRequired: options.rebootRequired,
       faults,
+      onFault: (device, fault) => log('fault', { device, fault }),
       onNotification: (member, outcome) => {
         if (outcome.delivery !== 'inform' && outcome.delivery !== 'noTarget') log('notification', { device: member.address, ...outcome });
       },
