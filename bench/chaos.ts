@@ -28,6 +28,7 @@ import { ChaosLab, familyModels, type LabDevice } from './chaos/lab.ts';
 import { ChaosOperators, type ModelImages } from './chaos/operators.ts';
 import { ProcessFaults } from './chaos/process-faults.ts';
 import { Seeded } from './chaos/seeded.ts';
+import { integerArg } from './fixtures/args.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,21 +51,12 @@ const { values: args } = parseArgs({
   },
 });
 
-function wholeArg(name: string, value: string | undefined, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    process.stderr.write(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}\n`);
-    process.exit(2);
-  }
-  return n;
-}
-
-const runs = wholeArg('runs', args.runs, 4, 10_000);
-const seed = wholeArg('seed', args.seed, 0, 2 ** 32 - 1);
-const managerCount = wholeArg('managers', args.managers, 1, 4);
-const fleetCount = wholeArg('fleets', args.fleets ?? String(Math.max(2, Math.ceil(runs / 125))), 1, 64);
-const limitMinutes = wholeArg('limit-minutes', args['limit-minutes'], 1, 600);
-const net = wholeArg('net', args.net, 16, 250);
+const runs = integerArg('runs', args.runs, 4, 10_000);
+const seed = integerArg('seed', args.seed, 0, 2 ** 32 - 1);
+const managerCount = integerArg('managers', args.managers, 1, 4);
+const fleetCount = integerArg('fleets', args.fleets ?? String(Math.max(2, Math.ceil(runs / 125))), 1, 64);
+const limitMinutes = integerArg('limit-minutes', args['limit-minutes'], 1, 600);
+const net = integerArg('net', args.net, 16, 250);
 const faultMinutes = Number(args['fault-minutes'] ?? limitMinutes / 2);
 if (!(faultMinutes > 0)) {
   process.stderr.write('--fault-minutes must be a number of minutes above 0\n');
@@ -76,8 +68,8 @@ if (!gap || Number(gap[1]) > Number(gap[2]) || Number(gap[1]) <= 0) {
   process.exit(2);
 }
 const deviceFaultShare = Number(args['device-faults']);
-const imageKiB = wholeArg('image-kib', args['image-kib'], 1, 16_384);
-const rebootMs = wholeArg('reboot-ms', args['reboot-ms'], 0, 60_000);
+const imageKiB = integerArg('image-kib', args['image-kib'], 1, 16_384);
+const rebootMs = integerArg('reboot-ms', args['reboot-ms'], 0, 60_000);
 
 const command = `node --import tsx bench/chaos.ts ${process.argv.slice(2).join(' ')}`.trim();
 const started = Date.now();

@@ -38,6 +38,7 @@ import { sampleTree, treeCpuSeconds, TreeSampler } from './fleet/process-stats.t
 import { runMode } from './fleet/run-mode.ts';
 import { inFlightMode } from './fleet/in-flight-mode.ts';
 import { killOneMidRun, managersLines, postgresSampler, type BenchManager } from './fleet/managers.ts';
+import { integerArg } from './fixtures/args.ts';
 
 /** Device 1's address per mode; a runs fleet fits the /19 above it (8,190 hosts), campaign and in-flight ones the /18 (16,382). */
 const baseAddress = { runs: '127.20.0.1', campaign: '127.128.0.1', inFlight: '127.64.0.1' } as const;
@@ -69,15 +70,6 @@ const { values: args } = parseArgs({
     'kill-one': { type: 'boolean', default: false },
   },
 });
-
-function integerArg(name: string, value: string | undefined, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    process.stderr.write(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}\n`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const inFlight = args['in-flight'];
 if (inFlight && args.campaign) {
