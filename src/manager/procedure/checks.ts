@@ -90,7 +90,7 @@ const preChecks: Record<PreCheckName, (facts: PreCheckFacts) => CheckResult> = {
     if (!imageInStore) return fail('imageTrusted', `image ${image.version} (${image.sha256.slice(0, 12)}) is no longer in the image store`);
     if (!staged) return pass('imageTrusted', `image ${image.version} is in the store, its signature checked`);
     const inactive = reading.banks.find((bank) => bank.bank !== reading.activeBank);
-    if (!inactive || inactive.state !== 'valid' || inactive.version !== image.version)
+    if (inactive?.state !== 'valid' || inactive.version !== image.version)
       return fail(
         'imageTrusted',
         `the inactive bank no longer holds ${image.version} (${inactive ? `${inactive.state} ${inactive.version}`.trim() : 'no bank'})`,

@@ -116,7 +116,7 @@ async function stageAttempt(ctx: RunContext, image: ImageFacts, attempt: number)
   if (!after.ok) return attemptFailed('upgrade', after.cause, `after staging: ${after.message}`);
   const { reading } = after;
   const bank = reading.banks.find((b) => b.bank !== reading.activeBank);
-  if (!bank || bank.state !== 'valid' || bank.version !== image.version)
+  if (bank?.state !== 'valid' || bank.version !== image.version)
     return attemptFailed(
       'upgrade',
       'mismatch',
