@@ -73,6 +73,10 @@ export function registerDeviceRoutes(app: FastifyInstance, services: ApiServices
         body: operatorBodySchema,
         response: { 200: { $ref: 'Device#' }, ...errorResponses, 502: { $ref: 'Error#' } },
       },
+      // A refresh has always been a POST without a body: one without still means "no operator named".
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
     },
     async (request) => publicDevice(await inventory.refresh(await deviceNamed(services, request.params.device), operatorActor(request.body?.operator))),
   );
