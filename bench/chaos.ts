@@ -20,6 +20,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { vendorKeyPrefix } from '../src/agent/vendor-key.ts';
 import type { FaultPlan } from '../src/agent/faults.ts';
 import type { FamilyName } from '../src/families/family.ts';
+import { finalCampaignStates } from '../src/manager/campaigns/model.ts';
+import { finalRunStates } from '../src/manager/store/records.ts';
 import { packImage } from '../src/protocol/image.ts';
 import { keyPairFiles, readPrivateKey, readPublicKey } from '../src/protocol/keys.ts';
 import { deviceFaultKinds, drawDeviceFaults, type DeviceFaultKind } from './chaos/device-faults.ts';
@@ -124,10 +126,10 @@ async function allSettled(operators: ChaosOperators): Promise<{ settled: boolean
   const pool = lab.postgres!.pool;
   const runStates = await pool.query<{ state: string; count: string }>('SELECT state, count(*) FROM safeflash.runs GROUP BY state');
   const campaignStates = await pool.query<{ state: string; count: string }>('SELECT state, count(*) FROM safeflash.campaigns GROUP BY state');
-  const open = (rows: Array<{ state: string; count: string }>, finals: string[]) =>
+  const open = (rows: Array<{ state: string; count: string }>, finals: readonly string[]) =>
     rows.filter((r) => !finals.includes(r.state)).reduce((sum, r) => sum + Number(r.count), 0);
-  const openRuns = open(runStates.rows, ['verified', 'failed', 'rolledBack', 'aborted', 'upToDate']);
-  const openCampaigns = open(campaignStates.rows, ['completed', 'aborted']);
+  const openRuns = open(runStates.rows, finalRunStates);
+  const openCampaigns = open(campaignStates.rows, finalCampaignStates);
   const line = `runs ${JSON.stringify(Object.fromEntries(runStates.rows.map((r) => [r.state, Number(r.count)])))}; campaigns ${JSON.stringify(Object.fromEntries(campaignStates.rows.map((r) => [r.state, Number(r.count)])))}`;
   return { settled: operators.allStarted && openRuns === 0 && openCampaigns === 0, open: openRuns + openCampaigns, line };
 }

@@ -17,7 +17,9 @@ import { family as familyNamed } from '../../src/families/families.ts';
 import type { DeviceReading } from '../../src/families/family.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
 import { operationIndexParts } from '../../src/manager/procedure/operation-index.ts';
+import { finalRunStates } from '../../src/manager/store/records.ts';
 import { configDigest, parseConfig, type DeviceConfig } from '../../src/protocol/config.ts';
+import { inspectImageHeader } from '../../src/protocol/image.ts';
 import { migrateConfig } from '../../src/protocol/config/migrations/registry.ts';
 import { v3 } from '../../test/helpers/snmp-device.ts';
 import type { LabDevice } from './lab.ts';
@@ -50,21 +52,20 @@ export async function readOriginal(device: LabDevice): Promise<DeviceOriginal> {
   return { config, version: versions[state.activeBank] ?? '?' };
 }
 
+/** The version in each bank: of an image that verifies for the model, with `trust`; else as its header says. */
 async function bankVersions(device: LabDevice, trust: { key: KeyObject; model: string } | undefined): Promise<Record<string, string | undefined>> {
   const out: Record<string, string | undefined> = {};
+  const store = new BankStore(join(device.stateDir, 'banks'), { trustedKeys: trust ? [trust.key] : [], model: trust?.model ?? '' });
   for (const bank of ['bankA', 'bankB'] as const) {
-    const store = new BankStore(join(device.stateDir, 'banks'), { trustedKeys: trust ? [trust.key] : [], model: trust?.model ?? '' });
-    const image = await store.read(bank);
-    if (!image) continue;
-    const content = trust ? await store.inspect(bank) : undefined;
-    out[bank] = content?.kind === 'image' ? content.header.version : trust ? undefined : versionInHeader(image);
+    if (trust) {
+      const content = await store.inspect(bank);
+      out[bank] = content.kind === 'image' ? content.header.version : undefined;
+    } else {
+      const image = await store.read(bank);
+      out[bank] = image && inspectImageHeader(image).version;
+    }
   }
   return out;
-}
-
-/** The version an image's header names, without checking it (what was there before the campaign). */
-function versionInHeader(image: Buffer): string | undefined {
-  return /"version":"([^"]+)"/.exec(image.subarray(0, 4096).toString('latin1'))?.[1];
 }
 
 /** The configuration a device must hold after a run installed new software: its original, migrated when the format changes. */
@@ -89,7 +90,7 @@ export interface EventRow {
   detail: Record<string, unknown>;
 }
 
-const finalStates = new Set(['verified', 'failed', 'rolledBack', 'aborted', 'upToDate']);
+const finalStates = new Set<string>(finalRunStates);
 const phaseOrder = ['preflight', 'backup', 'upgrade', 'migrate', 'restore', 'verify'];
 
 export interface CheckInput {
@@ -130,7 +131,11 @@ export async function checkInvariants(input: CheckInput): Promise<CheckReport> {
     )
   ).rows;
   const timelines = new Map<string, EventRow[]>();
-  for (const event of events) timelines.set(event.run_id, [...(timelines.get(event.run_id) ?? []), event]);
+  for (const event of events) {
+    const timeline = timelines.get(event.run_id);
+    if (timeline) timeline.push(event);
+    else timelines.set(event.run_id, [event]);
+  }
   const failuresByCause: Record<string, number> = {};
   for (const event of events) {
     if (event.kind === 'phaseFailed' && event.cause) failuresByCause[event.cause] = (failuresByCause[event.cause] ?? 0) + 1;
@@ -150,7 +155,11 @@ export async function checkInvariants(input: CheckInput): Promise<CheckReport> {
   const backups = await checkBackups(pool, violations);
 
   const runsOf = new Map<string, RunRow[]>();
-  for (const run of runs) runsOf.set(run.address, [...(runsOf.get(run.address) ?? []), run]);
+  for (const run of runs) {
+    const ofDevice = runsOf.get(run.address);
+    if (ofDevice) ofDevice.push(run);
+    else runsOf.set(run.address, [run]);
+  }
   const deviceIds = new Map(runs.map((run) => [run.address, run.device_id]));
   let devicesRead = 0;
   await eachAtMost(16, input.devices, async (device) => {
