@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { drawDeviceFaults } from '../../bench/chaos/device-faults.ts';
-import { deviceProblems, timelineProblems, type DeviceFacts, type EventRow } from '../../bench/chaos/invariants.ts';
+import { deviceProblems, sameOrder, timelineProblems, type DeviceFacts, type EventRow } from '../../bench/chaos/invariants.ts';
 import { Seeded } from '../../bench/chaos/seeded.ts';
 
 const versions = { original: '1.0.0', upgrades: ['2.0.0', '2.0.1'], configFormat: 2 };
@@ -98,6 +98,13 @@ test('a complete timeline passes; gaps, open phases and a missing or wrong end a
   // A failed attempt, retried, then done: complete.
   const retried = [event('preflight', 'phaseStarted'), event('preflight', 'phaseFailed', 0, 'timeout'), ...complete.slice(0)];
   assert.deepEqual(timelineProblems({ state: 'verified' }, retried, []), []);
+});
+
+test('an operation is the one ordered when its type is; on a VRP device a reload is a reload, whichever the device calls it', () => {
+  assert.ok(sameOrder('safeflash', 'reboot', 'reboot'));
+  assert.ok(!sameOrder('safeflash', 'reboot', 'revertSoftware'));
+  assert.ok(sameOrder('huawei', 'reboot', 'revertSoftware'));
+  assert.ok(!sameOrder('huawei', 'reboot', 'downloadSoftware'));
 });
 
 test('a seed draws the same plan every time, and another seed another plan', () => {
