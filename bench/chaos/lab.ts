@@ -54,7 +54,6 @@ export interface LabOptions {
 interface Process {
   name: string;
   argv: string[];
-  starts: number;
   child: BenchChild | undefined;
   /** The log of every start, oldest first. */
   logs: string[];
@@ -146,7 +145,7 @@ export class ChaosLab {
           filePorts,
         })),
       ];
-      this.managers.push({ name: `manager-${index}`, index, dataDir, argv, starts: 0, child: undefined, logs: [], api: undefined, heldDown: false });
+      this.managers.push({ name: `manager-${index}`, index, dataDir, argv, child: undefined, logs: [], api: undefined, heldDown: false });
     }
     // The first manager alone makes the schema; the others then start together.
     await this.startManager(this.managers[0]!);
@@ -173,7 +172,7 @@ export class ChaosLab {
         ...['--tftp-port', String(filePorts.tftp), '--ftp-port', String(filePorts.ftp)],
         ...['--faults', scenarioFile, '--json'],
       ];
-      this.fleets.push({ name: `fleet-${fleet}`, argv, starts: 0, child: undefined, logs: [], heldDown: false });
+      this.fleets.push({ name: `fleet-${fleet}`, argv, child: undefined, logs: [], heldDown: false });
     }
     await Promise.all(this.fleets.map((fleet) => this.startFleet(fleet)));
   }
@@ -207,8 +206,7 @@ export class ChaosLab {
 
   /** A log file of its own for each start, so that a readiness line is the new start's. */
   private nextLog(process_: Process): string {
-    process_.starts++;
-    const file = join(this.dir, `${process_.name}.${process_.starts}.log`);
+    const file = join(this.dir, `${process_.name}.${process_.logs.length + 1}.log`);
     process_.logs.push(file);
     return file;
   }
