@@ -7,7 +7,8 @@ import { readSystem } from '../families/system-group.ts';
 import type { Endpoint } from '../protocol/endpoint.ts';
 import type { OperationOrder, OperationReading } from '../protocol/safeflash-mib/operation-row.ts';
 import type { SnmpSecurity } from '../protocol/snmp/security.ts';
-import { SnmpSession } from '../protocol/snmp/session.ts';
+import { SnmpSession, type SnmpSessionOptions } from '../protocol/snmp/session.ts';
+import type { SnmpLease, SnmpSessionPool } from '../protocol/snmp/session-pool.ts';
 import { udpTransport } from '../protocol/snmp/transport.ts';
 import type { OperationType } from '../protocol/vocabulary.ts';
 import { AllowedNetworks } from './inventory/allowed-networks.ts';
@@ -25,11 +26,14 @@ export interface DeviceTarget {
   allowedNetworks?: AllowedNetworks;
   /** The device's family; the reference IAD's when not given. */
   family?: FamilyName;
+  /** Where the session is borrowed from and returned to on close; a session of its own when not given. */
+  sessions?: SnmpSessionPool;
 }
 
 export class DeviceDriver implements FamilyDriver {
   /** Undefined when the device's address is outside the allowed networks: nothing is ever sent then. */
   readonly #session: SnmpSession | undefined;
+  readonly #lease: SnmpLease | undefined;
   readonly #allowed: AllowedNetworks;
 
   constructor(
@@ -37,16 +41,17 @@ export class DeviceDriver implements FamilyDriver {
     options: { timeoutMs?: number; retries?: number } = {},
   ) {
     this.#allowed = target.allowedNetworks ?? AllowedNetworks.loopback;
+    if (!this.#allowed.allows(target.endpoint.address)) return;
     const source = target.sourceAddress;
-    this.#session = this.#allowed.allows(target.endpoint.address)
-      ? new SnmpSession({
-          peer: target.endpoint,
-          security: target.security,
-          ...(source && udpTransport(source) === udpTransport(target.endpoint.address) ? { sourceAddress: source } : {}),
-          timeoutMs: options.timeoutMs ?? 2000,
-          retries: options.retries ?? 1,
-        })
-      : undefined;
+    const session: SnmpSessionOptions = {
+      peer: target.endpoint,
+      security: target.security,
+      ...(source && udpTransport(source) === udpTransport(target.endpoint.address) ? { sourceAddress: source } : {}),
+      timeoutMs: options.timeoutMs ?? 2000,
+      retries: options.retries ?? 1,
+    };
+    this.#lease = target.sessions?.lease(session);
+    this.#session = this.#lease?.session ?? new SnmpSession(session);
   }
 
   /** The session to the device; throws NetworkNotAllowedError for an address the manager may not send to. */
@@ -85,7 +90,9 @@ export class DeviceDriver implements FamilyDriver {
     return this.#driver().readCondition();
   }
 
+  /** Gives the session back to its pool, or closes it when it was the driver's own. */
   close(): void {
-    this.#session?.close();
+    if (this.#lease) this.#lease.release();
+    else this.#session?.close();
   }
 }

@@ -19,6 +19,7 @@ import type { TransferProtocol } from '../protocol/transfer-contract.ts';
 import { ManagerMetrics } from './metrics.ts';
 import { Campaigns, type CampaignsOptions } from './campaigns/campaigns.ts';
 import { DeviceDriver } from './device-driver.ts';
+import { SnmpSessionPool } from '../protocol/snmp/session-pool.ts';
 import { LiveEvents } from './live-events.ts';
 import { ManagerFiles } from './files/manager-files.ts';
 import { Inventory } from './inventory/inventory.ts';
@@ -264,6 +265,9 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     await operationWakeUps.listen((payload) => signals.heard(payload));
     stops.push({ what: 'operation wake-ups', stop: () => operationWakeUps.close() });
 
+    // Stopped after the workflows (stops run in reverse): no step is left holding one of its sessions.
+    const sessions = new SnmpSessionPool();
+    stops.push({ what: 'SNMP sessions', stop: async () => sessions.close() });
     const inventory = new Inventory(store.devices, { sourceAddress, allowedNetworks, onChange: (deviceId) => live.emit('deviceChanged', { deviceId }) });
     procedure = registerProcedure({
       store,
@@ -276,6 +280,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
           family: device.family,
           sourceAddress,
           allowedNetworks,
+          sessions,
         }),
       notifyTarget: receiver.endpoint,
       live,

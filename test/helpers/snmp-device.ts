@@ -67,17 +67,19 @@ export async function startSnmpDevice(options: SnmpDeviceOptions = {}): Promise<
     onNotification: (o) => outcomes.push(o),
   });
   await device.start();
-  return {
+  const started: SnmpDevice = {
     device,
     agent,
     endpoint: agent.endpoint,
     outcomes,
+    // The agent in place now: a test may have restarted it.
     close: async () => {
-      await agent.stop();
+      await started.agent.stop();
       await device.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return started;
 }
 
 /** Polls `probe` until it returns a value that is not undefined, at most `attempts` times. */

@@ -28,6 +28,7 @@ const walkLimit = 100_000;
 export class SnmpSession {
   readonly #session: Session;
   #lastError: Error | undefined;
+  #closed = false;
 
   constructor(options: SnmpSessionOptions) {
     const transport = udpTransport(options.peer.address);
@@ -98,7 +99,13 @@ export class SnmpSession {
     });
   }
 
+  /** Closed, or its socket failed: no use keeping it. */
+  get broken(): boolean {
+    return this.#closed || this.#lastError !== undefined;
+  }
+
   close(): void {
+    this.#closed = true;
     try {
       this.#session.close();
     } catch {
