@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../database/embedded-postgres.ts';
+import { PreparingClient } from './preparing-client.ts';
 import { ReconnectingPool } from './reconnecting-pool.ts';
 import { schemaStatements } from './schema.ts';
 
@@ -50,8 +51,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const url = options.databaseUrl ?? (await ensureDatabase(serverUrl, databaseName));
     // The runs' steps and timelines go through this pool (procedure/run-journal.ts), DBOS's own pool
     // keeps the workflows' state: this one carries most of the work, and the API's reads share it.
-    const pool = new ReconnectingPool({ connectionString: url, max: storePoolSize });
-    const operatorPool = new ReconnectingPool({ connectionString: url, max: operatorPoolSize });
+    const pool = new ReconnectingPool({ connectionString: url, max: storePoolSize, Client: PreparingClient });
+    const operatorPool = new ReconnectingPool({ connectionString: url, max: operatorPoolSize, Client: PreparingClient });
     for (const each of [pool, operatorPool]) {
       each.on('error', () => {
         // An idle client lost its connection; the next query opens a new one.
