@@ -46,14 +46,16 @@ export function inFlightMode(context: ModeContext, options: InFlightOptions): Be
     return database.count(`SELECT count(*) AS n FROM safeflash.runs WHERE state IN ('running', 'waiting')`);
   }
 
-  /** Runs whose reboot was ordered and whose device has not answered yet. */
+  /**
+   * Runs whose reboot was ordered and whose device has not answered yet: from the operations' routes
+   * (a row per operation), not the timelines, which grow thirty rows a run and would make this count,
+   * asked every few seconds, a load of its own on the database being measured.
+   */
   async function countWaiting(): Promise<number> {
     if (!database) throw new Error('in-flight mode reads the runs from the database, which it cannot reach');
     return database.count(
-      `SELECT count(*) AS n FROM safeflash.runs r
-        WHERE r.state = 'running' AND r.phase = 'upgrade'
-          AND EXISTS (SELECT 1 FROM safeflash.run_events e WHERE e.run_id = r.id AND e.kind = 'operationStarted' AND e.detail->>'type' = 'reboot')
-          AND NOT EXISTS (SELECT 1 FROM safeflash.run_events e WHERE e.run_id = r.id AND e.kind = 'operationFinished' AND e.detail->>'type' = 'reboot')`,
+      `SELECT count(*) AS n FROM safeflash.operation_routes o JOIN safeflash.runs r ON r.id = o.run_id
+        WHERE o.type = 'reboot' AND o.boots = 0 AND o.ended IS NULL AND r.state = 'running'`,
     );
   }
 
