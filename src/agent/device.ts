@@ -326,7 +326,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     const text = await readFileIfExists(this.statePath);
     if (text !== undefined) return parseState(text.toString('utf8'));
     const header = readImage(this.options.factoryImage, { trustedKeys: this.options.trustedKeys, model: this.model }).header;
-    await this.banksStore.write('bankA', this.options.factoryImage);
+    await this.banksStore.write('bankA', this.options.factoryImage, header);
     await this.banksStore.erase('bankB');
     await this.configStore.write(factoryConfig({ model: this.model, serial: this.serial, format: this.options.initialConfigFormat ?? header.configFormat }));
     // state.json comes last: until it exists, a start is a first start and redoes all of the above.
@@ -510,10 +510,9 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
         await powered.stateWriter.write();
         checkPower();
       },
-      writeBank: async (bank, image) => {
+      writeBank: async (bank, image, header) => {
         checkPower();
-        await this.banksStore.write(bank, image);
-        powered.contents[bank] = await this.banksStore.inspect(bank);
+        powered.contents[bank] = await this.banksStore.write(bank, image, header);
         checkPower();
       },
       readBank: async (bank) => {
