@@ -3,7 +3,8 @@
 // and a device inspects both banks at every boot. The store remembers what it last found in each file
 // with the file's identity (inode, size, modification and change times): a file that still has that
 // identity holds the same bytes, so its verdict stands; any write to it, ours or anyone's, changes the
-// change time at least and the file is read and verified again.
+// change time at least and the file is read and verified again. File systems keep times at a coarse
+// grain (a few milliseconds), so a file changed within the last second is not remembered when read.
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
@@ -28,6 +29,14 @@ interface KnownContent {
   content: BankContent;
 }
 
+/** A file's identity, and when it last changed (nanoseconds since the epoch). */
+interface FileIdentity {
+  key: string;
+  changedNs: bigint;
+}
+
+const settledNs = 1_000_000_000n;
+
 export class BankStore {
   private readonly known = new Map<Bank, KnownContent>();
 
@@ -48,7 +57,7 @@ export class BankStore {
       return { kind: 'empty' };
     }
     const known = this.known.get(bank);
-    if (known?.identity === identity) return known.content;
+    if (known?.identity === identity.key) return known.content;
     const image = await this.read(bank);
     if (image === undefined) return { kind: 'empty' };
     let content: BankContent;
@@ -59,7 +68,8 @@ export class BankStore {
     }
     // Remembered under the identity seen before the read: if the file changed in between, the next
     // inspection sees another identity and reads it again.
-    this.known.set(bank, { identity, content });
+    if (BigInt(Date.now()) * 1_000_000n - identity.changedNs > settledNs) this.known.set(bank, { identity: identity.key, content });
+    else this.known.delete(bank);
     return content;
   }
 
@@ -74,7 +84,7 @@ export class BankStore {
     if (verified === undefined) return this.inspect(bank);
     const identity = await this.identity(bank);
     const content: BankContent = { kind: 'image', header: verified };
-    if (identity !== undefined) this.known.set(bank, { identity, content });
+    if (identity !== undefined) this.known.set(bank, { identity: identity.key, content });
     return content;
   }
 
@@ -85,10 +95,10 @@ export class BankStore {
   }
 
   /** The file's identity, or undefined when there is no file. */
-  private async identity(bank: Bank): Promise<string | undefined> {
+  private async identity(bank: Bank): Promise<FileIdentity | undefined> {
     try {
       const { dev, ino, size, mtimeNs, ctimeNs } = await stat(this.path(bank), { bigint: true });
-      return `${dev}:${ino}:${size}:${mtimeNs}:${ctimeNs}`;
+      return { key: `${dev}:${ino}:${size}:${mtimeNs}:${ctimeNs}`, changedNs: ctimeNs };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
