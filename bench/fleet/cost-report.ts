@@ -45,6 +45,7 @@ export function costLines({ devices, manager, fleet, database }: CostInput): str
     `manager CPU over the run: ${totalCpu.toFixed(1)} s = node ${nodeCpu.toFixed(1)} s + PostgreSQL ${postgresCpu.toFixed(1)} s` +
       (otherCpu > 0.05 ? ` + other children ${otherCpu.toFixed(1)} s` : '') +
       `; ${((1000 * totalCpu) / devices).toFixed(0)} ms per device (fleet agent process, for scale: ${fleetCpu.toFixed(1)} s)`,
+    `fleet agent CPU per device run: ${((1000 * fleetCpu) / devices).toFixed(1)} ms (the safeflash-agent process, ${fleetCpu.toFixed(1)} s over the runs)`,
   ];
   if (database) {
     const commits = database.after.commits - database.before.commits;

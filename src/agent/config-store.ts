@@ -2,7 +2,8 @@
 // its digest is the one a manager computes from the same configuration.
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { configDigest, parseConfig, renderConfig, type DeviceConfig } from '../protocol/config.ts';
+import { createHash } from 'node:crypto';
+import { parseConfig, renderConfig, type DeviceConfig } from '../protocol/config.ts';
 import { readFileIfExists, syncDirectory, writeFileAtomic } from '../common/atomic-file.ts';
 
 export interface RunningConfig {
@@ -15,7 +16,8 @@ export interface RunningConfig {
 
 export function runningConfig(config: DeviceConfig): RunningConfig {
   const text = renderConfig(config);
-  return { config, text, format: config.format, digest: Buffer.from(configDigest(config), 'hex') };
+  // configDigest is the SHA-256 of this very canonical text: hash it rather than render it a second time.
+  return { config, text, format: config.format, digest: createHash('sha256').update(text).digest() };
 }
 
 export type LoadedConfig = { kind: 'missing' } | { kind: 'loaded'; running: RunningConfig } | { kind: 'unreadable'; problem: string };

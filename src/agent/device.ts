@@ -121,6 +121,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
   private readonly portNames: readonly string[];
   private readonly maxImageBytes: number;
   private isAnswering = false;
+  private changes = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   /** Why the device stayed off after a power cut, when it could not power on again (no bootable image). */
   powerOnFailure: Error | undefined;
@@ -147,6 +148,19 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
   /** Whether the device answers managers now: false while off, booting or rebooting. */
   get answering(): boolean {
     return this.isAnswering;
+  }
+
+  /**
+   * Moves whenever anything status() or operations() report may have changed (time aside: sysUpTime
+   * is the reader's to compute). An agent that saw the same revision before a request serves what it
+   * served then, instead of rebuilding its whole view for every request.
+   */
+  get revision(): number {
+    return this.changes;
+  }
+
+  private changed(): void {
+    this.changes += 1;
   }
 
   /** The fault plan in force, with what remains of its countdowns. */
@@ -211,6 +225,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
   setActiveCalls(calls: number): void {
     if (!Number.isInteger(calls) || calls < 0) throw new RangeError(`calls must be a whole number, got ${calls}`);
     this.requirePower().services.activeCalls = calls;
+    this.changed();
   }
 
   /** A port going down or coming back up (a cable pulled, a line cut), until the next boot. */
@@ -218,12 +233,14 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     const port = this.requirePower().services.ports.find((p) => p.name === name);
     if (!port) throw new RangeError(`the device has no port ${name}`);
     port.oper = up ? 'up' : 'down';
+    this.changed();
   }
 
   /** A change made on the unit itself (its web page, its console): the running configuration becomes what `change` makes of it. */
   async editConfig(change: (config: DeviceConfig) => DeviceConfig): Promise<void> {
     const powered = this.requirePower();
     powered.running = await this.configStore.write(change(structuredClone(powered.running.config)));
+    this.changed();
   }
 
   /** The operation table in index order (copies; passwords read back empty). Empty while off. */
@@ -253,6 +270,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     const active = powered.table.active();
     if (active) throw new OperationRejected('busy', `operation ${active.row.index} (${describe(active.row)}) is ${active.row.state}`);
     const record = powered.table.add(index, request, new Date());
+    this.changed();
     powered.inFlight = this.run(powered, record);
     return copyRow(record.row);
   }
@@ -265,6 +283,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     if (!record) return false;
     if (record.row.finishedAt === undefined) throw new OperationRejected('busy', `operation ${index} (${describe(record.row)}) is ${record.row.state}`);
     powered.table.remove(index);
+    this.changed();
     // The table on disk is history, not state: if this save fails the row merely reappears after a restart.
     powered.table.save().catch(() => undefined);
     return true;
@@ -279,6 +298,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
       if (problems.length > 0) throw new OperationRejected('invalid', problems.join('; '));
     }
     powered.state.notifyTarget = target && { address: target.address, port: target.port };
+    this.changed();
     await powered.stateWriter.write();
   }
 
@@ -318,6 +338,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     powered.running = await this.loadConfig(powered);
     this.powered = powered;
     this.isAnswering = true;
+    this.changed();
     this.emit('bootCompleted', this.status());
   }
 
@@ -326,7 +347,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     const text = await readFileIfExists(this.statePath);
     if (text !== undefined) return parseState(text.toString('utf8'));
     const header = readImage(this.options.factoryImage, { trustedKeys: this.options.trustedKeys, model: this.model }).header;
-    await this.banksStore.write('bankA', this.options.factoryImage);
+    await this.banksStore.write('bankA', this.options.factoryImage, header);
     await this.banksStore.erase('bankB');
     await this.configStore.write(factoryConfig({ model: this.model, serial: this.serial, format: this.options.initialConfigFormat ?? header.configFormat }));
     // state.json comes last: until it exists, a start is a first start and redoes all of the above.
@@ -356,11 +377,13 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     };
     if (downtimeMs > 0) this.isAnswering = false;
     powered.state = beginBoot(powered.state);
+    this.changed();
     await powered.stateWriter.write();
     check();
     if (downtimeMs > 0) await sleep(downtimeMs, powered.power.signal);
     // Like a boot loader, look at what the banks really hold now.
     powered.contents = { bankA: await this.banksStore.inspect('bankA'), bankB: await this.banksStore.inspect('bankB') };
+    this.changed();
     check();
     const marked = powered.state.nextBootBank;
     const newSoftware = powered.state.banks[marked].fresh;
@@ -372,11 +395,13 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
       maxBootAttempts: this.options.maxBootAttempts ?? defaultMaxBootAttempts,
     });
     powered.state = result.state;
+    this.changed();
     await powered.stateWriter.write();
     check();
     powered.bootTime = new Date();
     const portDown = newSoftware && result.markedBooted ? this.injector.takePortDownAfterUpgrade() : undefined;
     powered.services = servicesAtBoot(this.portNames, new Set(portDown ? [portDown] : []));
+    this.changed();
     if (powered === this.powered) {
       this.isAnswering = true;
       this.emit('bootCompleted', this.status());
@@ -398,6 +423,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     powered.power.abort();
     if (this.powered === powered) this.powered = undefined;
     this.isAnswering = false;
+    this.changed();
   }
 
   /** A power cut the fault plan ordered: the device comes back from disk after powerOffMs. */
@@ -441,6 +467,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
       await powered.table.save();
       if (powered.power.signal.aborted) return;
       row.state = 'running';
+      this.changed();
       this.emit('operationProgress', copyRow(row));
       await runners[row.request.type](this.contextFor(powered, record), this.options.rebootMs);
       row.progress = 100;
@@ -459,6 +486,8 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     } catch {
       // The row stays final in memory; a later save (or a restart's powerLoss marking) settles the disk.
     }
+    // Saving dropped the oldest finished rows beyond the table's limit.
+    this.changed();
     if (powered.power.signal.aborted) return;
     this.emit('operationCompleted', copyRow(row));
   }
@@ -468,6 +497,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     row.failCause = failCause;
     row.failMessage = failMessage.slice(0, 255);
     row.finishedAt = new Date();
+    this.changed();
   }
 
   private contextFor(powered: Powered, record: OperationRecord): OperationContext {
@@ -497,6 +527,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
         const progress = Math.min(100, Math.floor(percent));
         if (progress <= row.progress) return;
         row.progress = progress;
+        this.changed();
         this.emit('operationProgress', copyRow(row));
       },
       sleep: (ms) => sleep(ms, powered.power.signal),
@@ -507,13 +538,14 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
       updateState: async (change) => {
         checkPower();
         change(powered.state);
+        this.changed();
         await powered.stateWriter.write();
         checkPower();
       },
-      writeBank: async (bank, image) => {
+      writeBank: async (bank, image, header) => {
         checkPower();
-        await this.banksStore.write(bank, image);
-        powered.contents[bank] = await this.banksStore.inspect(bank);
+        powered.contents[bank] = await this.banksStore.write(bank, image, header);
+        this.changed();
         checkPower();
       },
       readBank: async (bank) => {
@@ -527,6 +559,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
         const running = await this.configStore.write(config);
         checkPower();
         powered.running = running;
+        this.changed();
       },
       boot: (cause, downtimeMs) => this.boot(powered, cause, downtimeMs),
     };

@@ -70,6 +70,16 @@ describe('SAFEFLASH-MIB agent through our own SNMP session', () => {
     }
   });
 
+  test('reads of what is not served answer noSuchObject or noSuchInstance beside served values', async () => {
+    const [served, noInstance, noObject] = await session.get([`${oid('sfDeviceModel')}.0`, col('sfOpState', 999), '1.3.6.1.4.1.99999.1.0']);
+    assert.equal(bufferValue(served!).toString(), 'IAD-2400');
+    assert.equal(noInstance!.type, 129);
+    assert.equal(noObject!.type, 128);
+    // Past the end of the MIB net-snmp answers noSuchObject rather than endOfMibView: kept as it was.
+    const [last] = await session.getNext(['1.3.6.1.6.3.99999']);
+    assert.equal(last!.type, 128);
+  });
+
   test('a wrong key gets no answer that authenticates', async () => {
     const intruder = new SnmpSession({
       peer: bench.endpoint,

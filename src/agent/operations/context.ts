@@ -76,7 +76,8 @@ export interface OperationContext {
   verifyImage(image: Buffer): ImageHeader;
   /** Changes the device state and saves it; resolves once on disk. */
   updateState(change: (state: DeviceState) => void): Promise<void>;
-  writeBank(bank: Bank, image: Buffer): Promise<void>;
+  /** Writes an image verifyImage accepted (`header` is what it returned) into the bank. */
+  writeBank(bank: Bank, image: Buffer, header: ImageHeader): Promise<void>;
   /** The bank's image as it is on disk now; undefined when the bank is empty. */
   readBank(bank: Bank): Promise<Buffer | undefined>;
   writeConfig(config: DeviceConfig): Promise<void>;

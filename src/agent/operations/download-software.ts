@@ -52,7 +52,7 @@ async function writeInactiveBank(context: OperationContext, markForBoot: boolean
   });
   context.step(80);
   try {
-    await context.writeBank(target, image);
+    await context.writeBank(target, image, header);
   } catch (error) {
     context.checkPower();
     throw new OperationFailure('writeFailed', `cannot write ${target}: ${(error as Error).message}`);

@@ -56,10 +56,7 @@ export class DeviceAgent {
       communities: options.communities,
       providers: [...systemProviders, interfacesProvider, ...face.providers],
       isAnswering: () => device.answering,
-      refresh: (view) => {
-        refreshSystem(view, face, device);
-        face.refresh(view);
-      },
+      refresh: systemRefresh(face, device),
       set: (varbinds) => face.set(varbinds),
       ...(options.onRequestError ? { onRequestError: options.onRequestError } : {}),
     });
@@ -93,11 +90,30 @@ export class DeviceAgent {
   }
 }
 
-function refreshSystem(view: MibView, face: DeviceFace, device: DeviceAgentOptions['device']): void {
-  const status = device.status();
-  view.setScalar('sysDescr', Buffer.from(face.sysDescr(status)));
-  view.setScalar('sysObjectID', face.sysObjectID);
-  view.setScalar('sysUpTime', Math.max(0, Math.floor((Date.now() - status.bootTime.getTime()) / 10)));
-  view.setScalar('sysName', Buffer.from(status.serial));
-  view.replaceRows(interfacesProvider.name, status.ports.map(interfaceRow));
+/**
+ * The refresh before each request: the system group and interfaces from the device's status, then the
+ * face's own objects. The status is read again only when the device's revision moved since the last
+ * request (sysUpTime, which moves with the clock, is set every time).
+ */
+function systemRefresh(face: DeviceFace, device: ManagedDevice): (view: MibView) => void {
+  let seen: { revision: number; bootTime: number } | undefined;
+  return (view) => {
+    const revision = device.revision;
+    if (revision === undefined || revision !== seen?.revision) {
+      const status = device.status();
+      view.setScalar('sysDescr', Buffer.from(face.sysDescr(status)));
+      view.setScalar('sysObjectID', face.sysObjectID);
+      view.setScalar('sysName', Buffer.from(status.serial));
+      view.replaceRows(interfacesProvider.name, status.ports.map(interfaceRow));
+      seen = revision === undefined ? undefined : { revision, bootTime: status.bootTime.getTime() };
+      setUpTime(view, status.bootTime.getTime());
+    } else {
+      setUpTime(view, seen.bootTime);
+    }
+    face.refresh(view);
+  };
+}
+
+function setUpTime(view: MibView, bootTime: number): void {
+  view.setScalar('sysUpTime', Math.max(0, Math.floor((Date.now() - bootTime) / 10)));
 }

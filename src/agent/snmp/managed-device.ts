@@ -7,6 +7,11 @@ import type { Endpoint } from '../../protocol/endpoint.ts';
 export interface ManagedDevice {
   /** false while rebooting or powered off: the agent then answers nothing at all. */
   readonly answering: boolean;
+  /**
+   * Moves whenever what status() or operations() report may have changed; a device without one is
+   * read afresh for every request.
+   */
+  readonly revision?: number;
   status(): DeviceStatus;
   operations(): Operation[];
   operation(index: number): Operation | undefined;

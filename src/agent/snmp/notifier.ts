@@ -43,11 +43,12 @@ export interface NotificationOutcome {
 /** Progress notifications beyond this many waiting are dropped (completion and boot never are). */
 const maxQueuedProgress = 50;
 /**
- * A session to a target is kept this long after its last notification: an operation's progress and
- * completion then share one SNMPv3 engine discovery instead of paying one each, and a fleet of idle
- * devices holds no sockets.
+ * A session to a target is kept this long after its last notification: the notifications of a whole
+ * run (its operations follow one another as the manager orders them, seconds apart) then share one
+ * SNMPv3 engine discovery and one socket instead of paying one each, and a fleet of idle devices
+ * holds no sockets.
  */
-const sessionIdleMs = 10_000;
+const sessionIdleMs = 60_000;
 const defaultProgressIntervalMs = 1000;
 
 /** An operation's progress notifications: when the last one went, and the latest one waiting for its turn. */

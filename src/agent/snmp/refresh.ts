@@ -8,6 +8,20 @@ import { rowInColumnOrder, tableOfColumn } from '../../protocol/safeflash-mib/pr
 const bankTable = tableOfColumn('sfBankState');
 const opTable = tableOfColumn('sfOpState');
 
+/**
+ * refreshView for one agent's view, skipped while the device's revision stays where it was at the last
+ * refresh (what the view holds is then still what the device reports).
+ */
+export function viewRefresher(device: ManagedDevice): (view: MibView) => void {
+  let seen: number | undefined;
+  return (view) => {
+    const revision = device.revision;
+    if (revision !== undefined && revision === seen) return;
+    refreshView(view, device);
+    seen = revision;
+  };
+}
+
 export function refreshView(view: MibView, device: ManagedDevice): void {
   const status = device.status();
   for (const [name, value] of Object.entries(deviceScalarCells(status))) view.setScalar(name, value);

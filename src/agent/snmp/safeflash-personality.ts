@@ -3,7 +3,7 @@ import { oid } from '../../protocol/mib.ts';
 import { bootCompletedNotification, operationNotification } from '../../protocol/safeflash-mib/notifications.ts';
 import { sfProviders } from '../../protocol/safeflash-mib/providers.ts';
 import type { Personality } from './personality.ts';
-import { refreshView } from './refresh.ts';
+import { viewRefresher } from './refresh.ts';
 import { applySet } from './set-request.ts';
 
 export const safeflashPersonality: Personality = {
@@ -12,7 +12,7 @@ export const safeflashPersonality: Personality = {
     providers: sfProviders,
     sysObjectID: oid('safeflashMIB'),
     sysDescr: (status) => `Safeflash reference IAD ${status.model}, software ${status.runningVersion}`,
-    refresh: (view) => refreshView(view, device),
+    refresh: viewRefresher(device),
     set: (varbinds) => applySet(device, varbinds),
     progressNotification: (op) => operationNotification('sfOpProgressNotification', op),
     completionNotification: (op) => operationNotification('sfOpCompletionNotification', op),

@@ -3,7 +3,8 @@
 // silent (a device that is rebooting or powered off does not answer at all).
 //
 // net-snmp's own SET path is not used: it runs handlers twice, creates table rows before values are
-// validated, and ignores the varbind's type. Reads (get, getNext, getBulk) go through its Mib.
+// validated, and ignores the varbind's type. Reads (get, getNext, getBulk) go through its Mib, plain
+// ones answered from its instance nodes directly (read-request.ts).
 import snmp from 'net-snmp';
 import type { Agent, IncomingMessage, Mib, Provider } from 'net-snmp';
 import type { Socket, RemoteInfo } from 'node:dgram';
@@ -12,6 +13,7 @@ import { checkUsmUser, netSnmpUser, type UsmUser } from './security.ts';
 import { ListeningSocket, closeQuietly } from './listening-socket.ts';
 import { udpTransport } from './transport.ts';
 import { MibView } from './mib-view.ts';
+import { answerRead } from './read-request.ts';
 import { errorStatusNumber, type ErrorStatusName, type Varbind } from './varbind.ts';
 
 /** The outcome of a SET: applied, or refused at one varbind (0-based) with nothing changed. */
@@ -80,6 +82,10 @@ export class SnmpAgent {
       access?.setCommunityAccess(community, snmp.AccessLevel.ReadWrite);
     }
     agent.setRequest = (socket, message, rinfo) => self.#onSet(socket, message, rinfo);
+    const request = agent.request.bind(agent);
+    agent.request = (socket, message, rinfo) => {
+      if (!answerRead(agent, socket, message, rinfo)) request(socket, message, rinfo);
+    };
     const socket = listening.socket;
     // Replace net-snmp's datagram handler with one that can stay silent and never throws.
     socket.removeAllListeners('message');

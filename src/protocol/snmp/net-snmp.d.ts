@@ -234,7 +234,16 @@ declare module 'net-snmp' {
 
   export type Provider = ScalarProvider | TableProvider;
 
+  /** A node of the Mib's tree; an instance node holds a served value. */
+  export interface MibNode {
+    value: VarbindValue | undefined;
+    valueType: number;
+  }
+
   export interface Mib {
+    lookup(oid: string): MibNode | null;
+    /** The scalar or table provider above an instance node (null for a provider's own node). */
+    getProviderNodeForInstance(node: MibNode): { provider: Provider & { handler?: unknown } } | null;
     registerProvider(provider: Provider): void;
     setScalarValue(name: string, value: VarbindValue): void;
     addTableRow(table: string, row: VarbindValue[]): void;
@@ -272,6 +281,10 @@ declare module 'net-snmp' {
     engine: { engineID: Buffer };
     onMsg(socket: Socket, buffer: Buffer, rinfo: RemoteInfo): void;
     setRequest(socket: Socket, message: IncomingMessage, rinfo: RemoteInfo): void;
+    /** Answers a request whose varbinds are the instances to read (GETNEXT and GETBULK have resolved them). */
+    request(socket: Socket, message: IncomingMessage, rinfo: RemoteInfo): void;
+    /** Whether MAX-ACCESS lets a request of this PDU type reach the instance. */
+    isAllowed(pduType: number, provider: Provider, node: MibNode): boolean;
     sendResponse(socket: Socket, rinfo: RemoteInfo, message: IncomingMessage, responsePdu: ResponsePdu): void;
   }
 

@@ -5,26 +5,57 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 export interface BlockSink {
   /** Takes ownership of `data`; must not block the receiver. */
   write(data: Buffer): void;
+  /** The size the peer announced (tsize), before the first block: a hint, the peer may be wrong. */
+  expect?(bytes: number): void;
   /** Waits until everything is stored; rejects if any write failed. */
   finish(): Promise<void>;
   /** Drops what was written. */
   abort(): Promise<void>;
 }
 
+/** An announced size beyond this is not taken on trust: the blocks are kept as they come. */
+const maxPreallocatedBytes = 64 * 1024 * 1024;
+
+/**
+ * Collects a transfer in memory. With the size announced, blocks are copied as they come into one
+ * buffer of that size, which is then the contents: no block is kept, nothing is copied twice. Without
+ * it (or once the peer sends more than it announced), blocks are kept and joined at the end.
+ */
 export class MemorySink implements BlockSink {
-  private readonly parts: Buffer[] = [];
+  private parts: Buffer[] = [];
+  private whole: Buffer | undefined;
+  private filled = 0;
+
+  expect(bytes: number): void {
+    if (this.filled === 0 && this.parts.length === 0 && bytes > 0 && bytes <= maxPreallocatedBytes) this.whole = Buffer.allocUnsafe(bytes);
+  }
 
   write(data: Buffer): void {
-    if (data.length > 0) this.parts.push(data);
+    if (data.length === 0) return;
+    const whole = this.whole;
+    if (whole !== undefined && this.filled + data.length <= whole.length) {
+      whole.set(data, this.filled);
+      this.filled += data.length;
+      return;
+    }
+    if (whole !== undefined) {
+      // More than announced: keep what came so far as the first part and carry on block by block.
+      this.parts = [whole.subarray(0, this.filled)];
+      this.whole = undefined;
+    }
+    this.parts.push(data);
   }
 
   async finish(): Promise<void> {}
 
   async abort(): Promise<void> {
     this.parts.length = 0;
+    this.whole = undefined;
+    this.filled = 0;
   }
 
   contents(): Buffer {
+    if (this.whole !== undefined) return this.whole.subarray(0, this.filled);
     return Buffer.concat(this.parts);
   }
 }

@@ -8,7 +8,7 @@ import { MemorySink, type BlockSink } from './block-sink.ts';
 import { BufferBlockSource, type BlockSource } from './block-source.ts';
 import { TftpFailure, errorFromPeer, toTransferError } from './errors.ts';
 import { PLAIN_RFC1350, acceptOack, proposalToOptions, type OptionProposal, type TransferParameters } from './options.ts';
-import { TftpErrorCode, TftpParseError, encodeAck, encodeError, encodeRequest, parsePacket, type TftpPacket } from './packet.ts';
+import { DATA_HEADER_BYTES, Opcode, TftpErrorCode, TftpParseError, encodeAck, encodeError, encodeRequest, parsePacket, type TftpPacket } from './packet.ts';
 import { DEFAULT_RETRY_POLICY, RetransmitTimer, policyWithTimeout, type RetryPolicy } from './retransmit-timer.ts';
 import { answerStranger, assertIPAddress, bindUdpSocket, closeQuietly, peerLabel, samePeer, sendTo, type Peer } from './transfer-socket.ts';
 
@@ -128,6 +128,12 @@ class ClientTransfer {
       answerStranger(this.socket, rinfo);
       return;
     }
+    const engine = this.engine;
+    if (engine?.kind === 'receiver' && message.length >= DATA_HEADER_BYTES && message.readUInt16BE(0) === Opcode.data) {
+      // The bulk of a read: a DATA block goes straight to the receiver, without a parsed packet object.
+      engine.receiver.handleData(message.readUInt16BE(2), message.subarray(DATA_HEADER_BYTES));
+      return;
+    }
     let packet: TftpPacket;
     try {
       packet = parsePacket(message);
@@ -184,6 +190,7 @@ class ClientTransfer {
     const common = { blksize: parameters.blksize, windowsize: parameters.windowsize, retry, send: this.send, ...(onProgress ? { onProgress } : {}) };
     let done: Promise<number>;
     if ('sink' in this.data) {
+      if (parameters.tsize !== undefined) this.data.sink.expect?.(parameters.tsize);
       const receiver = new BlockReceiver({
         ...common,
         sink: this.data.sink,
