@@ -125,7 +125,7 @@ export class BlockSender {
   /**
    * Sends from the cursor to the end of the window. Blocks in memory go out synchronously (no promise
    * or microtask per block); when the source must wait for a read, the pump pauses and resumes from
-   * wherever ACKs have moved the cursor meanwhile.
+   * wherever ACKs have moved the cursor meanwhile. Once the window is out, the source gets idle().
    */
   private pump(): void {
     this.pumping = true;
@@ -158,6 +158,8 @@ export class BlockSender {
       this.cursor = block + 1;
     }
     this.pumping = false;
+    // The window is out and the peer has its turn: the source may catch up on deferred work now.
+    if (!this.finished) this.params.source.idle?.();
   }
 
   /** Puts the header on a block just read into its slot, and notes the short block that ends the file. */

@@ -1,7 +1,9 @@
 // Where the bytes of an outgoing transfer come from: a buffer in memory or a file read in large chunks.
 // Blocks are always asked for in order, so a file is read ahead one chunk while the previous one is sent.
 // A block already in memory is handed over synchronously: at windowsize 1 every block costs a round
-// trip, and a promise plus a microtask hop per block would sit on that path.
+// trip, and a promise plus a microtask hop per block would sit on that path. Work that can wait (the
+// file's digest) is done in idle(), which the sender calls once what it could send is on the wire, so
+// it overlaps with the peer's turn instead of delaying the next block.
 import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 
@@ -13,6 +15,8 @@ export interface BlockSource {
    * at once when they are in memory, else as a promise (one call at a time).
    */
   readNext(target: Buffer, offset: number, length: number): number | Promise<number>;
+  /** Called when the sender has sent what it can and waits for the peer: a time for deferred work. */
+  idle?(): void;
   close(): Promise<void>;
 }
 
@@ -34,13 +38,20 @@ export class BufferBlockSource implements BlockSource {
 }
 
 const CHUNK_BYTES = 1024 * 1024;
+/** Bytes handed out but not yet hashed that make idle() hash them (fewer calls for small blocks). */
+const HASH_BATCH_BYTES = 16 * 1024;
 
-/** Reads a file through one handle in 1 MiB chunks, double-buffered, and hashes what it read. */
+/**
+ * Reads a file through one handle in 1 MiB chunks, double-buffered, and hashes what it handed out:
+ * in idle() a batch at a time, and whatever is left of a chunk before it is replaced.
+ */
 export class FileBlockSource implements BlockSource {
   private current = Buffer.allocUnsafe(CHUNK_BYTES);
   private spare = Buffer.allocUnsafe(CHUNK_BYTES);
   private currentLength = 0;
   private consumed = 0;
+  /** Bytes of the current chunk already hashed (always <= consumed). */
+  private hashed = 0;
   private filePosition = 0;
   private ahead: Promise<number>;
   private readonly hash: Hash = createHash('sha256');
@@ -67,7 +78,6 @@ export class FileBlockSource implements BlockSource {
   private async readChunk(into: Buffer): Promise<number> {
     const { bytesRead } = await this.handle.read(into, 0, into.length, this.filePosition);
     this.filePosition += bytesRead;
-    this.hash.update(into.subarray(0, bytesRead));
     return bytesRead;
   }
 
@@ -76,14 +86,20 @@ export class FileBlockSource implements BlockSource {
     return copied === length ? copied : this.readAcrossChunks(target, offset, length, copied);
   }
 
+  idle(): void {
+    if (this.consumed - this.hashed >= HASH_BATCH_BYTES) this.hashConsumed();
+  }
+
   /** The current chunk ran out before `length` bytes: wait for the read-ahead (once per chunk). */
   private async readAcrossChunks(target: Buffer, offset: number, length: number, copied: number): Promise<number> {
     while (copied < length) {
       const chunkLength = await this.ahead;
       if (chunkLength === 0) break;
+      this.hashConsumed(); // the whole chunk was handed out; its buffer is about to be refilled
       [this.current, this.spare] = [this.spare, this.current];
       this.currentLength = chunkLength;
       this.consumed = 0;
+      this.hashed = 0;
       this.ahead = this.readChunk(this.spare);
       copied += this.copyFromCurrent(target, offset + copied, length - copied);
     }
@@ -96,8 +112,15 @@ export class FileBlockSource implements BlockSource {
     return n;
   }
 
-  /** SHA-256 of everything read so far; complete once readNext returned a short block. */
+  private hashConsumed(): void {
+    if (this.consumed === this.hashed) return;
+    this.hash.update(this.current.subarray(this.hashed, this.consumed));
+    this.hashed = this.consumed;
+  }
+
+  /** SHA-256 of everything handed out so far; complete once readNext returned a short block. */
   digest(): string {
+    this.hashConsumed();
     return this.hash.copy().digest('hex');
   }
 

@@ -19,10 +19,20 @@ export function policyWithTimeout(policy: RetryPolicy, timeoutSeconds: number | 
   return { ...policy, timeoutMs, maxTimeoutMs: Math.max(timeoutMs, policy.maxTimeoutMs) };
 }
 
+/**
+ * Progress is frequent (every ACK at windowsize 1) and a timeout rare, so progress only notes the time
+ * and the running timer, when it fires, re-arms for whatever remains of the new countdown: one clock
+ * read per packet instead of re-inserting the timer in Node's timer list, and the retransmission still
+ * comes `delay` after the last progress.
+ */
 export class RetransmitTimer {
   private attempts = 0;
   private delayMs: number;
   private timer: NodeJS.Timeout | undefined;
+  /** The duration the Timeout object was created with. */
+  private timerMs = 0;
+  /** When the current countdown started (performance.now()). */
+  private startedAt = 0;
 
   constructor(
     private readonly policy: RetryPolicy,
@@ -34,18 +44,19 @@ export class RetransmitTimer {
 
   /** (Re)starts the countdown with the current delay; refresh() reuses one Timeout object. */
   arm(): void {
-    if (this.timer === undefined) {
-      this.timer = setTimeout(() => this.fire(), this.delayMs);
-    } else {
-      this.timer.refresh();
-    }
+    this.startedAt = performance.now();
+    this.schedule(this.delayMs);
   }
 
   /** The peer moved forward: back to the initial delay and a full set of retries. */
   progress(): void {
     this.attempts = 0;
-    if (this.delayMs !== this.policy.timeoutMs) this.replaceDelay(this.policy.timeoutMs);
-    this.arm();
+    if (this.delayMs !== this.policy.timeoutMs || this.timer === undefined) {
+      this.delayMs = this.policy.timeoutMs;
+      this.arm();
+      return;
+    }
+    this.startedAt = performance.now();
   }
 
   stop(): void {
@@ -53,19 +64,31 @@ export class RetransmitTimer {
     this.timer = undefined;
   }
 
-  private replaceDelay(delayMs: number): void {
-    this.delayMs = delayMs;
+  /** Sets the timer `ms` from now, reusing the Timeout object when its duration is the same. */
+  private schedule(ms: number): void {
+    if (this.timer !== undefined && ms === this.timerMs) {
+      this.timer.refresh();
+      return;
+    }
     this.stop();
+    this.timerMs = ms;
+    this.timer = setTimeout(() => this.fire(), ms);
   }
 
   private fire(): void {
+    const remaining = this.startedAt + this.delayMs - performance.now();
+    if (remaining > 0) {
+      // There was progress since the timer was set: the countdown restarted then.
+      this.schedule(Math.ceil(remaining));
+      return;
+    }
     if (this.attempts >= this.policy.retries) {
       this.stop();
       this.giveUp();
       return;
     }
     this.attempts += 1;
-    this.replaceDelay(Math.min(this.delayMs * 2, this.policy.maxTimeoutMs));
+    this.delayMs = Math.min(this.delayMs * 2, this.policy.maxTimeoutMs);
     this.arm();
     this.retransmit();
   }

@@ -11,7 +11,7 @@ import { FileSink } from './block-sink.ts';
 import { FileBlockSource } from './block-source.ts';
 import { TftpFailure, errorFromPeer, toTransferError } from './errors.ts';
 import { negotiateAsServer, type ServerOptionLimits } from './options.ts';
-import { TftpErrorCode, TftpParseError, encodeError, encodeAck, encodeOack, parsePacket, type TftpPacket, type TftpRequest } from './packet.ts';
+import { Opcode, TftpErrorCode, TftpParseError, encodeError, encodeAck, encodeOack, parsePacket, type TftpPacket, type TftpRequest } from './packet.ts';
 import { policyWithTimeout, type RetryPolicy } from './retransmit-timer.ts';
 import { resolveReadPath, pathInsideRoot } from './safe-path.ts';
 import { answerStranger, peerLabel, samePeer, sendTo, type Peer } from './transfer-socket.ts';
@@ -139,6 +139,11 @@ export class ServerSession {
     }
     const engine = this.engine;
     if (engine === undefined) return; // still opening the file; the peer will retransmit
+    // The packet of nearly every round trip of a read, an ACK, is read in place without a parse object.
+    if (engine.kind === 'sender' && message.length === 4 && message[0] === 0 && message[1] === Opcode.ack) {
+      engine.sender.handleAck(message.readUInt16BE(2));
+      return;
+    }
     let packet: TftpPacket;
     try {
       packet = parsePacket(message);
