@@ -79,7 +79,7 @@ export class HuaweiDriver implements FamilyDriver {
   }
 
   async startOperation(index: number, order: OperationOrder): Promise<void> {
-    if (order.type === 'reboot' || order.type === 'revertSoftware') return this.#reload(index, order.type);
+    if (order.type === 'reboot' || order.type === 'revertSoftware') return this.#reload(index, order.type, order.bootBank);
     // The same order again (a replayed step): the row is there, created by the first.
     if ((await this.readOperation(index, order.type)) !== undefined) return;
     const protocol = order.protocol ?? 'tftp';
@@ -141,13 +141,22 @@ export class HuaweiDriver implements FamilyDriver {
     return outcome(reading, configState.label(numberValue(state)) ?? 'opUnknownFailure', reason);
   }
 
-  /** A restart on an image: the new one (the bank not running) for a reboot, the previous one for a revert; either way the other bank. */
-  async #reload(index: number, type: 'reboot' | 'revertSoftware'): Promise<void> {
+  /**
+   * A restart on an image: the new one (the bank not running) for a reboot, the previous one for a
+   * revert. The order's bank when it names one: a schedule row lost with the reload it ordered (a
+   * power cut) must not turn a repeated order into a reload onto the other bank, the old software.
+   */
+  async #reload(index: number, type: 'reboot' | 'revertSoftware', bootBank: Bank | undefined): Promise<void> {
     // The same order again: the schedule row is there, and the reload it ordered is under way or done.
     if ((await this.readOperation(index, type)) !== undefined) return;
-    const [current] = await this.session.get([`${currentColumns.hwSysCurImageIndex.oid}.${mainBoard}`]);
-    if (!current || isException(current)) throw new SnmpError('invalidResponse', 'the device does not say which image runs');
-    const image = numberValue(current) === images.bankA ? images.bankB : images.bankA;
+    let image: number;
+    if (bootBank !== undefined) {
+      image = images[bootBank];
+    } else {
+      const [current] = await this.session.get([`${currentColumns.hwSysCurImageIndex.oid}.${mainBoard}`]);
+      if (!current || isException(current)) throw new SnmpError('invalidResponse', 'the device does not say which image runs');
+      image = numberValue(current) === images.bankA ? images.bankB : images.bankA;
+    }
     await this.session.set([
       integer(`${schedule.hwSysReloadImage.oid}.${index}`, image),
       octets(`${schedule.hwSysReloadReason.oid}.${index}`, `${type === 'reboot' ? 'upgrade' : 'revert'} by the upgrade manager (operation ${index})`),

@@ -7,7 +7,7 @@ import { oid } from '../mib.ts';
 import { encodeDateAndTime, unsetDateAndTime } from '../snmp/date-and-time.ts';
 import { integer, isException, numberValue, octets, unsigned, type Varbind } from '../snmp/varbind.ts';
 import type { TransferProtocol } from '../transfer-contract.ts';
-import type { FailCause, OperationState, OperationType } from '../vocabulary.ts';
+import type { Bank, FailCause, OperationState, OperationType } from '../vocabulary.ts';
 import { display, enums, label, text } from './cells.ts';
 import { byName } from './device-scalars.ts';
 import { endpointCells, inetUnknown } from './inet-address.ts';
@@ -41,7 +41,15 @@ export interface Operation {
  * What a manager orders: a request whose parameters it leaves out take the MIB's defaults (tftp, no
  * server, empty names and credentials, the device's own notify target).
  */
-export type OperationOrder = Pick<OperationRequest, 'type'> & { [K in Exclude<keyof OperationRequest, 'type'>]?: NonNullable<OperationRequest[K]> };
+export type OperationOrder = Pick<OperationRequest, 'type'> & { [K in Exclude<keyof OperationRequest, 'type'>]?: NonNullable<OperationRequest[K]> } & {
+  /**
+   * The bank a reboot or revert is meant to boot. A family whose order names the image to boot (VRP's
+   * reload schedule) orders exactly this one, so that the same order repeated after the device already
+   * restarted boots the same bank again instead of the other one; SAFEFLASH-MIB devices boot the bank
+   * the download marked and do not carry it.
+   */
+  bootBank?: Bank;
+};
 
 /** An operation row as the manager reads it back. */
 export interface OperationReading {

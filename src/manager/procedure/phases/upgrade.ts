@@ -5,6 +5,7 @@
 // (phases/stage.ts) activates it instead of downloading it, on its first attempt; a retry downloads
 // it again, since the staged copy is what just failed.
 import type { DeviceReading } from '../../../families/family.ts';
+import type { Bank } from '../../../protocol/vocabulary.ts';
 import { afterFailedUpgrade, fromBank, judgeReboot, type Failure } from '../decisions.ts';
 import { readWithin } from '../device-answer.ts';
 import { operationIndex } from '../operation-index.ts';
@@ -67,7 +68,7 @@ export async function upgradeAttempt(
       if (ctx.plan.revert.applies) return attemptFailed('upgrade', failure.cause, failure.message);
       rebootFailure = failure;
     } else if (before.rebootRequired) {
-      const reboot = await runOperation(ctx, 'upgrade', index(slots.reboot), { type: 'reboot' }, 'boot');
+      const reboot = await runOperation(ctx, 'upgrade', index(slots.reboot), { type: 'reboot', ...bootBankOf(otherBank(before.activeBank)) }, 'boot');
       if (!reboot.ok) rebootFailure = { phase: 'upgrade', cause: reboot.cause, message: `reboot into ${image.version}: ${reboot.message}` };
     }
   }
@@ -132,7 +133,7 @@ async function returnToOriginalBank(ctx: RunContext, before: DeviceReading, inde
     cause: 'newSoftwareRunning',
     message: `reverting: the device runs ${now.reading.runningVersion} from ${now.reading.activeBank}; going back to ${before.runningVersion} on ${before.activeBank}`,
   });
-  const reverted = await runOperation(ctx, 'upgrade', index, { type: 'revertSoftware' }, 'boot');
+  const reverted = await runOperation(ctx, 'upgrade', index, { type: 'revertSoftware', ...bootBankOf(before.activeBank) }, 'boot');
   if (!reverted.ok) return reverted;
   const after = await steps.readDevice(run.deviceId);
   if (!after.ok) return after;
@@ -140,4 +141,14 @@ async function returnToOriginalBank(ctx: RunContext, before: DeviceReading, inde
     return { ok: false, cause: 'mismatch', message: `after the revert the device still runs ${after.reading.runningVersion} from ${after.reading.activeBank}` };
   }
   return { ok: true };
+}
+
+/** The bank the new software went into: the one not running before the upgrade. */
+function otherBank(bank: Bank | null): Bank | null {
+  return bank === null ? null : bank === 'bankA' ? 'bankB' : 'bankA';
+}
+
+/** An order names the bank it boots when the device said which bank ran (see OperationOrder.bootBank). */
+function bootBankOf(bank: Bank | null): { bootBank?: Bank } {
+  return bank === null ? {} : { bootBank: bank };
 }
