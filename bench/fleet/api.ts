@@ -69,7 +69,7 @@ export class ManagerApi {
   /** `token`: an API token (the bench uses the operator token the manager writes in its data directory). */
   constructor(
     readonly url: string,
-    private readonly token: string,
+    readonly token: string,
   ) {}
 
   async call<T>(method: string, path: string, body?: { json?: unknown; raw?: Buffer; timeoutMs?: number }): Promise<T> {

@@ -1,10 +1,16 @@
 // The campaign page as an operator's dashboard asks for it while the campaign runs: one GET every
-// `intervalMs` from the benchmark's process, timed to the last byte; the next request waits for the
-// one before it (a slow page is not asked twice at once), so a page slower than the interval is
-// simply sampled less often. Keeps every timing and size, and the latest page for the bench to follow.
-import { setTimeout as sleep } from 'node:timers/promises';
+// `intervalMs`, timed to the last byte; the next request waits for the one before it (a slow page is
+// not asked twice at once), so a page slower than the interval is simply sampled less often. Keeps
+// every timing and size, and the latest page for the bench to follow.
+//
+// The requests are made and timed by a process of their own (page-sampler-process.ts), as by an
+// operator's browser: the bench's own process reads /proc for every PostgreSQL process each second,
+// and a page answered while it did so was timed late by as much.
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { ManagerApi } from './api.ts';
 import { percentileOf } from './mode.ts';
+import type { SamplerMessage, SamplerSetup } from './page-sampler-process.ts';
 
 export interface PageSample {
   at: number;
@@ -15,9 +21,9 @@ export interface PageSample {
 export class PageSampler<T> {
   readonly samples: PageSample[] = [];
   readonly failures: string[] = [];
-  latest: T | undefined;
-  private stopped = false;
-  private loop: Promise<void> | undefined;
+  private latestText: string | undefined;
+  private sampler: ChildProcess | undefined;
+  private ended: Promise<void> | undefined;
 
   constructor(
     private readonly api: ManagerApi,
@@ -26,29 +32,38 @@ export class PageSampler<T> {
     private readonly timeoutMs = 60_000,
   ) {}
 
+  /** The latest page answered, parsed when asked for. */
+  get latest(): T | undefined {
+    return this.latestText === undefined ? undefined : (JSON.parse(this.latestText) as T);
+  }
+
   start(): void {
-    this.loop = this.sampleUntilStopped();
+    const setup: SamplerSetup = { url: this.api.url, token: this.api.token, path: this.path, intervalMs: this.intervalMs, timeoutMs: this.timeoutMs };
+    const sampler = fork(fileURLToPath(new URL('./page-sampler-process.ts', import.meta.url)), {
+      execArgv: process.execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    sampler.on('message', (message: SamplerMessage) => {
+      if (message.kind === 'sample') {
+        this.samples.push(message.sample);
+        this.latestText = message.text;
+      } else this.failures.push(message.failure);
+    });
+    this.ended = new Promise((resolve) => {
+      sampler.once('exit', () => resolve());
+      sampler.once('error', (error) => {
+        this.failures.push(`sampler process: ${error.message}`);
+        resolve();
+      });
+    });
+    sampler.send(setup);
+    this.sampler = sampler;
   }
 
   /** Waits for the request in flight, if any. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.loop;
-  }
-
-  private async sampleUntilStopped(): Promise<void> {
-    while (!this.stopped) {
-      const started = Date.now();
-      try {
-        const response = await this.api.timedGet(this.path, this.timeoutMs);
-        if (response.status !== 200) throw new Error(`HTTP ${response.status} ${response.text.slice(0, 200)}`);
-        this.samples.push({ at: started, ms: response.ms, bytes: response.bytes });
-        this.latest = JSON.parse(response.text) as T;
-      } catch (error) {
-        this.failures.push((error as Error).message);
-      }
-      await sleep(Math.max(0, started + this.intervalMs - Date.now()));
-    }
+    if (this.sampler?.connected) this.sampler.send('stop');
+    await this.ended;
   }
 
   /** "p50 12 ms, p90 30 ms, p99 80 ms, max 95 ms over 600 requests; response 1.2 MiB (largest 1.3 MiB)". */
