@@ -10,7 +10,7 @@ import { benchModel } from './bed.ts';
 import type { BenchMode, ModeContext, ModeReport } from './mode.ts';
 import { countBy, percentileOf, seconds } from './mode.ts';
 import { pageCost, PageSampler } from './page-sampler.ts';
-import { runSpanLine } from './run-spans.ts';
+import { type Interval, runSpanLine } from './run-spans.ts';
 import { eventCounts, phaseDurations } from './timelines.ts';
 
 export interface CampaignModeOptions {
@@ -51,6 +51,14 @@ function stageLines(detail: Detail): string[] {
     const to = Math.max(...ended.map((d) => Date.parse(d.updatedAt)));
     const unfinished = rows.length - ended.length;
     return `${name}: ${seconds(to - from)} s, ${(ended.length / ((to - from) / 60_000)).toFixed(1)} devices/minute${unfinished ? ` (${unfinished} not ended)` : ''}`;
+  });
+}
+
+/** Each stage's span from the campaign starting its first device to starting its last: it had devices left to start. */
+function fillingSpans(detail: Detail): Interval[] {
+  return detail.campaign.stages.flatMap((stage) => {
+    const starts = detail.devices.filter((d) => d.stage === stage.index && d.startedAt).map((d) => Date.parse(d.startedAt!));
+    return starts.length > 1 ? [{ from: Math.min(...starts), to: Math.max(...starts) }] : [];
   });
 }
 
@@ -188,7 +196,7 @@ export function campaignMode(context: ModeContext, options: CampaignModeOptions)
         `runs under way at once as the campaign page showed them (its counters change when the campaign saves): median ${sortedUnderWay.length ? percentileOf(sortedUnderWay, 0.5) : '-'}, max ${sortedUnderWay.at(-1) ?? '-'} of at most ${options.maxConcurrent}`,
       );
       lines.push(`device time (campaign decided to start its run -> campaign saw the run end): p50 ${pct(0.5)} s, p90 ${pct(0.9)} s, max ${pct(1)} s`);
-      if (context.database) lines.push(runSpanLine(await context.database.runSpans(`${campaignId}-`), options.maxConcurrent));
+      if (context.database) lines.push(runSpanLine(await context.database.runSpans(`${campaignId}-`), options.maxConcurrent, fillingSpans(last)));
       lines.push(...(await runSampleLines(api, last)));
       const pagePath = pagedPath(campaignId);
       lines.push(
