@@ -64,17 +64,17 @@ test('a page of a campaign: a slice of its devices in order, its latest events, 
   type Detail = {
     page?: { offset: number; limit: number; devices: number };
     waves: Array<{ counters: Record<string, number> }>;
-    devices: Array<{ deviceId: number }>;
+    devices: Array<{ deviceId: number; run: { state: string; phase: string } | null }>;
     events: Array<{ id: number; kind: string }>;
   };
   const whole = (await world.api<Detail>('GET', `/api/campaigns/${campaign.id}`)).json;
   const paged = (await world.api<Detail>('GET', `/api/campaigns/${campaign.id}?offset=2&limit=3&events=2`)).json;
   assert.equal(whole.page, undefined, 'no page asked, none given');
   assert.deepEqual(paged.page, { offset: 2, limit: 3, devices: 6 });
-  assert.deepEqual(
-    paged.devices.map((d) => d.deviceId),
-    whole.devices.slice(2, 5).map((d) => d.deviceId),
-    'devices 3 to 5 in the campaign order',
+  assert.deepEqual(paged.devices, whole.devices.slice(2, 5), 'devices 3 to 5 in the campaign order, each with its run');
+  assert.ok(
+    paged.devices.every((d) => d.run?.state === 'verified'),
+    'each device of the page shows its run, read for the page',
   );
   assert.deepEqual(
     paged.events.map((e) => e.id),

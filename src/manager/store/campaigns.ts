@@ -227,6 +227,8 @@ export class CampaignStore {
    * their runs' state (all, or `page`), and its events in order (all, or the `events` most recent).
    */
   async page(id: string, page?: { offset: number; limit: number; events?: number }): Promise<CampaignPageRecord | undefined> {
+    // The page's device rows are picked first, then joined to their runs: joined before the limit,
+    // every device's run was read for a page of 100.
     const result = await this.pool.query<{
       campaign: Json<CampaignRow> | null;
       counts: Array<{ stage: number | null; state: CampaignDeviceState; devices: number }>;
@@ -239,9 +241,8 @@ export class CampaignStore {
               (SELECT coalesce(json_agg(d ORDER BY d.wave NULLS LAST, d.device_id), '[]') FROM (
                  SELECT c.device_id, c.name, c.wave, c.stage, c.state, c.attempts, c.run_id, c.cause, c.message, c.started_at, c.updated_at,
                         r.state AS run_state, r.phase AS run_phase
-                   FROM safeflash.campaign_devices c LEFT JOIN safeflash.runs r ON r.id = c.run_id
-                  WHERE c.campaign_id = $1 ORDER BY c.wave NULLS LAST, c.device_id
-                 OFFSET $2 LIMIT $3) AS d) AS devices,
+                   FROM (SELECT * FROM safeflash.campaign_devices WHERE campaign_id = $1 ORDER BY wave NULLS LAST, device_id OFFSET $2 LIMIT $3) AS c
+                   LEFT JOIN safeflash.runs r ON r.id = c.run_id) AS d) AS devices,
               (SELECT coalesce(json_agg(e ORDER BY e.id), '[]') FROM (
                  SELECT id, campaign_id, at, kind, actor, cause, message, detail FROM safeflash.campaign_events
                   WHERE campaign_id = $1 ORDER BY id DESC LIMIT $4) AS e) AS events`,
