@@ -1,5 +1,7 @@
 // The manager's tables. Applied at start, idempotently; the durable workflows' own tables are DBOS's
 // and live in the same database under its own schema.
+import { stageCountersOf } from './campaigns.ts';
+
 export const schemaStatements = [
   `CREATE SCHEMA IF NOT EXISTS safeflash`,
   `CREATE TABLE IF NOT EXISTS safeflash.devices (
@@ -281,4 +283,8 @@ export const schemaStatements = [
      detail    jsonb NOT NULL DEFAULT '{}'
    )`,
   `CREATE INDEX IF NOT EXISTS device_events_at ON safeflash.device_events (at)`,
+  // Each stage's device counters, kept with the campaign (store/campaigns.ts stageCountersOf); counted
+  // once here for campaigns from before the column.
+  `ALTER TABLE safeflash.campaigns ADD COLUMN IF NOT EXISTS stage_counters jsonb`,
+  `UPDATE safeflash.campaigns c SET stage_counters = ${stageCountersOf('c.id')} WHERE stage_counters IS NULL`,
 ] as const;
