@@ -108,6 +108,15 @@ describe('readings in the inventory', () => {
     const after = (await api('GET', '/api/devices/silent')).json;
     assert.equal(after.lastSeenAt, null);
   });
+
+  test('a device removed is announced, so that the dashboard drops it', async () => {
+    const silent = (await api('GET', '/api/devices/silent')).json;
+    changed.length = 0;
+    assert.equal((await api('DELETE', '/api/devices/silent')).status, 200);
+    assert.deepEqual(changed, [silent.id]);
+    assert.equal((await api('DELETE', '/api/devices/silent')).status, 404);
+    assert.deepEqual(changed, [silent.id], 'a refused removal announces nothing');
+  });
 });
 
 describe('a manager allowed 192.0.2.0/24 besides loopback', () => {

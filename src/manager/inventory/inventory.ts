@@ -101,7 +101,10 @@ export class Inventory {
 
   /** Removes the device (DeviceInUseError while it has runs or backups on record); false when there was none. */
   async remove(device: DeviceRecord, actor: Actor): Promise<boolean> {
-    return this.devices.remove(device.id, actor);
+    const removed = await this.devices.remove(device.id, actor);
+    // The dashboard reads the device again, finds it gone, and drops it from its lists.
+    if (removed) this.options.onChange?.(device.id);
+    return removed;
   }
 
   #changed(device: DeviceRecord): DeviceRecord {
