@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
-import { durableStep, RunJournal, StepMismatchError, stepKey } from '../../src/manager/procedure/run-journal.ts';
+import { durableStep, keptForExecution, RunJournal, StepMismatchError, stepKey } from '../../src/manager/procedure/run-journal.ts';
 import { openDatabase, type Database } from '../../src/manager/store/database.ts';
 import { storeOn, type Store } from '../../src/manager/store/store.ts';
 
@@ -225,6 +225,28 @@ test('a database step that fails is tried again; a step that is not retried fail
   await journal.writePending();
   const rows = await database.pool.query('SELECT seq, name FROM safeflash.run_steps WHERE run_id = $1 ORDER BY seq', [runId]);
   assert.deepEqual(rows.rows, [{ seq: 1, name: 'test.flaky' }]);
+});
+
+test('a value kept for an execution is loaded once for all its steps, again after a failed load, and anew by the next execution', async () => {
+  const runId = await newRun('journal-kept');
+  let loads = 0;
+  const load = async () => {
+    loads += 1;
+    if (loads === 1) throw new Error('the database stayed away');
+    return loads;
+  };
+  const first = await RunJournal.open(store.steps, runId);
+  await assert.rejects(
+    first.step('test.kept', () => keptForExecution('device:1', load)),
+    /stayed away/,
+  );
+  assert.equal(await first.step('test.kept', () => keptForExecution('device:1', load)), 2, 'a failed load is not kept');
+  assert.equal(await first.step('test.kept', () => keptForExecution('device:1', load)), 2);
+  assert.equal(await first.step('test.other', () => keptForExecution('device:2', async () => 'other')), 'other');
+  assert.equal(loads, 2);
+  const next = await RunJournal.open(store.steps, runId);
+  assert.equal(await next.step('test.kept', () => keptForExecution('device:1', load)), 3, 'a new execution loads again');
+  assert.equal(await keptForExecution('device:1', load), 4, 'outside a step, loaded every time');
 });
 
 test('stepKey outside a step is an error, not a key that could collide', () => {

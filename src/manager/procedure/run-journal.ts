@@ -108,6 +108,17 @@ export async function ridingWithJournal(write: RidingWrite): Promise<void> {
   else scope.journal.ride(write);
 }
 
+/**
+ * A value the steps of one execution of the run's workflow share, made by `load` at its first use under
+ * `key` and kept until the execution ends: not recorded, so a replay after a crash (or another manager
+ * taking the run over) loads it again. Only for what cannot change while the run goes on. A load that
+ * fails is not kept. Outside a run's step, loaded every time.
+ */
+export function keptForExecution<T>(key: string, load: () => Promise<T>): Promise<T> {
+  const scope = current.getStore();
+  return scope === undefined ? load() : scope.journal.kept(key, load);
+}
+
 const attempts = 5;
 
 export class RunJournal {
@@ -118,6 +129,8 @@ export class RunJournal {
   private riding: RidingWrite[] = [];
   /** Places whose answer their own step wrote ahead (withJournal's ownAnswer). */
   private readonly ahead = new Map<number, string>();
+  /** What this execution's steps share (keptForExecution). */
+  private readonly keeping = new Map<string, Promise<unknown>>();
 
   private constructor(
     private readonly records: StepRecords,
@@ -169,6 +182,17 @@ export class RunJournal {
         isStep(value) ? (...args: unknown[]) => this.step(value.name, () => value.work(...args), value.options) : value,
       ]),
     ) as BoundSteps<Definitions>;
+  }
+
+  /** keptForExecution's value under `key`. */
+  kept<T>(key: string, load: () => Promise<T>): Promise<T> {
+    let value = this.keeping.get(key) as Promise<T> | undefined;
+    if (value === undefined) {
+      value = load();
+      this.keeping.set(key, value);
+      value.catch(() => this.keeping.delete(key));
+    }
+    return value;
   }
 
   /** A write of another table to make with the next answers (ridingWithJournal). */
