@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
-import { durableStep, keptForExecution, RunJournal, StepMismatchError, stepKey } from '../../src/manager/procedure/run-journal.ts';
+import { durableStep, keptForExecution, RunJournal, StepMismatchError, stepKey, withJournal } from '../../src/manager/procedure/run-journal.ts';
 import { openDatabase, type Database } from '../../src/manager/store/database.ts';
 import { storeOn, type Store } from '../../src/manager/store/store.ts';
 
@@ -247,6 +247,25 @@ test('a value kept for an execution is loaded once for all its steps, again afte
   const next = await RunJournal.open(store.steps, runId);
   assert.equal(await next.step('test.kept', () => keptForExecution('device:1', load)), 3, 'a new execution loads again');
   assert.equal(await keptForExecution('device:1', load), 4, 'outside a step, loaded every time');
+});
+
+test('a first statement that only reads follows the journal it carries, outside a transaction, and sees it written', async () => {
+  const runId = await newRun('journal-reads');
+  const journal = await RunJournal.open(store.steps, runId);
+  await journal.step('test.read', async () => 'model');
+  const seen = await journal.step(
+    'test.wait',
+    () =>
+      withJournal(
+        async (db) => {
+          assert.equal(db, undefined, 'no transaction');
+          return (await database.pool.query('SELECT seq, name FROM safeflash.run_steps WHERE run_id = $1 ORDER BY seq', [runId])).rows;
+        },
+        { reads: true },
+      ),
+    { carries: true },
+  );
+  assert.deepEqual(seen, [{ seq: 1, name: 'test.read' }]);
 });
 
 test('stepKey outside a step is an error, not a key that could collide', () => {

@@ -158,7 +158,7 @@ export function registerDeviceSteps(services: DeviceStepServices) {
       'safeflash.awaitSignal',
       async (runId: string, deviceId: number, index: number, untilMs: number, bootsSeen: number): Promise<OperationSignal> => {
         // The first look goes with what the run learned before, written before it waits.
-        let read = (): Promise<OperationSignal> => withJournal((db) => services.routes.signal(deviceId, index, db));
+        let read = (): Promise<OperationSignal> => withJournal((db) => services.routes.signal(deviceId, index, db), { reads: true });
         const news = (signal: OperationSignal) => signal.ended !== null || signal.boots > bootsSeen;
         let heard: OperationSignal | undefined;
         for (;;) {

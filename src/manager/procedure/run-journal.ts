@@ -14,9 +14,10 @@
 // answer and event so far is written, so that what the run did rests on recorded answers. An answer
 // lost with a crash before that was only read, never acted on: the replay reads again and decides
 // afresh. Events carry the time they happened, whenever they are written. A `carries` step writes them
-// in the transaction of its own first statement (withJournal: the order's route, the wait's first
-// look, the run's end), and writes of other tables that only matter once the run acts (an offer's
-// row, the inventory's reading) ride with them (ridingWithJournal): one commit where there were several.
+// in the transaction of its own first statement (withJournal: the order's route, the run's end; a
+// first statement that only reads, the wait's first look, follows them), and writes of other tables
+// that only matter once the run acts (an offer's row, the inventory's reading) ride with them
+// (ridingWithJournal): one commit where there were several.
 //
 // Two executions of one run (a manager taken over while still running it): the answer written first
 // stands. An execution that finds another answer at a place it already went on from stops (as DBOS
@@ -85,14 +86,24 @@ export function stepKey(second?: string): string {
   return second ? `step:${scope.seq}:${second}` : `step:${scope.seq}`;
 }
 
+/** How withJournal writes with its work. */
+export interface JournalWork {
+  /** The step's answer, when it is known before the step acts (an end), written in the same transaction. */
+  ownAnswer?: unknown;
+  /**
+   * `work` only reads: with nothing riding, the journal is written by its own statement and `work`
+   * runs after it, outside a transaction (which would cost a BEGIN and a COMMIT for one write).
+   */
+  reads?: boolean;
+}
+
 /**
  * For the work of a `carries` step: runs `work` in one transaction with everything the run's journal
  * has to write (answers, events, riding writes), so that the step's first statement and the journal
- * cost one commit; `work` gets the transaction's connection. `ownAnswer`: the step's answer, when it
- * is known before the step acts (an end), written in the same transaction. With nothing to write, or
- * outside a run's step, `work` runs on its own (db undefined).
+ * cost one commit; `work` gets the transaction's connection. With nothing to write, or outside a run's
+ * step, `work` runs on its own (db undefined).
  */
-export function withJournal<T>(work: (db?: Queryable) => Promise<T>, options: { ownAnswer?: unknown } = {}): Promise<T> {
+export function withJournal<T>(work: (db?: Queryable) => Promise<T>, options: JournalWork = {}): Promise<T> {
   const scope = current.getStore();
   if (scope === undefined) return work();
   return scope.journal.writeWith(scope, work, options);
@@ -201,13 +212,17 @@ export class RunJournal {
   }
 
   /** withJournal's work, for the step of `scope`. */
-  async writeWith<T>(scope: StepScope, work: (db?: Queryable) => Promise<T>, options: { ownAnswer?: unknown }): Promise<T> {
+  async writeWith<T>(scope: StepScope, work: (db?: Queryable) => Promise<T>, options: JournalWork): Promise<T> {
     const own: StepToWrite[] = [];
     if ('ownAnswer' in options && !this.ahead.has(scope.seq)) {
       const output: unknown = options.ownAnswer === undefined ? null : JSON.parse(JSON.stringify(options.ownAnswer));
       own.push({ seq: scope.seq, name: scope.name, output });
     }
     if (own.length === 0 && this.steps.length === 0 && this.timeline.length === 0 && this.riding.length === 0) return work();
+    if (options.reads && own.length === 0 && this.riding.length === 0) {
+      await this.write();
+      return work();
+    }
     const { steps, events, riding } = this.take();
     try {
       const { written, result } = await this.records.writeWith(
