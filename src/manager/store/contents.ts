@@ -1,6 +1,6 @@
 // The contents tables: every stored file's bytes, once for all managers on the database, in chunks
 // keyed by the file's SHA-256. Rows are only ever added; a file's row and its chunks are written in
-// one transaction, so a file is either wholly there or not at all.
+// one transaction (one statement for a file of one chunk), so a file is either wholly there or not at all.
 import type pg from 'pg';
 import { inTransaction } from './transaction.ts';
 
@@ -20,6 +20,18 @@ export class ContentTable {
   async put(sha256: string, bytes: Buffer): Promise<void> {
     if (this.#stored.has(sha256)) return;
     const chunks = Math.ceil(bytes.length / contentChunkBytes);
+    if (chunks === 1) {
+      // A file of one chunk (a configuration) is one statement: its row, and its chunk only when the row is new.
+      await this.pool.query(
+        `WITH added AS (
+           INSERT INTO safeflash.contents (sha256, size, chunks) VALUES ($1, $2, 1) ON CONFLICT (sha256) DO NOTHING RETURNING sha256
+         )
+         INSERT INTO safeflash.content_chunks (sha256, seq, bytes) SELECT sha256, 0, $3 FROM added`,
+        [sha256, bytes.length, bytes],
+      );
+      this.#remember(sha256);
+      return;
+    }
     // One transaction, whether the file is new or there already (its row says so; its chunks are only sent when new).
     await inTransaction(this.pool, async (db) => {
       // Two managers storing the same file at once: the second waits on the first's row and adds nothing.
