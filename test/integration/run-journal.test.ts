@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
-import { durableStep, keptForExecution, RunJournal, StepMismatchError, stepKey, withJournal } from '../../src/manager/procedure/run-journal.ts';
+import {
+  durableStep,
+  keptForExecution,
+  ridingWithJournal,
+  RunJournal,
+  StepMismatchError,
+  stepKey,
+  withJournal,
+} from '../../src/manager/procedure/run-journal.ts';
 import { openDatabase, type Database } from '../../src/manager/store/database.ts';
 import { storeOn, type Store } from '../../src/manager/store/store.ts';
 
@@ -266,6 +274,27 @@ test('a first statement that only reads follows the journal it carries, outside 
     { carries: true },
   );
   assert.deepEqual(seen, [{ seq: 1, name: 'test.read' }]);
+});
+
+test('a riding write replaces the one of the same key still waiting to be made; the others are all made, once', async () => {
+  const runId = await newRun('journal-riding');
+  const journal = await RunJournal.open(store.steps, runId);
+  const made: string[] = [];
+  const ride = (what: string, key?: string) =>
+    journal.step(`test.${what}`, () =>
+      ridingWithJournal(async (db) => {
+        assert.ok(db, "in the journal's transaction");
+        made.push(what);
+      }, key),
+    );
+  await ride('reading 1', 'reading:1');
+  await ride('offer');
+  await ride('reading 2', 'reading:1');
+  await ride('other device', 'reading:2');
+  await journal.writePending();
+  assert.deepEqual(made, ['offer', 'reading 2', 'other device']);
+  await journal.writePending();
+  assert.equal(made.length, 3, 'made once');
 });
 
 test('stepKey outside a step is an error, not a key that could collide', () => {

@@ -80,7 +80,8 @@ export function registerDeviceSteps(services: DeviceStepServices) {
       try {
         const reading = await withDevice(deviceId, (driver) => driver.read());
         // The inventory's copy is written with the run's next answers, before the run acts on it.
-        await ridingWithJournal((db) => services.devices.recordReading(deviceId, reading, { unlessSeenWithinMs: readingRefreshMs }, db));
+        // A later reading of the device, written with the same answers, makes this one's write needless.
+        await ridingWithJournal((db) => services.devices.recordReading(deviceId, reading, { unlessSeenWithinMs: readingRefreshMs }, db), `reading:${deviceId}`);
         return { ok: true, reading };
       } catch (error) {
         return { ok: false, ...commandFailure(error) };

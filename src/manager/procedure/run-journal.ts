@@ -112,11 +112,13 @@ export function withJournal<T>(work: (db?: Queryable) => Promise<T>, options: Jo
 /**
  * Hands a write of another table to the journal of the run whose step is under way: it is made with
  * the run's next answers, in their transaction, before the run acts. Outside a run's step, at once.
+ * `replaces`: a key of what the write sets (the device's reading); a write under the same key still
+ * waiting to be made is dropped, since this one sets it anew.
  */
-export async function ridingWithJournal(write: RidingWrite): Promise<void> {
+export async function ridingWithJournal(write: RidingWrite, replaces?: string): Promise<void> {
   const scope = current.getStore();
   if (scope === undefined) await write();
-  else scope.journal.ride(write);
+  else scope.journal.ride(write, replaces);
 }
 
 /**
@@ -138,6 +140,8 @@ export class RunJournal {
   private steps: StepToWrite[] = [];
   private timeline: EventToWrite[] = [];
   private riding: RidingWrite[] = [];
+  /** The keys riding writes replace by (ridingWithJournal's `replaces`). */
+  private readonly ridingKeys = new WeakMap<RidingWrite, string>();
   /** Places whose answer their own step wrote ahead (withJournal's ownAnswer). */
   private readonly ahead = new Map<number, string>();
   /** What this execution's steps share (keptForExecution). */
@@ -207,7 +211,11 @@ export class RunJournal {
   }
 
   /** A write of another table to make with the next answers (ridingWithJournal). */
-  ride(write: RidingWrite): void {
+  ride(write: RidingWrite, replaces?: string): void {
+    if (replaces !== undefined) {
+      this.riding = this.riding.filter((pending) => this.ridingKeys.get(pending) !== replaces);
+      this.ridingKeys.set(write, replaces);
+    }
     this.riding.push(write);
   }
 
@@ -277,7 +285,9 @@ export class RunJournal {
   private putBack(steps: StepToWrite[], events: EventToWrite[], riding: RidingWrite[]): void {
     this.steps = [...steps, ...this.steps];
     this.timeline = [...events, ...this.timeline];
-    this.riding = [...riding, ...this.riding];
+    // A write that replaced one of these while they were out stays the one to make.
+    const replaced = new Set(this.riding.map((pending) => this.ridingKeys.get(pending)));
+    this.riding = [...riding.filter((pending) => !this.ridingKeys.has(pending) || !replaced.has(this.ridingKeys.get(pending))), ...this.riding];
   }
 
   private checkStanding(steps: StepToWrite[], written: Written): void {
