@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
-import { durableStep, RunJournal, StepMismatchError, stepKey } from '../../src/manager/procedure/run-journal.ts';
+import {
+  durableStep,
+  keptForExecution,
+  ridingWithJournal,
+  RunJournal,
+  StepMismatchError,
+  stepKey,
+  withJournal,
+} from '../../src/manager/procedure/run-journal.ts';
 import { openDatabase, type Database } from '../../src/manager/store/database.ts';
 import { storeOn, type Store } from '../../src/manager/store/store.ts';
 
@@ -225,6 +233,68 @@ test('a database step that fails is tried again; a step that is not retried fail
   await journal.writePending();
   const rows = await database.pool.query('SELECT seq, name FROM safeflash.run_steps WHERE run_id = $1 ORDER BY seq', [runId]);
   assert.deepEqual(rows.rows, [{ seq: 1, name: 'test.flaky' }]);
+});
+
+test('a value kept for an execution is loaded once for all its steps, again after a failed load, and anew by the next execution', async () => {
+  const runId = await newRun('journal-kept');
+  let loads = 0;
+  const load = async () => {
+    loads += 1;
+    if (loads === 1) throw new Error('the database stayed away');
+    return loads;
+  };
+  const first = await RunJournal.open(store.steps, runId);
+  await assert.rejects(
+    first.step('test.kept', () => keptForExecution('device:1', load)),
+    /stayed away/,
+  );
+  assert.equal(await first.step('test.kept', () => keptForExecution('device:1', load)), 2, 'a failed load is not kept');
+  assert.equal(await first.step('test.kept', () => keptForExecution('device:1', load)), 2);
+  assert.equal(await first.step('test.other', () => keptForExecution('device:2', async () => 'other')), 'other');
+  assert.equal(loads, 2);
+  const next = await RunJournal.open(store.steps, runId);
+  assert.equal(await next.step('test.kept', () => keptForExecution('device:1', load)), 3, 'a new execution loads again');
+  assert.equal(await keptForExecution('device:1', load), 4, 'outside a step, loaded every time');
+});
+
+test('a first statement that only reads follows the journal it carries, outside a transaction, and sees it written', async () => {
+  const runId = await newRun('journal-reads');
+  const journal = await RunJournal.open(store.steps, runId);
+  await journal.step('test.read', async () => 'model');
+  const seen = await journal.step(
+    'test.wait',
+    () =>
+      withJournal(
+        async (db) => {
+          assert.equal(db, undefined, 'no transaction');
+          return (await database.pool.query('SELECT seq, name FROM safeflash.run_steps WHERE run_id = $1 ORDER BY seq', [runId])).rows;
+        },
+        { reads: true },
+      ),
+    { carries: true },
+  );
+  assert.deepEqual(seen, [{ seq: 1, name: 'test.read' }]);
+});
+
+test('a riding write replaces the one of the same key still waiting to be made; the others are all made, once', async () => {
+  const runId = await newRun('journal-riding');
+  const journal = await RunJournal.open(store.steps, runId);
+  const made: string[] = [];
+  const ride = (what: string, key?: string) =>
+    journal.step(`test.${what}`, () =>
+      ridingWithJournal(async (db) => {
+        assert.ok(db, "in the journal's transaction");
+        made.push(what);
+      }, key),
+    );
+  await ride('reading 1', 'reading:1');
+  await ride('offer');
+  await ride('reading 2', 'reading:1');
+  await ride('other device', 'reading:2');
+  await journal.writePending();
+  assert.deepEqual(made, ['offer', 'reading 2', 'other device']);
+  await journal.writePending();
+  assert.equal(made.length, 3, 'made once');
 });
 
 test('stepKey outside a step is an error, not a key that could collide', () => {

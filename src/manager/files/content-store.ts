@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-file.ts';
+import type { Queryable } from '../store/backups.ts';
 import type { ContentTable } from '../store/contents.ts';
 import type { OfferedContent } from './file-offer.ts';
 
@@ -42,6 +43,20 @@ export class ContentStore {
     await this.shared.put(sha256, bytes);
     await this.cache(kind, sha256, bytes);
     return sha256;
+  }
+
+  /**
+   * put() in two halves, for a caller that records the file with other writes in one transaction `db`:
+   * share() writes the copy for every manager in it; keep() caches it here once `db` has committed.
+   */
+  async share(bytes: Buffer, db: Queryable): Promise<string> {
+    const sha256 = sha256Of(bytes);
+    await this.shared.put(sha256, bytes, db);
+    return sha256;
+  }
+
+  async keep(kind: StoredContent, sha256: string, bytes: Buffer): Promise<void> {
+    await this.cache(kind, sha256, bytes);
   }
 
   /**

@@ -234,9 +234,10 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
       if (error instanceof BackupError) await this.desk.reject(record, error.reason);
       throw error;
     }
-    await this.store.put('config', bytes);
-    return this.desk.collect(record, (db) =>
-      this.backups.add(
+    // The file, its backup record and the offer's end: one commit.
+    const backup = await this.desk.collect(record, async (db) => {
+      await this.store.share(bytes, db);
+      return this.backups.add(
         {
           sha256: checked.sha256,
           deviceId: owner.deviceId,
@@ -248,8 +249,10 @@ export class ManagerFiles extends EventEmitter<FileEvents> {
           size: checked.size,
         },
         db,
-      ),
-    );
+      );
+    });
+    await this.store.keep('config', checked.sha256, bytes);
+    return backup;
   }
 
   /** Keeps a configuration the manager made (a migration) or an operator supplied; checked like a backup. */

@@ -1,7 +1,7 @@
 // Durable steps around the device's operations: read the device over SNMP, order an operation, wait
 // for what its notifications said, look at its row. A device that does not answer is an outcome here,
 // not an exception: the workflow judges it.
-import { durableStep, ridingWithJournal, stepKey, withJournal } from './run-journal.ts';
+import { durableStep, keptForExecution, ridingWithJournal, stepKey, withJournal } from './run-journal.ts';
 import { UnsupportedOrder } from '../../families/family.ts';
 import { family } from '../../families/families.ts';
 import { SnmpError } from '../../protocol/snmp/errors.ts';
@@ -52,10 +52,20 @@ export type StartedOperation = Outcome<{ at: number }>;
 /** A run's readings of its device refresh the inventory's "last seen" at most this often when nothing changed. */
 const readingRefreshMs = 60_000;
 
+/**
+ * The run's device as the inventory holds it, read once per execution of the run's workflow rather than
+ * at every step. What the steps use of it (its address, port, credentials and family) cannot change
+ * while the run goes on: the inventory edits none of them, and refuses to remove a device that has runs
+ * on record. Its readings (model, versions, banks), which do change, are not used from this copy. A
+ * run that starts later, or is resumed, reads the device again.
+ */
+export function runDevice(devices: Pick<DeviceStore, 'get'>, deviceId: number): Promise<DeviceRecord | undefined> {
+  return keptForExecution(`device:${deviceId}`, () => devices.get(deviceId));
+}
+
 export function registerDeviceSteps(services: DeviceStepServices) {
-  /** `known`: the device's record as just read with another statement. */
-  async function withDevice<T>(deviceId: number, work: (driver: DeviceCommands) => Promise<T>, known?: DeviceRecord): Promise<T> {
-    const device = known ?? (await services.devices.get(deviceId));
+  async function withDevice<T>(deviceId: number, work: (driver: DeviceCommands) => Promise<T>): Promise<T> {
+    const device = await runDevice(services.devices, deviceId);
     if (!device) throw new Error(`device ${deviceId} is no longer in the inventory`);
     const driver = services.driverFor(device);
     try {
@@ -70,7 +80,8 @@ export function registerDeviceSteps(services: DeviceStepServices) {
       try {
         const reading = await withDevice(deviceId, (driver) => driver.read());
         // The inventory's copy is written with the run's next answers, before the run acts on it.
-        await ridingWithJournal((db) => services.devices.recordReading(deviceId, reading, { unlessSeenWithinMs: readingRefreshMs }, db));
+        // A later reading of the device, written with the same answers, makes this one's write needless.
+        await ridingWithJournal((db) => services.devices.recordReading(deviceId, reading, { unlessSeenWithinMs: readingRefreshMs }, db), `reading:${deviceId}`);
         return { ok: true, reading };
       } catch (error) {
         return { ok: false, ...commandFailure(error) };
@@ -90,38 +101,38 @@ export function registerDeviceSteps(services: DeviceStepServices) {
      * Looks for a cancel request first: one holds back every operation but those that bring the device
      * back (procedure/cancel.ts). Else records the route (its notifications may arrive before the SET's
      * answer) with the run's operationStarted event, in the same statement, and orders the operation.
-     * What the run learned before (its journal, the offer's row) is written in the same transaction,
-     * with the device's record read for the order: one commit. Replayed after a crash, it sends the
+     * What the run learned before (its journal, the offer's row) is written in the same transaction:
+     * one commit. Replayed after a crash, it sends the
      * same order to the same index: the device answers it as a repeat. Says when it was ordered: the
      * wait's deadline counts from then.
      */
     startOperation: durableStep(
       'safeflash.startOperation',
       async (runId: string, deviceId: number, phase: Phase, index: number, order: OperationOrder): Promise<StartedOperation> => {
-        const { cancel, device } = await withJournal(async (db) => {
-          const cancel = (await services.routes.recordOrder(
-            {
-              route: { deviceId, index, runId, phase, type: order.type },
-              heedCancel: !startsAfterCancel(phase, order.type),
-              stepKey: stepKey(),
-              message: `${order.type}${order.fileName ? ` ${order.fileName}` : ''} as operation ${index}`,
-              detail: { index, type: order.type, protocol: order.protocol ?? null, server: order.server ?? null },
-            },
-            db,
-          )) as `operator:${string}` | undefined;
-          return { cancel, device: cancel ? undefined : await services.devices.get(deviceId, db) };
-        });
+        const cancel = await withJournal(
+          async (db) =>
+            (await services.routes.recordOrder(
+              {
+                route: { deviceId, index, runId, phase, type: order.type },
+                heedCancel: !startsAfterCancel(phase, order.type),
+                stepKey: stepKey(),
+                message: `${order.type}${order.fileName ? ` ${order.fileName}` : ''} as operation ${index}`,
+                detail: { index, type: order.type, protocol: order.protocol ?? null, server: order.server ?? null },
+              },
+              db,
+            )) as `operator:${string}` | undefined,
+        );
         if (cancel) return { ok: false, cause: cancelledCause, message: `${order.type} not started: ${cancelFailure(phase, cancel).message}` };
         try {
           const password = order.username !== undefined && order.password === undefined ? { password: services.transferPassword(order.username) } : {};
-          await withDevice(deviceId, (driver) => driver.startOperation(index, { ...order, ...password, notifyTarget: services.notifyTarget }), device);
+          await withDevice(deviceId, (driver) => driver.startOperation(index, { ...order, ...password, notifyTarget: services.notifyTarget }));
           return { ok: true, at: Date.now() };
         } catch (error) {
           // The row may be there already: ordered by a manager that stopped before it could record so
           // (with its own notification target, so the device does not take this order as a repeat), or
           // ordered by this step with the answer lost. The index is this step's alone: the row is the
           // step's operation, and the run follows it rather than give the device a second one.
-          const device = await services.devices.get(deviceId);
+          const device = await runDevice(services.devices, deviceId);
           const rows = device !== undefined && family(device.family).capabilities.operationRows;
           const existing = rows ? await withDevice(deviceId, (driver) => driver.readOperation(index, order.type)).catch(() => undefined) : undefined;
           if (existing === undefined) return { ok: false, ...commandFailure(error) };
@@ -148,7 +159,7 @@ export function registerDeviceSteps(services: DeviceStepServices) {
       'safeflash.awaitSignal',
       async (runId: string, deviceId: number, index: number, untilMs: number, bootsSeen: number): Promise<OperationSignal> => {
         // The first look goes with what the run learned before, written before it waits.
-        let read = (): Promise<OperationSignal> => withJournal((db) => services.routes.signal(deviceId, index, db));
+        let read = (): Promise<OperationSignal> => withJournal((db) => services.routes.signal(deviceId, index, db), { reads: true });
         const news = (signal: OperationSignal) => signal.ended !== null || signal.boots > bootsSeen;
         let heard: OperationSignal | undefined;
         for (;;) {

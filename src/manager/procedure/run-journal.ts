@@ -14,9 +14,10 @@
 // answer and event so far is written, so that what the run did rests on recorded answers. An answer
 // lost with a crash before that was only read, never acted on: the replay reads again and decides
 // afresh. Events carry the time they happened, whenever they are written. A `carries` step writes them
-// in the transaction of its own first statement (withJournal: the order's route, the wait's first
-// look, the run's end), and writes of other tables that only matter once the run acts (an offer's
-// row, the inventory's reading) ride with them (ridingWithJournal): one commit where there were several.
+// in the transaction of its own first statement (withJournal: the order's route, the run's end; a
+// first statement that only reads, the wait's first look, follows them), and writes of other tables
+// that only matter once the run acts (an offer's row, the inventory's reading) ride with them
+// (ridingWithJournal): one commit where there were several.
 //
 // Two executions of one run (a manager taken over while still running it): the answer written first
 // stands. An execution that finds another answer at a place it already went on from stops (as DBOS
@@ -85,14 +86,24 @@ export function stepKey(second?: string): string {
   return second ? `step:${scope.seq}:${second}` : `step:${scope.seq}`;
 }
 
+/** How withJournal writes with its work. */
+export interface JournalWork {
+  /** The step's answer, when it is known before the step acts (an end), written in the same transaction. */
+  ownAnswer?: unknown;
+  /**
+   * `work` only reads: with nothing riding, the journal is written by its own statement and `work`
+   * runs after it, outside a transaction (which would cost a BEGIN and a COMMIT for one write).
+   */
+  reads?: boolean;
+}
+
 /**
  * For the work of a `carries` step: runs `work` in one transaction with everything the run's journal
  * has to write (answers, events, riding writes), so that the step's first statement and the journal
- * cost one commit; `work` gets the transaction's connection. `ownAnswer`: the step's answer, when it
- * is known before the step acts (an end), written in the same transaction. With nothing to write, or
- * outside a run's step, `work` runs on its own (db undefined).
+ * cost one commit; `work` gets the transaction's connection. With nothing to write, or outside a run's
+ * step, `work` runs on its own (db undefined).
  */
-export function withJournal<T>(work: (db?: Queryable) => Promise<T>, options: { ownAnswer?: unknown } = {}): Promise<T> {
+export function withJournal<T>(work: (db?: Queryable) => Promise<T>, options: JournalWork = {}): Promise<T> {
   const scope = current.getStore();
   if (scope === undefined) return work();
   return scope.journal.writeWith(scope, work, options);
@@ -101,11 +112,24 @@ export function withJournal<T>(work: (db?: Queryable) => Promise<T>, options: { 
 /**
  * Hands a write of another table to the journal of the run whose step is under way: it is made with
  * the run's next answers, in their transaction, before the run acts. Outside a run's step, at once.
+ * `replaces`: a key of what the write sets (the device's reading); a write under the same key still
+ * waiting to be made is dropped, since this one sets it anew.
  */
-export async function ridingWithJournal(write: RidingWrite): Promise<void> {
+export async function ridingWithJournal(write: RidingWrite, replaces?: string): Promise<void> {
   const scope = current.getStore();
   if (scope === undefined) await write();
-  else scope.journal.ride(write);
+  else scope.journal.ride(write, replaces);
+}
+
+/**
+ * A value the steps of one execution of the run's workflow share, made by `load` at its first use under
+ * `key` and kept until the execution ends: not recorded, so a replay after a crash (or another manager
+ * taking the run over) loads it again. Only for what cannot change while the run goes on. A load that
+ * fails is not kept. Outside a run's step, loaded every time.
+ */
+export function keptForExecution<T>(key: string, load: () => Promise<T>): Promise<T> {
+  const scope = current.getStore();
+  return scope === undefined ? load() : scope.journal.kept(key, load);
 }
 
 const attempts = 5;
@@ -116,8 +140,12 @@ export class RunJournal {
   private steps: StepToWrite[] = [];
   private timeline: EventToWrite[] = [];
   private riding: RidingWrite[] = [];
+  /** The keys riding writes replace by (ridingWithJournal's `replaces`). */
+  private readonly ridingKeys = new WeakMap<RidingWrite, string>();
   /** Places whose answer their own step wrote ahead (withJournal's ownAnswer). */
   private readonly ahead = new Map<number, string>();
+  /** What this execution's steps share (keptForExecution). */
+  private readonly keeping = new Map<string, Promise<unknown>>();
 
   private constructor(
     private readonly records: StepRecords,
@@ -171,19 +199,38 @@ export class RunJournal {
     ) as BoundSteps<Definitions>;
   }
 
+  /** keptForExecution's value under `key`. */
+  kept<T>(key: string, load: () => Promise<T>): Promise<T> {
+    let value = this.keeping.get(key) as Promise<T> | undefined;
+    if (value === undefined) {
+      value = load();
+      this.keeping.set(key, value);
+      value.catch(() => this.keeping.delete(key));
+    }
+    return value;
+  }
+
   /** A write of another table to make with the next answers (ridingWithJournal). */
-  ride(write: RidingWrite): void {
+  ride(write: RidingWrite, replaces?: string): void {
+    if (replaces !== undefined) {
+      this.riding = this.riding.filter((pending) => this.ridingKeys.get(pending) !== replaces);
+      this.ridingKeys.set(write, replaces);
+    }
     this.riding.push(write);
   }
 
   /** withJournal's work, for the step of `scope`. */
-  async writeWith<T>(scope: StepScope, work: (db?: Queryable) => Promise<T>, options: { ownAnswer?: unknown }): Promise<T> {
+  async writeWith<T>(scope: StepScope, work: (db?: Queryable) => Promise<T>, options: JournalWork): Promise<T> {
     const own: StepToWrite[] = [];
     if ('ownAnswer' in options && !this.ahead.has(scope.seq)) {
       const output: unknown = options.ownAnswer === undefined ? null : JSON.parse(JSON.stringify(options.ownAnswer));
       own.push({ seq: scope.seq, name: scope.name, output });
     }
     if (own.length === 0 && this.steps.length === 0 && this.timeline.length === 0 && this.riding.length === 0) return work();
+    if (options.reads && own.length === 0 && this.riding.length === 0) {
+      await this.write();
+      return work();
+    }
     const { steps, events, riding } = this.take();
     try {
       const { written, result } = await this.records.writeWith(
@@ -238,7 +285,9 @@ export class RunJournal {
   private putBack(steps: StepToWrite[], events: EventToWrite[], riding: RidingWrite[]): void {
     this.steps = [...steps, ...this.steps];
     this.timeline = [...events, ...this.timeline];
-    this.riding = [...riding, ...this.riding];
+    // A write that replaced one of these while they were out stays the one to make.
+    const replaced = new Set(this.riding.map((pending) => this.ridingKeys.get(pending)));
+    this.riding = [...riding.filter((pending) => !this.ridingKeys.has(pending) || !replaced.has(this.ridingKeys.get(pending))), ...this.riding];
   }
 
   private checkStanding(steps: StepToWrite[], written: Written): void {

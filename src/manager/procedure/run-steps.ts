@@ -7,6 +7,7 @@ import type { ImageStore } from '../store/images.ts';
 import type { ParkedState, NewEvent, RunPosition, RunStore } from '../store/runs.ts';
 import type { LastEvent } from './run-feed.ts';
 import { durableStep, stepKey, withJournal } from './run-journal.ts';
+import { runDevice } from './device-steps.ts';
 import type { ConfigFile, DecisionFacts, ImageFacts, RunFacts } from './step-types.ts';
 
 export interface RunStepServices {
@@ -57,7 +58,8 @@ export function registerRunSteps({ runs, devices, images, backups, onEnded, onCh
         const { run, number } = found;
         const image = run.imageSha256 === null ? undefined : await images.get(run.imageSha256);
         if (run.imageSha256 !== null && !image) throw new Error(`run ${runId}: image ${run.imageSha256} is not in the database`);
-        const device = await devices.get(run.deviceId);
+        // Kept for the run's device steps: it is read once per execution.
+        const device = await runDevice(devices, run.deviceId);
         return {
           runId,
           number,

@@ -1,7 +1,8 @@
 // The contents tables: every stored file's bytes, once for all managers on the database, in chunks
 // keyed by the file's SHA-256. Rows are only ever added; a file's row and its chunks are written in
-// one transaction, so a file is either wholly there or not at all.
+// one transaction (one statement for a file of one chunk), so a file is either wholly there or not at all.
 import type pg from 'pg';
+import type { Queryable } from './backups.ts';
 import { inTransaction } from './transaction.ts';
 
 /** Small enough that a chunk is one modest bytea value, large enough that an image is a few rows. */
@@ -16,12 +17,26 @@ export class ContentTable {
 
   constructor(private readonly pool: pg.Pool) {}
 
-  /** Keeps `bytes` under `sha256` (the caller computed it); nothing happens when they are already there. */
-  async put(sha256: string, bytes: Buffer): Promise<void> {
+  /**
+   * Keeps `bytes` under `sha256` (the caller computed it); nothing happens when they are already there.
+   * `db`: the caller's transaction, which the file is written in (and is there once it commits).
+   */
+  async put(sha256: string, bytes: Buffer, db?: Queryable): Promise<void> {
     if (this.#stored.has(sha256)) return;
     const chunks = Math.ceil(bytes.length / contentChunkBytes);
-    // One transaction, whether the file is new or there already (its row says so; its chunks are only sent when new).
-    await inTransaction(this.pool, async (db) => {
+    if (chunks === 1) {
+      // A file of one chunk (a configuration) is one statement: its row, and its chunk only when the row is new.
+      await (db ?? this.pool).query(
+        `WITH added AS (
+           INSERT INTO safeflash.contents (sha256, size, chunks) VALUES ($1, $2, 1) ON CONFLICT (sha256) DO NOTHING RETURNING sha256
+         )
+         INSERT INTO safeflash.content_chunks (sha256, seq, bytes) SELECT sha256, 0, $3 FROM added`,
+        [sha256, bytes.length, bytes],
+      );
+      if (db === undefined) this.#remember(sha256);
+      return;
+    }
+    const write = async (db: Queryable) => {
       // Two managers storing the same file at once: the second waits on the first's row and adds nothing.
       const added = await db.query('INSERT INTO safeflash.contents (sha256, size, chunks) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING', [
         sha256,
@@ -33,7 +48,10 @@ export class ContentTable {
         const chunk = bytes.subarray(seq * contentChunkBytes, (seq + 1) * contentChunkBytes);
         await db.query('INSERT INTO safeflash.content_chunks (sha256, seq, bytes) VALUES ($1, $2, $3)', [sha256, seq, chunk]);
       }
-    });
+    };
+    if (db !== undefined) return write(db);
+    // One transaction, whether the file is new or there already (its row says so; its chunks are only sent when new).
+    await inTransaction(this.pool, write);
     this.#remember(sha256);
   }
 

@@ -41,6 +41,8 @@ export class OperationRoutes {
   /** Notifications of many devices heard together are looked up, and their ends recorded, together: one statement each. */
   readonly #finds = new Batched<{ address: string; index: number }, Route | undefined>((wanted) => this.#find(wanted));
   readonly #ends = new Batched<{ route: Route; end: OperationEnd }, OperationSignal | undefined>((ends) => this.#recordEnds(ends));
+  /** The waits' looks at their routes, made together when many look at once (woken by notifications heard together). */
+  readonly #looks = new Batched<{ deviceId: number; index: number }, OperationSignal>((looks) => this.#signals(looks));
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -148,14 +150,31 @@ export class OperationRoutes {
     return signalOf(result.rows[0]);
   }
 
-  /** What the operation's notifications said so far; nothing said when there is no such route. */
-  async signal(deviceId: number, index: number, db: Queryable = this.pool): Promise<OperationSignal> {
+  /**
+   * What the operation's notifications said so far; nothing said when there is no such route. Read by
+   * a statement that starts after the call: in `db` when given, else with the looks of other waits.
+   */
+  async signal(deviceId: number, index: number, db?: Queryable): Promise<OperationSignal> {
+    if (db === undefined) return this.#looks.run({ deviceId, index });
     const result = await db.query<{ ended: OperationEnd | null; boots: number }>(
       'SELECT ended, boots FROM safeflash.operation_routes WHERE device_id = $1 AND op_index = $2',
       [deviceId, index],
     );
     const row = result.rows[0];
     return { ended: row?.ended ?? null, boots: row?.boots ?? 0 };
+  }
+
+  async #signals(looks: Array<{ deviceId: number; index: number }>): Promise<OperationSignal[]> {
+    const result = await this.pool.query<{ device_id: number; op_index: string; ended: OperationEnd | null; boots: number }>(
+      `SELECT device_id, op_index, ended, boots FROM safeflash.operation_routes
+        WHERE (device_id, op_index) IN (SELECT * FROM unnest($1::integer[], $2::bigint[]))`,
+      [looks.map((look) => look.deviceId), looks.map((look) => look.index)],
+    );
+    const byRoute = new Map(result.rows.map((row) => [`${row.device_id}/${row.op_index}`, row]));
+    return looks.map(({ deviceId, index }) => {
+      const row = byRoute.get(`${deviceId}/${index}`);
+      return { ended: row?.ended ?? null, boots: row?.boots ?? 0 };
+    });
   }
 
   /** The latest operation of an active run on a device at `address`. */

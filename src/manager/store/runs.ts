@@ -4,6 +4,7 @@
 import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
 import type { Queryable } from './backups.ts';
+import { Batched } from './batched.ts';
 import type {
   Actor,
   DecisionAnswer,
@@ -200,6 +201,9 @@ export interface TimelineLineOf {
 }
 
 export class RunStore {
+  /** The runs' looks for a cancel request at their safe points, made together when many runs look at once: one statement. */
+  readonly #cancelLooks = new Batched<string, Actor | undefined>((runIds) => this.#cancelRequests(runIds));
+
   constructor(private readonly pool: pg.Pool) {}
 
   /** Creates the run (running, in preflight); refuses a second active run on the device. */
@@ -482,10 +486,18 @@ export class RunStore {
     });
   }
 
-  /** Who asked to cancel the run, if anyone did. */
+  /** Who asked to cancel the run, if anyone did (read by a statement that starts after the call). */
   async cancelRequest(runId: string): Promise<Actor | undefined> {
-    const result = await this.pool.query<{ cancel_requested_by: Actor | null }>(`SELECT cancel_requested_by FROM safeflash.runs WHERE id = $1`, [runId]);
-    return result.rows[0]?.cancel_requested_by ?? undefined;
+    return this.#cancelLooks.run(runId);
+  }
+
+  async #cancelRequests(runIds: string[]): Promise<Array<Actor | undefined>> {
+    const result = await this.pool.query<{ id: string; cancel_requested_by: Actor | null }>(
+      'SELECT id, cancel_requested_by FROM safeflash.runs WHERE id = ANY($1::text[]) AND cancel_requested_by IS NOT NULL',
+      [[...new Set(runIds)]],
+    );
+    const asked = new Map(result.rows.map((row) => [row.id, row.cancel_requested_by ?? undefined]));
+    return runIds.map((runId) => asked.get(runId));
   }
 
   private transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
