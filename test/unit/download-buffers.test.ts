@@ -42,3 +42,11 @@ test('a buffer much larger than asked is not lent for a small download', () => {
   assert.notEqual(lendBuffer(size).buffer, large.buffer);
   assert.equal(lendBuffer(4 * size).buffer, large.buffer);
 });
+
+test('buffers no download took for a while are let go', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const lent = lendBuffer(size);
+  releaseDownload(lent);
+  t.mock.timers.tick(30_000);
+  assert.notEqual(lendBuffer(size).buffer, lent.buffer);
+});

@@ -7,13 +7,16 @@
 
 /** Below this a buffer is cheap (Node.js carves small ones out of a shared slab): not kept. */
 const minKeptBytes = 64 * 1024;
-/** At most this much memory waits for the next download. */
-const maxKeptBytes = 32 * 1024 * 1024;
+/** At most this much memory waits for the next download: a burst of a fleet's downloads at once. */
+const maxKeptBytes = 128 * 1024 * 1024;
+/** Kept memory no download took in this long is let go: a process at rest holds none. */
+const idleMs = 30_000;
 
 /** Memory handed out and not given back yet: only these are taken back, each once. */
 const lent = new WeakSet<ArrayBufferLike>();
 const kept: ArrayBuffer[] = [];
 let keptBytes = 0;
+let idleTimer: NodeJS.Timeout | undefined;
 
 /** A buffer of `bytes` bytes, contents undefined (like Buffer.allocUnsafe). */
 export function lendBuffer(bytes: number): Buffer {
@@ -41,4 +44,13 @@ export function releaseDownload(data: Buffer): void {
   if (keptBytes + memory.byteLength > maxKeptBytes) return;
   kept.push(memory);
   keptBytes += memory.byteLength;
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(letGo, idleMs);
+  idleTimer.unref();
+}
+
+function letGo(): void {
+  idleTimer = undefined;
+  kept.length = 0;
+  keptBytes = 0;
 }
