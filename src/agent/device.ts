@@ -16,7 +16,7 @@ import type { KeyObject } from 'node:crypto';
 import type { DeviceConfig } from '../protocol/config.ts';
 import { factoryConfig } from '../protocol/config.ts';
 import { isBootable, readImage, type ImageHeader } from '../protocol/image.ts';
-import { download, upload } from '../protocol/transfer.ts';
+import { download, releaseDownload, upload } from '../protocol/transfer.ts';
 import { readFileIfExists, removeLeftoverTempFiles } from '../common/atomic-file.ts';
 import { bankStatus, BankStore, type BankContent } from './banks.ts';
 import { beginBoot, defaultMaxBootAttempts, resolveBoot, type BootResult } from './boot.ts';
@@ -138,7 +138,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     this.rebootRequired = options.rebootRequired ?? true;
     this.portNames = options.ports ?? defaultPortNames;
     this.maxImageBytes = options.maxImageBytes ?? defaultMaxImageBytes;
-    this.transfer = options.transfer ?? { download, upload };
+    this.transfer = options.transfer ?? { download, upload, release: releaseDownload };
     this.injector = new FaultInjector(options.faults, options.onFault);
     this.banksStore = new BankStore(join(options.stateDir, 'banks'), { trustedKeys: options.trustedKeys, model: options.model });
     this.configStore = new ConfigStore(join(options.stateDir, 'config'));

@@ -4,6 +4,8 @@ import { ftpGet, ftpPut } from './ftp/client.ts';
 import { tftpGet, tftpPut } from './tftp/client.ts';
 import type { TransferTarget } from './transfer-contract.ts';
 
+export { releaseDownload } from './tftp/download-buffers.ts';
+
 export async function download(target: TransferTarget): Promise<Buffer> {
   return target.protocol === 'tftp' ? tftpGet(target) : ftpGet(target);
 }

@@ -15,6 +15,8 @@ import type { OperationRequest } from '../../protocol/safeflash-mib/operation-ro
 export interface DeviceTransfer {
   download: typeof download;
   upload: typeof upload;
+  /** Gives back the buffer of a download nothing reads any more, for the next download to fill. */
+  release?: (data: Buffer) => void;
 }
 
 /**

@@ -41,6 +41,15 @@ export async function stageSoftware(context: OperationContext): Promise<void> {
 /** Downloads, verifies and writes the image into the inactive bank; `markForBoot`: the next boot starts it. */
 async function writeInactiveBank(context: OperationContext, markForBoot: boolean): Promise<ImageHeader> {
   const image = await downloadFile(context, { from: 0, to: 70 }, context.maxImageBytes);
+  try {
+    return await verifyAndWrite(context, image, markForBoot);
+  } finally {
+    // The image is in the bank or refused: nothing reads these bytes again, the next download may reuse them.
+    context.transfer.release?.(image);
+  }
+}
+
+async function verifyAndWrite(context: OperationContext, image: Buffer, markForBoot: boolean): Promise<ImageHeader> {
   if (context.faults.takeCorruptDownload()) flipBytes(image);
   const header = verify(context, image);
   context.step(75);

@@ -1,6 +1,7 @@
 // Where the bytes of an incoming transfer go: memory (bounded by the caller) or a file written in batches.
 import { createHash, type Hash } from 'node:crypto';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { lendBuffer, releaseDownload } from './download-buffers.ts';
 
 export interface BlockSink {
   /** Takes ownership of `data`; must not block the receiver. */
@@ -18,16 +19,19 @@ const maxPreallocatedBytes = 64 * 1024 * 1024;
 
 /**
  * Collects a transfer in memory. With the size announced, blocks are copied as they come into one
- * buffer of that size, which is then the contents: no block is kept, nothing is copied twice. Without
- * it (or once the peer sends more than it announced), blocks are kept and joined at the end.
+ * buffer of that size (lent by download-buffers.ts: its taker may give it back), which is then the
+ * contents: no block is kept, nothing is copied twice. Without it (or once the peer sends more than it
+ * announced), blocks are kept and joined at the end.
  */
 export class MemorySink implements BlockSink {
   private parts: Buffer[] = [];
   private whole: Buffer | undefined;
   private filled = 0;
+  /** Whether contents() has handed the buffer out: it is then its taker's to give back. */
+  private handedOut = false;
 
   expect(bytes: number): void {
-    if (this.filled === 0 && this.parts.length === 0 && bytes > 0 && bytes <= maxPreallocatedBytes) this.whole = Buffer.allocUnsafe(bytes);
+    if (this.filled === 0 && this.parts.length === 0 && bytes > 0 && bytes <= maxPreallocatedBytes) this.whole = lendBuffer(bytes);
   }
 
   write(data: Buffer): void {
@@ -49,13 +53,18 @@ export class MemorySink implements BlockSink {
   async finish(): Promise<void> {}
 
   async abort(): Promise<void> {
+    // Nobody else has seen the buffer of a transfer that failed: it can carry the next one.
+    if (this.whole !== undefined && !this.handedOut) releaseDownload(this.whole);
     this.parts.length = 0;
     this.whole = undefined;
     this.filled = 0;
   }
 
   contents(): Buffer {
-    if (this.whole !== undefined) return this.whole.subarray(0, this.filled);
+    if (this.whole !== undefined) {
+      this.handedOut = true;
+      return this.whole.subarray(0, this.filled);
+    }
     return Buffer.concat(this.parts);
   }
 }
