@@ -68,8 +68,23 @@ const { values: args } = parseArgs({
     'pg-statements': { type: 'boolean', default: false },
     managers: { type: 'string' },
     'kill-one': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
+
+if (args.help) {
+  process.stdout.write(
+    [
+      'node --import tsx bench/fleet.ts --devices 1000 [--start batch|each] [--reboot-ms 200] [--image-kib 1024] [--limit-seconds S] [--manager-profile DIR] [--fleet-profile DIR] [--pg-statements]',
+      'node --import tsx bench/fleet.ts --campaign --devices 5000 --image-kib 256 [--waves 1%,10%,50%,100%] [--max-concurrent 200] [--threshold 10%] [--retry-delay-seconds 10]',
+      'node --import tsx bench/fleet.ts --devices 600 --managers 3 [--kill-one]',
+      'node --import tsx bench/fleet.ts --in-flight --devices 10000 --reboot-ms 3600000 --image-kib 16 [--batch 500] [--sample-seconds 60]',
+      'What each mode measures: the comment at the top of bench/fleet.ts.',
+      '',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
 
 const inFlight = args['in-flight'];
 if (inFlight && args.campaign) {
