@@ -1,17 +1,20 @@
 // The campaign scheduler with staging, as a pure state machine: staging starts for every wave at once,
 // whatever the window; activations come wave by wave and only inside the window; a staged run counts
 // against no concurrency; one whose activation was refused is tried again after the retry delay.
+// Without staging: while devices of the wave wait for a slot, the campaign looks again sooner; and a
+// look at its runs answers only what changed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CampaignPlan } from '../../src/manager/campaigns/model.ts';
+import { readRuns } from '../../src/manager/campaigns/run-watch.ts';
 import { CampaignScheduler, type WindowView } from '../../src/manager/campaigns/scheduler.ts';
 import { defaultPhasePolicy } from '../../src/manager/store/records.ts';
 
 const closed: WindowView = { open: false, untilOpenMs: 3_600_000 };
 const open: WindowView = { open: true, untilOpenMs: 0 };
-const timing = { tickSeconds: 1, idleSeconds: 60, windowRecheckSeconds: 30 };
+const timing = { tickSeconds: 1, fillSeconds: 0.25, idleSeconds: 60, windowRecheckSeconds: 30 };
 
-function plan(devices: number, waveSizes: number[], maxConcurrent: number): CampaignPlan {
+function plan(devices: number, waveSizes: number[], maxConcurrent: number, staging = true): CampaignPlan {
   let first = 0;
   const waves = waveSizes.map((size, index) => ({ index, kind: 'wave' as const, number: index + 1, size, pauseAt: 99 }));
   const planned = waveSizes.flatMap((size, wave) => Array.from({ length: size }, () => ({ deviceId: ++first, name: `d${first}`, wave })));
@@ -38,7 +41,7 @@ function plan(devices: number, waveSizes: number[], maxConcurrent: number): Camp
       policy,
       offlineAttempts: 1,
       retryDelaySeconds: 30,
-      runOptions: { stage: true },
+      ...(staging ? { runOptions: { stage: true } } : {}),
     },
     waves,
     devices: planned,
@@ -105,4 +108,46 @@ test('an aborted campaign aborts its staged runs too: each device keeps the soft
   assert.deepEqual(tick.abortWaiting, ['r1', 'r2']);
   assert.deepEqual(tick.activate, [], 'nothing activated once aborting');
   assert.deepEqual(scheduler.tick(2000, open).abortWaiting, [], 'each answered once');
+});
+
+const verified = (d: number) => ({
+  deviceId: d,
+  runId: `r${d}`,
+  state: 'ended' as const,
+  verdict: { result: 'verified' as const, cause: null, failures: [], summary: 'ok' },
+});
+
+test('while devices of the wave wait for a slot the campaign looks again at fillSeconds; once all are started, at tickSeconds', () => {
+  const scheduler = new CampaignScheduler(plan(5, [5], 2, false), timing);
+  const first = scheduler.tick(0, open);
+  assert.deepEqual(started(scheduler, first, 0), [1, 2]);
+  assert.equal(first.waitSeconds, timing.fillSeconds, 'three devices wait for the two slots');
+  const full = scheduler.tick(100, open);
+  assert.deepEqual(full.start, []);
+  assert.equal(full.waitSeconds, timing.fillSeconds, 'no slot free yet: the next look comes soon');
+  scheduler.onObservations([1, 2].map(verified));
+  assert.deepEqual(started(scheduler, scheduler.tick(300, open), 300), [3, 4]);
+  scheduler.onObservations([3, 4].map(verified));
+  const last = scheduler.tick(600, open);
+  assert.deepEqual(started(scheduler, last, 600), [5]);
+  assert.equal(last.waitSeconds, timing.tickSeconds, 'nothing left waiting: runs under way are looked at every tick');
+});
+
+test('a look at the runs answers only those not where the campaign last saw them', async () => {
+  const standings = [
+    { id: 'r1', state: 'running' },
+    { id: 'r2', state: 'waiting' },
+    { id: 'r3', state: 'running' },
+  ];
+  const store = { standings: async () => standings, timelineLines: async () => [] } as unknown as Parameters<typeof readRuns>[0];
+  const observed = await readRuns(store, [
+    { deviceId: 1, runId: 'r1', state: 'running' },
+    { deviceId: 2, runId: 'r2', state: 'running' },
+    { deviceId: 3, runId: 'r3', state: 'running' },
+    { deviceId: 4, runId: 'r4', state: 'running' },
+  ]);
+  assert.deepEqual(observed, [
+    { deviceId: 2, runId: 'r2', state: 'waiting' },
+    { deviceId: 4, runId: 'r4', state: 'missing' },
+  ]);
 });

@@ -1,13 +1,11 @@
 // Where a campaign's runs stand, read in two queries however many there are: the runs, then the
-// timelines of those that ended, judged by runVerdict.
+// timelines of those that ended, judged by runVerdict. Only what changed since the campaign last saw
+// each run is answered: the answer is recorded at every look, and most runs are where they were.
 import { activeRunStates, type RunStore } from '../store/runs.ts';
 import { runVerdict, type TimelineLine } from './run-verdict.ts';
-import type { RunObservation } from './scheduler.ts';
+import type { RunObservation, WatchedRun } from './scheduler.ts';
 
-export async function readRuns(
-  store: Pick<RunStore, 'standings' | 'timelineLines'>,
-  runs: ReadonlyArray<{ deviceId: number; runId: string }>,
-): Promise<RunObservation[]> {
+export async function readRuns(store: Pick<RunStore, 'standings' | 'timelineLines'>, runs: readonly WatchedRun[]): Promise<RunObservation[]> {
   if (runs.length === 0) return [];
   const standings = await store.standings(runs.map((r) => r.runId));
   const byId = new Map(standings.map((r) => [r.id, r]));
@@ -18,10 +16,10 @@ export async function readRuns(
     list.push(line);
     timelines.set(runId, list);
   }
-  return runs.map(({ deviceId, runId }): RunObservation => {
+  return runs.flatMap(({ deviceId, runId, state: seen }): RunObservation[] => {
     const row = byId.get(runId);
-    if (!row) return { deviceId, runId, state: 'missing' };
-    if (row.state === 'running' || row.state === 'waiting' || row.state === 'staged') return { deviceId, runId, state: row.state };
-    return { deviceId, runId, state: 'ended', verdict: runVerdict(row, timelines.get(runId) ?? []) };
+    if (!row) return [{ deviceId, runId, state: 'missing' }];
+    if (row.state === 'running' || row.state === 'waiting' || row.state === 'staged') return row.state === seen ? [] : [{ deviceId, runId, state: row.state }];
+    return [{ deviceId, runId, state: 'ended', verdict: runVerdict(row, timelines.get(runId) ?? []) }];
   });
 }

@@ -12,7 +12,7 @@ import type { CampaignProgress, CampaignStore } from '../store/campaigns.ts';
 import type { Actor, RunPolicy } from '../store/records.ts';
 import { campaignRunId, type CampaignDevice, type CampaignEventDraft, type CampaignPlan, type Counters } from './model.ts';
 import { readRuns } from './run-watch.ts';
-import type { RunObservation, StartRefusal } from './scheduler.ts';
+import type { RunObservation, StartRefusal, WatchedRun } from './scheduler.ts';
 
 export interface CampaignStepDeps {
   runs: Pick<RunStore, 'standings' | 'timelineLines'>;
@@ -51,7 +51,7 @@ export function registerCampaignSteps(deps: CampaignStepDeps) {
       { name: 'safeflash.campaign.save', ...databaseStep },
     ),
 
-    observe: DBOS.registerStep(async (runs: Array<{ deviceId: number; runId: string }>): Promise<RunObservation[]> => readRuns(deps.runs, runs), {
+    observe: DBOS.registerStep(async (runs: WatchedRun[]): Promise<RunObservation[]> => readRuns(deps.runs, runs), {
       name: 'safeflash.campaign.observe',
       ...databaseStep,
     }),
