@@ -1,8 +1,7 @@
 // The campaign scheduler with staging, as a pure state machine: staging starts for every wave at once,
 // whatever the window; activations come wave by wave and only inside the window; a staged run counts
 // against no concurrency; one whose activation was refused is tried again after the retry delay.
-// Without staging: while devices of the wave wait for a slot, the campaign looks again sooner; and a
-// look at its runs answers only what changed.
+// A look at the campaign's runs answers only what changed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CampaignPlan } from '../../src/manager/campaigns/model.ts';
@@ -12,9 +11,9 @@ import { defaultPhasePolicy } from '../../src/manager/store/records.ts';
 
 const closed: WindowView = { open: false, untilOpenMs: 3_600_000 };
 const open: WindowView = { open: true, untilOpenMs: 0 };
-const timing = { tickSeconds: 1, fillSeconds: 0.25, idleSeconds: 60, windowRecheckSeconds: 30 };
+const timing = { tickSeconds: 1, idleSeconds: 60, windowRecheckSeconds: 30 };
 
-function plan(devices: number, waveSizes: number[], maxConcurrent: number, staging = true): CampaignPlan {
+function plan(devices: number, waveSizes: number[], maxConcurrent: number): CampaignPlan {
   let first = 0;
   const waves = waveSizes.map((size, index) => ({ index, kind: 'wave' as const, number: index + 1, size, pauseAt: 99 }));
   const planned = waveSizes.flatMap((size, wave) => Array.from({ length: size }, () => ({ deviceId: ++first, name: `d${first}`, wave })));
@@ -41,7 +40,7 @@ function plan(devices: number, waveSizes: number[], maxConcurrent: number, stagi
       policy,
       offlineAttempts: 1,
       retryDelaySeconds: 30,
-      ...(staging ? { runOptions: { stage: true } } : {}),
+      runOptions: { stage: true },
     },
     waves,
     devices: planned,
@@ -108,29 +107,6 @@ test('an aborted campaign aborts its staged runs too: each device keeps the soft
   assert.deepEqual(tick.abortWaiting, ['r1', 'r2']);
   assert.deepEqual(tick.activate, [], 'nothing activated once aborting');
   assert.deepEqual(scheduler.tick(2000, open).abortWaiting, [], 'each answered once');
-});
-
-const verified = (d: number) => ({
-  deviceId: d,
-  runId: `r${d}`,
-  state: 'ended' as const,
-  verdict: { result: 'verified' as const, cause: null, failures: [], summary: 'ok' },
-});
-
-test('while devices of the wave wait for a slot the campaign looks again at fillSeconds; once all are started, at tickSeconds', () => {
-  const scheduler = new CampaignScheduler(plan(5, [5], 2, false), timing);
-  const first = scheduler.tick(0, open);
-  assert.deepEqual(started(scheduler, first, 0), [1, 2]);
-  assert.equal(first.waitSeconds, timing.fillSeconds, 'three devices wait for the two slots');
-  const full = scheduler.tick(100, open);
-  assert.deepEqual(full.start, []);
-  assert.equal(full.waitSeconds, timing.fillSeconds, 'no slot free yet: the next look comes soon');
-  scheduler.onObservations([1, 2].map(verified));
-  assert.deepEqual(started(scheduler, scheduler.tick(300, open), 300), [3, 4]);
-  scheduler.onObservations([3, 4].map(verified));
-  const last = scheduler.tick(600, open);
-  assert.deepEqual(started(scheduler, last, 600), [5]);
-  assert.equal(last.waitSeconds, timing.tickSeconds, 'nothing left waiting: runs under way are looked at every tick');
 });
 
 test('a look at the runs answers only those not where the campaign last saw them', async () => {

@@ -79,7 +79,7 @@ export class CampaignSelectionError extends CampaignRequestError {
   }
 }
 
-export const defaultCampaignTiming: SchedulerTiming = { tickSeconds: 1, fillSeconds: 0.25, idleSeconds: 3600, windowRecheckSeconds: 60 };
+export const defaultCampaignTiming: SchedulerTiming = { tickSeconds: 1, idleSeconds: 3600, windowRecheckSeconds: 60 };
 
 /** How long a control request waits to see the campaign take it into account before answering. */
 const acknowledgeMs = 5000;

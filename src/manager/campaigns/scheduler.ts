@@ -19,11 +19,6 @@ import { failuresThatPause } from './waves.ts';
 export interface SchedulerTiming {
   /** How often runs under way are looked at. */
   tickSeconds: number;
-  /**
-   * How often instead while devices of the turn wait for a free slot: a slot freed by a run's end is
-   * taken at the next look, and with runs of ten seconds a look a second left a tenth of them empty.
-   */
-  fillSeconds: number;
   /** Longest wait with nothing under way (paused, awaiting approval): a message ends it sooner. */
   idleSeconds: number;
   /** How often a closed window is looked at again (the clock may jump, and daylight saving moves it). */
@@ -139,8 +134,7 @@ export class CampaignScheduler {
     return this.state;
   }
 
-  /** Runs under way, to observe. */
-  /** The runs followed, with the state the campaign last saw each in. */
+  /** Runs under way, to observe, with the state the campaign last saw each in. */
   activeRuns(): WatchedRun[] {
     return this.devices
       .filter((d) => activeStates.has(d.state) && d.runId)
@@ -313,8 +307,7 @@ export class CampaignScheduler {
     if (mayStart && pending.length > 0) {
       const count = Math.max(0, Math.min(free, allowance, pending.length));
       result.start = pending.slice(0, count).map((d) => ({ deviceId: d.deviceId, attempt: d.attempts + 1 }));
-      if (count < pending.length && count === free) waitSeconds = Math.min(this.timing.fillSeconds, this.timing.tickSeconds);
-      else if (count > 0) waitSeconds = this.timing.tickSeconds;
+      if (count > 0) waitSeconds = this.timing.tickSeconds;
       else if (allowance <= 0 && free > 0) waitSeconds = Math.min(waitSeconds, Math.max(0.05, (this.starts[0]! + 60_000 - now) / 1000));
     }
     this.publishState(blocked);
