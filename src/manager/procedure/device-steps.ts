@@ -102,9 +102,8 @@ export function registerDeviceSteps(services: DeviceStepServices) {
      * back (procedure/cancel.ts). Else records the route (its notifications may arrive before the SET's
      * answer) with the run's operationStarted event, in the same statement, and orders the operation.
      * What the run learned before (its journal, the offer's row) is written in the same transaction:
-     * one commit. Replayed after a crash, it sends the
-     * same order to the same index: the device answers it as a repeat. Says when it was ordered: the
-     * wait's deadline counts from then.
+     * one commit. Replayed after a crash, it sends the same order to the same index: the device answers
+     * it as a repeat. Says when it was ordered: the wait's deadline counts from then.
      */
     startOperation: durableStep(
       'safeflash.startOperation',
