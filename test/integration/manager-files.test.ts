@@ -170,6 +170,25 @@ describe('read offers', () => {
     assert.ok((await fetchOffer(tftpOffer)).equals(image));
     await used;
   });
+
+  test('a manager that never received an image offers it to many runs at once: every offer is made and serves the image', { timeout }, async () => {
+    // A campaign's runs start together on a manager whose disk does not have the image yet: all of
+    // them take it from the shared store at the same moment.
+    const digest = (await files.addImage(image)).sha256;
+    const other = await startFiles(world, { dataDir: join(world.dir, 'cold') });
+    try {
+      const offers = await Promise.allSettled(Array.from({ length: 64 }, () => other.offerImage(digest, 'tftp')));
+      const refused = offers.flatMap((offer) => (offer.status === 'rejected' ? [String(offer.reason)] : []));
+      assert.deepEqual(refused, [], 'no offer failed');
+      const first = (offers[0] as PromiseFulfilledResult<FileOffer>).value;
+      const used = usedOnce(other, first);
+      assert.ok((await fetchOffer(first)).equals(image));
+      await used;
+      assert.deepEqual(readdirSync(join(world.dir, 'cold', 'files', 'images')), [`${digest}.sfimg`], 'cached once, no leftovers');
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 describe('backups', () => {

@@ -26,6 +26,9 @@ export function isSha256(value: string): boolean {
 }
 
 export class ContentStore {
+  /** Cache writes under way, by path. */
+  private readonly caching = new Map<string, Promise<void>>();
+
   private constructor(
     private readonly root: string,
     private readonly shared: Pick<ContentTable, 'put' | 'read'>,
@@ -41,7 +44,7 @@ export class ContentStore {
     const sha256 = sha256Of(bytes);
     // The shared copy first: a file this manager has is always a file every manager can have.
     await this.shared.put(sha256, bytes);
-    await this.cache(kind, sha256, bytes);
+    await this.cache(kind, sha256, async () => bytes);
     return sha256;
   }
 
@@ -56,7 +59,7 @@ export class ContentStore {
   }
 
   async keep(kind: StoredContent, sha256: string, bytes: Buffer): Promise<void> {
-    await this.cache(kind, sha256, bytes);
+    await this.cache(kind, sha256, async () => bytes);
   }
 
   /**
@@ -64,13 +67,12 @@ export class ContentStore {
    * yet. Throws ENOENT when no manager ever stored it.
    */
   async local(kind: StoredContent, sha256: string): Promise<string> {
-    const path = this.pathOf(kind, sha256);
-    if (await exists(path)) return path;
-    const bytes = await this.shared.read(sha256);
-    if (bytes === undefined) throw Object.assign(new Error(`no stored ${kind} ${sha256}`), { code: 'ENOENT' });
-    if (sha256Of(bytes) !== sha256) throw new Error(`shared ${kind} ${sha256} is damaged: its bytes no longer match its SHA-256`);
-    await this.cache(kind, sha256, bytes);
-    return path;
+    return this.cache(kind, sha256, async () => {
+      const bytes = await this.shared.read(sha256);
+      if (bytes === undefined) throw Object.assign(new Error(`no stored ${kind} ${sha256}`), { code: 'ENOENT' });
+      if (sha256Of(bytes) !== sha256) throw new Error(`shared ${kind} ${sha256} is damaged: its bytes no longer match its SHA-256`);
+      return bytes;
+    });
   }
 
   /** The file's bytes, checked against their name so a damaged disk never passes for a good file. */
@@ -86,10 +88,25 @@ export class ContentStore {
     return join(this.root, folders[kind], `${sha256}${extensions[kind]}`);
   }
 
-  private async cache(kind: StoredContent, sha256: string, bytes: Buffer): Promise<void> {
+  /**
+   * Caches the file unless it is there, and returns its path. A file under its digest is whole: it only
+   * ever appears by an atomic rename, and only once. Callers asking for a file being cached wait for that
+   * one write (and one fetch from the database) rather than write it again: a rename over the file
+   * would take its name from under a concurrent offer that is linking it, and that link would fail.
+   */
+  private async cache(kind: StoredContent, sha256: string, bytes: () => Promise<Buffer>): Promise<string> {
     const path = this.pathOf(kind, sha256);
-    // A file under its digest is whole: it only ever appears by an atomic rename.
-    if (!(await exists(path))) await writeFileAtomic(path, bytes, 0o444); // stored files never change
+    if (await exists(path)) return path;
+    let caching = this.caching.get(path);
+    if (caching === undefined) {
+      caching = (async () => {
+        // Checked again: an earlier write may have ended since this caller looked.
+        if (!(await exists(path))) await writeFileAtomic(path, await bytes(), 0o444); // stored files never change
+      })().finally(() => this.caching.delete(path));
+      this.caching.set(path, caching);
+    }
+    await caching;
+    return path;
   }
 }
 
