@@ -5,6 +5,7 @@
 // Every change an operator makes (an add, an import, a discovery's adds, a refresh, a removal) is
 // recorded in device_events by the very statement that makes it, for the audit (store/audit.ts): a
 // change never goes without its record, and a refused one (a clash, a device still in use) leaves none.
+import { Batched } from './batched.ts';
 import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
 import type { DeviceReading } from '../../families/family.ts';
@@ -149,6 +150,9 @@ const foreignKeyViolation = '23503';
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 export class DeviceStore {
+  /** Devices read at the same moment (a campaign's tick starts many runs, each reads its device), in one statement. */
+  readonly #reads = new Batched<number, DeviceRecord | undefined>((ids) => this.#getMany(ids));
+
   /** Without `secrets`, credentials are written in clear (tests' stores; the manager always gives its key). */
   constructor(
     private readonly pool: pg.Pool,
@@ -177,10 +181,21 @@ export class DeviceStore {
     return result.rows.map((row) => toRecord(row, this.secrets));
   }
 
-  async get(id: number, db: Queryable = this.pool): Promise<DeviceRecord | undefined> {
+  /** The device; without `db`, read by a statement that starts after the call, with the reads of other callers asking at once. */
+  async get(id: number, db?: Queryable): Promise<DeviceRecord | undefined> {
     if (!Number.isSafeInteger(id) || id < 1 || id > 2 ** 31 - 1) return undefined;
+    if (db === undefined) return this.#reads.run(id);
     const result = await db.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices WHERE id = $1`, [id]);
     return result.rows[0] ? toRecord(result.rows[0], this.secrets) : undefined;
+  }
+
+  async #getMany(ids: number[]): Promise<Array<DeviceRecord | undefined>> {
+    const result = await this.pool.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices WHERE id = ANY($1::integer[])`, [[...new Set(ids)]]);
+    const byId = new Map(result.rows.map((row) => [Number(row.id), row]));
+    return ids.map((id) => {
+      const row = byId.get(id);
+      return row ? toRecord(row, this.secrets) : undefined;
+    });
   }
 
   /** The device an operator means by `reference`: its id, its name, or its address (when only one device has it). */

@@ -1,5 +1,6 @@
 // The images table: signed software images the manager has verified and stored. A row is written
 // once, when the image is added, and never changes; adding the same bytes again finds the same row.
+import { Batched } from './batched.ts';
 import type pg from 'pg';
 import type { ImageRecord } from './records.ts';
 
@@ -40,6 +41,7 @@ export class ImageStore {
    * recorded before the column was), so a row with its payload digest stays true.
    */
   readonly #known = new Map<string, ImageRecord>();
+  readonly #reads = new Batched<string, ImageRecord | undefined>((sha256s) => this.#getMany(sha256s));
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -55,17 +57,20 @@ export class ImageStore {
     return stored;
   }
 
+  /** The image; one not remembered yet is read with the reads of other callers asking at once (a campaign's tick starting its runs). */
   async get(sha256: string): Promise<ImageRecord | undefined> {
-    const known = this.#known.get(sha256);
-    if (known) return known;
-    const result = await this.pool.query<ImageRow>(`SELECT ${columns} FROM safeflash.images WHERE sha256 = $1`, [sha256]);
-    if (!result.rows[0]) return undefined;
-    const record = toRecord(result.rows[0]);
-    if (record.payloadSha256 !== null) {
+    return this.#known.get(sha256) ?? this.#reads.run(sha256);
+  }
+
+  async #getMany(sha256s: string[]): Promise<Array<ImageRecord | undefined>> {
+    const result = await this.pool.query<ImageRow>(`SELECT ${columns} FROM safeflash.images WHERE sha256 = ANY($1::text[])`, [[...new Set(sha256s)]]);
+    const read = new Map(result.rows.map((row) => [row.sha256, toRecord(row)]));
+    for (const record of read.values()) {
+      if (record.payloadSha256 === null) continue;
       if (this.#known.size >= rememberedRows) this.#known.clear();
-      this.#known.set(sha256, record);
+      this.#known.set(record.sha256, record);
     }
-    return record;
+    return sha256s.map((sha256) => read.get(sha256));
   }
 
   /** Newest first. */

@@ -169,7 +169,8 @@ export interface RunFilter {
   limit?: number;
 }
 
-const uniqueViolation = '23505';
+/** What became of one run asked for in a batch: made, left out for a clash, or refused by the database. */
+type Creation = { row: RunRow } | { clash: true } | { error: unknown };
 
 /** A run not ended, as the orphan sweep sees it. */
 export interface ActiveRun {
@@ -203,30 +204,77 @@ export interface TimelineLineOf {
 export class RunStore {
   /** The runs' looks for a cancel request at their safe points, made together when many runs look at once: one statement. */
   readonly #cancelLooks = new Batched<string, Actor | undefined>((runIds) => this.#cancelRequests(runIds));
+  /** Runs created at the same moment (a campaign's tick starts many), made in one statement and one commit. */
+  readonly #creates = new Batched<NewRun, Creation>((runs) => this.#insert(runs));
+  /** Runs read at the same moment (a campaign's tick looks for the runs it starts), in one statement. */
+  readonly #reads = new Batched<string, RunRecord | undefined>((ids) => this.#getMany(ids));
 
   constructor(private readonly pool: pg.Pool) {}
 
-  /** Creates the run (running, in preflight); refuses a second active run on the device. */
+  /**
+   * Creates the run (running, in preflight); refuses a second active run on the device. Runs asked for
+   * at the same moment (a campaign's tick, a batch of the API) are inserted together: one statement.
+   */
   async create(run: NewRun): Promise<RunRecord> {
+    const created = await this.#creates.run(run);
+    if ('row' in created) return toRun(created.row);
+    if ('error' in created) throw created.error;
+    const active = await this.active(run.deviceId);
+    throw new ActiveRunError(
+      active?.id,
+      `device ${run.deviceId} already has an active run${active ? ` (${active.id}, ${active.state} in ${active.phase})` : ''}`,
+    );
+  }
+
+  /**
+   * Inserts the runs in one statement. A run whose ID or device's active run is there already is left
+   * out (a clash); a statement the database refuses whole (a device or image removed meanwhile) is
+   * tried again run by run, so that one refused run does not refuse the others.
+   */
+  async #insert(runs: NewRun[]): Promise<Creation[]> {
     try {
-      const result = await this.pool.query<RunRow>(
-        `WITH n AS (SELECT nextval('safeflash.run_numbers') AS number)
-         INSERT INTO safeflash.runs (id, kind, number, device_id, image_sha256, policy, state, phase, started_by, options)
-         SELECT coalesce($6, 'run-' || n.number), $1, n.number, $2, $3, $4, 'running', 'preflight', $5, $7 FROM n
-         RETURNING ${runColumns}`,
-        [run.kind, run.deviceId, run.imageSha256, JSON.stringify(run.policy), run.startedBy, run.id ?? null, JSON.stringify(run.options)],
-      );
-      return toRun(result.rows[0]!);
+      return await this.#insertTogether(runs);
     } catch (error) {
-      if ((error as { code?: string; constraint?: string }).code === uniqueViolation) {
-        const active = await this.active(run.deviceId);
-        throw new ActiveRunError(
-          active?.id,
-          `device ${run.deviceId} already has an active run${active ? ` (${active.id}, ${active.state} in ${active.phase})` : ''}`,
-        );
-      }
-      throw error;
+      if (runs.length === 1) return [{ error }];
+      return Promise.all(
+        runs.map((run) =>
+          this.#insertTogether([run]).then(
+            ([created]) => created!,
+            (alone: unknown) => ({ error: alone }),
+          ),
+        ),
+      );
     }
+  }
+
+  async #insertTogether(runs: NewRun[]): Promise<Creation[]> {
+    const result = await this.pool.query<RunRow & { n: number }>(
+      `WITH asked AS (
+         SELECT r.*, nextval('safeflash.run_numbers') AS number
+           FROM json_to_recordset($1::json) AS r(n integer, id text, kind text, device_id integer, image_sha256 text, policy jsonb, started_by text, options jsonb)
+       ), added AS (
+         INSERT INTO safeflash.runs (id, kind, number, device_id, image_sha256, policy, state, phase, started_by, options)
+         SELECT coalesce(id, 'run-' || number), kind, number, device_id, image_sha256, policy, 'running', 'preflight', started_by, options FROM asked ORDER BY n
+         ON CONFLICT DO NOTHING
+         RETURNING ${runColumns}
+       )
+       SELECT asked.n, added.* FROM asked LEFT JOIN added ON added.number = asked.number ORDER BY asked.n`,
+      [
+        JSON.stringify(
+          runs.map((run, n) => ({
+            n,
+            id: run.id ?? null,
+            kind: run.kind,
+            device_id: run.deviceId,
+            image_sha256: run.imageSha256,
+            policy: run.policy,
+            started_by: run.startedBy,
+            options: run.options,
+          })),
+        ),
+      ],
+    );
+    return result.rows.map((row): Creation => (row.id === null ? { clash: true } : { row }));
   }
 
   /** Removes a run that never got going (its workflow could not be started); only a run with no events. */
@@ -234,9 +282,18 @@ export class RunStore {
     await this.pool.query(`DELETE FROM safeflash.runs WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM safeflash.run_events WHERE run_id = $1)`, [id]);
   }
 
+  /** The run (read by a statement that starts after the call, with the reads of other callers asking at once). */
   async get(id: string): Promise<RunRecord | undefined> {
-    const result = await this.pool.query<RunRow>(`SELECT ${runColumns} FROM safeflash.runs WHERE id = $1`, [id]);
-    return result.rows[0] ? toRun(result.rows[0]) : undefined;
+    return this.#reads.run(id);
+  }
+
+  async #getMany(ids: string[]): Promise<Array<RunRecord | undefined>> {
+    const result = await this.pool.query<RunRow>(`SELECT ${runColumns} FROM safeflash.runs WHERE id = ANY($1::text[])`, [[...new Set(ids)]]);
+    const byId = new Map(result.rows.map((row) => [row.id, row]));
+    return ids.map((id) => {
+      const row = byId.get(id);
+      return row ? toRun(row) : undefined;
+    });
   }
 
   /** The run with its number (see number()), in one read. */
