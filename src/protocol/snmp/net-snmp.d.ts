@@ -298,7 +298,19 @@ declare module 'net-snmp' {
 
   export function createModuleStore(): ModuleStore;
 
+  /** USM key localization (RFC 3414 section 2.6): a pass phrase made into a key for one engine. */
+  export const Authentication: {
+    /** Bytes the pass phrase is repeated to before its first hash. */
+    HMAC_BUFFER_SIZE: number;
+    algorithms: Record<string, { CRYPTO_ALGORITHM: string; KEY_LENGTH: number }>;
+    /** Localized keys already made, under computeCacheKey's key; net-snmp looks here first. */
+    authToKeyCache: Record<string, Buffer>;
+    computeCacheKey(authProtocol: string, passPhrase: string, engineID: Buffer): string;
+    passwordToKey(authProtocol: string, passPhrase: string, engineID: Buffer): Buffer;
+  };
+
   const snmp: {
+    Authentication: typeof Authentication;
     Version1: typeof Version1;
     Version2c: typeof Version2c;
     Version3: typeof Version3;
