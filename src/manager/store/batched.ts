@@ -32,3 +32,9 @@ export class Batched<In, Out> {
     this.#writing = false;
   }
 }
+
+/** The rows one statement read for a batch, given back in the order they were asked for: undefined where none was found. */
+export function inAskedOrder<Key, Row>(asked: readonly Key[], rows: readonly Row[], keyOf: (row: Row) => Key): Array<Row | undefined> {
+  const found = new Map(rows.map((row) => [keyOf(row), row]));
+  return asked.map((key) => found.get(key));
+}

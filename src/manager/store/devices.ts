@@ -5,7 +5,7 @@
 // Every change an operator makes (an add, an import, a discovery's adds, a refresh, a removal) is
 // recorded in device_events by the very statement that makes it, for the audit (store/audit.ts): a
 // change never goes without its record, and a refused one (a clash, a device still in use) leaves none.
-import { Batched } from './batched.ts';
+import { Batched, inAskedOrder } from './batched.ts';
 import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
 import type { DeviceReading } from '../../families/family.ts';
@@ -191,11 +191,7 @@ export class DeviceStore {
 
   async #getMany(ids: number[]): Promise<Array<DeviceRecord | undefined>> {
     const result = await this.pool.query<DeviceRow>(`SELECT ${columns} FROM safeflash.devices WHERE id = ANY($1::integer[])`, [[...new Set(ids)]]);
-    const byId = new Map(result.rows.map((row) => [Number(row.id), row]));
-    return ids.map((id) => {
-      const row = byId.get(id);
-      return row ? toRecord(row, this.secrets) : undefined;
-    });
+    return inAskedOrder(ids, result.rows, (row) => Number(row.id)).map((row) => row && toRecord(row, this.secrets));
   }
 
   /** The device an operator means by `reference`: its id, its name, or its address (when only one device has it). */

@@ -1,6 +1,6 @@
 // The images table: signed software images the manager has verified and stored. A row is written
 // once, when the image is added, and never changes; adding the same bytes again finds the same row.
-import { Batched } from './batched.ts';
+import { Batched, inAskedOrder } from './batched.ts';
 import type pg from 'pg';
 import type { ImageRecord } from './records.ts';
 
@@ -64,13 +64,13 @@ export class ImageStore {
 
   async #getMany(sha256s: string[]): Promise<Array<ImageRecord | undefined>> {
     const result = await this.pool.query<ImageRow>(`SELECT ${columns} FROM safeflash.images WHERE sha256 = ANY($1::text[])`, [[...new Set(sha256s)]]);
-    const read = new Map(result.rows.map((row) => [row.sha256, toRecord(row)]));
-    for (const record of read.values()) {
+    const records = result.rows.map(toRecord);
+    for (const record of records) {
       if (record.payloadSha256 === null) continue;
       if (this.#known.size >= rememberedRows) this.#known.clear();
       this.#known.set(record.sha256, record);
     }
-    return sha256s.map((sha256) => read.get(sha256));
+    return inAskedOrder(sha256s, records, (record) => record.sha256);
   }
 
   /** Newest first. */

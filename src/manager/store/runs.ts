@@ -4,7 +4,7 @@
 import { inTransaction } from './transaction.ts';
 import type pg from 'pg';
 import type { Queryable } from './backups.ts';
-import { Batched } from './batched.ts';
+import { Batched, inAskedOrder } from './batched.ts';
 import type {
   Actor,
   DecisionAnswer,
@@ -289,11 +289,7 @@ export class RunStore {
 
   async #getMany(ids: string[]): Promise<Array<RunRecord | undefined>> {
     const result = await this.pool.query<RunRow>(`SELECT ${runColumns} FROM safeflash.runs WHERE id = ANY($1::text[])`, [[...new Set(ids)]]);
-    const byId = new Map(result.rows.map((row) => [row.id, row]));
-    return ids.map((id) => {
-      const row = byId.get(id);
-      return row ? toRun(row) : undefined;
-    });
+    return inAskedOrder(ids, result.rows, (row) => row.id).map((row) => row && toRun(row));
   }
 
   /** The run with its number (see number()), in one read. */
@@ -553,8 +549,7 @@ export class RunStore {
       'SELECT id, cancel_requested_by FROM safeflash.runs WHERE id = ANY($1::text[]) AND cancel_requested_by IS NOT NULL',
       [[...new Set(runIds)]],
     );
-    const asked = new Map(result.rows.map((row) => [row.id, row.cancel_requested_by ?? undefined]));
-    return runIds.map((runId) => asked.get(runId));
+    return inAskedOrder(runIds, result.rows, (row) => row.id).map((row) => row?.cancel_requested_by ?? undefined);
   }
 
   private transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
