@@ -64,3 +64,42 @@ test('a cluster held by a live process is refused; after that process is SIGKILL
     rmSync(directory, { recursive: true, force: true });
   }
 });
+
+/** How a connection made with `url` reaches the server: through a Unix socket (no client address) or TCP. */
+async function transportOf(url: string): Promise<'unix' | 'tcp'> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT inet_client_addr() AS address');
+    return rows[0].address === null ? 'unix' : 'tcp';
+  } finally {
+    await client.end();
+  }
+}
+
+test("the manager's URL takes the Unix socket in the cluster; a data directory too deep for one gets TCP, and both keep 127.0.0.1", async () => {
+  const shallow = mkdtempSync(join(tmpdir(), 'sf-pg-'));
+  const parent = mkdtempSync(join(tmpdir(), 'sf-pg-'));
+  chmodSync(parent, 0o755); // as root, PostgreSQL's own user must be able to pass through it
+  // sun_path holds 107 bytes: this cluster's socket path would be longer.
+  const deep = join(parent, 'd'.repeat(100));
+  try {
+    for (const [directory, expected] of [
+      [shallow, 'unix'],
+      [deep, 'tcp'],
+    ] as const) {
+      const database = await startEmbeddedPostgres({ directory });
+      try {
+        assert.equal(await transportOf(database.url), expected, directory);
+        const tcp = new URL(database.url);
+        tcp.search = '';
+        assert.equal(tcp.hostname, '127.0.0.1');
+        assert.equal(await transportOf(tcp.toString()), 'tcp');
+      } finally {
+        await database.stop();
+      }
+    }
+  } finally {
+    for (const directory of [shallow, parent]) rmSync(directory, { recursive: true, force: true });
+  }
+});
