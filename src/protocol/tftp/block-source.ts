@@ -5,7 +5,7 @@
 // file's digest) is done in idle(), which the sender calls once what it could send is on the wire, so
 // it overlaps with the peer's turn instead of delaying the next block.
 import { createHash, type Hash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 
 export interface BlockSource {
   /** Total size when known before sending (announced as tsize). */
@@ -20,9 +20,19 @@ export interface BlockSource {
   close(): Promise<void>;
 }
 
-export class BufferBlockSource implements BlockSource {
+/** A source that can say what it handed out: a server records the SHA-256 of every file it served. */
+export interface DigestedBlockSource extends BlockSource {
+  /** SHA-256 (hex) of everything handed out so far; complete once readNext returned a short block. */
+  digest(): string;
+}
+
+export class BufferBlockSource implements DigestedBlockSource {
   private position = 0;
-  constructor(private readonly data: Buffer) {}
+  /** `sha256` is the whole buffer's digest when the caller already knows it (a server's cached file). */
+  constructor(
+    private readonly data: Buffer,
+    private readonly sha256?: string,
+  ) {}
 
   get size(): number {
     return this.data.length;
@@ -32,6 +42,11 @@ export class BufferBlockSource implements BlockSource {
     const copied = this.data.copy(target, offset, this.position, Math.min(this.position + length, this.data.length));
     this.position += copied;
     return copied;
+  }
+
+  digest(): string {
+    if (this.sha256 !== undefined && this.position === this.data.length) return this.sha256;
+    return createHash('sha256').update(this.data.subarray(0, this.position)).digest('hex');
   }
 
   async close(): Promise<void> {}
@@ -45,7 +60,7 @@ const HASH_BATCH_BYTES = 16 * 1024;
  * Reads a file through one handle in 1 MiB chunks, double-buffered, and hashes what it handed out:
  * in idle() a batch at a time, and whatever is left of a chunk before it is replaced.
  */
-export class FileBlockSource implements BlockSource {
+export class FileBlockSource implements DigestedBlockSource {
   private current = Buffer.allocUnsafe(CHUNK_BYTES);
   private spare = Buffer.allocUnsafe(CHUNK_BYTES);
   private currentLength = 0;
@@ -63,16 +78,9 @@ export class FileBlockSource implements BlockSource {
     this.ahead = this.readChunk(this.spare);
   }
 
-  static async open(path: string): Promise<FileBlockSource> {
-    const handle = await open(path, 'r');
-    try {
-      const stat = await handle.stat();
-      if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
-      return new FileBlockSource(handle, stat.size);
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
+  /** A source over a regular file already open (the source closes it). */
+  static fromHandle(handle: FileHandle, size: number): FileBlockSource {
+    return new FileBlockSource(handle, size);
   }
 
   private async readChunk(into: Buffer): Promise<number> {
@@ -118,7 +126,6 @@ export class FileBlockSource implements BlockSource {
     this.hashed = this.consumed;
   }
 
-  /** SHA-256 of everything handed out so far; complete once readNext returned a short block. */
   digest(): string {
     this.hashConsumed();
     return this.hash.copy().digest('hex');

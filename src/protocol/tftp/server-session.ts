@@ -8,10 +8,11 @@ import { TransferError } from '../transfer-contract.ts';
 import { BlockReceiver } from './block-receiver.ts';
 import { BlockSender } from './block-sender.ts';
 import { FileSink } from './block-sink.ts';
-import { FileBlockSource } from './block-source.ts';
+import type { DigestedBlockSource } from './block-source.ts';
 import { TftpFailure, errorFromPeer, toTransferError } from './errors.ts';
 import { negotiateAsServer, type ServerOptionLimits } from './options.ts';
 import { Opcode, TftpErrorCode, TftpParseError, encodeError, encodeAck, encodeOack, parsePacket, type TftpPacket, type TftpRequest } from './packet.ts';
+import type { ReadCache } from './read-cache.ts';
 import { policyWithTimeout, type RetryPolicy } from './retransmit-timer.ts';
 import { resolveReadPath, pathInsideRoot } from './safe-path.ts';
 import { answerStranger, peerLabel, samePeer, sendTo, type Peer } from './transfer-socket.ts';
@@ -36,6 +37,8 @@ export interface SessionSettings {
   maxUploadBytes: number;
   /** Whether `name` was issued for writing (consumes it). */
   takeWriteName: (name: string) => boolean;
+  /** Where files being read come from: memory for those read before and unchanged. */
+  readCache: ReadCache;
 }
 
 /** The packets a session's engine wants: ACKs for a sender, DATA for a receiver. */
@@ -75,7 +78,7 @@ export class ServerSession {
 
   private async serveRead(): Promise<TftpTransferRecord> {
     const filePath = await resolveReadPath(this.settings.root, this.request.filename);
-    const source = await openForRead(filePath, this.request.filename);
+    const source = await openForRead(this.settings.readCache, filePath, this.request.filename);
     try {
       const { parameters, reply } = negotiateAsServer(this.request.options, this.settings.limits, source.size);
       const sender = new BlockSender({
@@ -175,9 +178,9 @@ export class ServerSession {
   }
 }
 
-async function openForRead(filePath: string, name: string): Promise<FileBlockSource> {
+async function openForRead(cache: ReadCache, filePath: string, name: string): Promise<DigestedBlockSource> {
   try {
-    return await FileBlockSource.open(filePath);
+    return await cache.open(filePath);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new TftpFailure('fileNotFound', `"${name}" not found`, TftpErrorCode.fileNotFound);

@@ -7,6 +7,7 @@ import { realpath } from 'node:fs/promises';
 import { TransferError } from '../transfer-contract.ts';
 import { TftpErrorCode, TftpParseError, encodeError, parsePacket, Opcode, type TftpPacket, type TftpRequest } from './packet.ts';
 import { MAX_BLKSIZE } from './options.ts';
+import { ReadCache } from './read-cache.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retransmit-timer.ts';
 import { ServerSession, type SessionSettings, type TftpTransferRecord, type TransferDirection } from './server-session.ts';
 import { bindUdpSocket, closeQuietly, peerLabel, sendTo, type Peer } from './transfer-socket.ts';
@@ -31,6 +32,8 @@ export interface TftpServerOptions {
   maxWindowsize?: number;
   /** Transfers running at once; requests beyond it are refused with a "busy" error. */
   maxTransfers?: number;
+  /** Memory for files served often (default 256 MiB; 0 reads every transfer from disk). */
+  readCacheBytes?: number;
 }
 
 export interface TftpTransferFailure {
@@ -81,6 +84,7 @@ export class TftpServer extends EventEmitter<TftpServerEvents> {
       retry: { ...DEFAULT_RETRY_POLICY, ...this.options.retry },
       maxUploadBytes: this.options.maxUploadBytes ?? 64 * 1024 * 1024,
       takeWriteName: (name) => this.writeNames.take(name),
+      readCache: new ReadCache(this.options.readCacheBytes),
     };
     const socket = await bindUdpSocket(this.address, this.options.port ?? 0);
     socket.on('message', (message, rinfo) => this.onRequest(socket, message, rinfo));

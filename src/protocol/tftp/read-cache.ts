@@ -1,0 +1,110 @@
+// Files that many devices fetch at once (one image for a whole wave) are read and hashed once, then
+// served from memory. Each transfer of a file read from disk costs two 1 MiB buffers, the reads and a
+// SHA-256 of the whole file; a fleet fetching one image paid that once per device, and the buffers'
+// churn drove the manager's garbage collector as much as its own work did.
+//
+// An entry is known by the identity of what was read: device, inode, size and the modification and
+// change times in nanoseconds, taken from the open handle before and after the read. A file written in
+// place or replaced gets a new identity, so it is read afresh; content that changed while it was read
+// is served as read (its digest says what went out) but not kept.
+import { createHash } from 'node:crypto';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { BufferBlockSource, FileBlockSource, type DigestedBlockSource } from './block-source.ts';
+
+export const DEFAULT_READ_CACHE_BYTES = 256 * 1024 * 1024;
+
+interface Entry {
+  data: Buffer;
+  sha256: string;
+}
+
+export class ReadCache {
+  /** In order of last use, oldest first; a load under way is there as its promise, so callers share it. */
+  private readonly entries = new Map<string, Promise<Entry | undefined>>();
+  private readonly sizes = new Map<string, number>();
+  private bytes = 0;
+
+  /** Files larger than half the cache are read in chunks per transfer instead, so one cannot evict all others. */
+  constructor(private readonly maxBytes = DEFAULT_READ_CACHE_BYTES) {}
+
+  /** Entries held and their bytes (for tests and diagnosis). */
+  get size(): { files: number; bytes: number } {
+    return { files: this.sizes.size, bytes: this.bytes };
+  }
+
+  /** Whether the file at `path`, as it is now, is held in memory. */
+  async holds(path: string): Promise<boolean> {
+    const stats = await stat(path, { bigint: true });
+    return this.sizes.has(identity(stats));
+  }
+
+  /** A source for one transfer of the file at `path`: its content in memory, or read from disk when too large. */
+  async open(path: string): Promise<DigestedBlockSource> {
+    const handle = await open(path, 'r');
+    let handedOver = false;
+    try {
+      const before = await handle.stat({ bigint: true });
+      if (!before.isFile()) throw new Error(`${path} is not a regular file`);
+      if (Number(before.size) * 2 > this.maxBytes) {
+        handedOver = true;
+        return FileBlockSource.fromHandle(handle, Number(before.size));
+      }
+      const key = identity(before);
+      let pending = this.entries.get(key);
+      if (pending) {
+        this.entries.delete(key); // re-inserted below: now the most recently used
+      } else {
+        pending = this.load(handle, key, before);
+        this.sizes.set(key, Number(before.size));
+        this.bytes += Number(before.size);
+      }
+      this.entries.set(key, pending);
+      const entry = await pending;
+      if (entry) {
+        this.evict();
+        return new BufferBlockSource(entry.data, entry.sha256);
+      }
+      // The file changed while it was read: read it again for this transfer, outside the cache.
+      handedOver = true;
+      return FileBlockSource.fromHandle(handle, Number((await handle.stat({ bigint: true })).size));
+    } finally {
+      if (!handedOver) await handle.close();
+    }
+  }
+
+  private async load(handle: FileHandle, key: string, before: BigIntStats): Promise<Entry | undefined> {
+    try {
+      const data = await handle.readFile();
+      const after = await handle.stat({ bigint: true });
+      if (identity(after) !== key || data.length !== Number(before.size)) {
+        this.forget(key);
+        return undefined;
+      }
+      return { data, sha256: createHash('sha256').update(data).digest('hex') };
+    } catch (error) {
+      this.forget(key);
+      throw error;
+    }
+  }
+
+  private forget(key: string): void {
+    const size = this.sizes.get(key);
+    if (size === undefined) return;
+    this.entries.delete(key);
+    this.sizes.delete(key);
+    this.bytes -= size;
+  }
+
+  /** Drops the least recently used entries beyond the budget; transfers under way keep their buffers. */
+  private evict(): void {
+    for (const key of this.entries.keys()) {
+      if (this.bytes <= this.maxBytes) return;
+      this.forget(key);
+    }
+  }
+}
+
+function identity(stats: BigIntStats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
+}
