@@ -30,7 +30,7 @@ describe('the read cache', () => {
   after(() => dir.remove());
 
   test('sixteen transfers of one file at once read it once, and each gets the file and its digest', async () => {
-    const cache = new ReadCache(8 * 1024 * 1024);
+    const cache = new ReadCache({ maxBytes: 8 * 1024 * 1024 });
     const data = putFile(dir.path, 'shared.img', 300_000);
     const sources = await Promise.all(Array.from({ length: 16 }, () => cache.open(join(dir.path, 'shared.img'))));
     assert.deepEqual(cache.size, { files: 1, bytes: data.length });
@@ -41,7 +41,7 @@ describe('the read cache', () => {
   });
 
   test('a file written in place or replaced by a rename is read afresh', async () => {
-    const cache = new ReadCache(8 * 1024 * 1024);
+    const cache = new ReadCache({ maxBytes: 8 * 1024 * 1024 });
     const path = join(dir.path, 'changing.img');
     const first = putFile(dir.path, 'changing.img', 4096);
     assert.ok((await drain(await cache.open(path))).equals(first));
@@ -59,7 +59,7 @@ describe('the read cache', () => {
   });
 
   test('the least recently used files go first once the budget is passed', async () => {
-    const cache = new ReadCache(100_000);
+    const cache = new ReadCache({ maxBytes: 100_000 });
     for (const name of ['a', 'b', 'c']) putFile(dir.path, `${name}.bin`, 40_000);
     await cache.open(join(dir.path, 'a.bin'));
     await cache.open(join(dir.path, 'b.bin'));
@@ -70,7 +70,7 @@ describe('the read cache', () => {
   });
 
   test('a file larger than half the budget is streamed from disk, not kept', async () => {
-    const cache = new ReadCache(100_000);
+    const cache = new ReadCache({ maxBytes: 100_000 });
     const data = putFile(dir.path, 'large.img', 60_000);
     const source = await cache.open(join(dir.path, 'large.img'));
     assert.deepEqual(cache.size, { files: 0, bytes: 0 });
@@ -78,8 +78,17 @@ describe('the read cache', () => {
     assert.equal(source.digest(), sha256(data));
   });
 
+  test('a cache nobody opened a file from for its idle time lets every file go', async () => {
+    const cache = new ReadCache({ maxBytes: 100_000, idleMs: 50 });
+    putFile(dir.path, 'idle.bin', 1000);
+    await drain(await cache.open(join(dir.path, 'idle.bin')));
+    assert.equal(cache.size.files, 1);
+    await eventually(() => cache.size.files === 0, 'the idle cache to let its file go');
+    assert.deepEqual(cache.size, { files: 0, bytes: 0 });
+  });
+
   test('a missing file or a directory is refused and leaves nothing behind', async () => {
-    const cache = new ReadCache(100_000);
+    const cache = new ReadCache({ maxBytes: 100_000 });
     await assert.rejects(cache.open(join(dir.path, 'nothing-here')), { code: 'ENOENT' });
     await assert.rejects(cache.open(dir.path), /not a regular file/);
     assert.deepEqual(cache.size, { files: 0, bytes: 0 });

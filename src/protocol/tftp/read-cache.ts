@@ -6,13 +6,22 @@
 // An entry is known by the identity of what was read: device, inode, size and the modification and
 // change times in nanoseconds, taken from the open handle before and after the read. A file written in
 // place or replaced gets a new identity, so it is read afresh; content that changed while it was read
-// is served as read (its digest says what went out) but not kept.
+// is served as read (its digest says what went out) but not kept. When nothing was opened for a
+// while (the night's waves are over), everything is let go: a server at rest holds no file.
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { BufferBlockSource, FileBlockSource, type DigestedBlockSource } from './block-source.ts';
 
 export const DEFAULT_READ_CACHE_BYTES = 256 * 1024 * 1024;
+const DEFAULT_IDLE_MS = 5 * 60_000;
+
+export interface ReadCacheOptions {
+  /** Memory for files (default 256 MiB); a file larger than half of it is read per transfer instead. */
+  maxBytes?: number;
+  /** Everything is let go after this long without a file opened (default 5 minutes). */
+  idleMs?: number;
+}
 
 interface Entry {
   data: Buffer;
@@ -24,9 +33,14 @@ export class ReadCache {
   private readonly entries = new Map<string, Promise<Entry | undefined>>();
   private readonly sizes = new Map<string, number>();
   private bytes = 0;
+  private readonly maxBytes: number;
+  private readonly idleMs: number;
+  private idleTimer: NodeJS.Timeout | undefined;
 
-  /** Files larger than half the cache are read in chunks per transfer instead, so one cannot evict all others. */
-  constructor(private readonly maxBytes = DEFAULT_READ_CACHE_BYTES) {}
+  constructor(options: ReadCacheOptions = {}) {
+    this.maxBytes = options.maxBytes ?? DEFAULT_READ_CACHE_BYTES;
+    this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+  }
 
   /** Entries held and their bytes (for tests and diagnosis). */
   get size(): { files: number; bytes: number } {
@@ -41,6 +55,7 @@ export class ReadCache {
 
   /** A source for one transfer of the file at `path`: its content in memory, or read from disk when too large. */
   async open(path: string): Promise<DigestedBlockSource> {
+    this.restartIdleTimer();
     const handle = await open(path, 'r');
     let handedOver = false;
     try {
@@ -86,6 +101,14 @@ export class ReadCache {
       this.forget(key);
       throw error;
     }
+  }
+
+  private restartIdleTimer(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      for (const key of [...this.sizes.keys()]) this.forget(key);
+    }, this.idleMs);
+    this.idleTimer.unref();
   }
 
   private forget(key: string): void {

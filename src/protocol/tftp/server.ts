@@ -84,7 +84,7 @@ export class TftpServer extends EventEmitter<TftpServerEvents> {
       retry: { ...DEFAULT_RETRY_POLICY, ...this.options.retry },
       maxUploadBytes: this.options.maxUploadBytes ?? 64 * 1024 * 1024,
       takeWriteName: (name) => this.writeNames.take(name),
-      readCache: new ReadCache(this.options.readCacheBytes),
+      readCache: new ReadCache({ maxBytes: this.options.readCacheBytes }),
     };
     const socket = await bindUdpSocket(this.address, this.options.port ?? 0);
     socket.on('message', (message, rinfo) => this.onRequest(socket, message, rinfo));
