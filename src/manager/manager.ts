@@ -27,6 +27,7 @@ import { AllowedNetworks, loopbackNetworks } from './inventory/allowed-networks.
 import { readNotification } from './notifications.ts';
 import { defaultRunQueueLimits, registerProcedure, runWorkflowNames, serveRunQueue, type Procedure, type RunQueueLimits } from './procedure/procedure.ts';
 import { campaignWorkflowName } from './campaigns/workflow.ts';
+import { wakeCampaignsOnRunEnd } from './campaigns/run-end-wake.ts';
 import { defaultMembershipTiming, Membership, type MembershipTiming } from './membership/membership.ts';
 import { recoverWorkflowsOf } from './membership/workflow-recovery.ts';
 import { LiveRelay } from './membership/live-relay.ts';
@@ -296,6 +297,8 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       live,
       ...(options.campaigns ? { options: options.campaigns } : {}),
     });
+    const stopWaking = wakeCampaignsOnRunEnd(live, (campaignId, message) => campaigns.wake(campaignId, message), logger);
+    stops.push({ what: 'campaign wake-ups', stop: async () => stopWaking() });
 
     const executorID = options.databaseUrl ? sharedExecutorId(dataDir) : embeddedExecutorId;
     // One application version for every manager: at launch DBOS puts this manager's unfinished

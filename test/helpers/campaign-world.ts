@@ -57,6 +57,8 @@ export async function startCampaignWorld(options: {
   faults?: (n: number) => FaultPlan;
   tags?: (n: number) => string[];
   rebootMs?: number;
+  /** How often campaigns look at their runs without being woken (default 0.2 s). */
+  tickSeconds?: number;
   /** What device n is, when not a reference IAD: its family, personality and model. */
   kindOf?: (n: number, lab: FamilyLab) => MemberKind & { family: FamilyName };
 }): Promise<CampaignWorld> {
@@ -81,7 +83,7 @@ export async function startCampaignWorld(options: {
   try {
     manager = await startLoopbackManager(dir, {
       timeouts: { backupSeconds: 8, downloadSeconds: 10, bootSeconds: 10, restoreSeconds: 8, pollSeconds: 0.5 },
-      campaigns: { tickSeconds: 0.2, windowRecheckSeconds: 0.3, clock: () => clock.now() },
+      campaigns: { tickSeconds: options.tickSeconds ?? 0.2, windowRecheckSeconds: 0.3, clock: () => clock.now() },
     });
   } catch (error) {
     await fleet.stop();

@@ -13,6 +13,7 @@ import type { Actor, DeviceRecord, ImageRecord } from '../store/records.ts';
 import {
   countDevices,
   controlTopic,
+  type RunEndedMessage,
   emptyCounters,
   type Counters,
   finalCampaignStates,
@@ -195,6 +196,11 @@ export class Campaigns {
       (c) => (finalCampaignStates.includes(c.state) || c.state === 'aborting' ? `it is ${c.state}` : undefined),
       (c) => c.state === 'aborting' || c.state === 'aborted',
     );
+  }
+
+  /** Tells a campaign one of its runs ended, so that it looks at its runs now (run-end-wake.ts). */
+  async wake(id: string, message: RunEndedMessage): Promise<void> {
+    await DBOS.send(id, message, controlTopic);
   }
 
   /** `wave`: the wave (1-based) the operator approves, so that a late click cannot approve the next one. */

@@ -85,9 +85,16 @@ export interface CampaignPlan {
   selector: Record<string, unknown>;
 }
 
+/** A run of the campaign ended: look at the runs now (campaigns/run-end-wake.ts). */
+export interface RunEndedMessage {
+  kind: 'runEnded';
+  runId: string;
+}
+
 export type ControlMessage =
   | { kind: 'pause' | 'resume' | 'abort'; actor: Actor }
-  | { kind: 'approve'; actor: Actor /** The wave approved (1-based); any awaited wave when absent. */; wave?: number };
+  | { kind: 'approve'; actor: Actor /** The wave approved (1-based); any awaited wave when absent. */; wave?: number }
+  | RunEndedMessage;
 
 export const controlTopic = 'campaign-control';
 
@@ -129,4 +136,9 @@ export function countDevices(devices: Iterable<Pick<CampaignDevice, 'state'>>): 
 /** The deterministic ID of the run a campaign starts for a device: the same on every replay. */
 export function campaignRunId(campaignId: string, deviceId: number, attempt: number): string {
   return `${campaignId}-d${deviceId}-a${attempt}`;
+}
+
+/** The campaign a run ID of campaignRunId's making belongs to; undefined for a run no campaign started. */
+export function campaignOfRun(runId: string): string | undefined {
+  return /^(.+)-d\d+-a\d+$/.exec(runId)?.[1];
 }

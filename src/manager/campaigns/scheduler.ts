@@ -144,6 +144,8 @@ export class CampaignScheduler {
   onControl(message: ControlMessage): void {
     if (this.finished) return;
     switch (message.kind) {
+      case 'runEnded':
+        return; // a wake: the look at the runs that follows reads how the run ended
       case 'pause':
         if (this.control !== 'running') return;
         this.control = 'paused';
