@@ -310,6 +310,8 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       systemDatabasePoolSize: workflowPoolSize,
       applicationVersion,
       executorID,
+      // Workflows whose steps changed tell recorded executions from new ones (campaigns/workflow.ts).
+      enablePatching: true,
       logLevel: 'warn',
     });
     await DBOS.launch();

@@ -26,6 +26,46 @@ export interface CampaignStepDeps {
 
 export type RunStart = { ok: true; runId: string } | { ok: false; refusal: StartRefusal };
 
+/** A run the campaign asks for: a device's attempt, with the image for its model. */
+export interface Attempt {
+  deviceId: number;
+  attempt: number;
+  imageSha256: string;
+}
+
+/** What a tick's look found: where the runs stand, and the campaign clock after that. */
+export interface Look {
+  observations: RunObservation[];
+  now: number;
+}
+
+/** The run row of this attempt: found if a replay already made it, made otherwise, or why not. */
+async function createAttempt(
+  runCreation: RunCreation,
+  campaignId: string,
+  { deviceId, attempt, imageSha256 }: Attempt,
+  policy: RunPolicy,
+  options?: RunOptionsRequest,
+): Promise<RunStart> {
+  const runId = campaignRunId(campaignId, deviceId, attempt);
+  if (await runCreation.runs.get(runId)) return { ok: true, runId };
+  try {
+    await createRun(runCreation, 'upgrade', {
+      deviceId,
+      imageSha256,
+      policy,
+      startedBy: 'policy',
+      runId,
+      ...(options ? { campaignOptions: options } : {}),
+    });
+    return { ok: true, runId };
+  } catch (error) {
+    if (!(error instanceof RunRequestError)) throw error;
+    if (error.problem === 'activeRun') return { ok: false, refusal: { reason: 'busy', message: error.message } };
+    return { ok: false, refusal: { reason: 'refused', cause: error.problem, message: error.message } };
+  }
+}
+
 // Database steps retry on their own: a lost connection must not stop a campaign.
 const databaseStep = { retriesAllowed: true, maxAttempts: 5, intervalSeconds: 1, backoffRate: 2 };
 
@@ -56,28 +96,27 @@ export function registerCampaignSteps(deps: CampaignStepDeps) {
       ...databaseStep,
     }),
 
-    /** The run row of this attempt: found if a replay already made it, made otherwise, or why not. */
-    createRun: DBOS.registerStep(
-      async (campaignId: string, deviceId: number, attempt: number, imageSha256: string, policy: RunPolicy, options?: RunOptionsRequest): Promise<RunStart> => {
-        const runId = campaignRunId(campaignId, deviceId, attempt);
-        if (await deps.runCreation.runs.get(runId)) return { ok: true, runId };
-        try {
-          await createRun(deps.runCreation, 'upgrade', {
-            deviceId,
-            imageSha256,
-            policy,
-            startedBy: 'policy',
-            runId,
-            ...(options ? { campaignOptions: options } : {}),
-          });
-          return { ok: true, runId };
-        } catch (error) {
-          if (!(error instanceof RunRequestError)) throw error;
-          if (error.problem === 'activeRun') return { ok: false, refusal: { reason: 'busy', message: error.message } };
-          return { ok: false, refusal: { reason: 'refused', cause: error.problem, message: error.message } };
-        }
+    /** Where the runs stand, and then the campaign clock: a tick's look in one step. */
+    look: DBOS.registerStep(
+      async (runs: WatchedRun[]): Promise<Look> => {
+        const observations = runs.length > 0 ? await readRuns(deps.runs, runs) : [];
+        return { observations, now: deps.clock() };
       },
+      { name: 'safeflash.campaign.look', ...databaseStep },
+    ),
+
+    /** The run row of one attempt (campaigns recorded before createRuns; see workflow.ts). */
+    createRun: DBOS.registerStep(
+      async (campaignId: string, deviceId: number, attempt: number, imageSha256: string, policy: RunPolicy, options?: RunOptionsRequest): Promise<RunStart> =>
+        createAttempt(deps.runCreation, campaignId, { deviceId, attempt, imageSha256 }, policy, options),
       { name: 'safeflash.campaign.createRun' },
+    ),
+
+    /** The run rows of a tick's attempts, made together (one statement for the lot, store/runs.ts). */
+    createRuns: DBOS.registerStep(
+      async (campaignId: string, attempts: Attempt[], policy: RunPolicy, options?: RunOptionsRequest): Promise<RunStart[]> =>
+        Promise.all(attempts.map((attempt) => createAttempt(deps.runCreation, campaignId, attempt, policy, options))),
+      { name: 'safeflash.campaign.createRuns' },
     ),
 
     /**

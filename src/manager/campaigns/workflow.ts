@@ -5,12 +5,14 @@
 // only in memory.
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { controlTopic, type CampaignPlan, type CampaignState, type ControlMessage } from './model.ts';
-import { CampaignScheduler, type SchedulerTiming, type WindowView } from './scheduler.ts';
-import type { CampaignSteps } from './steps.ts';
+import { CampaignScheduler, type SchedulerTiming, type Tick, type WatchedRun, type WindowView } from './scheduler.ts';
+import type { CampaignSteps, Look, RunStart } from './steps.ts';
 import { untilWindowOpens, windowIsOpen } from './window.ts';
 import type { Procedure } from '../procedure/procedure.ts';
 
 export const campaignWorkflowName = 'safeflash.campaign';
+/** The DBOS patch that marks campaigns whose ticks take one step to look and one to make their runs. */
+const tickStepsPatch = 'campaign-tick-steps';
 
 function windowAt(plan: CampaignPlan, now: number): WindowView {
   const window = plan.settings.window;
@@ -33,25 +35,36 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
         await steps.save(plan.campaignId, snapshot, wave, changes.devices, changes.events);
       };
 
+      // A tick looks at its runs and makes its runs in one step each. Campaigns recorded before that
+      // (a look was two steps, each run its own step) replay the steps they recorded: the patch is
+      // recorded first in a new campaign, and found missing in an older one.
+      const oneStepPerTick = await DBOS.patch(tickStepsPatch);
+      const look = async (active: WatchedRun[]): Promise<Look> => {
+        if (oneStepPerTick) return steps.look(active);
+        const observations = active.length > 0 ? await steps.observe(active) : [];
+        return { observations, now: await steps.now() };
+      };
       // Each device's image: its model's, when the campaign has several.
       const imageOf = new Map(plan.devices.flatMap((d) => (d.imageSha256 ? [[d.deviceId, d.imageSha256] as const] : [])));
+      const { policy, runOptions } = plan.settings;
+      // A tick's runs are made together, then started together, so that the campaign reaches its
+      // concurrency at once rather than one run at a time. In older campaigns DBOS numbers each call
+      // when it is made, in the tick's order, so a replay matches every one to its record.
+      const createRuns = async (starts: Tick['start']): Promise<RunStart[]> => {
+        const attempts = starts.map(({ deviceId, attempt }) => ({ deviceId, attempt, imageSha256: imageOf.get(deviceId) ?? plan.imageSha256 }));
+        if (attempts.length === 0) return [];
+        if (oneStepPerTick) return steps.createRuns(plan.campaignId, attempts, policy, runOptions);
+        return Promise.all(attempts.map((a) => steps.createRun(plan.campaignId, a.deviceId, a.attempt, a.imageSha256, policy, runOptions)));
+      };
       await steps.create(plan, scheduler.snapshot().counters);
       await save();
       // Ends when the scheduler says the campaign has ended: every device's run has reached its end.
       for (;;) {
-        const active = scheduler.activeRuns();
-        if (active.length > 0) scheduler.onObservations(await steps.observe(active));
-        const now = await steps.now();
+        const { observations, now } = await look(scheduler.activeRuns());
+        scheduler.onObservations(observations);
         const tick = scheduler.tick(now, windowAt(plan, now));
         if (tick.abortWaiting.length > 0) await steps.abortWaiting(tick.abortWaiting, scheduler.abortedBy ?? 'manager');
-        // A tick's runs are made together, then started together, so that the campaign reaches its
-        // concurrency at once rather than one run at a time. DBOS numbers each call when it is made,
-        // and the calls are made in the tick's order, so a replay matches every one to its record.
-        const made = await Promise.all(
-          tick.start.map(({ deviceId, attempt }) =>
-            steps.createRun(plan.campaignId, deviceId, attempt, imageOf.get(deviceId) ?? plan.imageSha256, plan.settings.policy, plan.settings.runOptions),
-          ),
-        );
+        const made = await createRuns(tick.start);
         // Under the run's own ID: a replay finds the workflow already there and starts nothing.
         await Promise.all(made.flatMap((started) => (started.ok ? [procedure.resume({ id: started.runId, kind: 'upgrade' })] : [])));
         if (tick.activate.length > 0) await steps.activate(tick.activate);
