@@ -112,11 +112,14 @@ export function registerCampaignSteps(deps: CampaignStepDeps) {
       { name: 'safeflash.campaign.createRun' },
     ),
 
-    /** The run rows of a tick's attempts, made together (one statement for the lot, store/runs.ts). */
+    /**
+     * The run rows of a tick's attempts, made together (one statement for the lot, store/runs.ts). Tried
+     * again on a database error: the attempts made before it are found by their run IDs.
+     */
     createRuns: DBOS.registerStep(
       async (campaignId: string, attempts: Attempt[], policy: RunPolicy, options?: RunOptionsRequest): Promise<RunStart[]> =>
         Promise.all(attempts.map((attempt) => createAttempt(deps.runCreation, campaignId, attempt, policy, options))),
-      { name: 'safeflash.campaign.createRuns' },
+      { name: 'safeflash.campaign.createRuns', ...databaseStep },
     ),
 
     /**
