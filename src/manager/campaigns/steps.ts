@@ -76,6 +76,7 @@ function stepKey(): string {
 
 export function registerCampaignSteps(deps: CampaignStepDeps) {
   return {
+    /** The campaign clock (campaigns recorded before look; see workflow.ts). */
     now: DBOS.registerStep(async (): Promise<number> => deps.clock(), { name: 'safeflash.campaign.now' }),
 
     create: DBOS.registerStep(async (plan: CampaignPlan, counters: Counters): Promise<void> => deps.store.create(plan, counters), {
@@ -91,6 +92,7 @@ export function registerCampaignSteps(deps: CampaignStepDeps) {
       { name: 'safeflash.campaign.save', ...databaseStep },
     ),
 
+    /** Where the runs stand (campaigns recorded before look; see workflow.ts). */
     observe: DBOS.registerStep(async (runs: WatchedRun[]): Promise<RunObservation[]> => readRuns(deps.runs, runs), {
       name: 'safeflash.campaign.observe',
       ...databaseStep,
