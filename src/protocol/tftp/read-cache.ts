@@ -28,10 +28,15 @@ interface Entry {
   sha256: string;
 }
 
+/** A file held, or being loaded: its size counts against the budget from the start of the load. */
+interface Slot {
+  entry: Promise<Entry | undefined>;
+  bytes: number;
+}
+
 export class ReadCache {
   /** In order of last use, oldest first; a load under way is there as its promise, so callers share it. */
-  private readonly entries = new Map<string, Promise<Entry | undefined>>();
-  private readonly sizes = new Map<string, number>();
+  private readonly slots = new Map<string, Slot>();
   private bytes = 0;
   private readonly maxBytes: number;
   private readonly idleMs: number;
@@ -44,13 +49,13 @@ export class ReadCache {
 
   /** Entries held and their bytes (for tests and diagnosis). */
   get size(): { files: number; bytes: number } {
-    return { files: this.sizes.size, bytes: this.bytes };
+    return { files: this.slots.size, bytes: this.bytes };
   }
 
   /** Whether the file at `path`, as it is now, is held in memory. */
   async holds(path: string): Promise<boolean> {
     const stats = await stat(path, { bigint: true });
-    return this.sizes.has(identity(stats));
+    return this.slots.has(identity(stats));
   }
 
   /** A source for one transfer of the file at `path`: its content in memory, or read from disk when too large. */
@@ -66,16 +71,16 @@ export class ReadCache {
         return FileBlockSource.fromHandle(handle, Number(before.size));
       }
       const key = identity(before);
-      let pending = this.entries.get(key);
-      if (pending) {
-        this.entries.delete(key); // re-inserted below: now the most recently used
+      let slot = this.slots.get(key);
+      if (slot) {
+        this.slots.delete(key); // re-inserted below: now the most recently used
       } else {
-        pending = this.load(handle, key, before);
-        this.sizes.set(key, Number(before.size));
-        this.bytes += Number(before.size);
+        slot = { entry: Promise.resolve(undefined), bytes: Number(before.size) };
+        slot.entry = this.load(handle, key, slot);
+        this.bytes += slot.bytes;
       }
-      this.entries.set(key, pending);
-      const entry = await pending;
+      this.slots.set(key, slot);
+      const entry = await slot.entry;
       if (entry) {
         this.evict();
         return new BufferBlockSource(entry.data, entry.sha256);
@@ -88,17 +93,17 @@ export class ReadCache {
     }
   }
 
-  private async load(handle: FileHandle, key: string, before: BigIntStats): Promise<Entry | undefined> {
+  private async load(handle: FileHandle, key: string, slot: Slot): Promise<Entry | undefined> {
     try {
       const data = await handle.readFile();
       const after = await handle.stat({ bigint: true });
-      if (identity(after) !== key || data.length !== Number(before.size)) {
-        this.forget(key);
+      if (identity(after) !== key || data.length !== slot.bytes) {
+        this.forget(key, slot);
         return undefined;
       }
       return { data, sha256: createHash('sha256').update(data).digest('hex') };
     } catch (error) {
-      this.forget(key);
+      this.forget(key, slot);
       throw error;
     }
   }
@@ -106,24 +111,23 @@ export class ReadCache {
   private restartIdleTimer(): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      for (const key of [...this.sizes.keys()]) this.forget(key);
+      for (const [key, slot] of [...this.slots]) this.forget(key, slot);
     }, this.idleMs);
     this.idleTimer.unref();
   }
 
-  private forget(key: string): void {
-    const size = this.sizes.get(key);
-    if (size === undefined) return;
-    this.entries.delete(key);
-    this.sizes.delete(key);
-    this.bytes -= size;
+  /** Drops the slot, unless another took its key meanwhile (a load that failed after an eviction). */
+  private forget(key: string, slot: Slot): void {
+    if (this.slots.get(key) !== slot) return;
+    this.slots.delete(key);
+    this.bytes -= slot.bytes;
   }
 
   /** Drops the least recently used entries beyond the budget; transfers under way keep their buffers. */
   private evict(): void {
-    for (const key of this.entries.keys()) {
+    for (const [key, slot] of this.slots) {
       if (this.bytes <= this.maxBytes) return;
-      this.forget(key);
+      this.forget(key, slot);
     }
   }
 }
