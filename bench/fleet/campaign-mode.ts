@@ -106,6 +106,7 @@ export function campaignMode(context: ModeContext, options: CampaignModeOptions)
   let gaveUp = false;
   /** Runs under way at each page sample taken while the campaign ran. */
   const underWay: number[] = [];
+  let eventLoop = '';
 
   return {
     async run() {
@@ -120,6 +121,7 @@ export function campaignMode(context: ModeContext, options: CampaignModeOptions)
         policy,
         operator: 'bench',
       };
+      await api.eventLoopDelay(); // from here on
       const posted = Date.now();
       const created = await api.call<CampaignJson>('POST', '/api/campaigns', { json: body, timeoutMs: 600_000 });
       createMs = Date.now() - posted;
@@ -152,6 +154,7 @@ export function campaignMode(context: ModeContext, options: CampaignModeOptions)
           break;
         }
       }
+      eventLoop = await api.eventLoopDelay();
       await page.stop();
     },
 
@@ -203,6 +206,7 @@ export function campaignMode(context: ModeContext, options: CampaignModeOptions)
         `campaign page GET ${pagePath} (100 of ${last.devices.length} device rows, the latest 100 of ${last.events.length} events, every counter) every second while it ran: ${page!.describe()}`,
       );
       lines.push(`  cost: ${await pageCost(api, pagePath, context.managerCpuSeconds, 20)}`);
+      lines.push(`  the manager's event-loop delay while the campaign ran (how late a 10 ms timer fired; a request waits as long): ${eventLoop}`);
       return {
         setup: `one campaign over every device through POST /api/campaigns: waves ${options.waves}, maxConcurrent ${options.maxConcurrent}, threshold ${options.threshold}, retry delay ${options.retryDelaySeconds} s, policy then=abort`,
         lines,
