@@ -10,7 +10,7 @@
 // PostgreSQL processes, from /proc) and peak memory, with the command.
 //
 //   node --import tsx bench/fleet.ts --devices 100
-//   node --import tsx bench/fleet.ts --devices 1000 [--start batch|each] [--reboot-ms 200] [--image-kib 1024] [--limit-seconds S] [--manager-profile DIR] [--fleet-profile DIR] [--pg-statements]
+//   node --import tsx bench/fleet.ts --devices 1000 [--start batch|each] [--reboot-ms 200] [--image-kib 1024] [--limit-seconds S] [--manager-profile DIR] [--fleet-profile DIR] [--pg-statements] [--perf SECONDS [--perf-after SECONDS]]
 //   node --import tsx bench/fleet.ts --campaign --devices 5000 --image-kib 256 [--waves 1%,10%,50%,100%] [--max-concurrent 200] [--threshold 10%]
 //   node --import tsx bench/fleet.ts --devices 600 --managers 3 [--kill-one]
 //   node --import tsx bench/fleet.ts --in-flight --devices 10000 --reboot-ms 3600000 --image-kib 16 [--batch 500] [--sample-seconds 60]
@@ -23,11 +23,16 @@
 // a quarter of the runs are final, and prints the time from the kill to its takeover and to the last
 // device final.
 //
+// --perf records the manager, its PostgreSQL and the fleet agent with Linux's perf for SECONDS, from
+// --perf-after SECONDS (default 10) into the runs, and prints where each one's CPU went
+// (bench/fleet/perf-profile.ts says why this and not --manager-profile on a busy machine).
+//
 // Bounded: gives up waiting after --limit-seconds (default: per device 60 s + 0.9 s per device;
 // campaign 120 s + 0.4 s per device) and says so. Every run removes what it made: both processes (and
 // PostgreSQL) are stopped, the temporary directory removed.
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { BenchBed } from './fleet/bed.ts';
 import { campaignMode } from './fleet/campaign-mode.ts';
@@ -39,6 +44,7 @@ import { runMode } from './fleet/run-mode.ts';
 import { inFlightMode } from './fleet/in-flight-mode.ts';
 import { killOneMidRun, managersLines, postgresSampler, type BenchManager } from './fleet/managers.ts';
 import { integerArg } from './fixtures/args.ts';
+import { perfLines, perfMissing, perfNodeFlags, recordPerf, removePerfMaps, type ProfiledProcess } from './fleet/perf-profile.ts';
 
 /** Device 1's address per mode; a runs fleet fits the /19 above it (8,190 hosts), campaign and in-flight ones the /18 (16,382). */
 const baseAddress = { runs: '127.20.0.1', campaign: '127.128.0.1', inFlight: '127.64.0.1' } as const;
@@ -66,6 +72,8 @@ const { values: args } = parseArgs({
     'fleet-profile': { type: 'string' },
     /** Print the statements PostgreSQL ran most often (needs a PostgreSQL started with pg_stat_statements preloaded). */
     'pg-statements': { type: 'boolean', default: false },
+    perf: { type: 'string' },
+    'perf-after': { type: 'string', default: '10' },
     managers: { type: 'string' },
     'kill-one': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -75,7 +83,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(
     [
-      'node --import tsx bench/fleet.ts --devices 1000 [--start batch|each] [--reboot-ms 200] [--image-kib 1024] [--limit-seconds S] [--manager-profile DIR] [--fleet-profile DIR] [--pg-statements]',
+      'node --import tsx bench/fleet.ts --devices 1000 [--start batch|each] [--reboot-ms 200] [--image-kib 1024] [--limit-seconds S] [--manager-profile DIR] [--fleet-profile DIR] [--pg-statements] [--perf SECONDS [--perf-after SECONDS]]',
       'node --import tsx bench/fleet.ts --campaign --devices 5000 --image-kib 256 [--waves 1%,10%,50%,100%] [--max-concurrent 200] [--threshold 10%] [--retry-delay-seconds 10]',
       'node --import tsx bench/fleet.ts --devices 600 --managers 3 [--kill-one]',
       'node --import tsx bench/fleet.ts --in-flight --devices 10000 --reboot-ms 3600000 --image-kib 16 [--batch 500] [--sample-seconds 60]',
@@ -113,6 +121,9 @@ if (args['kill-one'] && managerCount < 2) {
 }
 /** --managers, even 1: on a PostgreSQL server of their own rather than each manager's embedded one. */
 const shared = args.managers !== undefined;
+const perfSeconds = args.perf === undefined ? undefined : integerArg('perf', args.perf, 1, 600);
+const perfAfterSeconds = integerArg('perf-after', args['perf-after'], 0, 3600);
+const perfProblem = perfSeconds === undefined ? undefined : perfMissing();
 const command = ['node --import tsx bench/fleet.ts', ...process.argv.slice(2)].join(' ');
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -124,6 +135,7 @@ const bed = new BenchBed({
   rebootMs,
   ...(args['manager-profile'] ? { managerProfileDir: args['manager-profile'] } : {}),
   ...(args['fleet-profile'] ? { fleetProfileDir: args['fleet-profile'] } : {}),
+  ...(perfSeconds !== undefined && !perfProblem ? { nodeFlags: perfNodeFlags } : {}),
   note,
 });
 
@@ -172,8 +184,10 @@ async function main(): Promise<number> {
   fleetSampler.start(5000);
   const benchCpu = process.cpuUsage();
   const killing = args['kill-one'] && stats ? killOneMidRun(managers, stats, devices, 0.25, Date.now() + limitSeconds * 1000, note) : undefined;
+  const profiling = perfSeconds !== undefined && !perfProblem ? profile(manager.pid, fleet.pid, perfSeconds) : undefined;
   await mode.run();
   const kill = await killing;
+  const perf = await profiling;
   const spans = shared && stats ? await stats.runSpans('') : [];
   for (const sampler of [managerSampler, ...managerSamplers, sharedPostgres, fleetSampler]) sampler.stop();
   const benchCpuSeconds = (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(benchCpu));
@@ -202,7 +216,34 @@ async function main(): Promise<number> {
   }
   say(`this benchmark's own process over the run (its API calls and parsing their answers): ${benchCpuSeconds.toFixed(1)} s CPU`);
   for (const line of diagnosisLines(diagnosis, devices)) say(line);
+  if (perfProblem) say(`--perf: not recorded, ${perfProblem}`);
+  for (const line of perf ?? []) say(line);
   return result.ok ? 0 : 1;
+}
+
+/**
+ * --perf: waits --perf-after seconds into the runs, records the manager, its PostgreSQL and the fleet
+ * agent for `seconds`, and says where their CPU went. A failure is reported, not thrown: the runs'
+ * figures stand without it.
+ */
+async function profile(managerPid: number, fleetPid: number, seconds: number): Promise<string[]> {
+  await sleep(perfAfterSeconds * 1000);
+  const postgres = (sampleTree(managerPid)?.children ?? []).filter(isPostgres).map((p) => p.pid);
+  const processes: ProfiledProcess[] = [
+    { name: 'manager (Node.js)', pids: [managerPid], node: true },
+    ...(postgres.length > 0 ? [{ name: "manager's PostgreSQL", pids: postgres, node: false }] : []),
+    { name: 'fleet agent (Node.js)', pids: [fleetPid], node: true },
+  ];
+  const file = join(bed.dir, 'perf.data');
+  try {
+    note(`--perf: recording ${seconds} s`);
+    await recordPerf(processes, seconds, file);
+    return await perfLines(file, processes, seconds);
+  } catch (error) {
+    return [`--perf: ${(error as Error).message}`];
+  } finally {
+    removePerfMaps([managerPid, fleetPid]);
+  }
 }
 
 let code = 1;

@@ -29,6 +29,8 @@ export interface BedOptions {
   managerProfileDir?: string;
   /** Where the fleet agent writes a V8 CPU profile when it stops, if anywhere. */
   fleetProfileDir?: string;
+  /** Node.js flags of both children besides those (--perf: perf's function maps). */
+  nodeFlags?: string[];
   note: (text: string) => void;
 }
 
@@ -87,6 +89,7 @@ export class BenchBed {
       'fleet',
       [
         ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : []),
+        ...(this.options.nodeFlags ?? []),
         agentBin,
         '--devices',
         String(devices),
@@ -130,6 +133,7 @@ export class BenchBed {
       name,
       [
         ...profile,
+        ...(this.options.nodeFlags ?? []),
         managerBin,
         'serve',
         // Managers sharing a database share its secrets key.
