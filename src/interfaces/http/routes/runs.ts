@@ -19,8 +19,9 @@ type RunChoices = { policy?: PolicyRequest; operator?: string } & RunOptionsRequ
 /**
  * Runs of a batch started at once: enough to keep the database busy, not the whole fleet's worth of
  * requests. The runs' rows are written together (store/runs.ts gathers the creates made at once), so a
- * wider batch writes fewer, larger statements: at 32 a batch of 500 on a busy two-core manager answered
- * in 10–14 s where it took 28 s at 8, and no faster at 64 (bench/fleet.ts --devices 500).
+ * wider batch writes fewer, larger statements. On a busy two-core manager (bench/fleet.ts, 1,000
+ * devices) a batch answered in 39 s at 32 where it took 62–70 s at 8, and the fleet finished sooner
+ * for less CPU per device; at 64 it answered in 22–25 s, but the fleet finished no sooner.
  */
 const batchWidth = 32;
 
