@@ -38,7 +38,7 @@ import { embeddedExecutorId, sharedExecutorId } from './startup/executor-id.ts';
 import { resumeOrphanRuns } from './startup/orphan-runs.ts';
 import { ensureOperatorToken } from './startup/operator-token.ts';
 import { observeRuns } from './run-observer.ts';
-import { openDatabase, workflowPoolSize, type Database } from './store/database.ts';
+import { openDatabase, type Database } from './store/database.ts';
 import { embeddedDatabaseAddress } from './database/embedded-postgres.ts';
 import { storeOn } from './store/store.ts';
 import { LiveChannel } from './store/live-channel.ts';
@@ -307,7 +307,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     DBOS.setConfig({
       name: 'safeflash',
       systemDatabaseUrl: database.url,
-      systemDatabasePoolSize: workflowPoolSize,
+      systemDatabasePool: database.workflowPool,
       applicationVersion,
       executorID,
       // Workflows whose steps changed tell recorded executions from new ones (campaigns/workflow.ts).

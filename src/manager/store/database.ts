@@ -17,6 +17,8 @@ export interface Database {
    * (a wave of 200 runs starting).
    */
   operatorPool: pg.Pool;
+  /** DBOS's connections, for its workflows' state (handed to it as its system database pool). */
+  workflowPool: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,8 @@ export const databaseName = 'safeflash';
 export const storePoolSize = 15;
 export const operatorPoolSize = 2;
 export const workflowPoolSize = 5;
+/** How long a workflow connection may sit in an open transaction before PostgreSQL ends it: DBOS's own default. */
+const idleTransactionTimeoutMs = 60_000;
 
 export interface DatabaseOptions {
   dataDir: string;
@@ -53,7 +57,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // keeps the workflows' state: this one carries most of the work, and the API's reads share it.
     const pool = new ReconnectingPool({ connectionString: url, max: storePoolSize, Client: PreparingClient });
     const operatorPool = new ReconnectingPool({ connectionString: url, max: operatorPoolSize, Client: PreparingClient });
-    for (const each of [pool, operatorPool]) {
+    // DBOS rides out a lost connection itself: a plain pool. On a pool of its own DBOS sets PostgreSQL's
+    // idle-in-transaction timeout by a query on each new connection, sent while pg hands the connection
+    // to its first user, which pg 8 warns of and pg 9 will refuse; here the connection sets it as it opens.
+    const workflowPool = new pg.Pool({
+      connectionString: url,
+      max: workflowPoolSize,
+      application_name: 'safeflash-workflows',
+      options: `-c idle_in_transaction_session_timeout=${idleTransactionTimeoutMs}`,
+    });
+    for (const each of [pool, operatorPool, workflowPool]) {
       each.on('error', () => {
         // An idle client lost its connection; the next query opens a new one.
       });
@@ -63,7 +76,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       url,
       pool,
       operatorPool,
+      workflowPool,
       close: async () => {
+        await workflowPool.end();
         await operatorPool.end();
         await pool.end();
         await embedded?.stop();
