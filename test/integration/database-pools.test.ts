@@ -1,0 +1,27 @@
+// The manager's connections to its database: DBOS's own (its workflows' state) end a transaction left
+// open for a minute, as DBOS's would, and say whose they are; the setting comes with the connection, so
+// no query races the connection's first user.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openDatabase } from '../../src/manager/store/database.ts';
+
+test("DBOS's connections end a transaction left open for a minute and name themselves; the store's keep the server's default", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sf-database-pools-'));
+  // As root PostgreSQL runs as another user, who must be able to enter the directory.
+  chmodSync(dir, 0o755);
+  const database = await openDatabase({ dataDir: dir });
+  try {
+    const setting = async (pool: typeof database.pool, name: string) =>
+      (await pool.query<{ value: string }>('SELECT current_setting($1) AS value', [name])).rows[0]!.value;
+    assert.equal(await setting(database.workflowPool, 'idle_in_transaction_session_timeout'), '1min');
+    assert.equal(await setting(database.workflowPool, 'application_name'), 'safeflash-workflows');
+    assert.equal(await setting(database.pool, 'idle_in_transaction_session_timeout'), '0');
+  } finally {
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(database.workflowPool.ended, true, 'closing the database ends the pool DBOS was given');
+});
