@@ -113,7 +113,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       const notification = readNotification(received);
       if (notification) void procedure.deliver(notification);
     });
-    DBOS.setConfig({ name: 'safeflash', systemDatabaseUrl: database.url, applicationVersion: 'procedure-test', logLevel: 'warn' });
+    // DBOS on the manager's own pool for it, as the manager runs it (store/database.ts says why).
+    DBOS.setConfig({
+      name: 'safeflash',
+      systemDatabaseUrl: database.url,
+      systemDatabasePool: database.workflowPool,
+      applicationVersion: 'procedure-test',
+      logLevel: 'warn',
+    });
     await DBOS.launch();
     cleanups.push(() => DBOS.shutdown());
     await serveRunQueue();
