@@ -124,6 +124,8 @@ const shared = args.managers !== undefined;
 const perfSeconds = args.perf === undefined ? undefined : integerArg('perf', args.perf, 1, 600);
 const perfAfterSeconds = integerArg('perf-after', args['perf-after'], 0, 3600);
 const perfProblem = perfSeconds === undefined ? undefined : perfMissing();
+/** Seconds to record with --perf, when asked for and perf is there. */
+const perfRecording = perfProblem ? undefined : perfSeconds;
 const command = ['node --import tsx bench/fleet.ts', ...process.argv.slice(2)].join(' ');
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -135,7 +137,7 @@ const bed = new BenchBed({
   rebootMs,
   ...(args['manager-profile'] ? { managerProfileDir: args['manager-profile'] } : {}),
   ...(args['fleet-profile'] ? { fleetProfileDir: args['fleet-profile'] } : {}),
-  ...(perfSeconds !== undefined && !perfProblem ? { nodeFlags: perfNodeFlags } : {}),
+  ...(perfRecording !== undefined ? { nodeFlags: perfNodeFlags } : {}),
   note,
 });
 
@@ -184,7 +186,7 @@ async function main(): Promise<number> {
   fleetSampler.start(5000);
   const benchCpu = process.cpuUsage();
   const killing = args['kill-one'] && stats ? killOneMidRun(managers, stats, devices, 0.25, Date.now() + limitSeconds * 1000, note) : undefined;
-  const profiling = perfSeconds !== undefined && !perfProblem ? profile(manager.pid, fleet.pid, perfSeconds) : undefined;
+  const profiling = perfRecording !== undefined ? profile(manager.pid, fleet.pid, perfRecording) : undefined;
   await mode.run();
   const kill = await killing;
   const perf = await profiling;
