@@ -3,6 +3,7 @@
 // Everything it knows comes from its input (the plan, fixed at creation) and its recorded steps and
 // messages, so a manager that restarts replays it to the same point and carries on; nothing lives
 // only in memory.
+import { AsyncResource } from 'node:async_hooks';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { controlTopic, type CampaignPlan, type CampaignState, type ControlMessage } from './model.ts';
 import { CampaignScheduler, type SchedulerTiming, type Tick, type WatchedRun, type WindowView } from './scheduler.ts';
@@ -13,6 +14,8 @@ import type { Procedure } from '../procedure/procedure.ts';
 export const campaignWorkflowName = 'safeflash.campaign';
 /** The DBOS patch that marks campaigns whose ticks take one step to look and one to make their runs. */
 const tickStepsPatch = 'campaign-tick-steps';
+/** The DBOS patch that marks campaigns whose runs are started outside the campaign's workflow. */
+const startsOutsidePatch = 'campaign-runs-started-outside';
 
 function windowAt(plan: CampaignPlan, now: number): WindowView {
   const window = plan.settings.window;
@@ -21,6 +24,13 @@ function windowAt(plan: CampaignPlan, now: number): WindowView {
 }
 
 export function registerCampaignWorkflow(steps: CampaignSteps, timing: SchedulerTiming, procedure: Pick<Procedure, 'resume'>) {
+  // A run started from inside the campaign's workflow is its child: DBOS records each child's start in
+  // a transaction that holds a lock on the campaign's own row, so a tick's starts went one at a time,
+  // tens of milliseconds each on a busy database, while freed slots waited. Started in the context
+  // this function is called in (the manager's start, outside every workflow), they go side by side.
+  // Nothing is lost by it: a replay starts them again, and each start under the run's own ID finds
+  // the run's workflow already there.
+  const startOutside = AsyncResource.bind((runId: string) => procedure.resume({ id: runId, kind: 'upgrade' }));
   return DBOS.registerWorkflow(
     async (plan: CampaignPlan): Promise<CampaignState> => {
       const scheduler = new CampaignScheduler(plan, timing);
@@ -39,6 +49,10 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
       // (a look was two steps, each run its own step) replay the steps they recorded: the patch is
       // recorded first in a new campaign, and found missing in an older one.
       const oneStepPerTick = await DBOS.patch(tickStepsPatch);
+      // Runs started outside the workflow (above). Campaigns recorded before recorded a child start per
+      // run, and replay them as such.
+      const startsOutside = await DBOS.patch(startsOutsidePatch);
+      const startRun = (runId: string) => (startsOutside ? startOutside(runId) : procedure.resume({ id: runId, kind: 'upgrade' }));
       const look = async (active: WatchedRun[]): Promise<Look> => {
         if (oneStepPerTick) return steps.look(active);
         const observations = active.length > 0 ? await steps.observe(active) : [];
@@ -66,7 +80,7 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
         if (tick.abortWaiting.length > 0) await steps.abortWaiting(tick.abortWaiting, scheduler.abortedBy ?? 'manager');
         const made = await createRuns(tick.start);
         // Under the run's own ID: a replay finds the workflow already there and starts nothing.
-        await Promise.all(made.flatMap((started) => (started.ok ? [procedure.resume({ id: started.runId, kind: 'upgrade' })] : [])));
+        await Promise.all(made.flatMap((started) => (started.ok ? [startRun(started.runId)] : [])));
         if (tick.activate.length > 0) await steps.activate(tick.activate);
         tick.start.forEach(({ deviceId }, i) => {
           const started = made[i]!;
