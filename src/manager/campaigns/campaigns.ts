@@ -198,9 +198,12 @@ export class Campaigns {
     );
   }
 
-  /** Tells a campaign one of its runs ended, so that it looks at its runs now (run-end-wake.ts). */
+  /**
+   * Tells a campaign one of its runs ended, so that it looks at its runs now (run-end-wake.ts), unless
+   * a wake is on its way already: each message costs the campaign a receive of its own.
+   */
   async wake(id: string, message: RunEndedMessage): Promise<void> {
-    await DBOS.send(id, message, controlTopic);
+    if (await this.store.markWakePending(id)) await DBOS.send(id, message, controlTopic);
   }
 
   /** `wave`: the wave (1-based) the operator approves, so that a late click cannot approve the next one. */

@@ -4,7 +4,9 @@
 // campaign's next look at its runs reads what happened). A lost wake costs only the wait for that look.
 //
 // Run ends come in bursts (a wave's runs end together): while a wake to a campaign is being sent, the
-// ends that follow are folded into one more, so a campaign gets about one wake per turn of its loop.
+// ends that follow are folded into one more; and a wake sent since the campaign's last look, still to
+// be taken, stands for those that follow (Campaigns.wake), so a campaign gets one wake per turn of its
+// loop, on whichever managers its runs end.
 import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import type { LiveEvents, RunChanged } from '../live-events.ts';

@@ -93,14 +93,23 @@ export function registerCampaignSteps(deps: CampaignStepDeps) {
     ),
 
     /** Where the runs stand (campaigns recorded before look; see workflow.ts). */
-    observe: DBOS.registerStep(async (runs: WatchedRun[]): Promise<RunObservation[]> => readRuns(deps.runs, runs), {
-      name: 'safeflash.campaign.observe',
-      ...databaseStep,
-    }),
+    observe: DBOS.registerStep(
+      async (campaignId: string, runs: WatchedRun[]): Promise<RunObservation[]> => {
+        await deps.store.wakeTaken(campaignId);
+        return readRuns(deps.runs, runs);
+      },
+      {
+        name: 'safeflash.campaign.observe',
+        ...databaseStep,
+      },
+    ),
 
     /** Where the runs stand, and then the campaign clock: a tick's look in one step. */
     look: DBOS.registerStep(
-      async (runs: WatchedRun[]): Promise<Look> => {
+      async (campaignId: string, runs: WatchedRun[]): Promise<Look> => {
+        // Taken before the runs are read, in a statement of its own: a run that ends after it wakes
+        // the campaign again, and one that ended before it is in what is read next.
+        await deps.store.wakeTaken(campaignId);
         const observations = runs.length > 0 ? await readRuns(deps.runs, runs) : [];
         return { observations, now: deps.clock() };
       },

@@ -54,8 +54,8 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
       const startsOutside = await DBOS.patch(startsOutsidePatch);
       const startRun = (runId: string) => (startsOutside ? startOutside(runId) : procedure.resume({ id: runId, kind: 'upgrade' }));
       const look = async (active: WatchedRun[]): Promise<Look> => {
-        if (oneStepPerTick) return steps.look(active);
-        const observations = active.length > 0 ? await steps.observe(active) : [];
+        if (oneStepPerTick) return steps.look(plan.campaignId, active);
+        const observations = active.length > 0 ? await steps.observe(plan.campaignId, active) : [];
         return { observations, now: await steps.now() };
       };
       // Each device's image: its model's, when the campaign has several.

@@ -273,6 +273,20 @@ export class CampaignStore {
     };
   }
 
+  /**
+   * Marks a wake as on its way to the campaign. False when one is already, sent since its last look:
+   * that look is still to come, and it will see every run that ended before it.
+   */
+  async markWakePending(campaignId: string): Promise<boolean> {
+    const result = await this.pool.query(`UPDATE safeflash.campaigns SET wake_pending = true WHERE id = $1 AND NOT wake_pending`, [campaignId]);
+    return result.rowCount === 1;
+  }
+
+  /** The campaign looks at its runs now: a run that ends from here on wakes it again. */
+  async wakeTaken(campaignId: string): Promise<void> {
+    await this.pool.query(`UPDATE safeflash.campaigns SET wake_pending = false WHERE id = $1 AND wake_pending`, [campaignId]);
+  }
+
   /** What a campaign step saw and decided, in one transaction, once per step key. */
   async save(campaignId: string, stepKey: string, progress: CampaignProgress, devices: CampaignDevice[], events: CampaignEventDraft[]): Promise<void> {
     await this.transaction(async (db) => {

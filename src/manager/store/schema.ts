@@ -287,4 +287,7 @@ export const schemaStatements = [
   // once here for campaigns from before the column.
   `ALTER TABLE safeflash.campaigns ADD COLUMN IF NOT EXISTS stage_counters jsonb`,
   `UPDATE safeflash.campaigns c SET stage_counters = ${stageCountersOf('c.id')} WHERE stage_counters IS NULL`,
+  // A wake is on its way to the campaign since its last look (campaigns/run-end-wake.ts): the run ends
+  // that follow need no wake of their own.
+  `ALTER TABLE safeflash.campaigns ADD COLUMN IF NOT EXISTS wake_pending boolean NOT NULL DEFAULT false`,
 ] as const;
