@@ -31,7 +31,7 @@ import { wakeCampaignsOnRunEnd } from './campaigns/run-end-wake.ts';
 import { defaultMembershipTiming, Membership, type MembershipTiming } from './membership/membership.ts';
 import { recoverWorkflowsOf } from './membership/workflow-recovery.ts';
 import { LiveRelay } from './membership/live-relay.ts';
-import type { ManagerRecord } from './store/managers.ts';
+import { ManagerStore, type ManagerRecord } from './store/managers.ts';
 import type { PhaseTimeouts } from './procedure/timeouts.ts';
 import { checkListeners, type Listener } from './startup/free-ports.ts';
 import { embeddedExecutorId, sharedExecutorId } from './startup/executor-id.ts';
@@ -318,7 +318,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     stops.push({ what: 'workflows', stop: () => DBOS.shutdown() });
     await serveRunQueue({ ...defaultRunQueueLimits, ...options.runQueue });
     const membership = await Membership.join({
-      managers: store.managers,
+      managers: new ManagerStore(database.membershipPool),
       self: {
         executorId: executorID,
         host: hostname(),

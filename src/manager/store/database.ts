@@ -19,18 +19,25 @@ export interface Database {
   operatorPool: pg.Pool;
   /** DBOS's connections, for its workflows' state (handed to it as its system database pool). */
   workflowPool: pg.Pool;
+  /**
+   * The heartbeat's own connection (membership/membership.ts). A heartbeat that queues behind the
+   * store's backlog (hundreds of runs' steps retried at once after the database came back) comes late,
+   * and a manager that is busy, not silent, was declared dead by the others and stopped.
+   */
+  membershipPool: pg.Pool;
   close(): Promise<void>;
 }
 
 export const databaseName = 'safeflash';
 
 /**
- * Connections per manager: the store's, the operators' reads and DBOS's, 22 together, so that three
- * managers and PostgreSQL's own stay well under its default limit of 100 connections.
+ * Connections per manager: the store's, the operators' reads, DBOS's and the heartbeat's, 23 together,
+ * so that three managers and PostgreSQL's own stay well under its default limit of 100 connections.
  */
 export const storePoolSize = 15;
 export const operatorPoolSize = 2;
 export const workflowPoolSize = 5;
+const membershipPoolSize = 1;
 /** How long a workflow connection may sit in an open transaction before PostgreSQL ends it: DBOS's own default. */
 const idleTransactionTimeoutMs = 60_000;
 
@@ -66,7 +73,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       application_name: 'safeflash-workflows',
       options: `-c idle_in_transaction_session_timeout=${idleTransactionTimeoutMs}`,
     });
-    for (const each of [pool, operatorPool, workflowPool]) {
+    const membershipPool = new ReconnectingPool({ connectionString: url, max: membershipPoolSize, application_name: 'safeflash-membership' });
+    for (const each of [pool, operatorPool, workflowPool, membershipPool]) {
       each.on('error', () => {
         // An idle client lost its connection; the next query opens a new one.
       });
@@ -77,7 +85,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       pool,
       operatorPool,
       workflowPool,
+      membershipPool,
       close: async () => {
+        await membershipPool.end();
         await workflowPool.end();
         await operatorPool.end();
         await pool.end();
