@@ -3,34 +3,16 @@
 // stands for them), and once the campaign has looked the next end sends one again.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { emptyCounters } from '../../src/manager/campaigns/model.ts';
 import { checkCampaignRequest } from '../../src/manager/campaigns/settings.ts';
-import { openDatabase, type Database } from '../../src/manager/store/database.ts';
-import { storeOn, type Store } from '../../src/manager/store/store.ts';
+import { temporaryDatabase } from '../helpers/temporary-database.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'sf-campaign-wake-'));
-// As root PostgreSQL runs as another user, who must be able to enter the directory.
-chmodSync(dir, 0o755);
-let database: Database;
-let store: Store;
-
-before(async () => {
-  database = await openDatabase({ dataDir: dir });
-  store = storeOn(database.pool);
-});
-
-after(async () => {
-  await database?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const postgres = temporaryDatabase('campaign-wake');
 
 async function addCampaign(campaignId: string): Promise<void> {
   const imageSha256 = randomBytes(32).toString('hex');
-  await store.images.add({
+  await postgres.store.images.add({
     sha256: imageSha256,
     model: 'IAD-2400',
     version: '4.2.0',
@@ -40,7 +22,7 @@ async function addCampaign(campaignId: string): Promise<void> {
     family: null,
   });
   const { settings } = checkCampaignRequest({ name: campaignId, image: imageSha256, model: 'IAD-2400', waves: '100%' });
-  await store.campaigns.create(
+  await postgres.store.campaigns.create(
     { campaignId, name: campaignId, imageSha256, imageVersion: '4.2.0', settings, waves: [], devices: [], createdBy: 'operator:tester', selector: {} },
     emptyCounters(),
   );
@@ -49,11 +31,11 @@ async function addCampaign(campaignId: string): Promise<void> {
 test('one wake is on its way to a campaign at a time: sent after its look, not again before the next', async () => {
   await addCampaign('campaign-w1');
   await addCampaign('campaign-w2');
-  assert.equal(await store.campaigns.markWakePending('campaign-w1'), true, 'the first end wakes the campaign');
-  assert.equal(await store.campaigns.markWakePending('campaign-w1'), false, 'the next end, before the campaign looked, sends nothing');
-  assert.equal(await store.campaigns.markWakePending('campaign-w2'), true, "another campaign's wake is its own");
+  assert.equal(await postgres.store.campaigns.markWakePending('campaign-w1'), true, 'the first end wakes the campaign');
+  assert.equal(await postgres.store.campaigns.markWakePending('campaign-w1'), false, 'the next end, before the campaign looked, sends nothing');
+  assert.equal(await postgres.store.campaigns.markWakePending('campaign-w2'), true, "another campaign's wake is its own");
 
-  await store.campaigns.wakeTaken('campaign-w1');
-  assert.equal(await store.campaigns.markWakePending('campaign-w1'), true, 'after its look, an end wakes it again');
-  assert.equal(await store.campaigns.markWakePending('campaign-unknown'), false, 'no campaign, no wake');
+  await postgres.store.campaigns.wakeTaken('campaign-w1');
+  assert.equal(await postgres.store.campaigns.markWakePending('campaign-w1'), true, 'after its look, an end wakes it again');
+  assert.equal(await postgres.store.campaigns.markWakePending('campaign-unknown'), false, 'no campaign, no wake');
 });

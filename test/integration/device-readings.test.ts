@@ -2,29 +2,11 @@
 // that change nothing write nothing until "last seen" is old; any change, or an operator's refresh,
 // is written at once.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { DeviceReading } from '../../src/families/family.ts';
-import { openDatabase, type Database } from '../../src/manager/store/database.ts';
-import { storeOn, type Store } from '../../src/manager/store/store.ts';
+import { temporaryDatabase } from '../helpers/temporary-database.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'sf-readings-'));
-// As root PostgreSQL runs as another user, who must be able to enter the directory.
-chmodSync(dir, 0o755);
-let database: Database;
-let store: Store;
-
-before(async () => {
-  database = await openDatabase({ dataDir: dir });
-  store = storeOn(database.pool);
-});
-
-after(async () => {
-  await database?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const postgres = temporaryDatabase('readings');
 
 const reading: DeviceReading = {
   model: 'IAD-2400',
@@ -44,31 +26,31 @@ const reading: DeviceReading = {
 };
 
 async function lastSeen(id: number): Promise<Date | null> {
-  return (await store.devices.get(id))!.lastSeenAt;
+  return (await postgres.store.devices.get(id))!.lastSeenAt;
 }
 
 test("a run's readings write only what changed, or a 'last seen' that has grown old", async () => {
-  const { id } = await store.devices.add(
+  const { id } = await postgres.store.devices.add(
     { name: 'iad-r1', address: '127.0.0.1', port: 16101, security: { version: 'v2c', community: 'public' }, tags: [] },
     { action: 'device.add', actor: 'operator:tester' },
   );
   const lazily = { unlessSeenWithinMs: 60_000 };
 
-  const first = await store.devices.recordReading(id, reading, lazily);
+  const first = await postgres.store.devices.recordReading(id, reading, lazily);
   assert.equal(first?.runningVersion, '1.0.0', 'never seen: written');
   const seen = await lastSeen(id);
 
-  assert.equal(await store.devices.recordReading(id, reading, lazily), undefined, 'the same reading soon after: nothing written');
+  assert.equal(await postgres.store.devices.recordReading(id, reading, lazily), undefined, 'the same reading soon after: nothing written');
   assert.deepEqual(await lastSeen(id), seen);
 
   const upgraded = { ...reading, runningVersion: '2.0.0', activeBank: 'bankB' as const };
-  assert.equal((await store.devices.recordReading(id, upgraded, lazily))?.runningVersion, '2.0.0', 'a change is written at once');
+  assert.equal((await postgres.store.devices.recordReading(id, upgraded, lazily))?.runningVersion, '2.0.0', 'a change is written at once');
   const banksChanged = { ...upgraded, banks: [reading.banks[0]!, { bank: 'bankB' as const, state: 'valid' as const, version: '2.0.0', configFormat: 2 }] };
-  assert.deepEqual((await store.devices.recordReading(id, banksChanged, lazily))?.banks, banksChanged.banks, 'a bank that changed is written');
+  assert.deepEqual((await postgres.store.devices.recordReading(id, banksChanged, lazily))?.banks, banksChanged.banks, 'a bank that changed is written');
 
-  await database.pool.query(`UPDATE safeflash.devices SET last_seen_at = now() - interval '2 minutes' WHERE id = $1`, [id]);
-  assert.ok(await store.devices.recordReading(id, banksChanged, lazily), "'last seen' older than the window: written again");
+  await postgres.database.pool.query(`UPDATE safeflash.devices SET last_seen_at = now() - interval '2 minutes' WHERE id = $1`, [id]);
+  assert.ok(await postgres.store.devices.recordReading(id, banksChanged, lazily), "'last seen' older than the window: written again");
   assert.ok((await lastSeen(id))! > seen!);
 
-  assert.ok(await store.devices.recordReading(id, banksChanged), 'without a window (an operator refresh): always written');
+  assert.ok(await postgres.store.devices.recordReading(id, banksChanged), 'without a window (an operator refresh): always written');
 });
