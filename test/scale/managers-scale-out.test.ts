@@ -56,6 +56,26 @@ const api = (i: number) => new ManagerApi(() => managers[i]!.process ?? assert.f
 const anyApi = () => api(managers.findIndex((m) => m.process !== undefined));
 const executorIdOf = (i: number) => readFileSync(executorIdFile(managers[i]!.dataDir), 'utf8').trim();
 
+/** Started with their logs kept: a campaign that does not complete is explained by what its managers warned of. */
+const serve = (args: string[]) => startServe(args, undefined, { logs: true });
+
+/** The last warnings and errors each running manager logged, one line each. */
+function managerWarnings(): string[] {
+  return managers.flatMap((manager, i) =>
+    (manager.process?.stdout() ?? '')
+      .split('\n')
+      .flatMap((line) => {
+        try {
+          const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+          return (entry.level ?? 0) >= 40 ? [`manager ${i}: ${entry.msg ?? ''} ${entry.err?.message ?? ''}`.trim()] : [];
+        } catch {
+          return [];
+        }
+      })
+      .slice(-10),
+  );
+}
+
 function managerArgs(n: number, dataDir: string, databaseUrl: string): Promise<string[]> {
   return managerServeArgs({
     at: managerAddress(n),
@@ -130,7 +150,8 @@ async function completed(id: string): Promise<CampaignDetail> {
       1000,
     );
   } catch (error) {
-    // Where the campaign stands, and the last lines of the runs that did not end: what a failure needs to be read.
+    // Where the campaign stands, the last lines of the runs that did not end and what the managers warned
+    // of: what a failure needs to be read.
     const detail = await campaign(id);
     const unfinished = detail.devices.filter((d) => !['verified', 'recovered', 'failed'].includes(d.state)).slice(0, 5);
     const lines = [];
@@ -143,7 +164,7 @@ async function completed(id: string): Promise<CampaignDetail> {
           .join(' | ')}`,
       );
     }
-    throw new Error(`${(error as Error).message}; campaign ${detail.campaign.state}\n${lines.join('\n')}`);
+    throw new Error(`${(error as Error).message}; campaign ${detail.campaign.state}\n${lines.join('\n')}\n${managerWarnings().join('\n')}`);
   }
 }
 
@@ -189,7 +210,7 @@ before(async () => {
   for (let i = 0; i < 3; i++) {
     const dataDir = join(dir, `manager-${i}`);
     const args = await managerArgs(10 + i, dataDir, postgres.url);
-    managers.push({ args, dataDir, process: await startServe(args) });
+    managers.push({ args, dataDir, process: await serve(args) });
   }
   await api(0).call(
     'POST',
@@ -246,7 +267,7 @@ test(`three managers share ${devices} devices; the campaign's manager SIGKILLed 
   assert.equal(dead?.runsHeld, 0);
 
   // Back on its data directory, it rejoins.
-  managers[victim]!.process = await startServe(managers[victim]!.args);
+  managers[victim]!.process = await serve(managers[victim]!.args);
 });
 
 test(`the PostgreSQL server restarted mid-campaign: every manager reconnects, the campaign completes, nothing doubled`, testTimeout, async () => {
