@@ -30,7 +30,8 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
   // this function is called in (the manager's start, outside every workflow), they go side by side.
   // Nothing is lost by it: a replay starts them again, and each start under the run's own ID finds
   // the run's workflow already there.
-  const startOutside = AsyncResource.bind((runId: string) => procedure.resume({ id: runId, kind: 'upgrade' }));
+  const start = (runId: string) => procedure.resume({ id: runId, kind: 'upgrade' });
+  const startOutside = AsyncResource.bind(start);
   return DBOS.registerWorkflow(
     async (plan: CampaignPlan): Promise<CampaignState> => {
       const scheduler = new CampaignScheduler(plan, timing);
@@ -52,7 +53,7 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
       // Runs started outside the workflow (above). Campaigns recorded before recorded a child start per
       // run, and replay them as such.
       const startsOutside = await DBOS.patch(startsOutsidePatch);
-      const startRun = (runId: string) => (startsOutside ? startOutside(runId) : procedure.resume({ id: runId, kind: 'upgrade' }));
+      const startRun = startsOutside ? startOutside : start;
       const look = async (active: WatchedRun[]): Promise<Look> => {
         if (oneStepPerTick) return steps.look(plan.campaignId, active);
         const observations = active.length > 0 ? await steps.observe(plan.campaignId, active) : [];
