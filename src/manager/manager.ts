@@ -382,7 +382,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       trustedKeyCount: trustedKeys.length,
       logger,
       executorId: executorID,
-      managers: () => store.managers.list({ runs: runWorkflowNames, campaigns: [campaignWorkflowName] }),
+      managers: () => operatorStore.managers.list({ runs: runWorkflowNames, campaigns: [campaignWorkflowName] }),
       announceApi: (http) => store.managers.announce(executorID, http),
       audit: operatorStore.audit,
       stop,
