@@ -28,6 +28,7 @@ import { readNotification } from './notifications.ts';
 import { defaultRunQueueLimits, registerProcedure, runWorkflowNames, serveRunQueue, type Procedure, type RunQueueLimits } from './procedure/procedure.ts';
 import { campaignWorkflowName } from './campaigns/workflow.ts';
 import { wakeCampaignsOnRunEnd } from './campaigns/run-end-wake.ts';
+import { CampaignSignals } from './campaigns/campaign-signals.ts';
 import { defaultMembershipTiming, Membership, type MembershipTiming } from './membership/membership.ts';
 import { recoverWorkflowsOf } from './membership/workflow-recovery.ts';
 import { LiveRelay } from './membership/live-relay.ts';
@@ -43,6 +44,7 @@ import { embeddedDatabaseAddress } from './database/embedded-postgres.ts';
 import { storeOn } from './store/store.ts';
 import { LiveChannel } from './store/live-channel.ts';
 import { operationChannel } from './store/operation-routes.ts';
+import { campaignChannel } from './store/campaigns.ts';
 import { OperationSignals } from './procedure/operation-signals.ts';
 import type { TokenStore } from './store/tokens.ts';
 import type { AuditLog } from './store/audit.ts';
@@ -238,6 +240,7 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     const metrics = new ManagerMetrics();
     metrics.observePool('store', database.pool);
     metrics.observePool('operator', database.operatorPool);
+    metrics.observePool('campaign', database.campaignPool);
     const live = new LiveEvents((error) => logger.error({ err: error }, 'live event listener failed'));
     const stopObserving = observeRuns({ live, files, metrics, runs: operatorStore.runs, log: logger });
     stops.push({ what: 'run metrics', stop: async () => stopObserving() });
@@ -290,14 +293,21 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       ...(options.transport ? { protocol: options.transport } : {}),
     });
 
+    // A campaign's wake, from whichever manager its run ended or its operator asked on, ends its wait here.
+    const campaignSignals = new CampaignSignals();
+    const campaignWakeUps = new LiveChannel(database.url, (error) => logger.warn({ err: error }, 'campaign wakes interrupted'), campaignChannel);
+    await campaignWakeUps.listen((campaignId) => campaignSignals.heard(campaignId));
+    stops.push({ what: 'campaign wakes', stop: () => campaignWakeUps.close() });
     const campaigns = Campaigns.register({
       store,
       reads: operatorStore.campaigns,
+      loop: storeOn(database.campaignPool, secrets),
       procedure,
+      signals: campaignSignals,
       live,
       ...(options.campaigns ? { options: options.campaigns } : {}),
     });
-    const stopWaking = wakeCampaignsOnRunEnd(live, (campaignId, message) => campaigns.wake(campaignId, message), logger);
+    const stopWaking = wakeCampaignsOnRunEnd(live, (campaignId) => campaigns.wake(campaignId), logger);
     stops.push({ what: 'campaign wake-ups', stop: async () => stopWaking() });
 
     const executorID = options.databaseUrl ? sharedExecutorId(dataDir) : embeddedExecutorId;
@@ -316,6 +326,8 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
     });
     await DBOS.launch();
     stops.push({ what: 'workflows', stop: () => DBOS.shutdown() });
+    // Before the workflows stop (stops run in reverse): no campaign's wait reads the database after.
+    stops.push({ what: 'campaign waits', stop: async () => campaignSignals.stop() });
     await serveRunQueue({ ...defaultRunQueueLimits, ...options.runQueue });
     const membership = await Membership.join({
       managers: new ManagerStore(database.membershipPool),

@@ -13,7 +13,6 @@ import type { Actor, DeviceRecord, ImageRecord } from '../store/records.ts';
 import {
   countDevices,
   controlTopic,
-  type RunEndedMessage,
   emptyCounters,
   type Counters,
   finalCampaignStates,
@@ -24,6 +23,7 @@ import {
   type Stage,
 } from './model.ts';
 import type { SchedulerTiming } from './scheduler.ts';
+import type { CampaignSignals } from './campaign-signals.ts';
 import { selectDevices } from './selection.ts';
 import { checkCampaignRequest, CampaignRequestError, type CampaignRequest } from './settings.ts';
 import { registerCampaignSteps } from './steps.ts';
@@ -39,7 +39,10 @@ export interface CampaignsDeps {
   store: Pick<Store, 'campaigns' | 'devices' | 'images' | 'runs'>;
   /** Where operators' reads of campaigns go (the operators' own connections); the store's campaigns when absent. */
   reads?: Store['campaigns'];
+  loop?: Pick<Store, 'campaigns' | 'devices' | 'images' | 'runs'>;
   procedure: Procedure;
+  /** Where campaigns' waits hear their wakes; the manager hands it what it hears on campaignChannel. */
+  signals: CampaignSignals;
   live?: Pick<LiveEvents, 'emit'>;
   options?: CampaignsOptions;
 }
@@ -105,13 +108,15 @@ export class Campaigns {
   /** Registers the workflow and its steps: before DBOS.launch, once per process. */
   static register(deps: CampaignsDeps): Campaigns {
     const timing: SchedulerTiming = { ...defaultCampaignTiming, ...stripUndefined(deps.options ?? {}) };
-    const { devices, images } = deps.store;
+    const loop = deps.loop ?? deps.store;
+    const { devices, images } = loop;
     const steps = registerCampaignSteps({
-      runs: deps.store.runs,
-      store: deps.store.campaigns,
-      runCreation: { runs: deps.procedure.runs, devices, images, defaults: deps.procedure.defaults },
+      runs: loop.runs,
+      store: loop.campaigns,
+      runCreation: { runs: deps.loop ? loop.runs : deps.procedure.runs, devices, images, defaults: deps.procedure.defaults },
       procedure: deps.procedure,
       clock: deps.options?.clock ?? Date.now,
+      signals: deps.signals,
       ...(deps.live ? { live: deps.live } : {}),
     });
     return new Campaigns(deps.store, deps.reads, registerCampaignWorkflow(steps, timing, deps.procedure));
@@ -198,12 +203,9 @@ export class Campaigns {
     );
   }
 
-  /**
-   * Tells a campaign one of its runs ended, so that it looks at its runs now (run-end-wake.ts), unless
-   * a wake is on its way already: each message costs the campaign a receive of its own.
-   */
-  async wake(id: string, message: RunEndedMessage): Promise<void> {
-    if (await this.store.markWakePending(id)) await DBOS.send(id, message, controlTopic);
+  /** Tells a campaign one of its runs ended, so that it looks at its runs now (run-end-wake.ts), unless a wake is on its way already. */
+  async wake(id: string): Promise<void> {
+    await this.store.markWakePending(id);
   }
 
   /** `wave`: the wave (1-based) the operator approves, so that a late click cannot approve the next one. */
@@ -229,7 +231,10 @@ export class Campaigns {
     const campaign = await this.get(id);
     const why = refusal(campaign);
     if (why !== undefined) throw new CampaignStateError(`campaign ${id} cannot ${message.kind}: ${why}`);
+    // Sent, then marked: a look that sees the mark finds the message. Campaigns recorded before the
+    // mark take their messages at each turn (workflow.ts).
     await DBOS.send(id, message, controlTopic);
+    await this.store.markControlsPending(id);
     // The workflow takes the message at its next turn; answer with what it made of it, if it is quick.
     let now = campaign;
     for (let waited = 0; waited < acknowledgeMs && !taken(now); waited += 100) {

@@ -1,25 +1,21 @@
 // A campaign looks at its runs once a second; a run of its that ends also wakes it, so that the slot
-// the run held is given to the next device at once rather than at the next look. The wake is a message
-// on the campaign's control topic, sent from outside any workflow (it changes nothing by itself: the
-// campaign's next look at its runs reads what happened). A lost wake costs only the wait for that look.
+// the run held is given to the next device at once rather than at the next look. The wake is a mark on
+// the campaign's row and a NOTIFY to the manager that runs it (campaign-signals.ts), sent from outside
+// any workflow (it changes nothing by itself: the campaign's next look at its runs reads what
+// happened). A lost wake costs only the wait for that look.
 //
 // Run ends come in bursts (a wave's runs end together): while a wake to a campaign is being sent, the
 // ends that follow are folded into one more; and a wake sent since the campaign's last look, still to
 // be taken, stands for those that follow (Campaigns.wake), so a campaign gets one wake per turn of its
 // loop, on whichever managers its runs end.
-import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import type { LiveEvents, RunChanged } from '../live-events.ts';
-import { campaignOfRun, type RunEndedMessage } from './model.ts';
+import { campaignOfRun } from './model.ts';
 
-export type SendWake = (campaignId: string, message: RunEndedMessage) => Promise<void>;
+export type SendWake = (campaignId: string) => Promise<void>;
 
 /** Wakes each campaign whose run ended on this manager; returns the function that stops it. */
 export function wakeCampaignsOnRunEnd(live: Pick<LiveEvents, 'on'>, send: SendWake, log: Pick<Logger, 'warn'>): () => void {
-  // A run's end is published from inside the run's workflow, whose context follows every call made
-  // from there: a send made in it would be taken for a step of that run. Sends are made in the
-  // context this function was called in (the manager's start), outside every workflow.
-  const sendOutsideRuns = AsyncResource.bind(send);
   /** Campaigns with a wake being sent, and whether another run of theirs ended meanwhile. */
   const sending = new Map<string, { again: boolean }>();
 
@@ -31,7 +27,7 @@ export function wakeCampaignsOnRunEnd(live: Pick<LiveEvents, 'on'>, send: SendWa
     }
     const state = { again: false };
     sending.set(campaignId, state);
-    sendOutsideRuns(campaignId, { kind: 'runEnded', runId })
+    send(campaignId)
       .catch((error: Error) => log.warn({ err: error, campaignId, runId }, 'campaign not woken by its run end; it looks again within its tick'))
       .finally(() => {
         sending.delete(campaignId);

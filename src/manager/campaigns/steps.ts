@@ -11,6 +11,7 @@ import { createRun, type RunCreation } from '../procedure/start-run.ts';
 import type { CampaignProgress, CampaignStore } from '../store/campaigns.ts';
 import type { Actor, RunPolicy } from '../store/records.ts';
 import { campaignRunId, type CampaignDevice, type CampaignEventDraft, type CampaignPlan, type Counters } from './model.ts';
+import type { CampaignSignals } from './campaign-signals.ts';
 import { readRuns } from './run-watch.ts';
 import type { RunObservation, StartRefusal, WatchedRun } from './scheduler.ts';
 
@@ -21,6 +22,8 @@ export interface CampaignStepDeps {
   procedure: Pick<Procedure, 'decide'>;
   /** The campaign clock (ms since the epoch): Date.now unless a test moves time. */
   clock: () => number;
+  /** Where the campaign's waits between looks hear their wakes. */
+  signals: Pick<CampaignSignals, 'wait'>;
   live?: Pick<LiveEvents, 'emit'>;
 }
 
@@ -33,10 +36,12 @@ export interface Attempt {
   imageSha256: string;
 }
 
-/** What a tick's look found: where the runs stand, and the campaign clock after that. */
+/** What a tick's look found: where the runs stand, the campaign clock after that, and whether operators' requests wait. */
 export interface Look {
   observations: RunObservation[];
   now: number;
+  /** Absent in looks recorded before operators' requests were marked (workflow.ts). */
+  controlsPending?: boolean;
 }
 
 /** The run row of this attempt: found if a replay already made it, made otherwise, or why not. */
@@ -104,17 +109,28 @@ export function registerCampaignSteps(deps: CampaignStepDeps) {
       },
     ),
 
-    /** Where the runs stand, and then the campaign clock: a tick's look in one step. */
+    /**
+     * A tick's look in one step: waits for a wake until `waitUntil` (by the campaign clock; not at the
+     * first look), then reads where the runs stand and the campaign clock. A replayed look answers what
+     * it answered, without waiting again.
+     */
     look: DBOS.registerStep(
-      async (campaignId: string, runs: WatchedRun[]): Promise<Look> => {
+      async (campaignId: string, runs: WatchedRun[], waitUntil?: number): Promise<Look> => {
+        if (waitUntil !== undefined) await deps.signals.wait(campaignId, waitUntil - deps.clock(), () => deps.store.wakePending(campaignId));
         // Taken before the runs are read, in a statement of its own: a run that ends after it wakes
         // the campaign again, and one that ended before it is in what is read next.
-        await deps.store.wakeTaken(campaignId);
+        const { controlsPending } = await deps.store.wakeTaken(campaignId);
         const observations = runs.length > 0 ? await readRuns(deps.runs, runs) : [];
-        return { observations, now: deps.clock() };
+        return { observations, now: deps.clock(), controlsPending };
       },
       { name: 'safeflash.campaign.look', ...databaseStep },
     ),
+
+    /** The campaign takes the operators' requests among its messages now (workflow.ts). */
+    controlsTaken: DBOS.registerStep(async (campaignId: string): Promise<void> => deps.store.controlsTaken(campaignId), {
+      name: 'safeflash.campaign.controlsTaken',
+      ...databaseStep,
+    }),
 
     /** The run row of one attempt (campaigns recorded before createRuns; see workflow.ts). */
     createRun: DBOS.registerStep(

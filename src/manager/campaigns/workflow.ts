@@ -1,5 +1,5 @@
-// One campaign is one durable workflow: look at its runs, read the clock, let the scheduler decide,
-// start what it says, record what changed, then wait for an operator's message or the next look.
+// One campaign is one durable workflow: look at its runs, read the clock, take operators' requests, let
+// the scheduler decide, start what it says, record what changed, then wait for a wake or the next look.
 // Everything it knows comes from its input (the plan, fixed at creation) and its recorded steps and
 // messages, so a manager that restarts replays it to the same point and carries on; nothing lives
 // only in memory.
@@ -16,6 +16,8 @@ export const campaignWorkflowName = 'safeflash.campaign';
 const tickStepsPatch = 'campaign-tick-steps';
 /** The DBOS patch that marks campaigns whose runs are started outside the campaign's workflow. */
 const startsOutsidePatch = 'campaign-runs-started-outside';
+/** The DBOS patch that marks campaigns that wait inside their look and take operators' messages only when marked. */
+const waitsInLookPatch = 'campaign-waits-in-look';
 
 function windowAt(plan: CampaignPlan, now: number): WindowView {
   const window = plan.settings.window;
@@ -54,10 +56,23 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
       // run, and replay them as such.
       const startsOutside = await DBOS.patch(startsOutsidePatch);
       const startRun = startsOutside ? startOutside : start;
-      const look = async (active: WatchedRun[]): Promise<Look> => {
-        if (oneStepPerTick) return steps.look(plan.campaignId, active);
+      // The wait between two looks is part of the next look, woken in memory (campaign-signals.ts), and
+      // the campaign's messages (operators' requests) are received only when the look says some wait:
+      // a receive costs about ten statements on DBOS's connections, a turn of the loop each, and its
+      // wake reached the campaign a few hundred milliseconds late on a busy manager. Campaigns recorded
+      // before wait in a receive of their messages.
+      const waitsInLook = await DBOS.patch(waitsInLookPatch);
+      const look = async (active: WatchedRun[], waitUntil: number | undefined): Promise<Look> => {
+        if (oneStepPerTick) return steps.look(plan.campaignId, active, waitUntil);
         const observations = active.length > 0 ? await steps.observe(plan.campaignId, active) : [];
         return { observations, now: await steps.now() };
+      };
+      /** Every message waiting, in the order sent; the mark is taken first, so that a later one marks again. */
+      const takeMessages = async (): Promise<void> => {
+        await steps.controlsTaken(plan.campaignId);
+        for (let message = await DBOS.recv<ControlMessage>(controlTopic, 0); message; message = await DBOS.recv<ControlMessage>(controlTopic, 0)) {
+          scheduler.onControl(message);
+        }
       };
       // Each device's image: its model's, when the campaign has several.
       const imageOf = new Map(plan.devices.flatMap((d) => (d.imageSha256 ? [[d.deviceId, d.imageSha256] as const] : [])));
@@ -74,14 +89,22 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
       await steps.create(plan, scheduler.snapshot().counters);
       await save();
       // Ends when the scheduler says the campaign has ended: every device's run has reached its end.
+      let waitUntil: number | undefined;
       for (;;) {
-        const { observations, now } = await look(scheduler.activeRuns());
+        const { observations, now, controlsPending } = await look(scheduler.activeRuns(), waitUntil);
+        if (controlsPending) await takeMessages();
         scheduler.onObservations(observations);
         const tick = scheduler.tick(now, windowAt(plan, now));
         if (tick.abortWaiting.length > 0) await steps.abortWaiting(tick.abortWaiting, scheduler.abortedBy ?? 'manager');
         const made = await createRuns(tick.start);
-        // Under the run's own ID: a replay finds the workflow already there and starts nothing.
-        await Promise.all(made.flatMap((started) => (started.ok ? [startRun(started.runId)] : [])));
+        // Under the run's own ID: a replay finds the workflow already there and starts nothing. The
+        // starts go on while the campaign activates and saves (they wait on DBOS's connections, the
+        // save on the store's); the turn ends when both have.
+        const starting = Promise.all(made.flatMap((started) => (started.ok ? [startRun(started.runId)] : [])));
+        starting.catch(() => undefined); // awaited below; a save that fails first must not leave it unhandled
+        // Campaigns recorded before started their runs as children, which DBOS counts among the
+        // workflow's steps: those replay them in the order recorded, before the steps that follow.
+        if (!startsOutside) await starting;
         if (tick.activate.length > 0) await steps.activate(tick.activate);
         tick.start.forEach(({ deviceId }, i) => {
           const started = made[i]!;
@@ -89,7 +112,12 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
           else scheduler.onRefused(deviceId, started.refusal, now);
         });
         await save();
+        await starting;
         if (scheduler.isFinished) return scheduler.currentState;
+        if (waitsInLook) {
+          waitUntil = now + tick.waitSeconds * 1000;
+          continue;
+        }
         let message = await DBOS.recv<ControlMessage>(controlTopic, tick.waitSeconds);
         // Several messages may have arrived together: take them all before deciding again.
         for (let taken = 0; message && taken < 100; taken++) {

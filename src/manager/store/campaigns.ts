@@ -7,6 +7,9 @@ import type { Actor } from './records.ts';
 import type { CampaignDevice, CampaignDeviceState, CampaignEventDraft, CampaignPlan, CampaignState, Counters, Stage } from '../campaigns/model.ts';
 import type { CampaignSettings } from '../campaigns/settings.ts';
 
+/** The channel on which a campaign's wakes reach the manager that runs it (campaigns/campaign-signals.ts). */
+export const campaignChannel = 'safeflash_campaign';
+
 export interface CampaignRecord {
   id: string;
   name: string;
@@ -274,17 +277,47 @@ export class CampaignStore {
   }
 
   /**
-   * Marks a wake as on its way to the campaign. False when one is already, sent since its last look:
-   * that look is still to come, and it will see every run that ended before it.
+   * Marks a wake as on its way to the campaign, and sends it (NOTIFY on campaignChannel, at commit) to
+   * whichever manager runs the campaign. False when one is already, sent since its last look: that look
+   * is still to come, and it will see every run that ended before it.
    */
   async markWakePending(campaignId: string): Promise<boolean> {
-    const result = await this.pool.query(`UPDATE safeflash.campaigns SET wake_pending = true WHERE id = $1 AND NOT wake_pending`, [campaignId]);
+    const result = await this.pool.query(
+      `UPDATE safeflash.campaigns SET wake_pending = true WHERE id = $1 AND NOT wake_pending RETURNING pg_notify('${campaignChannel}', id)`,
+      [campaignId],
+    );
     return result.rowCount === 1;
   }
 
-  /** The campaign looks at its runs now: a run that ends from here on wakes it again. */
-  async wakeTaken(campaignId: string): Promise<void> {
-    await this.pool.query(`UPDATE safeflash.campaigns SET wake_pending = false WHERE id = $1 AND wake_pending`, [campaignId]);
+  /** Marks an operator's request as waiting among the campaign's messages, and wakes the campaign. */
+  async markControlsPending(campaignId: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE safeflash.campaigns SET controls_pending = true, wake_pending = true WHERE id = $1 RETURNING pg_notify('${campaignChannel}', id)`,
+      [campaignId],
+    );
+  }
+
+  /** Whether a wake is on its way to the campaign: read when its wait has heard none for a while. */
+  async wakePending(campaignId: string): Promise<boolean> {
+    const result = await this.pool.query<{ wake_pending: boolean }>(`SELECT wake_pending FROM safeflash.campaigns WHERE id = $1`, [campaignId]);
+    return result.rows[0]?.wake_pending ?? false;
+  }
+
+  /**
+   * The campaign looks at its runs now: a run that ends from here on wakes it again. Answers whether
+   * operators' requests wait among its messages; that mark stays until they are taken (controlsTaken).
+   */
+  async wakeTaken(campaignId: string): Promise<{ controlsPending: boolean }> {
+    const result = await this.pool.query<{ controls_pending: boolean }>(
+      `UPDATE safeflash.campaigns SET wake_pending = false WHERE id = $1 RETURNING controls_pending`,
+      [campaignId],
+    );
+    return { controlsPending: result.rows[0]?.controls_pending ?? false };
+  }
+
+  /** The campaign takes the operators' requests among its messages now: one made from here on marks them again. */
+  async controlsTaken(campaignId: string): Promise<void> {
+    await this.pool.query(`UPDATE safeflash.campaigns SET controls_pending = false WHERE id = $1 AND controls_pending`, [campaignId]);
   }
 
   /** What a campaign step saw and decided, in one transaction, once per step key. */

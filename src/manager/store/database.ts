@@ -25,19 +25,26 @@ export interface Database {
    * and a manager that is busy, not silent, was declared dead by the others and stopped.
    */
   membershipPool: pg.Pool;
+  /**
+   * The campaigns' own loop (its looks, the runs it makes, what it saves): a freed slot waits for the
+   * campaign's next turn, and a turn whose statements queued behind the runs' in the store's pool took
+   * twice as long.
+   */
+  campaignPool: pg.Pool;
   close(): Promise<void>;
 }
 
 export const databaseName = 'safeflash';
 
 /**
- * Connections per manager: the store's, the operators' reads, DBOS's and the heartbeat's, 23 together,
+ * Connections per manager: the store's, the operators' reads, DBOS's, the heartbeat's and the campaigns', 24 together,
  * so that three managers and PostgreSQL's own stay well under its default limit of 100 connections.
  */
 export const storePoolSize = 15;
 export const operatorPoolSize = 2;
 export const workflowPoolSize = 5;
 const membershipPoolSize = 1;
+export const campaignPoolSize = 1;
 /** How long a workflow connection may sit in an open transaction before PostgreSQL ends it: DBOS's own default. */
 const idleTransactionTimeoutMs = 60_000;
 
@@ -74,7 +81,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       options: `-c idle_in_transaction_session_timeout=${idleTransactionTimeoutMs}`,
     });
     const membershipPool = new ReconnectingPool({ connectionString: url, max: membershipPoolSize, application_name: 'safeflash-membership' });
-    for (const each of [pool, operatorPool, workflowPool, membershipPool]) {
+    const campaignPool = new ReconnectingPool({
+      connectionString: url,
+      max: campaignPoolSize,
+      Client: PreparingClient,
+      application_name: 'safeflash-campaigns',
+    });
+    for (const each of [pool, operatorPool, workflowPool, membershipPool, campaignPool]) {
       each.on('error', () => {
         // An idle client lost its connection; the next query opens a new one.
       });
@@ -86,7 +99,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       operatorPool,
       workflowPool,
       membershipPool,
+      campaignPool,
       close: async () => {
+        await campaignPool.end();
         await membershipPool.end();
         await workflowPool.end();
         await operatorPool.end();

@@ -290,4 +290,7 @@ export const schemaStatements = [
   // A wake is on its way to the campaign since its last look (campaigns/run-end-wake.ts): the run ends
   // that follow need no wake of their own.
   `ALTER TABLE safeflash.campaigns ADD COLUMN IF NOT EXISTS wake_pending boolean NOT NULL DEFAULT false`,
+  // An operator's request (pause, resume, abort, approve) waits among the campaign's messages since its
+  // last look: the look that sees it takes the messages (campaigns/workflow.ts).
+  `ALTER TABLE safeflash.campaigns ADD COLUMN IF NOT EXISTS controls_pending boolean NOT NULL DEFAULT false`,
 ] as const;
