@@ -36,10 +36,10 @@ export interface CampaignsOptions extends Partial<SchedulerTiming> {
 }
 
 export interface CampaignsDeps {
-  store: Pick<Store, 'campaigns' | 'devices' | 'images' | 'runs'>;
+  store: Pick<Store, 'campaigns' | 'campaignSteps' | 'devices' | 'images' | 'runs'>;
   /** Where operators' reads of campaigns go (the operators' own connections); the store's campaigns when absent. */
   reads?: Store['campaigns'];
-  loop?: Pick<Store, 'campaigns' | 'devices' | 'images' | 'runs'>;
+  loop?: Pick<Store, 'campaigns' | 'campaignSteps' | 'devices' | 'images' | 'runs'>;
   procedure: Procedure;
   /** Where campaigns' waits hear their wakes; the manager hands it what it hears on campaignChannel. */
   signals: CampaignSignals;
@@ -113,6 +113,7 @@ export class Campaigns {
     const steps = registerCampaignSteps({
       runs: loop.runs,
       store: loop.campaigns,
+      records: loop.campaignSteps,
       runCreation: { runs: deps.loop ? loop.runs : deps.procedure.runs, devices, images, defaults: deps.procedure.defaults },
       procedure: deps.procedure,
       clock: deps.options?.clock ?? Date.now,

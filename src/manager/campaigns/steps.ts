@@ -1,6 +1,9 @@
 // The campaign workflow's durable steps: everything it reads from or does to the world outside the
 // workflow goes through one, so that a replay after a crash sees the same answers and does nothing
-// twice (run IDs are fixed per campaign, device and attempt; writes carry the step's key).
+// twice (run IDs are fixed per campaign, device and attempt; writes carry the step's key). The work is
+// written once; a campaign records it in its own journal (campaign-journal.ts), and campaigns recorded
+// before the journal replay it as the DBOS steps they recorded.
+import { AsyncResource } from 'node:async_hooks';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { RunStore } from '../store/runs.ts';
 import type { LiveEvents } from '../live-events.ts';
@@ -9,8 +12,10 @@ import type { Procedure } from '../procedure/procedure.ts';
 import type { RunOptionsRequest } from '../procedure/run-options.ts';
 import { createRun, type RunCreation } from '../procedure/start-run.ts';
 import type { CampaignProgress, CampaignStore } from '../store/campaigns.ts';
+import type { CampaignStepRecords } from '../store/campaign-steps.ts';
 import type { Actor, RunPolicy } from '../store/records.ts';
 import { campaignRunId, type CampaignDevice, type CampaignEventDraft, type CampaignPlan, type Counters } from './model.ts';
+import { CampaignJournal } from './campaign-journal.ts';
 import type { CampaignSignals } from './campaign-signals.ts';
 import { readRuns } from './run-watch.ts';
 import type { RunObservation, StartRefusal, WatchedRun } from './scheduler.ts';
@@ -18,6 +23,8 @@ import type { RunObservation, StartRefusal, WatchedRun } from './scheduler.ts';
 export interface CampaignStepDeps {
   runs: Pick<RunStore, 'standings' | 'timelineLines'>;
   store: CampaignStore;
+  /** Where campaigns' journals are recorded. */
+  records: Pick<CampaignStepRecords, 'of' | 'write'>;
   runCreation: RunCreation;
   procedure: Pick<Procedure, 'decide'>;
   /** The campaign clock (ms since the epoch): Date.now unless a test moves time. */
@@ -71,31 +78,130 @@ async function createAttempt(
   }
 }
 
-// Database steps retry on their own: a lost connection must not stop a campaign.
-const databaseStep = { retriesAllowed: true, maxAttempts: 5, intervalSeconds: 1, backoffRate: 2 };
-
-/** The key of the events a step saves: the step's place in the campaign's workflow. */
-function stepKey(): string {
-  return `step:${DBOS.stepID ?? 'none'}`;
+/** The steps a campaign's turns call, however they are recorded. */
+export interface CampaignStepCalls {
+  create(plan: CampaignPlan, counters: Counters): Promise<void>;
+  save(campaignId: string, progress: CampaignProgress, wave: number | null, devices: CampaignDevice[], events: CampaignEventDraft[]): Promise<void>;
+  /**
+   * A tick's look in one step: waits for a wake until `waitUntil` (by the campaign clock; not at the
+   * first look), then reads where the runs stand and the campaign clock. A replayed look answers what
+   * it answered, without waiting again.
+   */
+  look(campaignId: string, runs: WatchedRun[], waitUntil?: number): Promise<Look>;
+  /** The campaign takes the operators' requests among its messages now (workflow.ts). */
+  controlsTaken(campaignId: string): Promise<void>;
+  /**
+   * The run rows of a tick's attempts, made together (one statement for the lot, store/runs.ts). Tried
+   * again on a database error: the attempts made before it are found by their run IDs.
+   */
+  createRuns(campaignId: string, attempts: Attempt[], policy: RunPolicy, options?: RunOptionsRequest): Promise<RunStart[]>;
+  /**
+   * Activates staged runs in their wave's turn, inside the window: the campaign's policy acts, as the
+   * operator who made the campaign asked. A run that is no longer staged (an operator activated or
+   * aborted it first) is left as it is.
+   */
+  activate(runIds: string[]): Promise<void>;
+  /** Answers abort to runs that wait for an operator, so that an aborted campaign's runs reach their end. */
+  abortWaiting(runIds: string[], actor: Actor): Promise<void>;
 }
 
-export function registerCampaignSteps(deps: CampaignStepDeps) {
+/** The work of each step; `save` takes the key its writes carry. */
+function campaignWork(deps: CampaignStepDeps) {
+  /** Answers `answer` to each run that waits for it; one that stopped waiting meanwhile is left as it is. */
+  const decideEach = async (runIds: string[], answer: 'activate' | 'abort', actor: Actor): Promise<void> => {
+    for (const runId of runIds) {
+      try {
+        await deps.procedure.decide(runId, { answer, actor });
+      } catch (error) {
+        if (!(error instanceof NotWaitingError)) throw error;
+      }
+    }
+  };
   return {
-    /** The campaign clock (campaigns recorded before look; see workflow.ts). */
-    now: DBOS.registerStep(async (): Promise<number> => deps.clock(), { name: 'safeflash.campaign.now' }),
+    create: (plan: CampaignPlan, counters: Counters): Promise<void> => deps.store.create(plan, counters),
+    save: async (key: string, campaignId: string, progress: CampaignProgress, wave: number | null, devices: CampaignDevice[], events: CampaignEventDraft[]) => {
+      await deps.store.save(campaignId, key, progress, devices, events);
+      deps.live?.emit('campaignChanged', { campaignId, state: progress.state, wave, counters: progress.counters });
+    },
+    look: async (campaignId: string, runs: WatchedRun[], waitUntil?: number): Promise<Look> => {
+      if (waitUntil !== undefined) await deps.signals.wait(campaignId, waitUntil - deps.clock(), () => deps.store.wakePending(campaignId));
+      // Taken before the runs are read, in a statement of its own: a run that ends after it wakes
+      // the campaign again, and one that ended before it is in what is read next.
+      const { controlsPending } = await deps.store.wakeTaken(campaignId);
+      const observations = runs.length > 0 ? await readRuns(deps.runs, runs) : [];
+      return { observations, now: deps.clock(), controlsPending };
+    },
+    controlsTaken: (campaignId: string): Promise<void> => deps.store.controlsTaken(campaignId),
+    createRuns: (campaignId: string, attempts: Attempt[], policy: RunPolicy, options?: RunOptionsRequest): Promise<RunStart[]> =>
+      Promise.all(attempts.map((attempt) => createAttempt(deps.runCreation, campaignId, attempt, policy, options))),
+    activate: (runIds: string[]): Promise<void> => decideEach(runIds, 'activate', 'policy'),
+    abortWaiting: (runIds: string[], actor: Actor): Promise<void> => decideEach(runIds, 'abort', actor.startsWith('operator:') ? actor : 'operator:campaign'),
+  };
+}
 
-    create: DBOS.registerStep(async (plan: CampaignPlan, counters: Counters): Promise<void> => deps.store.create(plan, counters), {
-      name: 'safeflash.campaign.create',
+// Database steps retry on their own: a lost connection must not stop a campaign.
+const databaseStep = { retriesAllowed: true, maxAttempts: 5, intervalSeconds: 1, backoffRate: 2 };
+const retried = { retries: true };
+const once = { retries: false };
+
+export function registerCampaignSteps(deps: CampaignStepDeps) {
+  const work = campaignWork(deps);
+  const names = {
+    create: 'safeflash.campaign.create',
+    save: 'safeflash.campaign.save',
+    look: 'safeflash.campaign.look',
+    controlsTaken: 'safeflash.campaign.controlsTaken',
+    createRuns: 'safeflash.campaign.createRuns',
+    activate: 'safeflash.campaign.activate',
+    abortWaiting: 'safeflash.campaign.abortWaiting',
+  } as const;
+
+  /** The steps as DBOS steps, for campaigns recorded before their journal. */
+  const recorded: CampaignStepCalls = {
+    create: DBOS.registerStep(work.create, { name: names.create, ...databaseStep }),
+    // The key of what a DBOS step saves: its place in the campaign's workflow.
+    save: DBOS.registerStep((...args: Parameters<CampaignStepCalls['save']>) => work.save(`step:${DBOS.stepID ?? 'none'}`, ...args), {
+      name: names.save,
       ...databaseStep,
     }),
+    look: DBOS.registerStep(work.look, { name: names.look, ...databaseStep }),
+    controlsTaken: DBOS.registerStep(work.controlsTaken, { name: names.controlsTaken, ...databaseStep }),
+    createRuns: DBOS.registerStep(work.createRuns, { name: names.createRuns, ...databaseStep }),
+    activate: DBOS.registerStep(work.activate, { name: names.activate }),
+    abortWaiting: DBOS.registerStep(work.abortWaiting, { name: names.abortWaiting }),
+  };
 
-    save: DBOS.registerStep(
-      async (campaignId: string, progress: CampaignProgress, wave: number | null, devices: CampaignDevice[], events: CampaignEventDraft[]): Promise<void> => {
-        await deps.store.save(campaignId, stepKey(), progress, devices, events);
-        deps.live?.emit('campaignChanged', { campaignId, state: progress.state, wave, counters: progress.counters });
-      },
-      { name: 'safeflash.campaign.save', ...databaseStep },
-    ),
+  // A journal's steps run in the workflow's code, where DBOS would take a call they make (the message
+  // that gives a run its decision) for one of the campaign's own. They run in the context this function
+  // is called in (the manager's start, outside every workflow), as they did inside DBOS's steps.
+  const outside = {
+    create: AsyncResource.bind(work.create),
+    save: AsyncResource.bind(work.save),
+    look: AsyncResource.bind(work.look),
+    controlsTaken: AsyncResource.bind(work.controlsTaken),
+    createRuns: AsyncResource.bind(work.createRuns),
+    activate: AsyncResource.bind(work.activate),
+    abortWaiting: AsyncResource.bind(work.abortWaiting),
+  };
+
+  return {
+    recorded,
+    /** The steps of an execution of a campaign's workflow, recorded in its journal. */
+    async journalOf(campaignId: string): Promise<CampaignStepCalls> {
+      const journal = await CampaignJournal.open(deps.records, campaignId);
+      return {
+        create: (...args) => journal.step(names.create, () => outside.create(...args), retried),
+        save: (...args) => journal.step(names.save, (key) => outside.save(key, ...args), retried),
+        look: (...args) => journal.step(names.look, () => outside.look(...args), retried),
+        controlsTaken: (...args) => journal.step(names.controlsTaken, () => outside.controlsTaken(...args), retried),
+        createRuns: (...args) => journal.step(names.createRuns, () => outside.createRuns(...args), retried),
+        activate: (...args) => journal.step(names.activate, () => outside.activate(...args), once),
+        abortWaiting: (...args) => journal.step(names.abortWaiting, () => outside.abortWaiting(...args), once),
+      };
+    },
+
+    /** The campaign clock (campaigns recorded before look; see workflow.ts). */
+    now: DBOS.registerStep(async (): Promise<number> => deps.clock(), { name: 'safeflash.campaign.now' }),
 
     /** Where the runs stand (campaigns recorded before look; see workflow.ts). */
     observe: DBOS.registerStep(
@@ -103,84 +209,14 @@ export function registerCampaignSteps(deps: CampaignStepDeps) {
         await deps.store.wakeTaken(campaignId);
         return readRuns(deps.runs, runs);
       },
-      {
-        name: 'safeflash.campaign.observe',
-        ...databaseStep,
-      },
+      { name: 'safeflash.campaign.observe', ...databaseStep },
     ),
-
-    /**
-     * A tick's look in one step: waits for a wake until `waitUntil` (by the campaign clock; not at the
-     * first look), then reads where the runs stand and the campaign clock. A replayed look answers what
-     * it answered, without waiting again.
-     */
-    look: DBOS.registerStep(
-      async (campaignId: string, runs: WatchedRun[], waitUntil?: number): Promise<Look> => {
-        if (waitUntil !== undefined) await deps.signals.wait(campaignId, waitUntil - deps.clock(), () => deps.store.wakePending(campaignId));
-        // Taken before the runs are read, in a statement of its own: a run that ends after it wakes
-        // the campaign again, and one that ended before it is in what is read next.
-        const { controlsPending } = await deps.store.wakeTaken(campaignId);
-        const observations = runs.length > 0 ? await readRuns(deps.runs, runs) : [];
-        return { observations, now: deps.clock(), controlsPending };
-      },
-      { name: 'safeflash.campaign.look', ...databaseStep },
-    ),
-
-    /** The campaign takes the operators' requests among its messages now (workflow.ts). */
-    controlsTaken: DBOS.registerStep(async (campaignId: string): Promise<void> => deps.store.controlsTaken(campaignId), {
-      name: 'safeflash.campaign.controlsTaken',
-      ...databaseStep,
-    }),
 
     /** The run row of one attempt (campaigns recorded before createRuns; see workflow.ts). */
     createRun: DBOS.registerStep(
       async (campaignId: string, deviceId: number, attempt: number, imageSha256: string, policy: RunPolicy, options?: RunOptionsRequest): Promise<RunStart> =>
         createAttempt(deps.runCreation, campaignId, { deviceId, attempt, imageSha256 }, policy, options),
       { name: 'safeflash.campaign.createRun' },
-    ),
-
-    /**
-     * The run rows of a tick's attempts, made together (one statement for the lot, store/runs.ts). Tried
-     * again on a database error: the attempts made before it are found by their run IDs.
-     */
-    createRuns: DBOS.registerStep(
-      async (campaignId: string, attempts: Attempt[], policy: RunPolicy, options?: RunOptionsRequest): Promise<RunStart[]> =>
-        Promise.all(attempts.map((attempt) => createAttempt(deps.runCreation, campaignId, attempt, policy, options))),
-      { name: 'safeflash.campaign.createRuns', ...databaseStep },
-    ),
-
-    /**
-     * Activates staged runs in their wave's turn, inside the window: the campaign's policy acts, as the
-     * operator who made the campaign asked. A run that is no longer staged (an operator activated or
-     * aborted it first) is left as it is.
-     */
-    activate: DBOS.registerStep(
-      async (runIds: string[]): Promise<void> => {
-        for (const runId of runIds) {
-          try {
-            await deps.procedure.decide(runId, { answer: 'activate', actor: 'policy' });
-          } catch (error) {
-            if (!(error instanceof NotWaitingError)) throw error;
-          }
-        }
-      },
-      { name: 'safeflash.campaign.activate' },
-    ),
-
-    /** Answers abort to runs that wait for an operator, so that an aborted campaign's runs reach their end. */
-    abortWaiting: DBOS.registerStep(
-      async (runIds: string[], actor: Actor): Promise<void> => {
-        const operator: Actor = actor.startsWith('operator:') ? actor : 'operator:campaign';
-        for (const runId of runIds) {
-          try {
-            await deps.procedure.decide(runId, { answer: 'abort', actor: operator });
-          } catch (error) {
-            // It stopped waiting meanwhile (someone answered, or it ended): nothing left to do.
-            if (!(error instanceof NotWaitingError)) throw error;
-          }
-        }
-      },
-      { name: 'safeflash.campaign.abortWaiting' },
     ),
   };
 }

@@ -18,6 +18,8 @@ const tickStepsPatch = 'campaign-tick-steps';
 const startsOutsidePatch = 'campaign-runs-started-outside';
 /** The DBOS patch that marks campaigns that wait inside their look and take operators' messages only when marked. */
 const waitsInLookPatch = 'campaign-waits-in-look';
+/** The DBOS patch that marks campaigns whose steps are recorded in their own journal (campaign-journal.ts). */
+const ownJournalPatch = 'campaign-own-journal';
 
 function windowAt(plan: CampaignPlan, now: number): WindowView {
   const window = plan.settings.window;
@@ -37,17 +39,6 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
   return DBOS.registerWorkflow(
     async (plan: CampaignPlan): Promise<CampaignState> => {
       const scheduler = new CampaignScheduler(plan, timing);
-      let saved = '';
-      const save = async () => {
-        const changes = scheduler.drain();
-        const snapshot = scheduler.snapshot();
-        const fingerprint = `${snapshot.state}|${snapshot.stage?.index ?? '-'}|${snapshot.pauseCause ?? '-'}`;
-        if (changes.events.length === 0 && changes.devices.length === 0 && !changes.stagesChanged && fingerprint === saved) return;
-        saved = fingerprint;
-        const wave = snapshot.stage?.kind === 'wave' ? snapshot.stage.index : null;
-        await steps.save(plan.campaignId, snapshot, wave, changes.devices, changes.events);
-      };
-
       // A tick looks at its runs and makes its runs in one step each. Campaigns recorded before that
       // (a look was two steps, each run its own step) replay the steps they recorded: the patch is
       // recorded first in a new campaign, and found missing in an older one.
@@ -62,14 +53,29 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
       // wake reached the campaign a few hundred milliseconds late on a busy manager. Campaigns recorded
       // before wait in a receive of their messages.
       const waitsInLook = await DBOS.patch(waitsInLookPatch);
+      // Its steps recorded in its own journal, one statement each (campaign-journal.ts says why);
+      // campaigns recorded before replay the DBOS steps they recorded.
+      const ownJournal = await DBOS.patch(ownJournalPatch);
+      const calls = ownJournal ? await steps.journalOf(plan.campaignId) : steps.recorded;
+      let saved = '';
+      const save = async () => {
+        const changes = scheduler.drain();
+        const snapshot = scheduler.snapshot();
+        const fingerprint = `${snapshot.state}|${snapshot.stage?.index ?? '-'}|${snapshot.pauseCause ?? '-'}`;
+        if (changes.events.length === 0 && changes.devices.length === 0 && !changes.stagesChanged && fingerprint === saved) return;
+        saved = fingerprint;
+        const wave = snapshot.stage?.kind === 'wave' ? snapshot.stage.index : null;
+        await calls.save(plan.campaignId, snapshot, wave, changes.devices, changes.events);
+      };
+
       const look = async (active: WatchedRun[], waitUntil: number | undefined): Promise<Look> => {
-        if (oneStepPerTick) return steps.look(plan.campaignId, active, waitUntil);
+        if (oneStepPerTick) return calls.look(plan.campaignId, active, waitUntil);
         const observations = active.length > 0 ? await steps.observe(plan.campaignId, active) : [];
         return { observations, now: await steps.now() };
       };
       /** Every message waiting, in the order sent; the mark is taken first, so that a later one marks again. */
       const takeMessages = async (): Promise<void> => {
-        await steps.controlsTaken(plan.campaignId);
+        await calls.controlsTaken(plan.campaignId);
         for (let message = await DBOS.recv<ControlMessage>(controlTopic, 0); message; message = await DBOS.recv<ControlMessage>(controlTopic, 0)) {
           scheduler.onControl(message);
         }
@@ -83,10 +89,10 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
       const createRuns = async (starts: Tick['start']): Promise<RunStart[]> => {
         const attempts = starts.map(({ deviceId, attempt }) => ({ deviceId, attempt, imageSha256: imageOf.get(deviceId) ?? plan.imageSha256 }));
         if (attempts.length === 0) return [];
-        if (oneStepPerTick) return steps.createRuns(plan.campaignId, attempts, policy, runOptions);
+        if (oneStepPerTick) return calls.createRuns(plan.campaignId, attempts, policy, runOptions);
         return Promise.all(attempts.map((a) => steps.createRun(plan.campaignId, a.deviceId, a.attempt, a.imageSha256, policy, runOptions)));
       };
-      await steps.create(plan, scheduler.snapshot().counters);
+      await calls.create(plan, scheduler.snapshot().counters);
       await save();
       // Ends when the scheduler says the campaign has ended: every device's run has reached its end.
       let waitUntil: number | undefined;
@@ -95,7 +101,7 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
         if (controlsPending) await takeMessages();
         scheduler.onObservations(observations);
         const tick = scheduler.tick(now, windowAt(plan, now));
-        if (tick.abortWaiting.length > 0) await steps.abortWaiting(tick.abortWaiting, scheduler.abortedBy ?? 'manager');
+        if (tick.abortWaiting.length > 0) await calls.abortWaiting(tick.abortWaiting, scheduler.abortedBy ?? 'manager');
         const made = await createRuns(tick.start);
         // Under the run's own ID: a replay finds the workflow already there and starts nothing. The
         // starts go on while the campaign activates and saves (they wait on DBOS's connections, the
@@ -105,7 +111,7 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
         // Campaigns recorded before started their runs as children, which DBOS counts among the
         // workflow's steps: those replay them in the order recorded, before the steps that follow.
         if (!startsOutside) await starting;
-        if (tick.activate.length > 0) await steps.activate(tick.activate);
+        if (tick.activate.length > 0) await calls.activate(tick.activate);
         tick.start.forEach(({ deviceId }, i) => {
           const started = made[i]!;
           if (started.ok) scheduler.onStarted(deviceId, started.runId, now);

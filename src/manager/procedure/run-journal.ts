@@ -310,7 +310,8 @@ function isStep(value: unknown): value is DurableStep<unknown[], unknown> {
   return typeof value === 'object' && value !== null && 'work' in value && 'name' in value && 'options' in value;
 }
 
-async function retried<Result>(work: () => Promise<Result>): Promise<Result> {
+/** Runs `work`, and again on an error: 1 s, then doubling, five attempts in all. */
+export async function retried<Result>(work: () => Promise<Result>): Promise<Result> {
   for (let attempt = 1, delaySeconds = 1; ; attempt++, delaySeconds *= 2) {
     try {
       return await work();

@@ -293,4 +293,14 @@ export const schemaStatements = [
   // An operator's request (pause, resume, abort, approve) waits among the campaign's messages since its
   // last look: the look that sees it takes the messages (campaigns/workflow.ts).
   `ALTER TABLE safeflash.campaigns ADD COLUMN IF NOT EXISTS controls_pending boolean NOT NULL DEFAULT false`,
+  // What each durable step of a campaign answered, in the order the campaign took them: a resumed
+  // campaign reads its answers back (campaigns/campaign-journal.ts).
+  `CREATE TABLE IF NOT EXISTS safeflash.campaign_steps (
+     campaign_id text NOT NULL,
+     seq         integer NOT NULL,
+     name        text NOT NULL,
+     output      json NOT NULL,
+     at          timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (campaign_id, seq)
+   )`,
 ] as const;

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { AuditLog } from './audit.ts';
 import { BackupStore } from './backups.ts';
 import { CampaignStore } from './campaigns.ts';
+import { CampaignStepRecords } from './campaign-steps.ts';
 import { ContentTable } from './contents.ts';
 import { DeviceStore, type SecretSealer } from './devices.ts';
 import { ImageStore } from './images.ts';
@@ -26,6 +27,8 @@ export interface Store {
   /** Names and credentials handed to devices for their transfers. */
   offers: OfferStore;
   campaigns: CampaignStore;
+  /** What each durable step of each campaign answered. */
+  campaignSteps: CampaignStepRecords;
   tokens: TokenStore;
   /** Stored files' bytes, shared by every manager on the database. */
   contents: ContentTable;
@@ -49,6 +52,7 @@ export function storeOn(pool: pg.Pool, secrets?: SecretSealer): Store {
     routes: new OperationRoutes(pool),
     offers: new OfferStore(pool),
     campaigns: new CampaignStore(pool),
+    campaignSteps: new CampaignStepRecords(pool),
     tokens: new TokenStore(pool),
     contents: new ContentTable(pool),
     managers: new ManagerStore(pool),
