@@ -87,11 +87,12 @@ export class PostgresStats {
     return rows.map((r) => ({ calls: Number(r.calls), ms: Number(r.ms), query: r.query }));
   }
 
-  /** Durable steps recorded, by name: the runs' own (safeflash.run_steps) and DBOS's (its timers, messages, the campaigns' steps). */
+  /** Durable steps recorded, by name: the runs' own (safeflash.run_steps), the campaigns' (safeflash.campaign_steps) and DBOS's (its timers, messages, patches). */
   async stepsByName(): Promise<Array<{ name: string; count: number }>> {
     const { rows } = await this.client.query<{ name: string; count: string }>(
       `SELECT name, count(*) AS count FROM (
-         SELECT name FROM safeflash.run_steps UNION ALL SELECT function_name FROM dbos.operation_outputs
+         SELECT name FROM safeflash.run_steps UNION ALL SELECT name FROM safeflash.campaign_steps
+         UNION ALL SELECT function_name FROM dbos.operation_outputs
        ) recorded GROUP BY 1 ORDER BY 2 DESC`,
     );
     return rows.map((r) => ({ name: r.name, count: Number(r.count) }));
