@@ -39,6 +39,7 @@ export interface CampaignsDeps {
   store: Pick<Store, 'campaigns' | 'campaignSteps' | 'devices' | 'images' | 'runs'>;
   /** Where operators' reads of campaigns go (the operators' own connections); the store's campaigns when absent. */
   reads?: Store['campaigns'];
+  /** Where campaigns' turns read and write (the campaigns' own connection, store/database.ts); the store when absent. */
   loop?: Pick<Store, 'campaigns' | 'campaignSteps' | 'devices' | 'images' | 'runs'>;
   procedure: Procedure;
   /** Where campaigns' waits hear their wakes; the manager hands it what it hears on campaignChannel. */
@@ -114,7 +115,7 @@ export class Campaigns {
       runs: loop.runs,
       store: loop.campaigns,
       records: loop.campaignSteps,
-      runCreation: { runs: deps.loop ? loop.runs : deps.procedure.runs, devices, images, defaults: deps.procedure.defaults },
+      runCreation: { runs: loop.runs, devices, images, defaults: deps.procedure.defaults },
       procedure: deps.procedure,
       clock: deps.options?.clock ?? Date.now,
       signals: deps.signals,

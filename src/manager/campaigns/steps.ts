@@ -157,7 +157,7 @@ export function registerCampaignSteps(deps: CampaignStepDeps) {
   } as const;
 
   /** The steps as DBOS steps, for campaigns recorded before their journal. */
-  const recorded: CampaignStepCalls = {
+  const dbosSteps: CampaignStepCalls = {
     create: DBOS.registerStep(work.create, { name: names.create, ...databaseStep }),
     // The key of what a DBOS step saves: its place in the campaign's workflow.
     save: DBOS.registerStep((...args: Parameters<CampaignStepCalls['save']>) => work.save(`step:${DBOS.stepID ?? 'none'}`, ...args), {
@@ -185,7 +185,7 @@ export function registerCampaignSteps(deps: CampaignStepDeps) {
   };
 
   return {
-    recorded,
+    dbosSteps,
     /** The steps of an execution of a campaign's workflow, recorded in its journal. */
     async journalOf(campaignId: string): Promise<CampaignStepCalls> {
       const journal = await CampaignJournal.open(deps.records, campaignId);

@@ -56,7 +56,7 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
       // Its steps recorded in its own journal, one statement each (campaign-journal.ts says why);
       // campaigns recorded before replay the DBOS steps they recorded.
       const ownJournal = await DBOS.patch(ownJournalPatch);
-      const calls = ownJournal ? await steps.journalOf(plan.campaignId) : steps.recorded;
+      const calls = ownJournal ? await steps.journalOf(plan.campaignId) : steps.dbosSteps;
       let saved = '';
       const save = async () => {
         const changes = scheduler.drain();
@@ -105,7 +105,7 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
         const made = await createRuns(tick.start);
         // Under the run's own ID: a replay finds the workflow already there and starts nothing. The
         // starts go on while the campaign activates and saves (they wait on DBOS's connections, the
-        // save on the store's); the turn ends when both have.
+        // save on the campaigns'); the turn ends when both have.
         const starting = Promise.all(made.flatMap((started) => (started.ok ? [startRun(started.runId)] : [])));
         starting.catch(() => undefined); // awaited below; a save that fails first must not leave it unhandled
         // Campaigns recorded before started their runs as children, which DBOS counts among the
