@@ -85,7 +85,10 @@ export interface CampaignPlan {
   selector: Record<string, unknown>;
 }
 
-/** A run of the campaign ended: look at the runs now (campaigns/run-end-wake.ts). */
+/**
+ * A run of the campaign ended: look at the runs now. No longer sent (a run end marks the campaign's row,
+ * campaigns/run-end-wake.ts); campaigns that received it before replay it as recorded.
+ */
 export interface RunEndedMessage {
   kind: 'runEnded';
   runId: string;
