@@ -6,6 +6,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { controlTopic, type CampaignPlan, type CampaignState, type ControlMessage } from './model.ts';
+import { RunStarts } from './run-starts.ts';
 import { CampaignScheduler, type SchedulerTiming, type Tick, type WatchedRun, type WindowView } from './scheduler.ts';
 import type { CampaignSteps, Look, RunStart } from './steps.ts';
 import { untilWindowOpens, windowIsOpen } from './window.ts';
@@ -46,7 +47,6 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
       // Runs started outside the workflow (above). Campaigns recorded before recorded a child start per
       // run, and replay them as such.
       const startsOutside = await DBOS.patch(startsOutsidePatch);
-      const startRun = startsOutside ? startOutside : start;
       // The wait between two looks is part of the next look, woken in memory (campaign-signals.ts), and
       // the campaign's messages (operators' requests) are received only when the look says some wait:
       // a receive costs about ten statements on DBOS's connections, a turn of the loop each, and its
@@ -95,6 +95,7 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
       await calls.create(plan, scheduler.snapshot().counters);
       await save();
       // Ends when the scheduler says the campaign has ended: every device's run has reached its end.
+      const starts = new RunStarts();
       let waitUntil: number | undefined;
       for (;;) {
         const { observations, now, controlsPending } = await look(scheduler.activeRuns(), waitUntil);
@@ -104,13 +105,14 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
         if (tick.abortWaiting.length > 0) await calls.abortWaiting(tick.abortWaiting, scheduler.abortedBy ?? 'manager');
         const made = await createRuns(tick.start);
         // Under the run's own ID: a replay finds the workflow already there and starts nothing. The
-        // starts go on while the campaign activates and saves (they wait on DBOS's connections, the
-        // save on the campaigns'); the turn ends when both have.
-        const starting = Promise.all(made.flatMap((started) => (started.ok ? [startRun(started.runId)] : [])));
-        starting.catch(() => undefined); // awaited below; a save that fails first must not leave it unhandled
-        // Campaigns recorded before started their runs as children, which DBOS counts among the
-        // workflow's steps: those replay them in the order recorded, before the steps that follow.
-        if (!startsOutside) await starting;
+        // turn goes on without waiting for the starts (run-starts.ts says why). Campaigns recorded
+        // before started their runs as children, which DBOS counts among the workflow's steps: those
+        // replay them in the order recorded, before the steps that follow.
+        const madeIds = made.flatMap((started) => (started.ok ? [started.runId] : []));
+        if (startsOutside) {
+          starts.check();
+          starts.start(madeIds, startOutside);
+        } else await Promise.all(madeIds.map(start));
         if (tick.activate.length > 0) await calls.activate(tick.activate);
         tick.start.forEach(({ deviceId }, i) => {
           const started = made[i]!;
@@ -118,8 +120,10 @@ export function registerCampaignWorkflow(steps: CampaignSteps, timing: Scheduler
           else scheduler.onRefused(deviceId, started.refusal, now);
         });
         await save();
-        await starting;
-        if (scheduler.isFinished) return scheduler.currentState;
+        if (scheduler.isFinished) {
+          await starts.settled();
+          return scheduler.currentState;
+        }
         if (waitsInLook) {
           waitUntil = now + tick.waitSeconds * 1000;
           continue;
