@@ -79,7 +79,13 @@ export function startServe(args: string[], timeoutMs = 90_000, options: { logs?:
     let stderr = '';
     let stdout = '';
     child.stdout?.on('data', (chunk) => (stdout += chunk));
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    // A manager ended by a signal says which in what the tests print of its stderr.
+    const exited = new Promise<number | null>((done) =>
+      child.once('exit', (code, signal) => {
+        if (signal) stderr += `[serve ended by ${signal}]\n`;
+        done(code);
+      }),
+    );
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`serve did not start in time: ${stderr}`));
