@@ -95,6 +95,11 @@ async function runSampleLines(api: ManagerApi, detail: Detail): Promise<string[]
 }
 
 /** The page an operator's dashboard asks for: the campaign, its counters, one page of devices, its latest events. */
+/**
+ * Timed right after each page: the token the request was made with, which the manager answers from its
+ * memory (a token is read from the database at most every few seconds, its use written once a minute).
+ */
+const baselinePath = '/api/tokens/current';
 const pagedPath = (campaignId: string) => `/api/campaigns/${encodeURIComponent(campaignId)}?limit=100&events=100`;
 
 export function campaignMode(context: ModeContext, options: CampaignModeOptions): BenchMode {
@@ -128,7 +133,7 @@ export function campaignMode(context: ModeContext, options: CampaignModeOptions)
       campaignId = created.id;
       note(`campaign ${campaignId} created in ${seconds(createMs)} s: ${created.stages.map((s) => s.size).join(', ')} devices per wave`);
 
-      page = new PageSampler<Detail>(api, pagedPath(campaignId), 1000);
+      page = new PageSampler<Detail>(api, pagedPath(campaignId), 1000, 60_000, baselinePath);
       page.start();
       const deadline = posted + limitSeconds * 1000;
       let seen: Detail | undefined;
@@ -205,6 +210,8 @@ export function campaignMode(context: ModeContext, options: CampaignModeOptions)
       lines.push(
         `campaign page GET ${pagePath} (100 of ${last.devices.length} device rows, the latest 100 of ${last.events.length} events, every counter) every second while it ran: ${page!.describe()}`,
       );
+      const baseline = page!.describeBaseline();
+      if (baseline) lines.push(`  GET ${baselinePath} (answered from the manager's memory), asked right after each page: ${baseline}`);
       lines.push(`  cost: ${await pageCost(api, pagePath, context.managerCpuSeconds, 20)}`);
       lines.push(`  the manager's event-loop delay while the campaign ran (how late a 10 ms timer fired; a request waits as long): ${eventLoop}`);
       return {

@@ -8,6 +8,8 @@ export interface SamplerSetup {
   url: string;
   token: string;
   path: string;
+  /** Asked right after each page: a request the manager answers without the database. */
+  baselinePath?: string;
   intervalMs: number;
   timeoutMs: number;
 }
@@ -31,7 +33,9 @@ async function sample(setup: SamplerSetup): Promise<void> {
     try {
       const response = await api.timedGet(setup.path, setup.timeoutMs);
       if (response.status !== 200) throw new Error(`HTTP ${response.status} ${response.text.slice(0, 200)}`);
-      send({ kind: 'sample', sample: { at: started, ms: response.ms, bytes: response.bytes }, text: response.text });
+      const baseline = setup.baselinePath === undefined ? undefined : await api.timedGet(setup.baselinePath, setup.timeoutMs);
+      if (baseline && baseline.status !== 200) throw new Error(`${setup.baselinePath}: HTTP ${baseline.status} ${baseline.text.slice(0, 200)}`);
+      send({ kind: 'sample', sample: { at: started, ms: response.ms, bytes: response.bytes, baselineMs: baseline?.ms }, text: response.text });
     } catch (error) {
       send({ kind: 'failure', failure: (error as Error).message });
     }

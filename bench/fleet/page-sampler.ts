@@ -16,6 +16,8 @@ export interface PageSample {
   at: number;
   ms: number;
   bytes: number;
+  /** The baseline request's time, asked right after the page. */
+  baselineMs?: number;
 }
 
 export class PageSampler<T> {
@@ -30,6 +32,11 @@ export class PageSampler<T> {
     private readonly path: string,
     private readonly intervalMs: number,
     private readonly timeoutMs = 60_000,
+    /**
+     * A request the manager answers without its database, timed right after each page: what any
+     * request waited on the busy machine (the manager's event loop, the CPU), apart from the page's own work.
+     */
+    private readonly baselinePath?: string,
   ) {}
 
   /** The latest page answered, parsed when asked for. */
@@ -38,7 +45,14 @@ export class PageSampler<T> {
   }
 
   start(): void {
-    const setup: SamplerSetup = { url: this.api.url, token: this.api.token, path: this.path, intervalMs: this.intervalMs, timeoutMs: this.timeoutMs };
+    const setup: SamplerSetup = {
+      url: this.api.url,
+      token: this.api.token,
+      path: this.path,
+      ...(this.baselinePath ? { baselinePath: this.baselinePath } : {}),
+      intervalMs: this.intervalMs,
+      timeoutMs: this.timeoutMs,
+    };
     const sampler = fork(fileURLToPath(new URL('./page-sampler-process.ts', import.meta.url)), {
       execArgv: process.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -64,6 +78,14 @@ export class PageSampler<T> {
   async stop(): Promise<void> {
     if (this.sampler?.connected) this.sampler.send('stop');
     await this.ended;
+  }
+
+  /** The baseline request's times, as describe() gives the page's: "p50 …, p90 …, p99 …, max … over N requests". */
+  describeBaseline(): string | undefined {
+    const ms = this.samples.flatMap((s) => (s.baselineMs === undefined ? [] : [s.baselineMs])).sort((a, b) => a - b);
+    if (ms.length === 0) return undefined;
+    const at = (p: number) => `${percentileOf(ms, p).toFixed(0)} ms`;
+    return `p50 ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)}, max ${ms.at(-1)!.toFixed(0)} ms over ${ms.length} requests`;
   }
 
   /** "p50 12 ms, p90 30 ms, p99 80 ms, max 95 ms over 600 requests; response 1.2 MiB (largest 1.3 MiB)". */
