@@ -1,5 +1,6 @@
-// A campaign's run starts, which its turn does not wait for: every run is started at once, a failed
-// start is kept and thrown at the campaign's next turn and at its end, and the end waits for every start.
+// A campaign's run starts, which its turn does not wait for: every run is started at once, a start that
+// fails is tried again, one that keeps failing is thrown at the campaign's next turn and at its end, and
+// the end waits for every start.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RunStarts } from '../../src/manager/campaigns/run-starts.ts';
@@ -35,15 +36,39 @@ test('every run is started at once, and the end waits for each start', async () 
   starts.check();
 });
 
-test('a failed start is thrown at the next check and at the end, the first failure only', async () => {
+test('a start that fails is tried again; the campaign goes on once it succeeds', async () => {
   const starts = new RunStarts();
-  const held = heldStarts();
-  starts.start(['run-1', 'run-2', 'run-3'], held.startRun);
+  const tries: string[] = [];
+  starts.start(['run-1'], async (runId) => {
+    tries.push(runId);
+    if (tries.length === 1) throw new Error('connection lost while enqueuing run-1');
+  });
+  await starts.settled();
+  assert.deepEqual(tries, ['run-1', 'run-1']);
   starts.check();
-  held.pending.get('run-2')!.reject(new Error('database gone while enqueuing run-2'));
-  held.pending.get('run-1')!.reject(new Error('database gone while enqueuing run-1'));
-  held.pending.get('run-3')!.resolve();
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.throws(() => starts.check(), /run-2/);
+});
+
+/** Tries `work` three times in all, without waiting between the tries. */
+async function threeTimes(work: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+test('a start that fails every time is thrown at the next check and at the end, the first to fail only', async () => {
+  const starts = new RunStarts(threeTimes);
+  const tries = new Map<string, number>();
+  const failing = (runId: string) => {
+    tries.set(runId, (tries.get(runId) ?? 0) + 1);
+    return runId === 'run-3' ? Promise.resolve() : Promise.reject(new Error(`database gone while enqueuing ${runId}`));
+  };
+  starts.start(['run-2', 'run-1', 'run-3'], failing);
+  starts.check();
   await assert.rejects(starts.settled(), /run-2/);
+  assert.throws(() => starts.check(), /run-2/);
+  assert.deepEqual(Object.fromEntries(tries), { 'run-2': 3, 'run-1': 3, 'run-3': 1 });
 });

@@ -4,16 +4,22 @@
 // look. So a turn starts its runs and goes on; they are awaited only when the campaign ends.
 //
 // Nothing is lost by not waiting: the run rows were made (and recorded) before, a replay after a crash
-// starts them again, and each start under the run's own ID finds the workflow already there. A start
-// that fails stops the campaign at its next turn, as it stopped the turn that awaited it.
+// starts them again, and each start under the run's own ID finds the workflow already there. For the
+// same reason a start that fails (a lost connection) is tried again; one that fails every time stops
+// the campaign at its next turn, as it stopped the turn that awaited it.
+import { retried } from '../procedure/run-journal.ts';
+
 export class RunStarts {
   private readonly inFlight = new Set<Promise<void>>();
   private failure: { error: unknown } | undefined;
 
-  /** Starts each run, without waiting for the starts. */
+  /** `tryAgain`: how a start that fails is tried again (a test's is quicker). */
+  constructor(private readonly tryAgain: (work: () => Promise<void>) => Promise<void> = retried) {}
+
+  /** Starts each run, without waiting for the starts; tries again a start that fails. */
   start(runIds: string[], startRun: (runId: string) => Promise<void>): void {
     for (const runId of runIds) {
-      const started = startRun(runId).then(
+      const started = this.tryAgain(() => startRun(runId)).then(
         () => undefined,
         (error: unknown) => {
           this.failure ??= { error };
