@@ -95,12 +95,12 @@ async function runSampleLines(api: ManagerApi, detail: Detail): Promise<string[]
 }
 
 /** The page an operator's dashboard asks for: the campaign, its counters, one page of devices, its latest events. */
+const pagedPath = (campaignId: string) => `/api/campaigns/${encodeURIComponent(campaignId)}?limit=100&events=100`;
 /**
  * Timed right after each page: the token the request was made with, which the manager answers from its
  * memory (a token is read from the database at most every few seconds, its use written once a minute).
  */
 const baselinePath = '/api/tokens/current';
-const pagedPath = (campaignId: string) => `/api/campaigns/${encodeURIComponent(campaignId)}?limit=100&events=100`;
 
 export function campaignMode(context: ModeContext, options: CampaignModeOptions): BenchMode {
   const { api, devices, note, limitSeconds } = context;
