@@ -204,7 +204,7 @@ async function main(): Promise<number> {
   say('');
   say(`$ ${command}`);
   say(
-    `fleet: ${devices} virtual devices (one safeflash-agent process), reboot ${rebootMs} ms; image ${imageKiB} KiB, version 2.0.0 expecting config format 2 (every run migrates 1 -> 2); TFTP; ${result.setup}`,
+    `fleet: ${devices} virtual devices (one safeflash-agent process, --no-flush-writes), reboot ${rebootMs} ms; image ${imageKiB} KiB, version 2.0.0 expecting config format 2 (every run migrates 1 -> 2); TFTP; ${result.setup}`,
   );
   say(machineLine(loadAtStart));
   for (const line of result.lines) say(line);

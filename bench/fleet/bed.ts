@@ -103,6 +103,8 @@ export class BenchBed {
         benchModel,
         '--reboot-ms',
         String(rebootMs),
+        // Virtual devices on a test host: their power cuts leave the page cache standing (--help says more).
+        '--no-flush-writes',
         '--trusted-key',
         trustedKey,
         '--factory-image',

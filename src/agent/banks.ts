@@ -43,6 +43,8 @@ export class BankStore {
   constructor(
     readonly directory: string,
     private readonly trust: ImageTrust,
+    /** Whether writes and removals are flushed to the disk (writeFileAtomic's flush). */
+    private readonly flush = true,
   ) {}
 
   /** The bank's image file as it is on disk; undefined when the bank is empty. */
@@ -80,7 +82,7 @@ export class BankStore {
    */
   async write(bank: Bank, image: Buffer, verified?: ImageHeader): Promise<BankContent> {
     this.known.delete(bank);
-    await writeFileAtomic(this.path(bank), image);
+    await writeFileAtomic(this.path(bank), image, { flush: this.flush });
     if (verified === undefined) return this.inspect(bank);
     const identity = await this.identity(bank);
     const content: BankContent = { kind: 'image', header: verified };
@@ -91,7 +93,7 @@ export class BankStore {
   async erase(bank: Bank): Promise<void> {
     this.known.delete(bank);
     await rm(this.path(bank), { force: true });
-    await syncDirectory(this.directory);
+    if (this.flush) await syncDirectory(this.directory);
   }
 
   /** The file's identity, or undefined when there is no file. */

@@ -25,7 +25,11 @@ export type LoadedConfig = { kind: 'missing' } | { kind: 'loaded'; running: Runn
 export class ConfigStore {
   readonly path: string;
 
-  constructor(readonly directory: string) {
+  constructor(
+    readonly directory: string,
+    /** Whether writes are flushed to the disk (writeFileAtomic's flush). */
+    private readonly flush = true,
+  ) {
     this.path = join(directory, 'running.cfg');
   }
 
@@ -41,7 +45,7 @@ export class ConfigStore {
 
   async write(config: DeviceConfig): Promise<RunningConfig> {
     const running = runningConfig(config);
-    await writeFileAtomic(this.path, running.text);
+    await writeFileAtomic(this.path, running.text, { flush: this.flush });
     return running;
   }
 
@@ -49,7 +53,7 @@ export class ConfigStore {
   async setAside(): Promise<string> {
     const aside = `${this.path}.unreadable-${Date.now()}`;
     await rename(this.path, aside);
-    await syncDirectory(this.directory);
+    if (this.flush) await syncDirectory(this.directory);
     return aside;
   }
 }

@@ -75,6 +75,12 @@ export interface DeviceOptions {
   maxBootAttempts?: number;
   /** The device's ports (IF-MIB ifDescr), in ifIndex order; names starting "pots" are voice lines. */
   ports?: readonly string[];
+  /**
+   * false: the device's files are replaced atomically but not flushed to the disk. Its power cuts (the
+   * fault plan's, or the agent's process killed) leave the host's page cache standing, so they still
+   * find every write; only the host losing power could lose one. For large fleets. Default true.
+   */
+  flushWrites?: boolean;
 }
 
 /** Everything the device holds in memory while it has power; a power cut throws it away. */
@@ -140,8 +146,9 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     this.maxImageBytes = options.maxImageBytes ?? defaultMaxImageBytes;
     this.transfer = options.transfer ?? { download, upload, release: releaseDownload };
     this.injector = new FaultInjector(options.faults, options.onFault);
-    this.banksStore = new BankStore(join(options.stateDir, 'banks'), { trustedKeys: options.trustedKeys, model: options.model });
-    this.configStore = new ConfigStore(join(options.stateDir, 'config'));
+    const flush = options.flushWrites ?? true;
+    this.banksStore = new BankStore(join(options.stateDir, 'banks'), { trustedKeys: options.trustedKeys, model: options.model }, flush);
+    this.configStore = new ConfigStore(join(options.stateDir, 'config'), flush);
     this.statePath = join(options.stateDir, 'state.json');
   }
 
@@ -321,10 +328,11 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     let state = await this.loadState();
     const contents = { bankA: await this.banksStore.inspect('bankA'), bankB: await this.banksStore.inspect('bankB') };
     state = reconcileBanks(state, contents);
-    const table = new OperationTable(this.stateDir, this.options.maxFinishedOperations ?? defaultMaxFinishedOperations);
+    const flush = this.options.flushWrites ?? true;
+    const table = new OperationTable(this.stateDir, this.options.maxFinishedOperations ?? defaultMaxFinishedOperations, flush);
     const powered: Powered = {
       state,
-      stateWriter: new SerialWriter(this.statePath, () => renderState(powered.state)),
+      stateWriter: new SerialWriter(this.statePath, () => renderState(powered.state), flush),
       contents,
       running: undefined as unknown as RunningConfig,
       table,
@@ -352,7 +360,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     await this.configStore.write(factoryConfig({ model: this.model, serial: this.serial, format: this.options.initialConfigFormat ?? header.configFormat }));
     // state.json comes last: until it exists, a start is a first start and redoes all of the above.
     const state = factoryState();
-    const writer = new SerialWriter(this.statePath, () => renderState(state));
+    const writer = new SerialWriter(this.statePath, () => renderState(state), this.options.flushWrites ?? true);
     await writer.write();
     return state;
   }

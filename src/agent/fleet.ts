@@ -41,6 +41,8 @@ export interface FleetOptions {
   bankBytes?: (device: number) => number | undefined;
   /** Devices powering on at the same time. */
   startConcurrency?: number;
+  /** false: the devices' files are not flushed to the disk (DeviceOptions.flushWrites). Default true. */
+  flushWrites?: boolean;
   onNotification?: (member: FleetMember, outcome: NotificationOutcome) => void;
   /** A countdown fault of device n's plan struck. */
   onFault?: (device: number, fault: FaultName) => void;
@@ -87,6 +89,7 @@ export class Fleet {
         factoryImage: software.factoryImage,
         rebootMs: options.rebootMs,
         rebootRequired: options.rebootRequired,
+        ...(options.flushWrites === false ? { flushWrites: false } : {}),
         faults: options.faults(i + 1),
         ...(options.onFault ? { onFault: (fault: FaultName) => options.onFault!(i + 1, fault) } : {}),
         ...(options.bankBytes?.(i + 1) !== undefined ? { maxImageBytes: options.bankBytes(i + 1)! } : {}),

@@ -27,9 +27,10 @@ export class OperationTable {
   constructor(
     directory: string,
     private readonly maxFinished = defaultMaxFinishedOperations,
+    flush = true,
   ) {
     this.path = join(directory, 'ops.json');
-    this.writer = new SerialWriter(this.path, () => this.render());
+    this.writer = new SerialWriter(this.path, () => this.render(), flush);
   }
 
   readonly path: string;

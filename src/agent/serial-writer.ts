@@ -11,6 +11,8 @@ export class SerialWriter {
   constructor(
     private readonly path: string,
     private readonly render: () => Buffer | string,
+    /** Whether each write is flushed to the disk (writeFileAtomic's flush). */
+    private readonly flush = true,
   ) {}
 
   /**
@@ -22,7 +24,7 @@ export class SerialWriter {
     if (this.waiting) return this.waiting;
     const next = this.queue.then(() => {
       this.waiting = undefined;
-      return writeFileAtomic(this.path, this.render());
+      return writeFileAtomic(this.path, this.render(), { flush: this.flush });
     });
     this.waiting = next;
     // A failed write must not wedge the queue; its caller still sees the failure.

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { configDigest, factoryConfig, renderConfig } from '../../src/protocol/config.ts';
 import { VirtualDevice } from '../../src/agent/device.ts';
@@ -49,7 +49,8 @@ async function runChildUntilKilled(setup: ChildSetup, killAfterMs: number): Prom
   assert.equal(signal, 'SIGKILL', `the child was still working when killed (exit code ${code})`);
 }
 
-test(`a device SIGKILLed ${kills} times at different instants always restarts on a valid image with a whole configuration`, { timeout: 180_000 }, async (t) => {
+/** Kills the device's process `kills` times and checks what it restarts on; `flushWrites` as the device's option. */
+async function killAndRestart(t: TestContext, name: string, flushWrites: boolean): Promise<void> {
   const images = ['v2.img', 'v3.img'];
   await bench.serve('v2.img', makeImage(bench.keys, { version: '2.0.0', payloadBytes: 256 * 1024 }));
   await bench.serve('v3.img', makeImage(bench.keys, { version: '3.0.0', payloadBytes: 256 * 1024 }));
@@ -59,7 +60,7 @@ test(`a device SIGKILLed ${kills} times at different instants always restarts on
   const factoryImagePath = join(bench.dir, 'factory.img');
   await writeFile(factoryImagePath, bench.factoryImage);
 
-  const stateDir = bench.stateDir('killed');
+  const stateDir = bench.stateDir(name);
   const setup: ChildSetup = {
     stateDir,
     address: deviceAddress(),
@@ -69,6 +70,7 @@ test(`a device SIGKILLed ${kills} times at different instants always restarts on
     images,
     configs: ['a.cfg', 'b.cfg'],
     lifetimeMs: 60_000,
+    flushWrites,
   };
   const factoryDigest = configDigest(factoryConfig({ model: testModel, serial: 'SN-0001', format: 1 }));
   const knownDigests = new Set([factoryDigest, ...configs.map((config) => configDigest(config))]);
@@ -112,4 +114,14 @@ test(`a device SIGKILLed ${kills} times at different instants always restarts on
   }
   // Evidence that the kills landed in different phases, not only before the first download.
   assert.ok(versions.size + digests.size > 2, `versions seen ${[...versions]}, configurations seen ${digests.size}`);
-});
+}
+
+test(`a device SIGKILLed ${kills} times at different instants always restarts on a valid image with a whole configuration`, { timeout: 180_000 }, (t) =>
+  killAndRestart(t, 'killed', true),
+);
+
+// A fleet's devices may skip the flushes (safeflash-agent --no-flush-writes): a killed process leaves
+// the host's page cache standing, so every write it made must still be found.
+test(`a device whose files are not flushed to the disk, SIGKILLed ${kills} times, restarts as safely`, { timeout: 180_000 }, (t) =>
+  killAndRestart(t, 'killed-unflushed', false),
+);

@@ -19,6 +19,8 @@ export interface ChildSetup {
   configs: string[];
   /** The child ends by itself after this long, should nobody kill it. */
   lifetimeMs: number;
+  /** DeviceOptions.flushWrites; default true. */
+  flushWrites?: boolean;
 }
 
 const setup = JSON.parse(process.argv[2] ?? '{}') as ChildSetup;
@@ -33,6 +35,7 @@ const device = new VirtualDevice({
   factoryImage: readFileSync(setup.factoryImagePath),
   rebootMs: 20,
   faults: { slowTransfers: { stepDelayMs: 8 } },
+  ...(setup.flushWrites === false ? { flushWrites: false } : {}),
 });
 await device.start();
 process.stdout.write('ready\n');

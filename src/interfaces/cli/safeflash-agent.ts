@@ -33,6 +33,7 @@ interface AgentCommandOptions {
   notifyVersion: 'v3' | 'v2c';
   rebootMs: number;
   rebootRequired: boolean;
+  flushWrites: boolean;
   faults?: string;
   fault: string[];
   trustedKey?: string;
@@ -165,6 +166,7 @@ async function runFleet(options: AgentCommandOptions): Promise<void> {
       ...(options.notify ? { notifyTarget: options.notify } : {}),
       rebootMs: options.rebootMs,
       rebootRequired: options.rebootRequired,
+      flushWrites: options.flushWrites,
       faults,
       onFault: (device, fault) => log('fault', { device, fault }),
       onNotification: (member, outcome) => {
@@ -232,6 +234,10 @@ const program = createProgram('safeflash-agent', 'Reference device agent: runs v
   )
   .option('--reboot-ms <ms>', 'how long a reboot takes (the device is silent meanwhile)', integerOption(0, 3_600_000), agentDefaults.rebootMs)
   .option('--no-reboot-required', 'devices apply new software at the end of the download, without a reboot')
+  .option(
+    '--no-flush-writes',
+    "devices replace their files atomically without flushing them to the disk: a device's power cut and the agent being killed lose nothing, the host losing power may (for large fleets)",
+  )
   .option('--faults <file>', 'fault scenario (JSON): device selectors to fault plans')
   .option('--fault <flag>', 'fault for every device, e.g. drop-notifications=0.5 (repeatable)', collect, [] as string[])
   .option('--trusted-key <file>', 'vendor public key the devices trust (with --factory-image)')

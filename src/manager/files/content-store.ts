@@ -101,7 +101,7 @@ export class ContentStore {
     if (caching === undefined) {
       caching = (async () => {
         // Checked again: an earlier write may have ended since this caller looked.
-        if (!(await exists(path))) await writeFileAtomic(path, await bytes(), 0o444); // stored files never change
+        if (!(await exists(path))) await writeFileAtomic(path, await bytes(), { mode: 0o444 }); // stored files never change
       })().finally(() => this.caching.delete(path));
       this.caching.set(path, caching);
     }
