@@ -126,6 +126,8 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
   private powered: Powered | undefined;
   private readonly portNames: readonly string[];
   private readonly maxImageBytes: number;
+  /** Whether the device's files are flushed to the disk (DeviceOptions.flushWrites). */
+  private readonly flush: boolean;
   private isAnswering = false;
   private changes = 0;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -146,9 +148,9 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     this.maxImageBytes = options.maxImageBytes ?? defaultMaxImageBytes;
     this.transfer = options.transfer ?? { download, upload, release: releaseDownload };
     this.injector = new FaultInjector(options.faults, options.onFault);
-    const flush = options.flushWrites ?? true;
-    this.banksStore = new BankStore(join(options.stateDir, 'banks'), { trustedKeys: options.trustedKeys, model: options.model }, flush);
-    this.configStore = new ConfigStore(join(options.stateDir, 'config'), flush);
+    this.flush = options.flushWrites ?? true;
+    this.banksStore = new BankStore(join(options.stateDir, 'banks'), { trustedKeys: options.trustedKeys, model: options.model }, this.flush);
+    this.configStore = new ConfigStore(join(options.stateDir, 'config'), this.flush);
     this.statePath = join(options.stateDir, 'state.json');
   }
 
@@ -328,11 +330,10 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     let state = await this.loadState();
     const contents = { bankA: await this.banksStore.inspect('bankA'), bankB: await this.banksStore.inspect('bankB') };
     state = reconcileBanks(state, contents);
-    const flush = this.options.flushWrites ?? true;
-    const table = new OperationTable(this.stateDir, this.options.maxFinishedOperations ?? defaultMaxFinishedOperations, flush);
+    const table = new OperationTable(this.stateDir, this.options.maxFinishedOperations ?? defaultMaxFinishedOperations, this.flush);
     const powered: Powered = {
       state,
-      stateWriter: new SerialWriter(this.statePath, () => renderState(powered.state), flush),
+      stateWriter: new SerialWriter(this.statePath, () => renderState(powered.state), this.flush),
       contents,
       running: undefined as unknown as RunningConfig,
       table,
@@ -360,7 +361,7 @@ export class VirtualDevice extends EventEmitter<DeviceEvents> {
     await this.configStore.write(factoryConfig({ model: this.model, serial: this.serial, format: this.options.initialConfigFormat ?? header.configFormat }));
     // state.json comes last: until it exists, a start is a first start and redoes all of the above.
     const state = factoryState();
-    const writer = new SerialWriter(this.statePath, () => renderState(state), this.options.flushWrites ?? true);
+    const writer = new SerialWriter(this.statePath, () => renderState(state), this.flush);
     await writer.write();
     return state;
   }

@@ -89,7 +89,7 @@ export class Fleet {
         factoryImage: software.factoryImage,
         rebootMs: options.rebootMs,
         rebootRequired: options.rebootRequired,
-        ...(options.flushWrites === false ? { flushWrites: false } : {}),
+        flushWrites: options.flushWrites ?? true,
         faults: options.faults(i + 1),
         ...(options.onFault ? { onFault: (fault: FaultName) => options.onFault!(i + 1, fault) } : {}),
         ...(options.bankBytes?.(i + 1) !== undefined ? { maxImageBytes: options.bankBytes(i + 1)! } : {}),
