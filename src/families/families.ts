@@ -2,7 +2,6 @@
 // reading a notification whichever family sent it (notification OIDs are each family's own).
 import { startTraps } from '../protocol/snmp/entity-group.ts';
 import type { Varbind } from '../protocol/snmp/varbind.ts';
-import { isOneOf } from '../protocol/vocabulary.ts';
 import { ciscoIosFamily } from './cisco-ios/family.ts';
 import { docsisFamily } from './docsis/family.ts';
 import { huaweiFamily } from './huawei/family.ts';
@@ -12,10 +11,6 @@ import { safeflashFamily } from './safeflash/family.ts';
 const byName: Record<FamilyName, Family> = { safeflash: safeflashFamily, huawei: huaweiFamily, 'cisco-ios': ciscoIosFamily, docsis: docsisFamily };
 
 export const families: readonly Family[] = familyNames.map((name) => byName[name]);
-
-export function isFamilyName(value: unknown): value is FamilyName {
-  return isOneOf(familyNames, value);
-}
 
 export function family(name: FamilyName): Family {
   return byName[name];

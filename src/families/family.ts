@@ -5,11 +5,15 @@ import type { DeviceReading as SafeflashReading } from '../protocol/safeflash-mi
 import type { OperationOrder, OperationReading } from '../protocol/safeflash-mib/operation-row.ts';
 import type { Port } from '../protocol/snmp/interfaces-group.ts';
 import type { Varbind } from '../protocol/snmp/varbind.ts';
-import type { Bank, BootCause, FailCause, OperationState, OperationType } from '../protocol/vocabulary.ts';
+import { type Bank, type BootCause, type FailCause, isOneOf, type OperationState, type OperationType } from '../protocol/vocabulary.ts';
 
 /** The families Safeflash drives, in the order an operator sees them listed. */
 export const familyNames = ['safeflash', 'huawei', 'cisco-ios', 'docsis'] as const;
 export type FamilyName = (typeof familyNames)[number];
+
+export function isFamilyName(value: unknown): value is FamilyName {
+  return isOneOf(familyNames, value);
+}
 
 /**
  * A device as its driver reads it, in the procedure's words. What a family's objects do not tell is

@@ -1,7 +1,6 @@
 // Which families a safeflash-agent process plays: one for all its devices (--family) or a mix in device
 // order (--families huawei=5,docsis=5), each with its personality and the hardware model its virtual
 // devices report. The composition root for personalities: the agent and the families stay apart.
-import { InvalidArgumentError } from 'commander';
 import type { MemberKind } from '../../agent/fleet.ts';
 import { safeflashPersonality } from '../../agent/snmp/safeflash-personality.ts';
 import type { Personality } from '../../agent/snmp/personality.ts';
@@ -9,8 +8,8 @@ import type { FactorySoftware } from '../../agent/vendor-key.ts';
 import { ciscoIosPersonality } from '../../families/cisco-ios/personality.ts';
 import { docsisPersonality } from '../../families/docsis/personality.ts';
 import { huaweiPersonality } from '../../families/huawei/personality.ts';
-import { isFamilyName } from '../../families/families.ts';
-import { type FamilyName, familyNames } from '../../families/family.ts';
+import type { FamilyName } from '../../families/family.ts';
+import type { FamilyShare } from './family-options.ts';
 
 export interface PersonalityOptions {
   /** Where devices that cannot name a port (modems and IOS ask the protocols' own) find the lab's file servers. */
@@ -31,32 +30,6 @@ const played: Record<FamilyName, { model: string | undefined; personality: (opti
   },
   docsis: { model: 'CM-3200', personality: (options) => docsisPersonality({ tftpPort: () => options.tftpPort }) },
 };
-
-export interface FamilyShare {
-  family: FamilyName;
-  devices: number;
-}
-
-export function familyOption(value: string): FamilyName {
-  if (!isFamilyName(value)) throw new InvalidArgumentError(`expected one of ${familyNames.join(', ')}, got "${value}"`);
-  return value;
-}
-
-/** `huawei=5,docsis=5`: families in device order, each with its number of devices. */
-export function familiesOption(value: string): FamilyShare[] {
-  return value.split(',').map((part) => {
-    const match = /^([a-z-]+)=(\d+)$/.exec(part.trim());
-    if (!match) throw new InvalidArgumentError(`expected FAMILY=COUNT[,FAMILY=COUNT...], e.g. safeflash=5,docsis=5, got "${part}"`);
-    const devices = Number(match[2]);
-    if (devices < 1 || devices > 10_000) throw new InvalidArgumentError(`a family's count is from 1 to 10000, got ${devices}`);
-    return { family: familyOption(match[1]!), devices };
-  });
-}
-
-/** The family of each device, in device order. */
-export function fleetFamilies(shares: FamilyShare[]): FamilyName[] {
-  return shares.flatMap(({ family, devices }) => Array.from({ length: devices }, () => family));
-}
 
 /** What device n (1-based) is, for a mix of families; `software(model)` signs each model's factory image. */
 export function kindsOf(

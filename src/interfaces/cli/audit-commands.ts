@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { ApiClient, serverOption, withManager } from './api-client.ts';
 import { UsageFailure } from './program.ts';
 import { parseTimeOption } from './time-option.ts';
-import { auditActions } from '../../manager/store/audit.ts';
+import { auditActions } from '../../manager/store/actions.ts';
 
 interface AuditEntryJson {
   at: string;

@@ -1,7 +1,8 @@
 // `safeflash-agent`: a fleet of virtual devices (IADs, or other families' equipment), each on its own
 // loopback address with its own SNMP agent answering as its family, until SIGINT or SIGTERM.
 // Defaults (src/agent/defaults.ts) work out of the box; --community adds SNMPv2c.
-import { familiesOption, familyOption, type FamilyShare, kindsOf } from './agent-families.ts';
+import { kindsOf } from './agent-families.ts';
+import { familiesOption, familyOption, type FamilyShare } from './family-options.ts';
 import { familyNames, type FamilyName } from '../../families/family.ts';
 import { isIPv4 } from 'node:net';
 import path from 'node:path';

@@ -6,7 +6,7 @@ import { checkUsmUser, type UsmUser } from '../../protocol/snmp/security.ts';
 import { ListenerError } from '../../manager/startup/free-ports.ts';
 import { managerDefaults } from '../../manager/manager-defaults.ts';
 import { defaultMembershipTiming } from '../../manager/membership/membership.ts';
-import { defaultRunQueueLimits } from '../../manager/procedure/run-queue.ts';
+import { defaultRunQueueLimits } from '../../manager/procedure/run-queue-limits.ts';
 import { AllowedNetworks, allowNetworksOption, loopbackNetworks } from '../../manager/inventory/allowed-networks.ts';
 import type { ServeOptions as ServedManagerOptions } from '../http/serve.ts';
 import { timeoutsOf } from '../../manager/procedure/timeouts.ts';

@@ -1,7 +1,6 @@
 // A campaign as an operator asks for it (API body, CLI flags or a YAML file), and the same checked:
 // every problem is listed at once, and nothing is created while there is one.
-import { isFamilyName } from '../../families/families.ts';
-import { familyNames } from '../../families/family.ts';
+import { familyNames, isFamilyName } from '../../families/family.ts';
 import { PolicyError, resolvePolicy, type PolicyRequest } from '../procedure/policy.ts';
 import { checkRunOptions, RunOptionsError, type RunOptionsRequest } from '../procedure/run-options.ts';
 import type { RunPolicy, TimeLimits } from '../store/records.ts';

@@ -1,8 +1,7 @@
 // A device as an operator writes it (command line, API body, a row of an import file), checked and
 // turned into what the inventory stores. Every problem is reported at once, in the operator's terms.
 import { agentDefaults } from '../../agent/defaults.ts';
-import { isFamilyName } from '../../families/families.ts';
-import { familyNames, type FamilyName } from '../../families/family.ts';
+import { familyNames, type FamilyName, isFamilyName } from '../../families/family.ts';
 import { minimumKeyLength, type SnmpSecurity } from '../../protocol/snmp/security.ts';
 import { transferProtocols, type TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { isTransport } from '../procedure/run-options.ts';

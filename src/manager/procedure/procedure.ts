@@ -35,7 +35,8 @@ export type { RunDefaults, RunOptionsRequest } from './run-options.ts';
 export type { DecisionRequest } from './decide.ts';
 export type { CancelAnswer } from './cancel.ts';
 export { CancelError, DecisionError, NotWaitingError, RunRequestError } from './errors.ts';
-export { serveRunQueue, defaultRunQueueLimits, checkRunQueueLimits, type RunQueueLimits } from './run-queue.ts';
+export { serveRunQueue } from './run-queue.ts';
+export { defaultRunQueueLimits, checkRunQueueLimits, type RunQueueLimits } from './run-queue-limits.ts';
 
 /** The names DBOS records the runs' workflows under: upgrades, backups. */
 export const runWorkflowNames = ['safeflash.upgradeRun', 'safeflash.backupRun'] as const;

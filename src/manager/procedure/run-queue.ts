@@ -3,27 +3,12 @@
 // the queue has its workflow's row already (ENQUEUED), so it is never lost nor started twice; its
 // slot is held while the run is under way, waits included.
 import { DBOS } from '@dbos-inc/dbos-sdk';
+import { checkRunQueueLimits, defaultRunQueueLimits, type RunQueueLimits } from './run-queue-limits.ts';
 
 export const runQueueName = 'safeflash.runs';
 
-export interface RunQueueLimits {
-  /** Runs under way at once across all managers. */
-  maxRuns: number;
-  /** Runs under way at once on one manager. */
-  maxRunsPerManager: number;
-}
-
-export const defaultRunQueueLimits: RunQueueLimits = { maxRuns: 20_000, maxRunsPerManager: 10_000 };
-
 /** How often an idle manager asks the queue for work: a new run waits at most about this long. */
 const pollingMs = 200;
-
-export function checkRunQueueLimits(limits: RunQueueLimits): RunQueueLimits {
-  for (const [name, value] of Object.entries(limits)) {
-    if (!(Number.isSafeInteger(value) && value >= 1)) throw new RangeError(`${name} ${value} is not a positive integer`);
-  }
-  return limits;
-}
 
 /** Declares the queue (its limits are the latest manager's) so that this manager serves it; after DBOS.launch. */
 export async function serveRunQueue(limits: RunQueueLimits = defaultRunQueueLimits): Promise<void> {

@@ -5,27 +5,7 @@
 // One list, oldest first, for an audit export; nothing here is written, so the record of an action
 // stays where the action itself is kept.
 import type pg from 'pg';
-import { deviceEventActions } from './devices.ts';
-
-/** The actions the export names. */
-export const auditActions = [
-  'run.start',
-  'backup.start',
-  'run.decide',
-  'run.activate',
-  'run.cancel',
-  'campaign.create',
-  'campaign.approve',
-  'campaign.pause',
-  'campaign.resume',
-  'campaign.abort',
-  'token.create',
-  'token.revoke',
-  'image.add',
-  ...deviceEventActions,
-] as const;
-
-export type AuditAction = (typeof auditActions)[number];
+import type { AuditAction } from './actions.ts';
 
 export interface AuditTarget {
   run?: string;

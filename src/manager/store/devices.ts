@@ -14,6 +14,7 @@ import type { Bank } from '../../protocol/vocabulary.ts';
 import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import type { FamilyName } from '../../families/family.ts';
 import type { Actor, DeviceBank, DeviceRecord } from './records.ts';
+import type { DeviceEventAction } from './actions.ts';
 
 /** A device as an operator describes it; the manager fills in the rest when it reads the device. */
 export interface NewDevice {
@@ -50,11 +51,6 @@ function openSecurity(stored: StoredSecurity, secrets: SecretSealer | undefined)
   if (!secrets) throw new Error("the device's credentials are sealed with the manager's secrets key, and this store was given none");
   return JSON.parse(secrets.open(stored.sealed)) as SnmpSecurity;
 }
-
-/** The inventory changes device_events records, named as the audit export names them. */
-export const deviceEventActions = ['device.add', 'device.import', 'device.discover', 'device.refresh', 'device.remove'] as const;
-
-export type DeviceEventAction = (typeof deviceEventActions)[number];
 
 /** A change's record: what was done, by whom, and what else the audit should say of it. */
 interface DeviceEvent {

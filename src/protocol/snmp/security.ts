@@ -1,7 +1,4 @@
 // Who may talk to whom: SNMPv3 USM users (authPriv, HMAC-SHA-256 + AES-128 by default) or v2c communities.
-import snmp from 'net-snmp';
-import type { User } from 'net-snmp';
-import { localizeKeysOncePerPassPhrase } from './key-localization.ts';
 
 /** A USM user with authPriv keys (pass phrases; Net-SNMP's tools require at least 8 characters). */
 export interface UsmUser {
@@ -26,20 +23,6 @@ export function checkUsmUser(user: UsmUser): void {
       throw new Error(`SNMPv3 ${what} key of user ${user.name} is shorter than ${minimumKeyLength} characters`);
     }
   }
-}
-
-/** net-snmp's user record: authPriv, SHA-256 authentication, AES-128 privacy. */
-export function netSnmpUser(user: UsmUser): User {
-  // Before net-snmp localizes this user's keys for the engines it meets: a Ku per pass phrase, not per engine.
-  localizeKeysOncePerPassPhrase();
-  return {
-    name: user.name,
-    level: snmp.SecurityLevel.authPriv,
-    authProtocol: snmp.AuthProtocols.sha256,
-    authKey: user.authKey,
-    privProtocol: snmp.PrivProtocols.aes,
-    privKey: user.privKey,
-  };
 }
 
 /** The options Net-SNMP's command-line tools need for the same security, e.g. for messages to operators. */

@@ -4,7 +4,8 @@
 import snmp from 'net-snmp';
 import type { Session, SessionOptions as NetSnmpSessionOptions } from 'net-snmp';
 import type { Endpoint } from '../endpoint.ts';
-import { netSnmpUser, type SnmpSecurity } from './security.ts';
+import { netSnmpUser } from './net-snmp-user.ts';
+import type { SnmpSecurity } from './security.ts';
 import { SnmpError, toSnmpError } from './errors.ts';
 import { isUnder, type Varbind } from './varbind.ts';
 import { udpTransport } from './transport.ts';

@@ -3,7 +3,8 @@
 // discovered, refreshed and removed), oldest first, in a time window. A viewer token may read it: it
 // names who did what, never a secret.
 import type { FastifyInstance } from 'fastify';
-import { auditActions, type AuditLog } from '../../../manager/store/audit.ts';
+import type { AuditLog } from '../../../manager/store/audit.ts';
+import { auditActions } from '../../../manager/store/actions.ts';
 import { HttpProblem } from '../errors.ts';
 import { errorResponses } from '../schemas.ts';
 
