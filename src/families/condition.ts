@@ -5,7 +5,7 @@ import type { DeviceCondition, DeviceSession } from './family.ts';
 
 /** The device's ports; null when it serves no interfaces table. */
 export async function readPorts(session: DeviceSession): Promise<Port[] | null> {
-  const [names, admins, opers] = await Promise.all(portColumns.map((column) => session.walk(column)));
+  const [names, admins, opers] = await session.walkColumns(portColumns);
   const ports = decodePorts([names!, admins!, opers!]);
   return ports.length > 0 ? ports : null;
 }

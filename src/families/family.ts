@@ -91,6 +91,8 @@ export interface DeviceSession {
   set(varbinds: Varbind[]): Promise<unknown>;
   /** Every instance under an OID (a table's column, say), in order. */
   walk(oid: string): Promise<Varbind[]>;
+  /** The instances of several columns of a table, walked side by side (fewer requests than a walk each). */
+  walkColumns(columns: readonly string[]): Promise<Varbind[][]>;
 }
 
 /** An order the family cannot carry out (e.g. a configuration backup on a cable modem): nothing was sent. */

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { enumeration, oid } from '../../src/protocol/mib.ts';
 import { decodeDateAndTime } from '../../src/protocol/snmp/date-and-time.ts';
 import { SnmpError } from '../../src/protocol/snmp/errors.ts';
+import { interfaceColumns } from '../../src/protocol/snmp/interfaces-group.ts';
 import { NotificationReceiver, type ReceivedNotification } from '../../src/protocol/snmp/receiver.ts';
 import { SnmpSession } from '../../src/protocol/snmp/session.ts';
 import { bufferValue, integer, isUnder, numberValue, octets, unsigned, type Varbind } from '../../src/protocol/snmp/varbind.ts';
@@ -68,6 +69,16 @@ describe('SAFEFLASH-MIB agent through our own SNMP session', () => {
     } finally {
       plain.close();
     }
+  });
+
+  test('columns walked side by side read what a walk of each reads, whatever their lengths and the repetitions', async () => {
+    // The ports (4 rows), the banks (2), and a column past the end of the MIB's tables (no rows).
+    const columns = [interfaceColumns.ifDescr.oid, interfaceColumns.ifOperStatus.oid, oid('sfBankState'), oid('sfBankVersion'), `${oid('safeflashMIB')}.99`];
+    const walked = await Promise.all(columns.map((column) => session.walk(column)));
+    assert.equal(walked[0]!.length, 4);
+    assert.equal(walked[2]!.length, 2);
+    assert.equal(walked[4]!.length, 0);
+    for (const maxRepetitions of [1, 3, 20]) assert.deepEqual(await session.walkColumns(columns, maxRepetitions), walked, `${maxRepetitions} repetitions`);
   });
 
   test('reads of what is not served answer noSuchObject or noSuchInstance beside served values', async () => {

@@ -116,6 +116,8 @@ declare module 'net-snmp' {
   export interface Session extends EventEmitter {
     get(oids: string[], callback: ResponseCallback): void;
     getNext(oids: string[], callback: ResponseCallback): void;
+    /** With repeaters, each repeater's varbinds come as one list (the answer's rows for that OID). */
+    getBulk(oids: string[], nonRepeaters: number, maxRepetitions: number, callback: (error: Error | null, varbinds?: Array<Varbind | Varbind[]>) => void): void;
     set(varbinds: Varbind[], callback: ResponseCallback): void;
     walk(
       oid: string,

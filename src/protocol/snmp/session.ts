@@ -7,7 +7,7 @@ import type { Endpoint } from '../endpoint.ts';
 import { netSnmpUser } from './net-snmp-user.ts';
 import type { SnmpSecurity } from './security.ts';
 import { SnmpError, toSnmpError } from './errors.ts';
-import { isUnder, type Varbind } from './varbind.ts';
+import { isException, isUnder, type Varbind } from './varbind.ts';
 import { udpTransport } from './transport.ts';
 
 export interface SnmpSessionOptions {
@@ -88,6 +88,44 @@ export class SnmpSession {
     });
   }
 
+  /**
+   * The instances of several columns, each in order: the columns walked side by side, each GETBULK
+   * asking for the next rows of every column not yet past its end (as Net-SNMP's snmptable reads a
+   * table), instead of a walk, and its requests, per column. An agent may answer with fewer rows than
+   * asked, down to none for the last columns (RFC 3416 4.2.3): those are asked again.
+   */
+  async walkColumns(columns: readonly string[], maxRepetitions = 20): Promise<Varbind[][]> {
+    const found = columns.map((): Varbind[] => []);
+    let open = columns.map((column, n) => ({ n, column, from: column }));
+    let total = 0;
+    while (open.length > 0 && total < walkLimit) {
+      // With repeaters only, net-snmp answers each requested OID with the list of its repetitions.
+      const answer = await this.#call<Array<Varbind | Varbind[]>>((cb) =>
+        this.#session.getBulk(
+          open.map((walk) => walk.from),
+          0,
+          maxRepetitions,
+          cb,
+        ),
+      );
+      const going: typeof open = [];
+      let read = 0;
+      for (const [k, walk] of open.entries()) {
+        const repetitions = [answer[k] ?? []].flat();
+        read += repetitions.length;
+        const end = repetitions.findIndex((v) => isException(v) || !isUnder(v.oid, walk.column));
+        const rows = end === -1 ? repetitions : repetitions.slice(0, end);
+        found[walk.n]!.push(...rows);
+        total += rows.length;
+        walk.from = rows.at(-1)?.oid ?? walk.from;
+        if (end === -1) going.push(walk);
+      }
+      if (read === 0) throw new SnmpError('invalidResponse', `a GETBULK for ${open.length} columns was answered with no values`);
+      open = going;
+    }
+    return found;
+  }
+
   /** An acknowledged notification; rejects when no acknowledgement arrives after the retries. */
   async inform(notification: string, varbinds: Varbind[], upTimeCentiseconds?: number): Promise<void> {
     await this.#call((cb) => this.#session.inform(notification, varbinds, upTime(upTimeCentiseconds), cb));
@@ -114,12 +152,12 @@ export class SnmpSession {
     }
   }
 
-  #call(start: (callback: (error: Error | null, varbinds?: Varbind[]) => void) => void): Promise<Varbind[]> {
-    return new Promise((resolve, reject) => {
+  #call<Answer = Varbind[]>(start: (callback: (error: Error | null, varbinds?: Answer) => void) => void): Promise<Answer> {
+    return new Promise<Answer>((resolve, reject) => {
       try {
         start((error, varbinds) => {
           if (error) reject(toSnmpError(error));
-          else resolve(varbinds ?? []);
+          else resolve(varbinds ?? ([] as Answer));
         });
       } catch (error) {
         reject(toSnmpError(error instanceof Error ? error : new Error(String(error))));
@@ -129,7 +167,7 @@ export class SnmpSession {
         throw new SnmpError('socket', `${error.message} (${this.#lastError.message})`);
       }
       throw error;
-    }) as Promise<Varbind[]>;
+    });
   }
 }
 
