@@ -145,6 +145,19 @@ const v1Edits: fc.Arbitrary<Edit<DeviceConfigV1>>[] = [
     delete port.sip_display_name;
     return undefined;
   }),
+  // Half an account, a user without its password or the reverse: format 1 holds it, format 2 has no place
+  // for it. Without this edit such ports came only from a display name alone, too rarely for the refusal
+  // to be seen often enough in every run.
+  portEdit(fc.boolean(), (port, keepsUser) => {
+    if (keepsUser) {
+      port.sip_user = 'line7';
+      delete port.sip_password;
+    } else {
+      port.sip_password = 'pw #7';
+      delete port.sip_user;
+    }
+    return undefined;
+  }),
 ];
 
 /** An edit of one port picked by index; `change` returns the key it set (undefined for keys without a default). */
