@@ -126,8 +126,10 @@ async function open(): Promise<TftpBed> {
   await mkdir(root);
   await writeFile(join(root, servedName), servedBytes);
   await writeFile(join(dir, 'outside.txt'), outsideBytes);
-  // Short retransmissions: abandoned transfers end in well under a second, as a lab server's would.
-  const server = new TftpServer({ root, address: '127.0.0.1', port: 0, retry: { timeoutMs: 40, maxTimeoutMs: 80, retries: 2 }, maxUploadBytes: 64 * 1024 });
+  // Short retransmissions: abandoned transfers end within two seconds, as a lab server's would. Not
+  // shorter: the valid read after each input is a transfer too, and on a loaded machine its client's
+  // acknowledgement can come a few hundred ms late (40 ms doubling to 80, twice, gave it up at 200).
+  const server = new TftpServer({ root, address: '127.0.0.1', port: 0, retry: { timeoutMs: 100, maxTimeoutMs: 800, retries: 3 }, maxUploadBytes: 64 * 1024 });
   await server.start();
   return { dir, root, server, issued: new Set() };
 }
