@@ -91,6 +91,25 @@ describe('SAFEFLASH-MIB agent through our own SNMP session', () => {
     assert.equal(last!.type, 128);
   });
 
+  test('past the last instance of the MIB, GETNEXT and GETBULK answer endOfMibView at the OID asked from', async () => {
+    const plain = new SnmpSession({ peer: bench.endpoint, security: v2c, timeoutMs: 500 });
+    try {
+      const last = (await plain.walk('1.3.6.1')).at(-1)!;
+      const [next] = await session.getNext([last.oid]);
+      assert.deepEqual([next!.oid, next!.type], [last.oid, 130]);
+      // A bulk read of the last instance's column runs into the end of the MIB and stops there.
+      const column = last.oid.split('.').slice(0, -1).join('.');
+      const [viaBulk] = await session.walkColumns([column], 3);
+      assert.deepEqual(
+        viaBulk!.map((varbind) => varbind.oid),
+        (await plain.walk(column)).map((varbind) => varbind.oid),
+      );
+      assert.equal(viaBulk!.at(-1)!.oid, last.oid);
+    } finally {
+      plain.close();
+    }
+  });
+
   test('a wrong key gets no answer that authenticates', async () => {
     const intruder = new SnmpSession({
       peer: bench.endpoint,

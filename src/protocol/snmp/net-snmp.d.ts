@@ -244,6 +244,10 @@ declare module 'net-snmp' {
 
   export interface Mib {
     lookup(oid: string): MibNode | null;
+    /** Registered providers by their OID. */
+    providersByOid: Record<string, Provider>;
+    /** The provider whose OID is a proper prefix of `oid`, the longest one; null when none is. */
+    getAncestorProviderFromOid(oid: string): Provider | null;
     /** The scalar or table provider above an instance node (null for a provider's own node). */
     getProviderNodeForInstance(node: MibNode): { provider: Provider & { handler?: unknown } } | null;
     registerProvider(provider: Provider): void;
