@@ -1,7 +1,18 @@
 // How failures reach API clients: one JSON shape ({ error, problems?, reason? }) and a status code
-// that says whose fault it is. Errors of the modules behind the API are recognised by name, so that
-// this file does not have to know every module.
+// that says whose fault it is. The refusals of the modules behind the API are recognised by their class;
+// anything else is the manager's own fault.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { BackupError } from '../../manager/files/backup-error.ts';
+import { NetworkNotAllowedError } from '../../manager/inventory/allowed-networks.ts';
+import { CidrError } from '../../manager/inventory/cidr.ts';
+import { ImportError } from '../../manager/inventory/import-file.ts';
+import { DeviceSpecError, DeviceUnreadableError } from '../../manager/inventory/inventory.ts';
+import { CancelError, DecisionError, NotWaitingError, RunRequestError } from '../../manager/procedure/errors.ts';
+import { PolicyError } from '../../manager/procedure/policy.ts';
+import { DeviceConflictError, DeviceInUseError } from '../../manager/store/devices.ts';
+import { ActiveRunError } from '../../manager/store/runs.ts';
+import { ConfigError } from '../../protocol/config/text.ts';
+import { ImageError } from '../../protocol/image/error.ts';
 
 export interface ErrorBody {
   error: string;
@@ -26,21 +37,21 @@ export function notFound(what: string, reference: string): HttpProblem {
   return new HttpProblem(404, `no ${what} ${JSON.stringify(reference)}`);
 }
 
-const statusByErrorName: Record<string, number> = {
-  DeviceSpecError: 400,
-  CidrError: 400,
-  NetworkNotAllowedError: 400,
-  ImportError: 400,
-  ConfigError: 400,
-  PolicyError: 400,
-  DeviceConflictError: 409,
-  DeviceInUseError: 409,
-  NotWaitingError: 409,
-  ActiveRunError: 409,
-  ImageError: 422,
-  BackupError: 422,
-  DeviceUnreadableError: 502,
-};
+const statusByErrorClass: ReadonlyArray<readonly [abstract new (...args: never[]) => Error, number]> = [
+  [DeviceSpecError, 400],
+  [CidrError, 400],
+  [NetworkNotAllowedError, 400],
+  [ImportError, 400],
+  [ConfigError, 400],
+  [PolicyError, 400],
+  [DeviceConflictError, 409],
+  [DeviceInUseError, 409],
+  [NotWaitingError, 409],
+  [ActiveRunError, 409],
+  [ImageError, 422],
+  [BackupError, 422],
+  [DeviceUnreadableError, 502],
+];
 
 /** Refusals of the procedure carry a `problem`; it says whose fault it is. */
 const statusByProblem: Record<string, number> = {
@@ -59,10 +70,8 @@ const statusByProblem: Record<string, number> = {
 };
 
 function statusOf(error: Error): number | undefined {
-  const problem = (error as { problem?: unknown }).problem;
-  if ((error.name === 'RunRequestError' || error.name === 'DecisionError' || error.name === 'CancelError') && typeof problem === 'string')
-    return statusByProblem[problem] ?? 400;
-  return statusByErrorName[error.name];
+  if (error instanceof RunRequestError || error instanceof DecisionError || error instanceof CancelError) return statusByProblem[error.problem] ?? 400;
+  return statusByErrorClass.find(([type]) => error instanceof type)?.[1];
 }
 
 /**
