@@ -166,7 +166,7 @@ async function main(): Promise<number> {
     image: { sha256: image.sha256, bytes: imageKiB * 1024 },
     limitSeconds,
     database: stats,
-    managerCpuSeconds: () => treeCpuSeconds(sampleTree(manager.pid)!),
+    managerCpuSeconds: () => treeCpuSeconds(sampleTree(manager.pid, false)!),
     note,
   };
   const mode: BenchMode = args.campaign
@@ -216,7 +216,7 @@ async function main(): Promise<number> {
     for (const line of costLines({ devices, manager: managerSampler, fleet: fleetSampler, database: before && after ? { before, after } : undefined }))
       say(line);
   }
-  say(`this benchmark's own process over the run (its API calls and parsing their answers): ${benchCpuSeconds.toFixed(1)} s CPU`);
+  say(`this benchmark's own process over the run (its API calls, reading their answers, sampling /proc): ${benchCpuSeconds.toFixed(1)} s CPU`);
   for (const line of diagnosisLines(diagnosis, devices)) say(line);
   if (perfProblem) say(`--perf: not recorded, ${perfProblem}`);
   for (const line of perf ?? []) say(line);
@@ -230,7 +230,7 @@ async function main(): Promise<number> {
  */
 async function profile(managerPid: number, fleetPid: number, seconds: number): Promise<string[]> {
   await sleep(perfAfterSeconds * 1000);
-  const postgres = (sampleTree(managerPid)?.children ?? []).filter(isPostgres).map((p) => p.pid);
+  const postgres = (sampleTree(managerPid, false)?.children ?? []).filter(isPostgres).map((p) => p.pid);
   const processes: ProfiledProcess[] = [
     { name: 'manager (Node.js)', pids: [managerPid], node: true },
     ...(postgres.length > 0 ? [{ name: "manager's PostgreSQL", pids: postgres, node: false }] : []),

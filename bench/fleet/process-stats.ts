@@ -53,7 +53,8 @@ function pssKiB(pid: number): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-export function sampleProcess(pid: number): ProcessSample | undefined {
+/** `withPss` false: pssKiB is left undefined (reading smaps_rollup walks the process's page tables). */
+export function sampleProcess(pid: number, withPss = true): ProcessSample | undefined {
   const stat = readText(`/proc/${pid}/stat`);
   const status = readText(`/proc/${pid}/status`);
   if (stat === undefined || status === undefined) return undefined;
@@ -64,7 +65,7 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
     cpuSeconds: parsed.cpuTicks / clockTicksPerSecond,
     rssKiB: statusKiB(status, 'VmRSS'),
     hwmKiB: statusKiB(status, 'VmHWM'),
-    pssKiB: pssKiB(pid),
+    pssKiB: withPss ? pssKiB(pid) : undefined,
   };
 }
 
@@ -98,11 +99,11 @@ export interface TreeSample {
   children: ProcessSample[];
 }
 
-export function sampleTree(root: number): TreeSample | undefined {
-  const rootSample = sampleProcess(root);
+export function sampleTree(root: number, withPss = true): TreeSample | undefined {
+  const rootSample = sampleProcess(root, withPss);
   if (!rootSample) return undefined;
   const children = descendants(root)
-    .map(sampleProcess)
+    .map((pid) => sampleProcess(pid, withPss))
     .filter((s): s is ProcessSample => s !== undefined);
   return { at: Date.now(), root: rootSample, children };
 }
@@ -127,6 +128,13 @@ export function childrenPssKiB(sample: TreeSample, which: ProcessFilter): number
   return total;
 }
 
+/**
+ * How many samples apart the proportional sizes are read. Reading a PostgreSQL backend's smaps_rollup
+ * walks its page tables (its shared buffers included): for 35 backends, once a second, that took
+ * about 10 % of a core from the machine under test, most of the bench's own CPU.
+ */
+const pssEvery = 5;
+
 /** Samples a tree at a fixed interval and keeps what the report needs: first, last, and the peaks of the children `which` picks. */
 export class TreeSampler {
   first: TreeSample | undefined;
@@ -135,6 +143,7 @@ export class TreeSampler {
   peakChildrenPssKiB: number | undefined;
   peakChildrenCount = 0;
   private timer: NodeJS.Timeout | undefined;
+  private samples = 0;
 
   constructor(
     private readonly root: number,
@@ -142,7 +151,7 @@ export class TreeSampler {
   ) {}
 
   sample(): TreeSample | undefined {
-    const sample = sampleTree(this.root);
+    const sample = sampleTree(this.root, this.samples++ % pssEvery === 0);
     if (!sample) return undefined;
     this.first ??= sample;
     this.last = sample;
