@@ -139,7 +139,8 @@ async function capture(send: (s: SnmpSession) => Promise<unknown>, security: Con
   const s = session(catcher.socket.address().port, security);
   await send(s).catch(() => undefined);
   s.close();
-  const caught = await catcher.next(200);
+  // The trap is on its way: a generous wait costs nothing, and a loaded machine may be slow to read it.
+  const caught = await catcher.next(2000);
   catcher.close();
   if (!caught) throw new Error('could not catch a trap to replay');
   return caught.message;

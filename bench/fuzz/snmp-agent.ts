@@ -148,7 +148,8 @@ async function captureDatagrams(): Promise<Buffer[]> {
     const session = new SnmpSession({ peer: { address: '127.0.0.1', port }, security, timeoutMs: 50, retries: 0 });
     await work(session).catch(() => undefined);
     session.close();
-    const reply = await catcher.next(50);
+    // The datagram is on its way: a generous wait costs nothing, and a loaded machine may be slow to read it.
+    const reply = await catcher.next(2000);
     if (reply) caught.push(reply.message);
   };
   await quiet((s) => s.get([scalar('sfDeviceModel'), scalar('sfRunningVersion')]));
