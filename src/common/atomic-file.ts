@@ -6,12 +6,9 @@
 // The writes go through node:fs's callback calls on plain file descriptors rather than node:fs/promises'
 // FileHandle objects: the same system calls in the same order, but a device writes its state several
 // times per run and a fleet runs thousands of devices, and a FileHandle per open (an object to create,
-// track and collect, a promise per call) cost about as much CPU as the system calls themselves. A small
-// write that is not flushed goes further and makes its calls in place, synchronously: a device's state
-// file of a few hundred bytes cost 300 µs of CPU through the thread pool and 160 µs in place (most of it
-// the kernel's), and the calls block for a fraction of a millisecond where a flush would block for many.
+// track and collect, a promise per call) cost about as much CPU as the system calls themselves.
 import { randomBytes } from 'node:crypto';
-import { close, closeSync, fsync, mkdirSync, open, openSync, rename, renameSync, rmSync, write, writeSync } from 'node:fs';
+import { close, fsync, open, rename, write } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,9 +22,6 @@ const writeFd = promisify(write);
 /** Temporary files carry this marker so that recovery can recognise (and remove) the ones a crash left. */
 const tempMarker = '.tmp-';
 
-/** Unflushed writes up to this size are made with synchronous calls (see above). */
-const inPlaceBytes = 64 * 1024;
-
 export interface AtomicWriteOptions {
   mode?: number;
   /**
@@ -39,10 +33,8 @@ export interface AtomicWriteOptions {
 }
 
 export async function writeFileAtomic(path: string, data: Buffer | string, { mode = 0o644, flush = true }: AtomicWriteOptions = {}): Promise<void> {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  if (!flush && bytes.length <= inPlaceBytes) return writeInPlace(path, bytes, mode);
   const directory = dirname(path);
-  const temp = tempPath(path);
+  const temp = join(directory, `${basename(path)}${tempMarker}${randomBytes(6).toString('hex')}`);
   // The directory is made only when it is missing: most writes replace a file that is already there.
   const fd = await openFd(temp, 'wx', mode).catch(async (error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
@@ -50,7 +42,7 @@ export async function writeFileAtomic(path: string, data: Buffer | string, { mod
     return openFd(temp, 'wx', mode);
   });
   try {
-    await writeAll(fd, bytes);
+    await writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     if (flush) await syncFd(fd);
   } catch (error) {
     await closeFd(fd).catch(() => undefined);
@@ -65,38 +57,6 @@ export async function writeFileAtomic(path: string, data: Buffer | string, { mod
     throw error;
   }
   if (flush) await syncDirectory(directory);
-}
-
-/** writeFileAtomic's steps without the flushes, in synchronous calls. */
-function writeInPlace(path: string, data: Buffer, mode: number): void {
-  const temp = tempPath(path);
-  let fd: number;
-  try {
-    fd = openSync(temp, 'wx', mode);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    mkdirSync(dirname(path), { recursive: true });
-    fd = openSync(temp, 'wx', mode);
-  }
-  try {
-    try {
-      for (let written = 0; written < data.length; ) {
-        const bytes = writeSync(fd, data, written, data.length - written);
-        if (bytes === 0) throw new Error(`write took none of the ${data.length - written} bytes left`);
-        written += bytes;
-      }
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
-}
-
-function tempPath(path: string): string {
-  return join(dirname(path), `${basename(path)}${tempMarker}${randomBytes(6).toString('hex')}`);
 }
 
 /** A write may take fewer bytes than asked (a full disk, a signal): carry on from where it stopped. */
