@@ -33,8 +33,8 @@ interface ReceiverBed {
   rejected: number;
   genuine: SnmpSession;
   forgers: Record<Sender, SnmpSession>;
-  /** A genuine v3 trap and a v2c trap, as sent, for mutation and replay. */
-  captured: { v3: Buffer; v2c: Buffer };
+  /** A genuine v3 trap, a v2c trap and a v2c inform, as sent, for mutation and replay. */
+  captured: { v3: Buffer; v2c: Buffer; v2cInform: Buffer };
   peer: UdpPeer;
   markers: number;
 }
@@ -101,7 +101,7 @@ const decodeInput = fc.record({
 
 const networkInput = fc.oneof(
   fc.record({ kind: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 400 }) }),
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('mutated' as const), v3: fc.boolean(), mutations }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('mutated' as const), v3: fc.boolean(), inform: fc.boolean(), mutations }) },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -165,6 +165,7 @@ async function open(): Promise<ReceiverBed> {
     captured: {
       v3: await capture((s) => s.trap(completion.oid, completion.varbinds, 100), v3),
       v2c: await capture((s) => s.trap(completion.oid, completion.varbinds, 100), { version: 'v2c', community }),
+      v2cInform: await capture((s) => s.inform(completion.oid, completion.varbinds, 100), { version: 'v2c', community }),
     },
     peer: await UdpPeer.open(),
     markers: 0,
@@ -216,7 +217,8 @@ async function check(bed: ReceiverBed, value: Input): Promise<void> {
   const port = bed.receiver.endpoint.port;
   if (value.kind === 'random') await bed.peer.send(Buffer.from(value.bytes), port);
   else if (value.kind === 'mutated') {
-    const original = value.v3 ? bed.captured.v3 : bed.captured.v2c;
+    const original = value.v3 ? bed.captured.v3 : value.inform ? bed.captured.v2cInform : bed.captured.v2c;
+    while (await bed.peer.next(0)); // answers to earlier inputs
     const mutated = mutate(original, value.mutations);
     if (mutated.equals(original)) return;
     await bed.peer.send(mutated, port);
@@ -234,7 +236,13 @@ async function check(bed: ReceiverBed, value: Input): Promise<void> {
     return;
   }
   if (value.kind === 'mutated' && !value.v3) {
-    // v2c carries no integrity check: a mutated v2c trap with our community is a trap like any other.
+    // v2c carries no integrity check: a mutated v2c notification with our community is one like any other.
+    // But an inform is acknowledged only once taken in: delivered, or (without snmpTrapOID.0) reported as
+    // rejected. Nothing the receiver dropped unseen, a wrong community or an undecodable datagram, is.
+    const acknowledgements: Buffer[] = [];
+    for (let reply = await bed.peer.next(20); reply; reply = await bed.peer.next(0)) acknowledgements.push(reply.message);
+    const taken = arrived.filter((n) => n.kind === 'inform').length + (bed.rejected - rejectedBefore);
+    assert.ok(acknowledgements.length <= taken, `${acknowledgements.length} acknowledgements for ${taken} informs taken in`);
     return;
   }
   assert.deepEqual(

@@ -185,12 +185,16 @@ declare module 'net-snmp' {
 
   export interface Listener {
     sockets: Record<string, Socket>;
+    /** Encodes the message and sends it to rinfo from the socket. */
+    send(message: IncomingMessage, rinfo: RemoteInfo, socket: Socket): void;
   }
 
   export interface Receiver {
     getAuthorizer(): Authorizer;
     close(callback?: () => void): void;
     listener: Listener;
+    /** Handles one datagram: acknowledges an inform, then calls back with the notification. */
+    onMsg(socket: Socket, buffer: Buffer, rinfo: RemoteInfo): void;
   }
 
   export function createReceiver(

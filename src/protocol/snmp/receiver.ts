@@ -3,8 +3,10 @@
 import { EventEmitter } from 'node:events';
 import snmp from 'net-snmp';
 import type { Notification, Receiver } from 'net-snmp';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import type { Endpoint } from '../endpoint.ts';
 import { checkUsmUser, type UsmUser } from './security.ts';
+import { informAcknowledgement } from './inform-acknowledgement.ts';
 import { netSnmpUser } from './net-snmp-user.ts';
 import { ListeningSocket, closeQuietly } from './listening-socket.ts';
 import { udpTransport } from './transport.ts';
@@ -72,6 +74,7 @@ export class NotificationReceiver extends EventEmitter<ReceiverEvents> {
     const authorizer = receiver.getAuthorizer();
     for (const user of users) authorizer.addUser(netSnmpUser(user));
     for (const community of communities) authorizer.addCommunity(community);
+    takeDatagrams(receiver, socket.socket, (error) => self.#reject(error));
     try {
       self.#endpoint = await socket.listening();
     } catch (error) {
@@ -94,13 +97,13 @@ export class NotificationReceiver extends EventEmitter<ReceiverEvents> {
 
   #onReceived(error: Error | null, notification: Notification | undefined): void {
     if (error || !notification) {
-      if (this.listenerCount('rejected') > 0) this.emit('rejected', error ?? new Error('empty notification'));
+      this.#reject(error ?? new Error('empty notification'));
       return;
     }
     const { pdu, rinfo } = notification;
     const trapOid = pdu.varbinds.find((v) => v.oid === snmpTrapOidInstance);
     if (!trapOid || typeof trapOid.value !== 'string') {
-      if (this.listenerCount('rejected') > 0) this.emit('rejected', new Error('notification without snmpTrapOID.0'));
+      this.#reject(new Error('notification without snmpTrapOID.0'));
       return;
     }
     this.emit('notification', {
@@ -112,4 +115,38 @@ export class NotificationReceiver extends EventEmitter<ReceiverEvents> {
       from: { address: rinfo.address, port: rinfo.port },
     });
   }
+
+  #reject(error: Error): void {
+    if (this.listenerCount('rejected') > 0) this.emit('rejected', error);
+  }
+}
+
+/**
+ * Hands each datagram to net-snmp's receiver, with two differences. net-snmp acknowledges an inform by
+ * encoding a Response message anew, varbind by varbind; for v2c the datagram as received, its PDU tag
+ * changed, is that message (see inform-acknowledgement.ts), so it is sent instead: parsing, authorization
+ * and the callback stay net-snmp's. And net-snmp throws out of its handler when it cannot encode the
+ * answer to an inform it has parsed (a varbind type it reads but does not write): that one datagram is
+ * rejected, where it would end the process.
+ */
+function takeDatagrams(receiver: Receiver, socket: Socket, reject: (error: Error) => void): void {
+  let datagram: Buffer | undefined;
+  const send = receiver.listener.send.bind(receiver.listener);
+  receiver.listener.send = (message, rinfo, from) => {
+    const acknowledgement = datagram && message.version === snmp.Version2c ? informAcknowledgement(datagram) : undefined;
+    // A lost acknowledgement is not the receiver's to report (net-snmp only logs it): the device sends again.
+    if (acknowledgement) from.send(acknowledgement, rinfo.port, rinfo.address, () => {});
+    else send(message, rinfo, from);
+  };
+  socket.removeAllListeners('message');
+  socket.on('message', (buffer: Buffer, rinfo: RemoteInfo) => {
+    datagram = buffer;
+    try {
+      receiver.onMsg(socket, buffer, rinfo);
+    } catch (error) {
+      reject(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      datagram = undefined;
+    }
+  });
 }
