@@ -65,7 +65,11 @@ export function renderConfig(config: DeviceConfig): Buffer {
 
 /** SHA-256 (hex) of the canonical text: comments, spacing and section order in a file do not change it. */
 export function configDigest(config: DeviceConfig | Buffer): string {
-  const canonical = Buffer.isBuffer(config) ? renderConfig(parseConfig(config)) : renderConfig(config);
+  return canonicalTextDigest(Buffer.isBuffer(config) ? renderConfig(parseConfig(config)) : renderConfig(config));
+}
+
+/** configDigest from the canonical text itself (renderConfig's output), for a caller that has rendered it. */
+export function canonicalTextDigest(canonical: Buffer): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 

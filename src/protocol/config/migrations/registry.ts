@@ -1,7 +1,7 @@
 // Converting a configuration to the format a device's software wants: find the model's series, chain its
 // one-format steps, and check every intermediate and the final configuration against its format. The
 // input is never changed; a configuration file's bytes are returned as they were when no step is needed.
-import { ConfigError, configDigest, parseConfig, renderConfig, validateConfig, type DeviceConfig } from '../../config.ts';
+import { canonicalTextDigest, ConfigError, configDigest, parseConfig, renderConfig, validateConfig, type DeviceConfig } from '../../config.ts';
 import { modelSeries, type ModelSeries, type MigrationStep } from './model-series.ts';
 import { MigrationError } from './migration-error.ts';
 
@@ -50,6 +50,11 @@ export function migrateConfig(config: DeviceConfig, model: string, toFormat: num
       'invalidInput',
       invalid.map((problem) => `format ${String(config.format)}: ${problem}`),
     );
+  return migrateValid(config, model, toFormat, catalogue);
+}
+
+/** migrateConfig of a configuration already validated (parseConfig validates what it reads). */
+function migrateValid(config: DeviceConfig, model: string, toFormat: number, catalogue: readonly ModelSeries[]): MigrationResult {
   if (config.model !== model) throw new MigrationError('invalidInput', [`the configuration is for model ${config.model}, the device is ${model}`]);
   const path = migrationPath(model, config.format, toFormat, catalogue);
   let current: DeviceConfig = structuredClone(config);
@@ -85,13 +90,9 @@ export function migrateConfigFile(text: Buffer, model: string, toFormat: number,
     if (error instanceof ConfigError) throw new MigrationError('invalidInput', error.problems, { cause: error });
     throw error;
   }
-  const result = migrateConfig(source, model, toFormat, catalogue);
-  return {
-    ...result,
-    text: result.steps.length === 0 ? Buffer.from(text) : renderConfig(result.config),
-    fromFormat: source.format,
-    toFormat,
-    sourceDigest: configDigest(source),
-    digest: configDigest(result.config),
-  };
+  const result = migrateValid(source, model, toFormat, catalogue);
+  const sourceDigest = configDigest(source);
+  if (result.steps.length === 0) return { ...result, text: Buffer.from(text), fromFormat: source.format, toFormat, sourceDigest, digest: sourceDigest };
+  const rendered = renderConfig(result.config);
+  return { ...result, text: rendered, fromFormat: source.format, toFormat, sourceDigest, digest: canonicalTextDigest(rendered) };
 }
