@@ -10,6 +10,7 @@ import { NotificationReceiver, type ReceivedNotification } from '../../src/proto
 import { SnmpSession } from '../../src/protocol/snmp/session.ts';
 import { octets } from '../../src/protocol/snmp/varbind.ts';
 import { runTool } from '../helpers/net-snmp-tools.ts';
+import { sentNotification } from '../helpers/sent-notification.ts';
 import { missing } from '../helpers/tools.ts';
 
 const community = 'receiver-test';
@@ -93,29 +94,10 @@ test('our own session (net-snmp) takes the acknowledgement of a v2c inform', asy
   assert.equal(String(delivered[0]!.varbinds[0]!.value), 'from our session');
 });
 
-/** The v2c inform datagram our session sends, caught on a socket of ours. */
-async function informDatagram(text: string): Promise<Buffer> {
-  const catcher = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => catcher.bind(0, '127.0.0.1', resolve));
-  const caught = new Promise<Buffer>((resolve) => catcher.once('message', resolve));
-  const session = new SnmpSession({
-    peer: { address: '127.0.0.1', port: catcher.address().port },
-    security: { version: 'v2c', community },
-    timeoutMs: 100,
-    retries: 0,
-  });
-  const sending = session.inform(notificationOid, [octets(textOid, text)], 4200);
-  const datagram = await caught;
-  await sending.catch(() => undefined);
-  session.close();
-  catcher.close();
-  return datagram;
-}
-
 test('an inform with a varbind type net-snmp reads but cannot write is rejected or acknowledged as it came, and the receiver goes on', async () => {
   // The text varbind's OCTET STRING turned into a BIT STRING (tag 3): well formed, but net-snmp's encoder
   // throws on it when it builds the acknowledgement.
-  const inform = await informDatagram('xyz');
+  const inform = await sentNotification('inform', { version: 'v2c', community }, notificationOid, [octets(textOid, 'xyz')]);
   const bitString = Buffer.from(inform);
   bitString[inform.lastIndexOf(Buffer.from('xyz')) - 2] = 0x03;
   // A byte after the message: net-snmp still reads it, so it is net-snmp that would answer it.

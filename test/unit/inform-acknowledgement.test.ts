@@ -1,29 +1,18 @@
 // The v2c inform acknowledgement made from the inform's own datagram: exactly the PDU tag changes, and
 // anything that is not a well-formed v2c InformRequest message gets no acknowledgement from it.
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { test } from 'node:test';
 import { sampleCompletion } from '../../bench/fixtures/completion.ts';
 import { informAcknowledgement } from '../../src/protocol/snmp/inform-acknowledgement.ts';
-import { SnmpSession } from '../../src/protocol/snmp/session.ts';
 import { octets, type Varbind } from '../../src/protocol/snmp/varbind.ts';
+import { sentNotification } from '../helpers/sent-notification.ts';
 import { testUser, v2c } from '../helpers/snmp-device.ts';
 import type { SnmpSecurity } from '../../src/protocol/snmp/security.ts';
 
 const completion = sampleCompletion(new Date(Date.UTC(2026, 0, 1)));
 
-/** The datagram our session sends for a notification, caught on a socket of ours. */
-async function sent(kind: 'inform' | 'trap', security: SnmpSecurity, varbinds: Varbind[] = completion.varbinds): Promise<Buffer> {
-  const catcher = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => catcher.bind(0, '127.0.0.1', resolve));
-  const caught = new Promise<Buffer>((resolve) => catcher.once('message', resolve));
-  const session = new SnmpSession({ peer: { address: '127.0.0.1', port: catcher.address().port }, security, timeoutMs: 100, retries: 0 });
-  const sending = kind === 'inform' ? session.inform(completion.oid, varbinds, 4200) : session.trap(completion.oid, varbinds, 4200);
-  const datagram = await caught;
-  await sending.catch(() => undefined);
-  session.close();
-  catcher.close();
-  return datagram;
+function sent(kind: 'inform' | 'trap', security: SnmpSecurity, varbinds: Varbind[] = completion.varbinds): Promise<Buffer> {
+  return sentNotification(kind, security, completion.oid, varbinds);
 }
 
 /** The indexes where two datagrams of one length differ. */

@@ -1,4 +1,4 @@
-// The notification receiver: informs (acknowledged by net-snmp before we see them) and SNMPv2 traps,
+// The notification receiver: informs (acknowledged before the application sees them) and SNMPv2 traps,
 // over v3 (USM users) and v2c (communities). The device agent's tests and the manager both use it.
 import { EventEmitter } from 'node:events';
 import snmp from 'net-snmp';
