@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { sampleCompletion } from './fixtures/completion.ts';
-import { SnmpSession } from '../src/protocol/snmp/session.ts';
 import { freePort } from '../test/helpers/kill-manager.ts';
+import { sentNotification } from '../test/helpers/sent-notification.ts';
 import { findProgram } from '../test/helpers/tools.ts';
 
 const { values: args } = parseArgs({
@@ -48,25 +48,14 @@ interface Receiver {
   stop(): Promise<void>;
 }
 
-/** One datagram of each kind, as our agent's session encodes them, caught on a socket of ours. */
+/** One datagram of each kind, as our agent's session encodes them. */
 async function capturePackets(): Promise<Record<Kind, Buffer>> {
-  const catcher = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => catcher.bind(0, '127.0.0.1', resolve));
-  const caught: Buffer[] = [];
-  catcher.on('message', (message) => caught.push(message));
-  const session = new SnmpSession({
-    peer: { address: '127.0.0.1', port: catcher.address().port },
-    security: { version: 'v2c', community: 'public' },
-    timeoutMs: 200,
-    retries: 0,
-  });
   const completion = sampleCompletion(new Date());
-  await session.trap(completion.oid, completion.varbinds, 4200);
-  await session.inform(completion.oid, completion.varbinds, 4200).catch(() => {});
-  session.close();
-  catcher.close();
-  if (caught.length < 2) throw new Error('could not catch the datagrams to send');
-  return { trap: caught[0]!, inform: caught[1]! };
+  const security = { version: 'v2c', community: 'public' } as const;
+  return {
+    trap: await sentNotification('trap', security, completion.oid, completion.varbinds),
+    inform: await sentNotification('inform', security, completion.oid, completion.varbinds),
+  };
 }
 
 async function ourReceiver(): Promise<Receiver> {

@@ -13,6 +13,7 @@ import { oid as mibOid, notificationObjects } from '../../src/protocol/mib.ts';
 import { NotificationReceiver, type ReceivedNotification } from '../../src/protocol/snmp/receiver.ts';
 import { SnmpSession } from '../../src/protocol/snmp/session.ts';
 import { integer, ObjectType, type Varbind } from '../../src/protocol/snmp/varbind.ts';
+import { sentNotification } from '../../test/helpers/sent-notification.ts';
 import { testUser } from '../../test/helpers/snmp-device.ts';
 import { mutate, mutations } from './mutations.ts';
 import { fuzzTarget } from './target.ts';
@@ -134,18 +135,6 @@ function unauthenticated(port: number): SnmpSession {
   } as unknown as SnmpSession;
 }
 
-async function capture(send: (s: SnmpSession) => Promise<unknown>, security: ConstructorParameters<typeof SnmpSession>[0]['security']): Promise<Buffer> {
-  const catcher = await UdpPeer.open();
-  const s = session(catcher.socket.address().port, security);
-  await send(s).catch(() => undefined);
-  s.close();
-  // The trap is on its way: a generous wait costs nothing, and a loaded machine may be slow to read it.
-  const caught = await catcher.next(2000);
-  catcher.close();
-  if (!caught) throw new Error('could not catch a trap to replay');
-  return caught.message;
-}
-
 async function open(): Promise<ReceiverBed> {
   const receiver = await NotificationReceiver.start({ address: '127.0.0.1', port: 0, users: [testUser], communities: [community] });
   const port = receiver.endpoint.port;
@@ -163,9 +152,9 @@ async function open(): Promise<ReceiverBed> {
       noAuth: unauthenticated(port),
     },
     captured: {
-      v3: await capture((s) => s.trap(completion.oid, completion.varbinds, 100), v3),
-      v2c: await capture((s) => s.trap(completion.oid, completion.varbinds, 100), { version: 'v2c', community }),
-      v2cInform: await capture((s) => s.inform(completion.oid, completion.varbinds, 100), { version: 'v2c', community }),
+      v3: await sentNotification('trap', v3, completion.oid, completion.varbinds),
+      v2c: await sentNotification('trap', { version: 'v2c', community }, completion.oid, completion.varbinds),
+      v2cInform: await sentNotification('inform', { version: 'v2c', community }, completion.oid, completion.varbinds),
     },
     peer: await UdpPeer.open(),
     markers: 0,
