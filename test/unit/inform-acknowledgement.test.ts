@@ -15,6 +15,13 @@ function sent(kind: 'inform' | 'trap', security: SnmpSecurity, varbinds: Varbind
   return sentNotification(kind, security, completion.oid, varbinds);
 }
 
+/** A copy of a v2c message whose version INTEGER says `version` instead (0 SNMPv1, 3 SNMPv3). */
+function withVersion(message: Buffer, version: number): Buffer {
+  const copy = Buffer.from(message);
+  copy[message.indexOf(Buffer.of(0x02, 0x01, 0x01)) + 2] = version;
+  return copy;
+}
+
 /** The indexes where two datagrams of one length differ. */
 function differences(a: Buffer, b: Buffer): number[] {
   assert.equal(a.length, b.length);
@@ -37,13 +44,13 @@ test('a v2c inform is acknowledged by the same datagram with the InformRequest t
   }
 });
 
-test('traps, SNMPv3 informs, truncated or padded datagrams get no acknowledgement from the datagram', async () => {
+test('traps, SNMPv3 and SNMPv1 messages, truncated or padded datagrams get no acknowledgement from the datagram', async () => {
   const inform = await sent('inform', v2c);
   assert.equal(informAcknowledgement(await sent('trap', v2c)), undefined, 'a v2c trap');
-  assert.equal(informAcknowledgement(await sent('inform', { version: 'v3', user: testUser })), undefined, 'a v3 inform');
+  // A v3 inform starts with the discovery of the receiver's engine; a v3 trap is sent at once, encrypted.
+  assert.equal(informAcknowledgement(await sent('trap', { version: 'v3', user: testUser })), undefined, 'a v3 trap');
+  assert.equal(informAcknowledgement(withVersion(inform, 3)), undefined, 'an inform in a message that says SNMPv3');
+  assert.equal(informAcknowledgement(withVersion(inform, 0)), undefined, 'an inform in a message that says SNMPv1');
   for (let length = 0; length < inform.length; length++) assert.equal(informAcknowledgement(inform.subarray(0, length)), undefined, `cut at ${length}`);
   assert.equal(informAcknowledgement(Buffer.concat([inform, Buffer.of(0)])), undefined, 'a byte after the message');
-  const v1 = Buffer.from(inform);
-  v1[inform.indexOf(Buffer.of(0x02, 0x01, 0x01)) + 2] = 0; // the version INTEGER's value: SNMPv1
-  assert.equal(informAcknowledgement(v1), undefined, 'an SNMPv1 message');
 });
