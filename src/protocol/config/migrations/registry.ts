@@ -92,7 +92,14 @@ export function migrateConfigFile(text: Buffer, model: string, toFormat: number,
   }
   const result = migrateValid(source, model, toFormat, catalogue);
   const sourceDigest = configDigest(source);
-  if (result.steps.length === 0) return { ...result, text: Buffer.from(text), fromFormat: source.format, toFormat, sourceDigest, digest: sourceDigest };
-  const rendered = renderConfig(result.config);
-  return { ...result, text: rendered, fromFormat: source.format, toFormat, sourceDigest, digest: canonicalTextDigest(rendered) };
+  // The file to restore: the backup's own bytes when no step was taken, else the result's canonical text.
+  const rendered = result.steps.length === 0 ? undefined : renderConfig(result.config);
+  return {
+    ...result,
+    text: rendered ?? Buffer.from(text),
+    fromFormat: source.format,
+    toFormat,
+    sourceDigest,
+    digest: rendered ? canonicalTextDigest(rendered) : sourceDigest,
+  };
 }
