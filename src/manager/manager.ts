@@ -122,6 +122,10 @@ export interface Manager {
   audit: Pick<AuditLog, 'entries'>;
   /** Tells the other managers where this one's HTTP API listens. */
   announceApi(http: Endpoint): Promise<void>;
+  /** The directory the manager keeps its files in (its own; no other manager uses it). */
+  dataDir: string;
+  /** The manager's database, for readers with connections of their own (the API's front thread). */
+  databaseUrl: string;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -396,6 +400,8 @@ export async function startManager(options: ManagerOptions = {}): Promise<Manage
       executorId: executorID,
       managers: () => operatorStore.managers.list({ runs: runWorkflowNames, campaigns: [campaignWorkflowName] }),
       announceApi: (http) => store.managers.announce(executorID, http),
+      dataDir,
+      databaseUrl: database.url,
       audit: operatorStore.audit,
       stop,
     };

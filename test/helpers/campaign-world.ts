@@ -14,7 +14,7 @@ import type { FamilyName } from '../../src/families/family.ts';
 import { DeviceDriver } from '../../src/manager/device-driver.ts';
 import type { DeviceReading } from '../../src/families/family.ts';
 import type { ServedManager } from '../../src/interfaces/http/serve.ts';
-import type { CampaignDetail } from '../../src/manager/campaigns/campaigns.ts';
+import type { CampaignDetail } from '../../src/manager/campaigns/campaign-reads.ts';
 import type { CampaignState } from '../../src/manager/campaigns/model.ts';
 import type { CampaignRecord } from '../../src/manager/store/campaigns.ts';
 import type { RunRecord } from '../../src/manager/store/records.ts';

@@ -4,7 +4,7 @@ import { familyNames } from '../../families/family.ts';
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import type { CampaignDetail } from '../../manager/campaigns/campaigns.ts';
+import type { CampaignDetail } from '../../manager/campaigns/campaign-reads.ts';
 import { campaignDeviceStates, type Stage } from '../../manager/campaigns/model.ts';
 import { checkCampaignRequest, CampaignRequestError, type CampaignRequest } from '../../manager/campaigns/settings.ts';
 import type { CampaignRecord } from '../../manager/store/campaigns.ts';

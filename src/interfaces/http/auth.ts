@@ -67,8 +67,9 @@ export function registerAuth(app: FastifyInstance, tokens: TokenCheck, failures:
     // the URL's own path for one that did not, so that probing /api/ for routes needs a token too.
     const path = request.is404 ? request.url.split('?')[0]! : (request.routeOptions.url ?? '');
     if (!isProtectedPath(path)) return;
-    // The socket's address, never a header a client can write.
-    const client = request.socket.remoteAddress ?? 'unknown';
+    // The socket's address, never a header a client can write: behind the front (front/), the address the
+    // front read off its own socket, in the X-Forwarded-For it writes over whatever the client sent.
+    const client = request.ip ?? 'unknown';
     const retryAfter = failures.refusedFor(client);
     if (retryAfter !== undefined) {
       void reply.header('retry-after', String(retryAfter));

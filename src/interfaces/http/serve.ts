@@ -1,7 +1,8 @@
 // A manager with its HTTP face: the manager starts (its own listeners checked together with the API's,
-// so that every busy port is named at once), then the API is built around it and listens. Stopped the
-// other way round: the API first, so that no request reaches a manager that is stopping.
-import { readFileSync } from 'node:fs';
+// so that every busy port is named at once), then the API is built around it and listens on a private
+// socket, and the API's front (front/) listens where clients connect, on a thread of its own. Stopped
+// the other way round: the API first, so that no request reaches a manager that is stopping.
+import { chmodSync, readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
@@ -9,6 +10,7 @@ import { type Manager, type ManagerOptions, ManagerStartError, managerDefaults, 
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import { buildApiServer } from './server.ts';
 import type { FailedTokenLimits } from './auth-limit.ts';
+import { type ApiFront, managerSocketPath, startApiFront } from './front/api-front.ts';
 
 export interface ServeOptions extends ManagerOptions {
   /** Where the HTTP API listens; port 0 picks a free one. */
@@ -41,7 +43,7 @@ export interface ServedManager extends Manager {
   /** Base URL of the HTTP API. */
   url: string;
   http: Endpoint;
-  /** The HTTP server, for what only it knows (its routes). */
+  /** The manager's HTTP API behind the front, for what only it knows (its routes). */
   api: FastifyInstance;
 }
 
@@ -53,25 +55,47 @@ export async function serveManager(options: ServeOptions = {}): Promise<ServedMa
     ...managerOptions,
     reservedListeners: [{ service: 'HTTP API', transport: 'tcp', ...http, option: '--http-address/--http-port' }, ...(managerOptions.reservedListeners ?? [])],
   });
-  let api: FastifyInstance;
+  const socket = managerSocketPath(manager.dataDir);
+  let api: FastifyInstance | undefined;
+  let front: ApiFront;
   try {
-    api = buildApiServer(manager, manager.logger, { ...(https ? { https } : {}), ...(failedTokens ? { failedTokens } : {}) });
-    await api.listen({ host: http.address, port: http.port });
+    api = buildApiServer(manager, manager.logger, { behindFront: true, ...(failedTokens ? { failedTokens } : {}) });
+    await api.listen({ path: socket.path });
+    chmodSync(socket.path, 0o600);
+    front = await startApiFront(
+      {
+        listen: http,
+        ...(https ? { https } : {}),
+        managerSocket: socket.path,
+        databaseUrl: manager.databaseUrl,
+        ...(failedTokens ? { failedTokens } : {}),
+        logLevel: manager.logger.level,
+      },
+      manager.logger,
+      manager.metrics,
+    );
   } catch (error) {
+    await api?.close();
+    socket.remove();
     await manager.stop();
     throw error;
   }
-  const bound = api.server.address();
-  const endpoint = typeof bound === 'object' && bound ? { address: http.address, port: bound.port } : http;
+  const endpoint = { address: http.address, port: front.port };
   const url = `${https ? 'https' : 'http'}://${isIPv6(endpoint.address) ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`;
   manager.logger.info({ url }, 'HTTP API listening');
   await manager.announceApi(endpoint).catch((error: Error) => manager.logger.warn({ err: error }, 'API address not recorded for the other managers'));
+  const served = api;
   let stopping: Promise<void> | undefined;
   return {
     ...manager,
     url,
     http: endpoint,
-    api,
-    stop: () => (stopping ??= api.close().then(() => manager.stop())),
+    api: served,
+    // The front stops taking requests while the API ends its event streams (which the front passes on).
+    stop: () =>
+      (stopping ??= Promise.all([front.stop(), served.close()]).then(() => {
+        socket.remove();
+        return manager.stop();
+      })),
   };
 }

@@ -1,14 +1,14 @@
 // The manager's HTTP server: the JSON API under /api/, its OpenAPI document at /openapi.json and
 // Prometheus metrics at /metrics. JSON logs through the pino logger it is given.
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAuth } from './auth.ts';
 import { FailedTokenAttempts, type FailedTokenLimits } from './auth-limit.ts';
 import { registerTokenRoutes, tokenSchema } from './auth-routes.ts';
-import { errorHandler } from './errors.ts';
 import { refuseNulCharacters } from './nul-guard.ts';
 import { collectOpenApi } from './openapi.ts';
 import { sharedSchemas } from './schemas.ts';
+import { newApiApp } from './api-app.ts';
 import type { ApiServices } from './services.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerImageRoutes } from './routes/images.ts';
@@ -19,36 +19,39 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerCampaignRoutes } from './routes/campaigns.ts';
 import { registerManagerRoutes } from './routes/managers.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
-import { requestLogSerializer } from './request-log.ts';
 
 export const apiVersion = '1';
 
 export interface ApiServerOptions {
   /** Certificate and key (PEM): the API and dashboard are served over HTTPS. */
   https?: { cert: Buffer; key: Buffer };
+  /** Reached only through the API's front (front/), which names each request's client in X-Forwarded-For. */
+  behindFront?: boolean;
   /** Failed token attempts per client address (auth-limit.ts); the defaults when absent. */
   failedTokens?: Partial<FailedTokenLimits>;
 }
 
 export function buildApiServer(services: ApiServices, logger: Logger, options: ApiServerOptions = {}): FastifyInstance {
-  const app = Fastify({
-    ...(options.https ? { https: options.https } : {}),
-    loggerInstance: logger.child({}, { serializers: { req: requestLogSerializer } }),
-    // Unknown fields are refused, not silently dropped: a misspelt option must not be ignored.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
-  }) as unknown as FastifyInstance;
-  const schemas = [...sharedSchemas, tokenSchema];
-  for (const schema of schemas) app.addSchema(schema);
+  const app = newApiApp(logger, { ...(options.https ? { https: options.https } : {}), ...(options.behindFront ? { behindFront: true } : {}) });
+  app.addSchema(tokenSchema);
   // Plain text is no body this API takes: refused as an unsupported media type (415), not parsed.
   app.removeContentTypeParser('text/plain');
-  const openApi = collectOpenApi(app, schemas, { title: 'Safeflash manager API', version: apiVersion });
-  app.setErrorHandler(errorHandler);
+  const openApi = collectOpenApi(app, [...sharedSchemas, tokenSchema], { title: 'Safeflash manager API', version: apiVersion });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
   app.addHook('onResponse', async (request, reply) => {
     services.metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
   });
+
+  if (options.behindFront) {
+    // A body refused before it was read (413) would close the connection under the front while it
+    // still sends the body: kept open instead, the rest of the body is read and dropped (Node.js does).
+    app.addHook('onSend', async (_request, reply, payload) => {
+      if (reply.getHeader('connection') === 'close') reply.removeHeader('connection');
+      return payload;
+    });
+  }
 
   registerAuth(app, services.tokens, new FailedTokenAttempts(options.failedTokens));
   refuseNulCharacters(app);

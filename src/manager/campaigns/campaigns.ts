@@ -7,14 +7,12 @@ import { DBOS } from '@dbos-inc/dbos-sdk';
 import type { LiveEvents } from '../live-events.ts';
 import { alreadyInstalled } from '../procedure/decisions.ts';
 import type { Procedure } from '../procedure/procedure.ts';
-import type { CampaignDeviceRecord, CampaignEvent, CampaignRecord } from '../store/campaigns.ts';
+import type { CampaignRecord } from '../store/campaigns.ts';
 import type { Store } from '../store/store.ts';
 import type { Actor, DeviceRecord, ImageRecord } from '../store/records.ts';
 import {
   countDevices,
   controlTopic,
-  emptyCounters,
-  type Counters,
   finalCampaignStates,
   type CampaignPlan,
   type CampaignState,
@@ -24,6 +22,7 @@ import {
 } from './model.ts';
 import type { SchedulerTiming } from './scheduler.ts';
 import type { CampaignSignals } from './campaign-signals.ts';
+import { type CampaignDetail, type CampaignPage, CampaignReads } from './campaign-reads.ts';
 import { selectDevices } from './selection.ts';
 import { checkCampaignRequest, CampaignRequestError, type CampaignRequest } from './settings.ts';
 import { registerCampaignSteps } from './steps.ts';
@@ -46,26 +45,6 @@ export interface CampaignsDeps {
   signals: CampaignSignals;
   live?: Pick<LiveEvents, 'emit'>;
   options?: CampaignsOptions;
-}
-
-export interface CampaignDetail {
-  campaign: CampaignRecord;
-  /** Every stage's device counters, whatever page of devices is shown. */
-  stageCounters: Map<number, Counters>;
-  devices: CampaignDeviceRecord[];
-  events: CampaignEvent[];
-}
-
-/** Which part of a large campaign a page shows: a slice of its devices, its latest events. */
-export interface CampaignPage {
-  offset: number;
-  limit: number;
-  events: number;
-}
-
-/** No such campaign. */
-export class CampaignNotFoundError extends Error {
-  override name = 'CampaignNotFoundError';
 }
 
 /** The request does not fit what the campaign is doing (resume a running one, approve when nothing waits). */
@@ -91,7 +70,7 @@ const acknowledgeMs = 5000;
 
 export class Campaigns {
   readonly store: Store['campaigns'];
-  private readonly reads: Store['campaigns'];
+  private readonly reads: CampaignReads;
   private readonly devices: Store['devices'];
   private readonly images: Store['images'];
 
@@ -101,7 +80,7 @@ export class Campaigns {
     private readonly workflow: (plan: CampaignPlan) => Promise<CampaignState>,
   ) {
     this.store = store.campaigns;
-    this.reads = reads ?? store.campaigns;
+    this.reads = new CampaignReads(reads ?? store.campaigns);
     this.devices = store.devices;
     this.images = store.images;
   }
@@ -157,25 +136,13 @@ export class Campaigns {
     return this.reads.list(limit);
   }
 
-  async get(id: string): Promise<CampaignRecord> {
-    const campaign = await this.reads.get(id);
-    if (!campaign) throw new CampaignNotFoundError(`no campaign ${JSON.stringify(id)}`);
-    return campaign;
+  get(id: string): Promise<CampaignRecord> {
+    return this.reads.get(id);
   }
 
   /** The campaign with its devices and events: all of them, or one page. */
-  async detail(id: string, page?: CampaignPage): Promise<CampaignDetail> {
-    const found = await this.reads.page(id, page);
-    if (!found) throw new CampaignNotFoundError(`no campaign ${JSON.stringify(id)}`);
-    const { campaign, stageCounts, devices, events } = found;
-    const stageCounters = new Map<number, Counters>();
-    for (const { stage, state, devices } of stageCounts) {
-      if (stage === null) continue;
-      const counters = stageCounters.get(stage) ?? emptyCounters();
-      counters[state] += devices;
-      stageCounters.set(stage, counters);
-    }
-    return { campaign, stageCounters, devices, events };
+  detail(id: string, page?: CampaignPage): Promise<CampaignDetail> {
+    return this.reads.detail(id, page);
   }
 
   pause(id: string, actor: Actor): Promise<CampaignRecord> {

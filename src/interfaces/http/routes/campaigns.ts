@@ -4,7 +4,9 @@ import { familyNames } from '../../../families/family.ts';
 import type { FastifyInstance } from 'fastify';
 import type { CampaignRequest } from '../../../manager/campaigns/settings.ts';
 import { campaignDeviceStates, campaignStates, emptyCounters, type Counters } from '../../../manager/campaigns/model.ts';
-import type { CampaignPage, Campaigns } from '../../../manager/campaigns/campaigns.ts';
+import type { CampaignDetail, CampaignPage } from '../../../manager/campaigns/campaign-reads.ts';
+import type { Campaigns } from '../../../manager/campaigns/campaigns.ts';
+import type { CampaignRecord } from '../../../manager/store/campaigns.ts';
 import { HttpProblem } from '../errors.ts';
 import { errorResponses, runOptionProperties } from '../schemas.ts';
 import { operatorActor } from './runs.ts';
@@ -188,7 +190,14 @@ interface CampaignPageQuery {
   events?: string;
 }
 
-export function registerCampaignRoutes(app: FastifyInstance, campaigns: Campaigns): void {
+/** What the read routes need: the manager's campaigns, or the API front's own reads of them (http/front/). */
+export interface CampaignReadService {
+  list(limit?: number): Promise<CampaignRecord[]>;
+  detail(id: string, page?: CampaignPage): Promise<CampaignDetail>;
+}
+
+/** The campaigns' list and page: reads only. */
+export function registerCampaignReadRoutes(app: FastifyInstance, campaigns: CampaignReadService): void {
   app.get<{ Querystring: { limit?: string } }>(
     '/api/campaigns',
     {
@@ -205,23 +214,6 @@ export function registerCampaignRoutes(app: FastifyInstance, campaigns: Campaign
       },
     },
     async (request) => campaigns.list(Math.min(1000, Number(request.query.limit ?? 100))),
-  );
-
-  app.post<{ Body: CampaignRequest }>(
-    '/api/campaigns',
-    {
-      schema: {
-        summary:
-          'Create a campaign: devices by list, model, version range or tags; an image; waves; concurrency, rate, threshold, approval, window, run policy',
-        tags: ['campaigns'],
-        body: newCampaignSchema,
-        response: { 201: campaignSchema, ...errorResponses },
-      },
-    },
-    async (request, reply) => {
-      const campaign = await campaigns.create(request.body, operatorActor(request.body.operator)).catch(asHttp);
-      return reply.status(201).send(campaign);
-    },
   );
 
   app.get<{ Params: { campaign: string }; Querystring: CampaignPageQuery }>(
@@ -251,6 +243,27 @@ export function registerCampaignRoutes(app: FastifyInstance, campaigns: Campaign
         waves: wavesWithCounters(detail.campaign.stages, stageCounters),
         ...(page ? { page: { offset: page.offset, limit: page.limit, devices: Object.values(detail.campaign.counters).reduce((sum, n) => sum + n, 0) } } : {}),
       };
+    },
+  );
+}
+
+export function registerCampaignRoutes(app: FastifyInstance, campaigns: Campaigns): void {
+  registerCampaignReadRoutes(app, campaigns);
+
+  app.post<{ Body: CampaignRequest }>(
+    '/api/campaigns',
+    {
+      schema: {
+        summary:
+          'Create a campaign: devices by list, model, version range or tags; an image; waves; concurrency, rate, threshold, approval, window, run policy',
+        tags: ['campaigns'],
+        body: newCampaignSchema,
+        response: { 201: campaignSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const campaign = await campaigns.create(request.body, operatorActor(request.body.operator)).catch(asHttp);
+      return reply.status(201).send(campaign);
     },
   );
 

@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { liveEventNames, type LiveEvents } from '../../../manager/live-events.ts';
 import { defaultEventStreamOptions, EventStream, type EventStreamOptions } from '../event-stream.ts';
 
+export const eventsPath = '/api/events';
+
 export function registerEventRoutes(app: FastifyInstance, live: LiveEvents, options: EventStreamOptions = defaultEventStreamOptions): void {
   const open = new Set<EventStream>();
   // Streams never end on their own: without this, closing the server would wait for every client.
@@ -13,7 +15,7 @@ export function registerEventRoutes(app: FastifyInstance, live: LiveEvents, opti
   });
 
   app.get<{ Querystring: { token?: string } }>(
-    '/api/events',
+    eventsPath,
     {
       config: { tokenInQuery: true },
       schema: {

@@ -1,0 +1,94 @@
+// Starting and stopping the API's front thread (front-app.ts) from the manager's thread: the front
+// listens where clients connect, the manager's API on a private socket beside the manager's files.
+// The front's log lines are written by the manager's logger, its answers counted in its metrics.
+import { lstatSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { ManagerMetrics } from '../../../manager/metrics.ts';
+import type { FrontMessage, FrontSetup, ManagerMessage } from './messages.ts';
+
+export interface ApiFront {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** The longest path a Unix socket may have (sun_path, 108 bytes on Linux, with its NUL), with room to spare. */
+const socketPathLimit = 100;
+
+/**
+ * Where the manager's API listens for its front: a socket in the data directory (the manager owns it,
+ * and a socket left by a manager that was killed is replaced), or in a private temporary directory
+ * when the data directory's path is too long for a socket's. Returns the path and how to remove it.
+ */
+export function managerSocketPath(dataDir: string): { path: string; remove: () => void } {
+  const inDataDir = join(dataDir, 'api.sock');
+  if (Buffer.byteLength(inDataDir) <= socketPathLimit) {
+    if (lstatSync(inDataDir, { throwIfNoEntry: false })?.isSocket()) unlinkSync(inDataDir);
+    return { path: inDataDir, remove: () => rmSync(inDataDir, { force: true }) };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'safeflash-api-'));
+  return { path: join(dir, 'api.sock'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The front thread's module, loaded through tsx like the rest of the package (bin/safeflash.js). */
+function frontEntry(): URL {
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const thread = new URL('./front-thread.ts', import.meta.url).href;
+  const source = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(thread)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
+}
+
+const levelNames: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+
+/** Writes a line the front logged through the manager's logger (its own fields and message kept). */
+function relayLine(logger: Logger, line: string): void {
+  const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...fields } = JSON.parse(line) as Record<string, unknown> & { level: number; msg?: string };
+  const method = (levelNames[level] ?? 'info') as 'info';
+  logger[method](fields, msg);
+}
+
+export function startApiFront(setup: FrontSetup, logger: Logger, metrics: Pick<ManagerMetrics, 'httpRequests'>): Promise<ApiFront> {
+  const frontLogger = logger.child({ thread: 'api-front' });
+  const worker = new Worker(frontEntry(), { workerData: setup });
+  let stopped: () => void = () => {};
+  const whenStopped = new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
+  worker.once('exit', () => stopped());
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      worker.postMessage({ kind: 'stop' } satisfies ManagerMessage);
+      await whenStopped;
+    })());
+
+  return new Promise<ApiFront>((resolve, reject) => {
+    worker.on('error', (error) => {
+      frontLogger.error({ err: error }, 'the API front thread failed');
+      reject(error);
+    });
+    worker.once('exit', (code) => reject(new Error(`the API front thread ended (exit ${code}) before it listened`)));
+    worker.on('message', (message: FrontMessage) => {
+      switch (message.kind) {
+        case 'listening':
+          resolve({ port: message.port, stop });
+          return;
+        case 'failed':
+          void worker.terminate();
+          reject(new Error(message.message));
+          return;
+        case 'log':
+          relayLine(frontLogger, message.line);
+          return;
+        case 'answered':
+          metrics.httpRequests.inc({ method: message.method, route: message.route, status: String(message.status) });
+          return;
+        case 'stopped':
+          void worker.terminate();
+          return;
+      }
+    });
+  });
+}
