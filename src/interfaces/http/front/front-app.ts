@@ -60,7 +60,8 @@ export function buildApiFront(services: FrontServices, logger: Logger, options: 
   app.addHook('onResponse', async (request, reply) => {
     if (request.forwarded) return;
     services.answered(request.method, request.routeOptions.url ?? 'unknown', reply.statusCode);
-    request.log.info({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    // One line per request it answers (no 'incoming request' line before it): what was asked and the answer.
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   });
   return app;
 }
