@@ -85,6 +85,14 @@ test("what the front answers is counted in /metrics and logged through the manag
   assert.equal(logged.res.statusCode, 200);
 });
 
+test('the manager names the client by its address, not by an X-Forwarded-For the client wrote', async () => {
+  const answer = await fetch(`${manager.url}/api/devices?forged=1`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': '192.0.2.7' } });
+  assert.equal(answer.status, 200, 'passed on to the manager');
+  const logged = logLines.map((line) => JSON.parse(line)).find((entry) => entry.thread === undefined && entry.req?.url === '/api/devices?forged=1');
+  assert.ok(logged, "the manager's line for the request");
+  assert.equal(logged.req.remoteAddress, '127.0.0.1');
+});
+
 test("the manager's own API listens on a socket only its user may open, removed when the manager stops", async () => {
   const socket = join(dir, 'manager', 'api.sock');
   assert.ok(statSync(socket).isSocket());

@@ -10,7 +10,7 @@ import { type Manager, type ManagerOptions, ManagerStartError, managerDefaults, 
 import type { Endpoint } from '../../protocol/endpoint.ts';
 import { buildApiServer } from './server.ts';
 import type { FailedTokenLimits } from './auth-limit.ts';
-import { type ApiFront, managerSocketPath, startApiFront } from './front/api-front.ts';
+import { ApiFrontThread, managerSocketPath } from './front/api-front.ts';
 
 export interface ServeOptions extends ManagerOptions {
   /** Where the HTTP API listens; port 0 picks a free one. */
@@ -51,18 +51,28 @@ export async function serveManager(options: ServeOptions = {}): Promise<ServedMa
   const { http: given, tls, failedTokens, ...managerOptions } = options;
   const http = { address: given?.address ?? managerDefaults.http.address, port: given?.port ?? managerDefaults.http.port };
   const https = tls ? readTls(tls) : undefined;
-  const manager = await startManager({
-    ...managerOptions,
-    reservedListeners: [{ service: 'HTTP API', transport: 'tcp', ...http, option: '--http-address/--http-port' }, ...(managerOptions.reservedListeners ?? [])],
-  });
+  const front = ApiFrontThread.load();
+  let manager: Manager;
+  try {
+    manager = await startManager({
+      ...managerOptions,
+      reservedListeners: [
+        { service: 'HTTP API', transport: 'tcp', ...http, option: '--http-address/--http-port' },
+        ...(managerOptions.reservedListeners ?? []),
+      ],
+    });
+  } catch (error) {
+    await front.stop(false);
+    throw error;
+  }
   const socket = managerSocketPath(manager.dataDir);
   let api: FastifyInstance | undefined;
-  let front: ApiFront;
+  let port: number;
   try {
     api = buildApiServer(manager, manager.logger, { behindFront: true, ...(failedTokens ? { failedTokens } : {}) });
     await api.listen({ path: socket.path });
     chmodSync(socket.path, 0o600);
-    front = await startApiFront(
+    port = await front.start(
       {
         listen: http,
         ...(https ? { https } : {}),
@@ -75,12 +85,13 @@ export async function serveManager(options: ServeOptions = {}): Promise<ServedMa
       manager.metrics,
     );
   } catch (error) {
+    await front.stop(false);
     await api?.close();
     socket.remove();
     await manager.stop();
     throw error;
   }
-  const endpoint = { address: http.address, port: front.port };
+  const endpoint = { address: http.address, port };
   const url = `${https ? 'https' : 'http'}://${isIPv6(endpoint.address) ? `[${endpoint.address}]` : endpoint.address}:${endpoint.port}`;
   manager.logger.info({ url }, 'HTTP API listening');
   await manager.announceApi(endpoint).catch((error: Error) => manager.logger.warn({ err: error }, 'API address not recorded for the other managers'));

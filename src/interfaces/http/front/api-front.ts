@@ -9,11 +9,6 @@ import type { Logger } from 'pino';
 import type { ManagerMetrics } from '../../../manager/metrics.ts';
 import type { FrontMessage, FrontSetup, ManagerMessage } from './messages.ts';
 
-export interface ApiFront {
-  port: number;
-  stop(): Promise<void>;
-}
-
 /** The longest path a Unix socket may have (sun_path, 108 bytes on Linux, with its NUL), with room to spare. */
 const socketPathLimit = 100;
 
@@ -49,46 +44,62 @@ function relayLine(logger: Logger, line: string): void {
   logger[method](fields, msg);
 }
 
-export function startApiFront(setup: FrontSetup, logger: Logger, metrics: Pick<ManagerMetrics, 'httpRequests'>): Promise<ApiFront> {
-  const frontLogger = logger.child({ thread: 'api-front' });
-  const worker = new Worker(frontEntry(), { workerData: setup });
-  let stopped: () => void = () => {};
-  const whenStopped = new Promise<void>((resolve) => {
-    stopped = resolve;
-  });
-  worker.once('exit', () => stopped());
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      worker.postMessage({ kind: 'stop' } satisfies ManagerMessage);
-      await whenStopped;
-    })());
+/**
+ * The front's thread. Loaded first, while the manager starts (its modules take a while to load), then
+ * started with what it needs once the manager is up; stopped with the manager.
+ */
+export class ApiFrontThread {
+  private readonly worker = new Worker(frontEntry());
+  private readonly exited: Promise<number>;
+  private stopping: Promise<void> | undefined;
 
-  return new Promise<ApiFront>((resolve, reject) => {
-    worker.on('error', (error) => {
-      frontLogger.error({ err: error }, 'the API front thread failed');
-      reject(error);
+  private constructor() {
+    this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
+  }
+
+  static load(): ApiFrontThread {
+    return new ApiFrontThread();
+  }
+
+  /** Listens as `setup` says; the port it listens on. Its log lines and answers go to the manager's `logger` and `metrics`. */
+  start(setup: FrontSetup, logger: Logger, metrics: Pick<ManagerMetrics, 'httpRequests'>): Promise<number> {
+    const frontLogger = logger.child({ thread: 'api-front' });
+    return new Promise<number>((resolve, reject) => {
+      this.worker.on('error', (error) => {
+        frontLogger.error({ err: error }, 'the API front thread failed');
+        reject(error);
+      });
+      void this.exited.then((code) => reject(new Error(`the API front thread ended (exit ${code}) before it listened`)));
+      this.worker.on('message', (message: FrontMessage) => {
+        switch (message.kind) {
+          case 'listening':
+            resolve(message.port);
+            return;
+          case 'failed':
+            reject(new Error(message.message));
+            return;
+          case 'log':
+            relayLine(frontLogger, message.line);
+            return;
+          case 'answered':
+            metrics.httpRequests.inc({ method: message.method, route: message.route, status: String(message.status) });
+            return;
+          case 'stopped':
+            void this.worker.terminate();
+            return;
+        }
+      });
+      this.worker.postMessage({ kind: 'start', setup } satisfies ManagerMessage);
     });
-    worker.once('exit', (code) => reject(new Error(`the API front thread ended (exit ${code}) before it listened`)));
-    worker.on('message', (message: FrontMessage) => {
-      switch (message.kind) {
-        case 'listening':
-          resolve({ port: message.port, stop });
-          return;
-        case 'failed':
-          void worker.terminate();
-          reject(new Error(message.message));
-          return;
-        case 'log':
-          relayLine(frontLogger, message.line);
-          return;
-        case 'answered':
-          metrics.httpRequests.inc({ method: message.method, route: message.route, status: String(message.status) });
-          return;
-        case 'stopped':
-          void worker.terminate();
-          return;
-      }
-    });
-  });
+  }
+
+  /** Stops taking requests, lets those under way end, then ends the thread; at once when it never listened. */
+  stop(listening = true): Promise<void> {
+    this.stopping ??= (async () => {
+      if (listening) this.worker.postMessage({ kind: 'stop' } satisfies ManagerMessage);
+      else await this.worker.terminate();
+      await this.exited;
+    })();
+    return this.stopping;
+  }
 }

@@ -1,22 +1,27 @@
 // Passing a request on to the manager's API over its private socket, and its answer back, both as
 // streams: an image upload is not held in memory, the event stream flows as it comes. The client's
 // address goes along in X-Forwarded-For, written over whatever the client sent (the manager trusts it
-// because nothing but the front can open that socket). Hop-by-hop headers stay on their own hop.
+// because nothing but the front can open that socket); the other headers a proxy writes are not taken
+// from a client either. Hop-by-hop headers stay on their own hop.
 import { Agent, type IncomingHttpHeaders, type OutgoingHttpHeaders, request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const hopByHop = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade'];
+const proxyWritten = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto'];
 
-function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+function without(headers: IncomingHttpHeaders, names: ReadonlySet<string>): OutgoingHttpHeaders {
   const kept: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !hopByHop.has(name)) kept[name] = value;
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !names.has(name)) kept[name] = value;
   return kept;
 }
 
+const notToTheManager = new Set([...hopByHop, ...proxyWritten]);
+const notToTheClient = new Set(hopByHop);
+
 export class Forwarder {
-  /** Connections to the manager kept open between requests. */
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  /** Connections to the manager kept open between requests; as many at once as requests (an event stream holds one). */
+  private readonly agent = new Agent({ keepAlive: true });
 
   constructor(private readonly socketPath: string) {}
 
@@ -32,10 +37,10 @@ export class Forwarder {
         socketPath: this.socketPath,
         method: request.method,
         path: request.raw.url,
-        headers: { ...endToEnd(request.headers), 'x-forwarded-for': request.socket.remoteAddress ?? 'unknown' },
+        headers: { ...without(request.headers, notToTheManager), 'x-forwarded-for': request.socket.remoteAddress ?? 'unknown' },
       },
       (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers));
+        response.writeHead(answer.statusCode ?? 502, answer.statusMessage, without(answer.headers, notToTheClient));
         answer.pipe(response);
         answer.on('end', () => {
           answered = true;

@@ -1,7 +1,8 @@
-// The API's front thread (front-app.ts says what it does): started by api-front.ts with a FrontSetup,
-// it opens its own database connections, listens, and reports to the manager's thread (messages.ts).
+// The API's front thread (front-app.ts says what it does): loaded by api-front.ts while the manager
+// starts, it waits for its FrontSetup, opens its own database connections, listens, and reports to
+// the manager's thread (messages.ts).
 // Its log lines go to the manager's logger, so that they land where the manager's own do.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import pino from 'pino';
 import { CampaignReads } from '../../../manager/campaigns/campaign-reads.ts';
 import { CampaignStore } from '../../../manager/store/campaigns.ts';
@@ -13,7 +14,11 @@ import type { FrontMessage, FrontSetup, ManagerMessage } from './messages.ts';
 
 const port = parentPort!;
 const send = (message: FrontMessage) => port.postMessage(message);
-const setup = workerData as FrontSetup;
+const setup = await new Promise<FrontSetup>((resolve) =>
+  port.once('message', (message: ManagerMessage) => {
+    if (message.kind === 'start') resolve(message.setup);
+  }),
+);
 
 // A connection or two: the front reads a token (then trusts it a few seconds, tokens.ts) and a page at a time.
 const pool = new ReconnectingPool({ connectionString: setup.databaseUrl, max: 2, application_name: 'safeflash-api-front' });

@@ -2,7 +2,7 @@
 import type { Endpoint } from '../../../protocol/endpoint.ts';
 import type { FailedTokenLimits } from '../auth-limit.ts';
 
-/** What the front needs to start: given as the thread's workerData. */
+/** What the front needs to start, once the manager is up. */
 export interface FrontSetup {
   /** Where clients connect: the API's address and port (0 picks a free one). */
   listen: Endpoint;
@@ -25,4 +25,4 @@ export type FrontMessage =
   | { kind: 'answered'; method: string; route: string; status: number }
   | { kind: 'stopped' };
 
-export type ManagerMessage = { kind: 'stop' };
+export type ManagerMessage = { kind: 'start'; setup: FrontSetup } | { kind: 'stop' };
