@@ -75,3 +75,16 @@ test('a token revoked through another manager is refused once its trust lapses',
   await sleep(trustMs + 50);
   assert.equal(await here.authenticate(created.token), undefined, 'read again once trusted for trustMs, and found revoked');
 });
+
+test("marked used in the background (the API's front): the answer does not wait, the mark is still written", async () => {
+  const tokens = new TokenStore(managerPool().pool, 60_000, 'inBackground');
+  const created = await tokens.create('wallboard', 'viewer');
+  assert.equal((await tokens.authenticate(created.token))?.name, 'wallboard');
+  const reader = new TokenStore(managerPool().pool);
+  let listed = (await reader.list()).find((t) => t.name === 'wallboard');
+  for (let i = 0; i < 100 && listed?.lastUsedAt === null; i++) {
+    await sleep(50);
+    listed = (await reader.list()).find((t) => t.name === 'wallboard');
+  }
+  assert.notEqual(listed?.lastUsedAt, null);
+});

@@ -79,6 +79,12 @@ export class TokenStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly trustMs = tokenTrustMs,
+    /**
+     * Whether a request waits for its token's last use to be written ('awaited': a list of tokens read
+     * right after shows it), or not ('inBackground': the API's front, whose pages must not wait for a
+     * write that commits behind the runs' own on a busy database).
+     */
+    private readonly lastUse: 'awaited' | 'inBackground' = 'awaited',
   ) {}
 
   /** A new token; its name must not be held by another token that is not revoked. `by`: who made it (kept for the audit). */
@@ -111,7 +117,9 @@ export class TokenStore {
     const row = await this.matching(token);
     if (!row) return undefined;
     if (row.last_used_at === null || Date.now() - row.last_used_at.getTime() > lastUsedResolutionMs) {
-      await this.pool.query(`UPDATE safeflash.api_tokens SET last_used_at = now() WHERE id = $1`, [row.id]);
+      const marked = this.pool.query(`UPDATE safeflash.api_tokens SET last_used_at = now() WHERE id = $1`, [row.id]);
+      if (this.lastUse === 'awaited') await marked;
+      else marked.catch(() => {}); // a hint: the next mark, a minute on, tries again
       row.last_used_at = new Date();
     }
     return toRecord(row);

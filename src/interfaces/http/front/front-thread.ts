@@ -7,7 +7,7 @@ import pino from 'pino';
 import { CampaignReads } from '../../../manager/campaigns/campaign-reads.ts';
 import { CampaignStore } from '../../../manager/store/campaigns.ts';
 import { ReconnectingPool } from '../../../manager/store/reconnecting-pool.ts';
-import { TokenStore } from '../../../manager/store/tokens.ts';
+import { TokenStore, tokenTrustMs } from '../../../manager/store/tokens.ts';
 import { buildApiFront } from './front-app.ts';
 import { Forwarder } from './forward.ts';
 import type { FrontMessage, FrontSetup, ManagerMessage } from './messages.ts';
@@ -20,17 +20,19 @@ const setup = await new Promise<FrontSetup>((resolve) =>
   }),
 );
 
-// A connection or two: the front reads a token (then trusts it a few seconds, tokens.ts) and a page at a time.
-const pool = new ReconnectingPool({ connectionString: setup.databaseUrl, max: 2, application_name: 'safeflash-api-front' });
+// Two connections, kept open: the front reads a token (then trusts it a few seconds, tokens.ts) and a
+// page at a time, and a connection opened for a request would make it wait for a new PostgreSQL backend.
+const pool = new ReconnectingPool({ connectionString: setup.databaseUrl, max: 2, idleTimeoutMillis: 0, application_name: 'safeflash-api-front' });
 pool.on('error', () => {
   // An idle client lost its connection; the next query opens a new one.
 });
+const campaigns = new CampaignReads(new CampaignStore(pool));
 const manager = new Forwarder(setup.managerSocket);
 const logger = pino({ level: setup.logLevel }, { write: (line: string) => send({ kind: 'log', line }) });
 const front = buildApiFront(
   {
-    tokens: new TokenStore(pool),
-    campaigns: new CampaignReads(new CampaignStore(pool)),
+    tokens: new TokenStore(pool, tokenTrustMs, 'inBackground'),
+    campaigns,
     manager,
     answered: (method, route, status) => send({ kind: 'answered', method, route, status }),
   },
@@ -50,6 +52,8 @@ port.on('message', (message: ManagerMessage) => {
 });
 
 try {
+  // Both connections opened, and the page's tables read once, before the first operator asks.
+  await Promise.allSettled([campaigns.list(1), campaigns.detail('')]);
   await front.listen({ host: setup.listen.address, port: setup.listen.port });
   const bound = front.server.address();
   send({ kind: 'listening', port: typeof bound === 'object' && bound ? bound.port : setup.listen.port });
