@@ -51,10 +51,17 @@ function relayLine(logger: Logger, line: string): void {
 export class ApiFrontThread {
   private readonly worker = new Worker(frontEntry());
   private readonly exited: Promise<number>;
+  /** Told of a failure of the thread once start() is called; until then the failure is kept (the thread may fail while it loads). */
+  private report: ((error: Error) => void) | undefined;
+  private earlyFailure: Error | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor() {
     this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.worker.on('error', (error) => {
+      if (this.report) this.report(error);
+      else this.earlyFailure ??= error;
+    });
   }
 
   static load(): ApiFrontThread {
@@ -65,10 +72,11 @@ export class ApiFrontThread {
   start(setup: FrontSetup, logger: Logger, metrics: Pick<ManagerMetrics, 'httpRequests'>): Promise<number> {
     const frontLogger = logger.child({ thread: 'api-front' });
     return new Promise<number>((resolve, reject) => {
-      this.worker.on('error', (error) => {
+      this.report = (error) => {
         frontLogger.error({ err: error }, 'the API front thread failed');
         reject(error);
-      });
+      };
+      if (this.earlyFailure) this.report(this.earlyFailure);
       void this.exited.then((code) => reject(new Error(`the API front thread ended (exit ${code}) before it listened`)));
       this.worker.on('message', (message: FrontMessage) => {
         switch (message.kind) {

@@ -1,7 +1,7 @@
 // The API's front thread (front-app.ts says what it does): loaded by api-front.ts while the manager
 // starts, it waits for its FrontSetup, opens its own database connections, listens, and reports to
-// the manager's thread (messages.ts).
-// Its log lines go to the manager's logger, so that they land where the manager's own do.
+// the manager's thread (messages.ts). Its log lines go to the manager's logger, so that they land
+// where the manager's own do.
 import { parentPort } from 'node:worker_threads';
 import pino from 'pino';
 import { CampaignReads } from '../../../manager/campaigns/campaign-reads.ts';
