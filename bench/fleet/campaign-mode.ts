@@ -211,7 +211,7 @@ export function campaignMode(context: ModeContext, options: CampaignModeOptions)
         `campaign page GET ${pagePath} (100 of ${last.devices.length} device rows, the latest 100 of ${last.events.length} events, every counter) every second while it ran: ${page!.describe()}`,
       );
       const baseline = page!.describeBaseline();
-      if (baseline) lines.push(`  GET ${baselinePath} (passed on by the API's front to the manager's thread, which answers it from memory), asked right after each page: ${baseline}`);
+      if (baseline) lines.push(`  GET ${baselinePath} (passed on by the front; the manager answers it from memory), asked right after each page: ${baseline}`);
       lines.push(`  cost: ${await pageCost(api, pagePath, context.managerCpuSeconds, 20)}`);
       lines.push(`  the manager's event-loop delay while the campaign ran (how late a 10 ms timer fired; a request waits as long): ${eventLoop}`);
       return {
