@@ -23,8 +23,6 @@ import { registerAuditRoutes } from './routes/audit.ts';
 export const apiVersion = '1';
 
 export interface ApiServerOptions {
-  /** Certificate and key (PEM): the API and dashboard are served over HTTPS. */
-  https?: { cert: Buffer; key: Buffer };
   /** Reached only through the API's front (front/), which names each request's client in X-Forwarded-For. */
   behindFront?: boolean;
   /** Failed token attempts per client address (auth-limit.ts); the defaults when absent. */
@@ -32,7 +30,7 @@ export interface ApiServerOptions {
 }
 
 export function buildApiServer(services: ApiServices, logger: Logger, options: ApiServerOptions = {}): FastifyInstance {
-  const app = newApiApp(logger, { ...(options.https ? { https: options.https } : {}), ...(options.behindFront ? { behindFront: true } : {}) });
+  const app = newApiApp(logger, options.behindFront ? { behindFront: true } : {});
   app.addSchema(tokenSchema);
   // Plain text is no body this API takes: refused as an unsupported media type (415), not parsed.
   app.removeContentTypeParser('text/plain');
