@@ -72,8 +72,15 @@ interface LoadedModule {
   providers: Provider[];
 }
 
+/**
+ * The SMIv2 modules SAFEFLASH-MIB and INET-ADDRESS-MIB import from, all net-snmp needs to parse them:
+ * its default set adds the SMIv1 modules and MIB-II, which cost every process that reads the MIB about
+ * two thirds of its parse time (about 120 ms), for definitions nothing here asks for.
+ */
+const importedBaseModules = ['SNMPv2-SMI', 'SNMPv2-TC', 'SNMPv2-CONF'];
+
 function load(): LoadedModule {
-  const store = snmp.createModuleStore();
+  const store = snmp.createModuleStore({ baseModules: importedBaseModules });
   store.loadFromFile(`${mibDirectory}ietf/INET-ADDRESS-MIB.txt`);
   store.loadFromFile(mibPaths.module);
   return {

@@ -3,7 +3,7 @@
 // API (server.ts) and its front (front/front-app.ts) both start from here.
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { errorHandler } from './errors.ts';
+import { errorHandler, problemRefusal, type RefusalOf } from './errors.ts';
 import { requestLogSerializer } from './request-log.ts';
 import { sharedSchemas } from './schemas.ts';
 
@@ -14,6 +14,8 @@ export interface ApiAppOptions {
   behindFront?: boolean;
   /** No line per request: the app logs its requests itself (the front logs only those it answers). */
   quietRequests?: boolean;
+  /** The errors the app answers as refusals (4xx) besides its routes' own: the manager's API knows those of the modules behind it. */
+  refusal?: RefusalOf;
 }
 
 export function newApiApp(logger: Logger, options: ApiAppOptions = {}): FastifyInstance {
@@ -26,6 +28,6 @@ export function newApiApp(logger: Logger, options: ApiAppOptions = {}): FastifyI
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   }) as unknown as FastifyInstance;
   for (const schema of sharedSchemas) app.addSchema(schema);
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(errorHandler(options.refusal ?? problemRefusal));
   return app;
 }

@@ -4,6 +4,7 @@
 // a client without a token cannot make the manager parse anything. A client address that sent too many
 // invalid tokens is refused for a while (auth-limit.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from '../../manager/store/records.ts';
 import type { Role, TokenRecord, TokenStore } from '../../manager/store/tokens.ts';
 import type { FailedTokenAttempts } from './auth-limit.ts';
 import { HttpProblem } from './errors.ts';
@@ -39,6 +40,11 @@ export function isProtectedPath(path: string): boolean {
 /** Who acts with a token, as the audit names them: the holder of the token the request was made with. */
 export function tokenHolder(access: TokenRecord | null): `operator:${string}` {
   return access ? `operator:${access.name}` : 'operator:unknown';
+}
+
+/** Who a request's `operator` field names as acting ('api' when it names none). */
+export function operatorActor(name: string | undefined): Actor {
+  return `operator:${name ?? 'api'}`;
 }
 
 export function mayUse(role: Role, method: string): boolean {

@@ -9,6 +9,7 @@ import { refuseNulCharacters } from './nul-guard.ts';
 import { collectOpenApi } from './openapi.ts';
 import { sharedSchemas } from './schemas.ts';
 import { newApiApp } from './api-app.ts';
+import { refusal } from './refusals.ts';
 import type { ApiServices } from './services.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerImageRoutes } from './routes/images.ts';
@@ -30,7 +31,7 @@ export interface ApiServerOptions {
 }
 
 export function buildApiServer(services: ApiServices, logger: Logger, options: ApiServerOptions = {}): FastifyInstance {
-  const app = newApiApp(logger, options.behindFront ? { behindFront: true } : {});
+  const app = newApiApp(logger, { refusal, ...(options.behindFront ? { behindFront: true } : {}) });
   app.addSchema(tokenSchema);
   // Plain text is no body this API takes: refused as an unsupported media type (415), not parsed.
   app.removeContentTypeParser('text/plain');

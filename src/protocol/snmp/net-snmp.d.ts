@@ -306,7 +306,8 @@ declare module 'net-snmp' {
     getProvidersForModule(name: string): Provider[];
   }
 
-  export function createModuleStore(): ModuleStore;
+  /** `baseModules`: the library's own MIB modules (lib/mibs/) parsed before any file; all of them by default. */
+  export function createModuleStore(options?: { baseModules?: string[] }): ModuleStore;
 
   /** USM key localization (RFC 3414 section 2.6): a pass phrase made into a key for one engine. */
   export const Authentication: {

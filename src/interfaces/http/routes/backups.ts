@@ -4,7 +4,7 @@ import type { RunOptionsRequest } from '../../../manager/procedure/run-options.t
 import { errorResponses, newBackupSchema } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 import { deviceNamed, deviceParams } from './devices.ts';
-import { operatorActor } from './runs.ts';
+import { operatorActor } from '../auth.ts';
 
 export function registerBackupRoutes(app: FastifyInstance, services: ApiServices): void {
   app.get<{ Params: { device: string } }>(

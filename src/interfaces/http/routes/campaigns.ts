@@ -9,7 +9,7 @@ import type { Campaigns } from '../../../manager/campaigns/campaigns.ts';
 import type { CampaignRecord } from '../../../manager/store/campaigns.ts';
 import { HttpProblem } from '../errors.ts';
 import { errorResponses, runOptionProperties } from '../schemas.ts';
-import { operatorActor } from './runs.ts';
+import { operatorActor } from '../auth.ts';
 
 const timestamp = { type: 'string', format: 'date-time' } as const;
 const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: 'null' }] }) as const;

@@ -9,7 +9,7 @@ import { tokenHolder } from '../auth.ts';
 import { HttpProblem, mediaType, notFound } from '../errors.ts';
 import { discoverSchema, discoveryReportSchema, errorResponses, newDeviceSchema, operatorBodySchema } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
-import { operatorActor } from './runs.ts';
+import { operatorActor } from '../auth.ts';
 
 export const deviceParams = {
   type: 'object',

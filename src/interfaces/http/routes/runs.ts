@@ -1,13 +1,15 @@
 // /api/runs: one upgrade run per device, its timeline, and the decisions operators send to runs that ask.
 import type { FastifyInstance } from 'fastify';
-import { publicDevice, type Actor, type DecisionAnswer, type RunRecord, type RunState } from '../../../manager/store/records.ts';
+import { publicDevice, type DecisionAnswer, type RunRecord, type RunState } from '../../../manager/store/records.ts';
 import type { PolicyRequest } from '../../../manager/procedure/policy.ts';
 import type { RunOptionsRequest } from '../../../manager/procedure/run-options.ts';
 import { checkNames, checkReport, checkRounds } from '../../../manager/procedure/checks.ts';
 import { runCounts } from '../../../manager/procedure/run-counts.ts';
 import { runConfigurations } from '../../../manager/run-configurations.ts';
 import { eachAtMost } from '../../../common/each-at-most.ts';
-import { HttpProblem, notFound, refusal, type ErrorBody } from '../errors.ts';
+import { HttpProblem, notFound, type ErrorBody } from '../errors.ts';
+import { refusal } from '../refusals.ts';
+import { operatorActor } from '../auth.ts';
 import { errorResponses, newDecisionSchema, newRunSchema, newRunsSchema, nullable, operatorBodySchema, runState } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
 import { deviceNamed } from './devices.ts';
@@ -107,10 +109,6 @@ const runConfigurationsSchema = {
     },
   },
 } as const;
-
-export function operatorActor(name: string | undefined): Actor {
-  return `operator:${name ?? 'api'}`;
-}
 
 export async function runNamed(services: ApiServices, id: string): Promise<RunRecord> {
   const run = await services.procedure.runs.get(id);
