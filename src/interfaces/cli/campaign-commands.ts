@@ -1,9 +1,9 @@
 // `safeflash campaign create|list|show|pause|resume|abort|approve`: fleet upgrades in waves, from flags
 // or from a campaign file (YAML with the same fields as the API's POST /api/campaigns body).
+import { createRequire } from 'node:module';
 import { familyNames } from '../../families/family.ts';
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import type { CampaignDetail } from '../../manager/campaigns/campaign-reads.ts';
 import { campaignDeviceStates, type Stage } from '../../manager/campaigns/model.ts';
 import { checkCampaignRequest, CampaignRequestError, type CampaignRequest } from '../../manager/campaigns/settings.ts';
@@ -19,6 +19,9 @@ import type { TransferProtocol } from '../../protocol/transfer-contract.ts';
 import { integerOption, UsageFailure } from './program.ts';
 import { formatTable, printJson, shortSha, when } from './table.ts';
 import { viewCommand } from './view-command.ts';
+
+// Loaded when a campaign file is read, not by every command: the package is some eighty modules.
+const yaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml');
 
 type CampaignJson = Json<CampaignRecord>;
 type CampaignDetailJson = Json<CampaignDetail> & { waves: Array<Stage & { counters: Record<string, number> }> };
@@ -66,7 +69,7 @@ export function readCampaignFile(file: string): Record<string, unknown> {
   }
   let parsed: unknown;
   try {
-    parsed = parseYaml(text);
+    parsed = yaml().parse(text);
   } catch (error) {
     throw new UsageFailure(`campaign file ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }

@@ -1,7 +1,11 @@
 // How `safeflash upgrade` shows runs as they go: a progress bar per device on a terminal, a plain line
 // per timeline event otherwise (logs, CI, pipes).
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgress from 'cli-progress';
 import type { RunDetailJson, RunEventJson } from './api-types.ts';
+
+// Loaded when bars are drawn, not by every command that imports this file.
+const bars = (): typeof cliProgress => createRequire(import.meta.url)('cli-progress');
 
 const phaseOrder = ['preflight', 'backup', 'upgrade', 'migrate', 'restore', 'verify'];
 
@@ -80,9 +84,10 @@ export class BarDisplay implements RunDisplay {
 
   resume(): void {
     if (this.#bars) return;
-    this.#bars = new cliProgress.MultiBar(
+    const { MultiBar, Presets } = bars();
+    this.#bars = new MultiBar(
       { format: '{device} |{bar}| {percentage}% {phase} {state}', hideCursor: true, clearOnComplete: false, stopOnComplete: false, autopadding: true },
-      cliProgress.Presets.shades_classic,
+      Presets.shades_classic,
     );
     for (const row of this.#rows.values()) row.bar = this.#bars.create(100, row.value, row.payload);
   }

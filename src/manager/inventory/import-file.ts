@@ -1,10 +1,13 @@
 // Inventory import files: CSV with a header row, or YAML (a list of devices, or `devices:` holding one).
 // Every row is checked before anything is stored; one bad row rejects the whole file, naming each
 // problem with its row, so that an import either adds every device or changes nothing.
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { checkDeviceSpec, deviceSpecFields, type DeviceSpec } from './device-spec.ts';
 import { AllowedNetworks } from './allowed-networks.ts';
 import type { NewDevice } from '../store/devices.ts';
+
+// Loaded when a YAML file is imported, not with the manager: the package is some eighty modules.
+const yaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml');
 
 export type ImportFormat = 'csv' | 'yaml';
 
@@ -148,7 +151,7 @@ function parseCsv(text: string): Array<{ line: number; cells: string[] }> {
 function yamlRows(text: string): Row[] {
   let document: unknown;
   try {
-    document = parseYaml(text, { maxAliasCount: 0, uniqueKeys: true });
+    document = yaml().parse(text, { maxAliasCount: 0, uniqueKeys: true });
   } catch (error) {
     throw new ImportError([`not valid YAML: ${(error as Error).message.split('\n')[0]}`]);
   }
