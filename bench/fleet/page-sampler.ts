@@ -88,7 +88,7 @@ export class PageSampler<T> {
     return `p50 ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)}, max ${ms.at(-1)!.toFixed(0)} ms over ${ms.length} requests`;
   }
 
-  /** "p50 12 ms, p90 30 ms, p99 80 ms, max 95 ms over 600 requests; response 1.2 MiB (largest 1.3 MiB)". */
+  /** "p50 12 ms, p90 30 ms, p99 80 ms, max 95 ms over 600 requests (the first 20 ms); response 1.2 MiB (largest 1.3 MiB)". */
   describe(): string {
     if (this.samples.length === 0) return `no answer (${this.failures.length} failed${this.failures[0] ? `, first: ${this.failures[0]}` : ''})`;
     const ms = this.samples.map((s) => s.ms).sort((a, b) => a - b);
@@ -96,7 +96,7 @@ export class PageSampler<T> {
     const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
     const at = (p: number) => `${percentileOf(ms, p).toFixed(0)} ms`;
     return (
-      `p50 ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)}, max ${ms.at(-1)!.toFixed(0)} ms over ${ms.length} requests` +
+      `p50 ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)}, max ${ms.at(-1)!.toFixed(0)} ms over ${ms.length} requests (the first ${this.samples[0]!.ms.toFixed(0)} ms)` +
       `${this.failures.length ? ` (${this.failures.length} failed, first: ${this.failures[0]})` : ''}; response size median ${kib(percentileOf(bytes, 0.5))}, largest ${kib(bytes.at(-1)!)}`
     );
   }
