@@ -5,11 +5,10 @@
 import type { FastifyInstance } from 'fastify';
 import { publicDevice, type DeviceRecord } from '../../../manager/store/records.ts';
 import type { ImportFormat } from '../../../manager/inventory/import-file.ts';
-import { tokenHolder } from '../auth.ts';
+import { operatorActor, tokenHolder } from '../auth.ts';
 import { HttpProblem, mediaType, notFound } from '../errors.ts';
 import { discoverSchema, discoveryReportSchema, errorResponses, newDeviceSchema, operatorBodySchema } from '../schemas.ts';
 import type { ApiServices } from '../services.ts';
-import { operatorActor } from '../auth.ts';
 
 export const deviceParams = {
   type: 'object',
