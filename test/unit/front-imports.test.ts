@@ -11,7 +11,8 @@ const root = join(import.meta.dirname, '..', '..');
 
 test("the API front's thread loads neither SNMP, the device families, the inventory nor the durable runs", async () => {
   const built = await build({
-    entryPoints: [join(root, 'src/interfaces/http/front/front-thread.ts')],
+    absWorkingDir: root,
+    entryPoints: ['src/interfaces/http/front/front-thread.ts'],
     bundle: true,
     platform: 'node',
     format: 'esm',
